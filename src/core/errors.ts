@@ -1,0 +1,100 @@
+/**
+ * One named error class per condition. Match on `.name`: structured clone across
+ * the worker boundary keeps only name, message and stack.
+ */
+
+/** Base class: every Threads error carries a stable `name` and an optional cause. */
+export class ThreadsError extends Error {
+  static readonly errorName: string = 'ThreadsError'
+  constructor (message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = (this.constructor as typeof ThreadsError).errorName
+  }
+}
+
+/** A thread ID string that does not parse or validate. */
+export class MalformedThreadIdError extends ThreadsError {
+  static override readonly errorName = 'MalformedThreadIdError'
+}
+
+/** A log ID (libp2p peer ID string) that is not an Ed25519 peer ID. */
+export class MalformedLogIdError extends ThreadsError {
+  static override readonly errorName = 'MalformedLogIdError'
+}
+
+/** Bytes whose hash does not match the CID they were given or stored under. */
+export class BadCidError extends ThreadsError {
+  static override readonly errorName = 'BadCidError'
+  constructor (message: string, readonly cid: string, options?: { cause?: unknown }) {
+    super(message, options)
+  }
+}
+
+/** A record signature that does not verify against the log's public key. */
+export class BadSignatureError extends ThreadsError {
+  static override readonly errorName = 'BadSignatureError'
+}
+
+/** Ciphertext that does not authenticate under the key it was opened with. */
+export class DecryptError extends ThreadsError {
+  static override readonly errorName = 'DecryptError'
+}
+
+/** A block or record that decodes but does not have the shape of its format. */
+export class MalformedRecordError extends ThreadsError {
+  static override readonly errorName = 'MalformedRecordError'
+}
+
+/** A record whose previous record or dependencies are not held yet. */
+export class MissingDependencyError extends ThreadsError {
+  static override readonly errorName = 'MissingDependencyError'
+  constructor (message: string, readonly missing: ReadonlyArray<{ readonly log: string, readonly record: string }>, options?: { cause?: unknown }) {
+    super(message, options)
+  }
+}
+
+/** Two different records claiming the same position of one log. */
+export class EquivocationError extends ThreadsError {
+  static override readonly errorName = 'EquivocationError'
+  constructor (message: string, readonly log: string, readonly seq: number, readonly records: readonly [string, string], options?: { cause?: unknown }) {
+    super(message, options)
+  }
+}
+
+/** A block, record or batch over its size limit. */
+export class TooLargeError extends ThreadsError {
+  static override readonly errorName = 'TooLargeError'
+}
+
+/** A record whose sequence number does not follow its previous record's. */
+export class BadSequenceError extends ThreadsError {
+  static override readonly errorName = 'BadSequenceError'
+}
+
+/** A key the key book does not hold (for example a read key on a follower). */
+export class MissingKeyError extends ThreadsError {
+  static override readonly errorName = 'MissingKeyError'
+}
+
+/** A block a caller asked for that the block store does not hold. */
+export class BlockNotFoundError extends ThreadsError {
+  static override readonly errorName = 'BlockNotFoundError'
+  constructor (message: string, readonly cid: string, options?: { cause?: unknown }) {
+    super(message, options)
+  }
+}
+
+/** A call on a store that has been closed. */
+export class StoreClosedError extends ThreadsError {
+  static override readonly errorName = 'StoreClosedError'
+}
+
+/** An operation cancelled through its AbortSignal. */
+export class AbortError extends ThreadsError {
+  static override readonly errorName = 'AbortError'
+}
+
+/** Throws AbortError when the signal has fired. */
+export function throwIfAborted (signal?: AbortSignal): void {
+  if (signal?.aborted === true) throw new AbortError('The operation was aborted', { cause: signal.reason })
+}

@@ -1,0 +1,25 @@
+/**
+ * The few runtime globals core may use, typed here because core compiles without
+ * DOM or Node types. Node 22, Chromium and workers all provide them.
+ */
+declare global {
+  interface AbortSignal {
+    readonly aborted: boolean
+    readonly reason: unknown
+    addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void
+    removeEventListener(type: 'abort', listener: () => void): void
+  }
+  // eslint-disable-next-line no-var
+  var crypto: {
+    readonly subtle: WebCryptoSubtle
+    getRandomValues<T extends Uint8Array>(array: T): T
+  }
+  interface WebCryptoKey { readonly type: string }
+  interface WebCryptoSubtle {
+    importKey(format: 'raw' | 'jwk' | 'pkcs8', keyData: Uint8Array | object, algorithm: { name: string }, extractable: boolean, usages: string[]): Promise<WebCryptoKey>
+    sign(algorithm: { name: string }, key: WebCryptoKey, data: Uint8Array): Promise<ArrayBuffer>
+    verify(algorithm: { name: string }, key: WebCryptoKey, signature: Uint8Array, data: Uint8Array): Promise<boolean>
+    digest(algorithm: string, data: Uint8Array): Promise<ArrayBuffer>
+  }
+}
+export {}
