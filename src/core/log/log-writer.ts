@@ -1,0 +1,55 @@
+/**
+ * The single writer of one log. Every append goes through the record store's
+ * queue for this log, so records get consecutive sequence numbers and each
+ * links the one before, however many callers append at once.
+ */
+import type { RandomSource } from '../crypto/random.ts'
+import type { LogIdentity } from '../ids/log-id.ts'
+import type { StoreCallOptions } from '../storage/interfaces.ts'
+import { createRecord } from './create-record.ts'
+import type { Dependency } from './record-format.ts'
+import type { IngestResult, RecordStore } from './record-store.ts'
+
+/** Options of one append. */
+export interface AppendOptions extends StoreCallOptions {
+  /** Records of other logs this event depends on. */
+  readonly deps?: readonly Dependency[]
+  /** Creation time in ms since the epoch; defaults to the writer's clock. */
+  readonly time?: number
+}
+
+/** Appends events to one log. */
+export interface LogWriter {
+  readonly thread: string
+  readonly logId: string
+  append(payload: unknown, options?: AppendOptions): Promise<IngestResult>
+}
+
+/** A writer for `identity`'s log in `thread`. */
+export function createLogWriter (input: {
+  readonly thread: string
+  readonly identity: LogIdentity
+  readonly followKey: Uint8Array
+  readonly readKey: Uint8Array
+  readonly store: RecordStore
+  readonly random?: RandomSource
+  readonly now?: () => number
+}): LogWriter {
+  const now = input.now ?? Date.now
+  return {
+    thread: input.thread,
+    logId: input.identity.logId,
+    async append (payload, options = {}) {
+      return await input.store.appendOwn(input.thread, input.identity.logId, async (prev) => await createRecord({
+        identity: input.identity,
+        followKey: input.followKey,
+        readKey: input.readKey,
+        payload,
+        prev: prev === null ? null : { record: prev.record, seq: prev.seq },
+        deps: options.deps,
+        time: options.time ?? now(),
+        random: input.random
+      }), options)
+    }
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Opens a record layer by layer. Each function takes exactly the key of its
+ * layer, so what a party can read follows from the keys it holds:
+ * follow key → node (links, sequence, signature); read key → header;
+ * content key (from the header) → body. Every block's CID and size is
+ * checked before it is decoded.
+ */
+import * as dagCbor from '@ipld/dag-cbor'
+import { open } from '../crypto/aead.ts'
+import { verifySignature } from '../crypto/ed25519.ts'
+import { BadSignatureError, MalformedLogIdError, MalformedRecordError } from '../errors.ts'
+import { publicKeyFromLogId } from '../ids/log-id.ts'
+import { decodeBlock, decodeSealedBlock, verifyBlock } from './blocks.ts'
+import { LIMITS, parseEventHeader, parseEventLinks, parseRecordNode, signedPart, type EventHeader, type EventLinks, type RecordNode } from './record-format.ts'
+
+/** A block as received or read: its claimed CID and its bytes. */
+export interface BlockInput {
+  readonly cid: string
+  readonly bytes: Uint8Array
+}
+
+/**
+ * Verifies and decrypts a record block with the follow key, then checks the
+ * signature against the log key named in the node (and `expectedLog` if given).
+ */
+export async function openRecord (block: BlockInput, followKey: Uint8Array, expectedLog?: string): Promise<RecordNode> {
+  verifyBlock(block.cid, block.bytes, LIMITS.maxRecordBlockBytes, 'record')
+  const sealed = decodeSealedBlock(block.bytes, 'record')
+  const node = parseRecordNode(decodeBlock(open(followKey, sealed, `record ${block.cid}`), 'record node'))
+  if (expectedLog !== undefined && node.log !== expectedLog) {
+    throw new MalformedRecordError(`record ${block.cid} belongs to log ${node.log}, not ${expectedLog}`)
+  }
+  await verifyRecordSignature(node, block.cid)
+  return node
+}
+
+/** Checks a node's signature with the public key embedded in its log ID. */
+export async function verifyRecordSignature (node: RecordNode, cid = 'record'): Promise<void> {
+  let publicKey: Uint8Array
+  try {
+    publicKey = publicKeyFromLogId(node.log)
+  } catch (cause) {
+    if (cause instanceof MalformedLogIdError) throw new MalformedRecordError(`${cid} names an invalid log: ${cause.message}`, { cause })
+    throw cause
+  }
+  const ok = await verifySignature(publicKey, node.sig, dagCbor.encode(signedPart(node)))
+  if (!ok) throw new BadSignatureError(`${cid} is not signed by log ${node.log}`)
+}
+
+/** Verifies and decodes an event block (links only; no key needed). */
+export function openEvent (block: BlockInput): EventLinks {
+  verifyBlock(block.cid, block.bytes, LIMITS.maxEventBlockBytes, 'event')
+  return parseEventLinks(decodeBlock(block.bytes, 'event'))
+}
+
+/** Verifies and decrypts a header block with the read key. */
+export function openHeader (block: BlockInput, readKey: Uint8Array): EventHeader {
+  verifyBlock(block.cid, block.bytes, LIMITS.maxHeaderBlockBytes, 'header')
+  const sealed = decodeSealedBlock(block.bytes, 'header')
+  return parseEventHeader(decodeBlock(open(readKey, sealed, `header ${block.cid}`), 'header'))
+}
+
+/** Verifies and decrypts a body block with its content key; returns the payload. */
+export function openBody (block: BlockInput, contentKey: Uint8Array): unknown {
+  verifyBlock(block.cid, block.bytes, LIMITS.maxBodyBlockBytes, 'body')
+  const sealed = decodeSealedBlock(block.bytes, 'body')
+  return decodeBlock(open(contentKey, sealed, `body ${block.cid}`), 'payload')
+}
+
+/** Verifies a sealed header or body block without a key: CID, size and framing only. */
+export function checkSealedBlock (block: BlockInput, kind: 'header' | 'body'): void {
+  verifyBlock(block.cid, block.bytes, kind === 'header' ? LIMITS.maxHeaderBlockBytes : LIMITS.maxBodyBlockBytes, kind)
+  decodeSealedBlock(block.bytes, kind)
+}
