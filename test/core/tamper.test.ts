@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest'
+import { createRecordStore } from '../../src/core/log/record-store.ts'
+import { createMemoryBackend } from '../../src/core/storage/memory.ts'
+import { snapshotMeta, threadFixture, writerFixture } from '../helpers/log-fixture.ts'
+
+const TYPED = new Set(['BadCidError', 'TooLargeError', 'MalformedRecordError', 'DecryptError', 'BadSignatureError'])
+
+describe('tampering', () => {
+  it('detects every single flipped byte of every block of a received record and stores nothing', async () => {
+    const { thread, random } = threadFixture('tamper-incoming')
+    const alice = writerFixture(thread, random)
+    await alice.writer.append({ first: true })
+    const { record } = await alice.writer.append({ photo: 'x'.repeat(200) })
+    const blocks = await alice.store.recordBlocks(record, alice.followKey)
+    const first = await alice.store.recordAt(thread, alice.identity.logId, 1)
+
+    const receiverBackend = createMemoryBackend()
+    const receiver = createRecordStore({ backend: receiverBackend })
+    await receiver.ingest({ thread, log: alice.identity.logId, followKey: alice.followKey, record: first!, blocks: await alice.store.recordBlocks(first!, alice.followKey) })
+    const before = await snapshotMeta(receiverBackend)
+
+    let flips = 0
+    const names = new Map<string, number>()
+    for (let b = 0; b < blocks.length; b++) {
+      for (let i = 0; i < blocks[b]!.bytes.length; i++) {
+        const tampered = blocks.map((block, j) => {
+          if (j !== b) return block
+          const bytes = block.bytes.slice()
+          bytes[i] = bytes[i]! ^ 0x01
+          return { cid: block.cid, bytes }
+        })
+        const error = await receiver.ingest({ thread, log: alice.identity.logId, followKey: alice.followKey, record, blocks: tampered }).then(() => undefined, (e: Error) => e)
+        expect(error, `flip of byte ${i} of block ${b} was accepted`).toBeInstanceOf(Error)
+        expect(TYPED.has(error!.name), `flip of byte ${i} of block ${b} gave ${error!.name}: ${error!.message}`).toBe(true)
+        names.set(error!.name, (names.get(error!.name) ?? 0) + 1)
+        flips++
+      }
+    }
+    expect(flips).toBe(blocks.reduce((n, block) => n + block.bytes.length, 0))
+    expect(names.get('BadCidError')).toBe(flips) // the CID check comes first, so every flip is caught there
+    expect(await snapshotMeta(receiverBackend)).toEqual(before)
+    expect(await receiverBackend.blocks.has(record)).toBe(false)
+    // The intact record is still accepted afterwards.
+    expect((await receiver.ingest({ thread, log: alice.identity.logId, followKey: alice.followKey, record, blocks })).status).toBe('stored')
+  })
+
+  it('detects a flipped byte in any block at rest when reading back', async () => {
+    const { thread, random } = threadFixture('tamper-at-rest')
+    const alice = writerFixture(thread, random)
+    const { record } = await alice.writer.append({ photo: 'y'.repeat(100) })
+    const blocks = await alice.store.recordBlocks(record, alice.followKey)
+    for (const block of blocks) {
+      for (const i of [0, Math.floor(block.bytes.length / 2), block.bytes.length - 1]) {
+        const corrupted = block.bytes.slice()
+        corrupted[i] = corrupted[i]! ^ 0x80
+        await alice.backend.blocks.putMany([{ cid: block.cid, bytes: corrupted }])
+        const error = await alice.store.openEvent(record, alice).then(() => undefined, (e: Error) => e)
+        expect(error?.name).toBe('BadCidError')
+        await alice.backend.blocks.putMany([block])
+      }
+    }
+    expect((await alice.store.openEvent(record, alice)).payload).toEqual({ photo: 'y'.repeat(100) })
+  })
+
+  it('rejects a record signed by a key that is not the log\'s', async () => {
+    const { thread, random } = threadFixture('forged')
+    const alice = writerFixture(thread, random)
+    const mallory = writerFixture(thread, random)
+    // Mallory encrypts under Alice's follow key but can only sign as herself.
+    const forgedStore = createRecordStore({ backend: createMemoryBackend() })
+    const { createLogWriter } = await import('../../src/core/log/log-writer.ts')
+    const forger = createLogWriter({ thread, identity: mallory.identity, followKey: alice.followKey, readKey: alice.readKey, store: forgedStore, random })
+    const { record } = await forger.append({ evil: true })
+    const blocks = await forgedStore.recordBlocks(record, alice.followKey)
+    await expect(alice.store.ingest({ thread, log: alice.identity.logId, followKey: alice.followKey, record, blocks }))
+      .rejects.toMatchObject({ name: 'MalformedRecordError' })
+  })
+
+  it('rejects a record that names the log but carries another key\'s signature with BadSignatureError', async () => {
+    const { thread, random } = threadFixture('impersonation')
+    const alice = writerFixture(thread, random)
+    const mallory = writerFixture(thread, random)
+    const dagCbor = await import('@ipld/dag-cbor')
+    const { seal } = await import('../../src/core/crypto/aead.ts')
+    const { encodeBlock } = await import('../../src/core/log/blocks.ts')
+    const { createRecord } = await import('../../src/core/log/create-record.ts')
+    const { signedPart } = await import('../../src/core/log/record-format.ts')
+    const genuine = await createRecord({ identity: alice.identity, followKey: alice.followKey, readKey: alice.readKey, payload: { evil: true }, prev: null, random })
+    const signed = signedPart(genuine.node)
+    const sig = await mallory.identity.signer.sign(dagCbor.encode(signed))
+    const forged = encodeBlock(seal(alice.followKey, dagCbor.encode({ ...signed, sig }), random))
+    const before = await snapshotMeta(alice.backend)
+    await expect(alice.store.ingest({ thread, log: alice.identity.logId, followKey: alice.followKey, record: forged.cid, blocks: [forged, ...genuine.blocks.slice(1)] }))
+      .rejects.toMatchObject({ name: 'BadSignatureError' })
+    expect(await snapshotMeta(alice.backend)).toEqual(before)
+  })
+})

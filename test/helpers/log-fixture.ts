@@ -1,0 +1,43 @@
+/** Builds writers, keys and stores for log tests, deterministically when seeded. */
+import { generateSymmetricKey } from '../../src/core/crypto/aead.ts'
+import { deterministicRandom, type RandomSource } from '../../src/core/crypto/random.ts'
+import { generateLogIdentity, type LogIdentity } from '../../src/core/ids/log-id.ts'
+import { createThreadId } from '../../src/core/ids/thread-id.ts'
+import { createLogWriter, type LogWriter } from '../../src/core/log/log-writer.ts'
+import { createRecordStore, type RecordStore } from '../../src/core/log/record-store.ts'
+import type { StorageBackend } from '../../src/core/storage/interfaces.ts'
+import { createMemoryBackend } from '../../src/core/storage/memory.ts'
+
+/** One writer's log: identity, keys, its own store and writer. */
+export interface WriterFixture {
+  readonly identity: LogIdentity
+  readonly followKey: Uint8Array
+  readonly readKey: Uint8Array
+  readonly backend: StorageBackend
+  readonly store: RecordStore
+  readonly writer: LogWriter
+}
+
+/** A thread ID and a seeded random source for a test. */
+export function threadFixture (seed = 'test'): { thread: string, random: RandomSource } {
+  const random = deterministicRandom(seed)
+  return { thread: createThreadId({ random }).toString(), random }
+}
+
+/** A writer with its own in-memory (or given) backend. */
+export function writerFixture (thread: string, random: RandomSource, backend: StorageBackend = createMemoryBackend()): WriterFixture {
+  const identity = generateLogIdentity(random)
+  const followKey = generateSymmetricKey(random)
+  const readKey = generateSymmetricKey(random)
+  const store = createRecordStore({ backend })
+  let clock = 1_700_000_000_000
+  const writer = createLogWriter({ thread, identity, followKey, readKey, store, random, now: () => clock++ })
+  return { identity, followKey, readKey, backend, store, writer }
+}
+
+/** Every key and value of a backend's meta store and every block it was asked to hold, for before/after comparisons. */
+export async function snapshotMeta (backend: StorageBackend): Promise<Array<[string, string]>> {
+  const out: Array<[string, string]> = []
+  for await (const [key, value] of backend.meta.list('')) out.push([key, Buffer.from(value).toString('hex')])
+  return out
+}
