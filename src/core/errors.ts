@@ -25,8 +25,10 @@ export class MalformedLogIdError extends ThreadsError {
 /** Bytes whose hash does not match the CID they were given or stored under. */
 export class BadCidError extends ThreadsError {
   static override readonly errorName = 'BadCidError'
-  constructor (message: string, readonly cid: string, options?: { cause?: unknown }) {
+  readonly cid: string
+  constructor (message: string, cid: string, options?: { cause?: unknown }) {
     super(message, options)
+    this.cid = cid
   }
 }
 
@@ -48,16 +50,26 @@ export class MalformedRecordError extends ThreadsError {
 /** A record whose previous record or dependencies are not held yet. */
 export class MissingDependencyError extends ThreadsError {
   static override readonly errorName = 'MissingDependencyError'
-  constructor (message: string, readonly missing: ReadonlyArray<{ readonly log: string, readonly record: string }>, options?: { cause?: unknown }) {
+  /** The records not held, with the log each belongs to, so sync knows where to fetch them. */
+  readonly missing: ReadonlyArray<{ readonly log: string, readonly record: string }>
+  constructor (message: string, missing: ReadonlyArray<{ readonly log: string, readonly record: string }>, options?: { cause?: unknown }) {
     super(message, options)
+    this.missing = missing
   }
 }
 
 /** Two different records claiming the same position of one log. */
 export class EquivocationError extends ThreadsError {
   static override readonly errorName = 'EquivocationError'
-  constructor (message: string, readonly log: string, readonly seq: number, readonly records: readonly [string, string], options?: { cause?: unknown }) {
+  readonly log: string
+  readonly seq: number
+  /** The record held first and the conflicting one. */
+  readonly records: readonly [string, string]
+  constructor (message: string, log: string, seq: number, records: readonly [string, string], options?: { cause?: unknown }) {
     super(message, options)
+    this.log = log
+    this.seq = seq
+    this.records = records
   }
 }
 
@@ -79,8 +91,10 @@ export class MissingKeyError extends ThreadsError {
 /** A block a caller asked for that the block store does not hold. */
 export class BlockNotFoundError extends ThreadsError {
   static override readonly errorName = 'BlockNotFoundError'
-  constructor (message: string, readonly cid: string, options?: { cause?: unknown }) {
+  readonly cid: string
+  constructor (message: string, cid: string, options?: { cause?: unknown }) {
     super(message, options)
+    this.cid = cid
   }
 }
 
