@@ -8,12 +8,32 @@ import { utf8ToBytes } from '@noble/hashes/utils.js'
 /** Returns `length` random bytes. */
 export type RandomSource = (length: number) => Uint8Array
 
-/** The platform CSPRNG (WebCrypto getRandomValues), in Node, browsers and workers. */
+const POOL_BYTES = 4096
+let pool: Uint8Array<ArrayBuffer> = new Uint8Array(0)
+let poolOffset = 0
+
+/**
+ * The platform CSPRNG (WebCrypto getRandomValues), in Node, browsers and
+ * workers. Small requests are served from a pool refilled 4 KiB at a time,
+ * because each getRandomValues call costs more than the bytes it returns;
+ * every byte is handed out once and copied, never shared.
+ */
 export const secureRandom: RandomSource = (length) => {
-  const out = new Uint8Array(length)
+  if (length > POOL_BYTES / 4) return fill(new Uint8Array(length))
+  if (poolOffset + length > pool.length) {
+    pool = fill(new Uint8Array(POOL_BYTES))
+    poolOffset = 0
+  }
+  const out = pool.slice(poolOffset, poolOffset + length)
+  pool.fill(0, poolOffset, poolOffset + length)
+  poolOffset += length
+  return out
+}
+
+function fill (out: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
   // getRandomValues fills at most 65,536 bytes per call.
-  for (let offset = 0; offset < length; offset += 65536) {
-    crypto.getRandomValues(out.subarray(offset, Math.min(length, offset + 65536)))
+  for (let offset = 0; offset < out.length; offset += 65536) {
+    crypto.getRandomValues(out.subarray(offset, Math.min(out.length, offset + 65536)))
   }
   return out
 }

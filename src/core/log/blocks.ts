@@ -14,10 +14,16 @@ import type { RawBlock } from '../storage/interfaces.ts'
 /** sha2-256 as a multiformats hasher; synchronous in every runtime. */
 export const sha256Hasher = hasherFrom({ name: 'sha2-256', code: 0x12, encode: (bytes: Uint8Array) => sha256(bytes) })
 
+/** A freshly encoded block: its CID both as a string and as a link object. */
+export interface EncodedBlock extends RawBlock {
+  readonly link: CID
+}
+
 /** Encodes a value as a dag-cbor block and computes its CID. */
-export function encodeBlock (value: unknown): RawBlock {
+export function encodeBlock (value: unknown): EncodedBlock {
   const bytes = dagCbor.encode(value)
-  return { cid: cidOf(bytes).toString(), bytes }
+  const link = cidOf(bytes)
+  return { cid: link.toString(), bytes, link }
 }
 
 /** The CIDv1 (dag-cbor, sha2-256) of block bytes. */

@@ -1,7 +1,10 @@
 /**
- * Builds one record: body sealed with a fresh content key, header (time and
- * content key) sealed with the log's read key, the event linking both, and the
- * signed record node sealed with the follow key. Pure: it stores nothing.
+ * Builds one record in two steps. `sealEvent` encrypts the body under a fresh
+ * content key and the header (time and content key) under the read key, and
+ * links both from the event block; it needs no position in the log, so it can
+ * run while the previous record is still being signed. `signRecord` then
+ * writes the node (position, links, dependencies), signs it with the log key
+ * and seals it with the follow key. Pure: nothing is stored here.
  */
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
@@ -10,16 +13,81 @@ import { secureRandom, type RandomSource } from '../crypto/random.ts'
 import { MalformedRecordError, TooLargeError } from '../errors.ts'
 import type { LogIdentity } from '../ids/log-id.ts'
 import type { RawBlock } from '../storage/interfaces.ts'
-import { encodeBlock } from './blocks.ts'
+import { encodeBlock, type EncodedBlock } from './blocks.ts'
 import { LIMITS, RECORD_FORMAT_VERSION, signedPart, type Dependency, type RecordNode } from './record-format.ts'
 
 /** Where a new record goes in its log: after `prev`, or first when null. */
 export interface LogPosition {
   readonly record: string
   readonly seq: number
+  /** The record's CID already parsed, when the caller has it. */
+  readonly link?: CID
 }
 
-/** Everything needed to create a record. */
+/** An encrypted event not yet placed in a log. */
+export interface SealedEvent {
+  readonly contentKey: Uint8Array
+  /** Event, header and body blocks, in that order. */
+  readonly blocks: readonly [EncodedBlock, RawBlock, RawBlock]
+}
+
+/** A created record: its CID, decrypted node, content key and all four blocks. */
+export interface CreatedRecord {
+  readonly record: string
+  readonly link: CID
+  readonly node: RecordNode
+  readonly contentKey: Uint8Array
+  /** Record, event, header and body blocks, in that order. */
+  readonly blocks: readonly [RawBlock, RawBlock, RawBlock, RawBlock]
+}
+
+/** Encrypts a payload into event, header and body blocks. */
+export function sealEvent (input: { readonly readKey: Uint8Array, readonly payload: unknown, readonly time?: number, readonly random?: RandomSource }): SealedEvent {
+  const random = input.random ?? secureRandom
+  let plaintext: Uint8Array
+  try {
+    plaintext = dagCbor.encode(input.payload)
+  } catch (cause) {
+    throw new MalformedRecordError('payload cannot be encoded as dag-cbor', { cause })
+  }
+  if (plaintext.length > LIMITS.maxPayloadBytes) throw new TooLargeError(`payload is ${plaintext.length} bytes; the limit is ${LIMITS.maxPayloadBytes}`)
+  const contentKey = generateSymmetricKey(random)
+  const body = encodeBlock(seal(contentKey, plaintext, random))
+  const header = encodeBlock(seal(input.readKey, dagCbor.encode({ v: RECORD_FORMAT_VERSION, time: input.time ?? Date.now(), key: contentKey }), random))
+  const event = encodeBlock({ v: RECORD_FORMAT_VERSION, header: header.link, body: body.link })
+  return { contentKey, blocks: [event, header, body] }
+}
+
+/** Places a sealed event after `prev` in `identity`'s log: signs the node and seals it with the follow key. */
+export async function signRecord (input: {
+  readonly identity: LogIdentity
+  readonly followKey: Uint8Array
+  readonly event: SealedEvent
+  readonly prev: LogPosition | null
+  readonly deps?: readonly Dependency[]
+  readonly random?: RandomSource
+}): Promise<CreatedRecord> {
+  const deps = input.deps ?? []
+  if (deps.length > LIMITS.maxDependencies) throw new TooLargeError(`${deps.length} dependencies; at most ${LIMITS.maxDependencies} are allowed`)
+  for (const dep of deps) {
+    if (dep.log === input.identity.logId) throw new MalformedRecordError('a dependency on the same log is expressed by prev, not deps')
+  }
+  const [event, header, body] = input.event.blocks
+  const unsigned = {
+    v: RECORD_FORMAT_VERSION,
+    log: input.identity.logId,
+    seq: input.prev === null ? 1 : input.prev.seq + 1,
+    event: event.cid,
+    prev: input.prev?.record ?? null,
+    deps: deps.map((d) => ({ log: d.log, record: d.record, kind: d.kind }))
+  }
+  const signed = signedPart({ ...unsigned, event: event.link, prev: input.prev?.link ?? unsigned.prev })
+  const sig = await input.identity.signer.sign(dagCbor.encode(signed))
+  const record = encodeBlock(seal(input.followKey, dagCbor.encode({ ...signed, sig }), input.random ?? secureRandom))
+  return { record: record.cid, link: record.link, node: { ...unsigned, sig }, contentKey: input.event.contentKey, blocks: [record, event, header, body] }
+}
+
+/** Everything needed to create a record in one call. */
 export interface CreateRecordInput {
   readonly identity: LogIdentity
   readonly followKey: Uint8Array
@@ -33,46 +101,8 @@ export interface CreateRecordInput {
   readonly random?: RandomSource
 }
 
-/** A created record: its CID, decrypted node, content key and all four blocks. */
-export interface CreatedRecord {
-  readonly record: string
-  readonly node: RecordNode
-  readonly contentKey: Uint8Array
-  /** Record, event, header and body blocks, in that order. */
-  readonly blocks: readonly [RawBlock, RawBlock, RawBlock, RawBlock]
-}
-
 /** Encrypts, links and signs one event into a record of `identity`'s log. */
 export async function createRecord (input: CreateRecordInput): Promise<CreatedRecord> {
-  const random = input.random ?? secureRandom
-  const deps = input.deps ?? []
-  if (deps.length > LIMITS.maxDependencies) throw new TooLargeError(`${deps.length} dependencies; at most ${LIMITS.maxDependencies} are allowed`)
-  for (const dep of deps) {
-    if (dep.log === input.identity.logId) throw new MalformedRecordError('a dependency on the same log is expressed by prev, not deps')
-  }
-  let plaintext: Uint8Array
-  try {
-    plaintext = dagCbor.encode(input.payload)
-  } catch (cause) {
-    throw new MalformedRecordError('payload cannot be encoded as dag-cbor', { cause })
-  }
-  if (plaintext.length > LIMITS.maxPayloadBytes) throw new TooLargeError(`payload is ${plaintext.length} bytes; the limit is ${LIMITS.maxPayloadBytes}`)
-
-  const contentKey = generateSymmetricKey(random)
-  const body = encodeBlock(seal(contentKey, plaintext, random))
-  const header = encodeBlock(seal(input.readKey, dagCbor.encode({ v: RECORD_FORMAT_VERSION, time: input.time ?? Date.now(), key: contentKey }), random))
-  const event = encodeBlock({ v: RECORD_FORMAT_VERSION, header: CID.parse(header.cid), body: CID.parse(body.cid) })
-
-  const unsigned = {
-    v: RECORD_FORMAT_VERSION,
-    log: input.identity.logId,
-    seq: input.prev === null ? 1 : input.prev.seq + 1,
-    event: event.cid,
-    prev: input.prev?.record ?? null,
-    deps: deps.map((d) => ({ log: d.log, record: d.record, kind: d.kind }))
-  }
-  const signed = signedPart(unsigned)
-  const sig = await input.identity.signer.sign(dagCbor.encode(signed))
-  const record = encodeBlock(seal(input.followKey, dagCbor.encode({ ...signed, sig }), random))
-  return { record: record.cid, node: { ...unsigned, sig }, contentKey, blocks: [record, event, header, body] }
+  const event = sealEvent(input)
+  return await signRecord({ ...input, event })
 }

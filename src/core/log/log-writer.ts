@@ -6,7 +6,7 @@
 import type { RandomSource } from '../crypto/random.ts'
 import type { LogIdentity } from '../ids/log-id.ts'
 import type { StoreCallOptions } from '../storage/interfaces.ts'
-import { createRecord } from './create-record.ts'
+import { sealEvent, signRecord } from './create-record.ts'
 import type { Dependency } from './record-format.ts'
 import type { IngestResult, RecordStore } from './record-store.ts'
 
@@ -40,14 +40,14 @@ export function createLogWriter (input: {
     thread: input.thread,
     logId: input.identity.logId,
     async append (payload, options = {}) {
-      return await input.store.appendOwn(input.thread, input.identity.logId, async (prev) => await createRecord({
+      // Sealed before queueing: encryption of this event overlaps the signing of the one before.
+      const event = sealEvent({ readKey: input.readKey, payload, time: options.time ?? now(), random: input.random })
+      return await input.store.appendOwn(input.thread, input.identity.logId, async (prev) => await signRecord({
         identity: input.identity,
         followKey: input.followKey,
-        readKey: input.readKey,
-        payload,
+        event,
         prev: prev === null ? null : { record: prev.record, seq: prev.seq },
         deps: options.deps,
-        time: options.time ?? now(),
         random: input.random
       }), options)
     }

@@ -26,16 +26,19 @@ export interface BlockInput {
 export async function openRecord (block: BlockInput, followKey: Uint8Array, expectedLog?: string): Promise<RecordNode> {
   verifyBlock(block.cid, block.bytes, LIMITS.maxRecordBlockBytes, 'record')
   const sealed = decodeSealedBlock(block.bytes, 'record')
-  const node = parseRecordNode(decodeBlock(open(followKey, sealed, `record ${block.cid}`), 'record node'))
+  const { signed, ...node } = parseRecordNode(decodeBlock(open(followKey, sealed, `record ${block.cid}`), 'record node'))
   if (expectedLog !== undefined && node.log !== expectedLog) {
     throw new MalformedRecordError(`record ${block.cid} belongs to log ${node.log}, not ${expectedLog}`)
   }
-  await verifyRecordSignature(node, block.cid)
+  await verifyRecordSignature(node, block.cid, signed)
   return node
 }
 
-/** Checks a node's signature with the public key embedded in its log ID. */
-export async function verifyRecordSignature (node: RecordNode, cid = 'record'): Promise<void> {
+/**
+ * Checks a node's signature with the public key embedded in its log ID.
+ * `signed` is the node's signed part as decoded, when the caller has it.
+ */
+export async function verifyRecordSignature (node: RecordNode, cid = 'record', signed: Record<string, unknown> = signedPart(node)): Promise<void> {
   let publicKey: Uint8Array
   try {
     publicKey = publicKeyFromLogId(node.log)
@@ -43,7 +46,7 @@ export async function verifyRecordSignature (node: RecordNode, cid = 'record'): 
     if (cause instanceof MalformedLogIdError) throw new MalformedRecordError(`${cid} names an invalid log: ${cause.message}`, { cause })
     throw cause
   }
-  const ok = await verifySignature(publicKey, node.sig, dagCbor.encode(signedPart(node)))
+  const ok = await verifySignature(publicKey, node.sig, dagCbor.encode(signed))
   if (!ok) throw new BadSignatureError(`${cid} is not signed by log ${node.log}`)
 }
 
@@ -56,6 +59,11 @@ export function openEvent (block: BlockInput): EventLinks {
 /** Verifies and decrypts a header block with the read key. */
 export function openHeader (block: BlockInput, readKey: Uint8Array): EventHeader {
   verifyBlock(block.cid, block.bytes, LIMITS.maxHeaderBlockBytes, 'header')
+  return decryptHeader(block, readKey)
+}
+
+/** Decrypts a header block whose CID and size were already verified. */
+export function decryptHeader (block: BlockInput, readKey: Uint8Array): EventHeader {
   const sealed = decodeSealedBlock(block.bytes, 'header')
   return parseEventHeader(decodeBlock(open(readKey, sealed, `header ${block.cid}`), 'header'))
 }
@@ -63,6 +71,11 @@ export function openHeader (block: BlockInput, readKey: Uint8Array): EventHeader
 /** Verifies and decrypts a body block with its content key; returns the payload. */
 export function openBody (block: BlockInput, contentKey: Uint8Array): unknown {
   verifyBlock(block.cid, block.bytes, LIMITS.maxBodyBlockBytes, 'body')
+  return decryptBody(block, contentKey)
+}
+
+/** Decrypts a body block whose CID and size were already verified. */
+export function decryptBody (block: BlockInput, contentKey: Uint8Array): unknown {
   const sealed = decodeSealedBlock(block.bytes, 'body')
   return decodeBlock(open(contentKey, sealed, `body ${block.cid}`), 'payload')
 }

@@ -66,20 +66,32 @@ export interface EventLinks {
   readonly body: string
 }
 
+/** A CID given as a string or as an already parsed link. */
+export type CidLike = string | CID
+
+const asLink = (cid: CidLike): CID => typeof cid === 'string' ? CID.parse(cid) : cid
+
 /** The dag-cbor value that is signed: the node without its signature, links as CIDs. */
-export function signedPart (node: Omit<RecordNode, 'sig'>): Record<string, unknown> {
+export function signedPart (node: {
+  readonly v: number, readonly log: string, readonly seq: number, readonly event: CidLike,
+  readonly prev: CidLike | null, readonly deps: ReadonlyArray<{ readonly log: string, readonly record: CidLike, readonly kind: string }>
+}): Record<string, unknown> {
   return {
     v: node.v,
     log: node.log,
     seq: node.seq,
-    event: CID.parse(node.event),
-    prev: node.prev === null ? null : CID.parse(node.prev),
-    deps: node.deps.map((d) => ({ log: d.log, record: CID.parse(d.record), kind: d.kind }))
+    event: asLink(node.event),
+    prev: node.prev === null ? null : asLink(node.prev),
+    deps: node.deps.map((d) => ({ log: d.log, record: asLink(d.record), kind: d.kind }))
   }
 }
 
-/** Checks the shape of a decoded record node; throws MalformedRecordError naming the field. */
-export function parseRecordNode (value: unknown): RecordNode {
+/**
+ * Checks the shape of a decoded record node; throws MalformedRecordError naming
+ * the field. Also returns the node's signed part exactly as decoded (links
+ * already parsed), ready to re-encode for signature verification.
+ */
+export function parseRecordNode (value: unknown): RecordNode & { readonly signed: Record<string, unknown> } {
   const node = asMap(value, 'record node')
   expectVersion(node.v, 'record node')
   if (typeof node.log !== 'string' || node.log.length === 0 || node.log.length > 128) throw new MalformedRecordError('record node field "log" must be a log ID string')
@@ -90,7 +102,9 @@ export function parseRecordNode (value: unknown): RecordNode {
   const deps = node.deps.map((raw, i) => parseDependency(raw, i))
   const extra = Object.keys(node).filter((k) => !['v', 'log', 'seq', 'event', 'prev', 'deps', 'sig'].includes(k))
   if (extra.length > 0) throw new MalformedRecordError(`record node has unknown fields: ${extra.join(', ')}`)
+  const { sig: _sig, ...signed } = node
   return {
+    signed,
     v: node.v as number,
     log: node.log,
     seq: node.seq as number,
