@@ -1,0 +1,55 @@
+/**
+ * Two Vitest projects:
+ * - "node": every test/**\/*.test.ts except the browser ones (core, contracts against
+ *   memory and files, adapters), run in Node;
+ * - "chromium": test/browser/**\/*.test.ts in real headless Chromium through Playwright,
+ *   using the system browser (CHROMIUM_PATH or /usr/bin/chromium), never a downloaded one.
+ */
+import { configDefaults, defineConfig } from 'vitest/config'
+import { playwright } from '@vitest/browser-playwright'
+
+const chromiumArgs = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage'
+]
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'node',
+          environment: 'node',
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, 'test/browser/**']
+        }
+      },
+      {
+        test: {
+          name: 'chromium',
+          include: ['test/browser/**/*.test.ts'],
+          browser: {
+            enabled: true,
+            headless: true,
+            // These tests exercise storage and workers, not pixels: a failure screenshot
+            // would show a blank page and be written into the working tree.
+            screenshotFailures: false,
+            provider: playwright({
+              launchOptions: {
+                executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+                args: chromiumArgs
+              }
+            }),
+            instances: [{ browser: 'chromium' }]
+          }
+        }
+      }
+    ]
+  }
+})
