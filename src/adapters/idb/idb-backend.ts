@@ -1,0 +1,188 @@
+/**
+ * A StorageBackend in IndexedDB (via `idb`), for the browser worker.
+ *
+ * One database holds the object stores `blocks` (CID → bytes) and `meta` (key →
+ * bytes), both with out-of-line string keys, plus any `extraStores` a database layer
+ * asks for. Guarantees, beyond those of interfaces.ts:
+ * - a batch, putMany or deleteMany is ONE readwrite transaction; if any request fails
+ *   or the signal fires before it commits, the transaction is aborted and nothing of
+ *   it is stored;
+ * - `list` reads keys and values in one readonly transaction: a consistent snapshot;
+ * - `database` is the open connection, so a database layer can write its own stores
+ *   and meta (through `writeMetaOperations`) in the same transaction;
+ * - values are stored as plain Uint8Arrays that own their buffer (a subarray is
+ *   copied first, so a small view never stores its large backing buffer).
+ */
+import type { IDBPDatabase, IDBPTransaction } from 'idb'
+import { AbortError, MalformedRecordError, StoreClosedError, throwIfAborted } from '../../core/errors.ts'
+import type { BatchOperation, BlockStore, KeyValueStore, StorageBackend, StoreCallOptions } from '../../core/storage/interfaces.ts'
+import { copyBatchOperations, copyBlocks, copyCids } from '../../core/storage/memory.ts'
+import { openDatabase } from './open-database.ts'
+
+/** Name of the object store of blocks. */
+export const BLOCK_STORE = 'blocks'
+/** Name of the object store of the key-value store. */
+export const META_STORE = 'meta'
+
+/** Options of openIdbBackend. */
+export interface IdbBackendOptions {
+  /** Database name; one per profile or user. */
+  readonly name: string
+  /** More object stores to create (out-of-line keys, no indexes), for a database layer. */
+  readonly extraStores?: readonly string[]
+  /** Called if the database is closed by a newer connection's upgrade or by the browser. */
+  readonly onUnexpectedClose?: (error: StoreClosedError) => void
+}
+
+/** A StorageBackend in IndexedDB that also exposes its connection. */
+export interface IdbBackend extends StorageBackend {
+  /** The open connection; do not close it directly, call `close()`. */
+  readonly database: IDBPDatabase
+}
+
+/** The part of a readwrite object store that writes use. */
+interface ReadwriteStore {
+  put(value: Uint8Array, key: string): Promise<unknown>
+  delete(key: string): Promise<unknown>
+}
+
+/**
+ * Issues a batch's puts and deletes on a transaction's meta store, without waiting
+ * for the transaction. Validates every operation first (TypeError), so a bad batch
+ * issues nothing. Await the returned promise together with `tx.done`.
+ */
+export async function writeMetaOperations (
+  tx: IDBPTransaction<unknown, ArrayLike<string>, 'readwrite'>, operations: readonly BatchOperation[]
+): Promise<void> {
+  await Promise.all(issueMetaOperations(tx.objectStore(META_STORE), copyBatchOperations(operations)))
+}
+
+/** Issues already-checked operations; the requests run in the order issued. */
+function issueMetaOperations (store: ReadwriteStore, operations: readonly BatchOperation[]): Array<Promise<unknown>> {
+  return operations.map(async op => op.type === 'put' ? await store.put(op.value, op.key) : await store.delete(op.key))
+}
+
+/**
+ * Opens (creating or upgrading if needed) the IndexedDB backend named `name`.
+ * @example
+ * const backend = await openIdbBackend({ name: 'threads', extraStores: ['views'] })
+ */
+export async function openIdbBackend (options: IdbBackendOptions): Promise<IdbBackend> {
+  let state: { readonly kind: 'open' } | { readonly kind: 'closed', readonly reason: string } = { kind: 'open' }
+  const database = await openDatabase({
+    name: options.name,
+    storeNames: [BLOCK_STORE, META_STORE, ...(options.extraStores ?? [])],
+    onClosed (reason) {
+      if (state.kind === 'closed') return
+      state = { kind: 'closed', reason }
+      options.onUnexpectedClose?.(new StoreClosedError(`IndexedDB backend ${options.name} closed: ${reason}`))
+    }
+  })
+
+  const check = (options?: StoreCallOptions): void => {
+    if (state.kind === 'closed') throw new StoreClosedError(`IndexedDB backend ${database.name} is closed (${state.reason})`)
+    throwIfAborted(options?.signal)
+  }
+  const transaction = <Mode extends IDBTransactionMode>(store: string, mode: Mode): IDBPTransaction<unknown, [string], Mode> => {
+    try {
+      return database.transaction(store, mode)
+    } catch (cause) {
+      // InvalidStateError: the connection closed between our check and here.
+      throw new StoreClosedError(`IndexedDB backend ${database.name} is closed`, { cause })
+    }
+  }
+  /** Runs `issue` in one readwrite transaction, aborting it on failure or abort signal. */
+  const write = async (store: string, issue: (store: ReadwriteStore) => Array<Promise<unknown>>, signal?: AbortSignal): Promise<void> => {
+    const tx = transaction(store, 'readwrite')
+    const abort = (): void => {
+      try {
+        tx.abort()
+      } catch {
+        // InvalidStateError: already committed or aborted, so there is nothing left to undo.
+      }
+    }
+    signal?.addEventListener('abort', abort, { once: true })
+    try {
+      await Promise.all([...issue(tx.objectStore(store)), tx.done])
+    } catch (error) {
+      abort()
+      if (signal?.aborted === true) throw new AbortError('The write was aborted before it committed', { cause: error })
+      throw error
+    } finally {
+      signal?.removeEventListener('abort', abort)
+    }
+  }
+  const read = async (store: string, key: string): Promise<Uint8Array | undefined> => {
+    const value: unknown = await transaction(store, 'readonly').objectStore(store).get(key)
+    return value === undefined ? undefined : asBytes(value, store)
+  }
+  const exists = async (store: string, key: string): Promise<boolean> =>
+    (await transaction(store, 'readonly').objectStore(store).getKey(key)) !== undefined
+
+  const blocks: BlockStore = {
+    async get (cid, options) { check(options); return await read(BLOCK_STORE, cid) },
+    async has (cid, options) { check(options); return await exists(BLOCK_STORE, cid) },
+    async putMany (input, options) {
+      check(options)
+      const checked = copyBlocks(input)
+      if (checked.length > 0) await write(BLOCK_STORE, store => checked.map(async b => await store.put(b.bytes, b.cid)), options?.signal)
+    },
+    async deleteMany (cids, options) {
+      check(options)
+      const checked = copyCids(cids)
+      if (checked.length > 0) await write(BLOCK_STORE, store => checked.map(async cid => { await store.delete(cid) }), options?.signal)
+    }
+  }
+
+  const meta: KeyValueStore = {
+    async get (key, options) { check(options); return await read(META_STORE, key) },
+    async has (key, options) { check(options); return await exists(META_STORE, key) },
+    async batch (operations, options) {
+      check(options)
+      const checked = copyBatchOperations(operations)
+      if (checked.length === 0) return
+      await write(META_STORE, store => issueMetaOperations(store, checked), options?.signal)
+    },
+    async * list (prefix, options) {
+      check(options)
+      const tx = transaction(META_STORE, 'readonly')
+      const range = prefixRange(prefix)
+      const [keys, values] = await Promise.all([tx.store.getAllKeys(range), tx.store.getAll(range), tx.done])
+      for (let i = 0; i < keys.length; i++) {
+        check(options)
+        yield [String(keys[i]), asBytes(values[i], META_STORE)] as const
+      }
+    }
+  }
+
+  return {
+    blocks,
+    meta,
+    database,
+    async close () {
+      if (state.kind === 'closed') return
+      state = { kind: 'closed', reason: 'closed by its owner' }
+      // Transactions already started still commit; IndexedDB closes after them.
+      database.close()
+    }
+  }
+}
+
+/**
+ * The key range holding exactly the keys that start with `prefix`: from the prefix
+ * (inclusive) to its successor (exclusive). A plain `prefix + '\uffff'` upper bound
+ * would miss keys such as `prefix + '\uffff\uffff'`.
+ */
+export function prefixRange (prefix: string): IDBKeyRange | undefined {
+  if (prefix === '') return undefined
+  for (let end = prefix.length - 1; end >= 0; end--) {
+    const unit = prefix.charCodeAt(end)
+    if (unit < 0xffff) return IDBKeyRange.bound(prefix, prefix.slice(0, end) + String.fromCharCode(unit + 1), false, true)
+  }
+  return IDBKeyRange.lowerBound(prefix) // the prefix is all U+FFFF: no successor exists
+}
+
+function asBytes (value: unknown, store: string): Uint8Array {
+  if (value instanceof Uint8Array) return value // structured clone already gave us a fresh copy
+  throw new MalformedRecordError(`A value in IndexedDB store ${store} is not a Uint8Array`)
+}
