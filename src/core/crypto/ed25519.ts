@@ -33,20 +33,29 @@ export function publicKeyFromSeed (seed: Uint8Array): Uint8Array {
   return ed25519.getPublicKey(seed)
 }
 
-/** A signer for a 32-byte seed; its WebCrypto key is imported once and reused. */
+/**
+ * A signer for a 32-byte seed; its WebCrypto key is imported once and reused.
+ * Once the key is ready, `sign` hands the message to WebCrypto synchronously,
+ * so the caller can do other work (sealing the next event) while it signs.
+ */
 export function createSigner (seed: Uint8Array): Signer {
   const publicKey = publicKeyFromSeed(seed)
-  const key = hasWebCryptoEd25519().then(async (ok) => ok
-    ? await crypto.subtle.importKey('jwk', {
-      kty: 'OKP', crv: 'Ed25519', d: base64url.baseEncode(seed), x: base64url.baseEncode(publicKey)
-    }, ALGORITHM, false, ['sign'])
-    : undefined)
+  let ready: WebCryptoKey | null | undefined // undefined: importing; null: no WebCrypto Ed25519
+  const importing = hasWebCryptoEd25519().then(async (ok) => {
+    ready = ok
+      ? await crypto.subtle.importKey('jwk', {
+        kty: 'OKP', crv: 'Ed25519', d: base64url.baseEncode(seed), x: base64url.baseEncode(publicKey)
+      }, ALGORITHM, false, ['sign'])
+      : null
+  })
+  const signWith = (key: WebCryptoKey | null, message: Uint8Array): Promise<Uint8Array> => key === null
+    ? Promise.resolve(ed25519.sign(message, seed))
+    : crypto.subtle.sign(ALGORITHM, key, message).then((signature) => new Uint8Array(signature))
   return {
     publicKey,
-    async sign (message) {
-      const cryptoKey = await key
-      if (cryptoKey === undefined) return ed25519.sign(message, seed)
-      return new Uint8Array(await crypto.subtle.sign(ALGORITHM, cryptoKey, message))
+    sign (message) {
+      if (ready !== undefined) return signWith(ready, message)
+      return importing.then(async () => await signWith(ready ?? null, message))
     }
   }
 }

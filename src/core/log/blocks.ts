@@ -4,15 +4,24 @@
  * size, codec, hash function and digest before anything decodes it.
  */
 import * as dagCbor from '@ipld/dag-cbor'
-import { sha256 } from '@noble/hashes/sha2.js'
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js'
+import { sha256 as platformSha256 } from 'multiformats/hashes/sha2'
+import { base32 } from 'multiformats/bases/base32'
 import { CID } from 'multiformats/cid'
 import { from as hasherFrom } from 'multiformats/hashes/hasher'
 import { equals } from 'multiformats/bytes'
 import { BadCidError, MalformedRecordError, TooLargeError } from '../errors.ts'
 import type { RawBlock } from '../storage/interfaces.ts'
 
-/** sha2-256 as a multiformats hasher; synchronous in every runtime. */
-export const sha256Hasher = hasherFrom({ name: 'sha2-256', code: 0x12, encode: (bytes: Uint8Array) => sha256(bytes) })
+/**
+ * sha2-256 as a synchronous multiformats hasher. multiformats' own sha2-256 is
+ * native and synchronous where the platform allows it (Node); where it is
+ * asynchronous (WebCrypto in browsers) the audited @noble/hashes one is used,
+ * because block encoding and verification must stay synchronous.
+ */
+export const sha256Hasher = platformSha256.digest(new Uint8Array(0)) instanceof Promise
+  ? hasherFrom({ name: 'sha2-256', code: 0x12, encode: (bytes: Uint8Array) => nobleSha256(bytes) })
+  : platformSha256
 
 /** A freshly encoded block: its CID both as a string and as a link object. */
 export interface EncodedBlock extends RawBlock {
@@ -23,7 +32,7 @@ export interface EncodedBlock extends RawBlock {
 export function encodeBlock (value: unknown): EncodedBlock {
   const bytes = dagCbor.encode(value)
   const link = cidOf(bytes)
-  return { cid: link.toString(), bytes, link }
+  return { cid: cidToString(link), bytes, link }
 }
 
 /** The CIDv1 (dag-cbor, sha2-256) of block bytes. */
@@ -31,6 +40,15 @@ export function cidOf (bytes: Uint8Array): CID {
   const digest = sha256Hasher.digest(bytes)
   if (digest instanceof Promise) throw new Error('sha2-256 hasher must be synchronous')
   return CID.createV1(dagCbor.code, digest)
+}
+
+/**
+ * The canonical string of a CID: base32 for v1. Encodes the bytes directly,
+ * skipping CID.toString's per-instance cache, which costs more than it saves
+ * for CIDs that are printed once.
+ */
+export function cidToString (cid: CID): string {
+  return cid.version === 1 ? base32.encode(cid.bytes) : cid.toString()
 }
 
 /** Parses a CID string; a malformed one is a BadCidError. */
@@ -48,13 +66,17 @@ export function parseCid (cid: string): CID {
  */
 export function verifyBlock (cid: string, bytes: Uint8Array, maxBytes: number, what = 'block'): CID {
   if (bytes.length > maxBytes) throw new TooLargeError(`${what} ${cid} is ${bytes.length} bytes; the limit is ${maxBytes}`)
+  // Fast path: the CID of these bytes, printed, is exactly the claimed string.
+  const actual = cidOf(bytes)
+  if (cidToString(actual) === cid) return actual
   const parsed = parseCid(cid)
   if (parsed.version !== 1 || parsed.code !== dagCbor.code || parsed.multihash.code !== sha256Hasher.code) {
     throw new BadCidError(`${what} ${cid} is not a CIDv1 of dag-cbor with sha2-256`, cid)
   }
-  if (!equals(cidOf(bytes).multihash.digest, parsed.multihash.digest)) {
+  if (!equals(actual.multihash.digest, parsed.multihash.digest)) {
     throw new BadCidError(`${what} bytes do not hash to ${cid}`, cid)
   }
+  // Same block, but its CID was written in another base: accept it, keyed canonically by the caller.
   return parsed
 }
 
@@ -78,5 +100,5 @@ export function decodeSealedBlock (bytes: Uint8Array, what: string): Uint8Array 
 export function linkToString (value: unknown, what: string): string {
   const cid = CID.asCID(value)
   if (cid === null) throw new MalformedRecordError(`${what} must be a CID link`)
-  return cid.toString()
+  return cidToString(cid)
 }
