@@ -9,6 +9,7 @@ declare global {
     addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void
     removeEventListener(type: 'abort', listener: () => void): void
   }
+  function queueMicrotask (callback: () => void): void
   // eslint-disable-next-line no-var
   var crypto: {
     readonly subtle: WebCryptoSubtle

@@ -8,10 +8,12 @@ import type { LogIdentity } from '../ids/log-id.ts'
 import type { StoreCallOptions } from '../storage/interfaces.ts'
 import { sealEvent, signRecord } from './create-record.ts'
 import type { Dependency } from './record-format.ts'
-import type { IngestResult, RecordStore } from './record-store.ts'
+import type { CommitHook, IngestResult, RecordStore } from './record-store.ts'
 
 /** Options of one append. */
 export interface AppendOptions extends StoreCallOptions {
+  /** Derived writes committed atomically with the record (see CommitHook). */
+  readonly hook?: CommitHook
   /** Records of other logs this event depends on. */
   readonly deps?: readonly Dependency[]
   /** Creation time in ms since the epoch; defaults to the writer's clock. */

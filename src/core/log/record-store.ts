@@ -14,7 +14,7 @@
  * - every block read back is re-hashed, so corruption at rest is a BadCidError.
  */
 import { BadSequenceError, BlockNotFoundError, EquivocationError, MalformedRecordError, MissingDependencyError, throwIfAborted } from '../errors.ts'
-import type { RawBlock, StorageBackend, StoreCallOptions } from '../storage/interfaces.ts'
+import type { BatchOperation, RawBlock, StorageBackend, StoreCallOptions } from '../storage/interfaces.ts'
 import { getValue, listValues, putValue } from '../storage/meta-values.ts'
 import { verifyBlock } from './blocks.ts'
 import { openBody, openEvent, openHeader, openRecord } from './open-record.ts'
@@ -45,6 +45,16 @@ export interface OpenedEvent {
 
 interface Position { readonly log: string, readonly seq: number }
 
+/**
+ * Runs inside a log's commit queue once a record has passed every check and
+ * before anything is written. The operations it returns are written in the
+ * same atomic batch as the record's index and head, so derived state (the
+ * database's views) never disagrees with the log; `committed` runs once that
+ * batch is durable. A hook that throws rejects the record and writes nothing.
+ */
+export type CommitHook = (record: { readonly record: string, readonly node: RecordNode, readonly blocks: readonly RawBlock[] }) =>
+  Promise<{ readonly operations: readonly BatchOperation[], readonly committed?: () => void }>
+
 const recKey = (thread: string, cid: string): string => `rec/${thread}/${cid}`
 const seqKey = (thread: string, log: string, seq: number): string => `seq/${thread}/${log}/${String(seq).padStart(16, '0')}`
 const headKey = (thread: string, log: string): string => `head/${thread}/${log}`
@@ -66,7 +76,7 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
     return run
   }
 
-  async function commit (thread: string, verified: VerifiedRecord, options?: StoreCallOptions): Promise<IngestResult> {
+  async function commit (thread: string, verified: VerifiedRecord, options?: StoreCallOptions & { hook?: CommitHook }): Promise<IngestResult> {
     const { node, record } = verified
     throwIfAborted(options?.signal)
     const existing = await getValue<Position>(meta, recKey(thread, record), options)
@@ -93,14 +103,17 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
     if (other !== undefined) {
       throw new EquivocationError(`log ${node.log} signed two records at seq ${node.seq}: ${other} and ${record}`, node.log, node.seq, [other, record])
     }
+    const derived = await options?.hook?.({ record, node, blocks: verified.blocks })
     throwIfAborted(options?.signal)
     // Blocks first: an interrupted commit leaves only unreferenced blocks, never an index entry without its blocks.
     await blocks.putMany(verified.blocks, options)
     await meta.batch([
       putValue(recKey(thread, record), { log: node.log, seq: node.seq }),
       putValue(seqKey(thread, node.log, node.seq), record),
-      putValue(headKey(thread, node.log), { log: node.log, record, seq: node.seq })
+      putValue(headKey(thread, node.log), { log: node.log, record, seq: node.seq }),
+      ...(derived?.operations ?? [])
     ], options)
+    derived?.committed?.()
     return { status: 'stored', record, node }
   }
 
@@ -116,7 +129,7 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
      * Verifies a received record of `log` and stores it with its blocks.
      * Throws a typed error (and stores nothing) when any check fails.
      */
-    async ingest (input: { thread: string, log: string, followKey: Uint8Array, record: string, blocks: readonly RawBlock[] }, options?: StoreCallOptions): Promise<IngestResult> {
+    async ingest (input: { thread: string, log: string, followKey: Uint8Array, record: string, blocks: readonly RawBlock[] }, options?: StoreCallOptions & { hook?: CommitHook }): Promise<IngestResult> {
       const verified = await verifyIncomingRecord(input)
       return await serialize(`${input.thread}/${input.log}`, async () => await commit(input.thread, verified, options))
     },
@@ -126,7 +139,7 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
      * lets `build` create the next record after it, and commits it with the same
      * stateful checks as ingest. One queue per log makes the writer single.
      */
-    async appendOwn (thread: string, log: string, build: (prev: LogHead | null) => Promise<{ record: string, node: RecordNode, blocks: readonly RawBlock[] }>, options?: StoreCallOptions): Promise<IngestResult> {
+    async appendOwn (thread: string, log: string, build: (prev: LogHead | null) => Promise<{ record: string, node: RecordNode, blocks: readonly RawBlock[] }>, options?: StoreCallOptions & { hook?: CommitHook }): Promise<IngestResult> {
       return await serialize(`${thread}/${log}`, async () => {
         const created = await build(await store.head(thread, log, options) ?? null)
         const [, event] = created.blocks

@@ -1,0 +1,61 @@
+/**
+ * Database events: what a command becomes. One event is one record payload and
+ * holds one or more operations that apply atomically (a transaction). Deletes
+ * are tombstones. Format version 1; docs/PROTOCOL.md describes it.
+ */
+import { InvalidCommandError } from './errors.ts'
+
+/** Format version of database event payloads. */
+export const DB_EVENT_VERSION = 1
+
+/** A plain JSON-like document body (no _id). */
+export type Fields = Record<string, unknown>
+
+/** One change to one document or key. */
+export type Operation =
+  /** Creates (or replaces) a document with exactly these fields. */
+  | { readonly op: 'create', readonly coll: string, readonly id: string, readonly fields: Fields }
+  /** Sets and unsets fields of a document (creating it if absent). */
+  | { readonly op: 'patch', readonly coll: string, readonly id: string, readonly set: Fields, readonly unset: readonly string[] }
+  /** Deletes a document (a tombstone). */
+  | { readonly op: 'delete', readonly coll: string, readonly id: string }
+  /** A Yjs update to a collaborative text field. */
+  | { readonly op: 'text', readonly coll: string, readonly id: string, readonly field: string, readonly update: Uint8Array }
+
+/** The payload of a database record. */
+export interface DbEvent {
+  readonly v: number
+  readonly type: 'db'
+  /** Lamport clock: greater than the clock of every event this one causally follows. */
+  readonly clock: number
+  readonly ops: readonly Operation[]
+}
+
+const isText = (v: unknown, max = 256): v is string => typeof v === 'string' && v.length > 0 && v.length <= max
+const isFields = (v: unknown): v is Fields => v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array)
+
+/** Checks the shape of a decrypted payload; anything else is InvalidCommandError. */
+export function parseDbEvent (value: unknown): DbEvent {
+  if (!isFields(value) || value.v !== DB_EVENT_VERSION || value.type !== 'db') throw new InvalidCommandError('payload is not a database event of version 1')
+  if (!Number.isSafeInteger(value.clock) || (value.clock as number) < 1) throw new InvalidCommandError('database event has no valid clock')
+  if (!Array.isArray(value.ops) || value.ops.length === 0 || value.ops.length > 10_000) throw new InvalidCommandError('database event must hold 1 to 10,000 operations')
+  const ops = value.ops.map((raw: unknown, i: number): Operation => {
+    if (!isFields(raw) || !isText(raw.coll) || !isText(raw.id, 1024)) throw new InvalidCommandError(`operation ${i} has no valid collection or id`)
+    switch (raw.op) {
+      case 'create':
+        if (!isFields(raw.fields)) throw new InvalidCommandError(`operation ${i}: create needs fields`)
+        return { op: 'create', coll: raw.coll, id: raw.id, fields: raw.fields }
+      case 'patch':
+        if (!isFields(raw.set) || !Array.isArray(raw.unset) || !raw.unset.every((f) => isText(f))) throw new InvalidCommandError(`operation ${i}: patch needs set and unset`)
+        return { op: 'patch', coll: raw.coll, id: raw.id, set: raw.set, unset: raw.unset as string[] }
+      case 'delete':
+        return { op: 'delete', coll: raw.coll, id: raw.id }
+      case 'text':
+        if (!isText(raw.field) || !(raw.update instanceof Uint8Array)) throw new InvalidCommandError(`operation ${i}: text needs a field and an update`)
+        return { op: 'text', coll: raw.coll, id: raw.id, field: raw.field, update: raw.update }
+      default:
+        throw new InvalidCommandError(`operation ${i} has unknown type ${String(raw.op)}`)
+    }
+  })
+  return { v: DB_EVENT_VERSION, type: 'db', clock: value.clock as number, ops }
+}

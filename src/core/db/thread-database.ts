@@ -1,0 +1,222 @@
+/**
+ * One thread's database: its view (loaded from storage), its dispatcher, and
+ * the API app developers use: collections, a key-value store, transactions,
+ * live queries, peer ingest, snapshots and rebuilds.
+ */
+import { sha256 } from '@noble/hashes/sha2.js'
+import { utf8ToBytes } from '@noble/hashes/utils.js'
+import type { RandomSource } from '../crypto/random.ts'
+import type { LogIdentity } from '../ids/log-id.ts'
+import type { IngestResult, LogHead, RecordStore } from '../log/record-store.ts'
+import type { BatchOperation, RawBlock, StorageBackend } from '../storage/interfaces.ts'
+import type { KeyBook } from '../storage/key-book.ts'
+import { getValue, listValues } from '../storage/meta-values.ts'
+import { createCollection, type Collection, type CollectionOptions, type CommandContext } from './collection.ts'
+import { createDispatcher } from './dispatcher.ts'
+import { applyOperation, emptyDocState, type Doc, type DocState } from './doc-state.ts'
+import type { Operation } from './events.ts'
+import { createKeyValue, type KeyValue } from './key-value.ts'
+import type { Filter, FindOptions } from './query.ts'
+import { runQuery } from './query.ts'
+import { loadSnapshot, saveSnapshot, takeSnapshot } from './snapshots.ts'
+import { clockKey, createThreadView, type ThreadView } from './view.ts'
+
+/** Keys that let another replica read and verify one log. */
+export interface LogGrant {
+  readonly log: string
+  readonly followKey: Uint8Array
+  readonly readKey: Uint8Array
+}
+
+/** A record as exchanged between replicas. */
+export interface RecordEnvelope {
+  readonly log: string
+  readonly record: string
+  readonly blocks: readonly RawBlock[]
+}
+
+/** Commands of a transaction: staged, then written as one event. */
+export interface Transaction {
+  collection(name: string, options?: CollectionOptions): Collection
+  readonly kv: KeyValue
+}
+
+/** The database of one thread. */
+export interface ThreadDatabase {
+  readonly id: string
+  readonly logId: string
+  collection(name: string, options?: CollectionOptions): Collection
+  readonly kv: KeyValue
+  /** Runs `fn`; every command it makes is written as one atomic event, or none if it throws. */
+  transaction<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T>
+  /** A live query: `listener` gets the first result, then each changed result. */
+  subscribe(collection: string, filter: Filter, options: FindOptions, listener: (docs: Doc[]) => void): () => void
+  /** Verifies, stores and applies a peer's record. */
+  ingest(envelope: RecordEnvelope): Promise<IngestResult>
+  /** Adds the keys of another writer's log. */
+  addLog(grant: LogGrant): Promise<void>
+  /** This replica's own log and its keys, to grant to other members. */
+  ownGrant(): LogGrant
+  heads(): Promise<LogHead[]>
+  /** Every stored record of every log, oldest first per log. */
+  exportRecords(): Promise<RecordEnvelope[]>
+  /** Writes a snapshot of the view now. */
+  snapshot(): Promise<void>
+  /** Rebuilds the view from the log alone, or from the snapshot plus the records after it. */
+  rebuild(from: 'log' | 'snapshot'): Promise<void>
+  /** Every visible document by collection (stable order). */
+  dump(): Record<string, Doc[]>
+}
+
+/** Loads a thread's view from storage and wires its database. */
+export async function openThreadDatabase (deps: {
+  readonly thread: string
+  readonly backend: StorageBackend
+  readonly records: RecordStore
+  readonly keys: KeyBook
+  readonly identity: LogIdentity
+  readonly followKey: Uint8Array
+  readonly readKey: Uint8Array
+  readonly random?: RandomSource
+  readonly now?: () => number
+  readonly snapshotEvery?: number
+}): Promise<ThreadDatabase> {
+  const { thread, backend, records, keys } = deps
+  const meta = backend.meta
+  const snapshotEvery = deps.snapshotEvery ?? 1000
+  const viewPrefix = `view/${thread}/`
+  let view = await loadView()
+  let sinceSnapshot = 0
+  const declared = new Map<string, CollectionOptions>()
+  const subscriptions = new Set<{ collection: string, rerun: () => void }>()
+
+  async function loadView (): Promise<ThreadView> {
+    const states: Array<{ coll: string, state: DocState }> = []
+    for await (const [key, state] of listValues<DocState>(meta, viewPrefix)) {
+      states.push({ coll: decodeURIComponent(key.slice(viewPrefix.length).split('/')[0]!), state })
+    }
+    return createThreadView({ clock: await getValue<number>(meta, clockKey(thread)) ?? 0, states })
+  }
+
+  const dispatcher = createDispatcher({
+    ...deps,
+    view: () => view,
+    afterApply: async () => {
+      if (++sinceSnapshot >= snapshotEvery) await writeSnapshot()
+    }
+  })
+  dispatcher.onChange((touched) => {
+    for (const sub of subscriptions) if (touched.has(sub.collection)) sub.rerun()
+  })
+
+  async function vector (): Promise<Record<string, number>> {
+    return Object.fromEntries((await records.heads(thread)).map((h) => [h.log, h.seq]))
+  }
+  async function writeSnapshot (): Promise<void> {
+    sinceSnapshot = 0
+    await saveSnapshot(meta, thread, takeSnapshot(view, await vector()))
+  }
+
+  const textClientId = new DataView(sha256(utf8ToBytes(deps.identity.logId)).buffer).getUint32(0)
+  const direct: CommandContext = {
+    read: (coll, id) => view.collections.get(coll)?.states.get(id),
+    submit: async (build) => { await dispatcher.commit(build) },
+    textClientId,
+    random: deps.random
+  }
+  const makeCollection = (context: CommandContext) => (name: string, options?: CollectionOptions): Collection => {
+    const definition = options ?? declared.get(name) ?? {}
+    if (options !== undefined) declared.set(name, options)
+    return createCollection(name, definition, () => view.collection(name), context)
+  }
+
+  async function replay (target: ThreadView, after: Record<string, number>): Promise<void> {
+    for (const { log, keys: logKeys } of await keys.logs(thread)) {
+      if (logKeys.readKey === undefined) continue
+      const head = await records.head(thread, log)
+      for (let seq = (after[log] ?? 0) + 1; head !== undefined && seq <= head.seq; seq++) {
+        const cid = await records.recordAt(thread, log, seq)
+        const blocks = await records.recordBlocks(cid!, logKeys.followKey)
+        target.apply(target.compute(dispatcher.decode(blocks, logKeys.readKey), log, seq))
+      }
+    }
+  }
+
+  const db: ThreadDatabase = {
+    id: thread,
+    logId: deps.identity.logId,
+    collection: makeCollection(direct),
+    kv: createKeyValue(makeCollection(direct)),
+    async transaction (fn) {
+      const staged: Operation[] = []
+      const overlay = new Map<string, DocState>()
+      const context: CommandContext = {
+        read: (coll, id) => overlay.get(`${coll}\u0000${id}`) ?? view.collections.get(coll)?.states.get(id),
+        submit: async (build) => {
+          const ops = build()
+          for (const op of ops) {
+            const key = `${op.coll}\u0000${op.id}`
+            const state = overlay.get(key) ?? view.collections.get(op.coll)?.states.get(op.id) ?? emptyDocState(op.id)
+            overlay.set(key, applyOperation(state, op, [Number.MAX_SAFE_INTEGER, '', 0, staged.length]))
+            staged.push(op)
+          }
+        },
+        textClientId,
+        random: deps.random
+      }
+      const tx: Transaction = { collection: makeCollection(context), kv: createKeyValue(makeCollection(context)) }
+      const result = await fn(tx)
+      if (staged.length > 0) await dispatcher.commit(() => staged)
+      return result
+    },
+    subscribe (collection, filter, options, listener) {
+      let last: Doc[] | undefined
+      const sub = {
+        collection,
+        rerun: () => {
+          const docs = runQuery(view.collection(collection), filter, options).docs
+          if (last !== undefined && docs.length === last.length && docs.every((d, i) => d === last![i])) return
+          last = docs
+          listener(docs)
+        }
+      }
+      subscriptions.add(sub)
+      queueMicrotask(sub.rerun)
+      return () => { subscriptions.delete(sub) }
+    },
+    ingest: async (envelope) => await dispatcher.ingest(envelope),
+    async addLog (grant) {
+      await keys.put(thread, grant.log, { followKey: grant.followKey, readKey: grant.readKey })
+    },
+    ownGrant: () => ({ log: deps.identity.logId, followKey: deps.followKey, readKey: deps.readKey }),
+    heads: async () => await records.heads(thread),
+    async exportRecords () {
+      const out: RecordEnvelope[] = []
+      for (const { log, keys: logKeys } of await keys.logs(thread)) {
+        const head = await records.head(thread, log)
+        for (let seq = 1; head !== undefined && seq <= head.seq; seq++) {
+          const record = (await records.recordAt(thread, log, seq))!
+          out.push({ log, record, blocks: await records.recordBlocks(record, logKeys.followKey) })
+        }
+      }
+      return out
+    },
+    snapshot: async () => { await dispatcher.serialize(writeSnapshot) },
+    async rebuild (from) {
+      await dispatcher.serialize(async () => {
+        const snapshot = from === 'snapshot' ? await loadSnapshot(meta, thread) : undefined
+        const target = createThreadView({ clock: snapshot?.clock ?? 0, states: snapshot?.states.map(([coll, state]) => ({ coll, state })) })
+        await replay(target, snapshot?.vector ?? {})
+        const operations: BatchOperation[] = []
+        for await (const [key] of meta.list(viewPrefix)) operations.push({ type: 'delete', key })
+        const rows = target.persist(thread, { clock: target.clock, states: [...target.collections].flatMap(([coll, c]) => [...c.states.values()].map((state) => ({ coll, state }))) })
+        await meta.batch([...operations, ...rows])
+        view = target
+        for (const [name, options] of declared) for (const field of options.indexes ?? []) view.collection(name).ensureIndex(field)
+        for (const sub of subscriptions) sub.rerun()
+      })
+    },
+    dump: () => view.dump()
+  }
+  return db
+}
