@@ -228,5 +228,30 @@ export const apiCases: ApiCase[] = [
       await a.close()
       await b.close()
     }
+  },
+  {
+    name: 'causality: a write made after seeing another write wins over it on every replica, whichever log sorts first',
+    async run (fresh) {
+      const a = (await open(fresh)).db
+      const b = (await open(fresh)).db
+      const ta = await a.createThread()
+      const tb = await b.joinThread({ id: ta.id, logs: [ta.ownGrant()] })
+      await ta.addLog(tb.ownGrant())
+      const sync = async (from: typeof ta, to: typeof tb): Promise<void> => {
+        for (const r of await from.exportRecords()) await to.ingest(r)
+      }
+      await ta.collection('photos').create({ _id: 'p', title: 'first' })
+      await sync(ta, tb)
+      // B has seen A's write, so B's write is causally later: it must win on both replicas…
+      await tb.collection('photos').update('p', { title: 'second, by B' })
+      await sync(tb, ta)
+      checkEqual([ta.collection('photos').get('p')?.title, tb.collection('photos').get('p')?.title], ['second, by B', 'second, by B'], 'B after A')
+      // …and then the same the other way round, so the result cannot come from the log IDs' order.
+      await ta.collection('photos').update('p', { title: 'third, by A' })
+      await sync(ta, tb)
+      checkEqual([ta.collection('photos').get('p')?.title, tb.collection('photos').get('p')?.title], ['third, by A', 'third, by A'], 'A after B')
+      await a.close()
+      await b.close()
+    }
   }
 ]
