@@ -253,5 +253,21 @@ export const apiCases: ApiCase[] = [
       await a.close()
       await b.close()
     }
+  },
+  {
+    name: 'group commit: concurrent commands are written together, and one that fails fails alone',
+    async run (fresh) {
+      const { db } = await open(fresh)
+      const thread = await db.createThread()
+      const photos = thread.collection('photos', { schema: photoSchema })
+      const attempts = Array.from({ length: 50 }, (_, i) => photos.create({ _id: `p${i === 49 ? 0 : i}`, title: `photo ${i}` }))
+      attempts.push(photos.create({ _id: 'bad', title: '' }))
+      const outcomes = await Promise.all(attempts.map(async (p) => await p.then(() => 'ok', (e: Error) => e.name)))
+      checkEqual(outcomes.filter((o) => o === 'ok').length, 49, 'successful creates')
+      checkEqual(outcomes.slice(49), ['DocumentExistsError', 'SchemaValidationError'], 'the failing ones, alone')
+      checkEqual((await thread.heads())[0]?.seq, 49, 'one record per successful command, consecutive')
+      checkEqual(photos.get('p0')?.title, 'photo 0', 'the first create of p0 won')
+      await db.close()
+    }
   }
 ]

@@ -1,40 +1,64 @@
 /**
  * The dispatcher: the one path every database event takes, local or from a
- * peer. In the thread's queue it stores the event as a record of its log and,
- * in the same atomic storage batch, the view rows the event changes; only then
- * does it install the change in memory and tell subscribers. A failure at any
- * step leaves log, stored views and in-memory views as they were.
+ * peer. Commands and received records queue up; each turn takes everything
+ * queued (group commit), turns commands into records of this peer's log, and
+ * stores all records together with the view rows they change in one atomic
+ * storage batch. Only then are the changes installed in memory and subscribers
+ * told. A failure leaves log, stored views and in-memory views as they were;
+ * a command or record that fails its own checks fails alone.
  */
 import type { RandomSource } from '../crypto/random.ts'
-import { MalformedRecordError, MissingKeyError } from '../errors.ts'
+import { MalformedRecordError, MissingKeyError, ThreadsError } from '../errors.ts'
 import type { LogIdentity } from '../ids/log-id.ts'
-import { createLogWriter } from '../log/log-writer.ts'
+import { sealEvent, signRecord } from '../log/create-record.ts'
 import { decryptBody, decryptHeader, openEvent } from '../log/open-record.ts'
-import type { CommitHook, IngestResult, RecordStore } from '../log/record-store.ts'
+import type { BatchOutcome, CommitHook, IngestResult, RecordStore } from '../log/record-store.ts'
 import type { KeyBook } from '../storage/key-book.ts'
 import type { RawBlock } from '../storage/interfaces.ts'
+import type { DocState } from './doc-state.ts'
 import { DB_EVENT_VERSION, parseDbEvent, type DbEvent, type Operation } from './events.ts'
-import type { ThreadView, ViewChange } from './view.ts'
+import type { ThreadView } from './view.ts'
 
-/** Called after a change is durable and installed, with the collections it touched. */
+/** Called after changes are durable and installed, with the collections they touched. */
 export type ChangeListener = (collections: ReadonlySet<string>) => void
+
+/** A record received from a peer. */
+export interface Envelope {
+  readonly log: string
+  readonly record: string
+  readonly blocks: readonly RawBlock[]
+}
 
 /** The dispatcher of one thread. */
 export interface Dispatcher {
-  /** Runs `task` after every earlier command and ingest of this thread. */
+  /** Runs `task` alone, after everything queued before it. */
   serialize<T>(task: () => Promise<T>): Promise<T>
   /**
-   * Runs `build` in the queue, where it sees the current view, and writes the
-   * operations it returns as one event of this peer's log (one atomic batch).
-   * Nothing is written when it returns none or throws.
+   * Queues a command: in its turn `build` sees the current state (including
+   * commands committed with it) and returns its operations, written as one
+   * event of this peer's log. Resolves once durable; nothing is written when
+   * `build` returns no operations or throws.
    */
   commit(build: () => readonly Operation[]): Promise<IngestResult | undefined>
-  /** Verifies, stores and applies a record received from a peer. */
-  ingest(input: { log: string, record: string, blocks: readonly RawBlock[] }): Promise<IngestResult>
-  /** Applies an already stored record to the view without storing anything (rebuilds). */
+  /** Verifies, stores and applies records received from peers; answers each with its result or typed error. */
+  ingest(envelopes: readonly Envelope[]): Promise<BatchOutcome[]>
+  /** Decrypts a stored record's database event. */
   decode(blocks: readonly RawBlock[], readKey: Uint8Array): DbEvent
+  /** The state of a document staged by the turn in progress, if any. */
+  staged(coll: string, id: string): DocState | undefined
   onChange(listener: ChangeListener): () => void
 }
+
+/** Nothing to write: a command whose build returned no operations. */
+class NothingToWrite extends ThreadsError {
+  static override readonly errorName = 'NothingToWrite'
+}
+
+type Queued =
+  | { readonly kind: 'command', readonly build: () => readonly Operation[], readonly done: (outcome: BatchOutcome | undefined) => void }
+  | { readonly kind: 'records', readonly envelopes: readonly Envelope[], readonly done: (outcomes: BatchOutcome[]) => void, readonly fail: (error: unknown) => void }
+
+const MAX_COMMANDS_PER_TURN = 256
 
 /** Wires a thread's record store, keys and view into its dispatcher. */
 export function createDispatcher (deps: {
@@ -47,15 +71,18 @@ export function createDispatcher (deps: {
   readonly view: () => ThreadView
   readonly random?: RandomSource
   readonly now?: () => number
-  /** Called in the queue after each applied event (snapshots). */
-  readonly afterApply?: () => Promise<void>
+  /** Called in the queue after each turn that applied events, with how many. */
+  readonly afterApply?: (events: number) => Promise<void>
 }): Dispatcher {
-  const { thread, records } = deps
-  const writer = createLogWriter({ thread, identity: deps.identity, followKey: deps.followKey, readKey: deps.readKey, store: records, random: deps.random, now: deps.now })
+  const { thread, records, identity } = deps
   const listeners = new Set<ChangeListener>()
   /** Heads of other logs our log already depends on (directly or through prev). */
   const covered = new Map<string, number>()
+  let staged = new Map<string, DocState>()
+  let stagedClock = 0
   let queue: Promise<unknown> = Promise.resolve()
+  let waiting: Queued[] = []
+  let scheduled = false
 
   const serialize = <T>(task: () => Promise<T>): Promise<T> => {
     const run = queue.then(task, task)
@@ -63,25 +90,101 @@ export function createDispatcher (deps: {
     return run
   }
 
-  /** A hook that derives the view change of an event and installs it once durable. */
-  const viewHook = (eventOf: (blocks: readonly RawBlock[]) => DbEvent): { hook: CommitHook, applied: () => Set<string> | undefined } => {
-    let touched: Set<string> | undefined
-    return {
-      hook: async ({ node, blocks }) => {
-        const view = deps.view()
-        const change: ViewChange = view.compute(eventOf(blocks), node.log, node.seq)
-        return { operations: view.persist(thread, change), committed: () => { touched = view.apply(change) } }
-      },
-      applied: () => touched
+  /** A hook that stages an event's view change and installs it once durable. */
+  const viewHook = (eventOf: (blocks: readonly RawBlock[]) => DbEvent, touched: Set<string>, applied: { count: number }): CommitHook =>
+    async ({ node, blocks }) => {
+      const view = deps.view()
+      const event = eventOf(blocks)
+      const change = view.compute(event, node.log, node.seq, staged)
+      for (const { coll, state } of change.states) staged.set(`${coll}\u0000${state.id}`, state)
+      stagedClock = Math.max(stagedClock, change.clock)
+      return {
+        operations: view.persist(thread, change),
+        committed: () => {
+          for (const coll of view.apply(change)) touched.add(coll)
+          applied.count++
+        }
+      }
     }
+
+  async function runCommands (batch: Array<Extract<Queued, { kind: 'command' }>>, touched: Set<string>, applied: { count: number }): Promise<void> {
+    const heads = (await records.heads(thread)).filter((h) => h.log !== identity.logId && (covered.get(h.log) ?? 0) < h.seq)
+    let firstOfTurn = true
+    const items = batch.map((command) => {
+      let event: DbEvent | undefined
+      return {
+        log: identity.logId,
+        build: async (prev: { record: string, seq: number } | null) => {
+          const ops = command.build()
+          if (ops.length === 0) throw new NothingToWrite('no change')
+          event = { v: DB_EVENT_VERSION, type: 'db', clock: stagedClock + 1, ops }
+          const dependencies = firstOfTurn ? heads.map((h) => ({ log: h.log, record: h.record, kind: 'causal' })) : []
+          firstOfTurn = false
+          const sealed = sealEvent({ readKey: deps.readKey, payload: event, time: (deps.now ?? Date.now)(), random: deps.random })
+          return await signRecord({ identity, followKey: deps.followKey, event: sealed, prev, deps: dependencies, random: deps.random })
+        },
+        hook: viewHook(() => event!, touched, applied)
+      }
+    })
+    const outcomes = await records.appendOwnMany(thread, items)
+    if (!firstOfTurn) for (const h of heads) covered.set(h.log, h.seq)
+    batch.forEach((command, i) => command.done(outcomes[i] instanceof NothingToWrite ? undefined : outcomes[i]))
   }
 
-  const finish = async (result: IngestResult, touched: Set<string> | undefined): Promise<IngestResult> => {
-    if (touched !== undefined) {
-      for (const listener of listeners) listener(touched)
-      await deps.afterApply?.()
+  async function runRecords (item: Extract<Queued, { kind: 'records' }>, touched: Set<string>, applied: { count: number }): Promise<void> {
+    const inputs = []
+    for (const envelope of item.envelopes) {
+      const keys = await deps.keys.get(thread, envelope.log)
+      if (keys?.readKey === undefined) throw new MissingKeyError(`no read key is held for log ${envelope.log} of thread ${thread}`)
+      const readKey = keys.readKey
+      inputs.push({ ...envelope, followKey: keys.followKey, hook: viewHook((blocks) => dispatcher.decode(blocks, readKey), touched, applied) })
     }
-    return result
+    item.done(await records.ingestMany(thread, inputs))
+  }
+
+  /** One turn: everything queued, in order, commands grouped into batches. */
+  async function turn (): Promise<void> {
+    scheduled = false
+    const taken = waiting
+    waiting = []
+    const touched = new Set<string>()
+    const applied = { count: 0 }
+    staged = new Map()
+    stagedClock = deps.view().clock
+    try {
+      for (let i = 0; i < taken.length;) {
+        const item = taken[i]!
+        if (item.kind === 'records') {
+          await runRecords(item, touched, applied).catch((error: unknown) => {
+            staged = new Map()
+            stagedClock = deps.view().clock
+            item.fail(error)
+          })
+          i++
+          continue
+        }
+        const batch: Array<Extract<Queued, { kind: 'command' }>> = []
+        while (i < taken.length && taken[i]!.kind === 'command' && batch.length < MAX_COMMANDS_PER_TURN) batch.push(taken[i++] as Extract<Queued, { kind: 'command' }>)
+        await runCommands(batch, touched, applied).catch((error: unknown) => {
+          // The batch's write failed: nothing of it is stored, so nothing of it may stay staged.
+          staged = new Map()
+          stagedClock = deps.view().clock
+          for (const c of batch) c.done(error instanceof Error ? error : new Error(String(error)))
+        })
+      }
+    } finally {
+      staged = new Map()
+    }
+    if (touched.size > 0) for (const listener of listeners) listener(touched)
+    if (applied.count > 0) await deps.afterApply?.(applied.count)
+  }
+
+  const enqueue = (item: Queued): void => {
+    waiting.push(item)
+    if (!scheduled) {
+      scheduled = true
+      void serialize(turn)
+    }
   }
 
   const dispatcher: Dispatcher = {
@@ -93,27 +196,14 @@ export function createDispatcher (deps: {
       return parseDbEvent(decryptBody(body, decryptHeader(header, readKey).key))
     },
     async commit (build) {
-      return await serialize(async () => {
-        const ops = build()
-        if (ops.length === 0) return undefined
-        const event: DbEvent = { v: DB_EVENT_VERSION, type: 'db', clock: deps.view().clock + 1, ops }
-        const heads = (await records.heads(thread)).filter((h) => h.log !== deps.identity.logId && (covered.get(h.log) ?? 0) < h.seq)
-        const { hook, applied } = viewHook(() => event)
-        const result = await writer.append(event, { deps: heads.map((h) => ({ log: h.log, record: h.record, kind: 'causal' })), hook })
-        for (const h of heads) covered.set(h.log, h.seq)
-        return await finish(result, applied())
-      })
+      const outcome = await new Promise<BatchOutcome | undefined>((resolve) => enqueue({ kind: 'command', build, done: resolve }))
+      if (outcome instanceof Error) throw outcome
+      return outcome
     },
-    async ingest ({ log, record, blocks }) {
-      return await serialize(async () => {
-        const keys = await deps.keys.get(thread, log)
-        if (keys?.readKey === undefined) throw new MissingKeyError(`no read key is held for log ${log} of thread ${thread}`)
-        const readKey = keys.readKey
-        const { hook, applied } = viewHook((verified) => dispatcher.decode(verified, readKey))
-        const result = await records.ingest({ thread, log, followKey: keys.followKey, record, blocks }, { hook })
-        return await finish(result, applied())
-      })
+    async ingest (envelopes) {
+      return await new Promise<BatchOutcome[]>((resolve, reject) => enqueue({ kind: 'records', envelopes, done: resolve, fail: reject }))
     },
+    staged: (coll, id) => staged.get(`${coll}\u0000${id}`),
     onChange (listener) {
       listeners.add(listener)
       return () => { listeners.delete(listener) }

@@ -7,7 +7,7 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { utf8ToBytes } from '@noble/hashes/utils.js'
 import type { RandomSource } from '../crypto/random.ts'
 import type { LogIdentity } from '../ids/log-id.ts'
-import type { IngestResult, LogHead, RecordStore } from '../log/record-store.ts'
+import type { BatchOutcome, IngestResult, LogHead, RecordStore } from '../log/record-store.ts'
 import type { BatchOperation, RawBlock, StorageBackend } from '../storage/interfaces.ts'
 import type { KeyBook } from '../storage/key-book.ts'
 import { getValue, listValues } from '../storage/meta-values.ts'
@@ -51,8 +51,10 @@ export interface ThreadDatabase {
   transaction<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T>
   /** A live query: `listener` gets the first result, then each changed result. */
   subscribe(collection: string, filter: Filter, options: FindOptions, listener: (docs: Doc[]) => void): () => void
-  /** Verifies, stores and applies a peer's record. */
+  /** Verifies, stores and applies a peer's record; a rejected one throws its typed error. */
   ingest(envelope: RecordEnvelope): Promise<IngestResult>
+  /** Verifies, stores and applies a batch of records as one write; answers each with its result or typed error. */
+  ingestMany(envelopes: readonly RecordEnvelope[]): Promise<BatchOutcome[]>
   /** Adds the keys of another writer's log. */
   addLog(grant: LogGrant): Promise<void>
   /** This replica's own log and its keys, to grant to other members. */
@@ -101,8 +103,9 @@ export async function openThreadDatabase (deps: {
   const dispatcher = createDispatcher({
     ...deps,
     view: () => view,
-    afterApply: async () => {
-      if (++sinceSnapshot >= snapshotEvery) await writeSnapshot()
+    afterApply: async (events) => {
+      sinceSnapshot += events
+      if (sinceSnapshot >= snapshotEvery) await writeSnapshot()
     }
   })
   dispatcher.onChange((touched) => {
@@ -119,7 +122,7 @@ export async function openThreadDatabase (deps: {
 
   const textClientId = new DataView(sha256(utf8ToBytes(deps.identity.logId)).buffer).getUint32(0)
   const direct: CommandContext = {
-    read: (coll, id) => view.collections.get(coll)?.states.get(id),
+    read: (coll, id) => dispatcher.staged(coll, id) ?? view.collections.get(coll)?.states.get(id),
     submit: async (build) => { await dispatcher.commit(build) },
     textClientId,
     random: deps.random
@@ -151,7 +154,7 @@ export async function openThreadDatabase (deps: {
       const staged: Operation[] = []
       const overlay = new Map<string, DocState>()
       const context: CommandContext = {
-        read: (coll, id) => overlay.get(`${coll}\u0000${id}`) ?? view.collections.get(coll)?.states.get(id),
+        read: (coll, id) => overlay.get(`${coll}\u0000${id}`) ?? dispatcher.staged(coll, id) ?? view.collections.get(coll)?.states.get(id),
         submit: async (build) => {
           const ops = build()
           for (const op of ops) {
@@ -184,7 +187,12 @@ export async function openThreadDatabase (deps: {
       queueMicrotask(sub.rerun)
       return () => { subscriptions.delete(sub) }
     },
-    ingest: async (envelope) => await dispatcher.ingest(envelope),
+    async ingest (envelope) {
+      const [outcome] = await dispatcher.ingest([envelope])
+      if (outcome instanceof Error) throw outcome
+      return outcome!
+    },
+    ingestMany: async (envelopes) => await dispatcher.ingest(envelopes),
     async addLog (grant) {
       await keys.put(thread, grant.log, { followKey: grant.followKey, readKey: grant.readKey })
     },

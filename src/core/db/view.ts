@@ -31,6 +31,8 @@ export interface ViewChange {
 /** Storage key of a document's state. */
 export const viewKey = (thread: string, coll: string, id: string): string =>
   `view/${thread}/${encodeURIComponent(coll)}/${encodeURIComponent(id)}`
+/** Key of a document in maps of staged states. */
+export const stagedKey = (coll: string, id: string): string => `${coll}\u0000${id}`
 /** Storage key of the view's clock. */
 export const clockKey = (thread: string): string => `vclock/${thread}`
 
@@ -60,8 +62,11 @@ export interface ThreadView {
   readonly collections: Map<string, CollectionView>
   readonly clock: number
   collection(name: string): CollectionView
-  /** The states `event` (at log/seq) produces, computed against the current view. */
-  compute(event: DbEvent, log: string, seq: number): ViewChange
+  /**
+   * The states `event` (at log/seq) produces, computed against the current
+   * view, or against `staged` states (keyed by stagedKey) where it has them.
+   */
+  compute(event: DbEvent, log: string, seq: number, staged?: ReadonlyMap<string, DocState>): ViewChange
   /** Storage writes that mirror a change. */
   persist(thread: string, change: ViewChange): BatchOperation[]
   /** Installs a change whose writes are durable; returns the collections it touched. */
@@ -97,11 +102,11 @@ export function createThreadView (initial: { clock?: number, states?: Iterable<{
     collections,
     get clock () { return clock },
     collection,
-    compute (event, log, seq) {
+    compute (event, log, seq, staged) {
       const working = new Map<string, { coll: string, state: DocState }>()
       event.ops.forEach((op, i) => {
-        const key = `${op.coll}\u0000${op.id}`
-        const current = working.get(key)?.state ?? collections.get(op.coll)?.states.get(op.id) ?? emptyDocState(op.id)
+        const key = stagedKey(op.coll, op.id)
+        const current = working.get(key)?.state ?? staged?.get(key) ?? collections.get(op.coll)?.states.get(op.id) ?? emptyDocState(op.id)
         const ver: Version = [event.clock, log, seq, i]
         working.set(key, { coll: op.coll, state: applyOperation(current, op, ver) })
       })

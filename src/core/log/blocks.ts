@@ -8,8 +8,11 @@ import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js'
 import { sha256 as platformSha256 } from 'multiformats/hashes/sha2'
 import { base32 } from 'multiformats/bases/base32'
 import { CID } from 'multiformats/cid'
+import { Digest } from 'multiformats/hashes/digest'
 import { from as hasherFrom } from 'multiformats/hashes/hasher'
 import { equals } from 'multiformats/bytes'
+import { SEAL_OVERHEAD, sealInto } from '../crypto/aead.ts'
+import type { RandomSource } from '../crypto/random.ts'
 import { BadCidError, MalformedRecordError, TooLargeError } from '../errors.ts'
 import type { RawBlock } from '../storage/interfaces.ts'
 
@@ -35,11 +38,36 @@ export function encodeBlock (value: unknown): EncodedBlock {
   return { cid: cidToString(link), bytes, link }
 }
 
-/** The CIDv1 (dag-cbor, sha2-256) of block bytes. */
-export function cidOf (bytes: Uint8Array): CID {
-  const digest = sha256Hasher.digest(bytes)
+/** Bytes of a CIDv1 of dag-cbor with a sha2-256 multihash, before the digest. */
+const CID_PREFIX = [0x01, dagCbor.code, 0x12, 32] as const
+const CID_LENGTH = CID_PREFIX.length + 32
+
+/** sha2-256 of `bytes`, synchronously. */
+function sha256 (bytes: Uint8Array): Uint8Array {
+  const digest = sha256Hasher.encode(bytes)
   if (digest instanceof Promise) throw new Error('sha2-256 hasher must be synchronous')
-  return CID.createV1(dagCbor.code, digest)
+  return digest
+}
+
+/** Writes the binary CID of `bytes` (prefix, then digest) into `out`. */
+function writeCid (bytes: Uint8Array, out: Uint8Array): Uint8Array {
+  out[0] = CID_PREFIX[0]
+  out[1] = CID_PREFIX[1]
+  out[2] = CID_PREFIX[2]
+  out[3] = CID_PREFIX[3]
+  out.set(sha256(bytes), CID_PREFIX.length)
+  return out
+}
+
+/**
+ * The CIDv1 (dag-cbor, sha2-256) of block bytes. The CID, its multihash and
+ * digest are three views of one ArrayBuffer-backed array: built this way
+ * multiformats takes them as they are, where CID.createV1 would allocate and
+ * copy the multihash and CID bytes again.
+ */
+export function cidOf (bytes: Uint8Array): CID {
+  const cid = writeCid(bytes, new Uint8Array(new ArrayBuffer(CID_LENGTH)))
+  return new CID(1, dagCbor.code, new Digest(sha256Hasher.code, 32, cid.subarray(CID_PREFIX.length), cid.subarray(2)), cid)
 }
 
 /**
@@ -65,19 +93,28 @@ export function parseCid (cid: string): CID {
  * Throws TooLargeError or BadCidError; returns the parsed CID.
  */
 export function verifyBlock (cid: string, bytes: Uint8Array, maxBytes: number, what = 'block'): CID {
+  return checkBlock(cid, bytes, maxBytes, what) ? parseCid(cid) : cidOf(bytes)
+}
+
+/**
+ * The checks of `verifyBlock` without building a CID object: throws
+ * TooLargeError or BadCidError. Returns true when `cid` was written in a base
+ * other than the canonical base32, false when it is the canonical string.
+ */
+export function checkBlock (cid: string, bytes: Uint8Array, maxBytes: number, what = 'block'): boolean {
   if (bytes.length > maxBytes) throw new TooLargeError(`${what} ${cid} is ${bytes.length} bytes; the limit is ${maxBytes}`)
   // Fast path: the CID of these bytes, printed, is exactly the claimed string.
-  const actual = cidOf(bytes)
-  if (cidToString(actual) === cid) return actual
+  const actual = writeCid(bytes, new Uint8Array(CID_LENGTH))
+  if (base32.encode(actual) === cid) return false
   const parsed = parseCid(cid)
   if (parsed.version !== 1 || parsed.code !== dagCbor.code || parsed.multihash.code !== sha256Hasher.code) {
     throw new BadCidError(`${what} ${cid} is not a CIDv1 of dag-cbor with sha2-256`, cid)
   }
-  if (!equals(actual.multihash.digest, parsed.multihash.digest)) {
+  if (!equals(actual.subarray(CID_PREFIX.length), parsed.multihash.digest)) {
     throw new BadCidError(`${what} bytes do not hash to ${cid}`, cid)
   }
   // Same block, but its CID was written in another base: accept it, keyed canonically by the caller.
-  return parsed
+  return true
 }
 
 /** Decodes dag-cbor bytes; malformed CBOR is a MalformedRecordError. */
@@ -89,11 +126,86 @@ export function decodeBlock (bytes: Uint8Array, what = 'block'): unknown {
   }
 }
 
-/** Decodes a block that must hold a single CBOR byte string (a sealed payload). */
+/**
+ * The sealed payload of a block that must hold a single CBOR byte string, as a
+ * view into `bytes` (no copy). Accepts exactly what a strict dag-cbor decoder
+ * accepts for such a block: major type 2, definite length in its shortest
+ * form, and nothing after it.
+ */
+export function sealedBytesOf (bytes: Uint8Array, what: string): Uint8Array {
+  const head = bytes.length > 0 ? bytes[0]! : 0
+  if (head >> 5 !== 2) {
+    // Not a byte string: let the dag-cbor decoder say whether it is malformed or just another type.
+    decodeBlock(bytes, what)
+    throw new MalformedRecordError(`${what} must be a byte string`)
+  }
+  const info = head & 31
+  let length: number
+  let offset: number
+  if (info < 24) {
+    length = info
+    offset = 1
+  } else if (info === 24 && bytes.length >= 2) {
+    length = bytes[1]!
+    offset = 2
+    if (length < 24) throw new MalformedRecordError(`${what} is not valid dag-cbor: byte string length is not in its shortest form`)
+  } else if (info === 25 && bytes.length >= 3) {
+    length = (bytes[1]! << 8) | bytes[2]!
+    offset = 3
+    if (length < 256) throw new MalformedRecordError(`${what} is not valid dag-cbor: byte string length is not in its shortest form`)
+  } else if (info === 26 && bytes.length >= 5) {
+    length = ((bytes[1]! << 24) | (bytes[2]! << 16) | (bytes[3]! << 8) | bytes[4]!) >>> 0
+    offset = 5
+    if (length < 65536) throw new MalformedRecordError(`${what} is not valid dag-cbor: byte string length is not in its shortest form`)
+  } else {
+    // 8-byte lengths (over 4 GiB, beyond every block limit), indefinite lengths, reserved values, truncation.
+    throw new MalformedRecordError(`${what} is not valid dag-cbor: unsupported or truncated byte string head`)
+  }
+  if (offset + length !== bytes.length) {
+    throw new MalformedRecordError(`${what} is not valid dag-cbor: a ${length}-byte string in a ${bytes.length}-byte block`)
+  }
+  return bytes.subarray(offset)
+}
+
+/** Decodes a block that must hold a single CBOR byte string (a sealed payload); returns a copy of it. */
 export function decodeSealedBlock (bytes: Uint8Array, what: string): Uint8Array {
-  const value = decodeBlock(bytes, what)
-  if (!(value instanceof Uint8Array)) throw new MalformedRecordError(`${what} must be a byte string`)
-  return value
+  return sealedBytesOf(bytes, what).slice()
+}
+
+/** Length of the dag-cbor head of a byte string of `length` bytes (shortest form). */
+function byteStringHeadLength (length: number): number {
+  return length < 24 ? 1 : length < 0x100 ? 2 : length < 0x10000 ? 3 : length <= 0xffffffff ? 5 : 9
+}
+
+/**
+ * The block `bstr(seal(key, plaintext))`, with its CID: the same bytes as
+ * `encodeBlock(seal(key, plaintext, random))`, but sealed straight into the
+ * block's buffer, so the ciphertext is written once and never copied.
+ */
+export function encodeSealedBlock (key: Uint8Array, plaintext: Uint8Array, random?: RandomSource): EncodedBlock {
+  const length = plaintext.length + SEAL_OVERHEAD
+  const head = byteStringHeadLength(length)
+  if (head > 5) throw new TooLargeError(`a sealed block of ${length} bytes is too large`)
+  const bytes = new Uint8Array(head + length)
+  if (head === 1) {
+    bytes[0] = 0x40 | length
+  } else if (head === 2) {
+    bytes[0] = 0x58
+    bytes[1] = length
+  } else if (head === 3) {
+    bytes[0] = 0x59
+    bytes[1] = length >>> 8
+    bytes[2] = length & 0xff
+  } else {
+    bytes[0] = 0x5a
+    bytes[1] = length >>> 24
+    bytes[2] = (length >>> 16) & 0xff
+    bytes[3] = (length >>> 8) & 0xff
+    bytes[4] = length & 0xff
+  }
+  sealInto(key, plaintext, bytes.subarray(head), random)
+  const link = cidOf(bytes)
+  return { cid: cidToString(link), bytes, link }
 }
 
 /** The CID a dag-cbor link decoded to, as a string; anything else is malformed. */

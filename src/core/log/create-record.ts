@@ -8,12 +8,12 @@
  */
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
-import { generateSymmetricKey, seal } from '../crypto/aead.ts'
+import { generateSymmetricKey } from '../crypto/aead.ts'
 import { secureRandom, type RandomSource } from '../crypto/random.ts'
 import { MalformedRecordError, TooLargeError } from '../errors.ts'
 import type { LogIdentity } from '../ids/log-id.ts'
 import type { RawBlock } from '../storage/interfaces.ts'
-import { encodeBlock, type EncodedBlock } from './blocks.ts'
+import { encodeBlock, encodeSealedBlock, type EncodedBlock } from './blocks.ts'
 import { LIMITS, RECORD_FORMAT_VERSION, signedPart, type Dependency, type RecordNode } from './record-format.ts'
 
 /** Where a new record goes in its log: after `prev`, or first when null. */
@@ -52,8 +52,8 @@ export function sealEvent (input: { readonly readKey: Uint8Array, readonly paylo
   }
   if (plaintext.length > LIMITS.maxPayloadBytes) throw new TooLargeError(`payload is ${plaintext.length} bytes; the limit is ${LIMITS.maxPayloadBytes}`)
   const contentKey = generateSymmetricKey(random)
-  const body = encodeBlock(seal(contentKey, plaintext, random))
-  const header = encodeBlock(seal(input.readKey, dagCbor.encode({ v: RECORD_FORMAT_VERSION, time: input.time ?? Date.now(), key: contentKey }), random))
+  const body = encodeSealedBlock(contentKey, plaintext, random)
+  const header = encodeSealedBlock(input.readKey, dagCbor.encode({ v: RECORD_FORMAT_VERSION, time: input.time ?? Date.now(), key: contentKey }), random)
   const event = encodeBlock({ v: RECORD_FORMAT_VERSION, header: header.link, body: body.link })
   return { contentKey, blocks: [event, header, body] }
 }
@@ -83,7 +83,7 @@ export async function signRecord (input: {
   }
   const signed = signedPart({ ...unsigned, event: event.link, prev: input.prev?.link ?? unsigned.prev })
   const sig = await input.identity.signer.sign(dagCbor.encode(signed))
-  const record = encodeBlock(seal(input.followKey, dagCbor.encode({ ...signed, sig }), input.random ?? secureRandom))
+  const record = encodeSealedBlock(input.followKey, dagCbor.encode({ ...signed, sig }), input.random)
   return { record: record.cid, link: record.link, node: { ...unsigned, sig }, contentKey: input.event.contentKey, blocks: [record, event, header, body] }
 }
 

@@ -10,7 +10,7 @@ import { open } from '../crypto/aead.ts'
 import { verifySignature } from '../crypto/ed25519.ts'
 import { BadSignatureError, MalformedLogIdError, MalformedRecordError } from '../errors.ts'
 import { publicKeyFromLogId } from '../ids/log-id.ts'
-import { decodeBlock, decodeSealedBlock, verifyBlock } from './blocks.ts'
+import { checkBlock, decodeBlock, sealedBytesOf } from './blocks.ts'
 import { LIMITS, parseEventHeader, parseEventLinks, parseRecordNode, signedPart, type EventHeader, type EventLinks, type RecordNode } from './record-format.ts'
 
 /** A block as received or read: its claimed CID and its bytes. */
@@ -24,8 +24,8 @@ export interface BlockInput {
  * signature against the log key named in the node (and `expectedLog` if given).
  */
 export async function openRecord (block: BlockInput, followKey: Uint8Array, expectedLog?: string): Promise<RecordNode> {
-  verifyBlock(block.cid, block.bytes, LIMITS.maxRecordBlockBytes, 'record')
-  const sealed = decodeSealedBlock(block.bytes, 'record')
+  checkBlock(block.cid, block.bytes, LIMITS.maxRecordBlockBytes, 'record')
+  const sealed = sealedBytesOf(block.bytes, 'record')
   const { signed, ...node } = parseRecordNode(decodeBlock(open(followKey, sealed, `record ${block.cid}`), 'record node'))
   if (expectedLog !== undefined && node.log !== expectedLog) {
     throw new MalformedRecordError(`record ${block.cid} belongs to log ${node.log}, not ${expectedLog}`)
@@ -52,36 +52,36 @@ export async function verifyRecordSignature (node: RecordNode, cid = 'record', s
 
 /** Verifies and decodes an event block (links only; no key needed). */
 export function openEvent (block: BlockInput): EventLinks {
-  verifyBlock(block.cid, block.bytes, LIMITS.maxEventBlockBytes, 'event')
+  checkBlock(block.cid, block.bytes, LIMITS.maxEventBlockBytes, 'event')
   return parseEventLinks(decodeBlock(block.bytes, 'event'))
 }
 
 /** Verifies and decrypts a header block with the read key. */
 export function openHeader (block: BlockInput, readKey: Uint8Array): EventHeader {
-  verifyBlock(block.cid, block.bytes, LIMITS.maxHeaderBlockBytes, 'header')
+  checkBlock(block.cid, block.bytes, LIMITS.maxHeaderBlockBytes, 'header')
   return decryptHeader(block, readKey)
 }
 
 /** Decrypts a header block whose CID and size were already verified. */
 export function decryptHeader (block: BlockInput, readKey: Uint8Array): EventHeader {
-  const sealed = decodeSealedBlock(block.bytes, 'header')
+  const sealed = sealedBytesOf(block.bytes, 'header')
   return parseEventHeader(decodeBlock(open(readKey, sealed, `header ${block.cid}`), 'header'))
 }
 
 /** Verifies and decrypts a body block with its content key; returns the payload. */
 export function openBody (block: BlockInput, contentKey: Uint8Array): unknown {
-  verifyBlock(block.cid, block.bytes, LIMITS.maxBodyBlockBytes, 'body')
+  checkBlock(block.cid, block.bytes, LIMITS.maxBodyBlockBytes, 'body')
   return decryptBody(block, contentKey)
 }
 
 /** Decrypts a body block whose CID and size were already verified. */
 export function decryptBody (block: BlockInput, contentKey: Uint8Array): unknown {
-  const sealed = decodeSealedBlock(block.bytes, 'body')
+  const sealed = sealedBytesOf(block.bytes, 'body')
   return decodeBlock(open(contentKey, sealed, `body ${block.cid}`), 'payload')
 }
 
 /** Verifies a sealed header or body block without a key: CID, size and framing only. */
 export function checkSealedBlock (block: BlockInput, kind: 'header' | 'body'): void {
-  verifyBlock(block.cid, block.bytes, kind === 'header' ? LIMITS.maxHeaderBlockBytes : LIMITS.maxBodyBlockBytes, kind)
-  decodeSealedBlock(block.bytes, kind)
+  checkBlock(block.cid, block.bytes, kind === 'header' ? LIMITS.maxHeaderBlockBytes : LIMITS.maxBodyBlockBytes, kind)
+  sealedBytesOf(block.bytes, kind)
 }

@@ -10,10 +10,10 @@
  *   named in MissingDependencyError so sync can fetch it;
  * - one position of a log holds one record: a second, different record there
  *   is an EquivocationError naming both;
- * - records of one log are committed one at a time, in order;
+ * - records of one thread are committed one batch at a time, in order;
  * - every block read back is re-hashed, so corruption at rest is a BadCidError.
  */
-import { BadSequenceError, BlockNotFoundError, EquivocationError, MalformedRecordError, MissingDependencyError, throwIfAborted } from '../errors.ts'
+import { AbortError, BadSequenceError, BlockNotFoundError, EquivocationError, MalformedRecordError, MissingDependencyError, ThreadsError, throwIfAborted } from '../errors.ts'
 import type { BatchOperation, RawBlock, StorageBackend, StoreCallOptions } from '../storage/interfaces.ts'
 import { getValue, listValues, putValue } from '../storage/meta-values.ts'
 import { verifyBlock } from './blocks.ts'
@@ -44,6 +44,19 @@ export interface OpenedEvent {
 }
 
 interface Position { readonly log: string, readonly seq: number }
+
+/** A record of this peer's own log, created when its turn comes. */
+interface OwnItem {
+  readonly log: string
+  readonly build: (prev: LogHead | null) => Promise<{ record: string, node: RecordNode, blocks: readonly RawBlock[] }>
+  readonly hook?: CommitHook
+}
+
+/** One record of a batch: received and verified, or to be created. */
+type BatchItem = { readonly verified: VerifiedRecord, readonly hook?: CommitHook } | OwnItem
+
+/** What a batch answers for each item. */
+export type BatchOutcome = IngestResult | Error
 
 /**
  * Runs inside a log's commit queue once a record has passed every check and
@@ -76,45 +89,94 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
     return run
   }
 
-  async function commit (thread: string, verified: VerifiedRecord, options?: StoreCallOptions & { hook?: CommitHook }): Promise<IngestResult> {
-    const { node, record } = verified
-    throwIfAborted(options?.signal)
-    const existing = await getValue<Position>(meta, recKey(thread, record), options)
-    if (existing !== undefined) return { status: 'duplicate', record, node }
+  /**
+   * Checks and commits records in order, as one storage write. Each item is
+   * checked against what is stored plus the items before it in the batch; an
+   * item that fails its checks is answered with its error and left out, and the
+   * others go on. Blocks are written first (an interrupted batch leaves only
+   * unreferenced blocks), then every index entry, head and derived row in one
+   * atomic batch; `committed` hooks run in order once it is durable.
+   */
+  async function commitBatch (thread: string, items: readonly BatchItem[], options?: StoreCallOptions): Promise<BatchOutcome[]> {
+    const staged = new Map<string, unknown>()
+    const read = async <T>(key: string): Promise<T | undefined> =>
+      staged.has(key) ? staged.get(key) as T : await getValue<T>(meta, key, options)
+    const outcomes: BatchOutcome[] = []
+    const newBlocks: RawBlock[] = []
+    const operations: BatchOperation[] = []
+    const committed: Array<() => void> = []
+    for (const item of items) {
+      throwIfAborted(options?.signal)
+      try {
+        const verified = 'verified' in item ? item.verified : await ownRecord(item, await read<LogHead>(headKey(thread, item.log)))
+        const { node, record } = verified
+        if (await read<Position>(recKey(thread, record)) !== undefined) {
+          outcomes.push({ status: 'duplicate', record, node })
+          continue
+        }
+        await checkPosition(thread, verified, read)
+        const derived = await item.hook?.({ record, node, blocks: verified.blocks })
+        const position = { log: node.log, seq: node.seq }
+        const head = { log: node.log, record, seq: node.seq }
+        staged.set(recKey(thread, record), position)
+        staged.set(seqKey(thread, node.log, node.seq), record)
+        staged.set(headKey(thread, node.log), head)
+        newBlocks.push(...verified.blocks)
+        operations.push(putValue(recKey(thread, record), position), putValue(seqKey(thread, node.log, node.seq), record), putValue(headKey(thread, node.log), head), ...(derived?.operations ?? []))
+        if (derived?.committed !== undefined) committed.push(derived.committed)
+        outcomes.push({ status: 'stored', record, node })
+      } catch (error) {
+        if (!(error instanceof ThreadsError) || error instanceof AbortError) throw error
+        outcomes.push(error)
+      }
+    }
+    if (operations.length > 0) {
+      throwIfAborted(options?.signal)
+      await blocks.putMany(newBlocks, options)
+      await meta.batch(operations, options)
+      for (const run of committed) run()
+    }
+    return outcomes
+  }
 
+  async function ownRecord (item: OwnItem, head: LogHead | undefined): Promise<VerifiedRecord> {
+    const created = await item.build(head ?? null)
+    const [, event] = created.blocks
+    if (event === undefined || created.node.log !== item.log) throw new MalformedRecordError('a created record must carry its blocks and belong to the log')
+    return { ...created, links: openEvent(event) }
+  }
+
+  /** Prev, dependency and position checks of one record (stateful part of acceptance). */
+  async function checkPosition (thread: string, verified: VerifiedRecord, read: <T>(key: string) => Promise<T | undefined>): Promise<void> {
+    const { node, record } = verified
     const missing: Array<{ log: string, record: string }> = []
     if (node.prev === null) {
       if (node.seq !== 1) throw new BadSequenceError(`record ${record} has no prev but seq ${node.seq}; the first record of a log has seq 1`)
     } else {
-      const prev = await getValue<Position>(meta, recKey(thread, node.prev), options)
+      const prev = await read<Position>(recKey(thread, node.prev))
       if (prev === undefined) missing.push({ log: node.log, record: node.prev })
       else if (prev.log !== node.log) throw new MalformedRecordError(`record ${record} links prev ${node.prev} of another log`)
       else if (prev.seq !== node.seq - 1) throw new BadSequenceError(`record ${record} has seq ${node.seq} after a prev with seq ${prev.seq}`)
     }
     for (const dep of node.deps) {
-      const held = await getValue<Position>(meta, recKey(thread, dep.record), options)
+      const held = await read<Position>(recKey(thread, dep.record))
       if (held === undefined) missing.push({ log: dep.log, record: dep.record })
       else if (held.log !== dep.log) throw new MalformedRecordError(`record ${record} says dependency ${dep.record} is of log ${dep.log}, but it is of ${held.log}`)
     }
     if (missing.length > 0) {
       throw new MissingDependencyError(`record ${record} needs ${missing.length} record(s) not held yet: ${missing.map((m) => m.record).join(', ')}`, missing)
     }
-    const other = await getValue<string>(meta, seqKey(thread, node.log, node.seq), options)
+    const other = await read<string>(seqKey(thread, node.log, node.seq))
     if (other !== undefined) {
       throw new EquivocationError(`log ${node.log} signed two records at seq ${node.seq}: ${other} and ${record}`, node.log, node.seq, [other, record])
     }
-    const derived = await options?.hook?.({ record, node, blocks: verified.blocks })
-    throwIfAborted(options?.signal)
-    // Blocks first: an interrupted commit leaves only unreferenced blocks, never an index entry without its blocks.
-    await blocks.putMany(verified.blocks, options)
-    await meta.batch([
-      putValue(recKey(thread, record), { log: node.log, seq: node.seq }),
-      putValue(seqKey(thread, node.log, node.seq), record),
-      putValue(headKey(thread, node.log), { log: node.log, record, seq: node.seq }),
-      ...(derived?.operations ?? [])
-    ], options)
-    derived?.committed?.()
-    return { status: 'stored', record, node }
+  }
+
+  /** Commits one item and throws its error, if any. */
+  async function commitOne (thread: string, item: BatchItem, options?: StoreCallOptions): Promise<IngestResult> {
+    const [outcome] = await commitBatch(thread, [item], options)
+    if (outcome instanceof Error) throw outcome
+    return outcome!
   }
 
   async function readBlock (cid: string, maxBytes: number, what: string, options?: StoreCallOptions): Promise<RawBlock> {
@@ -131,21 +193,34 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
      */
     async ingest (input: { thread: string, log: string, followKey: Uint8Array, record: string, blocks: readonly RawBlock[] }, options?: StoreCallOptions & { hook?: CommitHook }): Promise<IngestResult> {
       const verified = await verifyIncomingRecord(input)
-      return await serialize(`${input.thread}/${input.log}`, async () => await commit(input.thread, verified, options))
+      return await serialize(input.thread, async () => await commitOne(input.thread, { verified, hook: options?.hook }, options))
     },
 
     /**
-     * Appends to this peer's own log: in the log's commit queue, reads the head,
-     * lets `build` create the next record after it, and commits it with the same
-     * stateful checks as ingest. One queue per log makes the writer single.
+     * Verifies received records and commits those that pass as one storage
+     * write, in order (a record may depend on one before it in the batch).
+     * Each item is answered with its result or its typed error.
      */
-    async appendOwn (thread: string, log: string, build: (prev: LogHead | null) => Promise<{ record: string, node: RecordNode, blocks: readonly RawBlock[] }>, options?: StoreCallOptions & { hook?: CommitHook }): Promise<IngestResult> {
-      return await serialize(`${thread}/${log}`, async () => {
-        const created = await build(await store.head(thread, log, options) ?? null)
-        const [, event] = created.blocks
-        if (event === undefined || created.node.log !== log) throw new MalformedRecordError('a created record must carry its blocks and belong to the log')
-        return await commit(thread, { ...created, links: openEvent(event) }, options)
+    async ingestMany (thread: string, inputs: ReadonlyArray<{ log: string, followKey: Uint8Array, record: string, blocks: readonly RawBlock[], hook?: CommitHook }>, options?: StoreCallOptions): Promise<BatchOutcome[]> {
+      const verified = await Promise.all(inputs.map(async (input) => await verifyIncomingRecord(input).then((v) => v, (error: Error) => error)))
+      return await serialize(thread, async () => {
+        const outcomes = await commitBatch(thread, verified.flatMap((v, i) => v instanceof Error ? [] : [{ verified: v, hook: inputs[i]!.hook }]), options)
+        return verified.map((v) => v instanceof Error ? v : outcomes.shift()!)
       })
+    },
+
+    /**
+     * Appends to this peer's own log: in the thread's commit queue, reads the
+     * head, lets `build` create the next record after it, and commits it with
+     * the same stateful checks as ingest. One queue makes the writer single.
+     */
+    async appendOwn (thread: string, log: string, build: OwnItem['build'], options?: StoreCallOptions & { hook?: CommitHook }): Promise<IngestResult> {
+      return await serialize(thread, async () => await commitOne(thread, { log, build, hook: options?.hook }, options))
+    },
+
+    /** Appends several records to this peer's own log as one storage write (group commit). */
+    async appendOwnMany (thread: string, items: ReadonlyArray<Omit<OwnItem, 'hook'> & { hook?: CommitHook }>, options?: StoreCallOptions): Promise<BatchOutcome[]> {
+      return await serialize(thread, async () => await commitBatch(thread, items, options))
     },
 
     async head (thread: string, log: string, options?: StoreCallOptions): Promise<LogHead | undefined> {
