@@ -73,6 +73,8 @@ export function createDispatcher (deps: {
   readonly now?: () => number
   /** Called in the queue after each turn that applied events, with how many. */
   readonly afterApply?: (events: number) => Promise<void>
+  /** Called for each document state installed in the view. */
+  readonly applied?: (coll: string, id: string) => void
 }): Dispatcher {
   const { thread, records, identity } = deps
   const listeners = new Set<ChangeListener>()
@@ -102,6 +104,7 @@ export function createDispatcher (deps: {
         operations: view.persist(thread, change),
         committed: () => {
           for (const coll of view.apply(change)) touched.add(coll)
+          for (const { coll, state } of change.states) deps.applied?.(coll, state.id)
           applied.count++
         }
       }

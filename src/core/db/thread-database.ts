@@ -18,8 +18,11 @@ import type { Operation } from './events.ts'
 import { createKeyValue, type KeyValue } from './key-value.ts'
 import type { Filter, FindOptions } from './query.ts'
 import { runQuery } from './query.ts'
-import { loadSnapshot, saveSnapshot, takeSnapshot } from './snapshots.ts'
+import { createSnapshotTracker, loadSnapshot } from './snapshots.ts'
 import { clockKey, createThreadView, type ThreadView } from './view.ts'
+
+/** Records read and verified in parallel during a replay. */
+const REPLAY_WINDOW = 256
 
 /** Keys that let another replica read and verify one log. */
 export interface LogGrant {
@@ -88,7 +91,7 @@ export async function openThreadDatabase (deps: {
   const snapshotEvery = deps.snapshotEvery ?? 1000
   const viewPrefix = `view/${thread}/`
   let view = await loadView()
-  let sinceSnapshot = 0
+  let tracker = createSnapshotTracker(view)
   const declared = new Map<string, CollectionOptions>()
   const subscriptions = new Set<{ collection: string, rerun: () => void }>()
 
@@ -104,9 +107,10 @@ export async function openThreadDatabase (deps: {
     ...deps,
     view: () => view,
     afterApply: async (events) => {
-      sinceSnapshot += events
-      if (sinceSnapshot >= snapshotEvery) await writeSnapshot()
-    }
+      tracker.countApplied(events)
+      if (tracker.pending >= snapshotEvery) await writeSnapshot()
+    },
+    applied: (coll, id) => { tracker.touch(coll, id) }
   })
   dispatcher.onChange((touched) => {
     for (const sub of subscriptions) if (touched.has(sub.collection)) sub.rerun()
@@ -116,8 +120,7 @@ export async function openThreadDatabase (deps: {
     return Object.fromEntries((await records.heads(thread)).map((h) => [h.log, h.seq]))
   }
   async function writeSnapshot (): Promise<void> {
-    sinceSnapshot = 0
-    await saveSnapshot(meta, thread, takeSnapshot(view, await vector()))
+    await tracker.save(meta, thread, view, await vector())
   }
 
   const textClientId = new DataView(sha256(utf8ToBytes(deps.identity.logId)).buffer).getUint32(0)
@@ -135,12 +138,14 @@ export async function openThreadDatabase (deps: {
 
   async function replay (target: ThreadView, after: Record<string, number>): Promise<void> {
     for (const { log, keys: logKeys } of await keys.logs(thread)) {
-      if (logKeys.readKey === undefined) continue
+      const readKey = logKeys.readKey
+      if (readKey === undefined) continue
       const head = await records.head(thread, log)
-      for (let seq = (after[log] ?? 0) + 1; head !== undefined && seq <= head.seq; seq++) {
-        const cid = await records.recordAt(thread, log, seq)
-        const blocks = await records.recordBlocks(cid!, logKeys.followKey)
-        target.apply(target.compute(dispatcher.decode(blocks, logKeys.readKey), log, seq))
+      // Records are read and re-verified a window at a time, in parallel, then applied in order.
+      for (let from = (after[log] ?? 0) + 1; head !== undefined && from <= head.seq; from += REPLAY_WINDOW) {
+        const seqs = Array.from({ length: Math.min(REPLAY_WINDOW, head.seq - from + 1) }, (_, i) => from + i)
+        const windowBlocks = await Promise.all(seqs.map(async (seq) => await records.recordBlocks((await records.recordAt(thread, log, seq))!, logKeys.followKey)))
+        windowBlocks.forEach((blocks, i) => target.apply(target.compute(dispatcher.decode(blocks, readKey), log, seqs[i]!)))
       }
     }
   }
@@ -209,7 +214,7 @@ export async function openThreadDatabase (deps: {
       }
       return out
     },
-    snapshot: async () => { await dispatcher.serialize(writeSnapshot) },
+    snapshot: async () => { await dispatcher.serialize(async () => { await tracker.save(meta, thread, view, await vector(), { full: true }) }) },
     async rebuild (from) {
       await dispatcher.serialize(async () => {
         const snapshot = from === 'snapshot' ? await loadSnapshot(meta, thread) : undefined
@@ -220,6 +225,7 @@ export async function openThreadDatabase (deps: {
         const rows = target.persist(thread, { clock: target.clock, states: [...target.collections].flatMap(([coll, c]) => [...c.states.values()].map((state) => ({ coll, state }))) })
         await meta.batch([...operations, ...rows])
         view = target
+        tracker = createSnapshotTracker(view)
         for (const [name, options] of declared) for (const field of options.indexes ?? []) view.collection(name).ensureIndex(field)
         for (const sub of subscriptions) sub.rerun()
       })

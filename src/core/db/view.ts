@@ -51,7 +51,7 @@ function createCollectionView (name: string): CollectionView {
     ensureIndex (field) {
       if (indexes.has(field)) return
       const index = new FieldIndex(field)
-      for (const [id, doc] of docs) index.update(id, undefined, doc[field])
+      index.load([...docs].map(([id, doc]) => [id, doc[field]] as const))
       indexes.set(field, index)
     }
   }
