@@ -15,6 +15,6 @@ export async function rate (count: number, concurrency: number, task: (i: number
 export function report (name: string, value: number, baselineName: string, baseline: number, goalRatio: number): boolean {
   const ratio = value / baseline
   const ok = ratio >= goalRatio
-  console.log(`${name.padEnd(44)} ${value.toFixed(0).padStart(8)}/s   ${baselineName.padEnd(36)} ${baseline.toFixed(0).padStart(8)}/s   ratio ${ratio.toFixed(2)} (goal ≥ ${goalRatio}) ${ok ? 'ok' : 'BELOW GOAL'}`)
+  console.log(`${name.padEnd(44)} ${value.toFixed(0).padStart(8)}/s   ${baselineName.padEnd(36)} ${baseline.toFixed(0).padStart(8)}/s   ratio ${ratio.toFixed(2)} (goal ≥ ${Number(goalRatio.toFixed(2))}) ${ok ? 'ok' : 'BELOW GOAL'}`)
   return ok
 }

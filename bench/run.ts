@@ -1,4 +1,5 @@
 /** `npm run bench`: every benchmark, one run, each rate beside its baseline. */
+import { benchChromium } from './chromium.ts'
 import { benchDatabase } from './database.ts'
 import { benchLogRecords } from './log-records.ts'
 
@@ -6,6 +7,7 @@ const only = process.argv[2]
 const results: boolean[] = []
 if (only === undefined || only === 'log') results.push(await benchLogRecords())
 if (only === undefined || only === 'db') results.push(await benchDatabase())
+if (only === undefined || only === 'chromium') results.push(await benchChromium())
 if (results.includes(false)) {
   console.log('\nSome goals were not met.')
   process.exitCode = 1

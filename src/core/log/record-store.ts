@@ -108,13 +108,18 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
     for (const item of items) {
       throwIfAborted(options?.signal)
       try {
-        const verified = 'verified' in item ? item.verified : await ownRecord(item, await read<LogHead>(headKey(thread, item.log)))
+        const received = 'verified' in item
+        const verified = received ? item.verified : await ownRecord(item, await read<LogHead>(headKey(thread, item.log)))
         const { node, record } = verified
-        if (await read<Position>(recKey(thread, record)) !== undefined) {
-          outcomes.push({ status: 'duplicate', record, node })
-          continue
+        // A record this peer just built follows its own head and links only held heads: it is new and
+        // well placed by construction, so only received records pay for the position checks' reads.
+        if (received) {
+          if (await read<Position>(recKey(thread, record)) !== undefined) {
+            outcomes.push({ status: 'duplicate', record, node })
+            continue
+          }
+          await checkPosition(thread, verified, read)
         }
-        await checkPosition(thread, verified, read)
         const derived = await item.hook?.({ record, node, blocks: verified.blocks })
         const position = { log: node.log, seq: node.seq }
         const head = { log: node.log, record, seq: node.seq }
