@@ -11,6 +11,8 @@ declare global {
   }
   function queueMicrotask (callback: () => void): void
   // eslint-disable-next-line no-var
+  var performance: { now(): number }
+  // eslint-disable-next-line no-var
   var crypto: {
     readonly subtle: WebCryptoSubtle
     getRandomValues<T extends Uint8Array>(array: T): T

@@ -57,11 +57,16 @@ export interface SnapshotTracker {
   save(meta: KeyValueStore, thread: string, view: ThreadView, vector: Record<string, number>, options?: StoreCallOptions & { full?: boolean }): Promise<void>
 }
 
-/** A tracker over a view's current documents (all buckets start dirty). */
+/**
+ * A tracker over a view's current documents. Bucket membership of the
+ * documents already there is worked out on the first save (all their buckets
+ * count as changed), so opening or rebuilding a view pays nothing for it.
+ */
 export function createSnapshotTracker (view: ThreadView): SnapshotTracker {
   const members = new Map<number, Map<string, readonly [string, string]>>()
   const dirty = new Set<number>()
   let pending = 0
+  let known = false
   const touch = (coll: string, id: string): void => {
     const key = `${coll}\u0000${id}`
     const chunk = chunkOf(coll, id)
@@ -73,12 +78,17 @@ export function createSnapshotTracker (view: ThreadView): SnapshotTracker {
     bucket.set(key, [coll, id])
     dirty.add(chunk)
   }
-  for (const [name, collection] of view.collections) for (const id of collection.states.keys()) touch(name, id)
+  const learnExisting = (): void => {
+    if (known) return
+    known = true
+    for (const [name, collection] of view.collections) for (const id of collection.states.keys()) touch(name, id)
+  }
   return {
     touch,
     get pending () { return pending },
     countApplied (events) { pending += events },
     async save (meta, thread, current, vector, options) {
+      learnExisting()
       const operations: BatchOperation[] = [putValue(headerKey(thread), { v: 1, clock: current.clock, vector })]
       if (options?.full === true) {
         for await (const [key] of meta.list(chunkPrefix(thread), options)) operations.push({ type: 'delete', key })
