@@ -14,7 +14,8 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { utf8ToBytes } from '@noble/hashes/utils.js'
 import type { BatchOperation, KeyValueStore, StoreCallOptions } from '../storage/interfaces.ts'
 import { getValue, listValues, putValue } from '../storage/meta-values.ts'
-import type { DocState } from './doc-state.ts'
+import type { DocState, FieldEntry } from './doc-state.ts'
+import type { Version } from './version.ts'
 import type { ThreadView } from './view.ts'
 
 /** Number of buckets documents are spread over. */
@@ -31,6 +32,47 @@ export interface SnapshotHeader {
 /** A snapshot read back whole. */
 export interface ViewSnapshot extends SnapshotHeader {
   readonly states: ReadonlyArray<readonly [coll: string, state: DocState]>
+}
+
+/**
+ * A chunk as stored: log IDs appear once in a table and versions refer to
+ * them by index, since a 52-character log ID repeated in every version would
+ * make most of a snapshot's bytes and of its decoding time.
+ */
+interface StoredChunk {
+  readonly logs: string[]
+  readonly states: Array<[coll: string, id: string, base: StoredVersion | null, baseKind: 'create' | 'delete' | null, touched: StoredVersion | null,
+    fields: Array<[name: string, ver: StoredVersion, unset: boolean, value: unknown]>, text: Record<string, Uint8Array>]>
+}
+type StoredVersion = [clock: number, log: number, seq: number, op: number]
+
+function encodeChunk (states: ReadonlyArray<readonly [string, DocState]>): StoredChunk {
+  const logs: string[] = []
+  const index = new Map<string, number>()
+  const ver = (v: Version | null): StoredVersion | null => {
+    if (v === null) return null
+    let i = index.get(v[1])
+    if (i === undefined) {
+      i = logs.push(v[1]) - 1
+      index.set(v[1], i)
+    }
+    return [v[0], i, v[2], v[3]]
+  }
+  return {
+    logs,
+    states: states.map(([coll, state]) => [coll, state.id, ver(state.base), state.baseKind, ver(state.touched),
+      Object.entries(state.fields).map(([name, entry]) => [name, ver(entry.ver)!, entry.unset === true, entry.unset === true ? null : entry.value]),
+      { ...state.text }])
+  }
+}
+
+function decodeChunk (chunk: StoredChunk): Array<readonly [string, DocState]> {
+  const ver = (v: StoredVersion | null): Version | null => v === null ? null : [v[0], chunk.logs[v[1]]!, v[2], v[3]]
+  return chunk.states.map(([coll, id, base, baseKind, touched, fields, text]) => {
+    const entries: Record<string, FieldEntry> = {}
+    for (const [name, v, unset, value] of fields) entries[name] = unset ? { ver: ver(v)!, unset: true } : { ver: ver(v)!, value }
+    return [coll, { id, base: ver(base), baseKind, touched: ver(touched), fields: entries, text }] as const
+  })
 }
 
 const headerKey = (thread: string): string => `snapshot/${thread}/header`
@@ -99,7 +141,7 @@ export function createSnapshotTracker (view: ThreadView): SnapshotTracker {
           const state = current.collections.get(coll)?.states.get(id)
           return state === undefined ? [] : [[coll, state] as const]
         })
-        operations.push(states.length > 0 ? putValue(chunkKey(thread, chunk), states) : { type: 'delete', key: chunkKey(thread, chunk) })
+        operations.push(states.length > 0 ? putValue(chunkKey(thread, chunk), encodeChunk(states)) : { type: 'delete', key: chunkKey(thread, chunk) })
       }
       await meta.batch(operations, options)
       dirty.clear()
@@ -113,6 +155,6 @@ export async function loadSnapshot (meta: KeyValueStore, thread: string, options
   const header = await getValue<SnapshotHeader>(meta, headerKey(thread), options)
   if (header === undefined) return undefined
   const states: Array<readonly [string, DocState]> = []
-  for await (const [, chunk] of listValues<Array<readonly [string, DocState]>>(meta, chunkPrefix(thread), options)) states.push(...chunk)
+  for await (const [, chunk] of listValues<StoredChunk>(meta, chunkPrefix(thread), options)) states.push(...decodeChunk(chunk))
   return { ...header, states }
 }
