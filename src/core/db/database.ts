@@ -13,6 +13,7 @@ import type { StorageBackend } from '../storage/interfaces.ts'
 import { createKeyBook } from '../storage/key-book.ts'
 import { getValue, putValue } from '../storage/meta-values.ts'
 import { createThreadBook, type ThreadInfo } from '../storage/thread-book.ts'
+import { createStoreReplica, type SyncReplica } from '../sync/replica.ts'
 import { ThreadNotFoundError } from './errors.ts'
 import { openThreadDatabase, type LogGrant, type ThreadDatabase } from './thread-database.ts'
 
@@ -32,6 +33,8 @@ export interface Database {
   joinThread(options: { id: string, name?: string, logs: readonly LogGrant[] }): Promise<ThreadDatabase>
   openThread(id: string): Promise<ThreadDatabase>
   listThreads(): Promise<ThreadInfo[]>
+  /** This database as sync sees it: received records pass through the threads' dispatchers. */
+  syncReplica(): SyncReplica
   close(): Promise<void>
 }
 
@@ -95,6 +98,11 @@ export function openDatabase (options: DatabaseOptions): Database {
       return await thread
     },
     listThreads: async () => await threads.list(),
+    syncReplica: () => createStoreReplica({
+      records,
+      keys,
+      ingest: async (thread, received) => await (await db.openThread(thread)).ingestMany(received)
+    }),
     async close () {
       open.clear()
       await backend.close()

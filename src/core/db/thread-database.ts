@@ -18,6 +18,7 @@ import type { Operation } from './events.ts'
 import { createKeyValue, type KeyValue } from './key-value.ts'
 import type { Filter, FindOptions } from './query.ts'
 import { runQuery } from './query.ts'
+import { createFollowRequest } from '../sync/follow-request.ts'
 import { createSnapshotTracker, loadSnapshot } from './snapshots.ts'
 import { clockKey, createThreadView, type ThreadView } from './view.ts'
 
@@ -63,6 +64,8 @@ export interface ThreadDatabase {
   /** This replica's own log and its keys, to grant to other members. */
   ownGrant(): LogGrant
   heads(): Promise<LogHead[]>
+  /** A request, signed by this peer's log, that a follower keep every log of this thread (follow keys only). */
+  followRequest(): Promise<Awaited<ReturnType<typeof createFollowRequest>>>
   /** Every stored record of every log, oldest first per log. */
   exportRecords(): Promise<RecordEnvelope[]>
   /** Writes a snapshot of the view now. */
@@ -207,6 +210,7 @@ export async function openThreadDatabase (deps: {
     },
     ownGrant: () => ({ log: deps.identity.logId, followKey: deps.followKey, readKey: deps.readKey }),
     heads: async () => await records.heads(thread),
+    followRequest: async () => await createFollowRequest(thread, (await keys.logs(thread)).map(({ log, keys: k }) => ({ log, followKey: k.followKey })), deps.identity),
     async exportRecords () {
       const out: RecordEnvelope[] = []
       for (const { log, keys: logKeys } of await keys.logs(thread)) {

@@ -1,0 +1,86 @@
+/**
+ * Sync between replicas over the loopback transport (real wire encoding): a
+ * writer pushes to a follower holding follow keys only; another member pulls
+ * everything from the follower alone and ends with the writer's views; a peer
+ * pushing tampered records is refused and flagged.
+ */
+import { describe, expect, it } from 'vitest'
+import { openDatabase } from '../../src/core/db/index.ts'
+import { createRecordStore } from '../../src/core/log/record-store.ts'
+import { createKeyBook } from '../../src/core/storage/key-book.ts'
+import { createMemoryBackend } from '../../src/core/storage/memory.ts'
+import { syncThread } from '../../src/core/sync/engine.ts'
+import { createSyncHandler } from '../../src/core/sync/handler.ts'
+import { createLoopbackTransport } from '../../src/core/sync/loopback.ts'
+import { createStoreReplica } from '../../src/core/sync/replica.ts'
+
+function follower () {
+  const backend = createMemoryBackend()
+  const keys = createKeyBook(backend.meta)
+  const replica = createStoreReplica({
+    records: createRecordStore({ backend }),
+    keys,
+    follow: async (thread, grants) => { for (const g of grants) await keys.put(thread, g.log, { followKey: g.followKey }) }
+  })
+  let abuse = 0
+  return { backend, keys, transport: createLoopbackTransport(createSyncHandler(replica), () => { abuse++ }), abuse: () => abuse }
+}
+
+async function members () {
+  const a = openDatabase({ backend: createMemoryBackend() })
+  const b = openDatabase({ backend: createMemoryBackend() })
+  const ta = await a.createThread()
+  const tb = await b.joinThread({ id: ta.id, logs: [ta.ownGrant()] })
+  await ta.addLog(tb.ownGrant())
+  return { a, b, ta, tb }
+}
+
+describe('sync engine', () => {
+  it('pushes to a follower that cannot read, and a member pulls everything from it', async () => {
+    const { a, b, ta, tb } = await members()
+    const f = follower()
+    const photos = ta.collection('photos')
+    await Promise.all(Array.from({ length: 600 }, async (_, i) => await photos.create({ _id: `p${i}`, marker: `PLAINTEXT-${i}` })))
+    await tb.collection('photos').create({ _id: 'from-b', by: 'b' })
+
+    expect((await f.transport.request(await ta.followRequest())).type).toBe('following')
+    expect(await f.keys.readKey(ta.id, ta.logId).catch((e: Error) => e.name)).toBe('MissingKeyError')
+    const progress: number[] = []
+    const up = await syncThread({ thread: ta.id, replica: a.syncReplica(), transport: f.transport, batchSize: 100, onProgress: (p) => progress.push(p.done) })
+    expect(up).toMatchObject({ pulled: 0, pushed: 600, refused: [] })
+    expect(progress.at(-1)).toBe(600)
+    // B pushes its own record and pulls A's 600 from the follower alone.
+    const down = await syncThread({ thread: tb.id, replica: b.syncReplica(), transport: f.transport, batchSize: 128 })
+    expect(down).toMatchObject({ pulled: 600, pushed: 1 })
+    await syncThread({ thread: ta.id, replica: a.syncReplica(), transport: f.transport })
+    expect(tb.dump()).toEqual(ta.dump())
+    expect(ta.collection('photos').get('from-b')).toEqual({ _id: 'from-b', by: 'b' })
+
+    // The follower never saw a plaintext marker.
+    const needle = Buffer.from('PLAINTEXT-')
+    for await (const [, value] of f.backend.meta.list('')) expect(Buffer.from(value).includes(needle)).toBe(false)
+    const head = await f.backend.meta.get(`head/${ta.id}/${ta.logId}`)
+    expect(head).toBeDefined()
+    expect(f.abuse()).toBe(0)
+    await a.close()
+    await b.close()
+  })
+
+  it('refuses tampered pushed records, stores nothing of them and flags the peer', async () => {
+    const { a, ta } = await members()
+    const f = follower()
+    await f.transport.request(await ta.followRequest())
+    await ta.collection('photos').create({ _id: 'p', title: 'real' })
+    const [envelope] = await ta.exportRecords()
+    const body = envelope!.blocks[3]!
+    const tampered = { ...envelope!, blocks: [...envelope!.blocks.slice(0, 3), { cid: body.cid, bytes: body.bytes.map((x, i) => i === 10 ? x ^ 1 : x) }] }
+    const response = await f.transport.request({ v: 1, type: 'push', thread: ta.id, records: [tampered] })
+    expect(response).toMatchObject({ type: 'pushed', stored: 0, rejected: [{ name: 'BadCidError' }] })
+    expect(f.abuse()).toBe(1)
+    expect(await f.backend.blocks.has(envelope!.record)).toBe(false)
+    // A forged follow request (signed by someone outside the grants) is refused too.
+    const forged = { ...(await ta.followRequest()), by: 'not-a-member' }
+    expect(await f.transport.request(forged)).toMatchObject({ type: 'error', name: 'MalformedRecordError' })
+    await a.close()
+  })
+})
