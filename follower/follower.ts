@@ -1,0 +1,81 @@
+/**
+ * The follower: a Node peer that relays for browsers and keeps the logs of
+ * threads its members asked it to follow, holding follow keys only. It wires
+ * the core (record store, key book, sync handler) to files on disk, a libp2p
+ * node (WebSockets, circuit relay v2 server, gossipsub) and an HTTP server.
+ */
+import { mkdir } from 'node:fs/promises'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { circuitRelayServer } from '@libp2p/circuit-relay-v2'
+import { gossipsub } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import { ping } from '@libp2p/ping'
+import { webSockets } from '@libp2p/websockets'
+import { createLibp2p, type Libp2p } from 'libp2p'
+import { openFileBackend } from '../src/adapters/node/index.ts'
+import { serveSync } from '../src/adapters/libp2p/sync-protocol.ts'
+import { createRecordStore } from '../src/core/log/record-store.ts'
+import { createKeyBook } from '../src/core/storage/key-book.ts'
+import { createThreadBook } from '../src/core/storage/thread-book.ts'
+import { createSyncHandler } from '../src/core/sync/handler.ts'
+import { createStoreReplica } from '../src/core/sync/replica.ts'
+import type { FollowerConfig } from './config.ts'
+import { startHttp } from './http.ts'
+import { loadNodeKey } from './node-key.ts'
+
+/** A running follower. */
+export interface Follower {
+  readonly node: Libp2p
+  readonly multiaddrs: string[]
+  readonly httpUrl: string
+  stop(): Promise<void>
+}
+
+/** Starts a follower with its storage in `config.dataDir`. */
+export async function startFollower (config: FollowerConfig): Promise<Follower> {
+  await mkdir(config.dataDir, { recursive: true })
+  const backend = await openFileBackend({ directory: `${config.dataDir}/store` })
+  const keys = createKeyBook(backend.meta)
+  const threads = createThreadBook(backend.meta)
+  const replica = createStoreReplica({
+    records: createRecordStore({ backend }),
+    keys,
+    follow: async (thread, grants) => {
+      for (const grant of grants) if ((await keys.get(thread, grant.log)) === undefined) await keys.put(thread, grant.log, { followKey: grant.followKey })
+      if ((await threads.get(thread)) === undefined) await threads.put({ id: thread, createdAt: Date.now() })
+    }
+  })
+  const handler = createSyncHandler(replica)
+  const node = await createLibp2p({
+    privateKey: await loadNodeKey(config.dataDir),
+    addresses: {
+      listen: [`/ip4/${config.host}/tcp/${config.port}/ws`],
+      announce: [...config.announce]
+    },
+    transports: [webSockets()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: {
+      identify: identify(),
+      ping: ping(),
+      // Relayed browser connections carry sync and gossip, so they are not limited here;
+      // a public follower would set its own quotas instead.
+      relay: circuitRelayServer({ reservations: { applyDefaultLimit: false, maxReservations: 256 } }),
+      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true })
+    }
+  })
+  await serveSync(node, handler)
+  const http = await startHttp({ host: config.host, port: config.httpPort, node, handler })
+  const multiaddrs = node.getMultiaddrs().map((a) => a.toString())
+  return {
+    node,
+    multiaddrs,
+    httpUrl: http.url,
+    async stop () {
+      await http.close()
+      await node.stop()
+      await backend.close()
+    }
+  }
+}

@@ -1,0 +1,45 @@
+/** Runs the real follower daemon as a child process for integration tests. */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+
+/** A follower process and what it printed about itself. */
+export interface FollowerProcess {
+  readonly child: ChildProcess
+  readonly multiaddr: string
+  readonly httpUrl: string
+  readonly output: () => string
+  /** Sends SIGTERM and waits for the process to exit; resolves with its exit code. */
+  stop(): Promise<number | null>
+}
+
+/** Starts `node follower/main.ts` on free loopback ports with `dataDir`. */
+export async function startFollowerProcess (dataDir: string): Promise<FollowerProcess> {
+  const child = spawn(process.execPath, ['follower/main.ts', '--port', '0', '--http-port', '0', '--data', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  const ready = await new Promise<{ multiaddr: string, httpUrl: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`follower did not start within 30 s:\n${output}`)), 30_000)
+    const check = (): void => {
+      const addr = /listening on (\S+)/.exec(output)
+      const http = /HTTP sync at (\S+)/.exec(output)
+      if (addr !== null && http !== null) {
+        clearTimeout(timer)
+        resolve({ multiaddr: addr[1]!, httpUrl: http[1]! })
+      }
+    }
+    child.stdout!.on('data', check)
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`follower exited with ${code}:\n${output}`)) })
+  })
+  return {
+    child,
+    ...ready,
+    output: () => output,
+    async stop () {
+      if (child.exitCode !== null) return child.exitCode
+      child.kill('SIGTERM')
+      const [code] = await once(child, 'exit') as [number | null]
+      return code
+    }
+  }
+}
