@@ -54,6 +54,8 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
       announce: [...config.announce]
     },
     transports: [webSockets()],
+    // Every browser behind one NAT, and every test on this machine, shares an IP: allow bursts of them.
+    connectionManager: { inboundConnectionThreshold: 100, maxIncomingPendingConnections: 64 },
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     services: {

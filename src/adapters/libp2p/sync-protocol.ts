@@ -3,7 +3,7 @@
  * dag-cbor message each way. The serving side disconnects a peer whose
  * request is malformed or whose records fail verification.
  */
-import type { Libp2p, PeerId } from '@libp2p/interface'
+import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { lpStream } from '@libp2p/utils'
 import type { SyncTransport } from '../../core/sync/engine.ts'
@@ -13,6 +13,14 @@ import { ThreadsError } from '../../core/errors.ts'
 
 /** How long one request may take on the wire. */
 const REQUEST_TIMEOUT_MS = 30_000
+
+async function closedOrTimeout (stream: Stream, ms: number): Promise<void> {
+  if (stream.status === 'closed' || stream.status === 'aborted' || stream.status === 'reset') return
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms)
+    stream.addEventListener('close', () => { clearTimeout(timer); resolve() }, { once: true })
+  })
+}
 
 /** Serves sync requests with `handler` on `node`. */
 export async function serveSync (node: Libp2p, handler: (request: SyncRequest) => Promise<HandledRequest>): Promise<void> {
@@ -30,7 +38,11 @@ export async function serveSync (node: Libp2p, handler: (request: SyncRequest) =
       await lp.write(encodeMessage(handled.response), { signal })
       await stream.close({ signal })
     } finally {
-      if (handled.abusive) await connection.close().catch(() => {})
+      if (handled.abusive) {
+        // Let the peer read why before the connection goes: wait for its side to close, briefly.
+        await closedOrTimeout(stream, 2000)
+        await connection.close().catch(() => {})
+      }
     }
   }, { maxInboundStreams: 64, runOnLimitedConnection: true })
 }
