@@ -53,11 +53,21 @@ export function sealInto (key: Uint8Array, plaintext: Uint8Array, out: Uint8Arra
 
 /** Decrypts what `seal` produced; a wrong key or any changed byte throws DecryptError. */
 export function open (key: Uint8Array, sealed: Uint8Array, what = 'ciphertext'): Uint8Array {
+  return openInto(key, sealed, undefined, what)
+}
+
+/**
+ * Like `open`, but decrypts into `out` when given, which must be exactly
+ * `sealed.length - SEAL_OVERHEAD` bytes and must not overlap `sealed`.
+ * Returns the plaintext (`out`, or a new array).
+ */
+export function openInto (key: Uint8Array, sealed: Uint8Array, out: Uint8Array | undefined, what = 'ciphertext'): Uint8Array {
   checkKey(key)
   if (!(sealed instanceof Uint8Array) || sealed.length < SEAL_OVERHEAD) throw new DecryptError(`${what} is ${sealed?.length} bytes, shorter than nonce and tag`)
+  if (out !== undefined && out.length !== sealed.length - SEAL_OVERHEAD) throw new RangeError(`opening ${sealed.length} bytes needs an output of ${sealed.length - SEAL_OVERHEAD} bytes, not ${out.length}`)
   nonceScratch.set(sealed.subarray(0, NONCE_LENGTH))
   try {
-    return xchacha20poly1305(key, nonceScratch).decrypt(sealed.subarray(NONCE_LENGTH))
+    return xchacha20poly1305(key, nonceScratch).decrypt(sealed.subarray(NONCE_LENGTH), out)
   } catch (cause) {
     throw new DecryptError(`${what} does not authenticate under this key`, { cause })
   }

@@ -60,31 +60,69 @@ export function createSigner (seed: Uint8Array): Signer {
   }
 }
 
-const verifyKeys = new Map<string, Promise<WebCryptoKey | undefined>>()
-const MAX_CACHED_KEYS = 4096
-
-function verifyKeyFor (publicKey: Uint8Array): Promise<WebCryptoKey | undefined> {
-  const id = base64url.baseEncode(publicKey)
-  let key = verifyKeys.get(id)
-  if (key === undefined) {
-    if (verifyKeys.size >= MAX_CACHED_KEYS) verifyKeys.clear()
-    key = hasWebCryptoEd25519().then(async (ok) => ok
-      ? await crypto.subtle.importKey('raw', publicKey, ALGORITHM, false, ['verify'])
-      : undefined)
-    verifyKeys.set(id, key)
-  }
-  return key
+/** A public key's WebCrypto key once imported; null where WebCrypto lacks Ed25519 or rejects the key. */
+interface VerifyKey {
+  readonly raw: Uint8Array
+  key: WebCryptoKey | null | undefined // undefined: still importing
+  readonly ready: Promise<void>
+  /** Whether WebCrypto refused the key (not a valid curve point): no signature verifies. */
+  invalid: boolean
 }
 
-/** Whether `signature` is a valid Ed25519 signature of `message` by `publicKey`. */
-export async function verifySignature (publicKey: Uint8Array, signature: Uint8Array, message: Uint8Array): Promise<boolean> {
-  if (publicKey.length !== ED25519_PUBLIC_KEY_LENGTH || signature.length !== ED25519_SIGNATURE_LENGTH) return false
-  let key: WebCryptoKey | undefined
-  try {
-    key = await verifyKeyFor(publicKey)
-  } catch {
-    return false // not a valid curve point
+const verifyKeys = new Map<string, VerifyKey>()
+// The same public key array is usually passed again and again (log IDs map to one cached array), so
+// a lookup by identity comes first; it is confirmed against a copy of the bytes, in case the array changed.
+const verifyKeysByArray = new WeakMap<Uint8Array, VerifyKey>()
+const MAX_CACHED_KEYS = 4096
+
+function verifyKeyFor (publicKey: Uint8Array): VerifyKey {
+  const known = verifyKeysByArray.get(publicKey)
+  if (known !== undefined && bytesEqual(known.raw, publicKey)) return known
+  const id = base64url.baseEncode(publicKey)
+  let entry = verifyKeys.get(id)
+  if (entry === undefined) {
+    if (verifyKeys.size >= MAX_CACHED_KEYS) verifyKeys.clear()
+    const raw = publicKey.slice()
+    const ready = hasWebCryptoEd25519().then(async (ok) => {
+      created.key = ok ? await crypto.subtle.importKey('raw', raw, ALGORITHM, false, ['verify']) : null
+    }).catch(() => {
+      created.key = null
+      created.invalid = true
+    })
+    const created: VerifyKey = { raw, key: undefined, ready, invalid: false }
+    entry = created
+    verifyKeys.set(id, entry)
   }
-  if (key === undefined) return ed25519.verify(signature, message, publicKey)
-  return await crypto.subtle.verify(ALGORITHM, key, signature, message)
+  verifyKeysByArray.set(publicKey, entry)
+  return entry
+}
+
+function bytesEqual (a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+function verifyWith (entry: VerifyKey, signature: Uint8Array, message: Uint8Array): Promise<boolean> {
+  if (entry.invalid) return Promise.resolve(false)
+  if (entry.key === null) {
+    try {
+      return Promise.resolve(ed25519.verify(signature, message, entry.raw))
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+  return crypto.subtle.verify(ALGORITHM, entry.key!, signature, message)
+}
+
+/**
+ * Whether `signature` is a valid Ed25519 signature of `message` by `publicKey`.
+ * Once a public key has been imported, the message goes to WebCrypto
+ * synchronously, without a turn of the event loop first.
+ */
+export function verifySignature (publicKey: Uint8Array, signature: Uint8Array, message: Uint8Array): Promise<boolean> {
+  if (publicKey.length !== ED25519_PUBLIC_KEY_LENGTH || signature.length !== ED25519_SIGNATURE_LENGTH) return Promise.resolve(false)
+  const entry = verifyKeyFor(publicKey)
+  if (entry.key !== undefined || entry.invalid) return verifyWith(entry, signature, message)
+  return entry.ready.then(async () => await verifyWith(entry, signature, message))
 }

@@ -10,7 +10,7 @@ import { CID } from 'multiformats/cid'
 import { Digest } from 'multiformats/hashes/digest'
 import { from as hasherFrom } from 'multiformats/hashes/hasher'
 import { equals } from 'multiformats/bytes'
-import { SEAL_OVERHEAD, sealInto } from '../crypto/aead.ts'
+import { openInto, SEAL_OVERHEAD, sealInto } from '../crypto/aead.ts'
 import type { RandomSource } from '../crypto/random.ts'
 import { BadCidError, MalformedRecordError, TooLargeError } from '../errors.ts'
 import type { RawBlock } from '../storage/interfaces.ts'
@@ -156,6 +156,38 @@ export function decodeBlock (bytes: Uint8Array, what = 'block'): unknown {
   } catch (cause) {
     throw new MalformedRecordError(`${what} is not valid dag-cbor`, { cause })
   }
+}
+
+/**
+ * Whether dag-cbor decoding copies byte strings out of its input (cborg does),
+ * so that a decoded value never points into the bytes it was decoded from.
+ * Checked once, so a decoder that returned views would only cost speed here.
+ */
+const decodedValuesAreCopies = ((): boolean => {
+  const input = dagCbor.encode([new Uint8Array(1), new Uint8Array(4096)])
+  const [small, large] = dagCbor.decode(input) as [Uint8Array, Uint8Array]
+  input.fill(0xff)
+  return small[0] === 0 && large[0] === 0 && large[4095] === 0
+})()
+
+const SCRATCH_LIMIT = 64 * 1024
+let scratch = new ArrayBuffer(4096)
+
+/**
+ * Decrypts a sealed payload and decodes the plaintext as dag-cbor. Plaintexts
+ * up to 64 KiB are decrypted into one reused buffer, which is safe because
+ * nothing decoded points into it (see above) and all of this is synchronous;
+ * a fresh plaintext buffer per record is an allocation the record paths do
+ * not need.
+ */
+export function openAndDecode (key: Uint8Array, sealed: Uint8Array, what: string, decoded: string): unknown {
+  const length = sealed.length - SEAL_OVERHEAD
+  let out: Uint8Array | undefined
+  if (decodedValuesAreCopies && length >= 0 && length <= SCRATCH_LIMIT) {
+    if (scratch.byteLength < length) scratch = new ArrayBuffer(Math.min(SCRATCH_LIMIT, 2 ** Math.ceil(Math.log2(length))))
+    out = new Uint8Array(scratch, 0, length)
+  }
+  return decodeBlock(openInto(key, sealed, out, what), decoded)
 }
 
 /**

@@ -6,11 +6,10 @@
  * checked before it is decoded.
  */
 import * as dagCbor from '@ipld/dag-cbor'
-import { open } from '../crypto/aead.ts'
 import { verifySignature } from '../crypto/ed25519.ts'
 import { BadSignatureError, MalformedLogIdError, MalformedRecordError } from '../errors.ts'
 import { publicKeyFromLogId } from '../ids/log-id.ts'
-import { checkBlock, decodeBlock, sealedBytesOf } from './blocks.ts'
+import { checkBlock, decodeBlock, openAndDecode, sealedBytesOf } from './blocks.ts'
 import { LIMITS, parseEventHeader, parseEventLinks, parseRecordNode, signedPart, type EventHeader, type EventLinks, type RecordNode } from './record-format.ts'
 
 /** A block as received or read: its claimed CID and its bytes. */
@@ -26,7 +25,7 @@ export interface BlockInput {
 export async function openRecord (block: BlockInput, followKey: Uint8Array, expectedLog?: string): Promise<RecordNode> {
   checkBlock(block.cid, block.bytes, LIMITS.maxRecordBlockBytes, 'record')
   const sealed = sealedBytesOf(block.bytes, 'record')
-  const { signed, ...node } = parseRecordNode(decodeBlock(open(followKey, sealed, `record ${block.cid}`), 'record node'))
+  const { signed, ...node } = parseRecordNode(openAndDecode(followKey, sealed, `record ${block.cid}`, 'record node'))
   if (expectedLog !== undefined && node.log !== expectedLog) {
     throw new MalformedRecordError(`record ${block.cid} belongs to log ${node.log}, not ${expectedLog}`)
   }
@@ -65,7 +64,7 @@ export function openHeader (block: BlockInput, readKey: Uint8Array): EventHeader
 /** Decrypts a header block whose CID and size were already verified. */
 export function decryptHeader (block: BlockInput, readKey: Uint8Array): EventHeader {
   const sealed = sealedBytesOf(block.bytes, 'header')
-  return parseEventHeader(decodeBlock(open(readKey, sealed, `header ${block.cid}`), 'header'))
+  return parseEventHeader(openAndDecode(readKey, sealed, `header ${block.cid}`, 'header'))
 }
 
 /** Verifies and decrypts a body block with its content key; returns the payload. */
@@ -77,7 +76,7 @@ export function openBody (block: BlockInput, contentKey: Uint8Array): unknown {
 /** Decrypts a body block whose CID and size were already verified. */
 export function decryptBody (block: BlockInput, contentKey: Uint8Array): unknown {
   const sealed = sealedBytesOf(block.bytes, 'body')
-  return decodeBlock(open(contentKey, sealed, `body ${block.cid}`), 'payload')
+  return openAndDecode(contentKey, sealed, `body ${block.cid}`, 'payload')
 }
 
 /** Verifies a sealed header or body block without a key: CID, size and framing only. */
