@@ -2,12 +2,14 @@
 import { benchChromium } from './chromium.ts'
 import { benchDatabase } from './database.ts'
 import { benchLogRecords } from './log-records.ts'
+import { benchSync } from './sync.ts'
 
 const only = process.argv[2]
 const results: boolean[] = []
 if (only === undefined || only === 'log') results.push(await benchLogRecords())
 if (only === undefined || only === 'db') results.push(await benchDatabase())
 if (only === undefined || only === 'chromium') results.push(await benchChromium())
+if (only === undefined || only === 'sync') results.push(await benchSync())
 if (results.includes(false)) {
   console.log('\nSome goals were not met.')
   process.exitCode = 1

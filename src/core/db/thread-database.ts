@@ -217,7 +217,7 @@ export async function openThreadDatabase (deps: {
         const head = await records.head(thread, log)
         for (let seq = 1; head !== undefined && seq <= head.seq; seq++) {
           const record = (await records.recordAt(thread, log, seq))!
-          out.push({ log, record, blocks: await records.recordBlocks(record, logKeys.followKey) })
+          out.push({ log, record, blocks: await records.recordBlocks(record, logKeys.followKey, { thread }) })
         }
       }
       return out

@@ -43,7 +43,12 @@ export interface OpenedEvent {
   readonly payload: unknown
 }
 
-interface Position { readonly log: string, readonly seq: number }
+interface Position {
+  readonly log: string
+  readonly seq: number
+  /** Event, header and body CIDs, so serving a record needs no decryption. */
+  readonly links?: readonly [string, string, string]
+}
 
 /** A record of this peer's own log, created when its turn comes. */
 interface OwnItem {
@@ -121,7 +126,7 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
           await checkPosition(thread, verified, read)
         }
         const derived = await item.hook?.({ record, node, blocks: verified.blocks })
-        const position = { log: node.log, seq: node.seq }
+        const position: Position = { log: node.log, seq: node.seq, links: [node.event, verified.links.header, verified.links.body] }
         const head = { log: node.log, record, seq: node.seq }
         staged.set(recKey(thread, record), position)
         staged.set(seqKey(thread, node.log, node.seq), record)
@@ -253,7 +258,17 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
     },
 
     /** A stored record's four blocks, each re-verified (for serving to peers). */
-    async recordBlocks (cid: string, followKey: Uint8Array, options?: StoreCallOptions): Promise<RawBlock[]> {
+    async recordBlocks (cid: string, followKey: Uint8Array, options?: StoreCallOptions & { thread?: string }): Promise<RawBlock[]> {
+      // Fast path: the links noted at commit time; every block is still checked against its CID.
+      const known = options?.thread === undefined ? undefined : (await getValue<Position>(meta, recKey(options.thread, cid), options))?.links
+      if (known !== undefined) {
+        return await Promise.all([
+          readBlock(cid, LIMITS.maxRecordBlockBytes, 'record', options),
+          readBlock(known[0], LIMITS.maxEventBlockBytes, 'event', options),
+          readBlock(known[1], LIMITS.maxHeaderBlockBytes, 'header', options),
+          readBlock(known[2], LIMITS.maxBodyBlockBytes, 'body', options)
+        ])
+      }
       const recordBlock = await readBlock(cid, LIMITS.maxRecordBlockBytes, 'record', options)
       const node = await openRecord(recordBlock, followKey)
       const eventBlock = await readBlock(node.event, LIMITS.maxEventBlockBytes, 'event', options)

@@ -38,13 +38,14 @@ export function createStoreReplica (deps: {
     async recordsAfter (thread, log, after, limit) {
       const followKey = await keys.followKey(thread, log)
       const head = await records.head(thread, log)
-      const out: WireRecord[] = []
-      for (let seq = after + 1; head !== undefined && seq <= head.seq && out.length < limit; seq++) {
+      if (head === undefined) return []
+      const seqs = Array.from({ length: Math.max(0, Math.min(limit, head.seq - after)) }, (_, i) => after + 1 + i)
+      // Read in parallel; each record's blocks are checked against their CIDs on the way out.
+      return await Promise.all(seqs.map(async (seq) => {
         const record = await records.recordAt(thread, log, seq)
-        if (record === undefined) break
-        out.push({ log, record, blocks: await records.recordBlocks(record, followKey) })
-      }
-      return out
+        if (record === undefined) throw new MissingKeyError(`record ${seq} of log ${log} is not held`)
+        return { log, record, blocks: await records.recordBlocks(record, followKey, { thread }) }
+      }))
     },
     ingest: deps.ingest ?? (async (thread, received) => {
       const inputs = []
