@@ -7,6 +7,11 @@
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { base64url } from 'multiformats/bases/base64'
 
+/** A WebCrypto key, typed from the platform's own importKey (core declares a minimal one; DOM builds use CryptoKey). */
+type PlatformKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>
+/** Bytes as WebCrypto's typings want them (never a SharedArrayBuffer view here). */
+const asBuffer = (bytes: Uint8Array): Uint8Array<ArrayBuffer> => bytes as Uint8Array<ArrayBuffer>
+
 const ALGORITHM = { name: 'Ed25519' }
 /** Public key length in bytes. */
 export const ED25519_PUBLIC_KEY_LENGTH = 32
@@ -40,7 +45,7 @@ export function publicKeyFromSeed (seed: Uint8Array): Uint8Array {
  */
 export function createSigner (seed: Uint8Array): Signer {
   const publicKey = publicKeyFromSeed(seed)
-  let ready: WebCryptoKey | null | undefined // undefined: importing; null: no WebCrypto Ed25519
+  let ready: PlatformKey | null | undefined // undefined: importing; null: no WebCrypto Ed25519
   const importing = hasWebCryptoEd25519().then(async (ok) => {
     ready = ok
       ? await crypto.subtle.importKey('jwk', {
@@ -48,9 +53,9 @@ export function createSigner (seed: Uint8Array): Signer {
       }, ALGORITHM, false, ['sign'])
       : null
   })
-  const signWith = (key: WebCryptoKey | null, message: Uint8Array): Promise<Uint8Array> => key === null
+  const signWith = (key: PlatformKey | null, message: Uint8Array): Promise<Uint8Array> => key === null
     ? Promise.resolve(ed25519.sign(message, seed))
-    : crypto.subtle.sign(ALGORITHM, key, message).then((signature) => new Uint8Array(signature))
+    : crypto.subtle.sign(ALGORITHM, key, asBuffer(message)).then((signature) => new Uint8Array(signature))
   return {
     publicKey,
     sign (message) {
@@ -63,7 +68,7 @@ export function createSigner (seed: Uint8Array): Signer {
 /** A public key's WebCrypto key once imported; null where WebCrypto lacks Ed25519 or rejects the key. */
 interface VerifyKey {
   readonly raw: Uint8Array
-  key: WebCryptoKey | null | undefined // undefined: still importing
+  key: PlatformKey | null | undefined // undefined: still importing
   readonly ready: Promise<void>
   /** Whether WebCrypto refused the key (not a valid curve point): no signature verifies. */
   invalid: boolean
@@ -84,7 +89,7 @@ function verifyKeyFor (publicKey: Uint8Array): VerifyKey {
     if (verifyKeys.size >= MAX_CACHED_KEYS) verifyKeys.clear()
     const raw = publicKey.slice()
     const ready = hasWebCryptoEd25519().then(async (ok) => {
-      created.key = ok ? await crypto.subtle.importKey('raw', raw, ALGORITHM, false, ['verify']) : null
+      created.key = ok ? await crypto.subtle.importKey('raw', asBuffer(raw), ALGORITHM, false, ['verify']) : null
     }).catch(() => {
       created.key = null
       created.invalid = true
@@ -112,7 +117,7 @@ function verifyWith (entry: VerifyKey, signature: Uint8Array, message: Uint8Arra
       return Promise.reject(error)
     }
   }
-  return crypto.subtle.verify(ALGORITHM, entry.key!, signature, message)
+  return crypto.subtle.verify(ALGORITHM, entry.key!, asBuffer(signature), asBuffer(message))
 }
 
 /**

@@ -1,0 +1,67 @@
+/**
+ * Smoke journey: the built app opens, its background node answers, every tab of a
+ * profile shares one node, and the service worker takes over for offline use.
+ */
+import { expect, test, type Page } from '@playwright/test'
+
+const READY = /^Node ready · protocol v1 · worker ([0-9a-f]{16})$/
+
+/** Waits for the node status line to show the worker's reply and returns the worker id. */
+async function workerIdShownOn (page: Page): Promise<string> {
+  const status = page.getByTestId('node-status')
+  await expect(status).toHaveAttribute('data-state', 'ready')
+  await expect(status).toHaveText(READY)
+  const match = READY.exec(await status.innerText())
+  if (match?.[1] === undefined) throw new Error('status line lost the worker id')
+  return match[1]
+}
+
+test('the app loads and its background node answers', async ({ page }) => {
+  await page.goto('/')
+  await expect(page).toHaveTitle('Threads')
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Threads')
+  await workerIdShownOn(page)
+})
+
+test('tabs of one profile share a worker; another profile gets its own', async ({ page, context, browser }) => {
+  await page.goto('/')
+  const first = await workerIdShownOn(page)
+
+  const second = await context.newPage()
+  await second.goto('/')
+  expect(await workerIdShownOn(second)).toBe(first)
+
+  const otherProfile = await browser.newContext()
+  try {
+    const other = await otherProfile.newPage()
+    await other.goto('/')
+    expect(await workerIdShownOn(other)).not.toBe(first)
+  } finally {
+    await otherProfile.close()
+  }
+})
+
+test('a browser without SharedWorker is told so in words', async ({ page }) => {
+  await page.addInitScript(() => {
+    Reflect.deleteProperty(globalThis, 'SharedWorker')
+  })
+  await page.goto('/')
+  const status = page.getByTestId('node-status')
+  await expect(status).toHaveAttribute('data-state', 'failed')
+  await expect(status).toContainText('Your browser has no SharedWorker')
+  await expect(page.getByRole('button', { name: 'Try again' })).toBeVisible()
+})
+
+test('the service worker registers and becomes active', async ({ page, baseURL }) => {
+  await page.goto('/')
+  const registration = await page.evaluate(async () => {
+    const ready = await navigator.serviceWorker.ready
+    return { scope: ready.scope, script: ready.active?.scriptURL, state: ready.active?.state }
+  })
+  expect(registration).toEqual({
+    scope: `${baseURL}/`,
+    script: `${baseURL}/sw.js`,
+    state: expect.stringMatching(/^activat(ing|ed)$/)
+  })
+  await expect(page.getByTestId('offline-status')).toHaveText('Available offline')
+})

@@ -1,0 +1,40 @@
+/**
+ * End-to-end tests against the production build (`vite build` runs first, see the
+ * test:e2e script), in the system's Chromium: Playwright never downloads a browser.
+ */
+import { defineConfig } from '@playwright/test'
+
+const PORT = 4173
+
+export default defineConfig({
+  testDir: 'e2e',
+  reporter: 'list',
+  workers: 1,
+  fullyParallel: false,
+  forbidOnly: true,
+  use: {
+    baseURL: `http://127.0.0.1:${PORT}`,
+    browserName: 'chromium',
+    headless: true,
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--disable-dev-shm-usage'
+      ]
+    }
+  },
+  webServer: {
+    command: `vite preview --host 127.0.0.1 --port ${PORT} --strictPort`,
+    url: `http://127.0.0.1:${PORT}/`,
+    // Always a fresh server on the fresh build: a server left running could serve an old one.
+    reuseExistingServer: false,
+    timeout: 30_000
+  }
+})

@@ -1,0 +1,56 @@
+/**
+ * Connects this tab to the background node in the SharedWorker.
+ *
+ * Guarantees: `connectToNode` resolves only after the worker answered `hello`
+ * with a matching protocol version; otherwise it rejects with a named error
+ * whose message can be shown to the user as it is. The tab holds no
+ * authoritative state: everything lives in the worker, reached through `rpc`.
+ */
+import { AbortError } from '../../protocol/errors.ts'
+import type { ProtocolVersion } from '../../protocol/messages.ts'
+import { createRpcClient, type RpcClient } from '../../protocol/rpc-client.ts'
+import { SharedWorkerUnsupportedError, WorkerStartError } from './errors.ts'
+
+/** A tab's live link to the background node. */
+export interface NodeClient {
+  /** Id of the worker instance serving this tab; every tab of the profile sees the same one. */
+  readonly workerId: string
+  readonly protocol: ProtocolVersion
+  readonly rpc: RpcClient
+  close(): void
+}
+
+/** Options of {@link connectToNode}. */
+export interface ConnectOptions {
+  readonly signal?: AbortSignal
+  /** How long to wait for the worker's first answer; 10 s unless given. */
+  readonly timeoutMs?: number
+}
+
+/** Starts (or joins) the SharedWorker and says hello. */
+export async function connectToNode ({ signal, timeoutMs }: ConnectOptions = {}): Promise<NodeClient> {
+  if (signal?.aborted === true) throw new AbortError('Connecting was aborted', { cause: signal.reason })
+  // Feature detection, not environment sniffing: the node cannot run without it.
+  if (!('SharedWorker' in globalThis)) {
+    throw new SharedWorkerUnsupportedError('Your browser has no SharedWorker, which Threads needs to run its background node')
+  }
+  // Vite bundles the worker from this exact `new SharedWorker(new URL(...))` shape.
+  const worker = new SharedWorker(new URL('../../../worker/shared-worker.ts', import.meta.url), {
+    type: 'module',
+    name: 'threads'
+  })
+  const rpc = createRpcClient({ port: worker.port, ...(timeoutMs === undefined ? {} : { timeoutMs }) })
+  // A script that fails to load or throws at start fires `error` on the worker
+  // object only; without this the hello would just time out.
+  worker.addEventListener('error', () => {
+    rpc.close(new WorkerStartError('The background node failed to start (its script did not load or crashed)'))
+  })
+  try {
+    const ready = await rpc.request({ type: 'hello' }, signal === undefined ? {} : { signal })
+    return { workerId: ready.workerId, protocol: ready.protocol, rpc, close: () => rpc.close() }
+  } catch (error) {
+    rpc.close()
+    throw error
+  }
+}
+

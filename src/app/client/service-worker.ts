@@ -1,0 +1,33 @@
+/**
+ * Registers the service worker that keeps the app available offline, and reports
+ * what happens to it. Registration is asked for explicitly (not injected by the
+ * build) so that its outcome reaches the UI.
+ */
+import { registerSW } from 'virtual:pwa-register'
+
+/** What the service worker can tell the app. */
+export interface ServiceWorkerEvents {
+  /** A service worker is active: the app shell is cached and loads offline. */
+  onReady(): void
+  /** A new version is installed and waits; call the given function to switch to it and reload. */
+  onUpdate(apply: () => Promise<void>): void
+  onError(error: unknown): void
+}
+
+/** False when the browser cannot run service workers (for example on plain http off localhost). */
+export function serviceWorkersSupported (): boolean {
+  return 'serviceWorker' in navigator
+}
+
+/** Registers `/sw.js` (built from src/sw.ts) and forwards its events. */
+export function registerServiceWorker (events: ServiceWorkerEvents): void {
+  const updateSW = registerSW({
+    onOfflineReady: events.onReady,
+    onNeedRefresh: () => { events.onUpdate(() => updateSW(true)) },
+    onRegisterError: events.onError,
+    onRegisteredSW: () => {
+      // Registered is not yet active: wait until a worker controls the cache.
+      navigator.serviceWorker.ready.then(() => events.onReady(), events.onError)
+    }
+  })
+}
