@@ -8,6 +8,7 @@
  *   or the signal fires before it commits, the transaction is aborted and nothing of
  *   it is stored;
  * - `list` reads keys and values in one readonly transaction: a consistent snapshot;
+ * - `commit` writes blocks and meta operations in ONE transaction over both stores;
  * - `database` is the open connection, so a database layer can write its own stores
  *   and meta (through `writeMetaOperations`) in the same transaction;
  * - values are stored as plain Uint8Arrays that own their buffer (a subarray is
@@ -159,6 +160,33 @@ export async function openIdbBackend (options: IdbBackendOptions): Promise<IdbBa
     blocks,
     meta,
     database,
+    async commit (input, operations, options) {
+      check(options)
+      const checkedBlocks = copyBlocks(input)
+      const checkedOps = copyBatchOperations(operations)
+      let tx: IDBPTransaction<unknown, string[], 'readwrite'>
+      try {
+        tx = database.transaction([BLOCK_STORE, META_STORE], 'readwrite')
+      } catch (cause) {
+        throw new StoreClosedError(`IndexedDB backend ${database.name} is closed`, { cause })
+      }
+      const abort = (): void => { try { tx.abort() } catch { /* already committed or aborted */ } }
+      options?.signal?.addEventListener('abort', abort, { once: true })
+      try {
+        const blockStore = tx.objectStore(BLOCK_STORE)
+        await Promise.all([
+          ...checkedBlocks.map(async (b) => await blockStore.put(b.bytes, b.cid)),
+          ...issueMetaOperations(tx.objectStore(META_STORE), checkedOps),
+          tx.done
+        ])
+      } catch (error) {
+        abort()
+        if (options?.signal?.aborted === true) throw new AbortError('The write was aborted before it committed', { cause: error })
+        throw error
+      } finally {
+        options?.signal?.removeEventListener('abort', abort)
+      }
+    },
     async close () {
       if (state.kind === 'closed') return
       state = { kind: 'closed', reason: 'closed by its owner' }

@@ -100,7 +100,8 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
    * item that fails its checks is answered with its error and left out, and the
    * others go on. Blocks are written first (an interrupted batch leaves only
    * unreferenced blocks), then every index entry, head and derived row in one
-   * atomic batch; `committed` hooks run in order once it is durable.
+   * atomic batch (one step with the blocks where the backend can, as IndexedDB
+   * does); `committed` hooks run in order once it is durable.
    */
   async function commitBatch (thread: string, items: readonly BatchItem[], options?: StoreCallOptions): Promise<BatchOutcome[]> {
     const staged = new Map<string, unknown>()
@@ -142,8 +143,11 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
     }
     if (operations.length > 0) {
       throwIfAborted(options?.signal)
-      await blocks.putMany(newBlocks, options)
-      await meta.batch(operations, options)
+      if (backend.commit !== undefined) await backend.commit(newBlocks, operations, options)
+      else {
+        await blocks.putMany(newBlocks, options)
+        await meta.batch(operations, options)
+      }
       for (const run of committed) run()
     }
     return outcomes

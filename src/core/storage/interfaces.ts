@@ -57,5 +57,11 @@ export interface BlockStore {
 export interface StorageBackend {
   readonly blocks: BlockStore
   readonly meta: KeyValueStore
+  /**
+   * Stores blocks and applies meta operations in one atomic step, where the
+   * backend can (IndexedDB: one transaction over both stores). Without it,
+   * callers write the blocks first, then the meta batch.
+   */
+  commit?(blocks: readonly RawBlock[], operations: readonly BatchOperation[], options?: StoreCallOptions): Promise<void>
   close(): Promise<void>
 }
