@@ -10,6 +10,10 @@ declare global {
     removeEventListener(type: 'abort', listener: () => void): void
   }
   function queueMicrotask (callback: () => void): void
+  function setTimeout (callback: () => void, ms?: number): unknown
+  function clearTimeout (handle: unknown): void
+  // eslint-disable-next-line no-var
+  var AbortSignal: { timeout(ms: number): AbortSignal }
   // eslint-disable-next-line no-var
   var performance: { now(): number }
   // eslint-disable-next-line no-var

@@ -1,6 +1,7 @@
 /** Runs the real follower daemon as a child process for integration tests. */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { createServer, type AddressInfo } from 'node:net'
 
 /** A follower process and what it printed about itself. */
 export interface FollowerProcess {
@@ -12,9 +13,18 @@ export interface FollowerProcess {
   stop(): Promise<number | null>
 }
 
-/** Starts `node follower/main.ts` on free loopback ports with `dataDir`. */
-export async function startFollowerProcess (dataDir: string): Promise<FollowerProcess> {
-  const child = spawn(process.execPath, ['follower/main.ts', '--port', '0', '--http-port', '0', '--data', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] })
+/** A loopback TCP port that was free a moment ago. */
+export async function freePort (): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+/** Starts `node follower/main.ts` with `dataDir`, on `port` (free ports by default). */
+export async function startFollowerProcess (dataDir: string, options: { port?: number } = {}): Promise<FollowerProcess> {
+  const child = spawn(process.execPath, ['follower/main.ts', '--port', String(options.port ?? 0), '--http-port', '0', '--data', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString() })
   child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString() })

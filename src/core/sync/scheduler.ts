@@ -1,0 +1,113 @@
+/**
+ * Keeps one thread in sync with one peer (a follower) in the background:
+ * syncs when asked (after a local write) and on a timer, retries with backoff
+ * while the peer is unreachable, and reports its state and how many local
+ * records the peer has not acknowledged yet (the outbox). Records written
+ * while offline are already durable in the local store; they simply stay
+ * counted here until a sync pushes them.
+ */
+import type { KeyValueStore } from '../storage/interfaces.ts'
+import { getValue, putValue } from '../storage/meta-values.ts'
+import { syncThread, type SyncProgress, type SyncTransport } from './engine.ts'
+import type { SyncReplica } from './replica.ts'
+
+/** What the scheduler reports. */
+export interface SyncStatus {
+  readonly peer: string
+  readonly state: 'idle' | 'syncing' | 'synced' | 'offline'
+  /** Local records the peer has not acknowledged. */
+  readonly pending: number
+  readonly progress?: SyncProgress
+  readonly lastError?: { readonly name: string, readonly message: string }
+}
+
+/** A running scheduler. */
+export interface SyncScheduler {
+  /** Asks for a sync soon (after a local write, or when the network is back). */
+  kick(): void
+  status(): SyncStatus
+  /** Stops the timer and waits for a sync in progress. */
+  stop(): Promise<void>
+}
+
+const ackKey = (thread: string, peer: string): string => `acked/${thread}/${encodeURIComponent(peer)}`
+
+/** Starts keeping `thread` in sync with `peer`. */
+export function startSyncScheduler (input: {
+  readonly thread: string
+  readonly peer: string
+  readonly transport: SyncTransport
+  readonly replica: SyncReplica
+  /** Where acknowledged positions are kept, so the outbox survives restarts. */
+  readonly meta: KeyValueStore
+  readonly intervalMs?: number
+  readonly maxBackoffMs?: number
+  readonly onStatus?: (status: SyncStatus) => void
+}): SyncScheduler {
+  const interval = input.intervalMs ?? 10_000
+  const maxBackoff = input.maxBackoffMs ?? 30_000
+  let current: SyncStatus = { peer: input.peer, state: 'idle', pending: 0 }
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let running: Promise<void> | undefined
+  let again = false
+  let stopped = false
+  let failures = 0
+
+  const publish = (next: Partial<SyncStatus>): void => {
+    current = { ...current, ...next }
+    input.onStatus?.(current)
+  }
+
+  async function pendingCount (): Promise<number> {
+    const acked = await getValue<Record<string, number>>(input.meta, ackKey(input.thread, input.peer)) ?? {}
+    return (await input.replica.heads(input.thread)).reduce((n, h) => n + Math.max(0, h.seq - (acked[h.log] ?? 0)), 0)
+  }
+
+  async function once (): Promise<void> {
+    publish({ state: 'syncing', pending: await pendingCount() })
+    try {
+      const result = await syncThread({
+        thread: input.thread,
+        replica: input.replica,
+        transport: input.transport,
+        signal: AbortSignal.timeout(120_000),
+        onProgress: (progress) => { publish({ progress }) }
+      })
+      // Everything not refused is now held by the peer: acknowledge our heads.
+      const heads = await input.replica.heads(input.thread)
+      if (result.refused.length === 0) await input.meta.batch([putValue(ackKey(input.thread, input.peer), Object.fromEntries(heads.map((h) => [h.log, h.seq])))])
+      failures = 0
+      publish({ state: 'synced', pending: await pendingCount(), lastError: undefined, progress: undefined })
+    } catch (error) {
+      failures++
+      publish({ state: 'offline', pending: await pendingCount(), lastError: { name: (error as Error).name, message: (error as Error).message }, progress: undefined })
+    }
+  }
+
+  function schedule (delay: number): void {
+    if (stopped) return
+    if (timer !== undefined) clearTimeout(timer)
+    timer = setTimeout(() => { timer = undefined; run() }, delay)
+  }
+
+  function run (): void {
+    if (stopped) return
+    if (running !== undefined) { again = true; return }
+    running = once().finally(() => {
+      running = undefined
+      if (again) { again = false; run(); return }
+      schedule(failures === 0 ? interval : Math.min(maxBackoff, 500 * 2 ** Math.min(failures, 10)))
+    })
+  }
+
+  schedule(0)
+  return {
+    kick: () => { schedule(0) },
+    status: () => current,
+    async stop () {
+      stopped = true
+      if (timer !== undefined) clearTimeout(timer)
+      await running
+    }
+  }
+}
