@@ -3,6 +3,7 @@
  * test:e2e script), in the system's Chromium: Playwright never downloads a browser.
  */
 import { defineConfig } from '@playwright/test'
+import { chromiumArgs, chromiumPath } from './scripts/chromium.ts'
 
 const PORT = 4173
 
@@ -17,17 +18,8 @@ export default defineConfig({
     browserName: 'chromium',
     headless: true,
     launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--disable-dev-shm-usage'
-      ]
+      executablePath: chromiumPath,
+      args: chromiumArgs
     }
   },
   webServer: {

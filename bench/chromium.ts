@@ -4,10 +4,10 @@
  */
 import { chromium } from 'playwright-core'
 import { createServer } from 'vite'
+import { chromiumArgs, chromiumPath } from '../scripts/chromium.ts'
 import { report } from './lib.ts'
 
 const WRITES = 3000
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage']
 
 /** Runs the Chromium benchmarks; returns whether every goal was met. */
 export async function benchChromium (): Promise<boolean> {
@@ -15,7 +15,7 @@ export async function benchChromium (): Promise<boolean> {
   await server.listen()
   const address = server.httpServer?.address()
   const port = typeof address === 'object' && address !== null ? address.port : 0
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: ARGS })
+  const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs })
   try {
     const page = await browser.newPage()
     page.on('pageerror', (error) => { console.error('page error:', error.message) })
