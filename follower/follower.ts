@@ -41,6 +41,7 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
   const replica = createStoreReplica({
     records: createRecordStore({ backend }),
     keys,
+    meta: backend.meta,
     follow: async (thread, grants) => {
       for (const grant of grants) if ((await keys.get(thread, grant.log)) === undefined) await keys.put(thread, grant.log, { followKey: grant.followKey })
       if ((await threads.get(thread)) === undefined) await threads.put({ id: thread, createdAt: Date.now() })

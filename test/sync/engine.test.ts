@@ -20,6 +20,7 @@ function follower () {
   const replica = createStoreReplica({
     records: createRecordStore({ backend }),
     keys,
+    meta: backend.meta,
     follow: async (thread, grants) => { for (const g of grants) await keys.put(thread, g.log, { followKey: g.followKey }) }
   })
   let abuse = 0

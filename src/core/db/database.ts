@@ -13,6 +13,7 @@ import type { StorageBackend } from '../storage/interfaces.ts'
 import { createKeyBook } from '../storage/key-book.ts'
 import { getValue, putValue } from '../storage/meta-values.ts'
 import { createThreadBook, type ThreadInfo } from '../storage/thread-book.ts'
+import type { Invite } from '../sync/invite.ts'
 import { createStoreReplica, type SyncReplica } from '../sync/replica.ts'
 import { ThreadNotFoundError } from './errors.ts'
 import { openThreadDatabase, type LogGrant, type ThreadDatabase } from './thread-database.ts'
@@ -33,6 +34,8 @@ export interface Database {
   joinThread(options: { id: string, name?: string, logs: readonly LogGrant[] }): Promise<ThreadDatabase>
   openThread(id: string): Promise<ThreadDatabase>
   listThreads(): Promise<ThreadInfo[]>
+  /** Joins the thread of an invite (see sync/invite.ts); announce the join with `thread.joinAnnouncement()`. */
+  acceptInvite(invite: Invite): Promise<ThreadDatabase>
   /** This database as sync sees it: received records pass through the threads' dispatchers. */
   syncReplica(): SyncReplica
   close(): Promise<void>
@@ -101,8 +104,15 @@ export function openDatabase (options: DatabaseOptions): Database {
     syncReplica: () => createStoreReplica({
       records,
       keys,
-      ingest: async (thread, received) => await (await db.openThread(thread)).ingestMany(received)
+      meta: backend.meta,
+      ingest: async (thread, received) => await (await db.openThread(thread)).ingestMany(received),
+      learn: async (thread, announcements) => await (await db.openThread(thread)).learn(announcements)
     }),
+    async acceptInvite (invite) {
+      const thread = await db.joinThread({ id: invite.thread, name: invite.name, logs: invite.logs })
+      await backend.meta.batch([putValue(`invited-via/${invite.thread}`, invite.logs[0]!.log)])
+      return thread
+    },
     async close () {
       open.clear()
       await backend.close()

@@ -18,7 +18,9 @@ import type { Operation } from './events.ts'
 import { createKeyValue, type KeyValue } from './key-value.ts'
 import type { Filter, FindOptions } from './query.ts'
 import { runQuery } from './query.ts'
+import { MissingKeyError } from '../errors.ts'
 import { createFollowRequest } from '../sync/follow-request.ts'
+import { createJoinAnnouncement, openJoinAnnouncement, type Invite, type JoinAnnouncement } from '../sync/invite.ts'
 import { createSnapshotTracker, loadSnapshot } from './snapshots.ts'
 import { clockKey, createThreadView, type ThreadView } from './view.ts'
 
@@ -64,6 +66,12 @@ export interface ThreadDatabase {
   /** This replica's own log and its keys, to grant to other members. */
   ownGrant(): LogGrant
   heads(): Promise<LogHead[]>
+  /** This peer's key set sealed for the members, to send to followers after joining through an invite. */
+  joinAnnouncement(): Promise<JoinAnnouncement>
+  /** Opens join announcements this peer can read and adds the logs they announce; returns how many were new. */
+  learn(announcements: readonly JoinAnnouncement[]): Promise<number>
+  /** An invite to this thread: every log's key set, and where to sync. */
+  invite(addrs: readonly string[]): Promise<Invite>
   /** A request, signed by this peer's log, that a follower keep every log of this thread (follow keys only). */
   followRequest(): Promise<Awaited<ReturnType<typeof createFollowRequest>>>
   /** Every stored record of every log, oldest first per log. */
@@ -210,6 +218,30 @@ export async function openThreadDatabase (deps: {
     },
     ownGrant: () => ({ log: deps.identity.logId, followKey: deps.followKey, readKey: deps.readKey }),
     heads: async () => await records.heads(thread),
+    async joinAnnouncement () {
+      const via = await getValue<string>(meta, `invited-via/${thread}`)
+      const viaKeys = via === undefined ? undefined : await keys.get(thread, via)
+      if (via === undefined || viaKeys?.readKey === undefined) throw new MissingKeyError(`this peer did not join thread ${thread} through an invite`)
+      return await createJoinAnnouncement(thread, deps.identity, db.ownGrant(), { log: via, followKey: viaKeys.followKey, readKey: viaKeys.readKey })
+    },
+    async learn (announcements) {
+      let added = 0
+      for (const a of announcements) {
+        if (await keys.get(thread, a.log) !== undefined) continue
+        const via = await keys.get(thread, a.via)
+        if (via?.readKey === undefined) continue
+        const keySet = await openJoinAnnouncement(thread, a, via.readKey)
+        await keys.put(thread, keySet.log, { followKey: keySet.followKey, readKey: keySet.readKey })
+        added++
+      }
+      return added
+    },
+    async invite (addrs) {
+      const logs = (await keys.logs(thread)).flatMap(({ log, keys: k }) => k.readKey === undefined ? [] : [{ log, followKey: k.followKey, readKey: k.readKey }])
+      // The inviting log goes first: joiners seal their announcement with its read key.
+      logs.sort((a, b) => (a.log === deps.identity.logId ? -1 : b.log === deps.identity.logId ? 1 : 0))
+      return { thread, addrs, logs }
+    },
     followRequest: async () => await createFollowRequest(thread, (await keys.logs(thread)).map(({ log, keys: k }) => ({ log, followKey: k.followKey })), deps.identity),
     async exportRecords () {
       const out: RecordEnvelope[] = []

@@ -60,6 +60,11 @@ export async function syncThread (input: {
 }): Promise<SyncResult> {
   const { thread, replica, transport, signal } = input
   const batchSize = Math.min(input.batchSize ?? 256, MAX_RECORDS_PER_MESSAGE)
+  // Learn logs announced by members who joined (their keys arrive sealed for members only).
+  if (replica.learn !== undefined) {
+    const { announcements } = await ask(transport, { v: 1, type: 'announcements', thread }, 'announcements', signal)
+    if (announcements.length > 0) await replica.learn(thread, announcements)
+  }
   const remoteHeads = (await ask(transport, { v: 1, type: 'heads', thread }, 'heads', signal)).heads
   const known = new Set(await replica.knownLogs(thread))
   const local = seqOf(await replica.heads(thread))

@@ -7,6 +7,7 @@
 import { ThreadsError } from '../errors.ts'
 import { parseThreadId } from '../ids/thread-id.ts'
 import { verifyFollowRequest } from './follow-request.ts'
+import { verifyJoinAnnouncement } from './invite.ts'
 import { MAX_RECORDS_PER_MESSAGE, type SyncRequest, type SyncResponse, type WireRecord } from './messages.ts'
 import type { SyncReplica } from './replica.ts'
 
@@ -30,8 +31,17 @@ export function createSyncHandler (replica: SyncReplica): (request: SyncRequest)
         await replica.follow(request.thread, request.logs)
         return { response: { v: 1, type: 'following', thread: request.thread }, abusive: false }
       }
+      if (request.type === 'announce') {
+        // Anyone may announce a new log; the signature proves the announcer holds that log's key.
+        await verifyJoinAnnouncement(request.thread, request.announcement)
+        if (!await replica.hasThread(request.thread)) return { response: { v: 1, type: 'error', name: 'ThreadNotFoundError', message: `thread ${request.thread} is not held here` }, abusive: false }
+        await replica.announce(request.thread, request.announcement)
+        return { response: { v: 1, type: 'announced', thread: request.thread }, abusive: false }
+      }
       if (!await replica.hasThread(request.thread)) return { response: { v: 1, type: 'error', name: 'ThreadNotFoundError', message: `thread ${request.thread} is not held here` }, abusive: false }
       switch (request.type) {
+        case 'announcements':
+          return { response: { v: 1, type: 'announcements', thread: request.thread, announcements: await replica.announcements(request.thread) }, abusive: false }
         case 'heads':
           return { response: { v: 1, type: 'heads', thread: request.thread, heads: await replica.heads(request.thread) }, abusive: false }
         case 'pull': {

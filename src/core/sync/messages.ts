@@ -21,8 +21,13 @@ export interface WireRecord { readonly log: string, readonly record: string, rea
 /** A signed request that a follower keep a thread's logs (see follow-request.ts). */
 export interface FollowGrant { readonly log: string, readonly followKey: Uint8Array }
 
+/** A join announcement as exchanged (see invite.ts). */
+export interface WireAnnouncement { readonly log: string, readonly via: string, readonly sealed: Uint8Array, readonly sig: Uint8Array }
+
 /** Requests. */
 export type SyncRequest =
+  | { readonly v: 1, readonly type: 'announce', readonly thread: string, readonly announcement: WireAnnouncement }
+  | { readonly v: 1, readonly type: 'announcements', readonly thread: string }
   | { readonly v: 1, readonly type: 'heads', readonly thread: string }
   | { readonly v: 1, readonly type: 'pull', readonly thread: string, readonly from: ReadonlyArray<{ readonly log: string, readonly after: number }>, readonly limit: number }
   | { readonly v: 1, readonly type: 'push', readonly thread: string, readonly records: readonly WireRecord[] }
@@ -30,6 +35,8 @@ export type SyncRequest =
 
 /** Responses. */
 export type SyncResponse =
+  | { readonly v: 1, readonly type: 'announced', readonly thread: string }
+  | { readonly v: 1, readonly type: 'announcements', readonly thread: string, readonly announcements: readonly WireAnnouncement[] }
   | { readonly v: 1, readonly type: 'heads', readonly thread: string, readonly heads: readonly WireHead[] }
   | { readonly v: 1, readonly type: 'records', readonly thread: string, readonly records: readonly WireRecord[], readonly more: boolean }
   | { readonly v: 1, readonly type: 'pushed', readonly stored: number, readonly duplicates: number, readonly rejected: ReadonlyArray<{ readonly record: string, readonly name: string, readonly message: string }> }
@@ -58,6 +65,13 @@ function records (value: unknown): WireRecord[] {
   })
 }
 
+function announcement (value: unknown): WireAnnouncement {
+  if (!isMap(value) || !isText(value.log) || !isText(value.via) || !(value.sealed instanceof Uint8Array) || value.sealed.length > 4096 || !(value.sig instanceof Uint8Array)) {
+    throw new MalformedRecordError('malformed join announcement')
+  }
+  return { log: value.log, via: value.via, sealed: value.sealed, sig: value.sig }
+}
+
 function decode (bytes: Uint8Array): Record<string, unknown> {
   if (bytes.length > MAX_MESSAGE_BYTES) throw new TooLargeError(`sync message is ${bytes.length} bytes; the limit is ${MAX_MESSAGE_BYTES}`)
   let value: unknown
@@ -76,6 +90,8 @@ export function decodeRequest (bytes: Uint8Array): SyncRequest {
   if (!isText(m.thread)) throw new MalformedRecordError('sync request names no thread')
   switch (m.type) {
     case 'heads': return { v: 1, type: 'heads', thread: m.thread }
+    case 'announce': return { v: 1, type: 'announce', thread: m.thread, announcement: announcement(m.announcement) }
+    case 'announcements': return { v: 1, type: 'announcements', thread: m.thread }
     case 'pull': {
       if (!Array.isArray(m.from) || m.from.length > 1024 || !Number.isSafeInteger(m.limit) || (m.limit as number) < 1) throw new MalformedRecordError('malformed pull request')
       const from = m.from.map((f) => {
@@ -115,6 +131,12 @@ export function decodeResponse (bytes: Uint8Array): SyncResponse {
     case 'pushed':
       if (!Number.isSafeInteger(m.stored) || !Number.isSafeInteger(m.duplicates) || !Array.isArray(m.rejected)) throw new MalformedRecordError('malformed push response')
       return { v: 1, type: 'pushed', stored: m.stored as number, duplicates: m.duplicates as number, rejected: m.rejected as Array<{ record: string, name: string, message: string }> }
+    case 'announced':
+      if (!isText(m.thread)) throw new MalformedRecordError('malformed announce response')
+      return { v: 1, type: 'announced', thread: m.thread }
+    case 'announcements':
+      if (!isText(m.thread) || !Array.isArray(m.announcements) || m.announcements.length > 4096) throw new MalformedRecordError('malformed announcements response')
+      return { v: 1, type: 'announcements', thread: m.thread, announcements: m.announcements.map(announcement) }
     case 'following':
       if (!isText(m.thread)) throw new MalformedRecordError('malformed follow response')
       return { v: 1, type: 'following', thread: m.thread }

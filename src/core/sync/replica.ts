@@ -7,7 +7,9 @@
 import type { BatchOutcome, RecordStore } from '../log/record-store.ts'
 import { MissingKeyError } from '../errors.ts'
 import type { KeyBook } from '../storage/key-book.ts'
-import type { FollowGrant, WireHead, WireRecord } from './messages.ts'
+import { getValue, listValues, putValue } from '../storage/meta-values.ts'
+import type { KeyValueStore } from '../storage/interfaces.ts'
+import type { FollowGrant, WireAnnouncement, WireHead, WireRecord } from './messages.ts'
 
 /** A peer's storage as sync sees it. */
 export interface SyncReplica {
@@ -21,6 +23,11 @@ export interface SyncReplica {
   ingest(thread: string, records: readonly WireRecord[]): Promise<BatchOutcome[]>
   /** Starts following logs (followers only). */
   follow?(thread: string, grants: readonly FollowGrant[]): Promise<void>
+  /** Keeps a (signature-checked) join announcement to hand to members. */
+  announce(thread: string, announcement: WireAnnouncement): Promise<void>
+  announcements(thread: string): Promise<WireAnnouncement[]>
+  /** Opens announcements it can read and adds the logs they announce (members only); returns how many were new. */
+  learn?(thread: string, announcements: readonly WireAnnouncement[]): Promise<number>
 }
 
 /** A replica over a record store and key book; `ingest` defaults to storing with follow keys only. */
@@ -29,8 +36,12 @@ export function createStoreReplica (deps: {
   readonly keys: KeyBook
   readonly ingest?: (thread: string, records: readonly WireRecord[]) => Promise<BatchOutcome[]>
   readonly follow?: (thread: string, grants: readonly FollowGrant[]) => Promise<void>
+  readonly learn?: (thread: string, announcements: readonly WireAnnouncement[]) => Promise<number>
+  /** Where announcements are kept. */
+  readonly meta: KeyValueStore
 }): SyncReplica {
-  const { records, keys } = deps
+  const { records, keys, meta } = deps
+  const announceKey = (thread: string, log: string): string => `announce/${thread}/${log}`
   return {
     hasThread: async (thread) => (await keys.logs(thread)).length > 0,
     knownLogs: async (thread) => (await keys.logs(thread)).map((l) => l.log),
@@ -58,6 +69,15 @@ export function createStoreReplica (deps: {
       const outcomes = await records.ingestMany(thread, inputs)
       return received.map((_, i) => refused.get(i) ?? outcomes.shift()!)
     }),
-    follow: deps.follow
+    follow: deps.follow,
+    learn: deps.learn,
+    async announce (thread, announcement) {
+      if (await getValue(meta, announceKey(thread, announcement.log)) === undefined) await meta.batch([putValue(announceKey(thread, announcement.log), announcement)])
+    },
+    async announcements (thread) {
+      const out: WireAnnouncement[] = []
+      for await (const [, a] of listValues<WireAnnouncement>(meta, `announce/${thread}/`)) out.push(a)
+      return out
+    }
   }
 }

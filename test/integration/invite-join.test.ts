@@ -1,0 +1,72 @@
+/**
+ * Invites and joins through a real follower process: a share link carries the
+ * key sets only in its fragment; the joiner makes its own log, announces its
+ * keys sealed for members, and the inviter learns the new log at its next sync.
+ * The follower relays the announcement but never holds the joiner's read key.
+ */
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { startSyncPeer } from '../../src/adapters/libp2p/peer.ts'
+import { openDatabase } from '../../src/core/db/index.ts'
+import { createMemoryBackend } from '../../src/core/storage/memory.ts'
+import { syncThread } from '../../src/core/sync/engine.ts'
+import { createInviteLink, parseInviteLink } from '../../src/core/sync/invite.ts'
+import { startFollowerProcess } from '../helpers/follower-process.ts'
+
+async function allBytes (dir: string): Promise<Buffer> {
+  const parts: Buffer[] = []
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) parts.push(await readFile(join(entry.parentPath, entry.name)))
+  }
+  return Buffer.concat(parts)
+}
+
+describe('invite and join', { timeout: 120_000 }, () => {
+  const cleanup: Array<() => Promise<unknown>> = []
+  afterAll(async () => { for (const step of cleanup.reverse()) await step().catch(() => {}) })
+
+  it('a joiner from a share link writes, and the inviter reads it after learning the new log', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'threads-invite-'))
+    cleanup.push(async () => await rm(dataDir, { recursive: true, force: true }))
+    const follower = await startFollowerProcess(dataDir)
+    cleanup.push(async () => await follower.stop())
+
+    const a = openDatabase({ backend: createMemoryBackend() })
+    const ta = await a.createThread({ name: 'Summer' })
+    await ta.collection('photos').create({ _id: 'beach', by: 'alice' })
+    const alice = await startSyncPeer()
+    cleanup.push(async () => await alice.stop())
+    const toFollowerA = alice.transportTo(follower.multiaddr)
+    await toFollowerA.request(await ta.followRequest())
+    await syncThread({ thread: ta.id, replica: a.syncReplica(), transport: toFollowerA })
+
+    const link = createInviteLink('http://127.0.0.1:4173/album?x=1', await ta.invite([follower.multiaddr]))
+    const url = new URL(link)
+    expect(url.hash.startsWith('#invite=')).toBe(true)
+    expect(url.pathname + url.search).toBe('/album?x=1') // nothing secret outside the fragment
+    expect(() => parseInviteLink('http://127.0.0.1:4173/#invite=AAAA')).toThrow(expect.objectContaining({ name: 'InvalidInviteError' }))
+
+    const invite = parseInviteLink(link)
+    const b = openDatabase({ backend: createMemoryBackend() })
+    const tb = await b.acceptInvite(invite)
+    const bob = await startSyncPeer()
+    cleanup.push(async () => await bob.stop())
+    const toFollowerB = bob.transportTo(invite.addrs[0]!)
+    expect((await toFollowerB.request(await tb.followRequest())).type).toBe('following')
+    expect((await toFollowerB.request({ v: 1, type: 'announce', thread: tb.id, announcement: await tb.joinAnnouncement() })).type).toBe('announced')
+    await tb.collection('photos').create({ _id: 'dunes', by: 'bob' })
+    await syncThread({ thread: tb.id, replica: b.syncReplica(), transport: toFollowerB })
+    expect(tb.collection('photos').get('beach')).toEqual({ _id: 'beach', by: 'alice' })
+
+    await syncThread({ thread: ta.id, replica: a.syncReplica(), transport: toFollowerA })
+    expect(ta.collection('photos').get('dunes')).toEqual({ _id: 'dunes', by: 'bob' })
+    expect(ta.dump()).toEqual(tb.dump())
+
+    const stored = await allBytes(dataDir)
+    expect(stored.includes(Buffer.from(tb.ownGrant().readKey))).toBe(false)
+    expect(stored.includes(Buffer.from(ta.ownGrant().readKey))).toBe(false)
+    expect(stored.includes(Buffer.from(tb.ownGrant().followKey))).toBe(true) // it does hold follow keys
+  })
+})
