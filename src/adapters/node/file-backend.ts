@@ -119,6 +119,15 @@ export async function openFileBackend (options: FileBackendOptions): Promise<Sto
   return {
     blocks,
     meta,
+    // Blocks and meta operations as one group: one journal, applied all-or-nothing.
+    async commit (input, operations, options) {
+      check(options)
+      const changes = [
+        ...copyBlocks(input).map(block => ({ path: cidToPath(block.cid), bytes: block.bytes })),
+        ...copyBatchOperations(operations).map(op => ({ path: keyToPath(op.key), bytes: op.type === 'put' ? op.value : null }))
+      ]
+      await write(changes, options?.signal)
+    },
     async close () {
       state = 'closed'
       await writes // let accepted writes finish

@@ -112,11 +112,20 @@ export async function replayJournal (root: string, durable: boolean): Promise<bo
   return true
 }
 
+/** Files written at once while applying a group: the journal already holds them durably. */
+const APPLY_CONCURRENCY = 32
+
 async function applyChanges (root: string, changes: ReadonlyMap<string, Uint8Array | null>, durable: boolean): Promise<void> {
-  for (const [path, bytes] of changes) {
-    if (bytes === null) await removeFile(fullPath(root, path), durable)
-    else await writeFileAtomic(fullPath(root, path), bytes, { durable })
-  }
+  // Each path appears once (the group is reduced), so the order of applying does not matter.
+  const pending = [...changes]
+  const lanes = Array.from({ length: Math.min(APPLY_CONCURRENCY, pending.length) }, async () => {
+    for (let next = pending.shift(); next !== undefined; next = pending.shift()) {
+      const [path, bytes] = next
+      if (bytes === null) await removeFile(fullPath(root, path), durable)
+      else await writeFileAtomic(fullPath(root, path), bytes, { durable })
+    }
+  })
+  await Promise.all(lanes)
 }
 
 function fullPath (root: string, path: string): string {
