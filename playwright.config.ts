@@ -2,10 +2,13 @@
  * End-to-end tests against the production build (`vite build` runs first, see the
  * test:e2e script), in the system's Chromium: Playwright never downloads a browser.
  */
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { defineConfig } from '@playwright/test'
 import { chromiumArgs, chromiumPath } from './scripts/chromium.ts'
 
 const PORT = 4173
+const FOLLOWER_DATA = join(tmpdir(), 'threads-e2e-follower')
 
 export default defineConfig({
   testDir: 'e2e',
@@ -22,11 +25,20 @@ export default defineConfig({
       args: chromiumArgs
     }
   },
-  webServer: {
-    command: `vite preview --host 127.0.0.1 --port ${PORT} --strictPort`,
-    url: `http://127.0.0.1:${PORT}/`,
-    // Always a fresh server on the fresh build: a server left running could serve an old one.
-    reuseExistingServer: false,
-    timeout: 30_000
-  }
+  webServer: [
+    {
+      // A real follower with fresh on-disk storage: the album syncs and invites through it.
+      command: `rm -rf ${FOLLOWER_DATA} && node follower/main.ts --port 4001 --http-port 4002 --data ${FOLLOWER_DATA}`,
+      url: 'http://127.0.0.1:4002/health',
+      reuseExistingServer: false,
+      timeout: 30_000
+    },
+    {
+      command: `vite preview --host 127.0.0.1 --port ${PORT} --strictPort`,
+      url: `http://127.0.0.1:${PORT}/`,
+      // Always a fresh server on the fresh build: a server left running could serve an old one.
+      reuseExistingServer: false,
+      timeout: 30_000
+    }
+  ]
 })

@@ -7,6 +7,7 @@
  * every later one is served. If setup fails, every request on every port is
  * answered with an error naming the failure, so tabs can tell the user.
  */
+import { REPLY_TYPE_OF } from '../src/protocol/messages.ts'
 import { serveRpc, type RequestHandlers } from '../src/protocol/rpc-server.ts'
 import type { RpcPort } from '../src/protocol/port.ts'
 import { NodeSetupError } from './errors.ts'
@@ -49,7 +50,7 @@ export function createPortHub ({ setup }: PortHubOptions): PortHub {
 
 function failingHandlers (error: Error): RequestHandlers {
   const fail = (): never => { throw error }
-  return { hello: fail }
+  return Object.fromEntries(Object.keys(REPLY_TYPE_OF).map((type) => [type, fail])) as unknown as RequestHandlers
 }
 
 function describe (error: unknown): string {

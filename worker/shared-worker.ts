@@ -11,6 +11,8 @@
  */
 import { PROTOCOL_VERSION } from '../src/protocol/messages.ts'
 import type { RequestHandlers } from '../src/protocol/rpc-server.ts'
+import { startAlbumService } from './album-service.ts'
+import { startWorkerNode } from './libp2p-node.ts'
 import { createPortHub } from './port-hub.ts'
 
 // This file is typed with the DOM library (one tsconfig for the browser side), which
@@ -27,8 +29,22 @@ const hub = createPortHub({ setup })
 
 async function setup (): Promise<RequestHandlers> {
   const workerId = randomId()
+  const node = await startWorkerNode()
+  const album = await startAlbumService({ node, follower: await findFollower() })
   return {
-    hello: () => ({ type: 'ready', workerId, protocol: PROTOCOL_VERSION })
+    hello: () => ({ type: 'ready', workerId, protocol: PROTOCOL_VERSION }),
+    ...album
+  }
+}
+
+/** The follower's multiaddr from its health endpoint, or undefined when it cannot be reached. */
+async function findFollower (): Promise<string | undefined> {
+  const base = (import.meta.env.VITE_FOLLOWER_URL as string | undefined) ?? 'http://127.0.0.1:4002'
+  try {
+    const health = await (await fetch(`${base}/health`, { signal: AbortSignal.timeout(3000) })).json() as { multiaddrs?: string[] }
+    return health.multiaddrs?.[0]
+  } catch {
+    return undefined
   }
 }
 

@@ -1,4 +1,5 @@
 /** The app shell: product header and the status of what runs in the background. */
+import { AlbumView } from './components/album-view.tsx'
 import { NodeStatusLine } from './components/node-status.tsx'
 import { OfflineStatusLine } from './components/offline-status.tsx'
 
@@ -18,6 +19,7 @@ export function App () {
         <NodeStatusLine />
         <OfflineStatusLine />
       </main>
+      <AlbumView />
     </div>
   )
 }

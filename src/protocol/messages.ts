@@ -14,6 +14,8 @@
  */
 
 /** The protocol version this build speaks. A tab and a worker from different deploys may differ. */
+import { ALBUM_REPLY_TYPE_OF, albumReplyValidators, albumRequestValidators, type AlbumReply, type AlbumRequest } from './album-messages.ts'
+
 export const PROTOCOL_VERSION = 1
 
 /** The type of {@link PROTOCOL_VERSION}. */
@@ -52,7 +54,10 @@ export interface ErrorReply {
 }
 
 /** Every request a tab may send. */
-export type TabRequest = HelloRequest
+/** Adds the v/id envelope to each member of a union. */
+type Enveloped<U> = U extends unknown ? U & { readonly v: ProtocolVersion, readonly id: number } : never
+
+export type TabRequest = HelloRequest | Enveloped<AlbumRequest>
 
 /** The `type` of a request. */
 export type RequestType = TabRequest['type']
@@ -63,7 +68,16 @@ export type RequestOf<T extends RequestType> = Extract<TabRequest, { type: T }>
 /** The successful reply to each request type. */
 export interface ReplyTypes {
   hello: ReadyReply
+  'album.create': Extract<AlbumReply, { type: 'album.created' }> & Envelope1
+  'album.list': Extract<AlbumReply, { type: 'album.listed' }> & Envelope1
+  'album.join': Extract<AlbumReply, { type: 'album.joined' }> & Envelope1
+  'album.invite': Extract<AlbumReply, { type: 'album.invited' }> & Envelope1
+  'photo.add': Extract<AlbumReply, { type: 'photo.added' }> & Envelope1
+  'album.watch': Extract<AlbumReply, { type: 'album.state' }> & Envelope1
 }
+
+/** The v/id envelope every message carries. */
+interface Envelope1 { readonly v: ProtocolVersion, readonly id: number }
 
 /** The successful reply to a request of type `T`. */
 export type ReplyTo<T extends RequestType> = ReplyTypes[T]
@@ -79,17 +93,20 @@ export type ReplyBody<T extends RequestType> = Omit<ReplyTo<T>, 'v' | 'id'>
 
 /** The reply `type` expected for each request `type`, for checking replies at runtime. */
 export const REPLY_TYPE_OF: { readonly [T in RequestType]: ReplyTo<T>['type'] } = {
-  hello: 'ready'
+  hello: 'ready',
+  ...ALBUM_REPLY_TYPE_OF
 }
 
 type Fields = Readonly<Record<string, unknown>>
 
 const requestValidators: { readonly [T in RequestType]: (message: Fields) => boolean } = {
-  hello: () => true
+  hello: () => true,
+  ...albumRequestValidators
 }
 
 const replyValidators: { readonly [T in WorkerReply['type']]: (message: Fields) => boolean } = {
   ready: (m) => typeof m.workerId === 'string' && m.protocol === PROTOCOL_VERSION,
+  ...albumReplyValidators,
   error: (m) => isWireError(m.error)
 }
 

@@ -67,7 +67,7 @@ export function createRpcClient ({ port, timeoutMs: defaultTimeoutMs = 10_000 }:
   port.addEventListener('message', onMessage)
   port.start()
 
-  return {
+  const client = {
     request<T extends RequestType> (body: RequestBody<T> & { readonly type: T }, options: RequestOptions = {}): Promise<ReplyTo<T>> {
       const { signal, timeoutMs = defaultTimeoutMs } = options
       if (closed !== undefined) return Promise.reject(closed)
@@ -106,4 +106,6 @@ export function createRpcClient ({ port, timeoutMs: defaultTimeoutMs = 10_000 }:
       port.close()
     }
   }
+  // The generic request cannot be checked against the union of request types member by member.
+  return client as unknown as RpcClient
 }

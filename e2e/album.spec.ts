@@ -1,0 +1,42 @@
+/**
+ * The shared album across two people (two browser contexts, each with its own
+ * SharedWorker node and IndexedDB), syncing through the real follower: one
+ * creates an album and a photo and shares an invite link; the other opens the
+ * link, sees the photo, adds one; the first sees it arrive.
+ */
+import { expect, test, type Page } from '@playwright/test'
+
+async function ready (page: Page): Promise<void> {
+  await page.goto('/')
+  await expect(page.getByTestId('node-status')).toHaveAttribute('data-state', 'ready')
+}
+
+test('two people share an album through an invite link', async ({ browser }) => {
+  test.setTimeout(90_000)
+  const alice = await (await browser.newContext()).newPage()
+  await ready(alice)
+  await alice.getByLabel('New album name').fill('Summer')
+  await alice.getByRole('button', { name: 'Create album' }).click()
+  await expect(alice.getByTestId('album-name')).toHaveText('Summer')
+  await alice.getByLabel('Photo title').fill('Beach at dawn')
+  await alice.getByRole('button', { name: 'Add photo' }).click()
+  await expect(alice.getByRole('list', { name: 'Photos' })).toContainText('Beach at dawn')
+  await expect(alice.getByTestId('sync-status')).toHaveAttribute('data-state', 'synced', { timeout: 20_000 })
+  await expect(alice.getByTestId('sync-status')).toHaveAttribute('data-pending', '0')
+
+  await alice.getByRole('button', { name: 'Invite someone' }).click()
+  const link = await alice.getByLabel('Invite link').inputValue()
+  expect(new URL(link).hash).toMatch(/^#invite=/)
+
+  const bob = await (await browser.newContext()).newPage()
+  await bob.goto(link)
+  await expect(bob.getByTestId('node-status')).toHaveAttribute('data-state', 'ready')
+  await expect(bob.getByTestId('album-name')).toHaveText('Summer', { timeout: 20_000 })
+  await expect(bob.getByRole('list', { name: 'Photos' })).toContainText('Beach at dawn', { timeout: 20_000 })
+  expect(new URL(bob.url()).hash).toBe('') // the keys left the address bar
+  await bob.getByLabel('Photo title').fill('Dunes')
+  await bob.getByRole('button', { name: 'Add photo' }).click()
+  await expect(bob.getByRole('list', { name: 'Photos' })).toContainText('Dunes')
+
+  await expect(alice.getByRole('list', { name: 'Photos' })).toContainText('Dunes', { timeout: 30_000 })
+})

@@ -1,0 +1,79 @@
+/** The shared album: pick or create an album, add photos, invite people, see sync. */
+import { useEffect, useState, type FormEvent } from 'react'
+import { useAlbumStore } from '../state/album-store.ts'
+import { useNodeStore } from '../state/node-store.ts'
+
+const SYNC_WORDS = {
+  idle: 'Getting ready to sync',
+  syncing: 'Syncing…',
+  synced: 'Synced with the follower',
+  offline: 'Offline: new photos are kept here and sent when the follower is back',
+  'no-follower': 'No follower: photos stay on this device'
+} as const
+
+export function AlbumView () {
+  const ready = useNodeStore((s) => s.status.state === 'ready')
+  const store = useAlbumStore()
+  const [title, setTitle] = useState('')
+  const [albumName, setAlbumName] = useState('')
+
+  useEffect(() => {
+    if (!ready) return
+    const link = location.hash.includes('invite=') ? location.href : undefined
+    if (link !== undefined) {
+      history.replaceState(null, '', location.pathname) // the keys leave the address bar
+      void store.join(link)
+    } else void store.refreshAlbums()
+  }, [ready])
+
+  if (!ready) return null
+  const submitPhoto = (event: FormEvent): void => {
+    event.preventDefault()
+    if (title.trim() === '') return
+    void store.addPhoto(title.trim())
+    setTitle('')
+  }
+  const submitAlbum = (event: FormEvent): void => {
+    event.preventDefault()
+    void store.create(albumName.trim() === '' ? 'Shared album' : albumName.trim())
+    setAlbumName('')
+  }
+
+  return (
+    <section className='panel' aria-label='Album'>
+      <form onSubmit={submitAlbum} className='row'>
+        <input aria-label='New album name' placeholder='New album name' value={albumName} onChange={(e) => setAlbumName(e.target.value)} />
+        <button type='submit'>Create album</button>
+      </form>
+      {store.albums.length > 1 && (
+        <nav className='row' aria-label='Albums'>
+          {store.albums.map((a) => <button key={a.id} type='button' aria-pressed={a.id === store.current} onClick={() => store.open(a.id)}>{a.name}</button>)}
+        </nav>
+      )}
+      {store.error !== undefined && <p role='alert' className='error'>{store.error.message}</p>}
+      {store.current !== undefined && (
+        <>
+          <h2 data-testid='album-name'>{store.name}</h2>
+          {store.sync !== undefined && (
+            <p data-testid='sync-status' data-state={store.sync.state} data-pending={store.sync.pending} className='muted'>
+              {SYNC_WORDS[store.sync.state]}{store.sync.pending > 0 ? ` · ${store.sync.pending} waiting to send` : ''}
+            </p>
+          )}
+          <form onSubmit={submitPhoto} className='row'>
+            <input aria-label='Photo title' placeholder='Photo title' value={title} onChange={(e) => setTitle(e.target.value)} />
+            <button type='submit'>Add photo</button>
+          </form>
+          <ul className='photos' aria-label='Photos'>
+            {store.photos.map((p) => <li key={p.id}><strong>{p.title}</strong> <span className='muted'>by {p.by}</span></li>)}
+          </ul>
+          <div className='row'>
+            <button type='button' onClick={() => { void store.makeInvite() }}>Invite someone</button>
+          </div>
+          {store.invite !== undefined && (
+            <p className='invite'>Share this link (the keys are only in the part after #): <input aria-label='Invite link' readOnly value={store.invite} /></p>
+          )}
+        </>
+      )}
+    </section>
+  )
+}

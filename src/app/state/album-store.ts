@@ -1,0 +1,108 @@
+/**
+ * The album UI's state: a zustand cache of what the background node reports.
+ * It holds nothing authoritative; it watches the current album through the
+ * node's `album.watch` (answered when something changed) and shows errors in
+ * words.
+ */
+import { create } from 'zustand'
+import type { PhotoView, SyncView } from '../../protocol/album-messages.ts'
+import type { WireError } from '../../protocol/messages.ts'
+import { toWireError } from '../../protocol/errors.ts'
+import { useNodeStore } from './node-store.ts'
+
+/** What the album view shows. */
+export interface AlbumState {
+  readonly albums: ReadonlyArray<{ readonly id: string, readonly name: string }>
+  readonly current: string | undefined
+  readonly name: string
+  readonly photos: readonly PhotoView[]
+  readonly sync: SyncView | undefined
+  readonly invite: string | undefined
+  readonly error: WireError | undefined
+  refreshAlbums(): Promise<void>
+  open(id: string): void
+  create(name: string): Promise<void>
+  join(link: string): Promise<void>
+  addPhoto(title: string): Promise<void>
+  makeInvite(): Promise<void>
+}
+
+const rpc = () => {
+  const client = useNodeStore.getState().client
+  if (client === undefined) throw new Error('The background node is not ready yet')
+  return client.rpc
+}
+
+let watching = 0
+
+export const useAlbumStore = create<AlbumState>()((set, get) => {
+  const fail = (error: unknown): void => { set({ error: toWireError(error) }) }
+
+  async function watch (id: string, token: number): Promise<void> {
+    let since = 0
+    while (token === watching) {
+      try {
+        const state = await rpc().request({ type: 'album.watch', thread: id, since }, { timeoutMs: 30_000 })
+        if (token !== watching) return
+        since = state.version
+        set({ name: state.name, photos: state.photos, sync: state.sync })
+      } catch (error) {
+        if (token !== watching) return
+        fail(error)
+        await new Promise((resolve) => setTimeout(resolve, 2000))
+      }
+    }
+  }
+
+  return {
+    albums: [],
+    current: undefined,
+    name: '',
+    photos: [],
+    sync: undefined,
+    invite: undefined,
+    error: undefined,
+    async refreshAlbums () {
+      try {
+        const { albums } = await rpc().request({ type: 'album.list' })
+        set({ albums })
+        if (get().current === undefined && albums[0] !== undefined) get().open(albums[0].id)
+      } catch (error) { fail(error) }
+    },
+    open (id) {
+      const token = ++watching
+      set({ current: id, photos: [], invite: undefined, error: undefined })
+      void watch(id, token)
+    },
+    async create (name) {
+      try {
+        const { thread } = await rpc().request({ type: 'album.create', name })
+        await get().refreshAlbums()
+        get().open(thread)
+      } catch (error) { fail(error) }
+    },
+    async join (link) {
+      try {
+        const { thread } = await rpc().request({ type: 'album.join', link }, { timeoutMs: 30_000 })
+        await get().refreshAlbums()
+        get().open(thread)
+      } catch (error) { fail(error) }
+    },
+    async addPhoto (title) {
+      const current = get().current
+      if (current === undefined) return
+      try {
+        await rpc().request({ type: 'photo.add', thread: current, title })
+        set({ error: undefined })
+      } catch (error) { fail(error) }
+    },
+    async makeInvite () {
+      const current = get().current
+      if (current === undefined) return
+      try {
+        const { link } = await rpc().request({ type: 'album.invite', thread: current, base: location.origin + location.pathname })
+        set({ invite: link })
+      } catch (error) { fail(error) }
+    }
+  }
+})

@@ -1,0 +1,71 @@
+/**
+ * Tab ↔ worker messages of the photo album (protocol v1, added to the hello
+ * exchange in messages.ts). Every request has exactly one reply type.
+ */
+
+/** A photo as the album shows it. */
+export interface PhotoView {
+  readonly id: string
+  readonly title: string
+  readonly addedAt: number
+  readonly by: string
+}
+
+/** How the album's sync with its follower stands. */
+export interface SyncView {
+  readonly state: 'idle' | 'syncing' | 'synced' | 'offline' | 'no-follower'
+  /** Photos and edits written here that the follower has not acknowledged yet. */
+  readonly pending: number
+  readonly message?: string
+}
+
+/** Album requests (without the v/id envelope). */
+export type AlbumRequest =
+  | { readonly type: 'album.create', readonly name: string }
+  | { readonly type: 'album.list' }
+  | { readonly type: 'album.join', readonly link: string }
+  | { readonly type: 'album.invite', readonly thread: string, readonly base: string }
+  | { readonly type: 'photo.add', readonly thread: string, readonly title: string }
+  | { readonly type: 'album.watch', readonly thread: string, readonly since: number }
+
+/** Album replies (without the v/id envelope). */
+export type AlbumReply =
+  | { readonly type: 'album.created', readonly thread: string }
+  | { readonly type: 'album.listed', readonly albums: ReadonlyArray<{ readonly id: string, readonly name: string }> }
+  | { readonly type: 'album.joined', readonly thread: string }
+  | { readonly type: 'album.invited', readonly link: string }
+  | { readonly type: 'photo.added', readonly id: string }
+  | { readonly type: 'album.state', readonly version: number, readonly name: string, readonly photos: readonly PhotoView[], readonly sync: SyncView }
+
+type Fields = Readonly<Record<string, unknown>>
+const text = (v: unknown, max = 2048): boolean => typeof v === 'string' && v.length > 0 && v.length <= max
+
+/** Shape checks of album requests, by type. */
+export const albumRequestValidators = {
+  'album.create': (m: Fields) => text(m.name, 200),
+  'album.list': () => true,
+  'album.join': (m: Fields) => text(m.link, 16_384),
+  'album.invite': (m: Fields) => text(m.thread, 256) && text(m.base, 2048),
+  'photo.add': (m: Fields) => text(m.thread, 256) && text(m.title, 500),
+  'album.watch': (m: Fields) => text(m.thread, 256) && Number.isSafeInteger(m.since)
+} as const
+
+/** Shape checks of album replies, by type. */
+export const albumReplyValidators = {
+  'album.created': (m: Fields) => text(m.thread, 256),
+  'album.listed': (m: Fields) => Array.isArray(m.albums),
+  'album.joined': (m: Fields) => text(m.thread, 256),
+  'album.invited': (m: Fields) => text(m.link, 16_384),
+  'photo.added': (m: Fields) => text(m.id, 256),
+  'album.state': (m: Fields) => Number.isSafeInteger(m.version) && Array.isArray(m.photos) && typeof m.sync === 'object' && m.sync !== null
+} as const
+
+/** The reply type of each album request. */
+export const ALBUM_REPLY_TYPE_OF = {
+  'album.create': 'album.created',
+  'album.list': 'album.listed',
+  'album.join': 'album.joined',
+  'album.invite': 'album.invited',
+  'photo.add': 'photo.added',
+  'album.watch': 'album.state'
+} as const

@@ -1,0 +1,106 @@
+/**
+ * The photo album served by the background node: one database in IndexedDB,
+ * one thread per album, each kept in sync with the follower in the background.
+ * Tabs ask for an album's state with `album.watch`, which answers at once when
+ * the state changed since the version they have, and otherwise when it next
+ * changes (or after a while, unchanged), so tabs never poll storage.
+ */
+import { multiaddr } from '@multiformats/multiaddr'
+import type { Libp2p } from 'libp2p'
+import { openIdbBackend } from '../src/adapters/idb/index.ts'
+import { libp2pSyncTransport } from '../src/adapters/libp2p/sync-protocol.ts'
+import { openDatabase, type ThreadDatabase } from '../src/core/db/index.ts'
+import { createInviteLink, parseInviteLink } from '../src/core/sync/invite.ts'
+import { startSyncScheduler, type SyncScheduler } from '../src/core/sync/scheduler.ts'
+import type { PhotoView, SyncView } from '../src/protocol/album-messages.ts'
+import type { RequestHandlers } from '../src/protocol/rpc-server.ts'
+
+const WATCH_WAIT_MS = 20_000
+const PHOTOS = 'photos'
+const photoSchema = { type: 'object', properties: { title: { type: 'string', minLength: 1, maxLength: 500 }, addedAt: { type: 'number' }, by: { type: 'string' } }, required: ['title', 'addedAt'] }
+
+/** Starts the album service; `follower` is the follower's multiaddr, if one was found. */
+export async function startAlbumService (deps: { node: Libp2p, follower: string | undefined }): Promise<Omit<RequestHandlers, 'hello'>> {
+  const backend = await openIdbBackend({ name: 'threads' })
+  const db = openDatabase({ backend })
+  const opened = new Map<string, { thread: ThreadDatabase, scheduler?: SyncScheduler }>()
+  let version = 1
+  const waiters = new Set<() => void>()
+  const changed = (): void => {
+    version++
+    for (const wake of [...waiters]) wake()
+  }
+
+  async function album (id: string): Promise<{ thread: ThreadDatabase, scheduler?: SyncScheduler }> {
+    let entry = opened.get(id)
+    if (entry !== undefined) return entry
+    const thread = await db.openThread(id)
+    thread.collection(PHOTOS, { schema: photoSchema, indexes: ['addedAt'] })
+    thread.subscribe(PHOTOS, {}, {}, changed)
+    entry = { thread }
+    if (deps.follower !== undefined) {
+      const transport = libp2pSyncTransport(deps.node, multiaddr(deps.follower))
+      await transport.request(await thread.followRequest()).catch(() => undefined)
+      entry.scheduler = startSyncScheduler({ thread: id, peer: deps.follower, transport, replica: db.syncReplica(), meta: backend.meta, intervalMs: 5000, maxBackoffMs: 5000, onStatus: changed })
+    }
+    opened.set(id, entry)
+    return entry
+  }
+
+  const syncView = (scheduler?: SyncScheduler): SyncView => {
+    if (scheduler === undefined) return { state: 'no-follower', pending: 0, message: 'No follower found: photos stay on this device until one is reachable.' }
+    const status = scheduler.status()
+    return status.lastError === undefined ? { state: status.state, pending: status.pending } : { state: status.state, pending: status.pending, message: status.lastError.message }
+  }
+
+  const state = async (id: string): Promise<{ type: 'album.state', version: number, name: string, photos: PhotoView[], sync: SyncView }> => {
+    const { thread, scheduler } = await album(id)
+    const info = (await db.listThreads()).find((t) => t.id === id)
+    const photos = thread.collection(PHOTOS).find({}, { sort: { addedAt: -1 } }).map((d) => ({ id: d._id, title: String(d.title), addedAt: Number(d.addedAt), by: String(d.by ?? '') }))
+    return { type: 'album.state', version, name: info?.name ?? 'Shared album', photos, sync: syncView(scheduler) }
+  }
+
+  return {
+    'album.create': async ({ name }) => {
+      const thread = await db.createThread({ name })
+      await album(thread.id)
+      changed()
+      return { type: 'album.created', thread: thread.id }
+    },
+    'album.list': async () => ({ type: 'album.listed', albums: (await db.listThreads()).map((t) => ({ id: t.id, name: t.name ?? 'Shared album' })) }),
+    'album.join': async ({ link }) => {
+      const invite = parseInviteLink(link)
+      const thread = await db.acceptInvite(invite)
+      const { scheduler } = await album(thread.id)
+      if (deps.follower !== undefined) {
+        await libp2pSyncTransport(deps.node, multiaddr(deps.follower)).request({ v: 1, type: 'announce', thread: thread.id, announcement: await thread.joinAnnouncement() })
+      }
+      scheduler?.kick()
+      changed()
+      return { type: 'album.joined', thread: thread.id }
+    },
+    'album.invite': async ({ thread, base }) => {
+      const { thread: t } = await album(thread)
+      const name = (await db.listThreads()).find((info) => info.id === thread)?.name
+      const invite = await t.invite(deps.follower === undefined ? [] : [deps.follower])
+      return { type: 'album.invited', link: createInviteLink(base, name === undefined ? invite : { ...invite, name }) }
+    },
+    'photo.add': async ({ thread, title }) => {
+      const { thread: t, scheduler } = await album(thread)
+      const id = await t.collection(PHOTOS).create({ title, addedAt: Date.now(), by: t.logId.slice(-6) })
+      scheduler?.kick()
+      return { type: 'photo.added', id }
+    },
+    'album.watch': async ({ thread, since }) => {
+      await album(thread)
+      if (version <= since) {
+        await new Promise<void>((resolve) => {
+          const wake = (): void => { waiters.delete(wake); clearTimeout(timer); resolve() }
+          const timer = setTimeout(wake, WATCH_WAIT_MS)
+          waiters.add(wake)
+        })
+      }
+      return await state(thread)
+    }
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * The worker's libp2p node: WebSockets (to followers) and circuit-relay
+ * transports, noise, yamux, identify. Followers on this machine listen on
+ * plain ws on loopback, which browser libp2p refuses by default, so dialling
+ * them is allowed explicitly.
+ */
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { identify } from '@libp2p/identify'
+import { webSockets } from '@libp2p/websockets'
+import { createLibp2p, type Libp2p } from 'libp2p'
+
+/** Starts the worker's node (dial only; it listens through relays later). */
+export async function startWorkerNode (): Promise<Libp2p> {
+  return await createLibp2p({
+    transports: [webSockets(), circuitRelayTransport()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionGater: { denyDialMultiaddr: () => false },
+    services: { identify: identify() }
+  })
+}
