@@ -21,6 +21,7 @@ test('two people share an album through an invite link', async ({ browser }) => 
   await alice.getByLabel('Photo title').fill('Beach at dawn')
   await alice.getByRole('button', { name: 'Add photo' }).click()
   await expect(alice.getByRole('list', { name: 'Photos' })).toContainText('Beach at dawn')
+  await expect(alice.getByRole('alert')).toHaveCount(0) // no error shown
   await expect(alice.getByTestId('sync-status')).toHaveAttribute('data-state', 'synced', { timeout: 20_000 })
   await expect(alice.getByTestId('sync-status')).toHaveAttribute('data-pending', '0')
 
@@ -39,4 +40,5 @@ test('two people share an album through an invite link', async ({ browser }) => 
   await expect(bob.getByRole('list', { name: 'Photos' })).toContainText('Dunes')
 
   await expect(alice.getByRole('list', { name: 'Photos' })).toContainText('Dunes', { timeout: 30_000 })
+  await expect(bob.getByRole('alert')).toHaveCount(0)
 })

@@ -89,7 +89,7 @@ export async function startAlbumService (deps: { node: Libp2p, follower: string 
       const { thread: t, scheduler } = await album(thread)
       const id = await t.collection(PHOTOS).create({ title, addedAt: Date.now(), by: t.logId.slice(-6) })
       scheduler?.kick()
-      return { type: 'photo.added', id }
+      return { type: 'photo.added', photo: id }
     },
     'album.watch': async ({ thread, since }) => {
       await album(thread)

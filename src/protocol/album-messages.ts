@@ -1,6 +1,7 @@
 /**
  * Tab ↔ worker messages of the photo album (protocol v1, added to the hello
- * exchange in messages.ts). Every request has exactly one reply type.
+ * exchange in messages.ts). Every request has exactly one reply type. No
+ * message has a field named `id` or `v`: those belong to the envelope.
  */
 
 /** A photo as the album shows it. */
@@ -34,7 +35,7 @@ export type AlbumReply =
   | { readonly type: 'album.listed', readonly albums: ReadonlyArray<{ readonly id: string, readonly name: string }> }
   | { readonly type: 'album.joined', readonly thread: string }
   | { readonly type: 'album.invited', readonly link: string }
-  | { readonly type: 'photo.added', readonly id: string }
+  | { readonly type: 'photo.added', readonly photo: string }
   | { readonly type: 'album.state', readonly version: number, readonly name: string, readonly photos: readonly PhotoView[], readonly sync: SyncView }
 
 type Fields = Readonly<Record<string, unknown>>
@@ -56,7 +57,7 @@ export const albumReplyValidators = {
   'album.listed': (m: Fields) => Array.isArray(m.albums),
   'album.joined': (m: Fields) => text(m.thread, 256),
   'album.invited': (m: Fields) => text(m.link, 16_384),
-  'photo.added': (m: Fields) => text(m.id, 256),
+  'photo.added': (m: Fields) => text(m.photo, 256),
   'album.state': (m: Fields) => Number.isSafeInteger(m.version) && Array.isArray(m.photos) && typeof m.sync === 'object' && m.sync !== null
 } as const
 
