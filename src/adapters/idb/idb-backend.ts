@@ -92,9 +92,15 @@ export async function openIdbBackend (options: IdbBackendOptions): Promise<IdbBa
       throw new StoreClosedError(`IndexedDB backend ${database.name} is closed`, { cause })
     }
   }
-  /** Runs `issue` in one readwrite transaction, aborting it on failure or abort signal. */
-  const write = async (store: string, issue: (store: ReadwriteStore) => Array<Promise<unknown>>, signal?: AbortSignal): Promise<void> => {
-    const tx = transaction(store, 'readwrite')
+  /** Runs `issue` in one readwrite transaction over `stores`, aborting it on failure or abort signal. */
+  const writeAcross = async (stores: string[], issue: (tx: IDBPTransaction<unknown, string[], 'readwrite'>) => Array<Promise<unknown>>, signal?: AbortSignal): Promise<void> => {
+    let tx: IDBPTransaction<unknown, string[], 'readwrite'>
+    try {
+      tx = database.transaction(stores, 'readwrite')
+    } catch (cause) {
+      // InvalidStateError: the connection closed between our check and here.
+      throw new StoreClosedError(`IndexedDB backend ${database.name} is closed`, { cause })
+    }
     const abort = (): void => {
       try {
         tx.abort()
@@ -104,7 +110,7 @@ export async function openIdbBackend (options: IdbBackendOptions): Promise<IdbBa
     }
     signal?.addEventListener('abort', abort, { once: true })
     try {
-      await Promise.all([...issue(tx.objectStore(store)), tx.done])
+      await Promise.all([...issue(tx), tx.done])
     } catch (error) {
       abort()
       if (signal?.aborted === true) throw new AbortError('The write was aborted before it committed', { cause: error })
@@ -113,6 +119,8 @@ export async function openIdbBackend (options: IdbBackendOptions): Promise<IdbBa
       signal?.removeEventListener('abort', abort)
     }
   }
+  const write = async (store: string, issue: (store: ReadwriteStore) => Array<Promise<unknown>>, signal?: AbortSignal): Promise<void> =>
+    await writeAcross([store], (tx) => issue(tx.objectStore(store)), signal)
   const read = async (store: string, key: string): Promise<Uint8Array | undefined> => {
     const value: unknown = await transaction(store, 'readonly').objectStore(store).get(key)
     return value === undefined ? undefined : asBytes(value, store)
@@ -164,28 +172,13 @@ export async function openIdbBackend (options: IdbBackendOptions): Promise<IdbBa
       check(options)
       const checkedBlocks = copyBlocks(input)
       const checkedOps = copyBatchOperations(operations)
-      let tx: IDBPTransaction<unknown, string[], 'readwrite'>
-      try {
-        tx = database.transaction([BLOCK_STORE, META_STORE], 'readwrite')
-      } catch (cause) {
-        throw new StoreClosedError(`IndexedDB backend ${database.name} is closed`, { cause })
-      }
-      const abort = (): void => { try { tx.abort() } catch { /* already committed or aborted */ } }
-      options?.signal?.addEventListener('abort', abort, { once: true })
-      try {
+      await writeAcross([BLOCK_STORE, META_STORE], (tx) => {
         const blockStore = tx.objectStore(BLOCK_STORE)
-        await Promise.all([
+        return [
           ...checkedBlocks.map(async (b) => await blockStore.put(b.bytes, b.cid)),
-          ...issueMetaOperations(tx.objectStore(META_STORE), checkedOps),
-          tx.done
-        ])
-      } catch (error) {
-        abort()
-        if (options?.signal?.aborted === true) throw new AbortError('The write was aborted before it committed', { cause: error })
-        throw error
-      } finally {
-        options?.signal?.removeEventListener('abort', abort)
-      }
+          ...issueMetaOperations(tx.objectStore(META_STORE), checkedOps)
+        ]
+      }, options?.signal)
     },
     async close () {
       if (state.kind === 'closed') return
