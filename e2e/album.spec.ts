@@ -39,6 +39,7 @@ test('two people share an album through an invite link', async ({ browser }) => 
   await bob.getByRole('button', { name: 'Add photo' }).click()
   await expect(bob.getByRole('list', { name: 'Photos' })).toContainText('Dunes')
 
+  // Alice's periodic sync is a minute away: Dunes arrives because Bob announced it on the album's topic.
   await expect(alice.getByRole('list', { name: 'Photos' })).toContainText('Dunes', { timeout: 30_000 })
   await expect(bob.getByRole('alert')).toHaveCount(0)
 })

@@ -38,6 +38,8 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
   const backend = await openFileBackend({ directory: `${config.dataDir}/store` })
   const keys = createKeyBook(backend.meta)
   const threads = createThreadBook(backend.meta)
+  // Set once the node runs: followed threads' topics are joined so announcements flow through.
+  let joinTopic = (_thread: string): void => {}
   const replica = createStoreReplica({
     records: createRecordStore({ backend }),
     keys,
@@ -45,6 +47,7 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
     follow: async (thread, grants) => {
       for (const grant of grants) if ((await keys.get(thread, grant.log)) === undefined) await keys.put(thread, grant.log, { followKey: grant.followKey })
       if ((await threads.get(thread)) === undefined) await threads.put({ id: thread, createdAt: Date.now() })
+      joinTopic(thread)
     }
   })
   const handler = createSyncHandler(replica)
@@ -68,6 +71,8 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
       pubsub: gossipsub({ allowPublishToZeroTopicPeers: true })
     }
   })
+  joinTopic = (thread) => { node.services.pubsub.subscribe(thread) }
+  for (const thread of await threads.list()) joinTopic(thread.id)
   await serveSync(node, handler)
   const http = await startHttp({ host: config.host, port: config.httpPort, node, handler })
   const multiaddrs = node.getMultiaddrs().map((a) => a.toString())

@@ -6,7 +6,7 @@
  * changes (or after a while, unchanged), so tabs never poll storage.
  */
 import { multiaddr } from '@multiformats/multiaddr'
-import type { Libp2p } from 'libp2p'
+import type { WorkerNode } from './libp2p-node.ts'
 import { openIdbBackend } from '../src/adapters/idb/index.ts'
 import { libp2pSyncTransport } from '../src/adapters/libp2p/sync-protocol.ts'
 import { openDatabase, type ThreadDatabase } from '../src/core/db/index.ts'
@@ -20,10 +20,17 @@ const PHOTOS = 'photos'
 const photoSchema = { type: 'object', properties: { title: { type: 'string', minLength: 1, maxLength: 500 }, addedAt: { type: 'number' }, by: { type: 'string' } }, required: ['title', 'addedAt'] }
 
 /** Starts the album service; `follower` is the follower's multiaddr, if one was found. */
-export async function startAlbumService (deps: { node: Libp2p, follower: string | undefined }): Promise<Omit<RequestHandlers, 'hello'>> {
+export async function startAlbumService (deps: { node: WorkerNode, follower: string | undefined }): Promise<Omit<RequestHandlers, 'hello'>> {
   const backend = await openIdbBackend({ name: 'threads' })
   const db = openDatabase({ backend })
   const opened = new Map<string, { thread: ThreadDatabase, scheduler?: SyncScheduler }>()
+  /** Albums with local writes not yet announced on their topic. */
+  const unannounced = new Set<string>()
+  const pubsub = deps.node.services.pubsub
+  pubsub.addEventListener('message', (event) => {
+    // Someone announced new records on a thread we hold: sync it now.
+    if (event.detail.data.length <= 1024) opened.get(event.detail.topic)?.scheduler?.kick()
+  })
   let version = 1
   const waiters = new Set<() => void>()
   const changed = (): void => {
@@ -41,7 +48,23 @@ export async function startAlbumService (deps: { node: Libp2p, follower: string 
     if (deps.follower !== undefined) {
       const transport = libp2pSyncTransport(deps.node, multiaddr(deps.follower))
       await transport.request(await thread.followRequest()).catch(() => undefined)
-      entry.scheduler = startSyncScheduler({ thread: id, peer: deps.follower, transport, replica: db.syncReplica(), meta: backend.meta, intervalMs: 5000, maxBackoffMs: 5000, onStatus: changed })
+      entry.scheduler = startSyncScheduler({
+        thread: id,
+        peer: deps.follower,
+        transport,
+        replica: db.syncReplica(),
+        meta: backend.meta,
+        // Gossip announcements and local writes start syncs at once; the timer is the safety net.
+        intervalMs: 60_000,
+        maxBackoffMs: 5000,
+        onStatus: (status) => {
+          changed()
+          if (status.state === 'synced' && status.pending === 0 && unannounced.delete(id)) {
+            void pubsub.publish(id, new TextEncoder().encode('new records')).catch(() => undefined)
+          }
+        }
+      })
+      pubsub.subscribe(id)
     }
     opened.set(id, entry)
     return entry
@@ -88,6 +111,7 @@ export async function startAlbumService (deps: { node: Libp2p, follower: string 
     'photo.add': async ({ thread, title }) => {
       const { thread: t, scheduler } = await album(thread)
       const id = await t.collection(PHOTOS).create({ title, addedAt: Date.now(), by: t.logId.slice(-6) })
+      unannounced.add(thread)
       scheduler?.kick()
       return { type: 'photo.added', photo: id }
     },
