@@ -16,6 +16,7 @@ import type { PhotoView, SyncView } from '../src/protocol/album-messages.ts'
 import type { RequestHandlers } from '../src/protocol/rpc-server.ts'
 
 const WATCH_WAIT_MS = 20_000
+const FOLLOWER_ADDRESS_TTL_MS = 7 * 24 * 3600 * 1000
 const PHOTOS = 'photos'
 const photoSchema = { type: 'object', properties: { title: { type: 'string', minLength: 1, maxLength: 500 }, addedAt: { type: 'number' }, by: { type: 'string' } }, required: ['title', 'addedAt'] }
 
@@ -47,7 +48,9 @@ export async function startAlbumService (deps: { node: WorkerNode, follower: str
     entry = { thread }
     if (deps.follower !== undefined) {
       const transport = libp2pSyncTransport(deps.node, multiaddr(deps.follower))
-      await transport.request(await thread.followRequest()).catch(() => undefined)
+      const followed = await transport.request(await thread.followRequest()).catch(() => undefined)
+      // A follower that follows our log is one more place it can be fetched from.
+      if (followed?.type === 'following') await thread.addAddresses(thread.logId, [deps.follower], FOLLOWER_ADDRESS_TTL_MS)
       entry.scheduler = startSyncScheduler({
         thread: id,
         peer: deps.follower,
@@ -105,7 +108,7 @@ export async function startAlbumService (deps: { node: WorkerNode, follower: str
     'album.invite': async ({ thread, base }) => {
       const { thread: t } = await album(thread)
       const name = (await db.listThreads()).find((info) => info.id === thread)?.name
-      const invite = await t.invite(deps.follower === undefined ? [] : [deps.follower])
+      const invite = await t.invite()
       return { type: 'album.invited', link: createInviteLink(base, name === undefined ? invite : { ...invite, name }) }
     },
     'photo.add': async ({ thread, title }) => {

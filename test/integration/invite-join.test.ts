@@ -42,7 +42,8 @@ describe('invite and join', { timeout: 120_000 }, () => {
     await toFollowerA.request(await ta.followRequest())
     await syncThread({ thread: ta.id, replica: a.syncReplica(), transport: toFollowerA })
 
-    const link = createInviteLink('http://127.0.0.1:4173/album?x=1', await ta.invite([follower.multiaddr]))
+    await ta.addAddresses(ta.logId, [follower.multiaddr], 60_000)
+    const link = createInviteLink('http://127.0.0.1:4173/album?x=1', await ta.invite())
     const url = new URL(link)
     expect(url.hash.startsWith('#invite=')).toBe(true)
     expect(url.pathname + url.search).toBe('/album?x=1') // nothing secret outside the fragment
@@ -51,6 +52,7 @@ describe('invite and join', { timeout: 120_000 }, () => {
     const invite = parseInviteLink(link)
     const b = openDatabase({ backend: createMemoryBackend() })
     const tb = await b.acceptInvite(invite)
+    expect(await tb.addresses(ta.logId)).toEqual([follower.multiaddr]) // learnt from the invite
     const bob = await startSyncPeer()
     cleanup.push(async () => await bob.stop())
     const toFollowerB = bob.transportTo(invite.addrs[0]!)

@@ -42,6 +42,8 @@ export interface Database {
 }
 
 const ownLogKey = (thread: string): string => `own/${thread}`
+/** How long addresses learnt from an invite are trusted. */
+const INVITE_ADDRESS_TTL_MS = 30 * 24 * 3600 * 1000
 
 /** Opens the database stored in `backend`. */
 export function openDatabase (options: DatabaseOptions): Database {
@@ -111,6 +113,8 @@ export function openDatabase (options: DatabaseOptions): Database {
     async acceptInvite (invite) {
       const thread = await db.joinThread({ id: invite.thread, name: invite.name, logs: invite.logs })
       await backend.meta.batch([putValue(`invited-via/${invite.thread}`, invite.logs[0]!.log)])
+      // The invite's addresses are where its logs can be fetched.
+      if (invite.addrs.length > 0) for (const { log } of invite.logs) await thread.addAddresses(log, invite.addrs, INVITE_ADDRESS_TTL_MS)
       return thread
     },
     async close () {

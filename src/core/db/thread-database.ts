@@ -10,6 +10,7 @@ import type { LogIdentity } from '../ids/log-id.ts'
 import type { BatchOutcome, IngestResult, LogHead, RecordStore } from '../log/record-store.ts'
 import type { BatchOperation, RawBlock, StorageBackend, StoreCallOptions } from '../storage/interfaces.ts'
 import type { KeyBook } from '../storage/key-book.ts'
+import { createAddressBook } from '../storage/address-book.ts'
 import { getValue, listValues } from '../storage/meta-values.ts'
 import { createCollection, type Collection, type CollectionOptions, type CommandContext } from './collection.ts'
 import { createDispatcher } from './dispatcher.ts'
@@ -70,8 +71,12 @@ export interface ThreadDatabase {
   joinAnnouncement(): Promise<JoinAnnouncement>
   /** Opens join announcements this peer can read and adds the logs they announce; returns how many were new. */
   learn(announcements: readonly JoinAnnouncement[]): Promise<number>
-  /** An invite to this thread: every log's key set, and where to sync. */
-  invite(addrs: readonly string[]): Promise<Invite>
+  /** An invite to this thread: every log's key set, and where to sync (by default, the addresses known for this peer's log). */
+  invite(addrs?: readonly string[]): Promise<Invite>
+  /** Notes where a log can be fetched (e.g. a follower that follows it) for `ttlMs`. */
+  addAddresses(log: string, addrs: readonly string[], ttlMs: number): Promise<void>
+  /** Unexpired addresses of a log. */
+  addresses(log: string): Promise<string[]>
   /** A request, signed by this peer's log, that a follower keep every log of this thread (follow keys only). */
   followRequest(): Promise<Awaited<ReturnType<typeof createFollowRequest>>>
   /** Every stored record of every log, oldest first per log. */
@@ -103,6 +108,7 @@ export async function openThreadDatabase (deps: {
 }): Promise<ThreadDatabase> {
   const { thread, backend, records, keys } = deps
   const meta = backend.meta
+  const addressBook = createAddressBook(meta, deps.now)
   const snapshotEvery = deps.snapshotEvery ?? 1000
   const viewPrefix = `view/${thread}/`
   let view = await loadView()
@@ -236,7 +242,10 @@ export async function openThreadDatabase (deps: {
       }
       return added
     },
-    async invite (addrs) {
+    addAddresses: async (log, addrs, ttlMs) => { await addressBook.add(thread, log, addrs, ttlMs) },
+    addresses: async (log) => (await addressBook.get(thread, log)).map((a) => a.addr),
+    async invite (given) {
+      const addrs = given ?? (await addressBook.get(thread, deps.identity.logId)).map((a) => a.addr)
       const logs = (await keys.logs(thread)).flatMap(({ log, keys: k }) => k.readKey === undefined ? [] : [{ log, followKey: k.followKey, readKey: k.readKey }])
       // The inviting log goes first: joiners seal their announcement with its read key.
       logs.sort((a, b) => (a.log === deps.identity.logId ? -1 : b.log === deps.identity.logId ? 1 : 0))
