@@ -5,6 +5,12 @@
  * link, sees the photo, adds one; the first sees it arrive.
  */
 import { expect, test, type Page } from '@playwright/test'
+import { FOLLOWER_PORT, PROXY_PORT } from '../playwright.config.ts'
+import { startTcpProxy, type TcpProxy } from './fixtures/tcp-proxy.ts'
+
+let proxy: TcpProxy
+test.beforeAll(async () => { proxy = await startTcpProxy(PROXY_PORT, FOLLOWER_PORT) })
+test.afterAll(async () => { await proxy.close() })
 
 async function ready (page: Page): Promise<void> {
   await page.goto('/')
@@ -42,4 +48,37 @@ test('two people share an album through an invite link', async ({ browser }) => 
   // Alice's periodic sync is a minute away: Dunes arrives because Bob announced it on the album's topic.
   await expect(alice.getByRole('list', { name: 'Photos' })).toContainText('Dunes', { timeout: 30_000 })
   await expect(bob.getByRole('alert')).toHaveCount(0)
+})
+
+test('photos added while the follower is unreachable are kept, counted and sent when it is back', async ({ browser }) => {
+  test.setTimeout(90_000)
+  const alice = await (await browser.newContext()).newPage()
+  await ready(alice)
+  await alice.getByLabel('New album name').fill('Offline trip')
+  await alice.getByRole('button', { name: 'Create album' }).click()
+  await alice.getByLabel('Photo title').fill('Before')
+  await alice.getByRole('button', { name: 'Add photo' }).click()
+  const status = alice.getByTestId('sync-status')
+  await expect(status).toHaveAttribute('data-state', 'synced', { timeout: 20_000 })
+
+  await proxy.cut()
+  for (const title of ['Cabin', 'Lake']) {
+    await alice.getByLabel('Photo title').fill(title)
+    await alice.getByRole('button', { name: 'Add photo' }).click()
+  }
+  await expect(status).toHaveAttribute('data-state', 'offline', { timeout: 20_000 })
+  await expect(status).toHaveAttribute('data-pending', '2')
+  await expect(status).toContainText('2 waiting to send')
+  await expect(alice.getByRole('list', { name: 'Photos' })).toContainText('Lake') // still usable offline
+
+  await proxy.restore()
+  await expect(status).toHaveAttribute('data-state', 'synced', { timeout: 30_000 })
+  await expect(status).toHaveAttribute('data-pending', '0')
+
+  // Someone who joins now gets the photos from the follower.
+  await alice.getByRole('button', { name: 'Invite someone' }).click()
+  const bob = await (await browser.newContext()).newPage()
+  await bob.goto(await alice.getByLabel('Invite link').inputValue())
+  await expect(bob.getByRole('list', { name: 'Photos' })).toContainText('Cabin', { timeout: 20_000 })
+  await expect(bob.getByRole('list', { name: 'Photos' })).toContainText('Lake')
 })

@@ -11,6 +11,7 @@ import { openIdbBackend } from '../src/adapters/idb/index.ts'
 import { libp2pSyncTransport } from '../src/adapters/libp2p/sync-protocol.ts'
 import { openDatabase, type ThreadDatabase } from '../src/core/db/index.ts'
 import { createInviteLink, parseInviteLink } from '../src/core/sync/invite.ts'
+import type { SyncTransport } from '../src/core/sync/engine.ts'
 import { startSyncScheduler, type SyncScheduler } from '../src/core/sync/scheduler.ts'
 import type { PhotoView, SyncView } from '../src/protocol/album-messages.ts'
 import type { RequestHandlers } from '../src/protocol/rpc-server.ts'
@@ -47,10 +48,23 @@ export async function startAlbumService (deps: { node: WorkerNode, follower: str
     thread.subscribe(PHOTOS, {}, {}, changed)
     entry = { thread }
     if (deps.follower !== undefined) {
-      const transport = libp2pSyncTransport(deps.node, multiaddr(deps.follower))
-      const followed = await transport.request(await thread.followRequest()).catch(() => undefined)
-      // A follower that follows our log is one more place it can be fetched from.
-      if (followed?.type === 'following') await thread.addAddresses(thread.logId, [deps.follower], FOLLOWER_ADDRESS_TTL_MS)
+      const follower = deps.follower
+      const direct = libp2pSyncTransport(deps.node, multiaddr(follower))
+      // The follower is asked to follow the album before the first sync that reaches it (it may be offline now).
+      let followed = false
+      const transport: SyncTransport = {
+        async request (request, options) {
+          if (!followed) {
+            const answer = await direct.request(await thread.followRequest(), options)
+            if (answer.type === 'following') {
+              followed = true
+              // A follower that follows our log is one more place it can be fetched from.
+              await thread.addAddresses(thread.logId, [follower], FOLLOWER_ADDRESS_TTL_MS)
+            }
+          }
+          return await direct.request(request, options)
+        }
+      }
       entry.scheduler = startSyncScheduler({
         thread: id,
         peer: deps.follower,
