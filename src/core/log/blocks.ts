@@ -1,7 +1,13 @@
 /**
  * Blocks: dag-cbor bytes addressed by CIDv1 (dag-cbor codec, sha2-256). Every
- * block read from a peer or from disk goes through `verifyBlock`, which checks
- * size, codec, hash function and digest before anything decodes it.
+ * block read from a peer or from disk goes through `verifyBlock` (or
+ * `checkBlock`), which checks size, codec, hash function and digest before
+ * anything decodes it.
+ *
+ * The record paths run this for every block of every record, so it avoids
+ * work it can: CID objects are built only when asked for, CID strings are
+ * built flat, sealed blocks are framed and sealed in one buffer, and
+ * decryption for decoding goes to a reused buffer.
  */
 import * as dagCbor from '@ipld/dag-cbor'
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js'
@@ -25,21 +31,12 @@ export const sha256Hasher = platformSha256.digest(new Uint8Array(0)) instanceof 
   ? hasherFrom({ name: 'sha2-256', code: 0x12, encode: (bytes: Uint8Array) => nobleSha256(bytes) })
   : platformSha256
 
-/** A freshly encoded block: its CID both as a string and as a link object. */
-export interface EncodedBlock extends RawBlock {
-  readonly link: CID
-}
-
-/** Encodes a value as a dag-cbor block and computes its CID. */
-export function encodeBlock (value: unknown): EncodedBlock {
-  const bytes = dagCbor.encode(value)
-  const link = cidOf(bytes)
-  return { cid: cidToString(link), bytes, link }
-}
+// ---- CIDs --------------------------------------------------------------------
 
 /** Bytes of a CIDv1 of dag-cbor with a sha2-256 multihash, before the digest. */
 const CID_PREFIX = [0x01, dagCbor.code, 0x12, 32] as const
-const CID_LENGTH = CID_PREFIX.length + 32
+/** Length of such a CID in binary. */
+export const BLOCK_CID_LENGTH = CID_PREFIX.length + 32
 
 /** sha2-256 of `bytes`, synchronously. */
 function sha256 (bytes: Uint8Array): Uint8Array {
@@ -48,8 +45,9 @@ function sha256 (bytes: Uint8Array): Uint8Array {
   return digest
 }
 
-/** Writes the binary CID of `bytes` (prefix, then digest) into `out`. */
-function writeCid (bytes: Uint8Array, out: Uint8Array): Uint8Array {
+/** The binary CID of block bytes (prefix, then digest), as a small array. */
+function cidBytesOf (bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(BLOCK_CID_LENGTH)
   out[0] = CID_PREFIX[0]
   out[1] = CID_PREFIX[1]
   out[2] = CID_PREFIX[2]
@@ -58,15 +56,27 @@ function writeCid (bytes: Uint8Array, out: Uint8Array): Uint8Array {
   return out
 }
 
+/** Whether `bytes` are a binary CIDv1 of dag-cbor with a 32-byte sha2-256 digest. */
+export function isBlockCidBytes (bytes: Uint8Array): boolean {
+  return bytes.length === BLOCK_CID_LENGTH && bytes[0] === CID_PREFIX[0] && bytes[1] === CID_PREFIX[1] &&
+    bytes[2] === CID_PREFIX[2] && bytes[3] === CID_PREFIX[3]
+}
+
 /**
- * The CIDv1 (dag-cbor, sha2-256) of block bytes. The CID, its multihash and
- * digest are three views of one ArrayBuffer-backed array: built this way
- * multiformats takes them as they are, where CID.createV1 would allocate and
- * copy the multihash and CID bytes again.
+ * A CID object for binary CID bytes that `isBlockCidBytes` accepts. The CID,
+ * its multihash and digest are three views of one ArrayBuffer-backed copy:
+ * built this way multiformats takes them as they are, where CID.createV1
+ * would allocate and copy the multihash and CID bytes again.
  */
-export function cidOf (bytes: Uint8Array): CID {
-  const cid = writeCid(bytes, new Uint8Array(new ArrayBuffer(CID_LENGTH)))
+function cidFromBlockCidBytes (bytes: Uint8Array): CID {
+  const cid = new Uint8Array(new ArrayBuffer(BLOCK_CID_LENGTH))
+  cid.set(bytes)
   return new CID(1, dagCbor.code, new Digest(sha256Hasher.code, 32, cid.subarray(CID_PREFIX.length), cid.subarray(2)), cid)
+}
+
+/** The CIDv1 (dag-cbor, sha2-256) of block bytes. */
+export function cidOf (bytes: Uint8Array): CID {
+  return cidFromBlockCidBytes(cidBytesOf(bytes))
 }
 
 /**
@@ -76,6 +86,11 @@ export function cidOf (bytes: Uint8Array): CID {
  */
 export function cidToString (cid: CID): string {
   return cid.version === 1 ? base32Multibase(cid.bytes) : cid.toString()
+}
+
+/** The canonical string of a binary CIDv1. */
+export function cidBytesToString (bytes: Uint8Array): string {
+  return base32Multibase(bytes)
 }
 
 const BASE32_ALPHABET = Uint8Array.from('abcdefghijklmnopqrstuvwxyz234567', (c) => c.charCodeAt(0))
@@ -120,24 +135,110 @@ export function parseCid (cid: string): CID {
   }
 }
 
+/** The CID a dag-cbor link decoded to, as a string; anything else is malformed. */
+export function linkToString (value: unknown, what: string): string {
+  const cid = CID.asCID(value)
+  if (cid === null) throw new MalformedRecordError(`${what} must be a CID link`)
+  return cidToString(cid)
+}
+
+// ---- Encoded blocks ----------------------------------------------------------
+
+/** A freshly encoded block: its CID both as a string and as a link object. */
+export interface EncodedBlock extends RawBlock {
+  readonly link: CID
+}
+
+/** An encoded block whose CID object is built on first use (most are only ever printed). */
+class Block implements EncodedBlock {
+  readonly cid: string
+  readonly bytes: Uint8Array
+  /** The binary CID. */
+  readonly cidBytes: Uint8Array
+  #link: CID | undefined
+
+  constructor (bytes: Uint8Array) {
+    this.bytes = bytes
+    this.cidBytes = cidBytesOf(bytes)
+    this.cid = base32Multibase(this.cidBytes)
+  }
+
+  get link (): CID {
+    this.#link ??= cidFromBlockCidBytes(this.cidBytes)
+    return this.#link
+  }
+}
+
+/** Encodes a value as a dag-cbor block and computes its CID. */
+export function encodeBlock (value: unknown): EncodedBlock {
+  return new Block(dagCbor.encode(value))
+}
+
+/** A block of bytes already encoded as dag-cbor (by the caller, who vouches for them), with its CID. */
+export function blockOfBytes (bytes: Uint8Array): EncodedBlock {
+  return new Block(bytes)
+}
+
+/** The binary CID of an encoded block. */
+export function blockCidBytes (block: EncodedBlock): Uint8Array {
+  return block instanceof Block ? block.cidBytes : block.link.bytes
+}
+
+/** Length of the dag-cbor head of a byte string of `length` bytes (shortest form). */
+function byteStringHeadLength (length: number): number {
+  return length < 24 ? 1 : length < 0x100 ? 2 : length < 0x10000 ? 3 : length <= 0xffffffff ? 5 : 9
+}
+
+/**
+ * The block `bstr(seal(key, plaintext))`, with its CID: the same bytes as
+ * `encodeBlock(seal(key, plaintext, random))`, but sealed straight into the
+ * block's buffer, so the ciphertext is written once and never copied.
+ */
+export function encodeSealedBlock (key: Uint8Array, plaintext: Uint8Array, random?: RandomSource): EncodedBlock {
+  const length = plaintext.length + SEAL_OVERHEAD
+  const head = byteStringHeadLength(length)
+  if (head > 5) throw new TooLargeError(`a sealed block of ${length} bytes is too large`)
+  const bytes = new Uint8Array(head + length)
+  if (head === 1) {
+    bytes[0] = 0x40 | length
+  } else if (head === 2) {
+    bytes[0] = 0x58
+    bytes[1] = length
+  } else if (head === 3) {
+    bytes[0] = 0x59
+    bytes[1] = length >>> 8
+    bytes[2] = length & 0xff
+  } else {
+    bytes[0] = 0x5a
+    bytes[1] = length >>> 24
+    bytes[2] = (length >>> 16) & 0xff
+    bytes[3] = (length >>> 8) & 0xff
+    bytes[4] = length & 0xff
+  }
+  sealInto(key, plaintext, bytes.subarray(head), random)
+  return new Block(bytes)
+}
+
+// ---- Checking received blocks ------------------------------------------------
+
 /**
  * Checks that `bytes` are the block `cid` names and no larger than `maxBytes`.
  * Throws TooLargeError or BadCidError; returns the parsed CID.
  */
 export function verifyBlock (cid: string, bytes: Uint8Array, maxBytes: number, what = 'block'): CID {
-  return checkBlock(cid, bytes, maxBytes, what) ? parseCid(cid) : cidOf(bytes)
+  const actual = checkBlock(cid, bytes, maxBytes, what)
+  return cid === base32Multibase(actual) ? cidFromBlockCidBytes(actual) : parseCid(cid)
 }
 
 /**
  * The checks of `verifyBlock` without building a CID object: throws
- * TooLargeError or BadCidError. Returns true when `cid` was written in a base
- * other than the canonical base32, false when it is the canonical string.
+ * TooLargeError or BadCidError. Returns the binary CID of the bytes.
  */
-export function checkBlock (cid: string, bytes: Uint8Array, maxBytes: number, what = 'block'): boolean {
+export function checkBlock (cid: string, bytes: Uint8Array, maxBytes: number, what = 'block'): Uint8Array {
   if (bytes.length > maxBytes) throw new TooLargeError(`${what} ${cid} is ${bytes.length} bytes; the limit is ${maxBytes}`)
   // Fast path: the CID of these bytes, printed, is exactly the claimed string.
-  const actual = writeCid(bytes, new Uint8Array(CID_LENGTH))
-  if (base32Multibase(actual) === cid) return false
+  const actual = cidBytesOf(bytes)
+  if (base32Multibase(actual) === cid) return actual
   const parsed = parseCid(cid)
   if (parsed.version !== 1 || parsed.code !== dagCbor.code || parsed.multihash.code !== sha256Hasher.code) {
     throw new BadCidError(`${what} ${cid} is not a CIDv1 of dag-cbor with sha2-256`, cid)
@@ -146,8 +247,10 @@ export function checkBlock (cid: string, bytes: Uint8Array, maxBytes: number, wh
     throw new BadCidError(`${what} bytes do not hash to ${cid}`, cid)
   }
   // Same block, but its CID was written in another base: accept it, keyed canonically by the caller.
-  return true
+  return actual
 }
+
+// ---- Decoding ------------------------------------------------------------------
 
 /** Decodes dag-cbor bytes; malformed CBOR is a MalformedRecordError. */
 export function decodeBlock (bytes: Uint8Array, what = 'block'): unknown {
@@ -174,20 +277,26 @@ const SCRATCH_LIMIT = 64 * 1024
 let scratch = new ArrayBuffer(4096)
 
 /**
- * Decrypts a sealed payload and decodes the plaintext as dag-cbor. Plaintexts
- * up to 64 KiB are decrypted into one reused buffer, which is safe because
- * nothing decoded points into it (see above) and all of this is synchronous;
- * a fresh plaintext buffer per record is an allocation the record paths do
- * not need.
+ * Decrypts a sealed payload and hands the plaintext to `read`, which must not
+ * keep it or anything that points into it: plaintexts up to 64 KiB go to one
+ * reused buffer (a fresh buffer per layer of every record is an allocation
+ * the record paths do not need). Everything here is synchronous, so the
+ * buffer is never shared between two calls.
  */
-export function openAndDecode (key: Uint8Array, sealed: Uint8Array, what: string, decoded: string): unknown {
+export function openAndRead<T> (key: Uint8Array, sealed: Uint8Array, what: string, read: (plaintext: Uint8Array) => T): T {
   const length = sealed.length - SEAL_OVERHEAD
   let out: Uint8Array | undefined
-  if (decodedValuesAreCopies && length >= 0 && length <= SCRATCH_LIMIT) {
+  if (length >= 0 && length <= SCRATCH_LIMIT) {
     if (scratch.byteLength < length) scratch = new ArrayBuffer(Math.min(SCRATCH_LIMIT, 2 ** Math.ceil(Math.log2(length))))
     out = new Uint8Array(scratch, 0, length)
   }
-  return decodeBlock(openInto(key, sealed, out, what), decoded)
+  return read(openInto(key, sealed, out, what))
+}
+
+/** Decrypts a sealed payload and decodes the plaintext as dag-cbor (values decoded are copies; see above). */
+export function openAndDecode (key: Uint8Array, sealed: Uint8Array, what: string, decoded: string): unknown {
+  if (!decodedValuesAreCopies) return decodeBlock(openInto(key, sealed, undefined, what), decoded)
+  return openAndRead(key, sealed, what, (plaintext) => decodeBlock(plaintext, decoded))
 }
 
 /**
@@ -234,47 +343,4 @@ export function sealedBytesOf (bytes: Uint8Array, what: string): Uint8Array {
 /** Decodes a block that must hold a single CBOR byte string (a sealed payload); returns a copy of it. */
 export function decodeSealedBlock (bytes: Uint8Array, what: string): Uint8Array {
   return sealedBytesOf(bytes, what).slice()
-}
-
-/** Length of the dag-cbor head of a byte string of `length` bytes (shortest form). */
-function byteStringHeadLength (length: number): number {
-  return length < 24 ? 1 : length < 0x100 ? 2 : length < 0x10000 ? 3 : length <= 0xffffffff ? 5 : 9
-}
-
-/**
- * The block `bstr(seal(key, plaintext))`, with its CID: the same bytes as
- * `encodeBlock(seal(key, plaintext, random))`, but sealed straight into the
- * block's buffer, so the ciphertext is written once and never copied.
- */
-export function encodeSealedBlock (key: Uint8Array, plaintext: Uint8Array, random?: RandomSource): EncodedBlock {
-  const length = plaintext.length + SEAL_OVERHEAD
-  const head = byteStringHeadLength(length)
-  if (head > 5) throw new TooLargeError(`a sealed block of ${length} bytes is too large`)
-  const bytes = new Uint8Array(head + length)
-  if (head === 1) {
-    bytes[0] = 0x40 | length
-  } else if (head === 2) {
-    bytes[0] = 0x58
-    bytes[1] = length
-  } else if (head === 3) {
-    bytes[0] = 0x59
-    bytes[1] = length >>> 8
-    bytes[2] = length & 0xff
-  } else {
-    bytes[0] = 0x5a
-    bytes[1] = length >>> 24
-    bytes[2] = (length >>> 16) & 0xff
-    bytes[3] = (length >>> 8) & 0xff
-    bytes[4] = length & 0xff
-  }
-  sealInto(key, plaintext, bytes.subarray(head), random)
-  const link = cidOf(bytes)
-  return { cid: cidToString(link), bytes, link }
-}
-
-/** The CID a dag-cbor link decoded to, as a string; anything else is malformed. */
-export function linkToString (value: unknown, what: string): string {
-  const cid = CID.asCID(value)
-  if (cid === null) throw new MalformedRecordError(`${what} must be a CID link`)
-  return cidToString(cid)
 }

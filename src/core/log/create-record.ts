@@ -13,8 +13,8 @@ import { secureRandom, type RandomSource } from '../crypto/random.ts'
 import { MalformedRecordError, TooLargeError } from '../errors.ts'
 import type { LogIdentity } from '../ids/log-id.ts'
 import type { RawBlock } from '../storage/interfaces.ts'
-import { encodeBlock, encodeSealedBlock, type EncodedBlock } from './blocks.ts'
-import { LIMITS, RECORD_FORMAT_VERSION, signedPart, type Dependency, type RecordNode } from './record-format.ts'
+import { blockCidBytes, blockOfBytes, encodeBlock, encodeSealedBlock, parseCid, type EncodedBlock } from './blocks.ts'
+import { encodeEventBytes, encodeHeaderBytes, encodeNodeBytes, LIMITS, RECORD_FORMAT_VERSION, signedPart, type Dependency, type RecordNode } from './record-format.ts'
 
 /** Where a new record goes in its log: after `prev`, or first when null. */
 export interface LogPosition {
@@ -53,8 +53,11 @@ export function sealEvent (input: { readonly readKey: Uint8Array, readonly paylo
   if (plaintext.length > LIMITS.maxPayloadBytes) throw new TooLargeError(`payload is ${plaintext.length} bytes; the limit is ${LIMITS.maxPayloadBytes}`)
   const contentKey = generateSymmetricKey(random)
   const body = encodeSealedBlock(contentKey, plaintext, random)
-  const header = encodeSealedBlock(input.readKey, dagCbor.encode({ v: RECORD_FORMAT_VERSION, time: input.time ?? Date.now(), key: contentKey }), random)
-  const event = encodeBlock({ v: RECORD_FORMAT_VERSION, header: header.link, body: body.link })
+  const header = encodeSealedBlock(input.readKey, encodeHeaderBytes(input.time ?? Date.now(), contentKey), random)
+  const eventBytes = encodeEventBytes(blockCidBytes(header), blockCidBytes(body))
+  const event = eventBytes === undefined
+    ? encodeBlock({ v: RECORD_FORMAT_VERSION, header: header.link, body: body.link })
+    : blockOfBytes(eventBytes)
   return { contentKey, blocks: [event, header, body] }
 }
 
@@ -81,9 +84,23 @@ export async function signRecord (input: {
     prev: input.prev?.record ?? null,
     deps: deps.map((d) => ({ log: d.log, record: d.record, kind: d.kind }))
   }
-  const signed = signedPart({ ...unsigned, event: event.link, prev: input.prev?.link ?? unsigned.prev })
-  const sig = await input.identity.signer.sign(dagCbor.encode(signed))
-  const record = encodeSealedBlock(input.followKey, dagCbor.encode({ ...signed, sig }), input.random)
+  // Without dependencies the node is written from a template (the same bytes; see record-format.ts).
+  const prevLink = input.prev === null ? null : (input.prev.link ?? parseCid(input.prev.record))
+  const template = deps.length === 0
+    ? { v: unsigned.v, log: unsigned.log, seq: unsigned.seq, event: blockCidBytes(event), prev: prevLink === null ? null : prevLink.bytes }
+    : undefined
+  const signedBytes = template === undefined ? undefined : encodeNodeBytes(template)
+  let sig: Uint8Array
+  let plaintext: Uint8Array
+  if (template !== undefined && signedBytes !== undefined) {
+    sig = await input.identity.signer.sign(signedBytes)
+    plaintext = encodeNodeBytes(template, sig) ?? dagCbor.encode({ ...signedPart({ ...unsigned, event: event.link, prev: prevLink }), sig })
+  } else {
+    const signed = signedPart({ ...unsigned, event: event.link, prev: prevLink })
+    sig = await input.identity.signer.sign(dagCbor.encode(signed))
+    plaintext = dagCbor.encode({ ...signed, sig })
+  }
+  const record = encodeSealedBlock(input.followKey, plaintext, input.random)
   return { record: record.cid, link: record.link, node: { ...unsigned, sig }, contentKey: input.event.contentKey, blocks: [record, event, header, body] }
 }
 

@@ -5,12 +5,11 @@
  * content key (from the header) → body. Every block's CID and size is
  * checked before it is decoded.
  */
-import * as dagCbor from '@ipld/dag-cbor'
 import { verifySignature } from '../crypto/ed25519.ts'
 import { BadSignatureError, MalformedLogIdError, MalformedRecordError } from '../errors.ts'
 import { publicKeyFromLogId } from '../ids/log-id.ts'
-import { checkBlock, decodeBlock, openAndDecode, sealedBytesOf } from './blocks.ts'
-import { LIMITS, parseEventHeader, parseEventLinks, parseRecordNode, signedPart, type EventHeader, type EventLinks, type RecordNode } from './record-format.ts'
+import { checkBlock, cidBytesToString, decodeBlock, openAndDecode, openAndRead, sealedBytesOf } from './blocks.ts'
+import { encodeSignedMap, LIMITS, readNodeBytes, parseEventHeader, parseEventLinks, parseRecordNode, readEventBytes, readHeaderBytes, signedPart, type EventHeader, type EventLinks, type RecordNode } from './record-format.ts'
 
 /** A block as received or read: its claimed CID and its bytes. */
 export interface BlockInput {
@@ -25,12 +24,20 @@ export interface BlockInput {
 export async function openRecord (block: BlockInput, followKey: Uint8Array, expectedLog?: string): Promise<RecordNode> {
   checkBlock(block.cid, block.bytes, LIMITS.maxRecordBlockBytes, 'record')
   const sealed = sealedBytesOf(block.bytes, 'record')
-  const { signed, ...node } = parseRecordNode(openAndDecode(followKey, sealed, `record ${block.cid}`, 'record node'))
+  const { node, signed } = openAndRead(followKey, sealed, `record ${block.cid}`, readNode)
   if (expectedLog !== undefined && node.log !== expectedLog) {
     throw new MalformedRecordError(`record ${block.cid} belongs to log ${node.log}, not ${expectedLog}`)
   }
-  await verifyRecordSignature(node, block.cid, signed)
+  await checkSignature(node, block.cid, signed)
   return node
+}
+
+/** A node plaintext: through the template when it fits, else the generic decoder (on a copy: the plaintext buffer is reused). */
+function readNode (plaintext: Uint8Array): { readonly node: RecordNode, readonly signed: Uint8Array } {
+  const fixed = readNodeBytes(plaintext)
+  if (fixed !== undefined) return fixed
+  const { signed, ...node } = parseRecordNode(decodeBlock(plaintext.slice(), 'record node'))
+  return { node, signed: encodeSignedMap(signed) }
 }
 
 /**
@@ -38,6 +45,10 @@ export async function openRecord (block: BlockInput, followKey: Uint8Array, expe
  * `signed` is the node's signed part as decoded, when the caller has it.
  */
 export async function verifyRecordSignature (node: RecordNode, cid = 'record', signed: Record<string, unknown> = signedPart(node)): Promise<void> {
+  await checkSignature(node, cid, encodeSignedMap(signed))
+}
+
+async function checkSignature (node: RecordNode, cid: string, message: Uint8Array): Promise<void> {
   let publicKey: Uint8Array
   try {
     publicKey = publicKeyFromLogId(node.log)
@@ -45,13 +56,15 @@ export async function verifyRecordSignature (node: RecordNode, cid = 'record', s
     if (cause instanceof MalformedLogIdError) throw new MalformedRecordError(`${cid} names an invalid log: ${cause.message}`, { cause })
     throw cause
   }
-  const ok = await verifySignature(publicKey, node.sig, dagCbor.encode(signed))
+  const ok = await verifySignature(publicKey, node.sig, message)
   if (!ok) throw new BadSignatureError(`${cid} is not signed by log ${node.log}`)
 }
 
 /** Verifies and decodes an event block (links only; no key needed). */
 export function openEvent (block: BlockInput): EventLinks {
   checkBlock(block.cid, block.bytes, LIMITS.maxEventBlockBytes, 'event')
+  const links = readEventBytes(block.bytes)
+  if (links !== undefined) return { header: cidBytesToString(links.header), body: cidBytesToString(links.body) }
   return parseEventLinks(decodeBlock(block.bytes, 'event'))
 }
 
@@ -64,7 +77,7 @@ export function openHeader (block: BlockInput, readKey: Uint8Array): EventHeader
 /** Decrypts a header block whose CID and size were already verified. */
 export function decryptHeader (block: BlockInput, readKey: Uint8Array): EventHeader {
   const sealed = sealedBytesOf(block.bytes, 'header')
-  return parseEventHeader(openAndDecode(readKey, sealed, `header ${block.cid}`, 'header'))
+  return openAndRead(readKey, sealed, `header ${block.cid}`, (plaintext) => readHeaderBytes(plaintext) ?? parseEventHeader(decodeBlock(plaintext.slice(), 'header')))
 }
 
 /** Verifies and decrypts a body block with its content key; returns the payload. */
