@@ -41,15 +41,46 @@ test('tabs of one profile share a worker; another profile gets its own', async (
   }
 })
 
-test('a browser without SharedWorker is told so in words', async ({ page }) => {
+test('a browser with no worker to host the node is told so in words', async ({ page }) => {
   await page.addInitScript(() => {
     Reflect.deleteProperty(globalThis, 'SharedWorker')
+    Reflect.deleteProperty(globalThis, 'Worker')
   })
   await page.goto('/')
   const status = page.getByTestId('node-status')
   await expect(status).toHaveAttribute('data-state', 'failed')
-  await expect(status).toContainText('Your browser has no SharedWorker')
+  await expect(status).toContainText('Your browser has neither SharedWorker nor dedicated workers')
   await expect(page.getByRole('button', { name: 'Try again' })).toBeVisible()
+})
+
+test('without SharedWorker, tabs share one node led through Web Locks, and another tab takes over when the leader closes', async ({ browser }) => {
+  test.setTimeout(90_000)
+  const context = await browser.newContext()
+  await context.addInitScript(() => { Reflect.deleteProperty(globalThis, 'SharedWorker') })
+  const first = await context.newPage()
+  await first.goto('/')
+  const leader = await workerIdShownOn(first)
+  const second = await context.newPage()
+  await second.goto('/')
+  expect(await workerIdShownOn(second)).toBe(leader) // one node for both tabs
+
+  await second.getByLabel('New album name').fill('Fallback')
+  await second.getByRole('button', { name: 'Create album' }).click()
+  await second.getByLabel('Photo title').fill('From the second tab')
+  await second.getByRole('button', { name: 'Add photo' }).click()
+  await first.reload()
+  await expect(first.getByRole('list', { name: 'Photos' })).toContainText('From the second tab', { timeout: 20_000 })
+
+  // The first tab's worker leads; closing it hands the node to the other tab's worker.
+  await first.close()
+  await second.reload()
+  const successor = await workerIdShownOn(second)
+  expect(successor).not.toBe(leader)
+  await expect(second.getByRole('list', { name: 'Photos' })).toContainText('From the second tab', { timeout: 20_000 })
+  await second.getByLabel('Photo title').fill('After the handover')
+  await second.getByRole('button', { name: 'Add photo' }).click()
+  await expect(second.getByRole('list', { name: 'Photos' })).toContainText('After the handover', { timeout: 20_000 })
+  await context.close()
 })
 
 test('the service worker registers and becomes active', async ({ page, baseURL }) => {

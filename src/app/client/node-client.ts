@@ -8,6 +8,7 @@
  */
 import { AbortError } from '../../protocol/errors.ts'
 import type { ProtocolVersion } from '../../protocol/messages.ts'
+import type { RpcPort } from '../../protocol/port.ts'
 import { createRpcClient, type RpcClient } from '../../protocol/rpc-client.ts'
 import { SharedWorkerUnsupportedError, WorkerStartError } from './errors.ts'
 
@@ -30,19 +31,12 @@ export interface ConnectOptions {
 /** Starts (or joins) the SharedWorker and says hello. */
 export async function connectToNode ({ signal, timeoutMs }: ConnectOptions = {}): Promise<NodeClient> {
   if (signal?.aborted === true) throw new AbortError('Connecting was aborted', { cause: signal.reason })
-  // Feature detection, not environment sniffing: the node cannot run without it.
-  if (!('SharedWorker' in globalThis)) {
-    throw new SharedWorkerUnsupportedError('Your browser has no SharedWorker, which Threads needs to run its background node')
-  }
-  // Vite bundles the worker from this exact `new SharedWorker(new URL(...))` shape.
-  const worker = new SharedWorker(new URL('../../../worker/shared-worker.ts', import.meta.url), {
-    type: 'module',
-    name: 'threads'
-  })
-  const rpc = createRpcClient({ port: worker.port, ...(timeoutMs === undefined ? {} : { timeoutMs }) })
+  // Feature detection, not environment sniffing: which kind of worker can host the node.
+  const port = 'SharedWorker' in globalThis ? sharedWorkerPort() : dedicatedWorkerPort()
+  const rpc = createRpcClient({ port: port.port, ...(timeoutMs === undefined ? {} : { timeoutMs }) })
   // A script that fails to load or throws at start fires `error` on the worker
   // object only; without this the hello would just time out.
-  worker.addEventListener('error', () => {
+  port.worker.addEventListener('error', () => {
     rpc.close(new WorkerStartError('The background node failed to start (its script did not load or crashed)'))
   })
   try {
@@ -54,3 +48,26 @@ export async function connectToNode ({ signal, timeoutMs }: ConnectOptions = {})
   }
 }
 
+
+/** The SharedWorker every tab of the profile shares. */
+function sharedWorkerPort (): { port: RpcPort, worker: EventTarget } {
+  // Vite bundles the worker from this exact `new SharedWorker(new URL(...))` shape.
+  const worker = new SharedWorker(new URL('../../../worker/shared-worker.ts', import.meta.url), { type: 'module', name: 'threads' })
+  return { port: worker.port, worker }
+}
+
+/** A dedicated worker of this tab, which relays to the one tab whose worker leads (worker/dedicated-worker.ts). */
+function dedicatedWorkerPort (): { port: RpcPort, worker: EventTarget } {
+  if (!('Worker' in globalThis) || !('locks' in navigator) || !('BroadcastChannel' in globalThis)) {
+    throw new SharedWorkerUnsupportedError('Your browser has neither SharedWorker nor dedicated workers with Web Locks, which Threads needs to run its background node')
+  }
+  const worker = new Worker(new URL('../../../worker/dedicated-worker.ts', import.meta.url), { type: 'module', name: 'threads' })
+  const port: RpcPort = {
+    postMessage: (message) => { worker.postMessage(message) },
+    addEventListener: (_type, listener) => { worker.addEventListener('message', listener) },
+    removeEventListener: (_type, listener) => { worker.removeEventListener('message', listener) },
+    start: () => {},
+    close: () => { worker.terminate() }
+  }
+  return { port, worker }
+}

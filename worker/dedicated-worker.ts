@@ -1,0 +1,88 @@
+/**
+ * Fallback where SharedWorker is missing (Chrome on Android): each tab runs
+ * this dedicated worker. Exactly one of them, the holder of the Web Lock
+ * "threads-node", runs the node and owns the logs; every worker (the leader's
+ * too) relays its tab's messages to the leader over a BroadcastChannel. When
+ * the leader's tab closes, its lock is released and the next worker in line
+ * starts the node over the same IndexedDB.
+ *
+ * Channel messages: { kind: 'request', from, data } to the leader;
+ * { kind: 'reply', to, data } back; { kind: 'leader' } when a leader is ready;
+ * { kind: 'who-leads' } from a worker that has not seen one yet.
+ */
+import type { PortMessageEvent, RpcPort } from '../src/protocol/port.ts'
+import { createPortHub } from './port-hub.ts'
+import { randomId, setupNode } from './node-setup.ts'
+
+const CHANNEL = 'threads-node'
+const LOCK = 'threads-node'
+
+type ChannelMessage =
+  | { readonly kind: 'request', readonly from: string, readonly data: unknown }
+  | { readonly kind: 'reply', readonly to: string, readonly data: unknown }
+  | { readonly kind: 'leader' }
+  | { readonly kind: 'who-leads' }
+
+interface WorkerScope {
+  postMessage(message: unknown): void
+  addEventListener(type: 'message', listener: (event: MessageEvent) => void): void
+}
+const scope = globalThis as unknown as WorkerScope
+const tabId = randomId()
+
+// Relay: this tab's requests go to the leader; replies addressed to this tab come back.
+const relay = new BroadcastChannel(CHANNEL)
+let leaderSeen = false
+const held: unknown[] = []
+scope.addEventListener('message', (event) => {
+  if (leaderSeen) relay.postMessage({ kind: 'request', from: tabId, data: event.data } satisfies ChannelMessage)
+  else held.push(event.data)
+})
+relay.addEventListener('message', (event: MessageEvent<ChannelMessage>) => {
+  const message = event.data
+  if (message.kind === 'reply' && message.to === tabId) scope.postMessage(message.data)
+  if (message.kind === 'leader') {
+    leaderSeen = true
+    for (const data of held.splice(0)) relay.postMessage({ kind: 'request', from: tabId, data } satisfies ChannelMessage)
+  }
+})
+relay.postMessage({ kind: 'who-leads' } satisfies ChannelMessage)
+
+// Leadership: whoever holds the lock serves every tab until its own tab goes away.
+void navigator.locks.request(LOCK, async () => {
+  const server = new BroadcastChannel(CHANNEL)
+  const hub = createPortHub({ setup: async () => await setupNode(randomId()) })
+  /** One virtual port per tab; like a MessagePort, it holds messages until started. */
+  const tabs = new Map<string, { deliver: (data: unknown) => void }>()
+  const portFor = (tab: string): RpcPort => {
+    const listeners = new Set<(event: PortMessageEvent) => void>()
+    let queued: unknown[] | undefined = []
+    tabs.set(tab, {
+      deliver: (data) => {
+        if (queued !== undefined) queued.push(data)
+        else for (const listener of listeners) listener({ data })
+      }
+    })
+    return {
+      postMessage: (data) => { server.postMessage({ kind: 'reply', to: tab, data } satisfies ChannelMessage) },
+      addEventListener: (_type, listener) => { listeners.add(listener) },
+      removeEventListener: (_type, listener) => { listeners.delete(listener) },
+      start: () => {
+        const waiting = queued ?? []
+        queued = undefined
+        for (const data of waiting) for (const listener of listeners) listener({ data })
+      },
+      close: () => { tabs.delete(tab) }
+    }
+  }
+  server.addEventListener('message', (event: MessageEvent<ChannelMessage>) => {
+    const message = event.data
+    if (message.kind === 'who-leads') server.postMessage({ kind: 'leader' } satisfies ChannelMessage)
+    if (message.kind !== 'request') return
+    if (!tabs.has(message.from)) hub.connect(portFor(message.from))
+    tabs.get(message.from)?.deliver(message.data)
+  })
+  server.postMessage({ kind: 'leader' } satisfies ChannelMessage)
+  // Hold the lock for as long as this worker lives.
+  await new Promise<never>(() => {})
+})
