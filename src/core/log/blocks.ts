@@ -11,7 +11,6 @@
  */
 import * as dagCbor from '@ipld/dag-cbor'
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js'
-import { sha256 as platformSha256 } from 'multiformats/hashes/sha2'
 import { CID } from 'multiformats/cid'
 import { Digest } from 'multiformats/hashes/digest'
 import { from as hasherFrom } from 'multiformats/hashes/hasher'
@@ -22,14 +21,14 @@ import { BadCidError, MalformedRecordError, TooLargeError } from '../errors.ts'
 import type { RawBlock } from '../storage/interfaces.ts'
 
 /**
- * sha2-256 as a synchronous multiformats hasher. multiformats' own sha2-256 is
- * native and synchronous where the platform allows it (Node); where it is
- * asynchronous (WebCrypto in browsers) the audited @noble/hashes one is used,
- * because block encoding and verification must stay synchronous.
+ * sha2-256 as a synchronous multiformats hasher: the audited @noble/hashes one,
+ * in pure JavaScript, everywhere. multiformats' own is asynchronous in
+ * browsers (WebCrypto), and in Node it is OpenSSL through createHash, whose
+ * per-call setup takes OpenSSL locks that the thread pool's concurrent Ed25519
+ * sign and verify jobs also take: hashing blocks on the main thread that way
+ * stalls the signatures running beside it.
  */
-export const sha256Hasher = platformSha256.digest(new Uint8Array(0)) instanceof Promise
-  ? hasherFrom({ name: 'sha2-256', code: 0x12, encode: (bytes: Uint8Array) => nobleSha256(bytes) })
-  : platformSha256
+export const sha256Hasher = hasherFrom({ name: 'sha2-256', code: 0x12, encode: (bytes: Uint8Array) => nobleSha256(bytes) })
 
 // ---- CIDs --------------------------------------------------------------------
 
