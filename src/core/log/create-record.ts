@@ -101,8 +101,18 @@ export async function signRecord (input: {
     plaintext = dagCbor.encode({ ...signed, sig })
   }
   const record = encodeSealedBlock(input.followKey, plaintext, input.random)
-  return { record: record.cid, link: record.link, node: { ...unsigned, sig }, contentKey: input.event.contentKey, blocks: [record, event, header, body] }
+  // Plain { cid, bytes } blocks: a created record is often kept a while, and the encoded blocks'
+  // binary CIDs and CID objects are not needed past this point.
+  return {
+    record: record.cid,
+    link: record.link,
+    node: { ...unsigned, sig },
+    contentKey: input.event.contentKey,
+    blocks: [rawBlock(record), rawBlock(event), rawBlock(header), rawBlock(body)]
+  }
 }
+
+const rawBlock = (block: RawBlock): RawBlock => ({ cid: block.cid, bytes: block.bytes })
 
 /** Everything needed to create a record in one call. */
 export interface CreateRecordInput {
