@@ -16,7 +16,30 @@ import { openDatabase } from '../src/core/db/index.ts'
 import { createMemoryBackend } from '../src/core/storage/memory.ts'
 import { syncThread } from '../src/core/sync/engine.ts'
 import { encodeMessage, MAX_MESSAGE_BYTES } from '../src/core/sync/messages.ts'
+import { chromium as playwright } from 'playwright-core'
+import { createServer } from 'vite'
+import { chromiumArgs, chromiumPath } from '../scripts/chromium.ts'
+import { createInviteLink } from '../src/core/sync/invite.ts'
 import { report } from './lib.ts'
+
+/** Runs the pull in real Chromium against the same follower. */
+async function benchChromiumPull (link: string): Promise<{ version: string, pulled: number, pullRate: number, rawRate: number, photos: number }> {
+  const server = await createServer({ configFile: false, root: process.cwd(), logLevel: 'error', server: { host: '127.0.0.1', port: 0 }, optimizeDeps: { entries: ['bench/browser/index.html'] } })
+  await server.listen()
+  const address = server.httpServer?.address()
+  const port = typeof address === 'object' && address !== null ? address.port : 0
+  const browser = await playwright.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs })
+  try {
+    const page = await browser.newPage()
+    await page.goto(`http://127.0.0.1:${port}/bench/browser/index.html`)
+    await page.waitForFunction(() => 'threadsPullBench' in globalThis, undefined, { timeout: 60_000 })
+    const result = await page.evaluate(async (invite) => await (globalThis as unknown as { threadsPullBench: (l: string) => Promise<{ pulled: number, pullRate: number, rawRate: number, photos: number }> }).threadsPullBench(invite), link)
+    return { version: browser.version(), ...result }
+  } finally {
+    await browser.close()
+    await server.close()
+  }
+}
 
 const EVENTS = 10_000
 const BATCH = 512
@@ -72,13 +95,17 @@ export async function benchSync (): Promise<boolean> {
     const rawRate = EVENTS / ((performance.now() - start) / 1000)
     await readerPeer.stop()
 
+    const chromium = await benchChromiumPull(createInviteLink('http://127.0.0.1/', await thread.invite([address])))
+
     console.log(`\nSync (Node, a new peer pulls ${EVENTS.toLocaleString('en')} events of ~1 KiB from a follower over loopback libp2p; ${(bytes / 1e6).toFixed(1)} MB on the wire; the writer's push took ${pushSeconds.toFixed(1)} s)`)
     const ratioOk = report('pull until views are built', pullRate, 'raw transfer, same bytes and transport', rawRate, 0)
     const goalOk = pullRate >= 5000
     console.log(`${'goal: Node peer ≥ 5,000 events/s'.padEnd(44)} ${goalOk ? 'ok' : 'BELOW GOAL'}`)
+    console.log(`\nSync (Chromium ${chromium.version}, a new peer pulls the same ${chromium.pulled.toLocaleString('en')} events from the follower, views in IndexedDB; ${chromium.photos.toLocaleString('en')} documents built)`)
+    const chromiumOk = report('pull until views are built', chromium.pullRate, 'raw batched IndexedDB puts, same records', chromium.rawRate, 1 / 3)
     await writer.close()
     await reader.close()
-    return ratioOk && goalOk
+    return ratioOk && goalOk && chromiumOk
   } finally {
     await follower.stop()
     await rm(dir, { recursive: true, force: true })
