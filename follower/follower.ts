@@ -16,6 +16,7 @@ import { createLibp2p, type Libp2p } from 'libp2p'
 import { openFileBackend } from '../src/adapters/node/index.ts'
 import { serveSync } from '../src/adapters/libp2p/sync-protocol.ts'
 import { createRecordStore } from '../src/core/log/record-store.ts'
+import { createCachedBackend } from '../src/core/storage/cached-backend.ts'
 import { createKeyBook } from '../src/core/storage/key-book.ts'
 import { createThreadBook } from '../src/core/storage/thread-book.ts'
 import { createSyncHandler } from '../src/core/sync/handler.ts'
@@ -35,7 +36,8 @@ export interface Follower {
 /** Starts a follower with its storage in `config.dataDir`. */
 export async function startFollower (config: FollowerConfig): Promise<Follower> {
   await mkdir(config.dataDir, { recursive: true })
-  const backend = await openFileBackend({ directory: `${config.dataDir}/store` })
+  // Fresh records are the ones most asked for: keep recent blocks and rows in memory.
+  const backend = createCachedBackend(await openFileBackend({ directory: `${config.dataDir}/store` }), 128 * 1024 * 1024)
   const keys = createKeyBook(backend.meta)
   const threads = createThreadBook(backend.meta)
   // Set once the node runs: followed threads' topics are joined so announcements flow through.
