@@ -14,7 +14,8 @@ import { MalformedRecordError, TooLargeError } from '../errors.ts'
 import type { LogIdentity } from '../ids/log-id.ts'
 import type { RawBlock } from '../storage/interfaces.ts'
 import { blockCidBytes, blockOfBytes, encodeBlock, encodeSealedBlock, parseCid, type EncodedBlock } from './blocks.ts'
-import { encodeEventBytes, encodeHeaderBytes, encodeNodeBytes, LIMITS, RECORD_FORMAT_VERSION, signedPart, type Dependency, type RecordNode } from './record-format.ts'
+import { LIMITS, RECORD_FORMAT_VERSION, signedPart, type Dependency, type RecordNode } from './record-format.ts'
+import { encodeEventBytes, encodeHeaderBytes, encodeNodeBytes } from './record-templates.ts'
 
 /** Where a new record goes in its log: after `prev`, or first when null. */
 export interface LogPosition {
@@ -84,7 +85,7 @@ export async function signRecord (input: {
     prev: input.prev?.record ?? null,
     deps: deps.map((d) => ({ log: d.log, record: d.record, kind: d.kind }))
   }
-  // Without dependencies the node is written from a template (the same bytes; see record-format.ts).
+  // Without dependencies the node is written from a template (the same bytes; see record-templates.ts).
   const prevLink = input.prev === null ? null : (input.prev.link ?? parseCid(input.prev.record))
   const template = deps.length === 0
     ? { v: unsigned.v, log: unsigned.log, seq: unsigned.seq, event: blockCidBytes(event), prev: prevLink === null ? null : prevLink.bytes }

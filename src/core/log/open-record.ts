@@ -9,7 +9,8 @@ import { verifySignature } from '../crypto/ed25519.ts'
 import { BadSignatureError, MalformedLogIdError, MalformedRecordError } from '../errors.ts'
 import { publicKeyFromLogId } from '../ids/log-id.ts'
 import { checkBlock, cidBytesToString, decodeBlock, openAndDecode, openAndRead, sealedBytesOf } from './blocks.ts'
-import { encodeSignedMap, LIMITS, readNodeBytes, parseEventHeader, parseEventLinks, parseRecordNode, readEventBytes, readHeaderBytes, signedPart, type EventHeader, type EventLinks, type RecordNode } from './record-format.ts'
+import { LIMITS, parseEventHeader, parseEventLinks, parseRecordNode, signedPart, type EventHeader, type EventLinks, type RecordNode } from './record-format.ts'
+import { encodeSignedMap, readEventBytes, readHeaderBytes, readNodeBytes } from './record-templates.ts'
 
 /** A block as received or read: its claimed CID and its bytes. */
 export interface BlockInput {
