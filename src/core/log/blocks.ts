@@ -249,6 +249,21 @@ export function checkBlock (cid: string, bytes: Uint8Array, maxBytes: number, wh
   return actual
 }
 
+/**
+ * `checkBlock` for a block whose binary CID the caller already knows (read
+ * from the link that named it; `cid` is that link printed): the bytes' CID is
+ * compared in binary, without printing it. Anything else goes to `checkBlock`.
+ */
+export function checkLinkedBlock (expected: Uint8Array | undefined, cid: string, bytes: Uint8Array, maxBytes: number, what = 'block'): void {
+  if (expected !== undefined && bytes.length <= maxBytes && isBlockCidBytes(expected)) {
+    const actual = cidBytesOf(bytes)
+    let same = true
+    for (let i = CID_PREFIX.length; i < BLOCK_CID_LENGTH; i++) if (actual[i] !== expected[i]) { same = false; break }
+    if (same) return
+  }
+  checkBlock(cid, bytes, maxBytes, what)
+}
+
 // ---- Decoding ------------------------------------------------------------------
 
 /** Decodes dag-cbor bytes; malformed CBOR is a MalformedRecordError. */

@@ -8,7 +8,7 @@
 import { verifySignature } from '../crypto/ed25519.ts'
 import { BadSignatureError, MalformedLogIdError, MalformedRecordError } from '../errors.ts'
 import { publicKeyFromLogId } from '../ids/log-id.ts'
-import { checkBlock, cidBytesToString, decodeBlock, openAndDecode, openAndRead, sealedBytesOf } from './blocks.ts'
+import { checkBlock, checkLinkedBlock, cidBytesToString, decodeBlock, openAndDecode, openAndRead, sealedBytesOf } from './blocks.ts'
 import { LIMITS, parseEventHeader, parseEventLinks, parseRecordNode, signedPart, type EventHeader, type EventLinks, type RecordNode } from './record-format.ts'
 import { encodeSignedMap, readEventBytes, readHeaderBytes, readNodeBytes } from './record-templates.ts'
 
@@ -23,18 +23,23 @@ export interface BlockInput {
  * signature against the log key named in the node (and `expectedLog` if given).
  */
 export async function openRecord (block: BlockInput, followKey: Uint8Array, expectedLog?: string): Promise<RecordNode> {
+  return (await openRecordNode(block, followKey, expectedLog)).node
+}
+
+/** `openRecord`, also giving the event's binary CID when the node was read from its template. */
+export async function openRecordNode (block: BlockInput, followKey: Uint8Array, expectedLog?: string): Promise<{ readonly node: RecordNode, readonly eventCid?: Uint8Array }> {
   checkBlock(block.cid, block.bytes, LIMITS.maxRecordBlockBytes, 'record')
   const sealed = sealedBytesOf(block.bytes, 'record')
-  const { node, signed } = openAndRead(followKey, sealed, `record ${block.cid}`, readNode)
-  if (expectedLog !== undefined && node.log !== expectedLog) {
-    throw new MalformedRecordError(`record ${block.cid} belongs to log ${node.log}, not ${expectedLog}`)
+  const read = openAndRead(followKey, sealed, `record ${block.cid}`, readNode)
+  if (expectedLog !== undefined && read.node.log !== expectedLog) {
+    throw new MalformedRecordError(`record ${block.cid} belongs to log ${read.node.log}, not ${expectedLog}`)
   }
-  await checkSignature(node, block.cid, signed)
-  return node
+  await checkSignature(read.node, block.cid, read.signed)
+  return read
 }
 
 /** A node plaintext: through the template when it fits, else the generic decoder (on a copy: the plaintext buffer is reused). */
-function readNode (plaintext: Uint8Array): { readonly node: RecordNode, readonly signed: Uint8Array } {
+function readNode (plaintext: Uint8Array): { readonly node: RecordNode, readonly signed: Uint8Array, readonly eventCid?: Uint8Array } {
   const fixed = readNodeBytes(plaintext)
   if (fixed !== undefined) return fixed
   const { signed, ...node } = parseRecordNode(decodeBlock(plaintext.slice(), 'record node'))
@@ -63,10 +68,19 @@ async function checkSignature (node: RecordNode, cid: string, message: Uint8Arra
 
 /** Verifies and decodes an event block (links only; no key needed). */
 export function openEvent (block: BlockInput): EventLinks {
-  checkBlock(block.cid, block.bytes, LIMITS.maxEventBlockBytes, 'event')
-  const links = readEventBytes(block.bytes)
-  if (links !== undefined) return { header: cidBytesToString(links.header), body: cidBytesToString(links.body) }
-  return parseEventLinks(decodeBlock(block.bytes, 'event'))
+  return openEventLinks(block).links
+}
+
+/**
+ * `openEvent`, for an event block whose binary CID the caller may know (from
+ * the node that links it); also gives the binary header and body CIDs when
+ * the block was read from its template.
+ */
+export function openEventLinks (block: BlockInput, cid?: Uint8Array): { readonly links: EventLinks, readonly header?: Uint8Array, readonly body?: Uint8Array } {
+  checkLinkedBlock(cid, block.cid, block.bytes, LIMITS.maxEventBlockBytes, 'event')
+  const fixed = readEventBytes(block.bytes)
+  if (fixed === undefined) return { links: parseEventLinks(decodeBlock(block.bytes, 'event')) }
+  return { links: { header: cidBytesToString(fixed.header), body: cidBytesToString(fixed.body) }, header: fixed.header, body: fixed.body }
 }
 
 /** Verifies and decrypts a header block with the read key. */
@@ -93,8 +107,11 @@ export function decryptBody (block: BlockInput, contentKey: Uint8Array): unknown
   return openAndDecode(contentKey, sealed, `body ${block.cid}`, 'payload')
 }
 
-/** Verifies a sealed header or body block without a key: CID, size and framing only. */
-export function checkSealedBlock (block: BlockInput, kind: 'header' | 'body'): void {
-  checkBlock(block.cid, block.bytes, kind === 'header' ? LIMITS.maxHeaderBlockBytes : LIMITS.maxBodyBlockBytes, kind)
+/**
+ * Verifies a sealed header or body block without a key: CID, size and framing
+ * only. `cid` is the block's binary CID when the caller knows it (see `checkLinkedBlock`).
+ */
+export function checkSealedBlock (block: BlockInput, kind: 'header' | 'body', cid?: Uint8Array): void {
+  checkLinkedBlock(cid, block.cid, block.bytes, kind === 'header' ? LIMITS.maxHeaderBlockBytes : LIMITS.maxBodyBlockBytes, kind)
   sealedBytesOf(block.bytes, kind)
 }

@@ -149,11 +149,11 @@ export function encodeSignedMap (signed: Record<string, unknown>): Uint8Array {
  * A record node plaintext written as the template writes it (v = 1, an ASCII
  * log ID of 1 to 128 characters, seq ≥ 1, no dependencies, links that are
  * CIDv1 dag-cbor sha2-256), read without the generic decoder: the node, and
- * its signed bytes. Such bytes are the canonical encoding of their values, so
+ * its signed bytes and the event's binary CID (copied). Such bytes are the canonical encoding of their values, so
  * the signed bytes are the plaintext without its `sig` entry. Anything else
  * gives undefined (and goes through the generic decoder and parseRecordNode).
  */
-export function readNodeBytes (bytes: Uint8Array): { readonly node: RecordNode, readonly signed: Uint8Array } | undefined {
+export function readNodeBytes (bytes: Uint8Array): { readonly node: RecordNode, readonly signed: Uint8Array, readonly eventCid: Uint8Array } | undefined {
   if (!templatesHold || bytes[0] !== 0xa7 || !matches(bytes, 1, KEY_V) || bytes[1 + KEY_V.length] !== RECORD_FORMAT_VERSION) return undefined
   let at = 2 + KEY_V.length
   if (!matches(bytes, at, KEY_LOG)) return undefined
@@ -192,7 +192,7 @@ export function readNodeBytes (bytes: Uint8Array): { readonly node: RecordNode, 
   signed.set(bytes.subarray(1, sigAt), 1)
   signed.set(bytes.subarray(sigAt + sigLength), sigAt)
   const sig = bytes.slice(sigAt + KEY_SIG.length, sigAt + sigLength)
-  return { node: { v: RECORD_FORMAT_VERSION, log, seq: seq[0], event: cidBytesToString(event), prev, deps: [], sig }, signed }
+  return { node: { v: RECORD_FORMAT_VERSION, log, seq: seq[0], event: cidBytesToString(event), prev, deps: [], sig }, signed, eventCid: event.slice() }
 }
 
 /** The event block for binary header and body CIDs, or undefined when they do not fit the template. */

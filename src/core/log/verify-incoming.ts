@@ -7,7 +7,7 @@
  */
 import { MalformedRecordError, TooLargeError } from '../errors.ts'
 import type { RawBlock } from '../storage/interfaces.ts'
-import { checkSealedBlock, openEvent, openRecord } from './open-record.ts'
+import { checkSealedBlock, openEventLinks, openRecordNode } from './open-record.ts'
 import { LIMITS, type EventLinks, type RecordNode } from './record-format.ts'
 
 /** Largest total of the blocks of one record. */
@@ -30,24 +30,26 @@ export async function verifyIncomingRecord (input: {
   readonly blocks: readonly RawBlock[]
 }): Promise<VerifiedRecord> {
   let total = 0
-  const byCid = new Map<string, Uint8Array>()
   for (const block of input.blocks) {
     total += block.bytes.length
     if (total > MAX_RECORD_TOTAL_BYTES) throw new TooLargeError(`blocks of record ${input.record} exceed ${MAX_RECORD_TOTAL_BYTES} bytes`)
-    byCid.set(block.cid, block.bytes)
   }
-  const need = (cid: string, what: string): RawBlock => {
-    const bytes = byCid.get(cid)
-    if (bytes === undefined) throw new MalformedRecordError(`${what} block ${cid} of record ${input.record} was not supplied`)
-    return { cid, bytes }
-  }
-  const recordBlock = need(input.record, 'record')
-  const node = await openRecord(recordBlock, input.followKey, input.log)
-  const eventBlock = need(node.event, 'event')
-  const links = openEvent(eventBlock)
-  const headerBlock = need(links.header, 'header')
-  const bodyBlock = need(links.body, 'body')
-  checkSealedBlock(headerBlock, 'header')
-  checkSealedBlock(bodyBlock, 'body')
+  const recordBlock = need(input, input.record, 'record')
+  const { node, eventCid } = await openRecordNode(recordBlock, input.followKey, input.log)
+  const eventBlock = need(input, node.event, 'event')
+  const { links, header, body } = openEventLinks(eventBlock, eventCid)
+  const headerBlock = need(input, links.header, 'header')
+  const bodyBlock = need(input, links.body, 'body')
+  checkSealedBlock(headerBlock, 'header', header)
+  checkSealedBlock(bodyBlock, 'body', body)
   return { record: input.record, node, links, blocks: [recordBlock, eventBlock, headerBlock, bodyBlock] }
+}
+
+/** The supplied block named `cid` (the last one, if several are). */
+function need (input: { readonly record: string, readonly blocks: readonly RawBlock[] }, cid: string, what: string): RawBlock {
+  for (let i = input.blocks.length - 1; i >= 0; i--) {
+    const block = input.blocks[i]!
+    if (block.cid === cid) return { cid, bytes: block.bytes }
+  }
+  throw new MalformedRecordError(`${what} block ${cid} of record ${input.record} was not supplied`)
 }
