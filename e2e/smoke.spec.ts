@@ -66,8 +66,11 @@ test('without SharedWorker, tabs share one node led through Web Locks, and anoth
 
   await second.getByLabel('New album name').fill('Fallback')
   await second.getByRole('button', { name: 'Create album' }).click()
+  await expect(second.getByTestId('album-name')).toHaveText('Fallback')
   await second.getByLabel('Photo title').fill('From the second tab')
   await second.getByRole('button', { name: 'Add photo' }).click()
+  // Stored by the leader before its tab reloads (a request in flight during a handover is lost and retried).
+  await expect(second.getByRole('list', { name: 'Photos' })).toContainText('From the second tab', { timeout: 20_000 })
   await first.reload()
   await expect(first.getByRole('list', { name: 'Photos' })).toContainText('From the second tab', { timeout: 20_000 })
 
