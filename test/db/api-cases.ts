@@ -3,7 +3,7 @@
  * cases run under Vitest in Node and inside a SharedWorker in Chromium (over
  * IndexedDB). Each case gets fresh storage from `fresh()`.
  */
-import type { Database } from '../../src/core/db/index.ts'
+import type { Database, ThreadDatabase } from '../../src/core/db/index.ts'
 import { openDatabase } from '../../src/core/db/index.ts'
 import type { StorageBackend } from '../../src/core/storage/interfaces.ts'
 
@@ -45,6 +45,11 @@ const photoSchema = {
   type: 'object',
   properties: { title: { type: 'string', minLength: 1 }, album: { type: 'string' }, takenAt: { type: 'number' }, likes: { type: 'integer', minimum: 0 } },
   required: ['title']
+}
+
+/** Hands every record `from` holds to `to`, as sync would. */
+async function sync (from: ThreadDatabase, to: ThreadDatabase): Promise<void> {
+  for (const r of await from.exportRecords()) await to.ingest(r)
 }
 
 /** Every case of the suite. */
@@ -216,9 +221,6 @@ export const apiCases: ApiCase[] = [
       await pb.update('p', { album: 'From B', likes: 2 })
       await pa.editText('p', 'caption', (t) => { t.insert(5, ' world') })
       await pb.editText('p', 'caption', (t) => { t.insert(0, 'Oh, ') })
-      const sync = async (from: typeof ta, to: typeof tb): Promise<void> => {
-        for (const r of await from.exportRecords()) await to.ingest(r)
-      }
       await sync(ta, tb)
       await sync(tb, ta)
       checkEqual(ta.dump(), tb.dump(), 'identical views')
@@ -237,9 +239,6 @@ export const apiCases: ApiCase[] = [
       const ta = await a.createThread()
       const tb = await b.joinThread({ id: ta.id, logs: [ta.ownGrant()] })
       await ta.addLog(tb.ownGrant())
-      const sync = async (from: typeof ta, to: typeof tb): Promise<void> => {
-        for (const r of await from.exportRecords()) await to.ingest(r)
-      }
       await ta.collection('photos').create({ _id: 'p', title: 'first' })
       await sync(ta, tb)
       // B has seen A's write, so B's write is causally later: it must win on both replicas…

@@ -57,16 +57,18 @@ export function createCachedBackend (backend: StorageBackend, maxBytes = 64 * 10
       else meta.remove(op.key)
     }
   }
+  /** A cache hit, or the backend's answer, remembered. */
+  const readThrough = async (lru: ReturnType<typeof createLru>, key: string, fetch: () => Promise<Uint8Array | undefined>, options?: StoreCallOptions): Promise<Uint8Array | undefined> => {
+    check(options)
+    const hit = lru.get(key)
+    if (hit !== undefined) return hit
+    const value = await fetch()
+    if (value !== undefined) lru.set(key, value)
+    return value
+  }
   const cached: StorageBackend = {
     blocks: {
-      async get (cid, options) {
-        check(options)
-        const hit = blocks.get(cid)
-        if (hit !== undefined) return hit
-        const bytes = await backend.blocks.get(cid, options)
-        if (bytes !== undefined) blocks.set(cid, bytes)
-        return bytes
-      },
+      get: async (cid, options) => await readThrough(blocks, cid, async () => await backend.blocks.get(cid, options), options),
       has: async (cid, options) => { check(options); return blocks.get(cid) !== undefined || await backend.blocks.has(cid, options) },
       async putMany (input, options) {
         await backend.blocks.putMany(input, options)
@@ -78,14 +80,7 @@ export function createCachedBackend (backend: StorageBackend, maxBytes = 64 * 10
       }
     },
     meta: {
-      async get (key, options) {
-        check(options)
-        const hit = meta.get(key)
-        if (hit !== undefined) return hit
-        const value = await backend.meta.get(key, options)
-        if (value !== undefined) meta.set(key, value)
-        return value
-      },
+      get: async (key, options) => await readThrough(meta, key, async () => await backend.meta.get(key, options), options),
       has: async (key, options) => { check(options); return meta.get(key) !== undefined || await backend.meta.has(key, options) },
       async batch (operations, options) {
         // Deleted keys leave the cache first, so a failed batch cannot leave a stale value behind.
