@@ -2,16 +2,10 @@
  * End-to-end tests against the production build (`vite build` runs first, see the
  * test:e2e script), in the system's Chromium: Playwright never downloads a browser.
  */
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { defineConfig } from '@playwright/test'
 import { chromiumArgs, chromiumPath } from './scripts/chromium.ts'
 
 const PORT = 4173
-const FOLLOWER_DATA = join(tmpdir(), 'threads-e2e-follower')
-/** The follower's own libp2p port, and the proxy port it announces (see e2e/fixtures/tcp-proxy.ts). */
-export const FOLLOWER_PORT = 4011
-export const PROXY_PORT = 4001
 
 export default defineConfig({
   testDir: 'e2e',
@@ -28,15 +22,8 @@ export default defineConfig({
       args: chromiumArgs
     }
   },
+  // The follower is started by the specs that need it (e2e/fixtures/follower.ts), so they can stop it.
   webServer: [
-    {
-      // A real follower with fresh on-disk storage: the album syncs and invites through it. Browsers
-      // reach it through a proxy on 4001 (e2e/fixtures/tcp-proxy.ts) that tests can cut.
-      command: `rm -rf ${FOLLOWER_DATA} && node follower/main.ts --port ${FOLLOWER_PORT} --http-port 4002 --announce /ip4/127.0.0.1/tcp/${PROXY_PORT}/ws --data ${FOLLOWER_DATA}`,
-      url: 'http://127.0.0.1:4002/health',
-      reuseExistingServer: false,
-      timeout: 30_000
-    },
     {
       command: `vite preview --host 127.0.0.1 --port ${PORT} --strictPort`,
       url: `http://127.0.0.1:${PORT}/`,

@@ -5,12 +5,11 @@
  * link, sees the photo, adds one; the first sees it arrive.
  */
 import { expect, test, type Page } from '@playwright/test'
-import { FOLLOWER_PORT, PROXY_PORT } from '../playwright.config.ts'
-import { startTcpProxy, type TcpProxy } from './fixtures/tcp-proxy.ts'
+import { startE2eFollower, type E2eFollower } from './fixtures/follower.ts'
 
-let proxy: TcpProxy
-test.beforeAll(async () => { proxy = await startTcpProxy(PROXY_PORT, FOLLOWER_PORT) })
-test.afterAll(async () => { await proxy.close() })
+let follower: E2eFollower
+test.beforeAll(async () => { follower = await startE2eFollower() })
+test.afterAll(async () => { await follower.close() })
 
 async function ready (page: Page): Promise<void> {
   await page.goto('/')
@@ -61,7 +60,7 @@ test('photos added while the follower is unreachable are kept, counted and sent 
   const status = alice.getByTestId('sync-status')
   await expect(status).toHaveAttribute('data-state', 'synced', { timeout: 20_000 })
 
-  await proxy.cut()
+  await follower.proxy.cut()
   for (const title of ['Cabin', 'Lake']) {
     await alice.getByLabel('Photo title').fill(title)
     await alice.getByRole('button', { name: 'Add photo' }).click()
@@ -71,7 +70,7 @@ test('photos added while the follower is unreachable are kept, counted and sent 
   await expect(status).toContainText('2 waiting to send')
   await expect(alice.getByRole('list', { name: 'Photos' })).toContainText('Lake') // still usable offline
 
-  await proxy.restore()
+  await follower.proxy.restore()
   await expect(status).toHaveAttribute('data-state', 'synced', { timeout: 30_000 })
   await expect(status).toHaveAttribute('data-pending', '0')
 

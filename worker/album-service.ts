@@ -6,10 +6,15 @@
  * changes (or after a while, unchanged), so tabs never poll storage.
  */
 import { multiaddr } from '@multiformats/multiaddr'
+import { startDirectPeers } from './direct-peers.ts'
 import type { WorkerNode } from './libp2p-node.ts'
+import type { CarrierPool } from './rtc-bridge/carriers.ts'
+import { decodeTopicMessage, encodeTopicMessage } from './topic-messages.ts'
 import { openIdbBackend } from '../src/adapters/idb/index.ts'
-import { libp2pSyncTransport } from '../src/adapters/libp2p/sync-protocol.ts'
+import { libp2pSyncTransport, serveSync } from '../src/adapters/libp2p/sync-protocol.ts'
 import { openDatabase, type ThreadDatabase } from '../src/core/db/index.ts'
+import { createMemoryBackend } from '../src/core/storage/memory.ts'
+import { createSyncHandler } from '../src/core/sync/handler.ts'
 import { createInviteLink, parseInviteLink } from '../src/core/sync/invite.ts'
 import type { SyncTransport } from '../src/core/sync/engine.ts'
 import { startSyncScheduler, type SyncScheduler } from '../src/core/sync/scheduler.ts'
@@ -21,24 +26,51 @@ const FOLLOWER_ADDRESS_TTL_MS = 7 * 24 * 3600 * 1000
 const PHOTOS = 'photos'
 const photoSchema = { type: 'object', properties: { title: { type: 'string', minLength: 1, maxLength: 500 }, addedAt: { type: 'number' }, by: { type: 'string' } }, required: ['title', 'addedAt'] }
 
-/** Starts the album service; `follower` is the follower's multiaddr, if one was found. */
-export async function startAlbumService (deps: { node: WorkerNode, follower: string | undefined }): Promise<Omit<RequestHandlers, 'hello'>> {
+/**
+ * Starts the album service; `follower` is the follower's multiaddr, if one was
+ * found, and `carriers` the tabs that carry WebRTC connections to other browsers.
+ */
+export async function startAlbumService (deps: { node: WorkerNode, follower: string | undefined, carriers: CarrierPool }): Promise<Omit<RequestHandlers, 'hello'>> {
   const backend = await openIdbBackend({ name: 'threads' })
   const db = openDatabase({ backend })
   const opened = new Map<string, { thread: ThreadDatabase, scheduler?: SyncScheduler }>()
   /** Albums with local writes not yet announced on their topic. */
   const unannounced = new Set<string>()
   const pubsub = deps.node.services.pubsub
-  pubsub.addEventListener('message', (event) => {
-    // Someone announced new records on a thread we hold: sync it now.
-    if (event.detail.data.length <= 1024) opened.get(event.detail.topic)?.scheduler?.kick()
-  })
   let version = 1
   const waiters = new Set<() => void>()
   const changed = (): void => {
     version++
     for (const wake of [...waiters]) wake()
   }
+  // Other browsers sync with this node directly, as they would with a follower.
+  await serveSync(deps.node, createSyncHandler(db.syncReplica()))
+  const direct = startDirectPeers({
+    node: deps.node,
+    carriers: deps.carriers,
+    onChange: changed,
+    startSync: (thread, peer) => startSyncScheduler({
+      thread,
+      peer: peer.toString(),
+      transport: libp2pSyncTransport(deps.node, peer),
+      replica: db.syncReplica(),
+      // What a passing peer acknowledged need not outlive the connection.
+      meta: createMemoryBackend().meta,
+      intervalMs: 30_000,
+      maxBackoffMs: 5000,
+      onStatus: changed
+    })
+  })
+  pubsub.addEventListener('message', (event) => {
+    const { topic, data } = event.detail
+    if (!opened.has(topic)) return
+    direct.onTopicMessage(topic, event.detail.type === 'signed' ? event.detail.from : undefined, data)
+    // Someone announced new records on a thread we hold: sync it now.
+    if (decodeTopicMessage(data)?.type === 'records') {
+      opened.get(topic)?.scheduler?.kick()
+      direct.kick(topic)
+    }
+  })
 
   async function album (id: string): Promise<{ thread: ThreadDatabase, scheduler?: SyncScheduler }> {
     let entry = opened.get(id)
@@ -77,27 +109,30 @@ export async function startAlbumService (deps: { node: WorkerNode, follower: str
         onStatus: (status) => {
           changed()
           if (status.state === 'synced' && status.pending === 0 && unannounced.delete(id)) {
-            void pubsub.publish(id, new TextEncoder().encode('new records')).catch(() => undefined)
+            void pubsub.publish(id, encodeTopicMessage({ type: 'records' })).catch(() => undefined)
           }
         }
       })
-      pubsub.subscribe(id)
     }
     opened.set(id, entry)
+    pubsub.subscribe(id)
+    direct.track(id)
     return entry
   }
 
-  const syncView = (scheduler?: SyncScheduler): SyncView => {
-    if (scheduler === undefined) return { state: 'no-follower', pending: 0, message: 'No follower found: photos stay on this device until one is reachable.' }
+  const syncView = (id: string, scheduler?: SyncScheduler): SyncView => {
+    const since = direct.since(id)
+    const peers = since === undefined ? { direct: direct.count(id) } : { direct: direct.count(id), directSince: since }
+    if (scheduler === undefined) return { state: 'no-follower', pending: 0, ...peers, message: 'No follower found: photos stay on this device until one is reachable.' }
     const status = scheduler.status()
-    return status.lastError === undefined ? { state: status.state, pending: status.pending } : { state: status.state, pending: status.pending, message: status.lastError.message }
+    return status.lastError === undefined ? { state: status.state, pending: status.pending, ...peers } : { state: status.state, pending: status.pending, ...peers, message: status.lastError.message }
   }
 
   const state = async (id: string): Promise<{ type: 'album.state', version: number, name: string, photos: PhotoView[], sync: SyncView }> => {
     const { thread, scheduler } = await album(id)
     const info = (await db.listThreads()).find((t) => t.id === id)
     const photos = thread.collection(PHOTOS).find({}, { sort: { addedAt: -1 } }).map((d) => ({ id: d._id, title: String(d.title), addedAt: Number(d.addedAt), by: String(d.by ?? '') }))
-    return { type: 'album.state', version, name: info?.name ?? 'Shared album', photos, sync: syncView(scheduler) }
+    return { type: 'album.state', version, name: info?.name ?? 'Shared album', photos, sync: syncView(id, scheduler) }
   }
 
   return {
@@ -130,6 +165,7 @@ export async function startAlbumService (deps: { node: WorkerNode, follower: str
       const id = await t.collection(PHOTOS).create({ title, addedAt: Date.now(), by: t.logId.slice(-6) })
       unannounced.add(thread)
       scheduler?.kick()
+      direct.kick(thread)
       return { type: 'photo.added', photo: id }
     },
     'album.watch': async ({ thread, since }) => {

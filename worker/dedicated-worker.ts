@@ -11,8 +11,10 @@
  * { kind: 'who-leads' } from a worker that has not seen one yet.
  */
 import type { PortMessageEvent, RpcPort } from '../src/protocol/port.ts'
+import { isBridgeOffer } from '../src/protocol/rtc-bridge.ts'
 import { createPortHub } from './port-hub.ts'
 import { randomId, setupNode } from './node-setup.ts'
+import { carriers } from './rtc-bridge/carriers.ts'
 
 const CHANNEL = 'threads-node'
 const LOCK = 'threads-node'
@@ -34,7 +36,15 @@ const tabId = randomId()
 const relay = new BroadcastChannel(CHANNEL)
 let leaderSeen = false
 const held: unknown[] = []
+/** This tab's offer to carry WebRTC connections: used only while this worker leads (a dedicated worker dies with its tab). */
+let bridge: { tab: string, port: MessagePort } | undefined
+let leading = false
 scope.addEventListener('message', (event) => {
+  if (isBridgeOffer(event.data) && event.ports[0] !== undefined) {
+    bridge = { tab: event.data.tab, port: event.ports[0] }
+    if (leading) carriers.add(bridge.tab, bridge.port)
+    return
+  }
   if (leaderSeen) relay.postMessage({ kind: 'request', from: tabId, data: event.data } satisfies ChannelMessage)
   else held.push(event.data)
 })
@@ -50,6 +60,8 @@ relay.postMessage({ kind: 'who-leads' } satisfies ChannelMessage)
 
 // Leadership: whoever holds the lock serves every tab until its own tab goes away.
 void navigator.locks.request(LOCK, async () => {
+  leading = true
+  if (bridge !== undefined) carriers.add(bridge.tab, bridge.port)
   const server = new BroadcastChannel(CHANNEL)
   const hub = createPortHub({ setup: async () => await setupNode(randomId()) })
   /** One virtual port per tab; like a MessagePort, it holds messages until started. */

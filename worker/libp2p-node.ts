@@ -1,10 +1,14 @@
 /**
- * The worker's libp2p node: WebSockets (to followers) and circuit-relay
- * transports, noise, yamux, identify, and gossipsub, on which each thread's
- * ID is a topic: a writer announces there that it has new records, and the
- * others sync at once instead of at their next timer. Followers on this machine listen on
- * plain ws on loopback, which browser libp2p refuses by default, so dialling
- * them is allowed explicitly.
+ * The worker's libp2p node: WebSockets (to followers), circuit relay (to be
+ * reachable through a follower), WebRTC (direct connections to other
+ * browsers, signalled through the relay), noise, yamux, identify, and
+ * gossipsub, on which each thread's ID is a topic.
+ *
+ * WebRTC connections are made by a tab on the worker's behalf (see
+ * rtc-bridge/): the bridge is installed as the worker's RTCPeerConnection
+ * before the WebRTC transport loads, since it reads that global once.
+ * Followers on this machine listen on plain ws on loopback, which browser
+ * libp2p refuses by default, so dialling them is allowed explicitly.
  */
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -13,14 +17,24 @@ import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
 import { webSockets } from '@libp2p/websockets'
 import { createLibp2p, type Libp2p } from 'libp2p'
+import { installRtcBridge } from './rtc-bridge/install.ts'
 
-/** The worker's node, with gossipsub for change announcements on each thread's topic. */
+/** The worker's node, with gossipsub for each thread's topic. */
 export type WorkerNode = Libp2p<{ pubsub: GossipSub }>
 
-/** Starts the worker's node (dial only; it listens through relays later). */
+/** Starts the worker's node; it becomes reachable once it holds a reservation on a follower's relay. */
 export async function startWorkerNode (): Promise<WorkerNode> {
+  installRtcBridge()
+  const { webRTC } = await import('@libp2p/webrtc')
   return await createLibp2p({
-    transports: [webSockets(), circuitRelayTransport()],
+    // Reachable through any relay we hold a reservation on, and by WebRTC signalled over it.
+    addresses: { listen: ['/p2p-circuit', '/webrtc'] },
+    transports: [
+      webSockets(),
+      circuitRelayTransport(),
+      // Closed networks have no STUN server; host candidates are enough between browsers that can reach each other.
+      webRTC({ rtcConfiguration: { iceServers: [] } })
+    ],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: { denyDialMultiaddr: () => false },

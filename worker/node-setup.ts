@@ -5,12 +5,16 @@
 import { PROTOCOL_VERSION } from '../src/protocol/messages.ts'
 import type { RequestHandlers } from '../src/protocol/rpc-server.ts'
 import { startAlbumService } from './album-service.ts'
+import { keepFollowerLink } from './follower-link.ts'
 import { startWorkerNode } from './libp2p-node.ts'
+import { carriers } from './rtc-bridge/carriers.ts'
 
 /** Starts the node; `workerId` names this instance to the tabs it serves. */
 export async function setupNode (workerId: string): Promise<RequestHandlers> {
   const node = await startWorkerNode()
-  const album = await startAlbumService({ node, follower: await findFollower() })
+  const follower = await findFollower()
+  if (follower !== undefined) keepFollowerLink(node, follower)
+  const album = await startAlbumService({ node, follower, carriers })
   return {
     hello: () => ({ type: 'ready', workerId, protocol: PROTOCOL_VERSION }),
     ...album

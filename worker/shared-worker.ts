@@ -10,8 +10,10 @@
  * it would wait forever. Setup then runs asynchronously behind the port hub.
  */
 import type { RequestHandlers } from '../src/protocol/rpc-server.ts'
+import { isBridgeOffer } from '../src/protocol/rtc-bridge.ts'
 import { randomId, setupNode } from './node-setup.ts'
 import { createPortHub } from './port-hub.ts'
+import { carriers } from './rtc-bridge/carriers.ts'
 
 // This file is typed with the DOM library (one tsconfig for the browser side), which
 // lacks SharedWorkerGlobalScope; this is the one member of it the worker uses.
@@ -22,7 +24,13 @@ interface ConnectScope {
 const hub = createPortHub({ setup })
 
 ;(globalThis as unknown as ConnectScope).addEventListener('connect', (event) => {
-  for (const port of event.ports) hub.connect(port)
+  for (const port of event.ports) {
+    // A tab offering to carry WebRTC connections sends its bridge port on its node port (no id: not a request).
+    port.addEventListener('message', ({ data, ports }: MessageEvent) => {
+      if (isBridgeOffer(data) && ports[0] !== undefined) carriers.add(data.tab, ports[0])
+    })
+    hub.connect(port)
+  }
 })
 
 async function setup (): Promise<RequestHandlers> {

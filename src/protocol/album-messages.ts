@@ -17,6 +17,10 @@ export interface SyncView {
   readonly state: 'idle' | 'syncing' | 'synced' | 'offline' | 'no-follower'
   /** Photos and edits written here that the follower has not acknowledged yet. */
   readonly pending: number
+  /** People (other browsers) this album is connected to directly, over WebRTC. */
+  readonly direct: number
+  /** When the newest direct connection opened (ms since the epoch), while one is open. */
+  readonly directSince?: number
   readonly message?: string
 }
 

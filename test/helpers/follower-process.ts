@@ -22,9 +22,11 @@ export async function freePort (): Promise<number> {
   return port
 }
 
-/** Starts `node follower/main.ts` with `dataDir`, on `port` (free ports by default). */
-export async function startFollowerProcess (dataDir: string, options: { port?: number } = {}): Promise<FollowerProcess> {
-  const child = spawn(process.execPath, ['follower/main.ts', '--port', String(options.port ?? 0), '--http-port', '0', '--data', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] })
+/** Starts `node follower/main.ts` with `dataDir`, on `port` and `httpPort` (free ports by default), announcing `announce` if given. */
+export async function startFollowerProcess (dataDir: string, options: { port?: number, httpPort?: number, announce?: string } = {}): Promise<FollowerProcess> {
+  const args = ['follower/main.ts', '--port', String(options.port ?? 0), '--http-port', String(options.httpPort ?? 0), '--data', dataDir]
+  if (options.announce !== undefined) args.push('--announce', options.announce)
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString() })
   child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString() })

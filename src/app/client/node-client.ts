@@ -10,7 +10,9 @@ import { AbortError } from '../../protocol/errors.ts'
 import type { ProtocolVersion } from '../../protocol/messages.ts'
 import type { RpcPort } from '../../protocol/port.ts'
 import { createRpcClient, type RpcClient } from '../../protocol/rpc-client.ts'
+import type { BridgeOffer } from '../../protocol/rtc-bridge.ts'
 import { SharedWorkerUnsupportedError, WorkerStartError } from './errors.ts'
+import { offerRtcBridge } from './rtc-bridge-host.ts'
 
 /** A tab's live link to the background node. */
 export interface NodeClient {
@@ -41,6 +43,8 @@ export async function connectToNode ({ signal, timeoutMs }: ConnectOptions = {})
   })
   try {
     const ready = await rpc.request({ type: 'hello' }, signal === undefined ? {} : { signal })
+    // The node may use this tab to make its WebRTC connections (workers have no WebRTC of their own).
+    void offerRtcBridge(port.offer).catch(() => undefined)
     return { workerId: ready.workerId, protocol: ready.protocol, rpc, close: () => rpc.close() }
   } catch (error) {
     rpc.close()
@@ -50,14 +54,21 @@ export async function connectToNode ({ signal, timeoutMs }: ConnectOptions = {})
 
 
 /** The SharedWorker every tab of the profile shares. */
-function sharedWorkerPort (): { port: RpcPort, worker: EventTarget } {
+function sharedWorkerPort (): WorkerLink {
   // Vite bundles the worker from this exact `new SharedWorker(new URL(...))` shape.
   const worker = new SharedWorker(new URL('../../../worker/shared-worker.ts', import.meta.url), { type: 'module', name: 'threads' })
-  return { port: worker.port, worker }
+  return { port: worker.port, worker, offer: (offer, bridge) => { worker.port.postMessage(offer, [bridge]) } }
+}
+
+/** The node's port, the worker object (for its start errors), and how to hand it a bridge port. */
+interface WorkerLink {
+  readonly port: RpcPort
+  readonly worker: EventTarget
+  readonly offer: (offer: BridgeOffer, bridge: MessagePort) => void
 }
 
 /** A dedicated worker of this tab, which relays to the one tab whose worker leads (worker/dedicated-worker.ts). */
-function dedicatedWorkerPort (): { port: RpcPort, worker: EventTarget } {
+function dedicatedWorkerPort (): WorkerLink {
   if (!('Worker' in globalThis) || !('locks' in navigator) || !('BroadcastChannel' in globalThis)) {
     throw new SharedWorkerUnsupportedError('Your browser has neither SharedWorker nor dedicated workers with Web Locks, which Threads needs to run its background node')
   }
@@ -69,5 +80,5 @@ function dedicatedWorkerPort (): { port: RpcPort, worker: EventTarget } {
     start: () => {},
     close: () => { worker.terminate() }
   }
-  return { port, worker }
+  return { port, worker, offer: (offer, bridge) => { worker.postMessage(offer, [bridge]) } }
 }

@@ -7,9 +7,11 @@ const SYNC_WORDS = {
   idle: 'Getting ready to sync',
   syncing: 'Syncing…',
   synced: 'Synced with the follower',
-  offline: 'Offline: new photos are kept here and sent when the follower is back',
+  offline: 'Follower out of reach: new photos are kept here and sent to it when it is back',
   'no-follower': 'No follower: photos stay on this device'
 } as const
+
+const sinceWords = (since: number | undefined): string => since === undefined ? '' : ` since ${new Date(since).toLocaleTimeString()}`
 
 export function AlbumView () {
   const ready = useNodeStore((s) => s.status.state === 'ready')
@@ -55,8 +57,9 @@ export function AlbumView () {
         <>
           <h2 data-testid='album-name'>{store.name}</h2>
           {store.sync !== undefined && (
-            <p data-testid='sync-status' data-state={store.sync.state} data-pending={store.sync.pending} className='muted'>
+            <p data-testid='sync-status' data-state={store.sync.state} data-pending={store.sync.pending} data-direct={store.sync.direct} data-direct-since={store.sync.directSince} className='muted'>
               {SYNC_WORDS[store.sync.state]}{store.sync.pending > 0 ? ` · ${store.sync.pending} waiting to send` : ''}
+              {store.sync.direct > 0 ? ` · connected directly to ${store.sync.direct === 1 ? '1 person' : `${store.sync.direct} people`}${sinceWords(store.sync.directSince)}` : ''}
             </p>
           )}
           <form onSubmit={submitPhoto} className='row'>

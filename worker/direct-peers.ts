@@ -1,0 +1,230 @@
+/**
+ * Direct connections between browsers that hold the same thread.
+ *
+ * Each node says it is present on the thread's gossipsub topic, with its
+ * WebRTC addresses (reachable through its follower's relay). Of two nodes that
+ * see each other, the one with the smaller peer ID dials at once; the other
+ * says it is present again (in case its first message was missed) and dials
+ * only if no connection came after {@link ANSWER_WAIT_MS}, so they usually make
+ * one connection, not two. Where two are open, both sides keep the same one
+ * (see dropDuplicates). Dials that hang are cut after
+ * {@link DIAL_TIMEOUT_MS} and retried with backoff. While a WebRTC connection to
+ * a peer is open, every thread both hold syncs over it directly, so they keep
+ * syncing when the follower is gone. When a connection drops (say the tab that
+ * carried it closed) the dialer dials again, through another tab.
+ */
+import type { Connection, PeerId } from '@libp2p/interface'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import type { SyncScheduler } from '../src/core/sync/scheduler.ts'
+import type { WorkerNode } from './libp2p-node.ts'
+import { decodeTopicMessage, encodeTopicMessage } from './topic-messages.ts'
+import type { CarrierPool } from './rtc-bridge/carriers.ts'
+
+const DIAL_TIMEOUT_MS = 10_000
+const ANSWER_WAIT_MS = 3_000
+/** Connections opened closer together than this were dialled at the same time, from both sides. */
+const SAME_TIME_MS = 2_000
+const DIAL_ATTEMPTS = 5
+/** How often presence is said while a thread has no direct peer, and once it has. */
+const PRESENCE_SEARCHING_MS = 5_000
+const PRESENCE_SETTLED_MS = 60_000
+const PRESENCE_MIN_GAP_MS = 1_000
+const MAX_PEERS_PER_THREAD = 16
+
+/** What album-service needs of direct peers. */
+export interface DirectPeers {
+  /** Starts saying presence on `thread` and syncing it with the peers found there. */
+  track(thread: string): void
+  /** Handles a message on a tracked thread's topic. */
+  onTopicMessage(thread: string, from: PeerId | undefined, data: Uint8Array): void
+  /** Syncs `thread` with every directly connected peer now (after a local write). */
+  kick(thread: string): void
+  /** How many peers `thread` is directly connected to. */
+  count(thread: string): number
+  /** When the newest of those connections opened (ms since the epoch), if any is open. */
+  since(thread: string): number | undefined
+}
+
+interface Tracked {
+  readonly peers: Map<string, { readonly id: PeerId, addrs: Multiaddr[] }>
+  readonly syncs: Map<string, SyncScheduler>
+  lastPresence: number
+  presenceTimer?: ReturnType<typeof setTimeout>
+}
+
+/** Starts finding and keeping direct peers for the node. */
+export function startDirectPeers (deps: {
+  readonly node: WorkerNode
+  readonly carriers: CarrierPool
+  /** Starts syncing `thread` with `peer` over the direct connection. */
+  readonly startSync: (thread: string, peer: PeerId) => SyncScheduler
+  /** Called when the set of direct peers changes. */
+  readonly onChange: () => void
+  /** How long one dial may take before it is cut and retried; {@link DIAL_TIMEOUT_MS} unless given. */
+  readonly dialTimeoutMs?: number
+}): DirectPeers {
+  const { node } = deps
+  const self = node.peerId.toString()
+  const threads = new Map<string, Tracked>()
+  const dialing = new Set<string>()
+
+  const isDirect = (c: Connection): boolean => c.direct && c.remoteAddr.toString().includes('/webrtc') && c.status === 'open'
+  const directTo = (peer: string): Connection[] => node.getConnections().filter((c) => c.remotePeer.toString() === peer && isDirect(c))
+  const connected = (peer: string): boolean => directTo(peer).length > 0
+  const ownAddresses = (): string[] => node.getMultiaddrs().map((a) => a.toString()).filter((a) => a.includes('/p2p-circuit/webrtc'))
+
+  function sayPresent (thread: string, force = false): void {
+    const entry = threads.get(thread)
+    if (entry === undefined) return
+    const now = Date.now()
+    if (!force && now - entry.lastPresence < PRESENCE_MIN_GAP_MS) return
+    const addrs = ownAddresses()
+    if (addrs.length === 0) return // not reachable yet: the next tick or address update tries again
+    entry.lastPresence = now
+    void node.services.pubsub.publish(thread, encodeTopicMessage({ type: 'presence', addrs })).catch(() => undefined)
+  }
+
+  function schedulePresence (thread: string): void {
+    const entry = threads.get(thread)
+    if (entry === undefined) return
+    clearTimeout(entry.presenceTimer)
+    const searching = [...entry.peers.keys()].every((peer) => !connected(peer))
+    entry.presenceTimer = setTimeout(() => {
+      sayPresent(thread, true)
+      schedulePresence(thread)
+    }, searching ? PRESENCE_SEARCHING_MS : PRESENCE_SETTLED_MS)
+  }
+
+  /** Makes sure a sync runs with `peer` for every tracked thread it holds, if connected. */
+  function startSyncs (peer: string): void {
+    if (!connected(peer)) return
+    for (const [thread, entry] of threads) {
+      const known = entry.peers.get(peer)
+      if (known === undefined || entry.syncs.has(peer)) continue
+      entry.syncs.set(peer, deps.startSync(thread, known.id))
+    }
+    deps.onChange()
+  }
+
+  function stopSyncs (peer: string): void {
+    for (const entry of threads.values()) {
+      const sync = entry.syncs.get(peer)
+      entry.syncs.delete(peer)
+      void sync?.stop()
+    }
+    deps.onChange()
+  }
+
+  async function dial (peer: string): Promise<void> {
+    if (dialing.has(peer)) return
+    dialing.add(peer)
+    try {
+      for (let attempt = 0; attempt < DIAL_ATTEMPTS && !connected(peer); attempt++) {
+        const addrs = [...threads.values()].flatMap((t) => t.peers.get(peer)?.addrs ?? [])
+        if (addrs.length === 0) return
+        try {
+          await node.dial(addrs, { signal: AbortSignal.timeout(deps.dialTimeoutMs ?? DIAL_TIMEOUT_MS) })
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, 1000 * 2 ** attempt))
+        }
+      }
+    } finally {
+      dialing.delete(peer)
+    }
+  }
+
+  /** Connects to `peer`: at once if this side dials first, otherwise after asking it to and waiting a little. */
+  function reach (peer: string, thread: string): void {
+    if (connected(peer)) { startSyncs(peer); return }
+    if (self < peer) { void dial(peer); return }
+    sayPresent(thread)
+    setTimeout(() => { if (!connected(peer) && threads.get(thread)?.peers.has(peer) === true) void dial(peer) }, ANSWER_WAIT_MS)
+  }
+
+  /**
+   * Of several direct connections to `peer`, keeps the one both sides would
+   * pick. One made well after another replaces it (the older is most likely
+   * dead on the other side: its tab closed); of two made at about the same
+   * time, the one dialled by the smaller ID stays.
+   */
+  function dropDuplicates (peer: string): void {
+    const all = directTo(peer)
+    if (all.length < 2) return
+    const first = self < peer ? self : peer
+    const dialledByFirst = (c: Connection): boolean => (c.direction === 'outbound' ? self : peer) === first
+    const better = (a: Connection, b: Connection): Connection => {
+      if (Math.abs(a.timeline.open - b.timeline.open) > SAME_TIME_MS) return a.timeline.open > b.timeline.open ? a : b
+      if (dialledByFirst(a) !== dialledByFirst(b)) return dialledByFirst(a) ? a : b
+      return a.timeline.open >= b.timeline.open ? a : b
+    }
+    const keep = all.reduce(better)
+    for (const c of all) if (c !== keep) void c.close().catch(() => undefined)
+  }
+
+  node.addEventListener('connection:open', ({ detail: connection }) => {
+    if (!isDirect(connection)) return
+    const peer = connection.remotePeer.toString()
+    // The relayed connection only carried the signalling; traffic goes direct from now on.
+    for (const other of node.getConnections(connection.remotePeer)) {
+      if (!other.direct) void other.close().catch(() => undefined)
+    }
+    dropDuplicates(peer)
+    // Tell the peer every thread we are on, so both sides know what to sync over this connection.
+    for (const thread of threads.keys()) { sayPresent(thread, true); schedulePresence(thread) }
+    startSyncs(peer)
+  })
+  node.addEventListener('connection:close', ({ detail: connection }) => {
+    if (!connection.remoteAddr.toString().includes('/webrtc')) return
+    const peer = connection.remotePeer.toString()
+    if (connected(peer)) return
+    stopSyncs(peer)
+    for (const [thread, entry] of threads) {
+      if (!entry.peers.has(peer)) continue
+      schedulePresence(thread)
+      reach(peer, thread)
+    }
+  })
+  // A tab arrived or left: connections that could not be made (or were lost with a tab) can be tried again.
+  deps.carriers.onChange(() => {
+    for (const [thread, entry] of threads) for (const peer of entry.peers.keys()) reach(peer, thread)
+  })
+  node.addEventListener('self:peer:update', () => {
+    for (const thread of threads.keys()) sayPresent(thread)
+  })
+
+  return {
+    track (thread) {
+      if (threads.has(thread)) return
+      threads.set(thread, { peers: new Map(), syncs: new Map(), lastPresence: 0 })
+      sayPresent(thread, true)
+      schedulePresence(thread)
+    },
+    onTopicMessage (thread, from, data) {
+      const entry = threads.get(thread)
+      if (entry === undefined || from === undefined || from.toString() === self) return
+      const message = decodeTopicMessage(data)
+      if (message?.type !== 'presence') return
+      const peer = from.toString()
+      // Only WebRTC addresses of the sender itself: a message cannot send us dialling elsewhere.
+      const addrs = message.addrs.filter((a) => a.includes('/p2p-circuit/webrtc') && a.endsWith(`/p2p/${peer}`)).slice(0, 4).flatMap((a) => {
+        try { return [multiaddr(a)] } catch { return [] }
+      })
+      if (addrs.length === 0) return
+      const known = entry.peers.get(peer)
+      if (known !== undefined) known.addrs = addrs
+      else if (entry.peers.size < MAX_PEERS_PER_THREAD) entry.peers.set(peer, { id: from, addrs })
+      else return
+      reach(peer, thread)
+    },
+    kick (thread) {
+      for (const sync of threads.get(thread)?.syncs.values() ?? []) sync.kick()
+    },
+    count (thread) {
+      return [...threads.get(thread)?.peers.keys() ?? []].filter(connected).length
+    },
+    since (thread) {
+      const opened = [...threads.get(thread)?.peers.keys() ?? []].flatMap((peer) => directTo(peer).map((c) => c.timeline.open))
+      return opened.length === 0 ? undefined : Math.max(...opened)
+    }
+  }
+}
