@@ -24,8 +24,10 @@ test('two people share an album through an invite link', async ({ browser }) => 
   await alice.getByRole('button', { name: 'Create album' }).click()
   await expect(alice.getByTestId('album-name')).toHaveText('Summer')
   await alice.getByLabel('Photo title').fill('Beach at dawn')
+  await alice.getByLabel('Photo file').setInputFiles('public/pwa-512x512.png')
   await alice.getByRole('button', { name: 'Add photo' }).click()
   await expect(alice.getByRole('list', { name: 'Photos' })).toContainText('Beach at dawn')
+  await expect(alice.getByRole('img', { name: 'Beach at dawn' })).toBeVisible()
   await expect(alice.getByRole('alert')).toHaveCount(0) // no error shown
   await expect(alice.getByTestId('sync-status')).toHaveAttribute('data-state', 'synced', { timeout: 20_000 })
   await expect(alice.getByTestId('sync-status')).toHaveAttribute('data-pending', '0')
@@ -39,6 +41,10 @@ test('two people share an album through an invite link', async ({ browser }) => 
   await expect(bob.getByTestId('node-status')).toHaveAttribute('data-state', 'ready')
   await expect(bob.getByTestId('album-name')).toHaveText('Summer', { timeout: 20_000 })
   await expect(bob.getByRole('list', { name: 'Photos' })).toContainText('Beach at dawn', { timeout: 20_000 })
+  // The image came with the photo, through the follower, and the browser decodes it at its stored size.
+  const image = bob.getByRole('img', { name: 'Beach at dawn' })
+  await expect(image).toBeVisible()
+  expect(await image.evaluate((img: HTMLImageElement) => [img.complete, img.naturalWidth, img.naturalHeight])).toEqual([true, 512, 512])
   expect(new URL(bob.url()).hash).toBe('') // the keys left the address bar
   await bob.getByLabel('Photo title').fill('Dunes')
   await bob.getByRole('button', { name: 'Add photo' }).click()
@@ -80,4 +86,15 @@ test('photos added while the follower is unreachable are kept, counted and sent 
   await bob.goto(await alice.getByLabel('Invite link').inputValue())
   await expect(bob.getByRole('list', { name: 'Photos' })).toContainText('Cabin', { timeout: 20_000 })
   await expect(bob.getByRole('list', { name: 'Photos' })).toContainText('Lake')
+})
+
+test('a file that is not an image is refused in words, and nothing is added', async ({ page }) => {
+  await ready(page)
+  await page.getByLabel('New album name').fill('Careful')
+  await page.getByRole('button', { name: 'Create album' }).click()
+  await page.getByLabel('Photo title').fill('Not a photo')
+  await page.getByLabel('Photo file').setInputFiles({ name: 'notes.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('these are words, not pixels') })
+  await page.getByRole('button', { name: 'Add photo' }).click()
+  await expect(page.getByRole('alert')).toHaveText('That file is not an image this browser can read')
+  await expect(page.getByRole('list', { name: 'Photos' })).not.toContainText('Not a photo')
 })

@@ -9,6 +9,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { startDirectPeers } from './direct-peers.ts'
 import type { WorkerNode } from './libp2p-node.ts'
 import type { CarrierPool } from './rtc-bridge/carriers.ts'
+import { PhotoNotFoundError } from './errors.ts'
 import { decodeTopicMessage, encodeTopicMessage } from './topic-messages.ts'
 import { openIdbBackend } from '../src/adapters/idb/index.ts'
 import { libp2pSyncTransport, serveSync } from '../src/adapters/libp2p/sync-protocol.ts'
@@ -18,13 +19,14 @@ import { createSyncHandler } from '../src/core/sync/handler.ts'
 import { createInviteLink, parseInviteLink } from '../src/core/sync/invite.ts'
 import type { SyncTransport } from '../src/core/sync/engine.ts'
 import { startSyncScheduler, type SyncScheduler } from '../src/core/sync/scheduler.ts'
-import type { PhotoView, SyncView } from '../src/protocol/album-messages.ts'
+import { IMAGE_TYPES, isImage, type PhotoView, type SyncView } from '../src/protocol/album-messages.ts'
 import type { RequestHandlers } from '../src/protocol/rpc-server.ts'
 
 const WATCH_WAIT_MS = 20_000
 const FOLLOWER_ADDRESS_TTL_MS = 7 * 24 * 3600 * 1000
 const PHOTOS = 'photos'
-const photoSchema = { type: 'object', properties: { title: { type: 'string', minLength: 1, maxLength: 500 }, addedAt: { type: 'number' }, by: { type: 'string' } }, required: ['title', 'addedAt'] }
+// The image itself is bytes, which JSON Schema cannot describe; its format is checked here and its bytes when served.
+const photoSchema = { type: 'object', properties: { title: { type: 'string', minLength: 1, maxLength: 500 }, addedAt: { type: 'number' }, by: { type: 'string' }, imageType: { enum: [...IMAGE_TYPES] } }, required: ['title', 'addedAt'] }
 
 /**
  * Starts the album service; `follower` is the follower's multiaddr, if one was
@@ -131,7 +133,7 @@ export async function startAlbumService (deps: { node: WorkerNode, follower: str
   const state = async (id: string): Promise<{ type: 'album.state', version: number, name: string, photos: PhotoView[], sync: SyncView }> => {
     const { thread, scheduler } = await album(id)
     const info = (await db.listThreads()).find((t) => t.id === id)
-    const photos = thread.collection(PHOTOS).find({}, { sort: { addedAt: -1 } }).map((d) => ({ id: d._id, title: String(d.title), addedAt: Number(d.addedAt), by: String(d.by ?? '') }))
+    const photos = thread.collection(PHOTOS).find({}, { sort: { addedAt: -1 } }).map((d) => ({ id: d._id, title: String(d.title), addedAt: Number(d.addedAt), by: String(d.by ?? ''), hasImage: isImage(d.image, d.imageType) }))
     return { type: 'album.state', version, name: info?.name ?? 'Shared album', photos, sync: syncView(id, scheduler) }
   }
 
@@ -160,13 +162,22 @@ export async function startAlbumService (deps: { node: WorkerNode, follower: str
       const invite = await t.invite()
       return { type: 'album.invited', link: createInviteLink(base, name === undefined ? invite : { ...invite, name }) }
     },
-    'photo.add': async ({ thread, title }) => {
+    'photo.add': async (request) => {
+      const { thread, title } = request
       const { thread: t, scheduler } = await album(thread)
-      const id = await t.collection(PHOTOS).create({ title, addedAt: Date.now(), by: t.logId.slice(-6) })
+      const image = request.image === undefined ? {} : { image: request.image, imageType: request.imageType }
+      const id = await t.collection(PHOTOS).create({ title, addedAt: Date.now(), by: t.logId.slice(-6), ...image })
       unannounced.add(thread)
       scheduler?.kick()
       direct.kick(thread)
       return { type: 'photo.added', photo: id }
+    },
+    'photo.image': async ({ thread, photo }) => {
+      const { thread: t } = await album(thread)
+      const found = t.collection(PHOTOS).find({ _id: photo })[0]
+      if (found === undefined) throw new PhotoNotFoundError(`There is no photo ${photo} in this album`)
+      if (!isImage(found.image, found.imageType)) throw new PhotoNotFoundError('This photo has no image that can be shown')
+      return { type: 'photo.imageData', image: found.image as Uint8Array, imageType: found.imageType as string }
     },
     'album.watch': async ({ thread, since }) => {
       await album(thread)

@@ -73,6 +73,7 @@ export interface ReplyTypes {
   'album.join': Extract<AlbumReply, { type: 'album.joined' }> & Envelope1
   'album.invite': Extract<AlbumReply, { type: 'album.invited' }> & Envelope1
   'photo.add': Extract<AlbumReply, { type: 'photo.added' }> & Envelope1
+  'photo.image': Extract<AlbumReply, { type: 'photo.imageData' }> & Envelope1
   'album.watch': Extract<AlbumReply, { type: 'album.state' }> & Envelope1
 }
 

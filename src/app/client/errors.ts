@@ -10,3 +10,8 @@ export class SharedWorkerUnsupportedError extends ThreadsError {
 export class WorkerStartError extends ThreadsError {
   static override readonly errorName = 'WorkerStartError'
 }
+
+/** A chosen file could not be read as an image, or not made small enough to share. */
+export class PhotoImageError extends ThreadsError {
+  static override readonly errorName = 'PhotoImageError'
+}

@@ -17,6 +17,8 @@ export function AlbumView () {
   const ready = useNodeStore((s) => s.status.state === 'ready')
   const store = useAlbumStore()
   const [title, setTitle] = useState('')
+  const [file, setFile] = useState<File | undefined>(undefined)
+  const [fileKey, setFileKey] = useState(0)
   const [albumName, setAlbumName] = useState('')
 
   useEffect(() => {
@@ -31,9 +33,13 @@ export function AlbumView () {
   if (!ready) return null
   const submitPhoto = (event: FormEvent): void => {
     event.preventDefault()
-    if (title.trim() === '') return
-    void store.addPhoto(title.trim())
+    // A photo needs a title; a chosen file's name stands in when none was typed.
+    const name = title.trim() !== '' ? title.trim() : file?.name.replace(/\.[^.]*$/, '').trim() ?? ''
+    if (name === '') return
+    void store.addPhoto(name.slice(0, 500), file)
     setTitle('')
+    setFile(undefined)
+    setFileKey((k) => k + 1) // a fresh input: file inputs cannot be cleared otherwise
   }
   const submitAlbum = (event: FormEvent): void => {
     event.preventDefault()
@@ -64,10 +70,17 @@ export function AlbumView () {
           )}
           <form onSubmit={submitPhoto} className='row'>
             <input aria-label='Photo title' placeholder='Photo title' value={title} onChange={(e) => setTitle(e.target.value)} />
-            <button type='submit'>Add photo</button>
+            <input key={fileKey} aria-label='Photo file' type='file' accept='image/*' onChange={(e) => setFile(e.target.files?.[0])} />
+            <button type='submit' disabled={store.adding !== undefined}>Add photo</button>
           </form>
+          {store.adding !== undefined && <p role='status' data-testid='photo-progress' className='muted'>{store.adding}</p>}
           <ul className='photos' aria-label='Photos'>
-            {store.photos.map((p) => <li key={p.id}><strong>{p.title}</strong> <span className='muted'>by {p.by}</span></li>)}
+            {store.photos.map((p) => (
+              <li key={p.id}>
+                {p.hasImage && <PhotoImage id={p.id} title={p.title} />}
+                <strong>{p.title}</strong> <span className='muted'>by {p.by}</span>
+              </li>
+            ))}
           </ul>
           <div className='row'>
             <button type='button' onClick={() => { void store.makeInvite() }}>Invite someone</button>
@@ -79,4 +92,14 @@ export function AlbumView () {
       )}
     </section>
   )
+}
+
+/** A photo's image, asked of the node when first shown. */
+function PhotoImage ({ id, title }: { id: string, title: string }) {
+  const url = useAlbumStore((s) => s.images[id])
+  const load = useAlbumStore((s) => s.loadImage)
+  useEffect(() => { if (url === undefined) void load(id) }, [id, url])
+  return url === undefined
+    ? <span className='photo-placeholder' aria-label={`Loading ${title}`} />
+    : <img className='photo' src={url} alt={title} />
 }

@@ -8,6 +8,7 @@ import { create } from 'zustand'
 import type { PhotoView, SyncView } from '../../protocol/album-messages.ts'
 import type { WireError } from '../../protocol/messages.ts'
 import { toWireError } from '../../protocol/errors.ts'
+import { prepareImage } from '../client/photo-image.ts'
 import { useNodeStore } from './node-store.ts'
 
 /** What the album view shows. */
@@ -19,11 +20,18 @@ export interface AlbumState {
   readonly sync: SyncView | undefined
   readonly invite: string | undefined
   readonly error: WireError | undefined
+  /** What adding a photo is doing right now, in words, while it takes a moment. */
+  readonly adding: string | undefined
+  /** Object URLs of photos' images, by photo id, once loaded. */
+  readonly images: Readonly<Record<string, string>>
   refreshAlbums(): Promise<void>
   open(id: string): void
   create(name: string): Promise<void>
   join(link: string): Promise<void>
-  addPhoto(title: string): Promise<void>
+  /** Adds a photo; with a file, its image is scaled down and stored with it. */
+  addPhoto(title: string, file?: Blob): Promise<void>
+  /** Loads a photo's image into {@link images} (once). */
+  loadImage(photo: string): Promise<void>
   makeInvite(): Promise<void>
 }
 
@@ -34,6 +42,8 @@ const rpc = () => {
 }
 
 let watching = 0
+/** Photos whose image is loaded or on its way, so each is asked for once. */
+const loadingImages = new Set<string>()
 
 export const useAlbumStore = create<AlbumState>()((set, get) => {
   const fail = (error: unknown): void => { set({ error: toWireError(error) }) }
@@ -62,6 +72,8 @@ export const useAlbumStore = create<AlbumState>()((set, get) => {
     sync: undefined,
     invite: undefined,
     error: undefined,
+    adding: undefined,
+    images: {},
     async refreshAlbums () {
       try {
         const { albums } = await rpc().request({ type: 'album.list' })
@@ -88,13 +100,32 @@ export const useAlbumStore = create<AlbumState>()((set, get) => {
         get().open(thread)
       } catch (error) { fail(error) }
     },
-    async addPhoto (title) {
+    async addPhoto (title, file) {
       const current = get().current
       if (current === undefined) return
       try {
-        await rpc().request({ type: 'photo.add', thread: current, title })
+        let image = {}
+        if (file !== undefined) {
+          set({ adding: 'Preparing the photo…' })
+          const prepared = await prepareImage(file)
+          image = { image: prepared.bytes, imageType: prepared.type }
+          set({ adding: `Saving the photo (${Math.ceil(prepared.bytes.byteLength / 1024)} KiB)…` })
+        }
+        await rpc().request({ type: 'photo.add', thread: current, title, ...image }, { timeoutMs: 30_000 })
         set({ error: undefined })
-      } catch (error) { fail(error) }
+      } catch (error) { fail(error) } finally { set({ adding: undefined }) }
+    },
+    async loadImage (photo) {
+      const current = get().current
+      if (current === undefined || loadingImages.has(photo)) return
+      loadingImages.add(photo)
+      try {
+        const { image, imageType } = await rpc().request({ type: 'photo.image', thread: current, photo }, { timeoutMs: 30_000 })
+        set({ images: { ...get().images, [photo]: URL.createObjectURL(new Blob([image as Uint8Array<ArrayBuffer>], { type: imageType })) } })
+      } catch (error) {
+        loadingImages.delete(photo)
+        fail(error)
+      }
     },
     async makeInvite () {
       const current = get().current
