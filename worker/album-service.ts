@@ -127,7 +127,9 @@ export async function startAlbumService (deps: { node: WorkerNode, follower: str
     const peers = since === undefined ? { direct: direct.count(id) } : { direct: direct.count(id), directSince: since }
     if (scheduler === undefined) return { state: 'no-follower', pending: 0, ...peers, message: 'No follower found: photos stay on this device until one is reachable.' }
     const status = scheduler.status()
-    return status.lastError === undefined ? { state: status.state, pending: status.pending, ...peers } : { state: status.state, pending: status.pending, ...peers, message: status.lastError.message }
+    const progress = status.progress === undefined ? {} : { progress: { phase: status.progress.phase, done: status.progress.done, total: status.progress.total } }
+    const message = status.lastError === undefined ? {} : { message: status.lastError.message }
+    return { state: status.state, pending: status.pending, ...peers, ...progress, ...message }
   }
 
   const state = async (id: string): Promise<{ type: 'album.state', version: number, name: string, photos: PhotoView[], sync: SyncView }> => {

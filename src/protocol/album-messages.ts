@@ -26,6 +26,8 @@ export interface SyncView {
   readonly pending: number
   /** People (other browsers) this album is connected to directly, over WebRTC. */
   readonly direct: number
+  /** While a sync with the follower runs: records received (pull) or sent (push) so far, of how many. */
+  readonly progress?: { readonly phase: 'pull' | 'push', readonly done: number, readonly total: number }
   /** When the newest direct connection opened (ms since the epoch), while one is open. */
   readonly directSince?: number
   readonly message?: string

@@ -1,5 +1,6 @@
 /** The shared album: pick or create an album, add photos, invite people, see sync. */
 import { useEffect, useState, type FormEvent } from 'react'
+import type { SyncView } from '../../protocol/album-messages.ts'
 import { useAlbumStore } from '../state/album-store.ts'
 import { useNodeStore } from '../state/node-store.ts'
 
@@ -10,6 +11,10 @@ const SYNC_WORDS = {
   offline: 'Follower out of reach: new photos are kept here and sent to it when it is back',
   'no-follower': 'No follower: photos stay on this device'
 } as const
+
+const progressWords = (progress: SyncView['progress']): string => progress === undefined || progress.total === 0
+  ? ''
+  : ` ${progress.phase === 'pull' ? 'received' : 'sent'} ${progress.done.toLocaleString()} of ${progress.total.toLocaleString()}`
 
 const sinceWords = (since: number | undefined): string => since === undefined ? '' : ` since ${new Date(since).toLocaleTimeString()}`
 
@@ -64,7 +69,7 @@ export function AlbumView () {
           <h2 data-testid='album-name'>{store.name}</h2>
           {store.sync !== undefined && (
             <p data-testid='sync-status' data-state={store.sync.state} data-pending={store.sync.pending} data-direct={store.sync.direct} data-direct-since={store.sync.directSince} className='muted'>
-              {SYNC_WORDS[store.sync.state]}{store.sync.pending > 0 ? ` · ${store.sync.pending} waiting to send` : ''}
+              {SYNC_WORDS[store.sync.state]}{progressWords(store.sync.progress)}{store.sync.pending > 0 ? ` · ${store.sync.pending} waiting to send` : ''}
               {store.sync.direct > 0 ? ` · connected directly to ${store.sync.direct === 1 ? '1 person' : `${store.sync.direct} people`}${sinceWords(store.sync.directSince)}` : ''}
             </p>
           )}
