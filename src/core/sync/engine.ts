@@ -38,6 +38,8 @@ export interface SyncResult {
   readonly pushed: number
   /** Records the peer refused, by name of error. */
   readonly refused: ReadonlyArray<{ record: string, name: string, message: string }>
+  /** How far the peer holds each log now, as far as this sync knows: what it had, and what it took. */
+  readonly peerHeads: ReadonlyArray<{ readonly log: string, readonly seq: number }>
 }
 
 async function ask<T extends SyncResponse['type']> (transport: SyncTransport, request: SyncRequest, type: T, signal?: AbortSignal): Promise<Extract<SyncResponse, { type: T }>> {
@@ -57,11 +59,14 @@ export async function syncThread (input: {
   readonly batchSize?: number
   readonly signal?: AbortSignal
   readonly onProgress?: (progress: SyncProgress) => void
+  /** False to only push: for a host that may send what is stored but must not change the store (a service worker). */
+  readonly pull?: boolean
 }): Promise<SyncResult> {
   const { thread, replica, transport, signal } = input
+  const pulling = input.pull ?? true
   const batchSize = Math.min(input.batchSize ?? 256, MAX_RECORDS_PER_MESSAGE)
   // Learn logs announced by members who joined (their keys arrive sealed for members only).
-  if (replica.learn !== undefined) {
+  if (pulling && replica.learn !== undefined) {
     const { announcements } = await ask(transport, { v: 1, type: 'announcements', thread }, 'announcements', signal)
     if (announcements.length > 0) await replica.learn(thread, announcements)
   }
@@ -71,7 +76,7 @@ export async function syncThread (input: {
   const remote = seqOf(remoteHeads)
 
   // Pull.
-  const want = remoteHeads.filter((h) => known.has(h.log) && h.seq > (local.get(h.log) ?? 0))
+  const want = pulling ? remoteHeads.filter((h) => known.has(h.log) && h.seq > (local.get(h.log) ?? 0)) : []
   const pullTotal = want.reduce((n, h) => n + h.seq - (local.get(h.log) ?? 0), 0)
   let pulled = 0
   let waiting: WireRecord[] = []
@@ -124,5 +129,7 @@ export async function syncThread (input: {
     for (let i = 0; i < again.length; i += batchSize) await send(again.slice(i, i + batchSize))
     if (retry.length === again.length) break
   }
-  return { pulled, pushed, refused }
+  const held = new Map(remote)
+  if (refused.length === 0 && retry.length === 0) for (const h of mine) held.set(h.log, Math.max(h.seq, held.get(h.log) ?? 0))
+  return { pulled, pushed, refused, peerHeads: [...held].map(([log, seq]) => ({ log, seq })) }
 }

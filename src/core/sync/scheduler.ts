@@ -7,8 +7,8 @@
  * counted here until a sync pushes them.
  */
 import type { KeyValueStore } from '../storage/interfaces.ts'
-import { getValue, putValue } from '../storage/meta-values.ts'
 import { syncThread, type SyncProgress, type SyncTransport } from './engine.ts'
+import { acknowledge, pendingFor } from './outbox.ts'
 import type { SyncReplica } from './replica.ts'
 
 /** What the scheduler reports. */
@@ -29,8 +29,6 @@ export interface SyncScheduler {
   /** Stops the timer and waits for a sync in progress. */
   stop(): Promise<void>
 }
-
-const ackKey = (thread: string, peer: string): string => `acked/${thread}/${encodeURIComponent(peer)}`
 
 /** Starts keeping `thread` in sync with `peer`. */
 export function startSyncScheduler (input: {
@@ -58,10 +56,7 @@ export function startSyncScheduler (input: {
     input.onStatus?.(current)
   }
 
-  async function pendingCount (): Promise<number> {
-    const acked = await getValue<Record<string, number>>(input.meta, ackKey(input.thread, input.peer)) ?? {}
-    return (await input.replica.heads(input.thread)).reduce((n, h) => n + Math.max(0, h.seq - (acked[h.log] ?? 0)), 0)
-  }
+  const pendingCount = async (): Promise<number> => await pendingFor(input.meta, input.replica, input.thread, input.peer)
 
   async function once (): Promise<void> {
     publish({ state: 'syncing', pending: await pendingCount() })
@@ -73,9 +68,8 @@ export function startSyncScheduler (input: {
         signal: AbortSignal.timeout(120_000),
         onProgress: (progress) => { publish({ progress }) }
       })
-      // Everything not refused is now held by the peer: acknowledge our heads.
-      const heads = await input.replica.heads(input.thread)
-      if (result.refused.length === 0) await input.meta.batch([putValue(ackKey(input.thread, input.peer), Object.fromEntries(heads.map((h) => [h.log, h.seq])))])
+      // Acknowledge what the peer now holds (not our heads now: a write during the sync was not sent).
+      if (result.refused.length === 0) await acknowledge(input.meta, input.thread, input.peer, result.peerHeads)
       failures = 0
       publish({ state: 'synced', pending: await pendingCount(), lastError: undefined, progress: undefined })
     } catch (error) {
