@@ -5,7 +5,9 @@
  * link, sees the photo, adds one; the first sees it arrive.
  */
 import { expect, test, type Page } from '@playwright/test'
-import { startE2eFollower, type E2eFollower } from './fixtures/follower.ts'
+import { httpSyncTransport } from '../src/adapters/http/sync-transport.ts'
+import { parseInviteLink } from '../src/core/sync/invite.ts'
+import { FOLLOWER_HTTP_PORT, startE2eFollower, type E2eFollower } from './fixtures/follower.ts'
 
 let follower: E2eFollower
 test.beforeAll(async () => { follower = await startE2eFollower() })
@@ -97,4 +99,45 @@ test('a file that is not an image is refused in words, and nothing is added', as
   await page.getByRole('button', { name: 'Add photo' }).click()
   await expect(page.getByRole('alert')).toHaveText('That file is not an image this browser can read')
   await expect(page.getByRole('list', { name: 'Photos' })).not.toContainText('Not a photo')
+})
+
+test('photos still waiting when the last tab closes are sent by the service worker', async ({ browser }) => {
+  test.setTimeout(120_000)
+  const context = await browser.newContext()
+  const alice = await context.newPage()
+  await ready(alice)
+  await alice.evaluate(async () => { await navigator.serviceWorker.ready })
+  await alice.getByLabel('New album name').fill('Sent later')
+  await alice.getByRole('button', { name: 'Create album' }).click()
+  await alice.getByLabel('Photo title').fill('Before')
+  await alice.getByRole('button', { name: 'Add photo' }).click()
+  const status = alice.getByTestId('sync-status')
+  await expect(status).toHaveAttribute('data-state', 'synced', { timeout: 20_000 })
+  await alice.getByRole('button', { name: 'Invite someone' }).click()
+  const link = await alice.getByLabel('Invite link').inputValue()
+  const invite = parseInviteLink(link)
+  const http = httpSyncTransport(`http://127.0.0.1:${FOLLOWER_HTTP_PORT}`)
+  const followerSeq = async (): Promise<number> => {
+    const heads = await http.request({ v: 1, type: 'heads', thread: invite.thread })
+    return heads.type === 'heads' ? heads.heads.find((h) => h.log === invite.logs[0]!.log)?.seq ?? 0 : -1
+  }
+  const before = await followerSeq()
+  expect(before).toBeGreaterThan(0)
+
+  // The node loses the follower (libp2p through the proxy); two photos wait; then the only tab closes.
+  await follower.proxy.cut()
+  for (const title of ['Queued one', 'Queued two']) {
+    await alice.getByLabel('Photo title').fill(title)
+    await alice.getByRole('button', { name: 'Add photo' }).click()
+  }
+  await expect(status).toHaveAttribute('data-pending', '2', { timeout: 20_000 })
+  await expect(status).toHaveAttribute('data-state', 'offline', { timeout: 20_000 })
+  await alice.close()
+
+  // No tab, no node, no libp2p: the service worker pushes them over HTTP.
+  await expect.poll(followerSeq, { timeout: 60_000 }).toBe(before + 2)
+  await follower.proxy.restore()
+  const bob = await (await browser.newContext()).newPage()
+  await bob.goto(link)
+  await expect(bob.getByRole('list', { name: 'Photos' })).toContainText('Queued two', { timeout: 30_000 })
 })

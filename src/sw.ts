@@ -5,23 +5,38 @@
  * time) is precached at install; navigations are answered with the cached
  * index.html, so the app opens with no network. A new version waits until the
  * user accepts it (the page posts SKIP_WAITING), so a running tab never has its
- * files swapped underneath it.
+ * files swapped underneath it. A Background Sync registered by a page while
+ * records wait to be sent flushes them to the follower over HTTP once no tab
+ * runs the node (service-worker/flush-outbox.ts).
  */
 import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute, type PrecacheEntry } from 'workbox-precaching'
 import { NavigationRoute, registerRoute } from 'workbox-routing'
+import { followerUrl, OUTBOX_SYNC_TAG } from './protocol/shared-names.ts'
+import { flushOutboxWhenFree } from './service-worker/flush-outbox.ts'
 
 // This file is typed with the DOM library (one tsconfig for the browser side), which
 // lacks ServiceWorkerGlobalScope; these are the members of it the worker uses.
 interface ServiceWorkerScope {
   readonly __WB_MANIFEST: Array<PrecacheEntry | string>
   addEventListener(type: 'message', listener: (event: MessageEvent) => void): void
+  addEventListener(type: 'sync', listener: (event: SyncEvent) => void): void
   skipWaiting(): Promise<void>
+}
+
+/** A Background Sync event; its promise decides whether the browser tries again later. */
+interface SyncEvent extends Event {
+  readonly tag: string
+  waitUntil(promise: Promise<unknown>): void
 }
 
 declare const self: ServiceWorkerScope
 
 self.addEventListener('message', (event) => {
   if (isSkipWaiting(event.data)) void self.skipWaiting()
+})
+
+self.addEventListener('sync', (event) => {
+  if (event.tag === OUTBOX_SYNC_TAG) event.waitUntil(flushOutboxWhenFree(followerUrl()))
 })
 
 precacheAndRoute(self.__WB_MANIFEST)

@@ -11,13 +11,14 @@
  * { kind: 'who-leads' } from a worker that has not seen one yet.
  */
 import type { PortMessageEvent, RpcPort } from '../src/protocol/port.ts'
+import { NODE_LOCK } from '../src/protocol/shared-names.ts'
 import { isBridgeOffer } from '../src/protocol/rtc-bridge.ts'
 import { createPortHub } from './port-hub.ts'
 import { randomId, setupNode } from './node-setup.ts'
 import { carriers } from './rtc-bridge/carriers.ts'
 
 const CHANNEL = 'threads-node'
-const LOCK = 'threads-node'
+const LOCK = NODE_LOCK
 
 type ChannelMessage =
   | { readonly kind: 'request', readonly from: string, readonly data: unknown }

@@ -3,6 +3,7 @@
  * the SharedWorker and for the dedicated-worker fallback's leader.
  */
 import { PROTOCOL_VERSION } from '../src/protocol/messages.ts'
+import { followerUrl } from '../src/protocol/shared-names.ts'
 import type { RequestHandlers } from '../src/protocol/rpc-server.ts'
 import { startAlbumService } from './album-service.ts'
 import { keepFollowerLink } from './follower-link.ts'
@@ -23,7 +24,7 @@ export async function setupNode (workerId: string): Promise<RequestHandlers> {
 
 /** The follower's multiaddr from its health endpoint, or undefined when it cannot be reached. */
 async function findFollower (): Promise<string | undefined> {
-  const base = (import.meta.env.VITE_FOLLOWER_URL as string | undefined) ?? 'http://127.0.0.1:4002'
+  const base = followerUrl()
   try {
     const health = await (await fetch(`${base}/health`, { signal: AbortSignal.timeout(3000) })).json() as { multiaddrs?: string[] }
     return health.multiaddrs?.[0]

@@ -4,6 +4,7 @@
  * build) so that its outcome reaches the UI.
  */
 import { registerSW } from 'virtual:pwa-register'
+import { OUTBOX_SYNC_TAG } from '../../protocol/shared-names.ts'
 
 /** What the service worker can tell the app. */
 export interface ServiceWorkerEvents {
@@ -30,4 +31,19 @@ export function registerServiceWorker (events: ServiceWorkerEvents): void {
       navigator.serviceWorker.ready.then(() => events.onReady(), events.onError)
     }
   })
+}
+
+/**
+ * Asks the service worker to send waiting records to the follower once it can
+ * and no tab runs the node (Background Sync; Chromium-based browsers). Elsewhere
+ * the records simply wait for the next time the app is open.
+ */
+export function requestOutboxFlush (): void {
+  if (!serviceWorkersSupported()) return
+  navigator.serviceWorker.ready
+    .then(async (registration) => {
+      const sync = (registration as ServiceWorkerRegistration & { sync?: { register(tag: string): Promise<void> } }).sync
+      await sync?.register(OUTBOX_SYNC_TAG)
+    })
+    .catch(() => undefined)
 }

@@ -9,6 +9,7 @@ import type { PhotoView, SyncView } from '../../protocol/album-messages.ts'
 import type { WireError } from '../../protocol/messages.ts'
 import { toWireError } from '../../protocol/errors.ts'
 import { prepareImage } from '../client/photo-image.ts'
+import { requestOutboxFlush } from '../client/service-worker.ts'
 import { useNodeStore } from './node-store.ts'
 
 /** What the album view shows. */
@@ -56,6 +57,8 @@ export const useAlbumStore = create<AlbumState>()((set, get) => {
         if (token !== watching) return
         since = state.version
         set({ name: state.name, photos: state.photos, sync: state.sync })
+        // Records wait for a follower out of reach: let the service worker send them even if every tab closes first.
+        if (state.sync.state === 'offline' && state.sync.pending > 0) requestOutboxFlush()
       } catch (error) {
         if (token !== watching) return
         fail(error)

@@ -1,0 +1,19 @@
+/**
+ * Names shared by the page, the workers and the service worker.
+ */
+
+/**
+ * The Web Lock held by whichever worker runs the background node (the
+ * SharedWorker, or the leading dedicated worker): exactly one context owns the
+ * database in IndexedDB at a time. The service worker takes it to flush the
+ * outbox when no tab is open.
+ */
+export const NODE_LOCK = 'threads-node'
+
+/** The Background Sync tag a page registers while records wait to be sent to the follower. */
+export const OUTBOX_SYNC_TAG = 'threads-outbox'
+
+/** The follower's HTTP base URL (health, HTTP sync): `VITE_FOLLOWER_URL` at build time. */
+export function followerUrl (): string {
+  return (import.meta.env.VITE_FOLLOWER_URL as string | undefined) ?? 'http://127.0.0.1:4002'
+}
