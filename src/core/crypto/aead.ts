@@ -4,11 +4,15 @@
  * nonce prepended to the ciphertext (the layout of the library's managedNonce).
  * The 192-bit nonce makes random nonces safe for any number of messages per key.
  *
- * Performance notes (the bytes are the same either way): the ciphertext is
- * written straight into the caller's output buffer, and the nonce is handed to
- * noble from a 4-byte-aligned, ArrayBuffer-backed scratch copy, which noble
+ * Performance notes (the bytes are the same either way): the nonce is handed
+ * to noble from a 4-byte-aligned, ArrayBuffer-backed scratch copy, which noble
  * reads in place; a nonce at an odd offset inside a block, or a small on-heap
- * array, it would copy and re-view on each of its two ChaCha passes.
+ * array, it would copy and re-view on each of its two ChaCha passes. noble
+ * XORs the keystream a 32-bit word at a time only into a 4-byte-aligned output
+ * and byte by byte otherwise, so a ciphertext that would start at an odd
+ * offset (inside a block, after its CBOR head and the nonce) is encrypted in
+ * an aligned scratch buffer and copied out: the copy costs far less than the
+ * byte-wise XOR.
  */
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { DecryptError } from '../errors.ts'
@@ -21,8 +25,11 @@ export const NONCE_LENGTH = 24
 /** Bytes a sealed message adds to its plaintext: nonce (24) + tag (16). */
 export const SEAL_OVERHEAD = 40
 
-// Only ever used within one synchronous call, so sharing it is safe.
+// Only ever used within one synchronous call, so sharing them is safe.
 const nonceScratch = new Uint8Array(new ArrayBuffer(NONCE_LENGTH))
+/** Largest ciphertext (with tag) encrypted in the aligned scratch buffer; larger ones go in place. */
+const ALIGNED_SCRATCH_LIMIT = 64 * 1024
+let alignedScratch = new ArrayBuffer(0)
 
 /** A fresh random symmetric key. */
 export function generateSymmetricKey (random: RandomSource = secureRandom): Uint8Array {
@@ -47,7 +54,14 @@ export function sealInto (key: Uint8Array, plaintext: Uint8Array, out: Uint8Arra
   if (nonce.length !== NONCE_LENGTH) throw new RangeError(`the random source returned ${nonce.length} bytes for a ${NONCE_LENGTH}-byte nonce`)
   out.set(nonce, 0)
   nonceScratch.set(nonce)
-  xchacha20poly1305(key, nonceScratch).encrypt(plaintext, out.subarray(NONCE_LENGTH))
+  const ciphertext = out.subarray(NONCE_LENGTH)
+  const cipher = xchacha20poly1305(key, nonceScratch)
+  if (ciphertext.byteOffset % 4 === 0 || ciphertext.length < 64 || ciphertext.length > ALIGNED_SCRATCH_LIMIT) {
+    cipher.encrypt(plaintext, ciphertext)
+  } else {
+    if (alignedScratch.byteLength < ciphertext.length) alignedScratch = new ArrayBuffer(Math.min(ALIGNED_SCRATCH_LIMIT, 2 ** Math.ceil(Math.log2(ciphertext.length))))
+    ciphertext.set(cipher.encrypt(plaintext, new Uint8Array(alignedScratch, 0, ciphertext.length)))
+  }
   return out
 }
 
