@@ -25,7 +25,7 @@ const ANSWER_WAIT_MS = 3_000
 /** Connections opened closer together than this were dialled at the same time, from both sides. */
 const SAME_TIME_MS = 2_000
 const DIAL_ATTEMPTS = 5
-/** How often presence is said while a thread has no direct peer, and once it has. */
+/** How often presence is said: while a thread has no direct peer, from every 5 s backing off to every minute; once it has one, every minute. */
 const PRESENCE_SEARCHING_MS = 5_000
 const PRESENCE_SETTLED_MS = 60_000
 const PRESENCE_MIN_GAP_MS = 1_000
@@ -49,6 +49,7 @@ interface Tracked {
   readonly peers: Map<string, { readonly id: PeerId, addrs: Multiaddr[] }>
   readonly syncs: Map<string, SyncScheduler>
   lastPresence: number
+  searchDelay: number
   presenceTimer?: ReturnType<typeof setTimeout>
 }
 
@@ -84,15 +85,19 @@ export function startDirectPeers (deps: {
     void node.services.pubsub.publish(thread, encodeTopicMessage({ type: 'presence', addrs })).catch(() => undefined)
   }
 
-  function schedulePresence (thread: string): void {
+  /** Plans the next presence; `restart` when something changed (a new album, a lost connection), so the search starts quick again. */
+  function schedulePresence (thread: string, restart = false): void {
     const entry = threads.get(thread)
     if (entry === undefined) return
     clearTimeout(entry.presenceTimer)
+    if (restart) entry.searchDelay = PRESENCE_SEARCHING_MS
     const searching = [...entry.peers.keys()].every((peer) => !connected(peer))
+    const delay = searching ? entry.searchDelay : PRESENCE_SETTLED_MS
+    if (searching) entry.searchDelay = Math.min(PRESENCE_SETTLED_MS, entry.searchDelay * 2)
     entry.presenceTimer = setTimeout(() => {
       sayPresent(thread, true)
       schedulePresence(thread)
-    }, searching ? PRESENCE_SEARCHING_MS : PRESENCE_SETTLED_MS)
+    }, delay)
   }
 
   /** Makes sure a sync runs with `peer` for every tracked thread it holds, if connected. */
@@ -170,7 +175,7 @@ export function startDirectPeers (deps: {
     }
     dropDuplicates(peer)
     // Tell the peer every thread we are on, so both sides know what to sync over this connection.
-    for (const thread of threads.keys()) { sayPresent(thread, true); schedulePresence(thread) }
+    for (const thread of threads.keys()) { sayPresent(thread, true); schedulePresence(thread, true) }
     startSyncs(peer)
   })
   node.addEventListener('connection:close', ({ detail: connection }) => {
@@ -180,7 +185,7 @@ export function startDirectPeers (deps: {
     stopSyncs(peer)
     for (const [thread, entry] of threads) {
       if (!entry.peers.has(peer)) continue
-      schedulePresence(thread)
+      schedulePresence(thread, true)
       reach(peer, thread)
     }
   })
@@ -195,9 +200,9 @@ export function startDirectPeers (deps: {
   return {
     track (thread) {
       if (threads.has(thread)) return
-      threads.set(thread, { peers: new Map(), syncs: new Map(), lastPresence: 0 })
+      threads.set(thread, { peers: new Map(), syncs: new Map(), lastPresence: 0, searchDelay: PRESENCE_SEARCHING_MS })
       sayPresent(thread, true)
-      schedulePresence(thread)
+      schedulePresence(thread, true)
     },
     onTopicMessage (thread, from, data) {
       const entry = threads.get(thread)
