@@ -30,6 +30,9 @@ export async function prepareImage (file: Blob): Promise<PreparedImage> {
       const canvas = new OffscreenCanvas(Math.max(1, Math.round(bitmap.width * scale)), Math.max(1, Math.round(bitmap.height * scale)))
       const context = canvas.getContext('2d')
       if (context === null) throw new PhotoImageError('This browser cannot draw images, so the photo cannot be prepared')
+      // JPEG has no transparency: transparent parts of a PNG become white, not black.
+      context.fillStyle = '#ffffff'
+      context.fillRect(0, 0, canvas.width, canvas.height)
       context.drawImage(bitmap, 0, 0, canvas.width, canvas.height)
       const blob = await canvas.convertToBlob({ type: 'image/jpeg', quality })
       if (blob.size <= MAX_IMAGE_BYTES) return { bytes: new Uint8Array(await blob.arrayBuffer()), type: 'image/jpeg' }
