@@ -136,9 +136,16 @@ export function createDispatcher (deps: {
 
   async function runRecords (item: Extract<Queued, { kind: 'records' }>, touched: Set<string>, applied: { count: number }): Promise<void> {
     const inputs = []
+    // A batch holds few logs: their keys are read once each, not once a record.
+    const logKeys = new Map<string, { followKey: Uint8Array, readKey: Uint8Array }>()
     for (const envelope of item.envelopes) {
-      const keys = await deps.keys.get(thread, envelope.log)
-      if (keys?.readKey === undefined) throw new MissingKeyError(`no read key is held for log ${envelope.log} of thread ${thread}`)
+      let keys = logKeys.get(envelope.log)
+      if (keys === undefined) {
+        const held = await deps.keys.get(thread, envelope.log)
+        if (held?.readKey === undefined) throw new MissingKeyError(`no read key is held for log ${envelope.log} of thread ${thread}`)
+        keys = { followKey: held.followKey, readKey: held.readKey }
+        logKeys.set(envelope.log, keys)
+      }
       const readKey = keys.readKey
       inputs.push({ ...envelope, followKey: keys.followKey, hook: viewHook((blocks) => dispatcher.decode(blocks, readKey), touched, applied) })
     }

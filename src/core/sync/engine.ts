@@ -47,6 +47,27 @@ async function ask<T extends SyncResponse['type']> (transport: SyncTransport, re
   return response as Extract<SyncResponse, { type: T }>
 }
 
+/** A request under way, which can be called off (its outcome is then ignored). */
+interface InFlight<T> {
+  readonly response: Promise<T>
+  cancel(): void
+}
+
+/** Starts `send` with a signal of its own that follows `signal`, so it can be called off alone. */
+function inFlight<T> (signal: AbortSignal | undefined, send: (signal: AbortSignal) => Promise<T>): InFlight<T> {
+  const controller = new AbortController()
+  const follow = (): void => { controller.abort(signal?.reason) }
+  signal?.addEventListener('abort', follow, { once: true })
+  const response = send(controller.signal).finally(() => { signal?.removeEventListener('abort', follow) })
+  return {
+    response,
+    cancel () {
+      response.catch(() => {}) // nobody waits for it any more
+      controller.abort()
+    }
+  }
+}
+
 const seqOf = (heads: readonly WireHead[]): Map<string, number> => new Map(heads.map((h) => [h.log, h.seq]))
 
 /** Syncs one thread with one peer. */
@@ -76,23 +97,34 @@ export async function syncThread (input: {
   let pulled = 0
   let waiting: WireRecord[] = []
   const position = new Map(want.map((h) => [h.log, local.get(h.log) ?? 0]))
-  while (position.size > 0) {
+  // The next batch is asked for as soon as a batch arrives, so the peer reads and sends it while
+  // this one is verified and applied. Positions advance on arrival: a record refused for a missing
+  // dependency waits and is tried again with the next batch, as before.
+  const pull = (): InFlight<Extract<SyncResponse, { type: 'records' }>> => inFlight(signal, async (s) =>
+    await ask(transport, { v: 1, type: 'pull', thread, from: [...position].map(([log, after]) => ({ log, after })), limit: batchSize }, 'records', s))
+  let next = position.size > 0 ? pull() : undefined
+  while (next !== undefined) {
     throwIfAborted(signal)
-    const from = [...position].map(([log, after]) => ({ log, after }))
-    const response = await ask(transport, { v: 1, type: 'pull', thread, from, limit: batchSize }, 'records', signal)
+    const response = await next.response
+    next = undefined
     for (const r of response.records) {
       const seq = position.get(r.log)
       if (seq !== undefined) position.set(r.log, seq + 1)
     }
-    const attempt = [...waiting, ...response.records]
-    const outcomes = await replica.ingest(thread, attempt)
-    waiting = attempt.filter((_, i) => outcomes[i] instanceof Error && outcomes[i]!.name === 'MissingDependencyError')
-    pulled += outcomes.filter((o) => !(o instanceof Error) && o.status === 'stored').length
-    const failed = outcomes.find((o): o is Error => o instanceof Error && o.name !== 'MissingDependencyError')
-    if (failed !== undefined) throw failed
-    input.onProgress?.({ phase: 'pull', done: pulled, total: pullTotal })
     for (const h of want) if ((position.get(h.log) ?? Infinity) >= h.seq) position.delete(h.log)
-    if (response.records.length === 0) break
+    if (position.size > 0 && response.records.length > 0) next = pull()
+    try {
+      const attempt = [...waiting, ...response.records]
+      const outcomes = await replica.ingest(thread, attempt)
+      waiting = attempt.filter((_, i) => outcomes[i] instanceof Error && outcomes[i]!.name === 'MissingDependencyError')
+      pulled += outcomes.filter((o) => !(o instanceof Error) && o.status === 'stored').length
+      const failed = outcomes.find((o): o is Error => o instanceof Error && o.name !== 'MissingDependencyError')
+      if (failed !== undefined) throw failed
+      input.onProgress?.({ phase: 'pull', done: pulled, total: pullTotal })
+    } catch (error) {
+      next?.cancel()
+      throw error
+    }
   }
 
   // Push.
