@@ -89,7 +89,7 @@ describe('sync engine', () => {
     const { a, b, ta, tb } = await members()
     const f = follower()
     await f.transport.request(await ta.followRequest())
-    await Promise.all(Array.from({ length: 300 }, async (_, i) => await ta.collection('photos').create({ _id: `p${i}` })))
+    await Promise.all(Array.from({ length: 600 }, async (_, i) => await ta.collection('photos').create({ _id: `p${i}` })))
     await syncThread({ thread: ta.id, replica: a.syncReplica(), transport: f.transport })
     const pulls: Array<{ signal?: AbortSignal, appliedBefore: number }> = []
     const transport: SyncTransport = {
@@ -105,12 +105,43 @@ describe('sync engine', () => {
       }
     }
     await expect(syncThread({ thread: tb.id, replica: b.syncReplica(), transport, batchSize: 100 })).rejects.toMatchObject({ name: 'BadCidError' })
-    // The second pull went out before the first batch was applied, the third before the second was refused.
-    expect(pulls.map((p) => p.appliedBefore)).toEqual([0, 0, 100])
-    expect(pulls[2]!.signal?.aborted).toBe(true)
-    // The rest of the second batch follows the refused record in its log, so it waits for it in vain.
+    // The second pull went out before the first batch was applied; the one on the wire when the
+    // second batch was refused was called off, and none went out after it.
+    expect(pulls[1]!.appliedBefore).toBe(0)
+    expect(pulls).toHaveLength(4)
+    expect(pulls[3]!.signal?.aborted).toBe(true)
+    // The rest of the second batch, and the third, follow the refused record in its log: they wait for it in vain.
     expect(tb.collection('photos').find({}).length).toBe(100)
     await a.close()
     await b.close()
+  })
+
+  it('stores records whose dependencies arrive in a later batch', async () => {
+    const { a, b, ta, tb } = await members()
+    const c = openDatabase({ backend: createMemoryBackend() })
+    const tc = await c.joinThread({ id: ta.id, logs: [ta.ownGrant()] })
+    await ta.addLog(tc.ownGrant())
+    await tb.addLog(tc.ownGrant())
+    const f = follower()
+    await f.transport.request(await ta.followRequest())
+    // C's records come first in every pull but depend on A's, which come after them.
+    await Promise.all(Array.from({ length: 30 }, async (_, i) => await ta.collection('photos').create({ _id: `a${i}` })))
+    await syncThread({ thread: ta.id, replica: a.syncReplica(), transport: f.transport })
+    await syncThread({ thread: tc.id, replica: c.syncReplica(), transport: f.transport })
+    await tc.collection('photos').create({ _id: 'c0' })
+    await syncThread({ thread: tc.id, replica: c.syncReplica(), transport: f.transport })
+    const from: string[] = []
+    const transport: SyncTransport = {
+      async request (request, options) {
+        if (request.type === 'pull') from.push(request.from.map((p) => p.log === tc.logId ? 'c' : 'a').join(''))
+        return await f.transport.request(request.type === 'pull' ? { ...request, from: [...request.from].sort((x) => x.log === tc.logId ? -1 : 1) } : request, options)
+      }
+    }
+    const result = await syncThread({ thread: tb.id, replica: b.syncReplica(), transport, batchSize: 8 })
+    expect(result.pulled).toBe(31)
+    expect(tb.dump()).toEqual(tc.dump())
+    await a.close()
+    await b.close()
+    await c.close()
   })
 })

@@ -15,7 +15,7 @@
  */
 import { AbortError, BlockNotFoundError, MalformedRecordError, ThreadsError, throwIfAborted } from '../errors.ts'
 import type { BatchOperation, RawBlock, StorageBackend, StoreCallOptions } from '../storage/interfaces.ts'
-import { getValue, listValues, putValue } from '../storage/meta-values.ts'
+import { getValue, lastWriteOfEachKey, listValues, putValue } from '../storage/meta-values.ts'
 import { verifyBlock } from './blocks.ts'
 import { openBody, openEvent, openHeader, openRecord } from './open-record.ts'
 import { LIMITS, type EventHeader, type RecordNode } from './record-format.ts'
@@ -29,6 +29,14 @@ export interface IngestResult {
   readonly status: 'stored' | 'duplicate'
   readonly record: string
   readonly node: RecordNode
+}
+
+/** A record received from a peer, with the follow key of its log. */
+export interface IncomingRecord {
+  readonly log: string
+  readonly followKey: Uint8Array
+  readonly record: string
+  readonly blocks: readonly RawBlock[]
 }
 
 /** A record opened down to its payload. */
@@ -61,19 +69,6 @@ export type BatchOutcome = IngestResult | Error
  */
 export type CommitHook = (record: { readonly record: string, readonly node: RecordNode, readonly blocks: readonly RawBlock[] }) =>
   Promise<{ readonly operations: readonly BatchOperation[], readonly committed?: () => void }>
-
-/** The operations in order, each key's earlier writes left out: the same outcome, written once. */
-function lastWriteOfEachKey (operations: readonly BatchOperation[]): BatchOperation[] {
-  const seen = new Set<string>()
-  const out: BatchOperation[] = []
-  for (let i = operations.length - 1; i >= 0; i--) {
-    const op = operations[i]!
-    if (seen.has(op.key)) continue
-    seen.add(op.key)
-    out.push(op)
-  }
-  return out.reverse()
-}
 
 /** Record store operations. */
 export type RecordStore = ReturnType<typeof createRecordStore>
@@ -185,7 +180,7 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
      * Verifies a received record of `log` and stores it with its blocks.
      * Throws a typed error (and stores nothing) when any check fails.
      */
-    async ingest (input: { thread: string, log: string, followKey: Uint8Array, record: string, blocks: readonly RawBlock[] }, options?: StoreCallOptions & { hook?: CommitHook }): Promise<IngestResult> {
+    async ingest (input: IncomingRecord & { thread: string }, options?: StoreCallOptions & { hook?: CommitHook }): Promise<IngestResult> {
       const verified = await verifyIncomingRecord(input)
       return await serialize(input.thread, async () => await commitOne(input.thread, { verified, hook: options?.hook }, options))
     },
@@ -195,11 +190,30 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
      * write, in order (a record may depend on one before it in the batch).
      * Each item is answered with its result or its typed error.
      */
-    async ingestMany (thread: string, inputs: ReadonlyArray<{ log: string, followKey: Uint8Array, record: string, blocks: readonly RawBlock[], hook?: CommitHook }>, options?: StoreCallOptions): Promise<BatchOutcome[]> {
-      const verified = await Promise.all(inputs.map(async (input) => await verifyIncomingRecord(input).then((v) => v, (error: Error) => error)))
+    async ingestMany (thread: string, inputs: ReadonlyArray<IncomingRecord & { hook?: CommitHook }>, options?: StoreCallOptions): Promise<BatchOutcome[]> {
+      const verified = await store.verifyMany(inputs)
+      return await store.commitVerified(thread, verified.map((v, i) => ({ verified: v, hook: inputs[i]!.hook })), options)
+    },
+
+    /**
+     * The stateless checks of received records (verify-incoming.ts), all under
+     * way at once, with no storage access: a caller can verify one batch while
+     * the batch before it is being committed. Each is answered with its
+     * verified form or its typed error.
+     */
+    async verifyMany (inputs: readonly IncomingRecord[]): Promise<Array<VerifiedRecord | Error>> {
+      return await Promise.all(inputs.map(async (input) => await verifyIncomingRecord(input).then((v) => v, (error: Error) => error)))
+    },
+
+    /**
+     * Commits records that verifyMany passed, in the thread's commit queue, as
+     * one storage write, with the same stateful checks as ingestMany; an error
+     * from verifyMany is passed through as that item's outcome.
+     */
+    async commitVerified (thread: string, items: ReadonlyArray<{ verified: VerifiedRecord | Error, hook?: CommitHook }>, options?: StoreCallOptions): Promise<BatchOutcome[]> {
       return await serialize(thread, async () => {
-        const outcomes = await commitBatch(thread, verified.flatMap((v, i) => v instanceof Error ? [] : [{ verified: v, hook: inputs[i]!.hook }]), options)
-        return verified.map((v) => v instanceof Error ? v : outcomes.shift()!)
+        const outcomes = await commitBatch(thread, items.flatMap((item) => item.verified instanceof Error ? [] : [{ verified: item.verified, hook: item.hook }]), options)
+        return items.map((item) => item.verified instanceof Error ? item.verified : outcomes.shift()!)
       })
     },
 

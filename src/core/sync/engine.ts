@@ -1,12 +1,13 @@
 /**
  * The requesting side of sync with one peer for one thread: compare heads,
- * pull what the peer has beyond ours in batches (not a round trip per record),
- * then push what we have beyond the peer's. Records that arrive before what
+ * pull what the peer has beyond ours in batches (not a round trip per record;
+ * see pull.ts), then push what we have beyond the peer's. Records that arrive before what
  * they depend on wait and are retried as the rest comes in. Progress is
  * reported as it goes; the signal cancels between batches.
  */
 import { ThreadsError, throwIfAborted } from '../errors.ts'
 import { MAX_RECORDS_PER_MESSAGE, type SyncRequest, type SyncResponse, type WireHead, type WireRecord } from './messages.ts'
+import { pullRecords } from './pull.ts'
 import type { SyncReplica } from './replica.ts'
 
 /** Sends a request to one peer and returns its response. */
@@ -47,27 +48,6 @@ async function ask<T extends SyncResponse['type']> (transport: SyncTransport, re
   return response as Extract<SyncResponse, { type: T }>
 }
 
-/** A request under way, which can be called off (its outcome is then ignored). */
-interface InFlight<T> {
-  readonly response: Promise<T>
-  cancel(): void
-}
-
-/** Starts `send` with a signal of its own that follows `signal`, so it can be called off alone. */
-function inFlight<T> (signal: AbortSignal | undefined, send: (signal: AbortSignal) => Promise<T>): InFlight<T> {
-  const controller = new AbortController()
-  const follow = (): void => { controller.abort(signal?.reason) }
-  signal?.addEventListener('abort', follow, { once: true })
-  const response = send(controller.signal).finally(() => { signal?.removeEventListener('abort', follow) })
-  return {
-    response,
-    cancel () {
-      response.catch(() => {}) // nobody waits for it any more
-      controller.abort()
-    }
-  }
-}
-
 const seqOf = (heads: readonly WireHead[]): Map<string, number> => new Map(heads.map((h) => [h.log, h.seq]))
 
 /** Syncs one thread with one peer. */
@@ -94,38 +74,16 @@ export async function syncThread (input: {
   // Pull.
   const want = remoteHeads.filter((h) => known.has(h.log) && h.seq > (local.get(h.log) ?? 0))
   const pullTotal = want.reduce((n, h) => n + h.seq - (local.get(h.log) ?? 0), 0)
-  let pulled = 0
-  let waiting: WireRecord[] = []
-  const position = new Map(want.map((h) => [h.log, local.get(h.log) ?? 0]))
-  // The next batch is asked for as soon as a batch arrives, so the peer reads and sends it while
-  // this one is verified and applied. Positions advance on arrival: a record refused for a missing
-  // dependency waits and is tried again with the next batch, as before.
-  const pull = (): InFlight<Extract<SyncResponse, { type: 'records' }>> => inFlight(signal, async (s) =>
-    await ask(transport, { v: 1, type: 'pull', thread, from: [...position].map(([log, after]) => ({ log, after })), limit: batchSize }, 'records', s))
-  let next = position.size > 0 ? pull() : undefined
-  while (next !== undefined) {
-    throwIfAborted(signal)
-    const response = await next.response
-    next = undefined
-    for (const r of response.records) {
-      const seq = position.get(r.log)
-      if (seq !== undefined) position.set(r.log, seq + 1)
-    }
-    for (const h of want) if ((position.get(h.log) ?? Infinity) >= h.seq) position.delete(h.log)
-    if (position.size > 0 && response.records.length > 0) next = pull()
-    try {
-      const attempt = [...waiting, ...response.records]
-      const outcomes = await replica.ingest(thread, attempt)
-      waiting = attempt.filter((_, i) => outcomes[i] instanceof Error && outcomes[i]!.name === 'MissingDependencyError')
-      pulled += outcomes.filter((o) => !(o instanceof Error) && o.status === 'stored').length
-      const failed = outcomes.find((o): o is Error => o instanceof Error && o.name !== 'MissingDependencyError')
-      if (failed !== undefined) throw failed
-      input.onProgress?.({ phase: 'pull', done: pulled, total: pullTotal })
-    } catch (error) {
-      next?.cancel()
-      throw error
-    }
-  }
+  const pulled = await pullRecords({
+    thread,
+    replica,
+    ask: async (request, s) => await ask(transport, request, 'records', s),
+    want,
+    local,
+    batchSize,
+    signal,
+    onProgress: (done) => input.onProgress?.({ phase: 'pull', done, total: pullTotal })
+  })
 
   // Push.
   const mine = await replica.heads(thread)
