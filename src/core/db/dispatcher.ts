@@ -61,8 +61,8 @@ type Queued =
   | { readonly kind: 'command', readonly build: () => readonly Operation[], readonly done: (outcome: BatchOutcome | undefined) => void }
   | { readonly kind: 'records', readonly prepared: Promise<PreparedRecords>, readonly done: (outcomes: BatchOutcome[]) => void, readonly fail: (error: unknown) => void }
 
-/** Received records, verified (or refused) ahead of their turn, with the read key of each one's log. */
-type PreparedRecords = ReadonlyArray<{ readonly verified: VerifiedRecord | Error, readonly readKey: Uint8Array }>
+/** Received records, verified (or refused) and opened ahead of their turn. */
+type PreparedRecords = ReadonlyArray<{ readonly verified: VerifiedRecord | Error, readonly event?: DbEvent | ThreadsError }>
 
 const MAX_COMMANDS_PER_TURN = 256
 
@@ -77,8 +77,8 @@ export function createDispatcher (deps: {
   readonly view: () => ThreadView
   readonly random?: RandomSource
   readonly now?: () => number
-  /** Called in the queue after each turn that applied events, with how many. */
-  readonly afterApply?: (events: number) => Promise<void>
+  /** Called in the queue after each turn that applied events, with how many, and whether more work is queued already. */
+  readonly afterApply?: (events: number, more: boolean) => Promise<void>
   /** Called for each document state installed in the view. */
   readonly applied?: (coll: string, id: string) => void
 }): Dispatcher {
@@ -142,8 +142,8 @@ export function createDispatcher (deps: {
 
   /**
    * Looks up the keys of the records' logs (once a log) and starts their
-   * verification at once, before their turn: a batch is verified while the
-   * one before it is still being committed. A log without a read key fails the
+   * verification and decryption at once, before their turn: a batch is
+   * verified and opened while the one before it is still being committed. A log without a read key fails the
    * whole batch with MissingKeyError.
    */
   async function prepareRecords (envelopes: readonly Envelope[]): Promise<PreparedRecords> {
@@ -155,13 +155,27 @@ export function createDispatcher (deps: {
       logKeys.set(log, { followKey: held.followKey, readKey: held.readKey })
     }
     const verified = await records.verifyMany(envelopes.map((envelope) => ({ ...envelope, followKey: logKeys.get(envelope.log)!.followKey })))
-    return verified.map((v, i) => ({ verified: v, readKey: logKeys.get(envelopes[i]!.log)!.readKey }))
+    // Decrypting needs no state either; a record whose event does not open is refused in its turn, as before.
+    return verified.map((v) => {
+      if (v instanceof Error) return { verified: v }
+      try {
+        return { verified: v, event: dispatcher.decode(v.blocks, logKeys.get(v.node.log)!.readKey) }
+      } catch (error) {
+        if (!(error instanceof ThreadsError)) throw error
+        return { verified: v, event: error }
+      }
+    })
   }
 
   async function runRecords (item: Extract<Queued, { kind: 'records' }>, touched: Set<string>, applied: { count: number }): Promise<void> {
     const prepared = await item.prepared
-    item.done(await records.commitVerified(thread, prepared.map(({ verified, readKey }) =>
-      ({ verified, hook: viewHook((blocks) => dispatcher.decode(blocks, readKey), touched, applied) }))))
+    item.done(await records.commitVerified(thread, prepared.map(({ verified, event }) => ({
+      verified,
+      hook: viewHook(() => {
+        if (event instanceof Error) throw event
+        return event!
+      }, touched, applied)
+    }))))
   }
 
   /** One turn: everything queued, in order, commands grouped into batches. */
@@ -198,7 +212,7 @@ export function createDispatcher (deps: {
       staged = new Map()
     }
     if (touched.size > 0) for (const listener of listeners) listener(touched)
-    if (applied.count > 0) await deps.afterApply?.(applied.count)
+    if (applied.count > 0) await deps.afterApply?.(applied.count, waiting.length > 0)
   }
 
   const enqueue = (item: Queued): void => {
