@@ -9,6 +9,12 @@ declare global {
     addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void
     removeEventListener(type: 'abort', listener: () => void): void
   }
+  interface AbortController {
+    readonly signal: AbortSignal
+    abort(reason?: unknown): void
+  }
+  // eslint-disable-next-line no-var
+  var AbortController: { new (): AbortController }
   function queueMicrotask (callback: () => void): void
   function setTimeout (callback: () => void, ms?: number): unknown
   function clearTimeout (handle: unknown): void

@@ -75,6 +75,19 @@ export function runKeyValueContractTests (setup: StorageContractSetup): void {
       for (const key of keys) expect(await meta.get(key)).toEqual(utf8(key))
       expect((await collect(meta.list('long/'))).map(([key]) => key)).toEqual([keys[0]])
     })
+
+    it('lists long keys under prefixes shorter and longer than a file name can be', async () => {
+      const { meta } = fixture().backend
+      const stem = `long/${'y'.repeat(300)}`
+      const keys = [`${stem}a${'z'.repeat(400)}`, `${stem}b${'z'.repeat(400)}`, `${stem}b`, `${stem}c`, 'long/x']
+      await meta.batch(keys.map(key => ({ type: 'put', key, value: utf8(key) })))
+      const under = async (prefix: string): Promise<string[]> => (await collect(meta.list(prefix))).map(([key]) => key)
+      expect(await under('long/')).toEqual([...keys].sort())
+      expect(await under(stem)).toEqual([keys[0], keys[2], keys[1], keys[3]])
+      expect(await under(`${stem}b`)).toEqual([keys[2], keys[1]])
+      expect(await under(`${stem}b${'z'.repeat(200)}`)).toEqual([keys[1]])
+      expect(await under(`${stem}d`)).toEqual([])
+    })
   })
 
   describe('meta: batches', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createRecordStore } from '../../src/core/log/record-store.ts'
+import type { RawBlock } from '../../src/core/storage/interfaces.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { snapshotMeta, threadFixture, writerFixture } from '../helpers/log-fixture.ts'
 
@@ -46,5 +47,33 @@ describe('record store', () => {
     const result = await alice.store.ingest({ thread, log: alice.identity.logId, followKey: alice.followKey, record, blocks: await alice.store.recordBlocks(record, alice.followKey) })
     expect(result.status).toBe('duplicate')
     expect(await snapshotMeta(alice.backend)).toEqual(before)
+  })
+
+  it('stores a batch that continues a log with one read of its head and one write of everything', async () => {
+    const { thread, random } = threadFixture('batch')
+    const alice = writerFixture(thread, random)
+    for (let i = 0; i < 6; i++) await alice.writer.append({ n: i })
+    const received: Array<{ log: string, followKey: Uint8Array, record: string, blocks: RawBlock[] }> = []
+    for (let seq = 1; seq <= 6; seq++) {
+      const record = (await alice.store.recordAt(thread, alice.identity.logId, seq))!
+      received.push({ log: alice.identity.logId, followKey: alice.followKey, record, blocks: await alice.store.recordBlocks(record, alice.followKey) })
+    }
+    const backend = createMemoryBackend()
+    const reads: string[] = []
+    const writes: string[][] = []
+    const get = backend.meta.get.bind(backend.meta)
+    const batch = backend.meta.batch.bind(backend.meta)
+    backend.meta.get = async (key, options) => { reads.push(key); return await get(key, options) }
+    backend.meta.batch = async (operations, options) => { writes.push(operations.map((op) => op.key)); await batch(operations, options) }
+    const peer = createRecordStore({ backend })
+    expect((await peer.ingestMany(thread, received.slice(0, 3))).map((o) => !(o instanceof Error) && o.status)).toEqual(['stored', 'stored', 'stored'])
+    expect((await peer.ingestMany(thread, received)).map((o) => !(o instanceof Error) && o.status))
+      .toEqual(['duplicate', 'duplicate', 'duplicate', 'stored', 'stored', 'stored'])
+    // Per batch: the head, and for the records already held (not after the head) what placing them reads.
+    expect(reads.filter((key) => key.startsWith('head/'))).toHaveLength(2)
+    expect(reads.filter((key) => !key.startsWith('head/')).every((key) => received.slice(0, 3).some((r) => key.endsWith(r.record)))).toBe(true)
+    expect(writes).toHaveLength(2)
+    expect(writes[1]!.filter((key) => key.startsWith('head/'))).toHaveLength(1)
+    expect(await peer.head(thread, alice.identity.logId)).toMatchObject({ seq: 6, record: received[5]!.record })
   })
 })

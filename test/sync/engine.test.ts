@@ -9,7 +9,7 @@ import { openDatabase } from '../../src/core/db/index.ts'
 import { createRecordStore } from '../../src/core/log/record-store.ts'
 import { createKeyBook } from '../../src/core/storage/key-book.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
-import { syncThread } from '../../src/core/sync/engine.ts'
+import { syncThread, type SyncTransport } from '../../src/core/sync/engine.ts'
 import { createSyncHandler } from '../../src/core/sync/handler.ts'
 import { createLoopbackTransport } from '../../src/core/sync/loopback.ts'
 import { createStoreReplica } from '../../src/core/sync/replica.ts'
@@ -83,5 +83,65 @@ describe('sync engine', () => {
     const forged = { ...(await ta.followRequest()), by: 'not-a-member' }
     expect(await f.transport.request(forged)).toMatchObject({ type: 'error', name: 'MalformedRecordError' })
     await a.close()
+  })
+
+  it('asks for the next batch while applying one, and calls it off when a batch is refused', async () => {
+    const { a, b, ta, tb } = await members()
+    const f = follower()
+    await f.transport.request(await ta.followRequest())
+    await Promise.all(Array.from({ length: 600 }, async (_, i) => await ta.collection('photos').create({ _id: `p${i}` })))
+    await syncThread({ thread: ta.id, replica: a.syncReplica(), transport: f.transport })
+    const pulls: Array<{ signal?: AbortSignal, appliedBefore: number }> = []
+    const transport: SyncTransport = {
+      async request (request, options) {
+        if (request.type !== 'pull') return await f.transport.request(request, options)
+        pulls.push({ signal: options?.signal, appliedBefore: tb.collection('photos').find({}).length })
+        const response = await f.transport.request(request, options)
+        if (response.type !== 'records' || pulls.length !== 2) return response
+        // The second batch arrives with one record's body changed.
+        const [first, ...rest] = response.records
+        const body = first!.blocks[3]!
+        return { ...response, records: [{ ...first!, blocks: [...first!.blocks.slice(0, 3), { cid: body.cid, bytes: body.bytes.map((x, i) => i === 10 ? x ^ 1 : x) }] }, ...rest] }
+      }
+    }
+    await expect(syncThread({ thread: tb.id, replica: b.syncReplica(), transport, batchSize: 100 })).rejects.toMatchObject({ name: 'BadCidError' })
+    // The second pull went out before the first batch was applied; the one on the wire when the
+    // second batch was refused was called off, and none went out after it.
+    expect(pulls[1]!.appliedBefore).toBe(0)
+    expect(pulls).toHaveLength(4)
+    expect(pulls[3]!.signal?.aborted).toBe(true)
+    // The rest of the second batch, and the third, follow the refused record in its log: they wait for it in vain.
+    expect(tb.collection('photos').find({}).length).toBe(100)
+    await a.close()
+    await b.close()
+  })
+
+  it('stores records whose dependencies arrive in a later batch', async () => {
+    const { a, b, ta, tb } = await members()
+    const c = openDatabase({ backend: createMemoryBackend() })
+    const tc = await c.joinThread({ id: ta.id, logs: [ta.ownGrant()] })
+    await ta.addLog(tc.ownGrant())
+    await tb.addLog(tc.ownGrant())
+    const f = follower()
+    await f.transport.request(await ta.followRequest())
+    // C's records come first in every pull but depend on A's, which come after them.
+    await Promise.all(Array.from({ length: 30 }, async (_, i) => await ta.collection('photos').create({ _id: `a${i}` })))
+    await syncThread({ thread: ta.id, replica: a.syncReplica(), transport: f.transport })
+    await syncThread({ thread: tc.id, replica: c.syncReplica(), transport: f.transport })
+    await tc.collection('photos').create({ _id: 'c0' })
+    await syncThread({ thread: tc.id, replica: c.syncReplica(), transport: f.transport })
+    const from: string[] = []
+    const transport: SyncTransport = {
+      async request (request, options) {
+        if (request.type === 'pull') from.push(request.from.map((p) => p.log === tc.logId ? 'c' : 'a').join(''))
+        return await f.transport.request(request.type === 'pull' ? { ...request, from: [...request.from].sort((x) => x.log === tc.logId ? -1 : 1) } : request, options)
+      }
+    }
+    const result = await syncThread({ thread: tb.id, replica: b.syncReplica(), transport, batchSize: 8 })
+    expect(result.pulled).toBe(31)
+    expect(tb.dump()).toEqual(tc.dump())
+    await a.close()
+    await b.close()
+    await c.close()
   })
 })

@@ -14,10 +14,10 @@
  * - values are stored as plain Uint8Arrays that own their buffer (a subarray is
  *   copied first, so a small view never stores its large backing buffer).
  */
-import type { IDBPDatabase, IDBPTransaction } from 'idb'
+import { unwrap, type IDBPDatabase, type IDBPTransaction } from 'idb'
 import { AbortError, MalformedRecordError, StoreClosedError, throwIfAborted } from '../../core/errors.ts'
 import type { BatchOperation, BlockStore, KeyValueStore, StorageBackend, StoreCallOptions } from '../../core/storage/interfaces.ts'
-import { copyBatchOperations, copyBlocks, copyCids } from '../../core/storage/memory.ts'
+import { copyBatchOperations, copyBlocks, copyBytes, copyCids } from '../../core/storage/memory.ts'
 import { openDatabase } from './open-database.ts'
 
 /** Name of the object store of blocks. */
@@ -41,26 +41,28 @@ export interface IdbBackend extends StorageBackend {
   readonly database: IDBPDatabase
 }
 
-/** The part of a readwrite object store that writes use. */
-interface ReadwriteStore {
-  put(value: Uint8Array, key: string): Promise<unknown>
-  delete(key: string): Promise<unknown>
-}
-
 /**
  * Issues a batch's puts and deletes on a transaction's meta store, without waiting
  * for the transaction. Validates every operation first (TypeError), so a bad batch
- * issues nothing. Await the returned promise together with `tx.done`.
+ * issues nothing. Await the returned promise together with `tx.done`: a failed
+ * write aborts the transaction, so `tx.done` rejects.
  */
 export async function writeMetaOperations (
   tx: IDBPTransaction<unknown, ArrayLike<string>, 'readwrite'>, operations: readonly BatchOperation[]
 ): Promise<void> {
-  await Promise.all(issueMetaOperations(tx.objectStore(META_STORE), copyBatchOperations(operations)))
+  issueMetaOperations(unwrap(tx.objectStore(META_STORE)), copyBatchOperations(operations, ownedBytes))
 }
 
-/** Issues already-checked operations; the requests run in the order issued. */
-function issueMetaOperations (store: ReadwriteStore, operations: readonly BatchOperation[]): Array<Promise<unknown>> {
-  return operations.map(async op => op.type === 'put' ? await store.put(op.value, op.key) : await store.delete(op.key))
+/**
+ * Issues already-checked operations as plain requests; they run in the order
+ * issued. No promise or listener per request: a request that fails aborts its
+ * transaction, which is what a write waits for.
+ */
+function issueMetaOperations (store: IDBObjectStore, operations: readonly BatchOperation[]): void {
+  for (const op of operations) {
+    if (op.type === 'put') store.put(op.value, op.key)
+    else store.delete(op.key)
+  }
 }
 
 /**
@@ -93,7 +95,7 @@ export async function openIdbBackend (options: IdbBackendOptions): Promise<IdbBa
     }
   }
   /** Runs `issue` in one readwrite transaction over `stores`, aborting it on failure or abort signal. */
-  const writeAcross = async (stores: string[], issue: (tx: IDBPTransaction<unknown, string[], 'readwrite'>) => Array<Promise<unknown>>, signal?: AbortSignal): Promise<void> => {
+  const writeAcross = async (stores: string[], issue: (tx: IDBTransaction) => void, signal?: AbortSignal): Promise<void> => {
     let tx: IDBPTransaction<unknown, string[], 'readwrite'>
     try {
       tx = database.transaction(stores, 'readwrite')
@@ -108,19 +110,26 @@ export async function openIdbBackend (options: IdbBackendOptions): Promise<IdbBa
         // InvalidStateError: already committed or aborted, so there is nothing left to undo.
       }
     }
+    // The first failed request's error, which is what the caller should see (the transaction only says it aborted).
+    let failed: unknown
+    const native = unwrap(tx)
+    const onError = (event: Event): void => { failed ??= (event.target as IDBRequest | null)?.error ?? undefined }
+    native.addEventListener('error', onError)
     signal?.addEventListener('abort', abort, { once: true })
     try {
-      await Promise.all([...issue(tx), tx.done])
+      issue(native)
+      await tx.done
     } catch (error) {
       abort()
       if (signal?.aborted === true) throw new AbortError('The write was aborted before it committed', { cause: error })
-      throw error
+      throw failed ?? error
     } finally {
+      native.removeEventListener('error', onError)
       signal?.removeEventListener('abort', abort)
     }
   }
-  const write = async (store: string, issue: (store: ReadwriteStore) => Array<Promise<unknown>>, signal?: AbortSignal): Promise<void> =>
-    await writeAcross([store], (tx) => issue(tx.objectStore(store)), signal)
+  const write = async (store: string, issue: (store: IDBObjectStore) => void, signal?: AbortSignal): Promise<void> =>
+    await writeAcross([store], (tx) => { issue(tx.objectStore(store)) }, signal)
   const read = async (store: string, key: string): Promise<Uint8Array | undefined> => {
     const value: unknown = await transaction(store, 'readonly').objectStore(store).get(key)
     return value === undefined ? undefined : asBytes(value, store)
@@ -133,13 +142,13 @@ export async function openIdbBackend (options: IdbBackendOptions): Promise<IdbBa
     async has (cid, options) { check(options); return await exists(BLOCK_STORE, cid) },
     async putMany (input, options) {
       check(options)
-      const checked = copyBlocks(input)
-      if (checked.length > 0) await write(BLOCK_STORE, store => checked.map(async b => await store.put(b.bytes, b.cid)), options?.signal)
+      const checked = copyBlocks(input, ownedBytes)
+      if (checked.length > 0) await write(BLOCK_STORE, store => { for (const b of checked) store.put(b.bytes, b.cid) }, options?.signal)
     },
     async deleteMany (cids, options) {
       check(options)
       const checked = copyCids(cids)
-      if (checked.length > 0) await write(BLOCK_STORE, store => checked.map(async cid => { await store.delete(cid) }), options?.signal)
+      if (checked.length > 0) await write(BLOCK_STORE, store => { for (const cid of checked) store.delete(cid) }, options?.signal)
     }
   }
 
@@ -148,7 +157,7 @@ export async function openIdbBackend (options: IdbBackendOptions): Promise<IdbBa
     async has (key, options) { check(options); return await exists(META_STORE, key) },
     async batch (operations, options) {
       check(options)
-      const checked = copyBatchOperations(operations)
+      const checked = copyBatchOperations(operations, ownedBytes)
       if (checked.length === 0) return
       await write(META_STORE, store => issueMetaOperations(store, checked), options?.signal)
     },
@@ -170,14 +179,12 @@ export async function openIdbBackend (options: IdbBackendOptions): Promise<IdbBa
     database,
     async commit (input, operations, options) {
       check(options)
-      const checkedBlocks = copyBlocks(input)
-      const checkedOps = copyBatchOperations(operations)
+      const checkedBlocks = copyBlocks(input, ownedBytes)
+      const checkedOps = copyBatchOperations(operations, ownedBytes)
       await writeAcross([BLOCK_STORE, META_STORE], (tx) => {
         const blockStore = tx.objectStore(BLOCK_STORE)
-        return [
-          ...checkedBlocks.map(async (b) => await blockStore.put(b.bytes, b.cid)),
-          ...issueMetaOperations(tx.objectStore(META_STORE), checkedOps)
-        ]
+        for (const b of checkedBlocks) blockStore.put(b.bytes, b.cid)
+        issueMetaOperations(tx.objectStore(META_STORE), checkedOps)
       }, options?.signal)
     },
     async close () {
@@ -201,6 +208,16 @@ export function prefixRange (prefix: string): IDBKeyRange | undefined {
     if (unit < 0xffff) return IDBKeyRange.bound(prefix, prefix.slice(0, end) + String.fromCharCode(unit + 1), false, true)
   }
   return IDBKeyRange.lowerBound(prefix) // the prefix is all U+FFFF: no successor exists
+}
+
+/**
+ * Bytes to hand to a put: the caller's own array when it is a plain Uint8Array
+ * spanning its whole buffer (the put clones it there and then, so later changes
+ * cannot leak in), else a copy, so a small view never stores its large buffer.
+ */
+function ownedBytes (bytes: Uint8Array): Uint8Array {
+  const plain = Object.getPrototypeOf(bytes) === Uint8Array.prototype
+  return plain && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer ? bytes : copyBytes(bytes)
 }
 
 function asBytes (value: unknown, store: string): Uint8Array {

@@ -51,7 +51,9 @@ export async function serveSync (node: Libp2p, handler: (request: SyncRequest) =
 export function libp2pSyncTransport (node: Libp2p, peer: PeerId | Multiaddr | Multiaddr[]): SyncTransport {
   return {
     async request (request, options) {
-      const signal = options?.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS)
+      // The caller's signal (a sync being cancelled, or one request called off) and the wire timeout both end it.
+      const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS)
+      const signal = options?.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout])
       const stream = await node.dialProtocol(peer, SYNC_PROTOCOL, { signal, runOnLimitedConnection: true })
       try {
         const lp = lpStream(stream, { maxDataLength: MAX_MESSAGE_BYTES })

@@ -15,12 +15,12 @@
  * their journals. Writes are serialized inside a backend.
  */
 import { mkdir, readdir, rm } from 'node:fs/promises'
-import { join, sep } from 'node:path'
+import { join } from 'node:path'
 import { StoreClosedError, throwIfAborted } from '../../core/errors.ts'
 import type { BlockStore, KeyValueStore, StorageBackend, StoreCallOptions } from '../../core/storage/interfaces.ts'
 import { copyBatchOperations, copyBlocks, copyBytes, copyCids } from '../../core/storage/memory.ts'
 import { fileExists, readFileIfExists, TEMP_MARKER } from './atomic-files.ts'
-import { BLOCKS_DIR, cidToPath, componentsToKey, keyToPath, META_DIR } from './file-names.ts'
+import { BLOCKS_DIR, cidToPath, componentsToKey, isKeyDirectory, keyPrefixToNamePrefix, keyToPath, META_DIR } from './file-names.ts'
 import { commitChanges, type FileChange, replayJournal } from './journal.ts'
 
 /** Options of openFileBackend. */
@@ -135,14 +135,29 @@ export async function openFileBackend (options: FileBackendOptions): Promise<Sto
   }
 }
 
-/** Every key under `prefix` with its value, in code-unit order. */
+/**
+ * Every key under `prefix` with its value, in code-unit order. Only names that
+ * can stand for such a key are decoded, and only directories that can hold one
+ * are entered, so a short listing costs one directory read, not a stat and a
+ * decode per key held.
+ */
 async function readEntries (root: string, prefix: string, signal?: AbortSignal): Promise<Array<readonly [string, Uint8Array]>> {
-  const metaRoot = join(root, META_DIR)
+  const wanted = keyPrefixToNamePrefix(prefix)
   const keys: string[] = []
-  for (const relative of await readdir(metaRoot, { recursive: true })) {
-    const key = componentsToKey(relative.split(sep))
-    if (key?.startsWith(prefix) === true) keys.push(key)
+  const walk = async (components: string[], name: string): Promise<void> => {
+    for (const entry of await readdir(join(root, META_DIR, ...components), { withFileTypes: true })) {
+      if (entry.isDirectory()) {
+        if (!isKeyDirectory(entry.name)) continue
+        const longer = name + entry.name.slice(0, -1)
+        if (longer.startsWith(wanted) || wanted.startsWith(longer)) await walk([...components, entry.name], longer)
+        continue
+      }
+      if (!entry.isFile() || !(name + entry.name).startsWith(wanted)) continue
+      const key = componentsToKey([...components, entry.name])
+      if (key?.startsWith(prefix) === true) keys.push(key)
+    }
   }
+  await walk([], '')
   keys.sort() // default sort compares UTF-16 code units, the order the interface promises
   const entries: Array<readonly [string, Uint8Array]> = []
   for (const key of keys) {

@@ -41,6 +41,22 @@ export function keyToPath (key: string): string {
 }
 
 /**
+ * The start that the file name (its directories' names without their '_', then
+ * its own) of every key beginning with `prefix` shares: the base32 characters
+ * whose five bits all come from the prefix. Listing compares names against it
+ * before decoding any.
+ */
+export function keyPrefixToNamePrefix (prefix: string): string {
+  const bytes = utf8.encode(prefix)
+  return base32.encode(bytes).slice(0, 1 + Math.floor(bytes.byteLength * 8 / 5))
+}
+
+/** Whether a directory holding the rest of long keys' names (see keyToPath) is named `name`. */
+export function isKeyDirectory (name: string): boolean {
+  return name.length === SEGMENT + 1 && name.endsWith(DIRECTORY_SUFFIX)
+}
+
+/**
  * The key a file under meta/ stands for, from its path relative to meta/ (split into
  * components), or undefined for anything that is not one of ours (temp files included).
  */

@@ -4,8 +4,10 @@
  * queued (group commit), turns commands into records of this peer's log, and
  * stores all records together with the view rows they change in one atomic
  * storage batch. Only then are the changes installed in memory and subscribers
- * told. A failure leaves log, stored views and in-memory views as they were;
- * a command or record that fails its own checks fails alone.
+ * told. Received records are verified as soon as they are queued (the checks
+ * that need no state), so one batch is verified while another is committed.
+ * A failure leaves log, stored views and in-memory views as they were; a
+ * command or record that fails its own checks fails alone.
  */
 import type { RandomSource } from '../crypto/random.ts'
 import { MalformedRecordError, MissingKeyError, ThreadsError } from '../errors.ts'
@@ -13,6 +15,7 @@ import type { LogIdentity } from '../ids/log-id.ts'
 import { sealEvent, signRecord } from '../log/create-record.ts'
 import { decryptBody, decryptHeader, openEvent } from '../log/open-record.ts'
 import type { BatchOutcome, CommitHook, IngestResult, RecordStore } from '../log/record-store.ts'
+import type { VerifiedRecord } from '../log/verify-incoming.ts'
 import type { KeyBook } from '../storage/key-book.ts'
 import type { RawBlock } from '../storage/interfaces.ts'
 import type { DocState } from './doc-state.ts'
@@ -56,7 +59,10 @@ class NothingToWrite extends ThreadsError {
 
 type Queued =
   | { readonly kind: 'command', readonly build: () => readonly Operation[], readonly done: (outcome: BatchOutcome | undefined) => void }
-  | { readonly kind: 'records', readonly envelopes: readonly Envelope[], readonly done: (outcomes: BatchOutcome[]) => void, readonly fail: (error: unknown) => void }
+  | { readonly kind: 'records', readonly prepared: Promise<PreparedRecords>, readonly done: (outcomes: BatchOutcome[]) => void, readonly fail: (error: unknown) => void }
+
+/** Received records, verified (or refused) and opened ahead of their turn. */
+type PreparedRecords = ReadonlyArray<{ readonly verified: VerifiedRecord | Error, readonly event?: DbEvent | ThreadsError }>
 
 const MAX_COMMANDS_PER_TURN = 256
 
@@ -71,8 +77,8 @@ export function createDispatcher (deps: {
   readonly view: () => ThreadView
   readonly random?: RandomSource
   readonly now?: () => number
-  /** Called in the queue after each turn that applied events, with how many. */
-  readonly afterApply?: (events: number) => Promise<void>
+  /** Called in the queue after each turn that applied events, with how many, and whether more work is queued already. */
+  readonly afterApply?: (events: number, more: boolean) => Promise<void>
   /** Called for each document state installed in the view. */
   readonly applied?: (coll: string, id: string) => void
 }): Dispatcher {
@@ -134,15 +140,42 @@ export function createDispatcher (deps: {
     batch.forEach((command, i) => command.done(outcomes[i] instanceof NothingToWrite ? undefined : outcomes[i]))
   }
 
-  async function runRecords (item: Extract<Queued, { kind: 'records' }>, touched: Set<string>, applied: { count: number }): Promise<void> {
-    const inputs = []
-    for (const envelope of item.envelopes) {
-      const keys = await deps.keys.get(thread, envelope.log)
-      if (keys?.readKey === undefined) throw new MissingKeyError(`no read key is held for log ${envelope.log} of thread ${thread}`)
-      const readKey = keys.readKey
-      inputs.push({ ...envelope, followKey: keys.followKey, hook: viewHook((blocks) => dispatcher.decode(blocks, readKey), touched, applied) })
+  /**
+   * Looks up the keys of the records' logs (once a log) and starts their
+   * verification and decryption at once, before their turn: a batch is
+   * verified and opened while the one before it is still being committed. A log without a read key fails the
+   * whole batch with MissingKeyError.
+   */
+  async function prepareRecords (envelopes: readonly Envelope[]): Promise<PreparedRecords> {
+    const logKeys = new Map<string, { followKey: Uint8Array, readKey: Uint8Array }>()
+    for (const { log } of envelopes) {
+      if (logKeys.has(log)) continue
+      const held = await deps.keys.get(thread, log)
+      if (held?.readKey === undefined) throw new MissingKeyError(`no read key is held for log ${log} of thread ${thread}`)
+      logKeys.set(log, { followKey: held.followKey, readKey: held.readKey })
     }
-    item.done(await records.ingestMany(thread, inputs))
+    const verified = await records.verifyMany(envelopes.map((envelope) => ({ ...envelope, followKey: logKeys.get(envelope.log)!.followKey })))
+    // Decrypting needs no state either; a record whose event does not open is refused in its turn, as before.
+    return verified.map((v) => {
+      if (v instanceof Error) return { verified: v }
+      try {
+        return { verified: v, event: dispatcher.decode(v.blocks, logKeys.get(v.node.log)!.readKey) }
+      } catch (error) {
+        if (!(error instanceof ThreadsError)) throw error
+        return { verified: v, event: error }
+      }
+    })
+  }
+
+  async function runRecords (item: Extract<Queued, { kind: 'records' }>, touched: Set<string>, applied: { count: number }): Promise<void> {
+    const prepared = await item.prepared
+    item.done(await records.commitVerified(thread, prepared.map(({ verified, event }) => ({
+      verified,
+      hook: viewHook(() => {
+        if (event instanceof Error) throw event
+        return event!
+      }, touched, applied)
+    }))))
   }
 
   /** One turn: everything queued, in order, commands grouped into batches. */
@@ -179,7 +212,7 @@ export function createDispatcher (deps: {
       staged = new Map()
     }
     if (touched.size > 0) for (const listener of listeners) listener(touched)
-    if (applied.count > 0) await deps.afterApply?.(applied.count)
+    if (applied.count > 0) await deps.afterApply?.(applied.count, waiting.length > 0)
   }
 
   const enqueue = (item: Queued): void => {
@@ -204,7 +237,9 @@ export function createDispatcher (deps: {
       return outcome
     },
     async ingest (envelopes) {
-      return await new Promise<BatchOutcome[]>((resolve, reject) => enqueue({ kind: 'records', envelopes, done: resolve, fail: reject }))
+      const prepared = prepareRecords(envelopes)
+      prepared.catch(() => {}) // its turn reports the failure
+      return await new Promise<BatchOutcome[]>((resolve, reject) => enqueue({ kind: 'records', prepared, done: resolve, fail: reject }))
     },
     staged: (coll, id) => staged.get(`${coll}\u0000${id}`),
     onChange (listener) {

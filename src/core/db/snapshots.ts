@@ -1,6 +1,7 @@
 /**
- * Snapshots of a thread's view (paper §5.5.1), taken every N applied events,
- * with the position of every log they cover. Restoring is the snapshot plus a
+ * Snapshots of a thread's view (paper §5.5.1), taken once N events have been
+ * applied and the database pauses (at the latest after 8 N, see
+ * thread-database.ts), with the position of every log they cover. Restoring is the snapshot plus a
  * replay of the records after those positions, far cheaper than replaying
  * every record; both give the same view, so views stay disposable.
  *

@@ -25,6 +25,9 @@ import { createJoinAnnouncement, openJoinAnnouncement, type Invite, type JoinAnn
 import { createSnapshotTracker, loadSnapshot } from './snapshots.ts'
 import { clockKey, createThreadView, type ThreadView } from './view.ts'
 
+/** How many times `snapshotEvery` events a snapshot may wait for the database to pause. */
+const SNAPSHOT_DEFER = 8
+
 /** Records read and verified in parallel during a replay. */
 const REPLAY_WINDOW = 256
 
@@ -127,9 +130,11 @@ export async function openThreadDatabase (deps: {
   const dispatcher = createDispatcher({
     ...deps,
     view: () => view,
-    afterApply: async (events) => {
+    afterApply: async (events, more) => {
       tracker.countApplied(events)
-      if (tracker.pending >= snapshotEvery) await writeSnapshot()
+      // While more is queued (a sync catching up, a burst of writes) a snapshot would be stale at
+      // once and rewritten soon after: it waits for a pause, up to SNAPSHOT_DEFER events.
+      if (tracker.pending >= snapshotEvery && (!more || tracker.pending >= SNAPSHOT_DEFER * snapshotEvery)) await writeSnapshot()
     },
     applied: (coll, id) => { tracker.touch(coll, id) }
   })

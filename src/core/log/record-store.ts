@@ -13,20 +13,16 @@
  * - records of one thread are committed one batch at a time, in order;
  * - every block read back is re-hashed, so corruption at rest is a BadCidError.
  */
-import { AbortError, BadSequenceError, BlockNotFoundError, EquivocationError, MalformedRecordError, MissingDependencyError, ThreadsError, throwIfAborted } from '../errors.ts'
+import { AbortError, BlockNotFoundError, MalformedRecordError, ThreadsError, throwIfAborted } from '../errors.ts'
 import type { BatchOperation, RawBlock, StorageBackend, StoreCallOptions } from '../storage/interfaces.ts'
-import { getValue, listValues, putValue } from '../storage/meta-values.ts'
+import { getValue, lastWriteOfEachKey, listValues, putValue } from '../storage/meta-values.ts'
 import { verifyBlock } from './blocks.ts'
 import { openBody, openEvent, openHeader, openRecord } from './open-record.ts'
 import { LIMITS, type EventHeader, type RecordNode } from './record-format.ts'
+import { headKey, placeRecord, recKey, seqKey, type LogHead, type Position } from './record-position.ts'
 import { verifyIncomingRecord, type VerifiedRecord } from './verify-incoming.ts'
 
-/** A log's newest record. */
-export interface LogHead {
-  readonly log: string
-  readonly record: string
-  readonly seq: number
-}
+export type { LogHead } from './record-position.ts'
 
 /** Outcome of ingesting a record. */
 export interface IngestResult {
@@ -35,19 +31,20 @@ export interface IngestResult {
   readonly node: RecordNode
 }
 
+/** A record received from a peer, with the follow key of its log. */
+export interface IncomingRecord {
+  readonly log: string
+  readonly followKey: Uint8Array
+  readonly record: string
+  readonly blocks: readonly RawBlock[]
+}
+
 /** A record opened down to its payload. */
 export interface OpenedEvent {
   readonly record: string
   readonly node: RecordNode
   readonly header: EventHeader
   readonly payload: unknown
-}
-
-interface Position {
-  readonly log: string
-  readonly seq: number
-  /** Event, header and body CIDs, so serving a record needs no decryption. */
-  readonly links?: readonly [string, string, string]
 }
 
 /** A record of this peer's own log, created when its turn comes. */
@@ -72,10 +69,6 @@ export type BatchOutcome = IngestResult | Error
  */
 export type CommitHook = (record: { readonly record: string, readonly node: RecordNode, readonly blocks: readonly RawBlock[] }) =>
   Promise<{ readonly operations: readonly BatchOperation[], readonly committed?: () => void }>
-
-const recKey = (thread: string, cid: string): string => `rec/${thread}/${cid}`
-const seqKey = (thread: string, log: string, seq: number): string => `seq/${thread}/${log}/${String(seq).padStart(16, '0')}`
-const headKey = (thread: string, log: string): string => `head/${thread}/${log}`
 
 /** Record store operations. */
 export type RecordStore = ReturnType<typeof createRecordStore>
@@ -104,12 +97,18 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
    * does); `committed` hooks run in order once it is durable.
    */
   async function commitBatch (thread: string, items: readonly BatchItem[], options?: StoreCallOptions): Promise<BatchOutcome[]> {
+    // What the batch wrote or already read (absent keys too): each key is read from storage at most once.
     const staged = new Map<string, unknown>()
-    const read = async <T>(key: string): Promise<T | undefined> =>
-      staged.has(key) ? staged.get(key) as T : await getValue<T>(meta, key, options)
+    const read = async <T>(key: string): Promise<T | undefined> => {
+      if (staged.has(key)) return staged.get(key) as T | undefined
+      const value = await getValue<T>(meta, key, options)
+      staged.set(key, value)
+      return value
+    }
     const outcomes: BatchOutcome[] = []
     const newBlocks: RawBlock[] = []
     const operations: BatchOperation[] = []
+    const heads = new Map<string, LogHead>()
     const committed: Array<() => void> = []
     for (const item of items) {
       throwIfAborted(options?.signal)
@@ -118,13 +117,10 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
         const verified = received ? item.verified : await ownRecord(item, await read<LogHead>(headKey(thread, item.log)))
         const { node, record } = verified
         // A record this peer just built follows its own head and links only held heads: it is new and
-        // well placed by construction, so only received records pay for the position checks' reads.
-        if (received) {
-          if (await read<Position>(recKey(thread, record)) !== undefined) {
-            outcomes.push({ status: 'duplicate', record, node })
-            continue
-          }
-          await checkPosition(thread, verified, read)
+        // well placed by construction, so only received records are placed with checks.
+        if (received && await placeRecord(thread, record, node, read) === 'duplicate') {
+          outcomes.push({ status: 'duplicate', record, node })
+          continue
         }
         const derived = await item.hook?.({ record, node, blocks: verified.blocks })
         const position: Position = { log: node.log, seq: node.seq, links: [node.event, verified.links.header, verified.links.body] }
@@ -132,8 +128,9 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
         staged.set(recKey(thread, record), position)
         staged.set(seqKey(thread, node.log, node.seq), record)
         staged.set(headKey(thread, node.log), head)
+        heads.set(node.log, head)
         newBlocks.push(...verified.blocks)
-        operations.push(putValue(recKey(thread, record), position), putValue(seqKey(thread, node.log, node.seq), record), putValue(headKey(thread, node.log), head), ...(derived?.operations ?? []))
+        operations.push(putValue(recKey(thread, record), position), putValue(seqKey(thread, node.log, node.seq), record), ...(derived?.operations ?? []))
         if (derived?.committed !== undefined) committed.push(derived.committed)
         outcomes.push({ status: 'stored', record, node })
       } catch (error) {
@@ -143,10 +140,14 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
     }
     if (operations.length > 0) {
       throwIfAborted(options?.signal)
-      if (backend.commit !== undefined) await backend.commit(newBlocks, operations, options)
+      // Each log's head is written once, at its newest record; rows rewritten by several records
+      // of the batch (a document, the view's clock) once, with their last value.
+      for (const head of heads.values()) operations.push(putValue(headKey(thread, head.log), head))
+      const writes = lastWriteOfEachKey(operations)
+      if (backend.commit !== undefined) await backend.commit(newBlocks, writes, options)
       else {
         await blocks.putMany(newBlocks, options)
-        await meta.batch(operations, options)
+        await meta.batch(writes, options)
       }
       for (const run of committed) run()
     }
@@ -158,32 +159,6 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
     const [, event] = created.blocks
     if (event === undefined || created.node.log !== item.log) throw new MalformedRecordError('a created record must carry its blocks and belong to the log')
     return { ...created, links: openEvent(event) }
-  }
-
-  /** Prev, dependency and position checks of one record (stateful part of acceptance). */
-  async function checkPosition (thread: string, verified: VerifiedRecord, read: <T>(key: string) => Promise<T | undefined>): Promise<void> {
-    const { node, record } = verified
-    const missing: Array<{ log: string, record: string }> = []
-    if (node.prev === null) {
-      if (node.seq !== 1) throw new BadSequenceError(`record ${record} has no prev but seq ${node.seq}; the first record of a log has seq 1`)
-    } else {
-      const prev = await read<Position>(recKey(thread, node.prev))
-      if (prev === undefined) missing.push({ log: node.log, record: node.prev })
-      else if (prev.log !== node.log) throw new MalformedRecordError(`record ${record} links prev ${node.prev} of another log`)
-      else if (prev.seq !== node.seq - 1) throw new BadSequenceError(`record ${record} has seq ${node.seq} after a prev with seq ${prev.seq}`)
-    }
-    for (const dep of node.deps) {
-      const held = await read<Position>(recKey(thread, dep.record))
-      if (held === undefined) missing.push({ log: dep.log, record: dep.record })
-      else if (held.log !== dep.log) throw new MalformedRecordError(`record ${record} says dependency ${dep.record} is of log ${dep.log}, but it is of ${held.log}`)
-    }
-    if (missing.length > 0) {
-      throw new MissingDependencyError(`record ${record} needs ${missing.length} record(s) not held yet: ${missing.map((m) => m.record).join(', ')}`, missing)
-    }
-    const other = await read<string>(seqKey(thread, node.log, node.seq))
-    if (other !== undefined) {
-      throw new EquivocationError(`log ${node.log} signed two records at seq ${node.seq}: ${other} and ${record}`, node.log, node.seq, [other, record])
-    }
   }
 
   /** Commits one item and throws its error, if any. */
@@ -205,7 +180,7 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
      * Verifies a received record of `log` and stores it with its blocks.
      * Throws a typed error (and stores nothing) when any check fails.
      */
-    async ingest (input: { thread: string, log: string, followKey: Uint8Array, record: string, blocks: readonly RawBlock[] }, options?: StoreCallOptions & { hook?: CommitHook }): Promise<IngestResult> {
+    async ingest (input: IncomingRecord & { thread: string }, options?: StoreCallOptions & { hook?: CommitHook }): Promise<IngestResult> {
       const verified = await verifyIncomingRecord(input)
       return await serialize(input.thread, async () => await commitOne(input.thread, { verified, hook: options?.hook }, options))
     },
@@ -215,11 +190,30 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
      * write, in order (a record may depend on one before it in the batch).
      * Each item is answered with its result or its typed error.
      */
-    async ingestMany (thread: string, inputs: ReadonlyArray<{ log: string, followKey: Uint8Array, record: string, blocks: readonly RawBlock[], hook?: CommitHook }>, options?: StoreCallOptions): Promise<BatchOutcome[]> {
-      const verified = await Promise.all(inputs.map(async (input) => await verifyIncomingRecord(input).then((v) => v, (error: Error) => error)))
+    async ingestMany (thread: string, inputs: ReadonlyArray<IncomingRecord & { hook?: CommitHook }>, options?: StoreCallOptions): Promise<BatchOutcome[]> {
+      const verified = await store.verifyMany(inputs)
+      return await store.commitVerified(thread, verified.map((v, i) => ({ verified: v, hook: inputs[i]!.hook })), options)
+    },
+
+    /**
+     * The stateless checks of received records (verify-incoming.ts), all under
+     * way at once, with no storage access: a caller can verify one batch while
+     * the batch before it is being committed. Each is answered with its
+     * verified form or its typed error.
+     */
+    async verifyMany (inputs: readonly IncomingRecord[]): Promise<Array<VerifiedRecord | Error>> {
+      return await Promise.all(inputs.map(async (input) => await verifyIncomingRecord(input).then((v) => v, (error: Error) => error)))
+    },
+
+    /**
+     * Commits records that verifyMany passed, in the thread's commit queue, as
+     * one storage write, with the same stateful checks as ingestMany; an error
+     * from verifyMany is passed through as that item's outcome.
+     */
+    async commitVerified (thread: string, items: ReadonlyArray<{ verified: VerifiedRecord | Error, hook?: CommitHook }>, options?: StoreCallOptions): Promise<BatchOutcome[]> {
       return await serialize(thread, async () => {
-        const outcomes = await commitBatch(thread, verified.flatMap((v, i) => v instanceof Error ? [] : [{ verified: v, hook: inputs[i]!.hook }]), options)
-        return verified.map((v) => v instanceof Error ? v : outcomes.shift()!)
+        const outcomes = await commitBatch(thread, items.flatMap((item) => item.verified instanceof Error ? [] : [{ verified: item.verified, hook: item.hook }]), options)
+        return items.map((item) => item.verified instanceof Error ? item.verified : outcomes.shift()!)
       })
     },
 

@@ -29,9 +29,10 @@ export function copyBytes (bytes: Uint8Array): Uint8Array {
  * Checks every operation of a batch and returns copies of them.
  * Called before a backend writes anything, so a bad operation anywhere in the
  * batch fails it whole, and later changes to the caller's arrays cannot leak in.
+ * A backend that copies values itself as it takes them passes its own `copy`.
  * @throws TypeError naming the first operation that is not a valid put or delete.
  */
-export function copyBatchOperations (operations: readonly BatchOperation[]): BatchOperation[] {
+export function copyBatchOperations (operations: readonly BatchOperation[], copy: (bytes: Uint8Array) => Uint8Array = copyBytes): BatchOperation[] {
   if (!Array.isArray(operations)) throw new TypeError('A batch must be an array of operations')
   return operations.map((operation: unknown, index) => {
     const op = operation as Partial<Record<'type' | 'key' | 'value', unknown>> | null
@@ -41,7 +42,7 @@ export function copyBatchOperations (operations: readonly BatchOperation[]): Bat
     if (op.type === 'delete') return { type: 'delete', key: op.key }
     if (op.type !== 'put') throw new TypeError(`Batch operation ${index} is neither a put nor a delete`)
     if (!(op.value instanceof Uint8Array)) throw new TypeError(`Batch operation ${index} puts a value that is not a Uint8Array`)
-    return { type: 'put', key: op.key, value: copyBytes(op.value) }
+    return { type: 'put', key: op.key, value: copy(op.value) }
   })
 }
 
@@ -49,7 +50,7 @@ export function copyBatchOperations (operations: readonly BatchOperation[]): Bat
  * Checks every block of a putMany and returns copies of them.
  * @throws TypeError naming the first block without a string CID or Uint8Array bytes.
  */
-export function copyBlocks (blocks: readonly RawBlock[]): RawBlock[] {
+export function copyBlocks (blocks: readonly RawBlock[], copy: (bytes: Uint8Array) => Uint8Array = copyBytes): RawBlock[] {
   if (!Array.isArray(blocks)) throw new TypeError('putMany takes an array of blocks')
   return blocks.map((block: unknown, index) => {
     const b = block as Partial<Record<'cid' | 'bytes', unknown>> | null
@@ -57,7 +58,7 @@ export function copyBlocks (blocks: readonly RawBlock[]): RawBlock[] {
       throw new TypeError(`Block ${index} has no CID string`)
     }
     if (!(b.bytes instanceof Uint8Array)) throw new TypeError(`Block ${index} has bytes that are not a Uint8Array`)
-    return { cid: b.cid, bytes: copyBytes(b.bytes) }
+    return { cid: b.cid, bytes: copy(b.bytes) }
   })
 }
 

@@ -20,3 +20,16 @@ export function putValue (key: string, value: unknown): BatchOperation {
 export async function * listValues<T> (store: KeyValueStore, prefix: string, options?: StoreCallOptions): AsyncGenerator<[string, T]> {
   for await (const [key, bytes] of store.list(prefix, options)) yield [key, dagCbor.decode<T>(bytes)]
 }
+
+/** The operations in order, each key's earlier writes left out: the same outcome, written once. */
+export function lastWriteOfEachKey (operations: readonly BatchOperation[]): BatchOperation[] {
+  const seen = new Set<string>()
+  const out: BatchOperation[] = []
+  for (let i = operations.length - 1; i >= 0; i--) {
+    const op = operations[i]!
+    if (seen.has(op.key)) continue
+    seen.add(op.key)
+    out.push(op)
+  }
+  return out.reverse()
+}

@@ -1,12 +1,13 @@
 /**
  * The requesting side of sync with one peer for one thread: compare heads,
- * pull what the peer has beyond ours in batches (not a round trip per record),
- * then push what we have beyond the peer's. Records that arrive before what
+ * pull what the peer has beyond ours in batches (not a round trip per record;
+ * see pull.ts), then push what we have beyond the peer's. Records that arrive before what
  * they depend on wait and are retried as the rest comes in. Progress is
  * reported as it goes; the signal cancels between batches.
  */
 import { ThreadsError, throwIfAborted } from '../errors.ts'
 import { MAX_RECORDS_PER_MESSAGE, type SyncRequest, type SyncResponse, type WireHead, type WireRecord } from './messages.ts'
+import { pullRecords } from './pull.ts'
 import type { SyncReplica } from './replica.ts'
 
 /** Sends a request to one peer and returns its response. */
@@ -78,27 +79,16 @@ export async function syncThread (input: {
   // Pull.
   const want = pulling ? remoteHeads.filter((h) => known.has(h.log) && h.seq > (local.get(h.log) ?? 0)) : []
   const pullTotal = want.reduce((n, h) => n + h.seq - (local.get(h.log) ?? 0), 0)
-  let pulled = 0
-  let waiting: WireRecord[] = []
-  const position = new Map(want.map((h) => [h.log, local.get(h.log) ?? 0]))
-  while (position.size > 0) {
-    throwIfAborted(signal)
-    const from = [...position].map(([log, after]) => ({ log, after }))
-    const response = await ask(transport, { v: 1, type: 'pull', thread, from, limit: batchSize }, 'records', signal)
-    for (const r of response.records) {
-      const seq = position.get(r.log)
-      if (seq !== undefined) position.set(r.log, seq + 1)
-    }
-    const attempt = [...waiting, ...response.records]
-    const outcomes = await replica.ingest(thread, attempt)
-    waiting = attempt.filter((_, i) => outcomes[i] instanceof Error && outcomes[i]!.name === 'MissingDependencyError')
-    pulled += outcomes.filter((o) => !(o instanceof Error) && o.status === 'stored').length
-    const failed = outcomes.find((o): o is Error => o instanceof Error && o.name !== 'MissingDependencyError')
-    if (failed !== undefined) throw failed
-    input.onProgress?.({ phase: 'pull', done: pulled, total: pullTotal })
-    for (const h of want) if ((position.get(h.log) ?? Infinity) >= h.seq) position.delete(h.log)
-    if (response.records.length === 0) break
-  }
+  const pulled = await pullRecords({
+    thread,
+    replica,
+    ask: async (request, s) => await ask(transport, request, 'records', s),
+    want,
+    local,
+    batchSize,
+    signal,
+    onProgress: (done) => input.onProgress?.({ phase: 'pull', done, total: pullTotal })
+  })
 
   // Push.
   const mine = await replica.heads(thread)

@@ -1,0 +1,46 @@
+/**
+ * When snapshots are written: after `snapshotEvery` applied events, once the
+ * database pauses, not in the middle of a burst of queued records.
+ */
+import { describe, expect, it } from 'vitest'
+import { openDatabase } from '../../src/core/db/index.ts'
+import { createMemoryBackend } from '../../src/core/storage/memory.ts'
+
+describe('snapshot timing', () => {
+  it('waits for a burst of received batches to end, then writes one snapshot covering them all', async () => {
+    const writer = openDatabase({ backend: createMemoryBackend() })
+    const source = await writer.createThread()
+    await Promise.all(Array.from({ length: 40 }, async (_, i) => await source.collection('photos').create({ _id: `p${i}` })))
+    const records = await source.exportRecords()
+
+    const backend = createMemoryBackend()
+    const snapshots: number[] = []
+    const batch = backend.meta.batch.bind(backend.meta)
+    backend.meta.batch = async (operations, options) => {
+      if (operations.some((op) => op.key.startsWith('snapshot/') && op.key.endsWith('/header'))) snapshots.push(operations.length)
+      await batch(operations, options)
+    }
+    const reader = openDatabase({ backend, snapshotEvery: 10 })
+    const thread = await reader.joinThread({ id: source.id, logs: [source.ownGrant()] })
+    // The first batch's turn starts and waits for its keys; the other three are queued meanwhile.
+    let open = (): void => {}
+    const gate = new Promise<void>((resolve) => { open = resolve })
+    const get = backend.meta.get.bind(backend.meta)
+    backend.meta.get = async (key, options) => {
+      if (key.startsWith('keys/')) await gate
+      return await get(key, options)
+    }
+    const first = thread.ingestMany(records.slice(0, 10))
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    const rest = [10, 20, 30].map(async (from) => await thread.ingestMany(records.slice(from, from + 10)))
+    open()
+    await Promise.all([first, ...rest])
+    await thread.snapshot() // queued after the burst, so the automatic ones came before it
+    // One automatic snapshot after the burst (none after the first batch, with three more queued), then ours.
+    expect(snapshots).toHaveLength(2)
+    await thread.rebuild('snapshot')
+    expect(thread.collection('photos').find({}).length).toBe(40)
+    await writer.close()
+    await reader.close()
+  })
+})
