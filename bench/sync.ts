@@ -30,11 +30,22 @@ async function benchChromiumPull (link: string): Promise<{ version: string, pull
   const port = typeof address === 'object' && address !== null ? address.port : 0
   const browser = await playwright.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs })
   try {
-    const page = await browser.newPage()
-    await page.goto(`http://127.0.0.1:${port}/bench/browser/index.html`)
-    await page.waitForFunction(() => 'threadsPullBench' in globalThis, undefined, { timeout: 60_000 })
-    const result = await page.evaluate(async (invite) => await (globalThis as unknown as { threadsPullBench: (l: string) => Promise<{ pulled: number, pullRate: number, rawRate: number, photos: number }> }).threadsPullBench(invite), link)
-    return { version: browser.version(), ...result }
+    // Vite's dev server reloads the page when it meets a dependency it had not pre-bundled (the
+    // first run after dependencies change); that run is void, and a fresh profile runs it again.
+    for (let attempt = 1; ; attempt++) {
+      const context = await browser.newContext()
+      try {
+        const page = await context.newPage()
+        await page.goto(`http://127.0.0.1:${port}/bench/browser/index.html`)
+        await page.waitForFunction(() => 'threadsPullBench' in globalThis, undefined, { timeout: 60_000 })
+        const result = await page.evaluate(async (invite) => await (globalThis as unknown as { threadsPullBench: (l: string) => Promise<{ pulled: number, pullRate: number, rawRate: number, photos: number }> }).threadsPullBench(invite), link)
+        return { version: browser.version(), ...result }
+      } catch (error) {
+        if (attempt >= 2 || !String((error as Error).message).includes('Execution context was destroyed')) throw error
+      } finally {
+        await context.close()
+      }
+    }
   } finally {
     await browser.close()
     await server.close()
