@@ -5,12 +5,13 @@
  * anything decodes it.
  *
  * The record paths run this for every block of every record, so it avoids
- * work it can: CID objects are built only when asked for, CID strings are
- * built flat, sealed blocks are framed and sealed in one buffer, and
+ * work it can: CID objects are built only when asked for, sealed blocks are
+ * framed and sealed in one buffer, and
  * decryption for decoding goes to a reused buffer.
  */
 import * as dagCbor from '@ipld/dag-cbor'
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js'
+import { base32 } from 'multiformats/bases/base32'
 import { CID } from 'multiformats/cid'
 import { Digest } from 'multiformats/hashes/digest'
 import { from as hasherFrom } from 'multiformats/hashes/hasher'
@@ -79,50 +80,16 @@ export function cidOf (bytes: Uint8Array): CID {
 }
 
 /**
- * The canonical string of a CID: base32 for v1, as multiformats prints it.
- * Encodes the bytes directly, skipping CID.toString's per-instance cache,
- * which costs more than it saves for CIDs that are printed once.
+ * The canonical string of a CID: base32 for v1, as multiformats prints it,
+ * without CID.toString's per-instance cache (most CIDs here are printed once).
  */
 export function cidToString (cid: CID): string {
-  return cid.version === 1 ? base32Multibase(cid.bytes) : cid.toString()
+  return cid.version === 1 ? base32.encode(cid.bytes) : cid.toString()
 }
 
 /** The canonical string of a binary CIDv1. */
 export function cidBytesToString (bytes: Uint8Array): string {
-  return base32Multibase(bytes)
-}
-
-const BASE32_ALPHABET = Uint8Array.from('abcdefghijklmnopqrstuvwxyz234567', (c) => c.charCodeAt(0))
-let base32Chars = new Uint8Array(128)
-
-/**
- * `base32.encode(bytes)` of multiformats (multibase prefix "b", RFC 4648
- * lower case, no padding), built as one flat string. multiformats appends one
- * character at a time, which leaves a rope of some 50 string pieces per CID
- * (about 1.5 KiB of heap, flattened again whenever the string is hashed or
- * compared); CID strings are kept and used as map keys everywhere.
- */
-function base32Multibase (bytes: Uint8Array): string {
-  const length = 1 + Math.ceil(bytes.length * 8 / 5)
-  if (base32Chars.length < length) base32Chars = new Uint8Array(length)
-  const out = base32Chars
-  out[0] = 0x62 // "b"
-  let o = 1
-  let bits = 0
-  let buffer = 0
-  for (let i = 0; i < bytes.length; i++) {
-    buffer = (buffer << 8) | bytes[i]!
-    bits += 8
-    while (bits > 5) {
-      bits -= 5
-      out[o++] = BASE32_ALPHABET[31 & (buffer >> bits)]!
-    }
-  }
-  if (bits !== 0) out[o++] = BASE32_ALPHABET[31 & (buffer << (5 - bits))]!
-  if (o <= 4096) return String.fromCharCode.apply(null, out.subarray(0, o) as unknown as number[])
-  let text = '' // a CID with a large inline (identity) multihash: keep each apply call small
-  for (let i = 0; i < o; i += 4096) text += String.fromCharCode.apply(null, out.subarray(i, Math.min(o, i + 4096)) as unknown as number[])
-  return text
+  return base32.encode(bytes)
 }
 
 /** Parses a CID string; a malformed one is a BadCidError. */
@@ -159,7 +126,7 @@ class Block implements EncodedBlock {
   constructor (bytes: Uint8Array) {
     this.bytes = bytes
     this.cidBytes = cidBytesOf(bytes)
-    this.cid = base32Multibase(this.cidBytes)
+    this.cid = cidBytesToString(this.cidBytes)
   }
 
   get link (): CID {
@@ -226,7 +193,7 @@ export function encodeSealedBlock (key: Uint8Array, plaintext: Uint8Array, rando
  */
 export function verifyBlock (cid: string, bytes: Uint8Array, maxBytes: number, what = 'block'): CID {
   const actual = checkBlock(cid, bytes, maxBytes, what)
-  return cid === base32Multibase(actual) ? cidFromBlockCidBytes(actual) : parseCid(cid)
+  return cid === cidBytesToString(actual) ? cidFromBlockCidBytes(actual) : parseCid(cid)
 }
 
 /**
@@ -237,7 +204,7 @@ export function checkBlock (cid: string, bytes: Uint8Array, maxBytes: number, wh
   if (bytes.length > maxBytes) throw new TooLargeError(`${what} ${cid} is ${bytes.length} bytes; the limit is ${maxBytes}`)
   // Fast path: the CID of these bytes, printed, is exactly the claimed string.
   const actual = cidBytesOf(bytes)
-  if (base32Multibase(actual) === cid) return actual
+  if (cidBytesToString(actual) === cid) return actual
   const parsed = parseCid(cid)
   if (parsed.version !== 1 || parsed.code !== dagCbor.code || parsed.multihash.code !== sha256Hasher.code) {
     throw new BadCidError(`${what} ${cid} is not a CIDv1 of dag-cbor with sha2-256`, cid)
