@@ -55,6 +55,17 @@ test('two people share an album through an invite link', async ({ browser }) => 
   // Alice's periodic sync is a minute away: Dunes arrives because Bob announced it on the album's topic.
   await expect(alice.getByRole('list', { name: 'Photos' })).toContainText('Dunes', { timeout: 30_000 })
   await expect(bob.getByRole('alert')).toHaveCount(0)
+
+  // Either of them edits any photo: Bob renames Alice's, Alice removes Bob's.
+  await bob.getByRole('button', { name: 'Rename Beach at dawn' }).click()
+  await bob.getByLabel('New title for Beach at dawn').fill('Beach at sunrise')
+  await bob.getByRole('button', { name: 'Save' }).click()
+  await expect(alice.getByRole('list', { name: 'Photos' })).toContainText('Beach at sunrise', { timeout: 30_000 })
+  await expect(alice.getByRole('img', { name: 'Beach at sunrise' })).toBeVisible() // the image stays with the photo
+  alice.once('dialog', (dialog) => { void dialog.accept() })
+  await alice.getByRole('button', { name: 'Remove Dunes' }).click()
+  await expect(bob.getByRole('list', { name: 'Photos' })).not.toContainText('Dunes', { timeout: 30_000 })
+  await expect(bob.getByRole('list', { name: 'Photos' })).toContainText('Beach at sunrise')
 })
 
 test('photos added while the follower is unreachable are kept, counted and sent when it is back', async ({ browser }) => {

@@ -122,6 +122,13 @@ export async function startAlbumService (deps: { node: WorkerNode, follower: str
     return entry
   }
 
+  /** After a local write: send it to the follower and to direct peers now, and announce it once the follower has it. */
+  const wrote = (id: string, scheduler?: SyncScheduler): void => {
+    unannounced.add(id)
+    scheduler?.kick()
+    direct.kick(id)
+  }
+
   const syncView = (id: string, scheduler?: SyncScheduler): SyncView => {
     const since = direct.since(id)
     const peers = since === undefined ? { direct: direct.count(id) } : { direct: direct.count(id), directSince: since }
@@ -169,9 +176,7 @@ export async function startAlbumService (deps: { node: WorkerNode, follower: str
       const { thread: t, scheduler } = await album(thread)
       const image = request.image === undefined ? {} : { image: request.image, imageType: request.imageType }
       const id = await t.collection(PHOTOS).create({ title, addedAt: Date.now(), by: t.logId.slice(-6), ...image })
-      unannounced.add(thread)
-      scheduler?.kick()
-      direct.kick(thread)
+      wrote(thread, scheduler)
       return { type: 'photo.added', photo: id }
     },
     'photo.image': async ({ thread, photo }) => {
@@ -180,6 +185,21 @@ export async function startAlbumService (deps: { node: WorkerNode, follower: str
       if (found === undefined) throw new PhotoNotFoundError(`There is no photo ${photo} in this album`)
       if (!isImage(found.image, found.imageType)) throw new PhotoNotFoundError('This photo has no image that can be shown')
       return { type: 'photo.imageData', image: found.image as Uint8Array, imageType: found.imageType as string }
+    },
+    'photo.rename': async ({ thread, photo, title }) => {
+      const { thread: t, scheduler } = await album(thread)
+      if (!t.collection(PHOTOS).has(photo)) throw new PhotoNotFoundError(`There is no photo ${photo} in this album`)
+      // One field changes: a concurrent rename elsewhere merges by the field's clock, the rest of the photo is untouched.
+      await t.collection(PHOTOS).update(photo, { title })
+      wrote(thread, scheduler)
+      return { type: 'photo.renamed', photo }
+    },
+    'photo.remove': async ({ thread, photo }) => {
+      const { thread: t, scheduler } = await album(thread)
+      if (!t.collection(PHOTOS).has(photo)) throw new PhotoNotFoundError(`There is no photo ${photo} in this album`)
+      await t.collection(PHOTOS).delete(photo)
+      wrote(thread, scheduler)
+      return { type: 'photo.removed', photo }
     },
     'album.watch': async ({ thread, since }) => {
       await album(thread)

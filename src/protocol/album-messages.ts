@@ -41,6 +41,8 @@ export type AlbumRequest =
   | { readonly type: 'album.invite', readonly thread: string, readonly base: string }
   | { readonly type: 'photo.add', readonly thread: string, readonly title: string, readonly image?: Uint8Array, readonly imageType?: string }
   | { readonly type: 'photo.image', readonly thread: string, readonly photo: string }
+  | { readonly type: 'photo.rename', readonly thread: string, readonly photo: string, readonly title: string }
+  | { readonly type: 'photo.remove', readonly thread: string, readonly photo: string }
   | { readonly type: 'album.watch', readonly thread: string, readonly since: number }
 
 /** Album replies (without the v/id envelope). */
@@ -51,6 +53,8 @@ export type AlbumReply =
   | { readonly type: 'album.invited', readonly link: string }
   | { readonly type: 'photo.added', readonly photo: string }
   | { readonly type: 'photo.imageData', readonly image: Uint8Array, readonly imageType: string }
+  | { readonly type: 'photo.renamed', readonly photo: string }
+  | { readonly type: 'photo.removed', readonly photo: string }
   | { readonly type: 'album.state', readonly version: number, readonly name: string, readonly photos: readonly PhotoView[], readonly sync: SyncView }
 
 type Fields = Readonly<Record<string, unknown>>
@@ -69,6 +73,8 @@ export const albumRequestValidators = {
   'album.invite': (m: Fields) => text(m.thread, 256) && text(m.base, 2048),
   'photo.add': (m: Fields) => text(m.thread, 256) && text(m.title, 500) && (m.image === undefined || isImage(m.image, m.imageType)),
   'photo.image': (m: Fields) => text(m.thread, 256) && text(m.photo, 256),
+  'photo.rename': (m: Fields) => text(m.thread, 256) && text(m.photo, 256) && text(m.title, 500),
+  'photo.remove': (m: Fields) => text(m.thread, 256) && text(m.photo, 256),
   'album.watch': (m: Fields) => text(m.thread, 256) && Number.isSafeInteger(m.since)
 } as const
 
@@ -80,6 +86,8 @@ export const albumReplyValidators = {
   'album.invited': (m: Fields) => text(m.link, 16_384),
   'photo.added': (m: Fields) => text(m.photo, 256),
   'photo.imageData': (m: Fields) => isImage(m.image, m.imageType),
+  'photo.renamed': (m: Fields) => text(m.photo, 256),
+  'photo.removed': (m: Fields) => text(m.photo, 256),
   'album.state': (m: Fields) => Number.isSafeInteger(m.version) && Array.isArray(m.photos) && typeof m.sync === 'object' && m.sync !== null
 } as const
 
@@ -91,5 +99,7 @@ export const ALBUM_REPLY_TYPE_OF = {
   'album.invite': 'album.invited',
   'photo.add': 'photo.added',
   'photo.image': 'photo.imageData',
+  'photo.rename': 'photo.renamed',
+  'photo.remove': 'photo.removed',
   'album.watch': 'album.state'
 } as const

@@ -74,6 +74,8 @@ export interface ReplyTypes {
   'album.invite': Extract<AlbumReply, { type: 'album.invited' }> & Envelope1
   'photo.add': Extract<AlbumReply, { type: 'photo.added' }> & Envelope1
   'photo.image': Extract<AlbumReply, { type: 'photo.imageData' }> & Envelope1
+  'photo.rename': Extract<AlbumReply, { type: 'photo.renamed' }> & Envelope1
+  'photo.remove': Extract<AlbumReply, { type: 'photo.removed' }> & Envelope1
   'album.watch': Extract<AlbumReply, { type: 'album.state' }> & Envelope1
 }
 

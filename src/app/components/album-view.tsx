@@ -1,6 +1,6 @@
 /** The shared album: pick or create an album, add photos, invite people, see sync. */
 import { useEffect, useState, type FormEvent } from 'react'
-import type { SyncView } from '../../protocol/album-messages.ts'
+import type { PhotoView, SyncView } from '../../protocol/album-messages.ts'
 import { useAlbumStore } from '../state/album-store.ts'
 import { useNodeStore } from '../state/node-store.ts'
 
@@ -80,12 +80,7 @@ export function AlbumView () {
           </form>
           {store.adding !== undefined && <p role='status' data-testid='photo-progress' className='muted'>{store.adding}</p>}
           <ul className='photos' aria-label='Photos'>
-            {store.photos.map((p) => (
-              <li key={p.id}>
-                {p.hasImage && <PhotoImage id={p.id} title={p.title} />}
-                <strong>{p.title}</strong> <span className='muted'>by {p.by}</span>
-              </li>
-            ))}
+            {store.photos.map((p) => <PhotoItem key={p.id} photo={p} />)}
           </ul>
           <div className='row'>
             <button type='button' onClick={() => { void store.makeInvite() }}>Invite someone</button>
@@ -107,4 +102,37 @@ function PhotoImage ({ id, title }: { id: string, title: string }) {
   return url === undefined
     ? <span className='photo-placeholder' aria-label={`Loading ${title}`} />
     : <img className='photo' src={url} alt={title} />
+}
+
+/** One photo: its image, title and author, and renaming or removing it (offline too: edits sync later). */
+function PhotoItem ({ photo }: { photo: PhotoView }) {
+  const rename = useAlbumStore((s) => s.renamePhoto)
+  const remove = useAlbumStore((s) => s.removePhoto)
+  const [editing, setEditing] = useState<string | undefined>(undefined)
+  const save = (event: FormEvent): void => {
+    event.preventDefault()
+    const title = editing?.trim() ?? ''
+    if (title !== '' && title !== photo.title) void rename(photo.id, title.slice(0, 500))
+    setEditing(undefined)
+  }
+  return (
+    <li>
+      {photo.hasImage && <PhotoImage id={photo.id} title={photo.title} />}
+      {editing === undefined
+        ? (
+          <>
+            <strong>{photo.title}</strong> <span className='muted'>by {photo.by}</span>{' '}
+            <button type='button' className='link-button' aria-label={`Rename ${photo.title}`} onClick={() => setEditing(photo.title)}>Rename</button>{' '}
+            <button type='button' className='link-button' aria-label={`Remove ${photo.title}`} onClick={() => { if (confirm(`Remove "${photo.title}" for everyone in this album?`)) void remove(photo.id) }}>Remove</button>
+          </>
+          )
+        : (
+          <form onSubmit={save} className='row'>
+            <input aria-label={`New title for ${photo.title}`} value={editing} onChange={(e) => setEditing(e.target.value)} autoFocus />
+            <button type='submit'>Save</button>
+            <button type='button' onClick={() => setEditing(undefined)}>Cancel</button>
+          </form>
+          )}
+    </li>
+  )
 }

@@ -31,6 +31,8 @@ export interface AlbumState {
   join(link: string): Promise<void>
   /** Adds a photo; with a file, its image is scaled down and stored with it. */
   addPhoto(title: string, file?: Blob): Promise<void>
+  renamePhoto(photo: string, title: string): Promise<void>
+  removePhoto(photo: string): Promise<void>
   /** Loads a photo's image into {@link images} (once). */
   loadImage(photo: string): Promise<void>
   makeInvite(): Promise<void>
@@ -117,6 +119,22 @@ export const useAlbumStore = create<AlbumState>()((set, get) => {
         await rpc().request({ type: 'photo.add', thread: current, title, ...image }, { timeoutMs: 30_000 })
         set({ error: undefined })
       } catch (error) { fail(error) } finally { set({ adding: undefined }) }
+    },
+    async renamePhoto (photo, title) {
+      const current = get().current
+      if (current === undefined) return
+      try {
+        await rpc().request({ type: 'photo.rename', thread: current, photo, title })
+        set({ error: undefined })
+      } catch (error) { fail(error) }
+    },
+    async removePhoto (photo) {
+      const current = get().current
+      if (current === undefined) return
+      try {
+        await rpc().request({ type: 'photo.remove', thread: current, photo })
+        set({ error: undefined })
+      } catch (error) { fail(error) }
     },
     async loadImage (photo) {
       const current = get().current
