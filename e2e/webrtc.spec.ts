@@ -4,14 +4,14 @@
  * connection is made by a tab on the node's behalf: closing that tab loses
  * the connection but not the node, and the node makes it again through the
  * remaining tab. Then the follower is stopped, and the two keep syncing
- * directly.
+ * directly. Where SharedWorker is missing, the leading tab carries them.
  */
 import { expect, test, type Page } from '@playwright/test'
 import { startE2eFollower, type E2eFollower } from './fixtures/follower.ts'
 
 let follower: E2eFollower
-test.beforeAll(async () => { follower = await startE2eFollower() })
-test.afterAll(async () => { await follower.close() })
+test.beforeEach(async () => { follower = await startE2eFollower() })
+test.afterEach(async () => { await follower.close() })
 
 const WORKER = /worker ([0-9a-f]{16})$/
 
@@ -77,4 +77,26 @@ test('two people sync over a direct WebRTC connection that outlives its tab and 
   await expect(aliceAgain.getByTestId('sync-status')).toHaveAttribute('data-direct', '1')
   await expect(aliceAgain.getByRole('alert')).toHaveCount(0)
   await expect(bob.getByRole('alert')).toHaveCount(0)
+})
+
+test('without SharedWorker, the leading tab carries the direct connection', async ({ browser }) => {
+  test.setTimeout(120_000)
+  const fallback = async (): Promise<Page> => {
+    const context = await browser.newContext()
+    await context.addInitScript(() => { Reflect.deleteProperty(globalThis, 'SharedWorker') })
+    return await context.newPage()
+  }
+  const alice = await fallback()
+  await alice.goto('/')
+  await workerOf(alice)
+  await alice.getByLabel('New album name').fill('Fallback direct')
+  await alice.getByRole('button', { name: 'Create album' }).click()
+  await addPhoto(alice, 'From the leader')
+  await expect(alice.getByTestId('sync-status')).toHaveAttribute('data-state', 'synced', { timeout: 30_000 })
+  await alice.getByRole('button', { name: 'Invite someone' }).click()
+  const bob = await fallback()
+  await bob.goto(await alice.getByLabel('Invite link').inputValue())
+  await expect(bob.getByRole('list', { name: 'Photos' })).toContainText('From the leader', { timeout: 30_000 })
+  await expect(alice.getByTestId('sync-status')).toHaveAttribute('data-direct', '1', { timeout: 60_000 })
+  await expect(bob.getByTestId('sync-status')).toHaveAttribute('data-direct', '1', { timeout: 60_000 })
 })
