@@ -16,27 +16,20 @@ import { openDatabase } from '../src/core/db/index.ts'
 import { createMemoryBackend } from '../src/core/storage/memory.ts'
 import { syncThread } from '../src/core/sync/engine.ts'
 import { encodeMessage, MAX_MESSAGE_BYTES } from '../src/core/sync/messages.ts'
-import { chromium as playwright } from 'playwright-core'
-import { createServer } from 'vite'
-import { chromiumArgs, chromiumPath } from '../scripts/chromium.ts'
 import { createInviteLink } from '../src/core/sync/invite.ts'
+import { withBenchBrowser } from './bench-browser.ts'
 import { report } from './lib.ts'
 
 /** Runs the pull in real Chromium against the same follower. */
 async function benchChromiumPull (link: string): Promise<{ version: string, pulled: number, pullRate: number, rawRate: number, photos: number }> {
-  const server = await createServer({ configFile: false, root: process.cwd(), logLevel: 'error', server: { host: '127.0.0.1', port: 0 }, optimizeDeps: { entries: ['bench/browser/index.html'] } })
-  await server.listen()
-  const address = server.httpServer?.address()
-  const port = typeof address === 'object' && address !== null ? address.port : 0
-  const browser = await playwright.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs })
-  try {
+  return await withBenchBrowser(async (browser, pageUrl) => {
     // Vite's dev server reloads the page when it meets a dependency it had not pre-bundled (the
     // first run after dependencies change); that run is void, and a fresh profile runs it again.
     for (let attempt = 1; ; attempt++) {
       const context = await browser.newContext()
       try {
         const page = await context.newPage()
-        await page.goto(`http://127.0.0.1:${port}/bench/browser/index.html`)
+        await page.goto(pageUrl)
         await page.waitForFunction(() => 'threadsPullBench' in globalThis, undefined, { timeout: 60_000 })
         const result = await page.evaluate(async (invite) => await (globalThis as unknown as { threadsPullBench: (l: string) => Promise<{ pulled: number, pullRate: number, rawRate: number, photos: number }> }).threadsPullBench(invite), link)
         return { version: browser.version(), ...result }
@@ -46,10 +39,7 @@ async function benchChromiumPull (link: string): Promise<{ version: string, pull
         await context.close()
       }
     }
-  } finally {
-    await browser.close()
-    await server.close()
-  }
+  })
 }
 
 const EVENTS = 10_000

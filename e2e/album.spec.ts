@@ -7,6 +7,7 @@
 import { expect, test, type Page } from '@playwright/test'
 import { httpSyncTransport } from '../src/adapters/http/sync-transport.ts'
 import { parseInviteLink } from '../src/core/sync/invite.ts'
+import { createAlbum, submitPhoto } from './fixtures/album-page.ts'
 import { FOLLOWER_HTTP_PORT, startE2eFollower, type E2eFollower } from './fixtures/follower.ts'
 
 let follower: E2eFollower
@@ -22,8 +23,7 @@ test('two people share an album through an invite link', async ({ browser }) => 
   test.setTimeout(90_000)
   const alice = await (await browser.newContext()).newPage()
   await ready(alice)
-  await alice.getByLabel('New album name').fill('Summer')
-  await alice.getByRole('button', { name: 'Create album' }).click()
+  await createAlbum(alice, 'Summer')
   await expect(alice.getByTestId('album-name')).toHaveText('Summer')
   await alice.getByLabel('Photo title').fill('Beach at dawn')
   await alice.getByLabel('Photo file').setInputFiles('public/pwa-512x512.png')
@@ -48,8 +48,7 @@ test('two people share an album through an invite link', async ({ browser }) => 
   await expect(image).toBeVisible()
   expect(await image.evaluate((img: HTMLImageElement) => [img.complete, img.naturalWidth, img.naturalHeight])).toEqual([true, 512, 512])
   expect(new URL(bob.url()).hash).toBe('') // the keys left the address bar
-  await bob.getByLabel('Photo title').fill('Dunes')
-  await bob.getByRole('button', { name: 'Add photo' }).click()
+  await submitPhoto(bob, 'Dunes')
   await expect(bob.getByRole('list', { name: 'Photos' })).toContainText('Dunes')
 
   // Alice's periodic sync is a minute away: Dunes arrives because Bob announced it on the album's topic.
@@ -72,17 +71,14 @@ test('photos added while the follower is unreachable are kept, counted and sent 
   test.setTimeout(90_000)
   const alice = await (await browser.newContext()).newPage()
   await ready(alice)
-  await alice.getByLabel('New album name').fill('Offline trip')
-  await alice.getByRole('button', { name: 'Create album' }).click()
-  await alice.getByLabel('Photo title').fill('Before')
-  await alice.getByRole('button', { name: 'Add photo' }).click()
+  await createAlbum(alice, 'Offline trip')
+  await submitPhoto(alice, 'Before')
   const status = alice.getByTestId('sync-status')
   await expect(status).toHaveAttribute('data-state', 'synced', { timeout: 20_000 })
 
   await follower.proxy.cut()
   for (const title of ['Cabin', 'Lake']) {
-    await alice.getByLabel('Photo title').fill(title)
-    await alice.getByRole('button', { name: 'Add photo' }).click()
+    await submitPhoto(alice, title)
   }
   await expect(status).toHaveAttribute('data-state', 'offline', { timeout: 20_000 })
   await expect(status).toHaveAttribute('data-pending', '2')
@@ -103,8 +99,7 @@ test('photos added while the follower is unreachable are kept, counted and sent 
 
 test('a file that is not an image is refused in words, and nothing is added', async ({ page }) => {
   await ready(page)
-  await page.getByLabel('New album name').fill('Careful')
-  await page.getByRole('button', { name: 'Create album' }).click()
+  await createAlbum(page, 'Careful')
   await page.getByLabel('Photo title').fill('Not a photo')
   await page.getByLabel('Photo file').setInputFiles({ name: 'notes.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('these are words, not pixels') })
   await page.getByRole('button', { name: 'Add photo' }).click()
@@ -118,10 +113,8 @@ test('photos still waiting when the last tab closes are sent by the service work
   const alice = await context.newPage()
   await ready(alice)
   await alice.evaluate(async () => { await navigator.serviceWorker.ready })
-  await alice.getByLabel('New album name').fill('Sent later')
-  await alice.getByRole('button', { name: 'Create album' }).click()
-  await alice.getByLabel('Photo title').fill('Before')
-  await alice.getByRole('button', { name: 'Add photo' }).click()
+  await createAlbum(alice, 'Sent later')
+  await submitPhoto(alice, 'Before')
   const status = alice.getByTestId('sync-status')
   await expect(status).toHaveAttribute('data-state', 'synced', { timeout: 20_000 })
   await alice.getByRole('button', { name: 'Invite someone' }).click()
@@ -138,8 +131,7 @@ test('photos still waiting when the last tab closes are sent by the service work
   // The node loses the follower (libp2p through the proxy); two photos wait; then the only tab closes.
   await follower.proxy.cut()
   for (const title of ['Queued one', 'Queued two']) {
-    await alice.getByLabel('Photo title').fill(title)
-    await alice.getByRole('button', { name: 'Add photo' }).click()
+    await submitPhoto(alice, title)
   }
   await expect(status).toHaveAttribute('data-pending', '2', { timeout: 20_000 })
   await expect(status).toHaveAttribute('data-state', 'offline', { timeout: 20_000 })

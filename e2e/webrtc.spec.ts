@@ -7,6 +7,7 @@
  * directly. Where SharedWorker is missing, the leading tab carries them.
  */
 import { expect, test, type Page } from '@playwright/test'
+import { createAlbum, submitPhoto } from './fixtures/album-page.ts'
 import { startE2eFollower, type E2eFollower } from './fixtures/follower.ts'
 
 let follower: E2eFollower
@@ -23,8 +24,7 @@ async function workerOf (page: Page): Promise<string> {
 }
 
 async function addPhoto (page: Page, title: string): Promise<void> {
-  await page.getByLabel('Photo title').fill(title)
-  await page.getByRole('button', { name: 'Add photo' }).click()
+  await submitPhoto(page, title)
   await expect(page.getByRole('list', { name: 'Photos' })).toContainText(title)
 }
 
@@ -34,8 +34,7 @@ test('two people sync over a direct WebRTC connection that outlives its tab and 
   const alice = await aliceContext.newPage()
   await alice.goto('/')
   const aliceWorker = await workerOf(alice)
-  await alice.getByLabel('New album name').fill('Direct')
-  await alice.getByRole('button', { name: 'Create album' }).click()
+  await createAlbum(alice, 'Direct')
   await addPhoto(alice, 'First light')
   await expect(alice.getByTestId('sync-status')).toHaveAttribute('data-state', 'synced', { timeout: 30_000 })
   await alice.getByRole('button', { name: 'Invite someone' }).click()
@@ -89,8 +88,7 @@ test('without SharedWorker, the leading tab carries the direct connection', asyn
   const alice = await fallback()
   await alice.goto('/')
   await workerOf(alice)
-  await alice.getByLabel('New album name').fill('Fallback direct')
-  await alice.getByRole('button', { name: 'Create album' }).click()
+  await createAlbum(alice, 'Fallback direct')
   await addPhoto(alice, 'From the leader')
   await expect(alice.getByTestId('sync-status')).toHaveAttribute('data-state', 'synced', { timeout: 30_000 })
   await alice.getByRole('button', { name: 'Invite someone' }).click()

@@ -10,7 +10,7 @@
  * it would wait forever. Setup then runs asynchronously behind the port hub.
  */
 import type { RequestHandlers } from '../src/protocol/rpc-server.ts'
-import { NODE_LOCK } from '../src/protocol/shared-names.ts'
+import { holdLockForLife, NODE_LOCK } from '../src/protocol/shared-names.ts'
 import { isBridgeOffer } from '../src/protocol/rtc-bridge.ts'
 import { randomId, setupNode } from './node-setup.ts'
 import { createPortHub } from './port-hub.ts'
@@ -36,11 +36,6 @@ const hub = createPortHub({ setup })
 
 async function setup (): Promise<RequestHandlers> {
   // The node owns the database while it runs; a service worker flushing the outbox waits for it (and it for the flush).
-  await new Promise<void>((held) => {
-    void navigator.locks.request(NODE_LOCK, async () => {
-      held()
-      await new Promise<never>(() => {})
-    })
-  })
+  await holdLockForLife(NODE_LOCK)
   return await setupNode(randomId())
 }

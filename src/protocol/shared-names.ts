@@ -17,3 +17,17 @@ export const OUTBOX_SYNC_TAG = 'threads-outbox'
 export function followerUrl (): string {
   return (import.meta.env.VITE_FOLLOWER_URL as string | undefined) ?? 'http://127.0.0.1:4002'
 }
+
+/**
+ * Takes the Web Lock `name` and holds it for as long as this context lives;
+ * resolves once it is held. Another context waiting for it is granted it when
+ * this one goes away, which is how the others learn that it did.
+ */
+export async function holdLockForLife (name: string): Promise<void> {
+  await new Promise<void>((held) => {
+    void navigator.locks.request(name, async () => {
+      held()
+      await new Promise<never>(() => {})
+    })
+  })
+}
