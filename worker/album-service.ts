@@ -39,7 +39,10 @@ export async function startAlbumService (deps: { node: WorkerNode, follower: str
   /** Albums with local writes not yet announced on their topic. */
   const unannounced = new Set<string>()
   const pubsub = deps.node.services.pubsub
-  let version = 1
+  // A version is compared for equality only, and starts from the clock, so a
+  // version a tab got from an earlier node (before a handover or a restart)
+  // is never taken for this node's current one.
+  let version = Date.now()
   const waiters = new Set<() => void>()
   const changed = (): void => {
     version++
@@ -203,7 +206,7 @@ export async function startAlbumService (deps: { node: WorkerNode, follower: str
     },
     'album.watch': async ({ thread, since }) => {
       await album(thread)
-      if (version <= since) {
+      if (version === since) {
         await new Promise<void>((resolve) => {
           const wake = (): void => { waiters.delete(wake); clearTimeout(timer); resolve() }
           const timer = setTimeout(wake, WATCH_WAIT_MS)

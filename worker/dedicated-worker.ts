@@ -7,12 +7,21 @@
  * starts the node over the same IndexedDB.
  *
  * Channel messages: { kind: 'request', from, data } to the leader;
- * { kind: 'reply', to, data } back; { kind: 'leader' } when a leader is ready;
- * { kind: 'who-leads' } from a worker that has not seen one yet.
+ * { kind: 'reply', to, data } back; { kind: 'leader', leader } when a leader
+ * is ready (and again whenever a worker asks); { kind: 'who-leads' } from a
+ * worker that has not seen one yet.
+ *
+ * A handover must not leave a tab waiting on requests the old leader took to
+ * its grave. Each worker keeps its tab's unanswered requests; when a different
+ * leader announces itself, it sends the new leader again those that are safe
+ * to repeat (reads, waits for changes, renames), and answers the others at once
+ * with a HandoverError saying in words that the change may or may not have
+ * been saved.
  */
 import type { PortMessageEvent, RpcPort } from '../src/protocol/port.ts'
 import { NODE_LOCK } from '../src/protocol/shared-names.ts'
 import { isBridgeOffer } from '../src/protocol/rtc-bridge.ts'
+import { PROTOCOL_VERSION, envelopeOf, type ErrorReply } from '../src/protocol/messages.ts'
 import { createPortHub } from './port-hub.ts'
 import { randomId, setupNode } from './node-setup.ts'
 import { carriers } from './rtc-bridge/carriers.ts'
@@ -23,8 +32,11 @@ const LOCK = NODE_LOCK
 type ChannelMessage =
   | { readonly kind: 'request', readonly from: string, readonly data: unknown }
   | { readonly kind: 'reply', readonly to: string, readonly data: unknown }
-  | { readonly kind: 'leader' }
+  | { readonly kind: 'leader', readonly leader: string }
   | { readonly kind: 'who-leads' }
+
+/** Requests that give the same outcome when the new leader runs them again. */
+const REPEATABLE = new Set(['hello', 'album.list', 'album.watch', 'album.invite', 'photo.image', 'photo.rename'])
 
 interface WorkerScope {
   postMessage(message: unknown): void
@@ -35,26 +47,64 @@ const tabId = randomId()
 
 // Relay: this tab's requests go to the leader; replies addressed to this tab come back.
 const relay = new BroadcastChannel(CHANNEL)
-let leaderSeen = false
+/** The leader requests are sent to; undefined until one has announced itself. */
+let leader: string | undefined
 const held: unknown[] = []
+/** This tab's requests sent to the leader and not answered yet, by request id. */
+const unanswered = new Map<number, { readonly type: string, readonly data: unknown }>()
 /** This tab's offer to carry WebRTC connections: used only while this worker leads (a dedicated worker dies with its tab). */
 let bridge: { tab: string, port: MessagePort } | undefined
 let leading = false
+
+const send = (data: unknown): void => {
+  const envelope = envelopeOf(data)
+  if (envelope?.id !== undefined) unanswered.set(envelope.id, { type: String(envelope.type), data })
+  relay.postMessage({ kind: 'request', from: tabId, data } satisfies ChannelMessage)
+}
+
+/** A new leader took over: repeat what can be repeated, and say what may have been lost. */
+const handOver = (): void => {
+  const waiting = [...unanswered]
+  unanswered.clear()
+  for (const [id, request] of waiting) {
+    if (REPEATABLE.has(request.type)) {
+      send(request.data)
+      continue
+    }
+    const reply: ErrorReply = {
+      v: PROTOCOL_VERSION,
+      type: 'error',
+      id,
+      error: {
+        name: 'HandoverError',
+        message: 'The tab running the background node closed while this was being done, so it may or may not have been saved. Check, and try again if it is missing.'
+      }
+    }
+    scope.postMessage(reply)
+  }
+}
+
 scope.addEventListener('message', (event) => {
   if (isBridgeOffer(event.data) && event.ports[0] !== undefined) {
     bridge = { tab: event.data.tab, port: event.ports[0] }
     if (leading) carriers.add(bridge.tab, bridge.port)
     return
   }
-  if (leaderSeen) relay.postMessage({ kind: 'request', from: tabId, data: event.data } satisfies ChannelMessage)
+  if (leader !== undefined) send(event.data)
   else held.push(event.data)
 })
 relay.addEventListener('message', (event: MessageEvent<ChannelMessage>) => {
   const message = event.data
-  if (message.kind === 'reply' && message.to === tabId) scope.postMessage(message.data)
-  if (message.kind === 'leader') {
-    leaderSeen = true
-    for (const data of held.splice(0)) relay.postMessage({ kind: 'request', from: tabId, data } satisfies ChannelMessage)
+  if (message.kind === 'reply' && message.to === tabId) {
+    const id = envelopeOf(message.data)?.id
+    if (id !== undefined) unanswered.delete(id)
+    scope.postMessage(message.data)
+  }
+  if (message.kind === 'leader' && message.leader !== leader) {
+    const previous = leader
+    leader = message.leader
+    if (previous !== undefined) handOver()
+    for (const data of held.splice(0)) send(data)
   }
 })
 relay.postMessage({ kind: 'who-leads' } satisfies ChannelMessage)
@@ -90,12 +140,12 @@ void navigator.locks.request(LOCK, async () => {
   }
   server.addEventListener('message', (event: MessageEvent<ChannelMessage>) => {
     const message = event.data
-    if (message.kind === 'who-leads') server.postMessage({ kind: 'leader' } satisfies ChannelMessage)
+    if (message.kind === 'who-leads') server.postMessage({ kind: 'leader', leader: tabId } satisfies ChannelMessage)
     if (message.kind !== 'request') return
     if (!tabs.has(message.from)) hub.connect(portFor(message.from))
     tabs.get(message.from)?.deliver(message.data)
   })
-  server.postMessage({ kind: 'leader' } satisfies ChannelMessage)
+  server.postMessage({ kind: 'leader', leader: tabId } satisfies ChannelMessage)
   // Hold the lock for as long as this worker lives.
   await new Promise<never>(() => {})
 })
