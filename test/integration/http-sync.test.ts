@@ -5,10 +5,7 @@
  * HTTP too. A malformed request is answered with a named error and changes
  * nothing on the follower.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { httpSyncTransport } from '../../src/adapters/http/sync-transport.ts'
 import { openDatabase } from '../../src/core/db/index.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
@@ -16,16 +13,15 @@ import { syncThread } from '../../src/core/sync/engine.ts'
 import { decodeResponse } from '../../src/core/sync/messages.ts'
 import { flushOutbox, pendingFor } from '../../src/core/sync/outbox.ts'
 import { startFollowerProcess } from '../helpers/follower-process.ts'
+import { cleanupAfterAll, tempDir } from '../helpers/cleanup.ts'
 
 describe('sync over HTTP', { timeout: 120_000 }, () => {
-  const cleanup: Array<() => Promise<unknown>> = []
-  afterAll(async () => { for (const step of cleanup.reverse()) await step().catch(() => {}) })
+  const cleanup = cleanupAfterAll()
 
   it('flushes an outbox by POST and lets an HTTP reader pull it all', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'threads-http-'))
-    cleanup.push(async () => await rm(dataDir, { recursive: true, force: true }))
+    const dataDir = await tempDir('threads-http-', cleanup)
     const follower = await startFollowerProcess(dataDir)
-    cleanup.push(async () => await follower.stop())
+    cleanup(async () => await follower.stop())
     const http = httpSyncTransport(follower.httpUrl)
 
     const backend = createMemoryBackend()

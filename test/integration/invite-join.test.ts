@@ -4,16 +4,16 @@
  * keys sealed for members, and the inviter learns the new log at its next sync.
  * The follower relays the announcement but never holds the joiner's read key.
  */
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { startSyncPeer } from '../../src/adapters/libp2p/peer.ts'
 import { openDatabase } from '../../src/core/db/index.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { syncThread } from '../../src/core/sync/engine.ts'
 import { createInviteLink, parseInviteLink } from '../../src/core/sync/invite.ts'
 import { startFollowerProcess } from '../helpers/follower-process.ts'
+import { cleanupAfterAll, tempDir } from '../helpers/cleanup.ts'
 
 async function allBytes (dir: string): Promise<Buffer> {
   const parts: Buffer[] = []
@@ -24,20 +24,18 @@ async function allBytes (dir: string): Promise<Buffer> {
 }
 
 describe('invite and join', { timeout: 120_000 }, () => {
-  const cleanup: Array<() => Promise<unknown>> = []
-  afterAll(async () => { for (const step of cleanup.reverse()) await step().catch(() => {}) })
+  const cleanup = cleanupAfterAll()
 
   it('a joiner from a share link writes, and the inviter reads it after learning the new log', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'threads-invite-'))
-    cleanup.push(async () => await rm(dataDir, { recursive: true, force: true }))
+    const dataDir = await tempDir('threads-invite-', cleanup)
     const follower = await startFollowerProcess(dataDir)
-    cleanup.push(async () => await follower.stop())
+    cleanup(async () => await follower.stop())
 
     const a = openDatabase({ backend: createMemoryBackend() })
     const ta = await a.createThread({ name: 'Summer' })
     await ta.collection('photos').create({ _id: 'beach', by: 'alice' })
     const alice = await startSyncPeer()
-    cleanup.push(async () => await alice.stop())
+    cleanup(async () => await alice.stop())
     const toFollowerA = alice.transportTo(follower.multiaddr)
     await toFollowerA.request(await ta.followRequest())
     await syncThread({ thread: ta.id, replica: a.syncReplica(), transport: toFollowerA })
@@ -54,7 +52,7 @@ describe('invite and join', { timeout: 120_000 }, () => {
     const tb = await b.acceptInvite(invite)
     expect(await tb.addresses(ta.logId)).toEqual([follower.multiaddr]) // learnt from the invite
     const bob = await startSyncPeer()
-    cleanup.push(async () => await bob.stop())
+    cleanup(async () => await bob.stop())
     const toFollowerB = bob.transportTo(invite.addrs[0]!)
     expect((await toFollowerB.request(await tb.followRequest())).type).toBe('following')
     expect((await toFollowerB.request({ v: 1, type: 'announce', thread: tb.id, announcement: await tb.joinAnnouncement() })).type).toBe('announced')

@@ -4,39 +4,35 @@
  * When the follower comes back (same data, same address), the queue flushes by
  * itself and a late joiner pulls everything from the follower.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { startSyncPeer } from '../../src/adapters/libp2p/peer.ts'
 import { openDatabase } from '../../src/core/db/index.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { syncThread } from '../../src/core/sync/engine.ts'
 import { startSyncScheduler, type SyncStatus } from '../../src/core/sync/scheduler.ts'
 import { freePort, startFollowerProcess, type FollowerProcess } from '../helpers/follower-process.ts'
+import { cleanupAfterAll, tempDir } from '../helpers/cleanup.ts'
 
 describe('offline queue', { timeout: 120_000 }, () => {
-  const cleanup: Array<() => Promise<unknown>> = []
-  afterAll(async () => { for (const step of cleanup.reverse()) await step().catch(() => {}) })
+  const cleanup = cleanupAfterAll()
 
   it('keeps writes durable while the follower is down and flushes them when it returns', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'threads-offline-'))
-    cleanup.push(async () => await rm(dataDir, { recursive: true, force: true }))
+    const dataDir = await tempDir('threads-offline-', cleanup)
     const port = await freePort()
     let follower: FollowerProcess = await startFollowerProcess(dataDir, { port })
-    cleanup.push(async () => await follower.stop())
+    cleanup(async () => await follower.stop())
 
     const backend = createMemoryBackend()
     const db = openDatabase({ backend })
     const thread = await db.createThread()
     const peer = await startSyncPeer()
-    cleanup.push(async () => await peer.stop())
+    cleanup(async () => await peer.stop())
     const transport = peer.transportTo(follower.multiaddr)
     expect((await transport.request(await thread.followRequest())).type).toBe('following')
 
     const seen: SyncStatus[] = []
     const scheduler = startSyncScheduler({ thread: thread.id, peer: follower.multiaddr, transport, replica: db.syncReplica(), meta: backend.meta, intervalMs: 60_000, maxBackoffMs: 500, onStatus: (s) => seen.push(s) })
-    cleanup.push(async () => await scheduler.stop())
+    cleanup(async () => await scheduler.stop())
     await expect.poll(() => scheduler.status().state, { timeout: 20_000 }).toBe('synced')
 
     await follower.stop()
@@ -56,7 +52,7 @@ describe('offline queue', { timeout: 120_000 }, () => {
     const late = openDatabase({ backend: createMemoryBackend() })
     const joined = await late.joinThread({ id: thread.id, logs: [thread.ownGrant()] })
     const reader = await startSyncPeer()
-    cleanup.push(async () => await reader.stop())
+    cleanup(async () => await reader.stop())
     await syncThread({ thread: joined.id, replica: late.syncReplica(), transport: reader.transportTo(follower.multiaddr) })
     expect(joined.dump()).toEqual(thread.dump())
   })
