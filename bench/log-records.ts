@@ -12,6 +12,7 @@
  */
 import { generateSymmetricKey } from '../src/core/crypto/aead.ts'
 import { createSigner, verifySignature } from '../src/core/crypto/ed25519.ts'
+import { createThreadId } from '../src/core/ids/thread-id.ts'
 import { generateLogIdentity } from '../src/core/ids/log-id.ts'
 import { sealEvent, signRecord, type CreatedRecord, type LogPosition } from '../src/core/log/create-record.ts'
 import { decryptBody, decryptHeader } from '../src/core/log/open-record.ts'
@@ -26,6 +27,7 @@ const IN_FLIGHT = 32
 /** Runs the log record benchmark; returns whether every goal was met. */
 export async function benchLogRecords (): Promise<boolean> {
   const identity = generateLogIdentity()
+  const thread = createThreadId().toString()
   const followKey = generateSymmetricKey()
   const readKey = generateSymmetricKey()
   const body = { photo: new Uint8Array(1024).fill(7) }
@@ -38,7 +40,7 @@ export async function benchLogRecords (): Promise<boolean> {
   // As the log writer does: the next event is sealed while the current node is being signed.
   let next = sealEvent({ readKey, payload: body })
   const create = async (): Promise<void> => {
-    const signing = signRecord({ identity, followKey, event: next, prev })
+    const signing = signRecord({ thread, identity, followKey, event: next, prev })
     next = sealEvent({ readKey, payload: body })
     const record = await signing
     prev = { record: record.record, seq: record.node.seq, link: record.link }
@@ -46,7 +48,7 @@ export async function benchLogRecords (): Promise<boolean> {
   }
   const open = async (i: number): Promise<void> => {
     const record = created[i]!
-    const verified = await verifyIncomingRecord({ log: identity.logId, followKey, record: record.record, blocks: record.blocks })
+    const verified = await verifyIncomingRecord(thread, { log: identity.logId, followKey, record: record.record, blocks: record.blocks })
     const header = decryptHeader(verified.blocks[2]!, readKey)
     decryptBody(verified.blocks[3]!, header.key)
   }

@@ -73,6 +73,11 @@ export class EquivocationError extends ThreadsError {
   }
 }
 
+/** A record, block or message of a format version this peer does not speak (it names the version). */
+export class UnsupportedVersionError extends ThreadsError {
+  static override readonly errorName = 'UnsupportedVersionError'
+}
+
 /** A block, record or batch over its size limit. */
 export class TooLargeError extends ThreadsError {
   static override readonly errorName = 'TooLargeError'

@@ -44,7 +44,7 @@ describe('dependencies and positions', () => {
     const genesis = await alice.writer.append({ n: 1 })
     const honest = await alice.writer.append({ n: 2 })
     // Alice's key signs a second, different record at seq 2.
-    const fork = await createRecord({ identity: alice.identity, followKey: alice.followKey, readKey: alice.readKey, payload: { n: 'fork' }, prev: { record: genesis.record, seq: 1 }, random })
+    const fork = await createRecord({ thread, identity: alice.identity, followKey: alice.followKey, readKey: alice.readKey, payload: { n: 'fork' }, prev: { record: genesis.record, seq: 1 }, random })
     expect(fork.record).not.toBe(honest.record)
 
     const backend = createMemoryBackend()
@@ -65,15 +65,14 @@ describe('dependencies and positions', () => {
   it('rejects a first record that claims a later position', async () => {
     const { thread, random } = threadFixture('sequence')
     const alice = writerFixture(thread, random)
-    const bogus = await createRecord({ identity: alice.identity, followKey: alice.followKey, readKey: alice.readKey, payload: 1, prev: null, random })
+    const bogus = await createRecord({ thread, identity: alice.identity, followKey: alice.followKey, readKey: alice.readKey, payload: 1, prev: null, random })
     // Re-sign a node that says seq 5 with no prev.
     const { signedPart } = await import('../../src/core/log/record-format.ts')
     const dagCbor = await import('@ipld/dag-cbor')
-    const { seal } = await import('../../src/core/crypto/aead.ts')
-    const { encodeBlock } = await import('../../src/core/log/blocks.ts')
+    const { sealRecordNode } = await import('../../src/core/log/create-record.ts')
     const signed = signedPart({ ...bogus.node, seq: 5 })
     const sig = await alice.identity.signer.sign(dagCbor.encode(signed))
-    const block = encodeBlock(seal(alice.followKey, dagCbor.encode({ ...signed, sig }), random))
+    const { block } = sealRecordNode({ ...signed, sig }, alice.followKey, random)
     await expect(alice.store.ingest({ thread, log: alice.identity.logId, followKey: alice.followKey, record: block.cid, blocks: [block, ...bogus.blocks.slice(1)] }))
       .rejects.toMatchObject({ name: 'BadSequenceError' })
   })

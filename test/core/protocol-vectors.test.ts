@@ -4,12 +4,26 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { base16 } from 'multiformats/bases/base16'
 import { parseThreadId } from '../../src/core/ids/thread-id.ts'
 import { openBody, openEvent, openHeader, openRecord } from '../../src/core/log/open-record.ts'
+import { createRecordStore } from '../../src/core/log/record-store.ts'
+import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { buildProtocolVectors } from '../helpers/protocol-vectors.ts'
 
-const fixture = JSON.parse(readFileSync(new URL('../fixtures/protocol-v1.json', import.meta.url), 'utf8'))
+const fixture = JSON.parse(readFileSync(new URL('../fixtures/protocol-v2.json', import.meta.url), 'utf8'))
 const bytes = (hex: string): Uint8Array => base16.baseDecode(hex)
+const followKey = bytes(fixture.inputs.followKey)
+const readKey = bytes(fixture.inputs.readKey)
 
-describe('protocol test vectors (format version 1)', () => {
+/** A record vector as the record store takes it. */
+function incoming (v: { log: string, record: string, blocks: Array<{ cid: string, bytes: string }> }) {
+  return { log: v.log, followKey, record: v.record, blocks: v.blocks.map((b) => ({ cid: b.cid, bytes: bytes(b.bytes) })) }
+}
+
+function heldRecord (name: string) {
+  const v = fixture.records[name]
+  return incoming({ log: v.log, record: v.record.id, blocks: [{ cid: v.record.id, bytes: v.record.bytes }, v.event, v.header, v.body] })
+}
+
+describe('protocol test vectors (format version 2)', () => {
   it('are reproduced exactly by this implementation', async () => {
     expect(await buildProtocolVectors()).toEqual(fixture)
   })
@@ -21,21 +35,40 @@ describe('protocol test vectors (format version 1)', () => {
     expect(JSON.parse(match![1]!)).toEqual(fixture)
   })
 
-  it('still open from their stored bytes, layer by layer', async () => {
-    const followKey = bytes(fixture.inputs.followKey)
-    const readKey = bytes(fixture.inputs.readKey)
+  it('open from their stored bytes, layer by layer', async () => {
     for (const [name, v] of Object.entries<any>(fixture.records)) {
-      const node = await openRecord({ cid: v.record.cid, bytes: bytes(v.record.bytes) }, followKey, v.log)
+      const node = await openRecord({ cid: v.record.id, bytes: bytes(v.record.bytes) }, followKey, { thread: fixture.thread, log: v.log })
       expect(node.event, name).toBe(v.event.cid)
       const links = openEvent({ cid: v.event.cid, bytes: bytes(v.event.bytes) })
       const header = openHeader({ cid: links.header, bytes: bytes(v.header.bytes) }, readKey)
       expect(openBody({ cid: links.body, bytes: bytes(v.body.bytes) }, header.key)).toEqual(dagCbor.decode(bytes(v.payload)))
     }
-    const a2 = await openRecord({ cid: fixture.records.a2.record.cid, bytes: bytes(fixture.records.a2.record.bytes) }, followKey)
-    expect(a2).toMatchObject({ seq: 2, prev: fixture.records.a1.record.cid })
-    const b1 = await openRecord({ cid: fixture.records.b1.record.cid, bytes: bytes(fixture.records.b1.record.bytes) }, followKey)
-    expect(b1.deps).toEqual([{ log: fixture.records.a1.log, record: fixture.records.a1.record.cid, kind: 'reply' }])
+    const a2 = await openRecord({ cid: fixture.records.a2.record.id, bytes: bytes(fixture.records.a2.record.bytes) }, followKey)
+    expect(a2).toMatchObject({ seq: 2, prev: fixture.records.a1.record.id, thread: fixture.thread })
+    const b1 = await openRecord({ cid: fixture.records.b1.record.id, bytes: bytes(fixture.records.b1.record.bytes) }, followKey)
+    expect(b1.deps).toEqual([{ log: fixture.records.a1.log, record: fixture.records.a1.record.id, kind: 'reply' }])
     expect(parseThreadId(fixture.threadIds.raw32).random).toEqual(bytes(fixture.inputs.threadRandom))
     expect(parseThreadId(fixture.threadIds.accessControlled16).variant).toBe(0x70)
   })
+
+  it('are stored in order by a receiver', async () => {
+    const store = createRecordStore({ backend: createMemoryBackend() })
+    const outcomes = await store.ingestMany(fixture.thread, ['a1', 'a2', 'b1'].map(heldRecord))
+    expect(outcomes.map((o) => o instanceof Error ? o.name : o.status)).toEqual(['stored', 'stored', 'stored'])
+  })
+
+  for (const c of fixture.cases) {
+    it(`case "${c.name}": ${c.outcomes.join(', ')}`, async () => {
+      const store = createRecordStore({ backend: createMemoryBackend() })
+      const thread = c.thread ?? fixture.thread
+      if (c.held.length > 0) {
+        const held = await store.ingestMany(fixture.thread, c.held.map(heldRecord))
+        expect(held.every((o) => !(o instanceof Error))).toBe(true)
+      }
+      const heads = await store.heads(thread)
+      const outcomes = await store.ingestMany(thread, c.batch.map(incoming))
+      expect(outcomes.map((o) => o instanceof Error ? o.name : o.status), outcomes.map((o) => o instanceof Error ? o.message : '').join(' | ')).toEqual(c.outcomes)
+      if (c.outcomes.every((o: string) => o.endsWith('Error'))) expect(await store.heads(thread)).toEqual(heads)
+    })
+  }
 })

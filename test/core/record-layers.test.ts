@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { generateSymmetricKey } from '../../src/core/crypto/aead.ts'
 import { deterministicRandom } from '../../src/core/crypto/random.ts'
 import { generateLogIdentity, publicKeyFromLogId } from '../../src/core/ids/log-id.ts'
+import { createThreadId } from '../../src/core/ids/thread-id.ts'
 import { createRecord } from '../../src/core/log/create-record.ts'
 import { openBody, openEvent, openHeader, openRecord } from '../../src/core/log/open-record.ts'
 
@@ -11,6 +12,7 @@ describe('record layers', () => {
   const followKey = generateSymmetricKey(random)
   const readKey = generateSymmetricKey(random)
   const payload = { title: 'Beach at dawn', marker: 'PLAINTEXT-MARKER-7f3a' }
+  const thread = createThreadId({ random }).toString()
 
   it('gives a log ID that is an Ed25519 libp2p peer ID holding the public key', () => {
     expect(identity.logId).toMatch(/^12D3KooW/)
@@ -18,12 +20,12 @@ describe('record layers', () => {
   })
 
   it('opens each layer with exactly its own key', async () => {
-    const created = await createRecord({ identity, followKey, readKey, payload, prev: null, time: 1234, random })
+    const created = await createRecord({ thread, identity, followKey, readKey, payload, prev: null, time: 1234, random })
     const [recordBlock, eventBlock, headerBlock, bodyBlock] = created.blocks
 
     // Follow key only: node, signature and links, nothing more.
-    const node = await openRecord(recordBlock, followKey, identity.logId)
-    expect(node).toMatchObject({ log: identity.logId, seq: 1, prev: null, event: eventBlock.cid })
+    const node = await openRecord(recordBlock, followKey, { thread, log: identity.logId })
+    expect(node).toMatchObject({ thread, log: identity.logId, seq: 1, prev: null, event: eventBlock.cid })
     const links = openEvent(eventBlock)
     expect(links).toEqual({ header: headerBlock.cid, body: bodyBlock.cid })
     expect(() => openHeader(headerBlock, followKey)).toThrow(expect.objectContaining({ name: 'DecryptError' }))
@@ -40,22 +42,23 @@ describe('record layers', () => {
   })
 
   it('shows no plaintext in any block', async () => {
-    const created = await createRecord({ identity, followKey, readKey, payload, prev: null, random })
+    const created = await createRecord({ thread, identity, followKey, readKey, payload, prev: null, random })
     const marker = new TextEncoder().encode(payload.marker)
     for (const block of created.blocks) {
       expect(Buffer.from(block.bytes).indexOf(Buffer.from(marker))).toBe(-1)
     }
   })
 
-  it('refuses the record under a wrong follow key and a node signed by another log', async () => {
-    const created = await createRecord({ identity, followKey, readKey, payload, prev: null, random })
+  it('refuses the record under a wrong follow key, and as a record of another log or thread', async () => {
+    const created = await createRecord({ thread, identity, followKey, readKey, payload, prev: null, random })
     await expect(openRecord(created.blocks[0], generateSymmetricKey(random))).rejects.toMatchObject({ name: 'DecryptError' })
     const other = generateLogIdentity(random)
-    await expect(openRecord(created.blocks[0], followKey, other.logId)).rejects.toMatchObject({ name: 'MalformedRecordError' })
+    await expect(openRecord(created.blocks[0], followKey, { log: other.logId })).rejects.toMatchObject({ name: 'MalformedRecordError' })
+    await expect(openRecord(created.blocks[0], followKey, { thread: createThreadId({ random }).toString() })).rejects.toMatchObject({ name: 'MalformedRecordError' })
   })
 
   it('refuses oversized payloads with TooLargeError', async () => {
-    await expect(createRecord({ identity, followKey, readKey, payload: new Uint8Array(1024 * 1024 + 1), prev: null, random }))
+    await expect(createRecord({ thread, identity, followKey, readKey, payload: new Uint8Array(1024 * 1024 + 1), prev: null, random }))
       .rejects.toMatchObject({ name: 'TooLargeError' })
   })
 })

@@ -1,17 +1,32 @@
 /**
- * Builds the protocol test vectors of docs/PROTOCOL.md from fixed inputs.
- * Randomness is scripted (named byte strings handed out in the order the
- * record builder asks for them) so every output byte is reproducible.
+ * Builds the protocol test vectors of docs/PROTOCOL.md (format 2) from fixed
+ * inputs. Randomness is scripted (named byte strings handed out in the order
+ * the record builder asks for them) so every output byte is reproducible.
+ *
+ * Besides the accepted records, `cases` lists batches a receiver must answer
+ * in a stated way: each attack on the format (a re-sealed copy, a CID in
+ * another base, a small-order key, an own-log dependency, non-canonical
+ * CBOR, an extra field, a format 1 record, …) with the outcome every
+ * implementation must give each record of the batch.
  */
+import { readFileSync } from 'node:fs'
 import * as dagCbor from '@ipld/dag-cbor'
+import { publicKeyFromRaw } from '@libp2p/crypto/keys'
+import { peerIdFromPublicKey } from '@libp2p/peer-id'
+import * as cborg from 'cborg'
 import { base16 } from 'multiformats/bases/base16'
-import { open } from '../../src/core/crypto/aead.ts'
+import { base36 } from 'multiformats/bases/base36'
+import { base58btc } from 'multiformats/bases/base58'
+import { CID } from 'multiformats/cid'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { open, seal } from '../../src/core/crypto/aead.ts'
 import type { RandomSource } from '../../src/core/crypto/random.ts'
-import { logIdentityFromSeed } from '../../src/core/ids/log-id.ts'
+import { logIdentityFromSeed, type LogIdentity } from '../../src/core/ids/log-id.ts'
 import { createThreadId, ThreadVariant } from '../../src/core/ids/thread-id.ts'
-import { decodeSealedBlock } from '../../src/core/log/blocks.ts'
-import { createRecord } from '../../src/core/log/create-record.ts'
-import { signedPart, type Dependency } from '../../src/core/log/record-format.ts'
+import { decodeSealedBlock, encodeBlock } from '../../src/core/log/blocks.ts'
+import { createRecord, sealRecordNode, type CreatedRecord } from '../../src/core/log/create-record.ts'
+import { signedBytes, type Dependency } from '../../src/core/log/record-format.ts'
+import type { RawBlock } from '../../src/core/storage/interfaces.ts'
 
 const hex = (bytes: Uint8Array): string => base16.baseEncode(bytes)
 const fill = (length: number, byte: number): Uint8Array => new Uint8Array(length).fill(byte)
@@ -29,51 +44,154 @@ function scripted (values: Uint8Array[]): RandomSource {
 /** The fixed inputs, as documented in PROTOCOL.md. */
 export const VECTOR_INPUTS = {
   threadRandom: hex(counting(32, 1)),
+  otherThreadRandom: hex(counting(32, 0x81)),
   seedA: hex(counting(32, 0)),
   seedB: hex(counting(32, 0x40)),
   followKey: hex(fill(32, 0xf0)),
   readKey: hex(fill(32, 0xe0)),
-  contentKeys: [hex(fill(32, 0xc1)), hex(fill(32, 0xc2)), hex(fill(32, 0xc3))],
-  nonce: 'three 24-byte nonces per record, in order body, header, record: bytes 0x01…, 0x02…, 0x03… (each 24 copies of one byte, plus 0x10 × record index)',
+  contentKeys: 'record i: 32 bytes of 0xc1 + i',
+  nonce: 'record i: three 24-byte nonces, in order body, header, record, each 24 copies of 0x01, 0x02, 0x03 plus 0x10 × i; a re-sealed record block: 24 × 0x44',
   time: 1700000000000
 } as const
 
-async function vectorRecord (input: {
-  seed: Uint8Array, index: number, payload: unknown, prev: { record: string, seq: number } | null, deps?: Dependency[]
-}) {
-  const identity = logIdentityFromSeed(input.seed)
-  const followKey = fill(32, 0xf0)
-  const readKey = fill(32, 0xe0)
-  const contentKey = fill(32, 0xc1 + input.index)
+const followKey = fill(32, 0xf0)
+const readKey = fill(32, 0xe0)
+const thread = createThreadId({ variant: ThreadVariant.Raw, random: scripted([counting(32, 1)]) }).toString()
+const otherThread = createThreadId({ variant: ThreadVariant.Raw, random: scripted([counting(32, 0x81)]) }).toString()
+const logA = logIdentityFromSeed(counting(32, 0))
+const logB = logIdentityFromSeed(counting(32, 0x40))
+
+async function build (input: {
+  identity: LogIdentity, index: number, payload: unknown, prev: CreatedRecord | null, deps?: Dependency[], thread?: string
+}): Promise<CreatedRecord> {
   const nonce = (n: number): Uint8Array => fill(24, n + 0x10 * input.index)
-  const created = await createRecord({
-    identity, followKey, readKey, payload: input.payload, prev: input.prev, deps: input.deps,
-    time: VECTOR_INPUTS.time + input.index, random: scripted([contentKey, nonce(1), nonce(2), nonce(3)])
+  return await createRecord({
+    thread: input.thread ?? thread,
+    identity: input.identity,
+    followKey,
+    readKey,
+    payload: input.payload,
+    prev: input.prev === null ? null : { record: input.prev.record, seq: input.prev.node.seq },
+    deps: input.deps,
+    time: VECTOR_INPUTS.time + input.index,
+    random: scripted([fill(32, 0xc1 + input.index), nonce(1), nonce(2), nonce(3)])
   })
+}
+
+function describeRecord (created: CreatedRecord, payload: unknown) {
   const [record, event, header, body] = created.blocks
-  const signed = dagCbor.encode(signedPart(created.node))
   return {
-    log: identity.logId,
-    payload: hex(dagCbor.encode(input.payload)),
+    log: created.node.log,
+    payload: hex(dagCbor.encode(payload)),
     body: { cid: body.cid, bytes: hex(body.bytes) },
     header: { cid: header.cid, bytes: hex(header.bytes), plaintext: hex(open(readKey, decodeSealedBlock(header.bytes, 'header'))) },
     event: { cid: event.cid, bytes: hex(event.bytes) },
-    signed: hex(signed),
+    signed: hex(signedBytes(created.node)),
     sig: hex(created.node.sig),
-    record: { cid: record.cid, bytes: hex(record.bytes), plaintext: hex(open(followKey, decodeSealedBlock(record.bytes, 'record'))) }
+    record: { id: record.cid, plaintext: hex(open(followKey, decodeSealedBlock(record.bytes, 'record'))), bytes: hex(record.bytes) }
   }
+}
+
+/** A record as a receiver gets it, with blocks as hex. */
+const wire = (log: string, record: string, blocks: readonly RawBlock[]) =>
+  ({ log, record, blocks: blocks.map((b) => ({ cid: b.cid, bytes: hex(b.bytes) })) })
+const wireOf = (created: Pick<CreatedRecord, 'record' | 'blocks'>) => wire(logOf(created), created.record, created.blocks)
+const logOf = (created: Pick<CreatedRecord, 'blocks'>): string => (dagCbor.decode(open(followKey, decodeSealedBlock(created.blocks[0].bytes, 'record'))) as { log: string }).log
+
+/** The node of `created` as a dag-cbor value, changed by `change`, re-signed by `signer` (the log's own key by default). */
+async function resign (created: CreatedRecord, change: (node: Record<string, unknown>) => Record<string, unknown>, signer: LogIdentity = logA) {
+  const node = decodeNode(created)
+  const { sig: _sig, ...unsigned } = change(node)
+  const sig = await signer.signer.sign(dagCbor.encode(unsigned))
+  return sealRecordNode({ ...unsigned, sig }, followKey, scripted([fill(24, 0x44)]))
+}
+
+/** `created` with a signature of zeros: a new record ID and block. */
+function zeroSig (created: CreatedRecord): Pick<CreatedRecord, 'record' | 'blocks'> {
+  const { block } = sealRecordNode({ ...decodeNode(created), sig: fill(64, 0) }, followKey, scripted([fill(24, 0x44)]))
+  return { record: block.cid, blocks: [block, created.blocks[1], created.blocks[2], created.blocks[3]] }
+}
+
+const decodeNode = (created: CreatedRecord): Record<string, unknown> =>
+  dagCbor.decode(open(followKey, decodeSealedBlock(created.blocks[0].bytes, 'record'))) as Record<string, unknown>
+
+/** Map entries in the reverse of dag-cbor's order (longer keys first, then bytewise descending). */
+function reverseKeyOrder (a: any, b: any): number {
+  const x = String(a[0]!.value)
+  const y = String(b[0]!.value)
+  return y.length - x.length || (y < x ? -1 : y > x ? 1 : 0)
 }
 
 /** Computes every vector from the fixed inputs. */
 export async function buildProtocolVectors () {
-  const threadId = createThreadId({ variant: ThreadVariant.Raw, random: scripted([counting(32, 1)]) })
   const accessControlled = createThreadId({ variant: ThreadVariant.AccessControlled, randomLength: 16, random: scripted([counting(16, 1)]) })
-  const a1 = await vectorRecord({ seed: counting(32, 0), index: 0, payload: { album: 'Summer', caption: 'Beach at dawn' }, prev: null })
-  const a2 = await vectorRecord({ seed: counting(32, 0), index: 1, payload: { caption: 'Beach at noon' }, prev: { record: a1.record.cid, seq: 1 } })
-  const b1 = await vectorRecord({ seed: counting(32, 0x40), index: 2, payload: { comment: 'Lovely' }, prev: null, deps: [{ log: a1.log, record: a1.record.cid, kind: 'reply' }] })
+  const payloads = { a1: { album: 'Summer', caption: 'Beach at dawn' }, a2: { caption: 'Beach at noon' }, b1: { comment: 'Lovely' } }
+  const a1 = await build({ identity: logA, index: 0, payload: payloads.a1, prev: null })
+  const a2 = await build({ identity: logA, index: 1, payload: payloads.a2, prev: a1 })
+  const b1 = await build({ identity: logB, index: 2, payload: payloads.b1, prev: null, deps: [{ log: logA.logId, record: a1.record, kind: 'reply' }] })
+  const rest = (created: CreatedRecord): RawBlock[] => created.blocks.slice(1)
+
+  // A re-sealed copy: the same node under a fresh nonce.
+  const resealed = sealRecordNode(decodeNode(a1), followKey, scripted([fill(24, 0x44)])).block
+  // A record whose own signature is not valid, followed by a valid record that names it as prev.
+  const badSigA1 = zeroSig(a1)
+  const afterBadSig = await createRecord({
+    thread, identity: logA, followKey, readKey, payload: payloads.a2, prev: { record: badSigA1.record, seq: 1 }, time: VECTOR_INPUTS.time + 1,
+    random: scripted([fill(32, 0xc2), fill(24, 0x11), fill(24, 0x12), fill(24, 0x13)])
+  })
+  // The small-order public key (the identity point) as a log, with the signature R = identity, S = 0.
+  const identityPoint = Uint8Array.from({ length: 32 }, (_, i) => i === 0 ? 1 : 0)
+  const smallOrderLog = peerIdFromPublicKey(publicKeyFromRaw(identityPoint)).toString()
+  const smallOrder = sealRecordNode({ ...decodeNode(a1), log: smallOrderLog, sig: Uint8Array.from({ length: 64 }, (_, i) => i === 0 ? 1 : 0) }, followKey, scripted([fill(24, 0x44)]))
+  // The node with its map keys in reverse order: the same values, another encoding.
+  const reversed = cborg.encode(decodeNode(a1), { ...dagCbor.encodeOptions, mapSorter: reverseKeyOrder })
+  const nonCanonical = { cid: CID.createV1(dagCbor.code, await sha256.digest(reversed)).toString(), bytes: encodeBlock(seal(followKey, reversed, scripted([fill(24, 0x44)]))).bytes }
+  // An event block with a field the format does not have, linked from a validly signed node.
+  const eventExtra = encodeBlock({ ...dagCbor.decode(a1.blocks[1].bytes) as object, note: 'x' })
+  const withEventExtra = await resign(a1, (n) => ({ ...n, event: eventExtra.link }))
+  const v1 = JSON.parse(readFileSync(new URL('../fixtures/protocol-v1.json', import.meta.url), 'utf8')).records.a1
+  const v1Blocks = ['record', 'event', 'header', 'body'].map((k) => ({ cid: v1[k].cid, bytes: v1[k].bytes }))
+
+  const cases = [
+    { name: 're-sealed copy', description: 'a1 sealed again under another nonce is the same record: a duplicate, and a2 still follows it', held: ['a1'],
+      batch: [wire(logA.logId, a1.record, [{ cid: a1.record, bytes: resealed.bytes }, ...rest(a1)]), wireOf(a2)], outcomes: ['duplicate', 'stored'] },
+    { name: 're-sealed copy first', description: 'a receiver that gets the re-sealed copy first holds a1 and accepts a2', held: [],
+      batch: [wire(logA.logId, a1.record, [{ cid: a1.record, bytes: resealed.bytes }, ...rest(a1)]), wireOf(a2)], outcomes: ['stored', 'stored'] },
+    { name: 'record ID in base58btc', description: 'the ID of a1 written in another base', held: [],
+      batch: [wire(logA.logId, CID.parse(a1.record).toString(base58btc), [{ cid: CID.parse(a1.record).toString(base58btc), bytes: a1.blocks[0].bytes }, ...rest(a1)])], outcomes: ['BadCidError'] },
+    { name: 'event CID in base36', description: 'the event block of a1 offered under its CID in base36', held: [],
+      batch: [wire(logA.logId, a1.record, [a1.blocks[0], { cid: CID.parse(a1.blocks[1].cid).toString(base36), bytes: a1.blocks[1].bytes }, ...a1.blocks.slice(2)])], outcomes: ['BadCidError'] },
+    { name: 'small-order key', description: 'a log whose public key is the identity point, signature R = identity, S = 0', held: [],
+      batch: [wire(smallOrderLog, smallOrder.block.cid, [smallOrder.block, ...rest(a1)])], outcomes: ['MalformedLogIdError'] },
+    { name: 'own-log dependency', description: 'a2 signed with a dependency on a1, a record of its own log', held: ['a1'],
+      batch: [await resign(a2, (n) => ({ ...n, deps: [{ log: logA.logId, record: CID.parse(a1.record), kind: 'causal' }] })).then((s) => wire(logA.logId, s.block.cid, [s.block, ...rest(a2)]))], outcomes: ['MalformedRecordError'] },
+    { name: 'dependency kind over 32 bytes', description: 'b1 with a kind of 17 × "é": 17 UTF-16 units, 34 UTF-8 bytes', held: ['a1'],
+      batch: [await resign(b1, (n) => ({ ...n, deps: [{ log: logA.logId, record: CID.parse(a1.record), kind: 'é'.repeat(17) }] }), logB).then((s) => wire(logB.logId, s.block.cid, [s.block, ...rest(b1)]))], outcomes: ['MalformedRecordError'] },
+    { name: 'non-canonical node', description: 'a1 node with its map keys in reverse order, named by the hash of those bytes', held: [],
+      batch: [wire(logA.logId, nonCanonical.cid, [nonCanonical, ...rest(a1)])], outcomes: ['MalformedRecordError'] },
+    { name: 'extra node field', description: 'a1 node with an extra field, signed by log A', held: [],
+      batch: [await resign(a1, (n) => ({ ...n, note: 'x' })).then((s) => wire(logA.logId, s.block.cid, [s.block, ...rest(a1)]))], outcomes: ['MalformedRecordError'] },
+    { name: 'extra event field', description: 'an event block with an extra field, linked from a node signed by log A', held: [],
+      batch: [wire(logA.logId, withEventExtra.block.cid, [withEventExtra.block, eventExtra, ...a1.blocks.slice(2)])], outcomes: ['MalformedRecordError'] },
+    { name: 'another thread', description: 'a1 offered in another thread', held: [], thread: otherThread,
+      batch: [wireOf(a1)], outcomes: ['MalformedRecordError'] },
+    { name: 'format 1', description: 'record a1 of format 1', held: [],
+      batch: [{ log: v1.log, record: v1.record.cid, blocks: v1Blocks }], outcomes: ['UnsupportedVersionError'] },
+    { name: 'bad signature', description: 'a1 with a signature of zeros, alone in its batch', held: [],
+      batch: [wire(logA.logId, badSigA1.record, badSigA1.blocks)], outcomes: ['BadSignatureError'] },
+    { name: 'authentic by chain', description: 'the same a1 with a signature of zeros, then a record validly signed after it: the signature of the newest vouches for both', held: [],
+      batch: [wire(logA.logId, badSigA1.record, badSigA1.blocks), wireOf(afterBadSig)], outcomes: ['stored', 'stored'] },
+    { name: 'newest signature fails', description: 'a1 (validly signed) then a2 with a signature of zeros: a2 is refused, a1 is checked on its own and stored', held: [],
+      batch: [wireOf(a1), wireOf({ ...a2, ...zeroSig(a2) })],
+      outcomes: ['stored', 'BadSignatureError'] },
+    { name: 'missing prev', description: 'a2 before a1', held: [], batch: [wireOf(a2)], outcomes: ['MissingDependencyError'] }
+  ]
   return {
     inputs: VECTOR_INPUTS,
-    threadIds: { raw32: threadId.toString(), accessControlled16: accessControlled.toString() },
-    records: { a1, a2, b1 }
+    thread,
+    otherThread,
+    threadIds: { raw32: thread, accessControlled16: accessControlled.toString() },
+    records: { a1: describeRecord(a1, payloads.a1), a2: describeRecord(a2, payloads.a2), b1: describeRecord(b1, payloads.b1) },
+    cases
   }
 }

@@ -15,7 +15,7 @@ export async function referenceFold (records: readonly RecordEnvelope[], grants:
   const ops: Array<{ ver: Version, op: Operation }> = []
   for (const { log, record, blocks } of records) {
     const keys = keyOf.get(log)!
-    const node = await openRecord(blocks[0]!, keys.followKey, log)
+    const node = await openRecord(blocks[0]!, keys.followKey, { log })
     const links = openEvent(blocks[1]!)
     const header = openHeader({ cid: links.header, bytes: blocks[2]!.bytes }, keys.readKey)
     const event = parseDbEvent(openBody({ cid: links.body, bytes: blocks[3]!.bytes }, header.key))

@@ -9,11 +9,9 @@ import { join } from 'node:path'
 import * as dagCbor from '@ipld/dag-cbor'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startSyncPeer, type SyncPeer } from '../../src/adapters/libp2p/peer.ts'
-import { seal } from '../../src/core/crypto/aead.ts'
 import { openDatabase, type ThreadDatabase } from '../../src/core/db/index.ts'
 import { generateLogIdentity } from '../../src/core/ids/log-id.ts'
-import { encodeBlock } from '../../src/core/log/blocks.ts'
-import { createRecord } from '../../src/core/log/create-record.ts'
+import { createRecord, sealRecordNode } from '../../src/core/log/create-record.ts'
 import { signedPart } from '../../src/core/log/record-format.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import type { SyncResponse, WireRecord } from '../../src/core/sync/messages.ts'
@@ -77,10 +75,10 @@ describe('a hostile peer', { timeout: 120_000 }, () => {
   it('forged: a record of the log signed by another key is a BadSignatureError', async () => {
     const before = await heads()
     const grant = thread.ownGrant()
-    const genuine = await createRecord({ identity: generateLogIdentity(), followKey: grant.followKey, readKey: grant.readKey, payload: { evil: true }, prev: { record: good[0]!.record, seq: 1 } })
+    const genuine = await createRecord({ thread: thread.id, identity: generateLogIdentity(), followKey: grant.followKey, readKey: grant.readKey, payload: { evil: true }, prev: { record: good[0]!.record, seq: 1 } })
     const signed = signedPart({ ...genuine.node, log: grant.log })
     const sig = await generateLogIdentity().signer.sign(dagCbor.encode(signed))
-    const forged = encodeBlock(seal(grant.followKey, dagCbor.encode({ ...signed, sig })))
+    const forged = sealRecordNode({ ...signed, sig }, grant.followKey).block
     expect(await push([{ log: grant.log, record: forged.cid, blocks: [forged, ...genuine.blocks.slice(1)] }])).toMatchObject({ rejected: [{ name: 'BadSignatureError' }] })
     expect(await heads()).toEqual(before)
   })

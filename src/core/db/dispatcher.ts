@@ -130,7 +130,7 @@ export function createDispatcher (deps: {
           const dependencies = firstOfTurn ? heads.map((h) => ({ log: h.log, record: h.record, kind: 'causal' })) : []
           firstOfTurn = false
           const sealed = sealEvent({ readKey: deps.readKey, payload: event, time: (deps.now ?? Date.now)(), random: deps.random })
-          return await signRecord({ identity, followKey: deps.followKey, event: sealed, prev, deps: dependencies, random: deps.random })
+          return await signRecord({ thread, identity, followKey: deps.followKey, event: sealed, prev, deps: dependencies, random: deps.random })
         },
         hook: viewHook(() => event!, touched, applied)
       }
@@ -154,7 +154,7 @@ export function createDispatcher (deps: {
       if (held?.readKey === undefined) throw new MissingKeyError(`no read key is held for log ${log} of thread ${thread}`)
       logKeys.set(log, { followKey: held.followKey, readKey: held.readKey })
     }
-    const verified = await records.verifyMany(envelopes.map((envelope) => ({ ...envelope, followKey: logKeys.get(envelope.log)!.followKey })))
+    const verified = await records.verifyMany(thread, envelopes.map((envelope) => ({ ...envelope, followKey: logKeys.get(envelope.log)!.followKey })))
     // Decrypting needs no state either; a record whose event does not open is refused in its turn, as before.
     return verified.map((v) => {
       if (v instanceof Error) return { verified: v }

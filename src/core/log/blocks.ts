@@ -15,7 +15,6 @@ import { base32 } from 'multiformats/bases/base32'
 import { CID } from 'multiformats/cid'
 import { Digest } from 'multiformats/hashes/digest'
 import { from as hasherFrom } from 'multiformats/hashes/hasher'
-import { equals } from 'multiformats/bytes'
 import { openInto, SEAL_OVERHEAD, sealInto } from '../crypto/aead.ts'
 import type { RandomSource } from '../crypto/random.ts'
 import { BadCidError, MalformedRecordError, TooLargeError } from '../errors.ts'
@@ -140,16 +139,6 @@ export function encodeBlock (value: unknown): EncodedBlock {
   return new Block(dagCbor.encode(value))
 }
 
-/** A block of bytes already encoded as dag-cbor (by the caller, who vouches for them), with its CID. */
-export function blockOfBytes (bytes: Uint8Array): EncodedBlock {
-  return new Block(bytes)
-}
-
-/** The binary CID of an encoded block. */
-export function blockCidBytes (block: EncodedBlock): Uint8Array {
-  return block instanceof Block ? block.cidBytes : block.link.bytes
-}
-
 /** Length of the dag-cbor head of a byte string of `length` bytes (shortest form). */
 function byteStringHeadLength (length: number): number {
   return length < 24 ? 1 : length < 0x100 ? 2 : length < 0x10000 ? 3 : length <= 0xffffffff ? 5 : 9
@@ -189,46 +178,29 @@ export function encodeSealedBlock (key: Uint8Array, plaintext: Uint8Array, rando
 
 /**
  * Checks that `bytes` are the block `cid` names and no larger than `maxBytes`.
- * Throws TooLargeError or BadCidError; returns the parsed CID.
- */
-export function verifyBlock (cid: string, bytes: Uint8Array, maxBytes: number, what = 'block'): CID {
-  const actual = checkBlock(cid, bytes, maxBytes, what)
-  return cid === cidBytesToString(actual) ? cidFromBlockCidBytes(actual) : parseCid(cid)
-}
-
-/**
- * The checks of `verifyBlock` without building a CID object: throws
- * TooLargeError or BadCidError. Returns the binary CID of the bytes.
+ * The CID must be given in its one canonical form (base32 CIDv1, dag-cbor,
+ * sha2-256, as multiformats prints it): the same CID spelled in another base
+ * is refused, so nothing is ever stored or compared under a second name.
+ * Throws TooLargeError or BadCidError; returns the binary CID of the bytes.
  */
 export function checkBlock (cid: string, bytes: Uint8Array, maxBytes: number, what = 'block'): Uint8Array {
-  if (bytes.length > maxBytes) throw new TooLargeError(`${what} ${cid} is ${bytes.length} bytes; the limit is ${maxBytes}`)
-  // Fast path: the CID of these bytes, printed, is exactly the claimed string.
+  if (bytes.length > maxBytes) throw new TooLargeError(`${what} ${cid.slice(0, 80)} is ${bytes.length} bytes; the limit is ${maxBytes}`)
   const actual = cidBytesOf(bytes)
   if (cidBytesToString(actual) === cid) return actual
-  const parsed = parseCid(cid)
-  if (parsed.version !== 1 || parsed.code !== dagCbor.code || parsed.multihash.code !== sha256Hasher.code) {
-    throw new BadCidError(`${what} ${cid} is not a CIDv1 of dag-cbor with sha2-256`, cid)
-  }
-  if (!equals(actual.subarray(CID_PREFIX.length), parsed.multihash.digest)) {
-    throw new BadCidError(`${what} bytes do not hash to ${cid}`, cid)
-  }
-  // Same block, but its CID was written in another base: accept it, keyed canonically by the caller.
-  return actual
+  throw new BadCidError(isCanonicalCid(cid)
+    ? `${what} bytes do not hash to ${cid}`
+    : `${what} CID "${cid.slice(0, 80)}" is not a canonical base32 CIDv1 of dag-cbor with sha2-256`, cid)
 }
 
-/**
- * `checkBlock` for a block whose binary CID the caller already knows (read
- * from the link that named it; `cid` is that link printed): the bytes' CID is
- * compared in binary, without printing it. Anything else goes to `checkBlock`.
- */
-export function checkLinkedBlock (expected: Uint8Array | undefined, cid: string, bytes: Uint8Array, maxBytes: number, what = 'block'): void {
-  if (expected !== undefined && bytes.length <= maxBytes && isBlockCidBytes(expected)) {
-    const actual = cidBytesOf(bytes)
-    let same = true
-    for (let i = CID_PREFIX.length; i < BLOCK_CID_LENGTH; i++) if (actual[i] !== expected[i]) { same = false; break }
-    if (same) return
+/** Whether `cid` is a CIDv1 of dag-cbor with a sha2-256 digest, written in its canonical base32 form. */
+export function isCanonicalCid (cid: string): boolean {
+  let parsed: CID
+  try {
+    parsed = CID.parse(cid)
+  } catch {
+    return false
   }
-  checkBlock(cid, bytes, maxBytes, what)
+  return isBlockCidBytes(parsed.bytes) && cidBytesToString(parsed.bytes) === cid
 }
 
 // ---- Decoding ------------------------------------------------------------------

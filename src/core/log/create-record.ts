@@ -3,8 +3,8 @@
  * content key and the header (time and content key) under the read key, and
  * links both from the event block; it needs no position in the log, so it can
  * run while the previous record is still being signed. `signRecord` then
- * writes the node (position, links, dependencies), signs it with the log key
- * and seals it with the follow key. Pure: nothing is stored here.
+ * writes the node (thread, position, links, dependencies), signs it with the
+ * log key and seals it with the follow key. Pure: nothing is stored here.
  */
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
@@ -13,9 +13,8 @@ import { secureRandom, type RandomSource } from '../crypto/random.ts'
 import { MalformedRecordError, TooLargeError } from '../errors.ts'
 import type { LogIdentity } from '../ids/log-id.ts'
 import type { RawBlock } from '../storage/interfaces.ts'
-import { blockCidBytes, blockOfBytes, encodeBlock, encodeSealedBlock, parseCid, type EncodedBlock } from './blocks.ts'
+import { cidOf, cidToString, encodeBlock, encodeSealedBlock, parseCid, type EncodedBlock } from './blocks.ts'
 import { LIMITS, RECORD_FORMAT_VERSION, signedPart, type Dependency, type RecordNode } from './record-format.ts'
-import { encodeEventBytes, encodeHeaderBytes, encodeNodeBytes } from './record-templates.ts'
 
 /** Where a new record goes in its log: after `prev`, or first when null. */
 export interface LogPosition {
@@ -32,7 +31,7 @@ export interface SealedEvent {
   readonly blocks: readonly [EncodedBlock, RawBlock, RawBlock]
 }
 
-/** A created record: its CID, decrypted node, content key and all four blocks. */
+/** A created record: its ID, decrypted node, content key and all four blocks. */
 export interface CreatedRecord {
   readonly record: string
   readonly link: CID
@@ -52,18 +51,22 @@ export function sealEvent (input: { readonly readKey: Uint8Array, readonly paylo
     throw new MalformedRecordError('payload cannot be encoded as dag-cbor', { cause })
   }
   if (plaintext.length > LIMITS.maxPayloadBytes) throw new TooLargeError(`payload is ${plaintext.length} bytes; the limit is ${LIMITS.maxPayloadBytes}`)
+  const time = input.time ?? Date.now()
+  if (!Number.isSafeInteger(time) || time < 0) throw new MalformedRecordError(`event time ${time} is not an integer from 0 to 2^53 − 1`)
   const contentKey = generateSymmetricKey(random)
   const body = encodeSealedBlock(contentKey, plaintext, random)
-  const header = encodeSealedBlock(input.readKey, encodeHeaderBytes(input.time ?? Date.now(), contentKey), random)
-  const eventBytes = encodeEventBytes(blockCidBytes(header), blockCidBytes(body))
-  const event = eventBytes === undefined
-    ? encodeBlock({ v: RECORD_FORMAT_VERSION, header: header.link, body: body.link })
-    : blockOfBytes(eventBytes)
+  const header = encodeSealedBlock(input.readKey, dagCbor.encode({ v: RECORD_FORMAT_VERSION, time, key: contentKey }), random)
+  const event = encodeBlock({ v: RECORD_FORMAT_VERSION, header: header.link, body: body.link })
   return { contentKey, blocks: [event, header, body] }
 }
 
-/** Places a sealed event after `prev` in `identity`'s log: signs the node and seals it with the follow key. */
+/**
+ * Places a sealed event after `prev` in `identity`'s log of `thread`: signs
+ * the node, names the record by the hash of the signed node, and seals the
+ * node with the follow key (the envelope the record travels and rests in).
+ */
 export async function signRecord (input: {
+  readonly thread: string
   readonly identity: LogIdentity
   readonly followKey: Uint8Array
   readonly event: SealedEvent
@@ -79,44 +82,43 @@ export async function signRecord (input: {
   const [event, header, body] = input.event.blocks
   const unsigned = {
     v: RECORD_FORMAT_VERSION,
+    thread: input.thread,
     log: input.identity.logId,
     seq: input.prev === null ? 1 : input.prev.seq + 1,
     event: event.cid,
     prev: input.prev?.record ?? null,
     deps: deps.map((d) => ({ log: d.log, record: d.record, kind: d.kind }))
   }
-  // Without dependencies the node is written from a template (the same bytes; see record-templates.ts).
-  const prevLink = input.prev === null ? null : (input.prev.link ?? parseCid(input.prev.record))
-  const template = deps.length === 0
-    ? { v: unsigned.v, log: unsigned.log, seq: unsigned.seq, event: blockCidBytes(event), prev: prevLink === null ? null : prevLink.bytes }
-    : undefined
-  const signedBytes = template === undefined ? undefined : encodeNodeBytes(template)
-  let sig: Uint8Array
-  let plaintext: Uint8Array
-  if (template !== undefined && signedBytes !== undefined) {
-    sig = await input.identity.signer.sign(signedBytes)
-    plaintext = encodeNodeBytes(template, sig) ?? dagCbor.encode({ ...signedPart({ ...unsigned, event: event.link, prev: prevLink }), sig })
-  } else {
-    const signed = signedPart({ ...unsigned, event: event.link, prev: prevLink })
-    sig = await input.identity.signer.sign(dagCbor.encode(signed))
-    plaintext = dagCbor.encode({ ...signed, sig })
-  }
-  const record = encodeSealedBlock(input.followKey, plaintext, input.random)
+  const signed = signedPart({ ...unsigned, event: event.link, prev: input.prev === null ? null : (input.prev.link ?? parseCid(input.prev.record)) })
+  const sig = await input.identity.signer.sign(dagCbor.encode(signed))
+  const sealed = sealRecordNode({ ...signed, sig }, input.followKey, input.random)
   // Plain { cid, bytes } blocks: a created record is often kept a while, and the encoded blocks'
   // binary CIDs and CID objects are not needed past this point.
   return {
-    record: record.cid,
-    link: record.link,
+    record: sealed.block.cid,
+    link: sealed.link,
     node: { ...unsigned, sig },
     contentKey: input.event.contentKey,
-    blocks: [rawBlock(record), rawBlock(event), rawBlock(header), rawBlock(body)]
+    blocks: [sealed.block, rawBlock(event), rawBlock(header), rawBlock(body)]
   }
+}
+
+/**
+ * The record block of a node value (signature included): its ID is the CID
+ * of the node's dag-cbor, and its bytes are that dag-cbor sealed with the
+ * follow key. The value is encoded as given, unchecked.
+ */
+export function sealRecordNode (node: Record<string, unknown>, followKey: Uint8Array, random?: RandomSource): { readonly link: CID, readonly block: RawBlock } {
+  const plaintext = dagCbor.encode(node)
+  const link = cidOf(plaintext)
+  return { link, block: { cid: cidToString(link), bytes: encodeSealedBlock(followKey, plaintext, random).bytes } }
 }
 
 const rawBlock = (block: RawBlock): RawBlock => ({ cid: block.cid, bytes: block.bytes })
 
 /** Everything needed to create a record in one call. */
 export interface CreateRecordInput {
+  readonly thread: string
   readonly identity: LogIdentity
   readonly followKey: Uint8Array
   readonly readKey: Uint8Array

@@ -45,6 +45,7 @@ export function createLogWriter (input: {
       // Sealed before queueing: encryption of this event overlaps the signing of the one before.
       const event = sealEvent({ readKey: input.readKey, payload, time: options.time ?? now(), random: input.random })
       return await input.store.appendOwn(input.thread, input.identity.logId, async (prev) => await signRecord({
+        thread: input.thread,
         identity: input.identity,
         followKey: input.followKey,
         event,

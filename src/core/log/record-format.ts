@@ -1,21 +1,27 @@
 /**
- * The record format, version 1 (docs/PROTOCOL.md describes it byte by byte).
+ * The record format, version 2 (docs/PROTOCOL.md describes it byte by byte).
  *
- *   record block  = bstr( seal(followKey, dag-cbor(RecordNode)) )
- *   RecordNode    = { v: 1, log, seq, event: CID, prev: CID | null, deps: [Dependency], sig }
- *   event block   = { v: 1, header: CID, body: CID }
- *   header block  = bstr( seal(readKey, dag-cbor({ v: 1, time, key })) )
+ *   RecordNode    = { v: 2, thread, log, seq, event: CID, prev: CID | null, deps: [Dependency], sig }
+ *   record ID     = CIDv1(dag-cbor, sha2-256) of dag-cbor(RecordNode)      (the plaintext node, sig included)
+ *   record block  = bstr( seal(followKey, dag-cbor(RecordNode)) )           (an envelope; its bytes name nothing)
+ *   event block   = { v: 2, header: CID, body: CID }
+ *   header block  = bstr( seal(readKey, dag-cbor({ v: 2, time, key })) )
  *   body block    = bstr( seal(contentKey, dag-cbor(payload)) )
  *
  * `sig` is the log key's Ed25519 signature over dag-cbor of the node without
- * `sig`: everything a follow-key holder can see, and nothing it cannot.
+ * `sig`. A record is named by the hash of its signed content and signature,
+ * never by its envelope, so re-sealing a record (a fresh nonce) gives the same
+ * record, and `prev` commits each record to every record before it, signatures
+ * included. Every structure must be canonical dag-cbor with exactly its fields.
  */
+import * as dagCbor from '@ipld/dag-cbor'
+import { utf8ToBytes } from '@noble/hashes/utils.js'
 import { CID } from 'multiformats/cid'
-import { MalformedRecordError } from '../errors.ts'
-import { linkToString } from './blocks.ts'
+import { BadSequenceError, MalformedRecordError, UnsupportedVersionError } from '../errors.ts'
+import { cidToString, isBlockCidBytes } from './blocks.ts'
 
 /** The record format version these modules write and read. */
-export const RECORD_FORMAT_VERSION = 1
+export const RECORD_FORMAT_VERSION = 2
 
 /** Size limits, enforced before decoding anything. */
 export const LIMITS = {
@@ -27,22 +33,26 @@ export const LIMITS = {
   maxEventBlockBytes: 512,
   maxRecordBlockBytes: 16 * 1024,
   maxDependencies: 64,
-  maxDependencyKindLength: 32
+  /** Length of a dependency's `kind`, in UTF-8 bytes. */
+  maxDependencyKindBytes: 32,
+  /** Length of a log ID or thread ID text, in UTF-8 bytes. */
+  maxIdBytes: 128
 } as const
 
 /** What a record depends on in another log of the same thread (Radicle's feed dependencies). */
 export interface Dependency {
   /** The log ID of the depended-on record. */
   readonly log: string
-  /** The record's CID. */
+  /** The record's ID (canonical base32 CID text). */
   readonly record: string
   /** Why: "causal", "reply", "quote", … */
   readonly kind: string
 }
 
-/** A decrypted record node, with CIDs as strings. */
+/** A decrypted record node, with CIDs as canonical strings. */
 export interface RecordNode {
   readonly v: number
+  readonly thread: string
   readonly log: string
   readonly seq: number
   readonly event: string
@@ -54,7 +64,7 @@ export interface RecordNode {
 /** A decrypted event header. */
 export interface EventHeader {
   readonly v: number
-  /** Wall-clock milliseconds at creation, as the writer saw them. */
+  /** Wall-clock milliseconds at creation, as the writer saw them (0 to 2^53 − 1). */
   readonly time: number
   /** The single-use content key of the body. */
   readonly key: Uint8Array
@@ -70,14 +80,24 @@ export interface EventLinks {
 export type CidLike = string | CID
 
 const asLink = (cid: CidLike): CID => typeof cid === 'string' ? CID.parse(cid) : cid
+const utf8Length = (text: string): number => utf8ToBytes(text).length
+
+/** The node fields that are signed, in any form the writer holds them. */
+export interface UnsignedNode {
+  readonly v: number
+  readonly thread: string
+  readonly log: string
+  readonly seq: number
+  readonly event: CidLike
+  readonly prev: CidLike | null
+  readonly deps: ReadonlyArray<{ readonly log: string, readonly record: CidLike, readonly kind: string }>
+}
 
 /** The dag-cbor value that is signed: the node without its signature, links as CIDs. */
-export function signedPart (node: {
-  readonly v: number, readonly log: string, readonly seq: number, readonly event: CidLike,
-  readonly prev: CidLike | null, readonly deps: ReadonlyArray<{ readonly log: string, readonly record: CidLike, readonly kind: string }>
-}): Record<string, unknown> {
+export function signedPart (node: UnsignedNode): Record<string, unknown> {
   return {
     v: node.v,
+    thread: node.thread,
     log: node.log,
     seq: node.seq,
     event: asLink(node.event),
@@ -86,58 +106,99 @@ export function signedPart (node: {
   }
 }
 
+/** The bytes a node's signature covers. */
+export function signedBytes (node: UnsignedNode): Uint8Array {
+  return dagCbor.encode(signedPart(node))
+}
+
+/**
+ * Decodes a dag-cbor structure of the format and checks it is in canonical
+ * form: re-encoding the decoded value must give the same bytes (shortest
+ * integers and lengths, map keys in dag-cbor order, no duplicate keys). A
+ * structure with two encodings would have two IDs.
+ */
+export function decodeCanonical (bytes: Uint8Array, what: string): unknown {
+  let value: unknown
+  try {
+    value = dagCbor.decode(bytes)
+  } catch (cause) {
+    throw new MalformedRecordError(`${what} is not valid dag-cbor`, { cause })
+  }
+  const again = dagCbor.encode(value)
+  if (again.length !== bytes.length || again.some((b, i) => b !== bytes[i])) {
+    throw new MalformedRecordError(`${what} is not in canonical dag-cbor form`)
+  }
+  return value
+}
+
+const NODE_FIELDS = ['v', 'thread', 'log', 'seq', 'event', 'prev', 'deps', 'sig']
+
 /**
  * Checks the shape of a decoded record node; throws MalformedRecordError naming
- * the field. Also returns the node's signed part exactly as decoded (links
- * already parsed), ready to re-encode for signature verification.
+ * the field (UnsupportedVersionError for another format version). Checks that
+ * need other knowledge (the log ID is a valid key, the thread is the expected
+ * one) are the caller's.
  */
-export function parseRecordNode (value: unknown): RecordNode & { readonly signed: Record<string, unknown> } {
+export function parseRecordNode (value: unknown): RecordNode {
   const node = asMap(value, 'record node')
   expectVersion(node.v, 'record node')
-  if (typeof node.log !== 'string' || node.log.length === 0 || node.log.length > 128) throw new MalformedRecordError('record node field "log" must be a log ID string')
-  if (!Number.isSafeInteger(node.seq) || (node.seq as number) < 1) throw new MalformedRecordError('record node field "seq" must be an integer ≥ 1')
+  exactFields(node, NODE_FIELDS, 'record node')
+  const thread = idText(node.thread, 'record node field "thread"')
+  const log = idText(node.log, 'record node field "log"')
+  if (!Number.isSafeInteger(node.seq) || (node.seq as number) < 1) throw new MalformedRecordError('record node field "seq" must be an integer from 1 to 2^53 − 1')
   if (!(node.sig instanceof Uint8Array) || node.sig.length !== 64) throw new MalformedRecordError('record node field "sig" must be 64 bytes')
   if (!Array.isArray(node.deps)) throw new MalformedRecordError('record node field "deps" must be a list')
   if (node.deps.length > LIMITS.maxDependencies) throw new MalformedRecordError(`record node has ${node.deps.length} dependencies; at most ${LIMITS.maxDependencies} are allowed`)
   const deps = node.deps.map((raw, i) => parseDependency(raw, i))
-  const extra = Object.keys(node).filter((k) => !['v', 'log', 'seq', 'event', 'prev', 'deps', 'sig'].includes(k))
-  if (extra.length > 0) throw new MalformedRecordError(`record node has unknown fields: ${extra.join(', ')}`)
-  const { sig: _sig, ...signed } = node
-  return {
-    signed,
-    v: node.v as number,
-    log: node.log,
-    seq: node.seq as number,
-    event: linkToString(node.event, 'record node field "event"'),
-    prev: node.prev === null ? null : linkToString(node.prev, 'record node field "prev"'),
-    deps,
-    sig: node.sig
+  const seen = new Set<string>()
+  for (const dep of deps) {
+    if (dep.log === log) throw new MalformedRecordError(`record node depends on its own log ${log}; the record before it in the same log is named by prev`)
+    if (seen.has(dep.record)) throw new MalformedRecordError(`record node names dependency ${dep.record} twice`)
+    seen.add(dep.record)
   }
+  const prev = node.prev === null ? null : link(node.prev, 'record node field "prev"')
+  if ((prev === null) !== (node.seq === 1)) throw new BadSequenceError(`record node has seq ${node.seq as number} and ${prev === null ? 'no prev' : 'a prev'}; prev is null exactly when seq is 1`)
+  return { v: RECORD_FORMAT_VERSION, thread, log, seq: node.seq as number, event: link(node.event, 'record node field "event"'), prev, deps, sig: node.sig }
 }
 
 function parseDependency (value: unknown, index: number): Dependency {
   const dep = asMap(value, `dependency ${index}`)
-  if (typeof dep.log !== 'string' || dep.log.length === 0 || dep.log.length > 128) throw new MalformedRecordError(`dependency ${index} field "log" must be a log ID string`)
-  if (typeof dep.kind !== 'string' || dep.kind.length === 0 || dep.kind.length > LIMITS.maxDependencyKindLength) {
-    throw new MalformedRecordError(`dependency ${index} field "kind" must be 1 to ${LIMITS.maxDependencyKindLength} characters`)
+  exactFields(dep, ['log', 'record', 'kind'], `dependency ${index}`)
+  const log = idText(dep.log, `dependency ${index} field "log"`)
+  if (typeof dep.kind !== 'string' || dep.kind.length === 0 || utf8Length(dep.kind) > LIMITS.maxDependencyKindBytes) {
+    throw new MalformedRecordError(`dependency ${index} field "kind" must be text of 1 to ${LIMITS.maxDependencyKindBytes} UTF-8 bytes`)
   }
-  return { log: dep.log, record: linkToString(dep.record, `dependency ${index} field "record"`), kind: dep.kind }
+  return { log, record: link(dep.record, `dependency ${index} field "record"`), kind: dep.kind }
 }
 
 /** Checks the shape of a decoded event block. */
 export function parseEventLinks (value: unknown): EventLinks {
   const event = asMap(value, 'event')
   expectVersion(event.v, 'event')
-  return { header: linkToString(event.header, 'event field "header"'), body: linkToString(event.body, 'event field "body"') }
+  exactFields(event, ['v', 'header', 'body'], 'event')
+  return { header: link(event.header, 'event field "header"'), body: link(event.body, 'event field "body"') }
 }
 
 /** Checks the shape of a decrypted header. */
 export function parseEventHeader (value: unknown): EventHeader {
   const header = asMap(value, 'header')
   expectVersion(header.v, 'header')
-  if (!Number.isSafeInteger(header.time) || (header.time as number) < 0) throw new MalformedRecordError('header field "time" must be a non-negative integer')
+  exactFields(header, ['v', 'time', 'key'], 'header')
+  if (!Number.isSafeInteger(header.time) || (header.time as number) < 0) throw new MalformedRecordError('header field "time" must be an integer from 0 to 2^53 − 1')
   if (!(header.key instanceof Uint8Array) || header.key.length !== 32) throw new MalformedRecordError('header field "key" must be a 32-byte key')
-  return { v: header.v as number, time: header.time as number, key: header.key }
+  return { v: RECORD_FORMAT_VERSION, time: header.time as number, key: header.key }
+}
+
+/** A link of the format: a CIDv1 of dag-cbor with a sha2-256 digest, as its canonical string. */
+function link (value: unknown, what: string): string {
+  const cid = CID.asCID(value)
+  if (cid === null || !isBlockCidBytes(cid.bytes)) throw new MalformedRecordError(`${what} must be a link to a CIDv1 dag-cbor sha2-256 block`)
+  return cidToString(cid)
+}
+
+function idText (value: unknown, what: string): string {
+  if (typeof value !== 'string' || value.length === 0 || utf8Length(value) > LIMITS.maxIdBytes) throw new MalformedRecordError(`${what} must be an ID of 1 to ${LIMITS.maxIdBytes} bytes`)
+  return value
 }
 
 function asMap (value: unknown, what: string): Record<string, unknown> {
@@ -147,7 +208,16 @@ function asMap (value: unknown, what: string): Record<string, unknown> {
   return value as Record<string, unknown>
 }
 
-function expectVersion (v: unknown, what: string): void {
-  if (v !== RECORD_FORMAT_VERSION) throw new MalformedRecordError(`${what} has format version ${String(v)}; this reader knows version ${RECORD_FORMAT_VERSION}`)
+function exactFields (map: Record<string, unknown>, fields: readonly string[], what: string): void {
+  const keys = Object.keys(map)
+  const extra = keys.filter((k) => !fields.includes(k))
+  if (extra.length > 0) throw new MalformedRecordError(`${what} has unknown fields: ${extra.slice(0, 8).join(', ')}`)
+  const missing = fields.filter((k) => !(k in map))
+  if (missing.length > 0) throw new MalformedRecordError(`${what} lacks fields: ${missing.join(', ')}`)
 }
 
+function expectVersion (v: unknown, what: string): void {
+  if (v !== RECORD_FORMAT_VERSION) {
+    throw new UnsupportedVersionError(`${what} has format version ${String(v).slice(0, 20)}; this reader knows version ${RECORD_FORMAT_VERSION} only`)
+  }
+}

@@ -11,16 +11,17 @@
  * - one position of a log holds one record: a second, different record there
  *   is an EquivocationError naming both;
  * - records of one thread are committed one batch at a time, in order;
- * - every block read back is re-hashed, so corruption at rest is a BadCidError.
+ * - every block read back is re-hashed (a record block: the node it opens to),
+ *   so corruption at rest is a BadCidError (or a DecryptError), never a wrong answer.
  */
 import { AbortError, BlockNotFoundError, MalformedRecordError, ThreadsError, throwIfAborted } from '../errors.ts'
 import type { BatchOperation, RawBlock, StorageBackend, StoreCallOptions } from '../storage/interfaces.ts'
 import { getValue, lastWriteOfEachKey, listValues, putValue } from '../storage/meta-values.ts'
-import { verifyBlock } from './blocks.ts'
-import { openBody, openEvent, openHeader, openRecord } from './open-record.ts'
+import { checkBlock } from './blocks.ts'
+import { openBody, openEvent, openHeader, openRecordUnsigned } from './open-record.ts'
 import { LIMITS, type EventHeader, type RecordNode } from './record-format.ts'
 import { headKey, placeRecord, recKey, seqKey, type LogHead, type Position } from './record-position.ts'
-import { verifyIncomingRecord, type VerifiedRecord } from './verify-incoming.ts'
+import { verifyIncomingBatch, verifyIncomingRecord, type ReceivedRecord, type VerifiedRecord } from './verify-incoming.ts'
 
 export type { LogHead } from './record-position.ts'
 
@@ -32,12 +33,7 @@ export interface IngestResult {
 }
 
 /** A record received from a peer, with the follow key of its log. */
-export interface IncomingRecord {
-  readonly log: string
-  readonly followKey: Uint8Array
-  readonly record: string
-  readonly blocks: readonly RawBlock[]
-}
+export type IncomingRecord = ReceivedRecord
 
 /** A record opened down to its payload. */
 export interface OpenedEvent {
@@ -171,8 +167,20 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
   async function readBlock (cid: string, maxBytes: number, what: string, options?: StoreCallOptions): Promise<RawBlock> {
     const bytes = await blocks.get(cid, options)
     if (bytes === undefined) throw new BlockNotFoundError(`${what} block ${cid} is not in the store`, cid)
-    verifyBlock(cid, bytes, maxBytes, what)
+    checkBlock(cid, bytes, maxBytes, what)
     return { cid, bytes }
+  }
+
+  /**
+   * A stored record block (the sealed node), checked by opening it and hashing
+   * the node against the record ID; the signature was checked when the record
+   * was accepted, and the ID fixes the node, so it is not checked again.
+   */
+  async function readRecordBlock (cid: string, followKey: Uint8Array, options?: StoreCallOptions): Promise<{ block: RawBlock, node: RecordNode }> {
+    const bytes = await blocks.get(cid, options)
+    if (bytes === undefined) throw new BlockNotFoundError(`record block ${cid} is not in the store`, cid)
+    const block = { cid, bytes }
+    return { block, node: openRecordUnsigned(block, followKey) }
   }
 
   const store = {
@@ -181,7 +189,7 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
      * Throws a typed error (and stores nothing) when any check fails.
      */
     async ingest (input: IncomingRecord & { thread: string }, options?: StoreCallOptions & { hook?: CommitHook }): Promise<IngestResult> {
-      const verified = await verifyIncomingRecord(input)
+      const verified = await verifyIncomingRecord(input.thread, input)
       return await serialize(input.thread, async () => await commitOne(input.thread, { verified, hook: options?.hook }, options))
     },
 
@@ -191,18 +199,18 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
      * Each item is answered with its result or its typed error.
      */
     async ingestMany (thread: string, inputs: ReadonlyArray<IncomingRecord & { hook?: CommitHook }>, options?: StoreCallOptions): Promise<BatchOutcome[]> {
-      const verified = await store.verifyMany(inputs)
+      const verified = await store.verifyMany(thread, inputs)
       return await store.commitVerified(thread, verified.map((v, i) => ({ verified: v, hook: inputs[i]!.hook })), options)
     },
 
     /**
-     * The stateless checks of received records (verify-incoming.ts), all under
-     * way at once, with no storage access: a caller can verify one batch while
-     * the batch before it is being committed. Each is answered with its
-     * verified form or its typed error.
+     * The stateless checks of received records of `thread`
+     * (verify-incoming.ts), authenticity by chain included, with no storage
+     * access: a caller can verify one batch while the batch before it is being
+     * committed. Each is answered with its verified form or its typed error.
      */
-    async verifyMany (inputs: readonly IncomingRecord[]): Promise<Array<VerifiedRecord | Error>> {
-      return await Promise.all(inputs.map(async (input) => await verifyIncomingRecord(input).then((v) => v, (error: Error) => error)))
+    async verifyMany (thread: string, inputs: readonly IncomingRecord[]): Promise<Array<VerifiedRecord | Error>> {
+      return await verifyIncomingBatch(thread, inputs)
     },
 
     /**
@@ -250,9 +258,9 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
       return await getValue<string>(meta, seqKey(thread, log, seq), options)
     },
 
-    /** Reads, re-verifies and decrypts a stored record node with the follow key. */
+    /** Reads and decrypts a stored record node with the follow key, checking it against its ID. */
     async readRecord (cid: string, followKey: Uint8Array, options?: StoreCallOptions): Promise<RecordNode> {
-      return await openRecord(await readBlock(cid, LIMITS.maxRecordBlockBytes, 'record', options), followKey)
+      return (await readRecordBlock(cid, followKey, options)).node
     },
 
     /** A stored record's four blocks, each re-verified (for serving to peers). */
@@ -261,14 +269,13 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
       const known = options?.thread === undefined ? undefined : (await getValue<Position>(meta, recKey(options.thread, cid), options))?.links
       if (known !== undefined) {
         return await Promise.all([
-          readBlock(cid, LIMITS.maxRecordBlockBytes, 'record', options),
+          readRecordBlock(cid, followKey, options).then((read) => read.block),
           readBlock(known[0], LIMITS.maxEventBlockBytes, 'event', options),
           readBlock(known[1], LIMITS.maxHeaderBlockBytes, 'header', options),
           readBlock(known[2], LIMITS.maxBodyBlockBytes, 'body', options)
         ])
       }
-      const recordBlock = await readBlock(cid, LIMITS.maxRecordBlockBytes, 'record', options)
-      const node = await openRecord(recordBlock, followKey)
+      const { block: recordBlock, node } = await readRecordBlock(cid, followKey, options)
       const eventBlock = await readBlock(node.event, LIMITS.maxEventBlockBytes, 'event', options)
       const links = openEvent(eventBlock)
       return [recordBlock, eventBlock,
@@ -285,7 +292,7 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
       return { record: cid, node, header, payload }
     },
 
-    /** Walks a log from its head back to seq 1 (or `untilSeq`), verifying each record. */
+    /** Walks a log from its head back to seq 1 (or `untilSeq`), checking each record against its ID. */
     async * walk (thread: string, log: string, followKey: Uint8Array, options?: StoreCallOptions & { untilSeq?: number }): AsyncGenerator<{ record: string, node: RecordNode }> {
       let cursor = (await store.head(thread, log, options))?.record ?? null
       while (cursor !== null) {

@@ -1,13 +1,23 @@
 /**
- * Stateless checks of a received record and its linked blocks, using the
- * follow key only: sizes, CIDs, decryption of the node, signature, and that the
- * event, header and body blocks it links to are present and intact. Nothing is
- * decoded before its CID and size are checked. Stateful checks (prev, deps,
+ * Stateless checks of received records and their linked blocks, using the
+ * follow key only: sizes, CIDs, decryption and canonical form of the node,
+ * the thread and log it belongs to, that the event, header and body blocks
+ * it links to are present and intact, and that it is authentic. Nothing is
+ * decoded before its size is checked. Stateful checks (prev held, deps held,
  * equivocation) are the record store's.
+ *
+ * Authenticity by chain (docs/PROTOCOL.md, "Verifying a batch"): a record's
+ * ID is the hash of its whole node, signature included, and each node names
+ * its predecessor's ID in `prev`. So a valid signature on a record vouches
+ * for every record it reaches through `prev`. In a batch, a record is
+ * authentic when its own signature verifies, or when an authentic record of
+ * the same log in the batch names it as `prev`: only the newest record of
+ * each unbroken run is checked with Ed25519, and its ancestors by hash.
  */
-import { MalformedRecordError, TooLargeError } from '../errors.ts'
+import { BadCidError, MalformedRecordError, TooLargeError } from '../errors.ts'
+import { isCanonicalCid } from './blocks.ts'
 import type { RawBlock } from '../storage/interfaces.ts'
-import { checkSealedBlock, openEventLinks, openRecordNode } from './open-record.ts'
+import { checkSealedBlock, openEvent, openRecordUnsigned, verifyRecordSignature } from './open-record.ts'
 import { LIMITS, type EventLinks, type RecordNode } from './record-format.ts'
 
 /** Largest total of the blocks of one record. */
@@ -22,27 +32,95 @@ export interface VerifiedRecord {
   readonly blocks: readonly RawBlock[]
 }
 
-/** Verifies one record of `log` from the blocks supplied with it. */
-export async function verifyIncomingRecord (input: {
+/** A record as received: the log it is offered as, its follow key, its ID and the blocks sent with it. */
+export interface ReceivedRecord {
   readonly log: string
   readonly followKey: Uint8Array
   readonly record: string
   readonly blocks: readonly RawBlock[]
-}): Promise<VerifiedRecord> {
+}
+
+/** Every stateless check of one record of `thread` but its signature. */
+export function checkIncomingRecord (thread: string, input: ReceivedRecord): VerifiedRecord {
   let total = 0
   for (const block of input.blocks) {
     total += block.bytes.length
-    if (total > MAX_RECORD_TOTAL_BYTES) throw new TooLargeError(`blocks of record ${input.record} exceed ${MAX_RECORD_TOTAL_BYTES} bytes`)
+    if (total > MAX_RECORD_TOTAL_BYTES) throw new TooLargeError(`blocks of record ${input.record.slice(0, 80)} exceed ${MAX_RECORD_TOTAL_BYTES} bytes`)
   }
   const recordBlock = need(input, input.record, 'record')
-  const { node, eventCid } = await openRecordNode(recordBlock, input.followKey, input.log)
+  const node = openRecordUnsigned(recordBlock, input.followKey, { thread, log: input.log })
   const eventBlock = need(input, node.event, 'event')
-  const { links, header, body } = openEventLinks(eventBlock, eventCid)
+  const links = openEvent(eventBlock)
   const headerBlock = need(input, links.header, 'header')
   const bodyBlock = need(input, links.body, 'body')
-  checkSealedBlock(headerBlock, 'header', header)
-  checkSealedBlock(bodyBlock, 'body', body)
+  checkSealedBlock(headerBlock, 'header')
+  checkSealedBlock(bodyBlock, 'body')
   return { record: input.record, node, links, blocks: [recordBlock, eventBlock, headerBlock, bodyBlock] }
+}
+
+/** Verifies one record of `thread` on its own: every stateless check, and its own signature. */
+export async function verifyIncomingRecord (thread: string, input: ReceivedRecord): Promise<VerifiedRecord> {
+  const checked = checkIncomingRecord(thread, input)
+  await verifyRecordSignature(checked.node, checked.record)
+  return checked
+}
+
+/**
+ * Verifies a batch of received records of `thread`: every stateless check of
+ * each, and authenticity by chain (see above). Each input is answered, in
+ * order, with its verified form or its typed error. Signatures are checked
+ * concurrently; a run whose newest signature fails falls back to the record
+ * before it, so the outcome for each record is the same whatever
+ * implementation computes it.
+ */
+export async function verifyIncomingBatch (thread: string, inputs: readonly ReceivedRecord[]): Promise<Array<VerifiedRecord | Error>> {
+  const outcomes: Array<VerifiedRecord | Error> = inputs.map((input) => {
+    try {
+      return checkIncomingRecord(thread, input)
+    } catch (error) {
+      return error as Error
+    }
+  })
+  // Each record's index by ID, and which IDs a checked record of the same log names as prev.
+  const byId = new Map<string, number>()
+  const namedAsPrev = new Set<string>()
+  outcomes.forEach((outcome, i) => {
+    if (outcome instanceof Error) return
+    byId.set(outcome.record, i)
+  })
+  for (const outcome of outcomes) {
+    if (outcome instanceof Error || outcome.node.prev === null) continue
+    const prev = byId.get(outcome.node.prev)
+    const before = prev === undefined ? undefined : outcomes[prev]
+    if (before !== undefined && !(before instanceof Error) && before.node.log === outcome.node.log) namedAsPrev.add(outcome.node.prev)
+  }
+  const authentic = new Set<string>()
+  /** Checks the signature of record `i`; on success every ancestor in the batch is authentic, on failure its prev is tried. */
+  const authenticate = async (i: number): Promise<void> => {
+    const start = outcomes[i]!
+    if (start instanceof Error || authentic.has(start.record)) return
+    try {
+      await verifyRecordSignature(start.node, start.record)
+    } catch (error) {
+      outcomes[i] = error as Error
+      const prev = start.node.prev === null ? undefined : byId.get(start.node.prev)
+      if (prev !== undefined && namedAsPrev.has(start.node.prev!)) await authenticate(prev)
+      return
+    }
+    let cursor: VerifiedRecord | Error | undefined = start
+    while (cursor !== undefined && !(cursor instanceof Error) && !authentic.has(cursor.record)) {
+      authentic.add(cursor.record)
+      const prev: number | undefined = cursor.node.prev === null ? undefined : byId.get(cursor.node.prev)
+      const next: VerifiedRecord | Error | undefined = prev === undefined ? undefined : outcomes[prev]
+      cursor = next !== undefined && !(next instanceof Error) && next.node.log === cursor.node.log ? next : undefined
+    }
+  }
+  // The newest record of each run: checked and not named as prev by a checked record of its log.
+  const tips = outcomes.flatMap((outcome, i) => outcome instanceof Error || namedAsPrev.has(outcome.record) ? [] : [i])
+  await Promise.all(tips.map(authenticate))
+  return outcomes.map((outcome) => outcome instanceof Error || authentic.has(outcome.record)
+    ? outcome
+    : new MalformedRecordError(`record ${outcome.record} was not authenticated`))
 }
 
 /** The supplied block named `cid` (the last one, if several are). */
@@ -51,5 +129,7 @@ function need (input: { readonly record: string, readonly blocks: readonly RawBl
     const block = input.blocks[i]!
     if (block.cid === cid) return { cid, bytes: block.bytes }
   }
-  throw new MalformedRecordError(`${what} block ${cid} of record ${input.record} was not supplied`)
+  const misspelled = input.blocks.find((block) => !isCanonicalCid(block.cid))
+  if (misspelled !== undefined) throw new BadCidError(`block CID "${misspelled.cid.slice(0, 80)}" of record ${input.record.slice(0, 80)} is not a canonical base32 CIDv1 of dag-cbor with sha2-256`, misspelled.cid)
+  throw new MalformedRecordError(`${what} block ${cid} of record ${input.record.slice(0, 80)} was not supplied`)
 }
