@@ -53,6 +53,17 @@ export function openRecordUnsigned (block: BlockInput, followKey: Uint8Array, ex
   return node
 }
 
+/**
+ * Checks a stored record block against its record ID without decoding the
+ * node: it must open under the follow key to bytes that hash to the ID
+ * (DecryptError, BadCidError). For serving records already accepted.
+ */
+export function checkRecordBlock (block: BlockInput, followKey: Uint8Array): void {
+  if (block.bytes.length > LIMITS.maxRecordBlockBytes) throw new TooLargeError(`record ${block.cid} is ${block.bytes.length} bytes; the limit is ${LIMITS.maxRecordBlockBytes}`)
+  const id = openAndRead(followKey, sealedBytesOf(block.bytes, 'record'), `record ${block.cid}`, (plaintext) => cidToString(cidOf(plaintext)))
+  if (id !== block.cid) throw new BadCidError(`stored record block opens to a node that hashes to ${id}, not to ${block.cid}`, block.cid)
+}
+
 /** `openRecordUnsigned`, then the node's own signature (BadSignatureError). */
 export async function openRecord (block: BlockInput, followKey: Uint8Array, expect: RecordExpectation = {}): Promise<RecordNode> {
   const node = openRecordUnsigned(block, followKey, expect)

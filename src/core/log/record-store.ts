@@ -18,7 +18,7 @@ import { AbortError, BlockNotFoundError, MalformedRecordError, ThreadsError, thr
 import type { BatchOperation, RawBlock, StorageBackend, StoreCallOptions } from '../storage/interfaces.ts'
 import { getValue, lastWriteOfEachKey, listValues, putValue } from '../storage/meta-values.ts'
 import { checkBlock } from './blocks.ts'
-import { openBody, openEvent, openHeader, openRecordUnsigned } from './open-record.ts'
+import { checkRecordBlock, openBody, openEvent, openHeader, openRecordUnsigned } from './open-record.ts'
 import { LIMITS, type EventHeader, type RecordNode } from './record-format.ts'
 import { headKey, placeRecord, recKey, seqKey, type LogHead, type Position } from './record-position.ts'
 import { verifyIncomingBatch, verifyIncomingRecord, type ReceivedRecord, type VerifiedRecord } from './verify-incoming.ts'
@@ -183,6 +183,14 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
     return { block, node: openRecordUnsigned(block, followKey) }
   }
 
+  /** A stored record block checked against its ID by hashing what it opens to, without decoding it. */
+  async function readStoredRecordBlock (cid: string, followKey: Uint8Array, options?: StoreCallOptions): Promise<RawBlock> {
+    const bytes = await blocks.get(cid, options)
+    if (bytes === undefined) throw new BlockNotFoundError(`record block ${cid} is not in the store`, cid)
+    checkRecordBlock({ cid, bytes }, followKey)
+    return { cid, bytes }
+  }
+
   const store = {
     /**
      * Verifies a received record of `log` and stores it with its blocks.
@@ -269,7 +277,7 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
       const known = options?.thread === undefined ? undefined : (await getValue<Position>(meta, recKey(options.thread, cid), options))?.links
       if (known !== undefined) {
         return await Promise.all([
-          readRecordBlock(cid, followKey, options).then((read) => read.block),
+          readStoredRecordBlock(cid, followKey, options),
           readBlock(known[0], LIMITS.maxEventBlockBytes, 'event', options),
           readBlock(known[1], LIMITS.maxHeaderBlockBytes, 'header', options),
           readBlock(known[2], LIMITS.maxBodyBlockBytes, 'body', options)
