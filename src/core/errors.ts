@@ -12,12 +12,12 @@ export class ThreadsError extends Error {
   }
 }
 
-/** A thread ID string that does not parse or validate. */
+/** A thread ID string that does not parse or validate, or (on the wire) is not in its canonical base32 spelling. */
 export class MalformedThreadIdError extends ThreadsError {
   static override readonly errorName = 'MalformedThreadIdError'
 }
 
-/** A log ID (libp2p peer ID string) that is not an Ed25519 peer ID. */
+/** A log ID that is not the canonical peer ID spelling of an Ed25519 key, or whose key breaks the public key rule. */
 export class MalformedLogIdError extends ThreadsError {
   static override readonly errorName = 'MalformedLogIdError'
 }

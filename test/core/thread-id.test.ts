@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { base58btc } from 'multiformats/bases/base58'
 import { deterministicRandom } from '../../src/core/crypto/random.ts'
-import { createThreadId, parseThreadId, ThreadVariant } from '../../src/core/ids/thread-id.ts'
+import { base32upper } from 'multiformats/bases/base32'
+import { base36 } from 'multiformats/bases/base36'
+import { canonicalThreadId, createThreadId, parseThreadId, ThreadVariant } from '../../src/core/ids/thread-id.ts'
 
 describe('thread IDs', () => {
   it('round-trips through its base32 string for both variants and several lengths', () => {
@@ -21,11 +23,25 @@ describe('thread IDs', () => {
     }
   })
 
-  it('parses any multibase encoding and prints base32', () => {
+  it('refuses every spelling but the canonical base32 one, naming the canonical form', () => {
     const id = createThreadId({ random: deterministicRandom('any-base') })
-    const asBase58 = base58btc.encode(id.bytes)
-    expect(asBase58.startsWith('z')).toBe(true)
-    expect(parseThreadId(asBase58).toString()).toBe(id.toString())
+    const text = id.toString()
+    for (const other of [base58btc.encode(id.bytes), base36.encode(id.bytes), base32upper.encode(id.bytes), 'b' + text.slice(1).toUpperCase()]) {
+      let error: unknown
+      try { parseThreadId(other) } catch (e) { error = e }
+      expect((error as Error).name).toBe('MalformedThreadIdError')
+      expect((error as Error).message).toMatch(/not the canonical base32 form/)
+      expect((error as Error).message).toContain(text)
+    }
+  })
+
+  it('normalises a typed or pasted ID in any multibase to the canonical spelling', () => {
+    const id = createThreadId({ random: deterministicRandom('typed') })
+    const text = id.toString()
+    for (const typed of [text, base58btc.encode(id.bytes), base36.encode(id.bytes), base32upper.encode(id.bytes), `  ${text}\n`]) {
+      expect(canonicalThreadId(typed)).toBe(text)
+    }
+    expect(() => canonicalThreadId('zz')).toThrow(expect.objectContaining({ name: 'MalformedThreadIdError' }))
   })
 
   it('creates distinct IDs from the platform random source', () => {
@@ -36,6 +52,7 @@ describe('thread IDs', () => {
   const sixteen = Array.from({ length: 16 }, (_, i) => i)
   const malformed: Array<[string, string, RegExp]> = [
     ['empty string', '', /non-empty/],
+    ['text longer than any thread ID in any base', 'b' + 'a'.repeat(2100), /at most 2100 characters/],
     ['unknown multibase prefix', '~abc', /multibase/],
     ['bad base32 characters', 'b!!!!', /multibase/],
     ['no version', bytesOf([]), /before its version/],

@@ -6,8 +6,8 @@
  */
 import { generateSymmetricKey } from '../crypto/aead.ts'
 import { secureRandom, type RandomSource } from '../crypto/random.ts'
-import { generateLogIdentity, logIdentityFromSeed } from '../ids/log-id.ts'
-import { createThreadId, parseThreadId, ThreadVariant } from '../ids/thread-id.ts'
+import { generateLogIdentity, logIdentityFromSeed, parseLogId } from '../ids/log-id.ts'
+import { canonicalThreadId, createThreadId, ThreadVariant } from '../ids/thread-id.ts'
 import { createRecordStore } from '../log/record-store.ts'
 import type { StorageBackend } from '../storage/interfaces.ts'
 import { createKeyBook } from '../storage/key-book.ts'
@@ -86,14 +86,17 @@ export function openDatabase (options: DatabaseOptions): Database {
       await threads.put({ id, name: opts.name, createdAt: now() })
       return await db.openThread(id)
     },
-    async joinThread ({ id, name, logs }) {
-      parseThreadId(id)
+    async joinThread ({ id: given, name, logs }) {
+      // The ID a person pasted may be in another multibase; the thread is only ever kept under its canonical one.
+      const id = canonicalThreadId(given)
+      for (const grant of logs) parseLogId(grant.log)
       if (await getValue<string>(backend.meta, ownLogKey(id)) === undefined) await createOwnLog(id)
       for (const grant of logs) await keys.put(id, grant.log, { followKey: grant.followKey, readKey: grant.readKey })
       await threads.put({ id, name, createdAt: now() })
       return await db.openThread(id)
     },
-    async openThread (id) {
+    async openThread (given) {
+      const id = canonicalThreadId(given)
       let thread = open.get(id)
       if (thread === undefined) {
         thread = load(id)
@@ -112,7 +115,7 @@ export function openDatabase (options: DatabaseOptions): Database {
     }),
     async acceptInvite (invite) {
       const thread = await db.joinThread({ id: invite.thread, name: invite.name, logs: invite.logs })
-      await backend.meta.batch([putValue(`invited-via/${invite.thread}`, invite.logs[0]!.log)])
+      await backend.meta.batch([putValue(`invited-via/${thread.id}`, invite.logs[0]!.log)])
       // The invite's addresses are where its logs can be fetched.
       if (invite.addrs.length > 0) for (const { log } of invite.logs) await thread.addAddresses(log, invite.addrs, INVITE_ADDRESS_TTL_MS)
       return thread

@@ -6,7 +6,7 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { utf8ToBytes } from '@noble/hashes/utils.js'
 import type { RandomSource } from '../crypto/random.ts'
-import type { LogIdentity } from '../ids/log-id.ts'
+import { parseLogId, type LogIdentity } from '../ids/log-id.ts'
 import type { BatchOutcome, IngestResult, LogHead, RecordStore } from '../log/record-store.ts'
 import type { BatchOperation, RawBlock, StorageBackend, StoreCallOptions } from '../storage/interfaces.ts'
 import type { KeyBook } from '../storage/key-book.ts'
@@ -225,6 +225,7 @@ export async function openThreadDatabase (deps: {
     },
     ingestMany: async (envelopes) => await dispatcher.ingest(envelopes),
     async addLog (grant) {
+      parseLogId(grant.log)
       await keys.put(thread, grant.log, { followKey: grant.followKey, readKey: grant.readKey })
     },
     ownGrant: () => ({ log: deps.identity.logId, followKey: deps.followKey, readKey: deps.readKey }),

@@ -1,8 +1,12 @@
 /**
  * Thread IDs as the Threads paper's Figure 5 lays them out:
  *   multibase prefix | varint version (0x01) | varint variant | random bytes (≥ 16)
- * Base32 (lower case, prefix "b") is the default encoding; any multibase known to
- * multiformats parses. Parsing checks every part and says which one is wrong.
+ * A thread ID has one spelling: base32 lower case, prefix "b", no padding.
+ * parseThreadId, used for everything a peer sends and everything stored,
+ * accepts only that spelling, so one thread can never be held under two names.
+ * canonicalThreadId is for text a person typed or pasted: it also reads the
+ * other multibases multiformats knows and returns the canonical spelling.
+ * Both check every part and say which one is wrong.
  */
 import { varint } from 'multiformats'
 import { bases } from 'multiformats/basics'
@@ -52,9 +56,39 @@ export function createThreadId (options: { variant?: ThreadVariant, randomLength
   return threadIdFromParts(THREAD_ID_VERSION, variant, (options.random ?? secureRandom)(length))
 }
 
-/** Parses a multibase thread ID string; throws MalformedThreadIdError saying what is wrong. */
+/**
+ * The longest text either parser decodes: the largest ID (2 + 256 bytes) in
+ * the least dense multibase multiformats knows (base2) is about 2,065
+ * characters; longer text is refused before any decoding.
+ */
+const MAX_TEXT_LENGTH = 2100
+
+/**
+ * Parses a thread ID in its canonical spelling (base32 lower case, prefix
+ * "b"), as it must appear on the wire and in storage; any other spelling,
+ * even of a valid ID, is MalformedThreadIdError saying so.
+ */
 export function parseThreadId (text: string): ThreadId {
+  const id = threadIdFromMultibase(text)
+  if (id.toString() !== text) {
+    throw new MalformedThreadIdError(`"${text.slice(0, 80)}" is not the canonical base32 form of a thread ID; that is ${id.toString()}`)
+  }
+  return id
+}
+
+/**
+ * The canonical spelling of a thread ID typed or pasted in any multibase
+ * multiformats knows (surrounding white space ignored); for API entry points
+ * that take a person's input. Malformed IDs are MalformedThreadIdError.
+ */
+export function canonicalThreadId (text: string): string {
+  if (typeof text !== 'string') throw new MalformedThreadIdError('a thread ID must be a non-empty string')
+  return threadIdFromMultibase(text.trim()).toString()
+}
+
+function threadIdFromMultibase (text: string): ThreadId {
   if (typeof text !== 'string' || text.length === 0) throw new MalformedThreadIdError('a thread ID must be a non-empty string')
+  if (text.length > MAX_TEXT_LENGTH) throw new MalformedThreadIdError(`a thread ID is at most ${MAX_TEXT_LENGTH} characters, this text is ${text.length}`)
   let bytes: Uint8Array
   try {
     const base = knownBases.find((b) => text.startsWith(b.prefix))

@@ -35,8 +35,10 @@ export const LIMITS = {
   maxDependencies: 64,
   /** Length of a dependency's `kind`, in UTF-8 bytes. */
   maxDependencyKindBytes: 32,
-  /** Length of a log ID or thread ID text, in UTF-8 bytes. */
-  maxIdBytes: 128
+  /** Length of a log ID text, in UTF-8 bytes. */
+  maxIdBytes: 128,
+  /** Length of a thread ID text, in UTF-8 bytes (its 256 random bytes at most, in base32). */
+  maxThreadIdBytes: 2100
 } as const
 
 /** What a record depends on in another log of the same thread (Radicle's feed dependencies). */
@@ -143,7 +145,7 @@ export function parseRecordNode (value: unknown): RecordNode {
   const node = asMap(value, 'record node')
   expectVersion(node.v, 'record node')
   exactFields(node, NODE_FIELDS, 'record node')
-  const thread = idText(node.thread, 'record node field "thread"')
+  const thread = idText(node.thread, 'record node field "thread"', LIMITS.maxThreadIdBytes)
   const log = idText(node.log, 'record node field "log"')
   if (!Number.isSafeInteger(node.seq) || (node.seq as number) < 1) throw new MalformedRecordError('record node field "seq" must be an integer from 1 to 2^53 − 1')
   if (!(node.sig instanceof Uint8Array) || node.sig.length !== 64) throw new MalformedRecordError('record node field "sig" must be 64 bytes')
@@ -196,8 +198,8 @@ function link (value: unknown, what: string): string {
   return cidToString(cid)
 }
 
-function idText (value: unknown, what: string): string {
-  if (typeof value !== 'string' || value.length === 0 || utf8Length(value) > LIMITS.maxIdBytes) throw new MalformedRecordError(`${what} must be an ID of 1 to ${LIMITS.maxIdBytes} bytes`)
+function idText (value: unknown, what: string, maxBytes: number = LIMITS.maxIdBytes): string {
+  if (typeof value !== 'string' || value.length === 0 || utf8Length(value) > maxBytes) throw new MalformedRecordError(`${what} must be an ID of 1 to ${maxBytes} bytes`)
   return value
 }
 

@@ -16,7 +16,7 @@ import { base64url } from 'multiformats/bases/base64'
 import { open, seal } from '../crypto/aead.ts'
 import { verifySignature } from '../crypto/ed25519.ts'
 import { BadSignatureError, ThreadsError } from '../errors.ts'
-import { publicKeyFromLogId, type LogIdentity } from '../ids/log-id.ts'
+import { parseLogId, publicKeyFromLogId, type LogIdentity } from '../ids/log-id.ts'
 import { parseThreadId } from '../ids/thread-id.ts'
 
 /** A log's key set as an invite or announcement carries it. */
@@ -71,7 +71,7 @@ export function parseInviteLink (link: string): Invite {
   try { parseThreadId(v.thread) } catch (cause) { throw new InvalidInviteError('the invite names an invalid thread', { cause }) }
   const logs = v.logs.map((k: Record<string, unknown>) => {
     if (typeof k?.log !== 'string' || !isKey(k.followKey) || !isKey(k.readKey)) throw new InvalidInviteError('the invite carries a malformed key set')
-    publicKeyFromLogId(k.log)
+    parseLogId(k.log)
     return { log: k.log, followKey: k.followKey, readKey: k.readKey }
   })
   const addrs = v.addrs.filter((a): a is string => typeof a === 'string')
@@ -89,6 +89,7 @@ export async function createJoinAnnouncement (thread: string, joiner: LogIdentit
 
 /** Checks an announcement's signature (anyone can: followers do before storing it). */
 export async function verifyJoinAnnouncement (thread: string, a: JoinAnnouncement): Promise<void> {
+  parseLogId(a.via)
   const ok = await verifySignature(publicKeyFromLogId(a.log), a.sig, signed(thread, a.log, a.via, a.sealed))
   if (!ok) throw new BadSignatureError(`join announcement of ${a.log} is not signed by that log`)
 }
