@@ -1,9 +1,12 @@
 /**
  * Property: several writers issue random concurrent commands; records reach
  * the other replicas in random order, some twice, some late, with partitions
- * that heal at the end. Every replica must end with identical views, equal to
- * the reference fold of the same events. A failing seed is printed; rerun one
- * with THREADS_SEED=<seed>.
+ * that heal at the end. Beside them a careless peer writes, at random clocks,
+ * payloads that are not database events and operations that break the photos
+ * schema, and its records reach one replica at a time (the others get them
+ * relayed). Every replica must end with identical views and identical skip
+ * reports, equal to the reference fold of the same events. A failing seed is
+ * printed; rerun one with THREADS_SEED=<seed>.
  */
 import { describe, expect, it } from 'vitest'
 import { openDatabase, type RecordEnvelope, type ThreadDatabase } from '../../src/core/db/index.ts'
@@ -11,16 +14,18 @@ import { deterministicRandom } from '../../src/core/crypto/random.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { referenceFold } from '../helpers/reference-fold.ts'
 import { seededRng, type Rng } from '../helpers/seeded.ts'
+import { dbEvent, rawPeer, type RawPeer } from './raw-peer.ts'
 
 const WRITERS = 3
 const STEPS = 45
 const SEEDS = process.env.THREADS_SEED !== undefined ? [Number(process.env.THREADS_SEED)] : Array.from({ length: 20 }, (_, i) => 1000 + i)
 const IDS = ['p0', 'p1', 'p2', 'p3', 'p4']
 const FIELDS = ['title', 'album', 'likes']
-const TOLERATED = new Set(['DocumentExistsError', 'DocumentNotFoundError'])
+const TOLERATED = new Set(['DocumentExistsError', 'DocumentNotFoundError', 'SchemaValidationError'])
+const PHOTO_SCHEMA = { type: 'object', properties: { title: { type: 'string' }, likes: { type: 'integer', minimum: 0 } } }
 
 async function randomCommand (rng: Rng, thread: ThreadDatabase): Promise<void> {
-  const photos = thread.collection('photos', { indexes: ['album'], text: ['caption'] })
+  const photos = thread.collection('photos', { indexes: ['album'], text: ['caption'], schema: PHOTO_SCHEMA })
   const id = rng.pick(IDS)
   const roll = rng.int(10)
   try {
@@ -38,6 +43,21 @@ async function randomCommand (rng: Rng, thread: ThreadDatabase): Promise<void> {
   } catch (error) {
     if (!TOLERATED.has((error as Error).name)) throw error
   }
+}
+
+/** The careless peer's next record: valid, schema-breaking, or not a database event at all, at a random clock. */
+async function carelessRecord (rng: Rng, peer: RawPeer, step: number): Promise<void> {
+  const clock = 1 + rng.int(step + 3)
+  const id = rng.pick(IDS)
+  const roll = rng.int(8)
+  if (roll === 0) await peer.append({ album: 'Summer', caption: `not an event ${step}` })
+  else if (roll === 1) await peer.append(dbEvent(clock))
+  else if (roll === 2) await peer.append(dbEvent(clock, { op: 'text', coll: 'photos', id, field: 'caption', update: new Uint8Array([7, 7, 7]) }))
+  else if (roll === 3) await peer.append(dbEvent(clock, { op: 'create', coll: 'photos', id, fields: { title: rng.int(100) } }))
+  else if (roll === 4) await peer.append(dbEvent(clock, { op: 'patch', coll: 'photos', id, set: { likes: -1 - rng.int(3) }, unset: [] }, { op: 'patch', coll: 'albums', id: 'a0', set: { by: 'careless' }, unset: [] }))
+  else if (roll === 5) await peer.append(dbEvent(clock, { op: 'create', coll: 'photos', id, fields: { title: `c${rng.int(100)}` } }))
+  else if (roll === 6) await peer.append(dbEvent(clock, { op: 'patch', coll: 'photos', id, set: { likes: rng.int(5) }, unset: [] }))
+  else await peer.append(dbEvent(clock, { op: 'patch', coll: 'photos', id, set: {}, unset: ['title'] }))
 }
 
 /** Delivers records one by one in random order; those whose dependencies are missing wait for a later round. */
@@ -60,11 +80,19 @@ async function runSeed (seed: number): Promise<void> {
   const threads = [first]
   for (const db of dbs.slice(1)) threads.push(await db.joinThread({ id: first.id, logs: [first.ownGrant()] }))
   for (const t of threads) for (const other of threads) if (t !== other) await t.addLog(other.ownGrant())
+  const careless = rawPeer(first.id, `careless-${seed}`)
+  for (const t of threads) await t.addLog(careless.grant)
   const pending = threads.map(() => threads.map((): RecordEnvelope[] => []))
+  const carelessPending = threads.map((): RecordEnvelope[] => [])
   const partitioned = (a: number, b: number, step: number): boolean => step < STEPS * 0.6 && (a === 0) !== (b === 0) && seed % 2 === 0
 
   for (let step = 0; step < STEPS; step++) {
     await randomCommand(rng, threads[rng.int(WRITERS)]!)
+    if (rng.chance(0.3)) await carelessRecord(rng, careless, step)
+    if (rng.chance(0.15)) {
+      const to = rng.int(WRITERS)
+      await deliver(rng, threads[to]!, (await careless.records()).filter(() => rng.chance(0.7)), carelessPending[to]!)
+    }
     if (rng.chance(0.35)) {
       const from = rng.int(WRITERS)
       const to = rng.int(WRITERS)
@@ -73,21 +101,34 @@ async function runSeed (seed: number): Promise<void> {
       await deliver(rng, threads[to]!, records, pending[to]![from]!)
     }
   }
-  // Heal: everyone exchanges everything until nothing new arrives.
-  for (let round = 0; round < WRITERS + 2; round++) {
+  // Heal: the careless peer reaches one replica, then everyone exchanges everything until nothing new arrives.
+  for (const record of await careless.records()) await threads[0]!.ingest(record)
+  const heads = async (t: ThreadDatabase): Promise<string> => JSON.stringify((await t.heads()).sort((x, y) => x.log < y.log ? -1 : 1))
+  for (let round = 0; round < 100; round++) {
     for (let from = 0; from < WRITERS; from++) {
       for (let to = 0; to < WRITERS; to++) if (from !== to) await deliver(rng, threads[to]!, await threads[from]!.exportRecords(), pending[to]![from]!)
     }
+    if (round >= WRITERS + 1 && new Set(await Promise.all(threads.map(heads))).size === 1) break
   }
+  expect(new Set(await Promise.all(threads.map(heads))).size, 'every replica holds every record').toBe(1)
   const views = threads.map((t) => t.dump())
-  for (let i = 1; i < WRITERS; i++) expect(views[i], `replica ${i} differs from replica 0`).toEqual(views[0])
-  const reference = await referenceFold(await threads[0]!.exportRecords(), threads.map((t) => t.ownGrant()))
-  expect(views[0]).toEqual(reference)
-  // Views are disposable: both rebuild paths give the same view.
+  const reports = await Promise.all(threads.map(async (t) => await t.skipped()))
+  for (let i = 1; i < WRITERS; i++) {
+    expect(views[i], `replica ${i} differs from replica 0`).toEqual(views[0])
+    expect(reports[i], `replica ${i} reports other skips than replica 0`).toEqual(reports[0])
+  }
+  expect((await threads[0]!.heads()).find((h) => h.log === careless.grant.log)?.seq ?? 0).toBe((await careless.records()).length)
+  const reference = await referenceFold(await threads[0]!.exportRecords(), [...threads.map((t) => t.ownGrant()), careless.grant], { photos: PHOTO_SCHEMA })
+  expect(views[0]).toEqual(reference.view)
+  expect(reports[0]!.flatMap((s) => s.kind === 'record' ? [s.record] : []).sort()).toEqual(reference.skippedRecords)
+  expect(reports[0]!.flatMap((s) => s.kind === 'document' ? [`${s.collection}/${s.id}`] : []).sort()).toEqual(reference.hidden)
+  // Views are disposable: both rebuild paths give the same view and report.
   await threads[1]!.rebuild('snapshot')
   expect(threads[1]!.dump()).toEqual(views[0])
+  expect(await threads[1]!.skipped()).toEqual(reports[0])
   await threads[2]!.rebuild('log')
   expect(threads[2]!.dump()).toEqual(views[0])
+  expect(await threads[2]!.skipped()).toEqual(reports[0])
   for (const db of dbs) await db.close()
 }
 

@@ -1,13 +1,15 @@
 /**
  * A collection: typed commands that become operations, and reads from the
  * view. Every command checks its result against the collection's schema before
- * anything is written; a failing command writes nothing.
+ * anything is written; a failing command writes nothing. A document the view
+ * keeps out for breaking the schema (a peer's write) is absent to commands as
+ * to reads: `create` or `upsert` replaces it.
  */
 import { base32 } from 'multiformats/bases/base32'
 import { secureRandom, type RandomSource } from '../crypto/random.ts'
 import { applyOperation, emptyDocState, visibleDoc, type Doc, type DocState } from './doc-state.ts'
 import { DocumentExistsError, DocumentNotFoundError, InvalidCommandError } from './errors.ts'
-import type { Fields, Operation } from './events.ts'
+import { isName, type Fields, type Operation } from './events.ts'
 import { runQuery, type Filter, type FindOptions, type QueryPlan } from './query.ts'
 import { compileSchema, type JsonSchema } from './schema.ts'
 import { editText, type YText } from './text.ts'
@@ -60,16 +62,24 @@ const PENDING = [Number.MAX_SAFE_INTEGER, '', 0, 0] as const
 
 /** Builds a collection over a view and a command context. */
 export function createCollection (name: string, options: CollectionOptions, viewOf: () => CollectionView, context: CommandContext): Collection {
-  const validate = options.schema === undefined ? () => {} : compileSchema(options.schema)
+  const schema = options.schema === undefined ? undefined : compileSchema(options.schema)
   const textFields = new Set(options.text ?? [])
+  viewOf().setSchema(schema)
   for (const field of options.indexes ?? []) viewOf().ensureIndex(field)
+
+  /** The document as the view shows it: undefined when absent or kept out by the schema. */
+  const shown = (state: DocState): Doc | undefined => {
+    const doc = visibleDoc(state)
+    return doc === undefined || schema?.(doc) !== undefined ? undefined : doc
+  }
 
   const current = (id: string): DocState => context.read(name, id) ?? emptyDocState(id)
   const check = (state: DocState, ops: Operation[]): void => {
     let next = state
     ops.forEach((op, i) => { next = applyOperation(next, op, [PENDING[0], '', 0, i]) })
     const doc = visibleDoc(next)
-    if (doc !== undefined) validate(doc)
+    const problem = doc === undefined ? undefined : schema?.(doc)
+    if (problem !== undefined) throw problem
   }
   const textOps = (state: DocState, id: string, fields: Fields): Operation[] => {
     const ops: Operation[] = []
@@ -89,7 +99,7 @@ export function createCollection (name: string, options: CollectionOptions, view
   }
   /** The operations that turn an existing document into `doc`: only the fields that differ. */
   const replaceOps = (state: DocState, doc: Doc): Operation[] => {
-    const before = visibleDoc(state)!
+    const before = shown(state)!
     const wanted = plainFields(doc)
     const set: Record<string, unknown> = {}
     for (const [key, value] of Object.entries(wanted)) if (!sameValue(before[key], value)) set[key] = value
@@ -101,7 +111,7 @@ export function createCollection (name: string, options: CollectionOptions, view
   }
   const mustExist = (id: string): DocState => {
     const state = current(id)
-    if (visibleDoc(state) === undefined) throw new DocumentNotFoundError(`collection "${name}" has no document "${id}"`)
+    if (shown(state) === undefined) throw new DocumentNotFoundError(`collection "${name}" has no document "${id}"`)
     return state
   }
 
@@ -109,10 +119,10 @@ export function createCollection (name: string, options: CollectionOptions, view
     name,
     async create (doc) {
       const id = doc._id ?? base32.baseEncode((context.random ?? secureRandom)(16))
-      if (typeof id !== 'string' || id.length === 0 || id.length > 1024) throw new InvalidCommandError('_id must be a non-empty string of at most 1,024 characters')
+      if (!isName(id, 1024)) throw new InvalidCommandError('_id must be a non-empty string of at most 1,024 bytes in UTF-8')
       await context.submit(() => {
         const state = current(id)
-        if (visibleDoc(state) !== undefined) throw new DocumentExistsError(`collection "${name}" already has document "${id}"`)
+        if (shown(state) !== undefined) throw new DocumentExistsError(`collection "${name}" already has document "${id}"`)
         const ops: Operation[] = [{ op: 'create', coll: name, id, fields: plainFields(doc) }, ...textOps(state, id, doc)]
         check(state, ops)
         return ops
@@ -125,7 +135,7 @@ export function createCollection (name: string, options: CollectionOptions, view
     async upsert (doc) {
       await context.submit(() => {
         const state = current(doc._id)
-        if (visibleDoc(state) !== undefined) return replaceOps(state, doc)
+        if (shown(state) !== undefined) return replaceOps(state, doc)
         const ops: Operation[] = [{ op: 'create', coll: name, id: doc._id, fields: plainFields(doc) }, ...textOps(state, doc._id, doc)]
         check(state, ops)
         return ops

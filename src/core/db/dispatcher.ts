@@ -8,6 +8,12 @@
  * that need no state), so one batch is verified while another is committed.
  * A failure leaves log, stored views and in-memory views as they were; a
  * command or record that fails its own checks fails alone.
+ *
+ * Whether a received record is stored is the log layer's decision alone, the
+ * same as on a follower, which cannot read payloads: a record it accepts whose
+ * payload this replica cannot apply (no read key, does not open, not a valid
+ * database event) is stored all the same, so its log's head advances and it is
+ * relayed, and is left out of the views and reported (skipped.ts).
  */
 import type { RandomSource } from '../crypto/random.ts'
 import { MalformedRecordError, MissingKeyError, ThreadsError } from '../errors.ts'
@@ -16,11 +22,13 @@ import { sealEvent, signRecord } from '../log/create-record.ts'
 import { decryptBody, decryptHeader, openEvent } from '../log/open-record.ts'
 import type { BatchOutcome, CommitHook, IngestResult, RecordStore } from '../log/record-store.ts'
 import type { VerifiedRecord } from '../log/verify-incoming.ts'
-import type { KeyBook } from '../storage/key-book.ts'
+import type { KeyBook, LogKeys } from '../storage/key-book.ts'
 import type { RawBlock } from '../storage/interfaces.ts'
 import type { DocState } from './doc-state.ts'
-import { DB_EVENT_VERSION, parseDbEvent, type DbEvent, type Operation } from './events.ts'
-import type { ThreadView } from './view.ts'
+import { InvalidEventError } from './errors.ts'
+import { DB_EVENT_VERSION, ownEvent, parseDbEvent, type DbEvent, type Operation } from './events.ts'
+import { skippedRecord, skippedRecordRow, type SkippedRecord } from './skipped.ts'
+import type { ThreadView, ViewChange } from './view.ts'
 
 /** Called after changes are durable and installed, with the collections they touched. */
 export type ChangeListener = (collections: ReadonlySet<string>) => void
@@ -45,8 +53,6 @@ export interface Dispatcher {
   commit(build: () => readonly Operation[]): Promise<IngestResult | undefined>
   /** Verifies, stores and applies records received from peers; answers each with its result or typed error. */
   ingest(envelopes: readonly Envelope[]): Promise<BatchOutcome[]>
-  /** Decrypts a stored record's database event. */
-  decode(blocks: readonly RawBlock[], readKey: Uint8Array): DbEvent
   /** The state of a document staged by the turn in progress, if any. */
   staged(coll: string, id: string): DocState | undefined
   onChange(listener: ChangeListener): () => void
@@ -62,7 +68,46 @@ type Queued =
   | { readonly kind: 'records', readonly prepared: Promise<PreparedRecords>, readonly done: (outcomes: BatchOutcome[]) => void, readonly fail: (error: unknown) => void }
 
 /** Received records, verified (or refused) and opened ahead of their turn. */
-type PreparedRecords = ReadonlyArray<{ readonly verified: VerifiedRecord | Error, readonly event?: DbEvent | ThreadsError }>
+type PreparedRecords = ReadonlyArray<{ readonly verified: VerifiedRecord | Error, readonly payload?: Payload }>
+
+/** A received record's payload: the database event it holds, or why it cannot be applied. */
+export type Payload = DbEvent | ThreadsError
+
+/**
+ * Opens a record's payload with its log's read key. A payload this replica
+ * cannot apply is answered with its error (MissingKeyError without a read key,
+ * DecryptError or MalformedRecordError when it does not open, InvalidEventError
+ * when it is not a valid database event), never thrown.
+ */
+export function openPayload (blocks: readonly RawBlock[], readKey: Uint8Array | undefined, log: string): Payload {
+  if (readKey === undefined) return new MissingKeyError(`no read key is held for log ${log}`)
+  try {
+    const [, event, header, body] = blocks
+    if (event === undefined || header === undefined || body === undefined) throw new MalformedRecordError('a record needs its event, header and body blocks')
+    openEvent(event)
+    return parseDbEvent(decryptBody(body, decryptHeader(header, readKey).key))
+  } catch (error) {
+    if (!(error instanceof ThreadsError)) throw error
+    return error
+  }
+}
+
+/**
+ * What a stored record received from a peer does to `view` (computed against
+ * `staged` states where given): the change its event makes, or the report of
+ * why it is skipped. Installing is the caller's; a rebuild's replay gives the
+ * same answer as the ingest did.
+ */
+export function receivedChange (view: ThreadView, payload: Payload, at: { readonly record: string, readonly log: string, readonly seq: number }, staged?: ReadonlyMap<string, DocState>): ViewChange | SkippedRecord {
+  if (payload instanceof Error) return skippedRecord(at.record, at.log, at.seq, payload)
+  try {
+    return view.compute(payload, at.log, at.seq, staged)
+  } catch (cause) {
+    // Parsing leaves nothing known to fail here; should an operation still not apply, the record
+    // is skipped rather than refused, so its log is never stuck behind it.
+    return skippedRecord(at.record, at.log, at.seq, new InvalidEventError(`an operation does not apply: ${(cause as Error).message}`, { cause }))
+  }
+}
 
 const MAX_COMMANDS_PER_TURN = 256
 
@@ -98,22 +143,31 @@ export function createDispatcher (deps: {
     return run
   }
 
-  /** A hook that stages an event's view change and installs it once durable. */
-  const viewHook = (eventOf: (blocks: readonly RawBlock[]) => DbEvent, touched: Set<string>, applied: { count: number }): CommitHook =>
-    async ({ node, blocks }) => {
-      const view = deps.view()
-      const event = eventOf(blocks)
-      const change = view.compute(event, node.log, node.seq, staged)
-      for (const { coll, state } of change.states) staged.set(`${coll}\u0000${state.id}`, state)
-      stagedClock = Math.max(stagedClock, change.clock)
-      return {
-        operations: view.persist(thread, change),
-        committed: () => {
-          for (const coll of view.apply(change)) touched.add(coll)
-          for (const { coll, state } of change.states) deps.applied?.(coll, state.id)
-          applied.count++
-        }
+  /** Stages a view change, to be installed once its record's batch is durable. */
+  const stageChange = (change: ViewChange, touched: Set<string>, applied: { count: number }): Awaited<ReturnType<CommitHook>> => {
+    const view = deps.view()
+    for (const { coll, state } of change.states) staged.set(`${coll}\u0000${state.id}`, state)
+    stagedClock = Math.max(stagedClock, change.clock)
+    return {
+      operations: view.persist(thread, change),
+      committed: () => {
+        for (const coll of view.apply(change)) touched.add(coll)
+        for (const { coll, state } of change.states) deps.applied?.(coll, state.id)
+        applied.count++
       }
+    }
+  }
+
+  /** A hook that stages the view change of this peer's own event. */
+  const ownHook = (eventOf: () => DbEvent, touched: Set<string>, applied: { count: number }): CommitHook =>
+    async ({ node }) => stageChange(deps.view().compute(eventOf(), node.log, node.seq, staged), touched, applied)
+
+  /** A hook that stages a received record's view change, or writes the report of why it is skipped. */
+  const receivedHook = (payload: Payload, touched: Set<string>, applied: { count: number }): CommitHook =>
+    async ({ record, node }) => {
+      const outcome = receivedChange(deps.view(), payload, { record, log: node.log, seq: node.seq }, staged)
+      if ('kind' in outcome) return { operations: [skippedRecordRow(thread, outcome)] }
+      return stageChange(outcome, touched, applied)
     }
 
   async function runCommands (batch: Array<Extract<Queued, { kind: 'command' }>>, touched: Set<string>, applied: { count: number }): Promise<void> {
@@ -126,13 +180,14 @@ export function createDispatcher (deps: {
         build: async (prev: { record: string, seq: number } | null) => {
           const ops = command.build()
           if (ops.length === 0) throw new NothingToWrite('no change')
-          event = { v: DB_EVENT_VERSION, type: 'db', clock: stagedClock + 1, ops }
+          // Capped, so a peer's event at the largest clock cannot stop this peer from writing.
+          event = ownEvent({ v: DB_EVENT_VERSION, type: 'db', clock: Math.min(stagedClock + 1, Number.MAX_SAFE_INTEGER), ops })
           const dependencies = firstOfTurn ? heads.map((h) => ({ log: h.log, record: h.record, kind: 'causal' })) : []
           firstOfTurn = false
           const sealed = sealEvent({ readKey: deps.readKey, payload: event, time: (deps.now ?? Date.now)(), random: deps.random })
           return await signRecord({ thread, identity, followKey: deps.followKey, event: sealed, prev, deps: dependencies, random: deps.random })
         },
-        hook: viewHook(() => event!, touched, applied)
+        hook: ownHook(() => event!, touched, applied)
       }
     })
     const outcomes = await records.appendOwnMany(thread, items)
@@ -143,38 +198,29 @@ export function createDispatcher (deps: {
   /**
    * Looks up the keys of the records' logs (once a log) and starts their
    * verification and decryption at once, before their turn: a batch is
-   * verified and opened while the one before it is still being committed. A log without a read key fails the
-   * whole batch with MissingKeyError.
+   * verified and opened while the one before it is still being committed. A
+   * record of a log with no keys held is refused with MissingKeyError, as a
+   * follower refuses it; one whose payload does not open is still stored.
    */
   async function prepareRecords (envelopes: readonly Envelope[]): Promise<PreparedRecords> {
-    const logKeys = new Map<string, { followKey: Uint8Array, readKey: Uint8Array }>()
-    for (const { log } of envelopes) {
-      if (logKeys.has(log)) continue
-      const held = await deps.keys.get(thread, log)
-      if (held?.readKey === undefined) throw new MissingKeyError(`no read key is held for log ${log} of thread ${thread}`)
-      logKeys.set(log, { followKey: held.followKey, readKey: held.readKey })
-    }
-    const verified = await records.verifyMany(thread, envelopes.map((envelope) => ({ ...envelope, followKey: logKeys.get(envelope.log)!.followKey })))
-    // Decrypting needs no state either; a record whose event does not open is refused in its turn, as before.
-    return verified.map((v) => {
-      if (v instanceof Error) return { verified: v }
-      try {
-        return { verified: v, event: dispatcher.decode(v.blocks, logKeys.get(v.node.log)!.readKey) }
-      } catch (error) {
-        if (!(error instanceof ThreadsError)) throw error
-        return { verified: v, event: error }
-      }
+    const logKeys = new Map<string, LogKeys | undefined>()
+    for (const { log } of envelopes) if (!logKeys.has(log)) logKeys.set(log, await deps.keys.get(thread, log))
+    const known = envelopes.filter((envelope) => logKeys.get(envelope.log) !== undefined)
+    const verified = await records.verifyMany(thread, known.map((envelope) => ({ ...envelope, followKey: logKeys.get(envelope.log)!.followKey })))
+    return envelopes.map((envelope) => {
+      const held = logKeys.get(envelope.log)
+      if (held === undefined) return { verified: new MissingKeyError(`no keys are held for log ${envelope.log} of thread ${thread}`) }
+      const v = verified.shift()!
+      // Decrypting needs no state either, so it is done here too.
+      return v instanceof Error ? { verified: v } : { verified: v, payload: openPayload(v.blocks, held.readKey, v.node.log) }
     })
   }
 
   async function runRecords (item: Extract<Queued, { kind: 'records' }>, touched: Set<string>, applied: { count: number }): Promise<void> {
     const prepared = await item.prepared
-    item.done(await records.commitVerified(thread, prepared.map(({ verified, event }) => ({
+    item.done(await records.commitVerified(thread, prepared.map(({ verified, payload }) => ({
       verified,
-      hook: viewHook(() => {
-        if (event instanceof Error) throw event
-        return event!
-      }, touched, applied)
+      hook: payload === undefined ? undefined : receivedHook(payload, touched, applied)
     }))))
   }
 
@@ -225,12 +271,6 @@ export function createDispatcher (deps: {
 
   const dispatcher: Dispatcher = {
     serialize,
-    decode (blocks, readKey) {
-      const [, event, header, body] = blocks
-      if (event === undefined || header === undefined || body === undefined) throw new MalformedRecordError('a record needs its event, header and body blocks')
-      openEvent(event)
-      return parseDbEvent(decryptBody(body, decryptHeader(header, readKey).key))
-    },
     async commit (build) {
       const outcome = await new Promise<BatchOutcome | undefined>((resolve) => enqueue({ kind: 'command', build, done: resolve }))
       if (outcome instanceof Error) throw outcome

@@ -86,13 +86,16 @@ export function exists (state: DocState): boolean {
 /** The visible document, or undefined when it does not exist. */
 export function visibleDoc (state: DocState): Doc | undefined {
   if (!exists(state)) return undefined
-  // Field order is by name, so replicas show identical documents whatever order writes arrived in.
-  const doc: Record<string, unknown> = { _id: state.id }
-  for (const [name, entry] of Object.entries(state.fields).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) {
+  // Field order is by name (text fields included), so replicas show identical documents whatever
+  // order writes arrived in, and a schema reports their problems in the same order.
+  const values = new Map<string, unknown>()
+  for (const [name, entry] of Object.entries(state.fields)) {
     if (entry.unset === true) continue
     if (state.base !== null && compareVersions(entry.ver, state.base) < 0) continue
-    doc[name] = entry.value
+    values.set(name, entry.value)
   }
-  for (const [name, text] of Object.entries(state.text)) doc[name] = textOf(text)
+  for (const [name, text] of Object.entries(state.text)) if (name !== '_id') values.set(name, textOf(text))
+  const doc: Record<string, unknown> = { _id: state.id }
+  for (const name of [...values.keys()].sort()) doc[name] = values.get(name)
   return doc as Doc
 }

@@ -29,6 +29,15 @@ export class InvalidCommandError extends ThreadsError {
   static override readonly errorName = 'InvalidCommandError'
 }
 
+/**
+ * A record payload that is not a valid database event (another type, another
+ * format version, a malformed operation): the record is kept and relayed, but
+ * left out of the views (see ThreadDatabase.skipped).
+ */
+export class InvalidEventError extends ThreadsError {
+  static override readonly errorName = 'InvalidEventError'
+}
+
 /** A thread this database does not know. */
 export class ThreadNotFoundError extends ThreadsError {
   static override readonly errorName = 'ThreadNotFoundError'

@@ -3,7 +3,10 @@
  * holds one or more operations that apply atomically (a transaction). Deletes
  * are tombstones. Format version 1; docs/PROTOCOL.md describes it.
  */
-import { InvalidCommandError } from './errors.ts'
+import * as dagCbor from '@ipld/dag-cbor'
+import { utf8ToBytes } from '@noble/hashes/utils.js'
+import { InvalidCommandError, InvalidEventError } from './errors.ts'
+import { isTextUpdate } from './text.ts'
 
 /** Format version of database event payloads. */
 export const DB_EVENT_VERSION = 1
@@ -31,31 +34,68 @@ export interface DbEvent {
   readonly ops: readonly Operation[]
 }
 
-const isText = (v: unknown, max = 256): v is string => typeof v === 'string' && v.length > 0 && v.length <= max
+/** A non-empty string of at most `maxBytes` bytes in UTF-8. */
+export const isName = (v: unknown, maxBytes = 256): v is string =>
+  typeof v === 'string' && v.length > 0 && (v.length * 3 <= maxBytes || utf8ToBytes(v).length <= maxBytes)
+const isText = isName
 const isFields = (v: unknown): v is Fields => v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array)
 
-/** Checks the shape of a decrypted payload; anything else is InvalidCommandError. */
+/** At most 40 characters of a value a peer sent, for a message kept in a report. */
+function preview (value: unknown): string {
+  const text = typeof value === 'string' ? JSON.stringify(value) : typeof value
+  const chars = [...text]
+  return chars.length > 40 ? `${chars.slice(0, 40).join('')}…` : text
+}
+
+/**
+ * Checks the shape of a decrypted payload; anything else is InvalidEventError.
+ * Every check depends on the payload alone, so every replica gives the same
+ * answer for the same record.
+ */
 export function parseDbEvent (value: unknown): DbEvent {
-  if (!isFields(value) || value.v !== DB_EVENT_VERSION || value.type !== 'db') throw new InvalidCommandError('payload is not a database event of version 1')
-  if (!Number.isSafeInteger(value.clock) || (value.clock as number) < 1) throw new InvalidCommandError('database event has no valid clock')
-  if (!Array.isArray(value.ops) || value.ops.length === 0 || value.ops.length > 10_000) throw new InvalidCommandError('database event must hold 1 to 10,000 operations')
+  if (!isFields(value) || value.v !== DB_EVENT_VERSION || value.type !== 'db') throw new InvalidEventError('payload is not a database event of version 1')
+  if (!Number.isSafeInteger(value.clock) || (value.clock as number) < 1) throw new InvalidEventError('database event has no valid clock')
+  if (!Array.isArray(value.ops) || value.ops.length === 0 || value.ops.length > 10_000) throw new InvalidEventError('database event must hold 1 to 10,000 operations')
   const ops = value.ops.map((raw: unknown, i: number): Operation => {
-    if (!isFields(raw) || !isText(raw.coll) || !isText(raw.id, 1024)) throw new InvalidCommandError(`operation ${i} has no valid collection or id`)
+    if (!isFields(raw) || !isText(raw.coll) || !isText(raw.id, 1024)) throw new InvalidEventError(`operation ${i} has no valid collection or id`)
     switch (raw.op) {
       case 'create':
-        if (!isFields(raw.fields)) throw new InvalidCommandError(`operation ${i}: create needs fields`)
+        if (!isFields(raw.fields)) throw new InvalidEventError(`operation ${i}: create needs fields`)
         return { op: 'create', coll: raw.coll, id: raw.id, fields: raw.fields }
       case 'patch':
-        if (!isFields(raw.set) || !Array.isArray(raw.unset) || !raw.unset.every((f) => isText(f))) throw new InvalidCommandError(`operation ${i}: patch needs set and unset`)
+        if (!isFields(raw.set) || !Array.isArray(raw.unset) || !raw.unset.every((f) => isText(f))) throw new InvalidEventError(`operation ${i}: patch needs set and unset`)
         return { op: 'patch', coll: raw.coll, id: raw.id, set: raw.set, unset: raw.unset as string[] }
       case 'delete':
         return { op: 'delete', coll: raw.coll, id: raw.id }
       case 'text':
-        if (!isText(raw.field) || !(raw.update instanceof Uint8Array)) throw new InvalidCommandError(`operation ${i}: text needs a field and an update`)
+        if (!isText(raw.field) || !(raw.update instanceof Uint8Array)) throw new InvalidEventError(`operation ${i}: text needs a field and an update`)
+        if (!isTextUpdate(raw.update)) throw new InvalidEventError(`operation ${i}: text update is not a Yjs update`)
         return { op: 'text', coll: raw.coll, id: raw.id, field: raw.field, update: raw.update }
       default:
-        throw new InvalidCommandError(`operation ${i} has unknown type ${String(raw.op)}`)
+        throw new InvalidEventError(`operation ${i} has unknown type ${preview(raw.op)}`)
     }
   })
   return { v: DB_EVENT_VERSION, type: 'db', clock: value.clock as number, ops }
+}
+
+/**
+ * This peer's own event as every other replica will read it: encoded and
+ * decoded once, then parsed. Applying this one, not the event as built, keeps
+ * the writer's view equal to its peers' (DAG-CBOR turns a lone surrogate into
+ * U+FFFD, -0 into 0). A command whose event peers would skip is refused with
+ * InvalidCommandError, so what a replica writes, every replica applies.
+ */
+export function ownEvent (event: DbEvent): DbEvent {
+  let decoded: unknown
+  try {
+    decoded = dagCbor.decode(dagCbor.encode(event))
+  } catch (cause) {
+    throw new InvalidCommandError(`the command holds a value DAG-CBOR cannot carry: ${(cause as Error).message}`, { cause })
+  }
+  try {
+    return parseDbEvent(decoded)
+  } catch (cause) {
+    if (!(cause instanceof InvalidEventError)) throw cause
+    throw new InvalidCommandError(`the command would make an event peers cannot apply: ${cause.message}`, { cause })
+  }
 }

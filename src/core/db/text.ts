@@ -23,6 +23,24 @@ export function mergeTextUpdate (state: Uint8Array | undefined, update: Uint8Arr
   return merged
 }
 
+/**
+ * Whether `update` is a Yjs update that applies to an empty document. It
+ * depends on the bytes alone, so a received text operation is accepted or
+ * skipped alike everywhere, whatever state it later merges into.
+ */
+export function isTextUpdate (update: Uint8Array): boolean {
+  const doc = new Y.Doc()
+  try {
+    Y.applyUpdate(doc, update)
+    doc.getText(TEXT_KEY).toString()
+    return true
+  } catch {
+    return false
+  } finally {
+    doc.destroy()
+  }
+}
+
 /** The string a stored text state shows. */
 export function textOf (state: Uint8Array | undefined): string {
   if (state === undefined) return ''

@@ -1,7 +1,7 @@
 /**
  * One thread's database: its view (loaded from storage), its dispatcher, and
  * the API app developers use: collections, a key-value store, transactions,
- * live queries, peer ingest, snapshots and rebuilds.
+ * live queries, peer ingest, the skip report, snapshots and rebuilds.
  */
 import { sha256 } from '@noble/hashes/sha2.js'
 import { utf8ToBytes } from '@noble/hashes/utils.js'
@@ -13,12 +13,14 @@ import type { KeyBook } from '../storage/key-book.ts'
 import { createAddressBook } from '../storage/address-book.ts'
 import { getValue, listValues } from '../storage/meta-values.ts'
 import { createCollection, type Collection, type CollectionOptions, type CommandContext } from './collection.ts'
-import { createDispatcher } from './dispatcher.ts'
+import { createDispatcher, openPayload, receivedChange } from './dispatcher.ts'
 import { applyOperation, emptyDocState, type Doc, type DocState } from './doc-state.ts'
 import type { Operation } from './events.ts'
 import { createKeyValue, type KeyValue } from './key-value.ts'
 import type { Filter, FindOptions } from './query.ts'
 import { runQuery } from './query.ts'
+import { compileSchema } from './schema.ts'
+import { hiddenDocuments, listSkippedRecords, replaceSkippedRecords, type Skipped, type SkippedRecord } from './skipped.ts'
 import { MissingKeyError } from '../errors.ts'
 import { createFollowRequest } from '../sync/follow-request.ts'
 import { createJoinAnnouncement, openJoinAnnouncement, type Invite, type JoinAnnouncement } from '../sync/invite.ts'
@@ -61,9 +63,13 @@ export interface ThreadDatabase {
   transaction<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T>
   /** A live query: `listener` gets the first result, then each changed result. */
   subscribe(collection: string, filter: Filter, options: FindOptions, listener: (docs: Doc[]) => void): () => void
-  /** Verifies, stores and applies a peer's record; a rejected one throws its typed error. */
+  /**
+   * Verifies, stores and applies a peer's record; one the log layer refuses
+   * throws its typed error. One it accepts is stored even when its payload
+   * cannot be applied (see `skipped`).
+   */
   ingest(envelope: RecordEnvelope): Promise<IngestResult>
-  /** Verifies, stores and applies a batch of records as one write; answers each with its result or typed error. */
+  /** `ingest` for a batch, as one write; answers each record with its result or typed error. */
   ingestMany(envelopes: readonly RecordEnvelope[]): Promise<BatchOutcome[]>
   /** Adds the keys of another writer's log. */
   addLog(grant: LogGrant): Promise<void>
@@ -84,6 +90,14 @@ export interface ThreadDatabase {
   followRequest(): Promise<Awaited<ReturnType<typeof createFollowRequest>>>
   /** Every stored record of every log, oldest first per log. */
   exportRecords(): Promise<RecordEnvelope[]>
+  /**
+   * What this replica holds but keeps out of its views, and why: records whose
+   * payload is not a database event it can apply (by log, then position), then
+   * documents whose merged state breaks their collection's schema (by
+   * collection, then ID). Replicas holding the same records and declaring the
+   * same schemas report the same.
+   */
+  skipped(): Promise<Skipped[]>
   /** Writes a snapshot of the view now. */
   snapshot(): Promise<void>
   /**
@@ -162,18 +176,26 @@ export async function openThreadDatabase (deps: {
     return createCollection(name, definition, () => view.collection(name), context)
   }
 
-  async function replay (target: ThreadView, after: Record<string, number>): Promise<void> {
+  /** Applies every record after `after` to `target`, as ingest did; returns the reports of those skipped. */
+  async function replay (target: ThreadView, after: Readonly<Record<string, number>>): Promise<SkippedRecord[]> {
+    const skipped: SkippedRecord[] = []
     for (const { log, keys: logKeys } of await keys.logs(thread)) {
-      const readKey = logKeys.readKey
-      if (readKey === undefined) continue
       const head = await records.head(thread, log)
       // Records are read and re-verified a window at a time, in parallel, then applied in order.
       for (let from = (after[log] ?? 0) + 1; head !== undefined && from <= head.seq; from += REPLAY_WINDOW) {
         const seqs = Array.from({ length: Math.min(REPLAY_WINDOW, head.seq - from + 1) }, (_, i) => from + i)
-        const windowBlocks = await Promise.all(seqs.map(async (seq) => await records.recordBlocks((await records.recordAt(thread, log, seq))!, logKeys.followKey)))
-        windowBlocks.forEach((blocks, i) => target.apply(target.compute(dispatcher.decode(blocks, readKey), log, seqs[i]!)))
+        const window = await Promise.all(seqs.map(async (seq) => {
+          const record = (await records.recordAt(thread, log, seq))!
+          return { record, blocks: await records.recordBlocks(record, logKeys.followKey) }
+        }))
+        window.forEach(({ record, blocks }, i) => {
+          const outcome = receivedChange(target, openPayload(blocks, logKeys.readKey, log), { record, log, seq: seqs[i]! })
+          if ('kind' in outcome) skipped.push(outcome)
+          else target.apply(outcome)
+        })
       }
     }
+    return skipped
   }
 
   const db: ThreadDatabase = {
@@ -269,20 +291,40 @@ export async function openThreadDatabase (deps: {
       }
       return out
     },
+    async skipped () {
+      return await dispatcher.serialize(async () => {
+        const documents = await Promise.all(hiddenDocuments(view).map(async ({ collection, id, error, blamed: [, log, seq] }): Promise<Skipped> => ({
+          kind: 'document',
+          collection,
+          id,
+          record: (await records.recordAt(thread, log, seq))!,
+          log,
+          seq,
+          reason: 'SchemaValidationError',
+          message: error.message,
+          problems: error.problems
+        })))
+        return [...await listSkippedRecords(meta, thread), ...documents]
+      })
+    },
     snapshot: async () => { await dispatcher.serialize(async () => { await tracker.save(meta, thread, view, await vector(), { full: true }) }) },
     async rebuild (from, options = {}) {
       return await dispatcher.serialize(async () => {
         let started = performance.now()
         const snapshot = from === 'snapshot' ? await loadSnapshot(meta, thread) : undefined
         const target = createThreadView({ clock: snapshot?.clock ?? 0, states: snapshot?.states.map(([coll, state]) => ({ coll, state })) })
-        await replay(target, snapshot?.vector ?? {})
-        for (const [name, definition] of declared) for (const field of definition.indexes ?? []) target.collection(name).ensureIndex(field)
+        const after = snapshot?.vector ?? {}
+        const skipped = await replay(target, after)
+        for (const [name, definition] of declared) {
+          target.collection(name).setSchema(definition.schema === undefined ? undefined : compileSchema(definition.schema))
+          for (const field of definition.indexes ?? []) target.collection(name).ensureIndex(field)
+        }
         const restoreMs = performance.now() - started
         started = performance.now()
         const operations: BatchOperation[] = []
         for await (const [key] of meta.list(viewPrefix)) operations.push({ type: 'delete', key })
         const rows = target.persist(thread, { clock: target.clock, states: [...target.collections].flatMap(([coll, c]) => [...c.states.values()].map((state) => ({ coll, state }))) })
-        await meta.batch([...operations, ...rows], options)
+        await meta.batch([...operations, ...rows, ...await replaceSkippedRecords(meta, thread, after, skipped)], options)
         view = target
         tracker = createSnapshotTracker(view)
         for (const sub of subscriptions) sub.rerun()

@@ -3,23 +3,41 @@
  * `compute` derives the new states an event produces without touching the
  * view; `apply` installs them once their storage batch is durable. So a view
  * in memory never runs ahead of, or behind, what is stored with the log.
+ *
+ * What is stored is every document's merged state; what is shown is each
+ * document that exists and passes its collection's schema (declared by the
+ * app, in memory). A state that breaks the schema stays stored and merging,
+ * and shows again as soon as a later write makes it pass.
  */
 import type { BatchOperation } from '../storage/interfaces.ts'
 import { putValue } from '../storage/meta-values.ts'
 import { applyOperation, emptyDocState, visibleDoc, type Doc, type DocState } from './doc-state.ts'
+import type { SchemaValidationError } from './errors.ts'
 import type { DbEvent } from './events.ts'
 import { FieldIndex } from './field-index.ts'
 import type { QuerySource } from './query.ts'
+import type { SchemaCheck } from './schema.ts'
 import type { Version } from './version.ts'
 
 /** One collection's documents: states, visible documents and indexes. */
 export interface CollectionView extends QuerySource {
   readonly name: string
   readonly states: Map<string, DocState>
+  /** The documents shown: those that exist and pass the collection's schema, if it has one. */
   readonly docs: Map<string, Doc>
+  /** Documents that exist but are kept out because they break the schema, with why. */
+  readonly hidden: Map<string, SchemaValidationError>
   readonly indexes: Map<string, FieldIndex>
   /** Declares an index on `field` and fills it from the current documents. */
   ensureIndex(field: string): void
+  /**
+   * Sets the check documents must pass to be shown (undefined: none) and
+   * re-checks every document at once: what is shown is a function of the
+   * merged states and the schema, never of the order records arrived in.
+   */
+  setSchema(check: SchemaCheck | undefined): void
+  /** Installs a document's new state. */
+  install(state: DocState): void
 }
 
 /** What one event changes: the new state of each document it touched. */
@@ -39,11 +57,26 @@ export const clockKey = (thread: string): string => `vclock/${thread}`
 function createCollectionView (name: string): CollectionView {
   const states = new Map<string, DocState>()
   const docs = new Map<string, Doc>()
+  const hidden = new Map<string, SchemaValidationError>()
   const indexes = new Map<string, FieldIndex>()
+  let schema: SchemaCheck | undefined
+  const install = (state: DocState): void => {
+    const before = docs.get(state.id)
+    let after = visibleDoc(state)
+    const problem = after === undefined ? undefined : schema?.(after)
+    if (problem !== undefined) after = undefined
+    states.set(state.id, state)
+    if (after === undefined) docs.delete(state.id)
+    else docs.set(state.id, after)
+    if (problem === undefined) hidden.delete(state.id)
+    else hidden.set(state.id, problem)
+    for (const index of indexes.values()) index.update(state.id, before?.[index.field], after?.[index.field])
+  }
   return {
     name,
     states,
     docs,
+    hidden,
     indexes,
     get: (id) => docs.get(id),
     all: () => docs.values(),
@@ -53,7 +86,13 @@ function createCollectionView (name: string): CollectionView {
       const index = new FieldIndex(field)
       index.load([...docs].map(([id, doc]) => [id, doc[field]] as const))
       indexes.set(field, index)
-    }
+    },
+    setSchema (check) {
+      if (check === schema) return
+      schema = check
+      for (const state of states.values()) install(state)
+    },
+    install
   }
 }
 
@@ -87,16 +126,7 @@ export function createThreadView (initial: { clock?: number, states?: Iterable<{
     }
     return view
   }
-  const install = (coll: string, state: DocState): void => {
-    const view = collection(coll)
-    const before = view.docs.get(state.id)
-    const after = visibleDoc(state)
-    view.states.set(state.id, state)
-    if (after === undefined) view.docs.delete(state.id)
-    else view.docs.set(state.id, after)
-    for (const index of view.indexes.values()) index.update(state.id, before?.[index.field], after?.[index.field])
-  }
-  for (const { coll, state } of initial.states ?? []) install(coll, state)
+  for (const { coll, state } of initial.states ?? []) collection(coll).install(state)
 
   return {
     collections,
@@ -121,7 +151,7 @@ export function createThreadView (initial: { clock?: number, states?: Iterable<{
     apply (change) {
       const touched = new Set<string>()
       for (const { coll, state } of change.states) {
-        install(coll, state)
+        collection(coll).install(state)
         touched.add(coll)
       }
       clock = Math.max(clock, change.clock)
