@@ -19,7 +19,7 @@ import type { RandomSource } from '../crypto/random.ts'
 import { MalformedRecordError, MissingKeyError, ThreadsError } from '../errors.ts'
 import type { LogIdentity } from '../ids/log-id.ts'
 import { sealEvent, signRecord } from '../log/create-record.ts'
-import { decryptBody, decryptHeader, openEvent } from '../log/open-record.ts'
+import { decryptBody, decryptHeader } from '../log/open-record.ts'
 import type { BatchOutcome, CommitHook, IngestResult, RecordStore } from '../log/record-store.ts'
 import type { VerifiedRecord } from '../log/verify-incoming.ts'
 import type { KeyBook, LogKeys } from '../storage/key-book.ts'
@@ -84,7 +84,7 @@ export function openPayload (blocks: readonly RawBlock[], readKey: Uint8Array | 
   try {
     const [, event, header, body] = blocks
     if (event === undefined || header === undefined || body === undefined) throw new MalformedRecordError('a record needs its event, header and body blocks')
-    openEvent(event)
+    // The event block was checked with the record (verify-incoming.ts, or re-hashed when read back).
     return parseDbEvent(decryptBody(body, decryptHeader(header, readKey).key))
   } catch (error) {
     if (!(error instanceof ThreadsError)) throw error
