@@ -10,6 +10,7 @@ if (only === undefined || only === 'log') results.push(await benchLogRecords())
 if (only === undefined || only === 'db') results.push(await benchDatabase())
 if (only === undefined || only === 'chromium') results.push(await benchChromium())
 if (only === undefined || only === 'sync') results.push(await benchSync())
+if (only === 'sync-node') results.push(await benchSync({ chromium: false }))
 if (results.includes(false)) {
   console.log('\nSome goals were not met.')
   process.exitCode = 1

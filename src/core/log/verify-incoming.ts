@@ -14,7 +14,7 @@
  * the same log in the batch names it as `prev`: only the newest record of
  * each unbroken run is checked with Ed25519, and its ancestors by hash.
  */
-import { BadCidError, MalformedRecordError, TooLargeError } from '../errors.ts'
+import { BadCidError, BadSignatureError, MalformedRecordError, TooLargeError } from '../errors.ts'
 import { isCanonicalCid } from './blocks.ts'
 import type { RawBlock } from '../storage/interfaces.ts'
 import { checkSealedBlock, openEvent, openRecordUnsigned, verifyRecordSignature } from './open-record.ts'
@@ -74,53 +74,53 @@ export async function verifyIncomingRecord (thread: string, input: ReceivedRecor
  * implementation computes it.
  */
 export async function verifyIncomingBatch (thread: string, inputs: readonly ReceivedRecord[]): Promise<Array<VerifiedRecord | Error>> {
-  const outcomes: Array<VerifiedRecord | Error> = inputs.map((input) => {
+  const checked: Array<VerifiedRecord | Error> = inputs.map((input) => {
     try {
       return checkIncomingRecord(thread, input)
     } catch (error) {
       return error as Error
     }
   })
-  // Each record's index by ID, and which IDs a checked record of the same log names as prev.
-  const byId = new Map<string, number>()
+  // Each checked record by ID, and the IDs a checked record of the same log names as prev.
+  const byId = new Map<string, VerifiedRecord>()
+  for (const c of checked) if (!(c instanceof Error)) byId.set(c.record, c)
+  const before = (c: VerifiedRecord): VerifiedRecord | undefined => {
+    const prev = c.node.prev === null ? undefined : byId.get(c.node.prev)
+    return prev !== undefined && prev.node.log === c.node.log ? prev : undefined
+  }
   const namedAsPrev = new Set<string>()
-  outcomes.forEach((outcome, i) => {
-    if (outcome instanceof Error) return
-    byId.set(outcome.record, i)
-  })
-  for (const outcome of outcomes) {
-    if (outcome instanceof Error || outcome.node.prev === null) continue
-    const prev = byId.get(outcome.node.prev)
-    const before = prev === undefined ? undefined : outcomes[prev]
-    if (before !== undefined && !(before instanceof Error) && before.node.log === outcome.node.log) namedAsPrev.add(outcome.node.prev)
+  for (const c of byId.values()) {
+    const prev = before(c)
+    if (prev !== undefined) namedAsPrev.add(prev.record)
   }
   const authentic = new Set<string>()
-  /** Checks the signature of record `i`; on success every ancestor in the batch is authentic, on failure its prev is tried. */
-  const authenticate = async (i: number): Promise<void> => {
-    const start = outcomes[i]!
-    if (start instanceof Error || authentic.has(start.record)) return
+  const badSignature = new Map<string, Error>()
+  /**
+   * Checks a record's own signature: on success it and every record its prev
+   * chain reaches in the batch are authentic; on failure the record before it
+   * is checked on its own. The set of authentic records does not depend on
+   * the order these checks finish in.
+   */
+  const authenticate = async (c: VerifiedRecord): Promise<void> => {
+    if (authentic.has(c.record) || badSignature.has(c.record)) return
     try {
-      await verifyRecordSignature(start.node, start.record)
+      await verifyRecordSignature(c.node, c.record)
     } catch (error) {
-      outcomes[i] = error as Error
-      const prev = start.node.prev === null ? undefined : byId.get(start.node.prev)
-      if (prev !== undefined && namedAsPrev.has(start.node.prev!)) await authenticate(prev)
+      badSignature.set(c.record, error as Error)
+      const prev = before(c)
+      if (prev !== undefined) await authenticate(prev)
       return
     }
-    let cursor: VerifiedRecord | Error | undefined = start
-    while (cursor !== undefined && !(cursor instanceof Error) && !authentic.has(cursor.record)) {
+    for (let cursor: VerifiedRecord | undefined = c; cursor !== undefined && !authentic.has(cursor.record); cursor = before(cursor)) {
       authentic.add(cursor.record)
-      const prev: number | undefined = cursor.node.prev === null ? undefined : byId.get(cursor.node.prev)
-      const next: VerifiedRecord | Error | undefined = prev === undefined ? undefined : outcomes[prev]
-      cursor = next !== undefined && !(next instanceof Error) && next.node.log === cursor.node.log ? next : undefined
     }
   }
-  // The newest record of each run: checked and not named as prev by a checked record of its log.
-  const tips = outcomes.flatMap((outcome, i) => outcome instanceof Error || namedAsPrev.has(outcome.record) ? [] : [i])
-  await Promise.all(tips.map(authenticate))
-  return outcomes.map((outcome) => outcome instanceof Error || authentic.has(outcome.record)
-    ? outcome
-    : new MalformedRecordError(`record ${outcome.record} was not authenticated`))
+  // The newest record of each run: not named as prev by a checked record of its log.
+  await Promise.all([...byId.values()].filter((c) => !namedAsPrev.has(c.record)).map(authenticate))
+  return checked.map((c) => {
+    if (c instanceof Error || authentic.has(c.record)) return c
+    return badSignature.get(c.record) ?? new BadSignatureError(`record ${c.record} is not vouched for by a valid signature of log ${c.node.log}`)
+  })
 }
 
 /** The supplied block named `cid` (the last one, if several are). */
