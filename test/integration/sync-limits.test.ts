@@ -160,7 +160,7 @@ describe('sync limits against a real follower process', { timeout: 600_000 }, ()
     await healthy()
   })
 
-  it('an oversized request is answered with TooLargeError and changes nothing, over both transports', async () => {
+  it('an oversized or cut-short request is answered with a named error and changes nothing, over both transports', async () => {
     const before = await headsAt()
     const body = new Uint8Array(MAX_MESSAGE_BYTES + 1024)
     const answer = await fetch(`${follower.httpUrl}/v1/sync`, { method: 'POST', body })
@@ -175,6 +175,12 @@ describe('sync limits against a real follower process', { timeout: 600_000 }, ()
     const writing = lp.write(body).catch(() => {})
     expect(decodeResponse((await lp.read()).subarray())).toMatchObject({ type: 'error', name: 'TooLargeError' })
     await writing
+    // A request cut short (a length prefix of 100 bytes, 10 bytes, then the end) is answered in words too.
+    const cut = await (await newPeer()).node.dialProtocol(multiaddr(follower.multiaddr), SYNC_PROTOCOL)
+    const lpCut = lpStream(cut)
+    cut.send(Uint8Array.from([100, ...new Uint8Array(10)]))
+    await cut.close()
+    expect(decodeResponse((await lpCut.read()).subarray())).toMatchObject({ type: 'error', name: 'MalformedRecordError', message: expect.stringContaining('could not be read') })
     // An honest client never sends one: it refuses to encode it.
     const huge = Array.from({ length: 9 }, () => ({ log: a.thread.logId, record: 'bafyreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy', blocks: [{ cid: 'bafyreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy', bytes: new Uint8Array(1024 * 1024) }] }))
     await expect(c.transport.request({ v: 2, type: 'push', thread: a.thread.id, records: huge })).rejects.toMatchObject({ name: 'TooLargeError' })

@@ -13,7 +13,7 @@ import type { SyncTransport } from '../../core/sync/engine.ts'
 import type { HandledRequest } from '../../core/sync/handler.ts'
 import { decodeResponse, encodeMessage, MAX_MESSAGE_BYTES, SYNC_PROTOCOL, type SyncRequest } from '../../core/sync/messages.ts'
 import { answerRequest, refusal, type EncodedAnswer } from '../../core/sync/serve.ts'
-import { TooLargeError } from '../../core/errors.ts'
+import { MalformedRecordError, ThreadsError, TooLargeError } from '../../core/errors.ts'
 
 /** How long one request may take on the wire. */
 const REQUEST_TIMEOUT_MS = 30_000
@@ -33,11 +33,18 @@ async function closedOrTimeout (stream: Stream, ms: number): Promise<void> {
   })
 }
 
-/** The length-prefix reader's refusal of a message over the limit, as our named error; anything else as it is. */
-function asTooLarge (error: unknown, whose: string): unknown {
-  return (error as Error)?.name === 'InvalidDataLengthError' || (error as Error)?.name === 'InvalidDataLengthLengthError'
-    ? new TooLargeError(`${whose} is over the ${MAX_MESSAGE_BYTES} bytes a sync message may take`, { cause: error })
-    : error
+/**
+ * A failed read of a whole message, as a named error: over the limit is
+ * TooLargeError (the length prefix alone decides); cut short, stalled or
+ * otherwise unreadable is MalformedRecordError.
+ */
+function readFailure (error: unknown, whose: string): ThreadsError {
+  if (error instanceof ThreadsError) return error
+  const name = (error as Error)?.name
+  if (name === 'InvalidDataLengthError' || name === 'InvalidDataLengthLengthError') {
+    return new TooLargeError(`${whose} is over the ${MAX_MESSAGE_BYTES} bytes a sync message may take`, { cause: error })
+  }
+  return new MalformedRecordError(`${whose} could not be read: ${(error as Error)?.message ?? String(error)}`, { cause: error })
 }
 
 /** Serves sync requests with `handler` on `node`. */
@@ -50,7 +57,7 @@ export async function serveSync (node: Libp2p, handler: (request: SyncRequest) =
       answer = await answerRequest(handler, (await lp.read({ signal })).subarray())
     } catch (error) {
       // Only the read can throw here: the request was too large, cut short or too slow.
-      answer = refusal(asTooLarge(error, 'the request'))
+      answer = refusal(readFailure(error, 'the request'))
     }
     try {
       await lp.write(answer.bytes, { signal })
@@ -80,7 +87,8 @@ export function libp2pSyncTransport (node: Libp2p, peer: PeerId | Multiaddr | Mu
       try {
         const lp = lpStream(stream, { ...LP_OPTIONS })
         await lp.write(bytes, { signal })
-        const response = decodeResponse((await lp.read({ signal }).catch((error: unknown) => { throw asTooLarge(error, 'the answer') })).subarray())
+        // A read called off (cancelled, timed out) keeps its own error; any other failure is named.
+        const response = decodeResponse((await lp.read({ signal }).catch((error: unknown) => { throw signal.aborted ? error : readFailure(error, 'the answer') })).subarray())
         await stream.close({ signal })
         return response
       } catch (error) {
