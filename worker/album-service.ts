@@ -162,7 +162,7 @@ export async function startAlbumService (deps: { node: WorkerNode, follower: str
       const thread = await db.acceptInvite(invite)
       const { scheduler } = await album(thread.id)
       if (deps.follower !== undefined) {
-        await libp2pSyncTransport(deps.node, multiaddr(deps.follower)).request({ v: 1, type: 'announce', thread: thread.id, announcement: await thread.joinAnnouncement() })
+        await libp2pSyncTransport(deps.node, multiaddr(deps.follower)).request({ v: 2, type: 'announce', thread: thread.id, announcement: await thread.joinAnnouncement() })
       }
       scheduler?.kick()
       changed()

@@ -20,7 +20,7 @@ async function benchPull (link: string): Promise<{ pulled: number, pullRate: num
   const thread = await db.acceptInvite(invite)
   const node = await startWorkerNode()
   const transport = libp2pSyncTransport(node, multiaddr(invite.addrs[0]!))
-  await transport.request({ v: 1, type: 'heads', thread: thread.id }) // connect before timing
+  await transport.request({ v: 2, type: 'heads', thread: thread.id }) // connect before timing
   let start = performance.now()
   const result = await syncThread({ thread: thread.id, replica: db.syncReplica(), transport, batchSize: 512 })
   const pullRate = result.pulled / ((performance.now() - start) / 1000)

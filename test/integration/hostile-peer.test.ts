@@ -36,7 +36,7 @@ describe('a hostile peer', { timeout: 120_000 }, () => {
     mallory = await startSyncPeer()
     const honest = await startSyncPeer()
     expect((await honest.transportTo(follower.multiaddrs[0]!).request(await thread.followRequest())).type).toBe('following')
-    await honest.transportTo(follower.multiaddrs[0]!).request({ v: 1, type: 'push', thread: thread.id, records: [good[0]!] })
+    await honest.transportTo(follower.multiaddrs[0]!).request({ v: 2, type: 'push', thread: thread.id, records: [good[0]!] })
     await honest.stop()
   })
   afterAll(async () => {
@@ -49,10 +49,10 @@ describe('a hostile peer', { timeout: 120_000 }, () => {
   let observer: SyncPeer | undefined
   const heads = async (): Promise<SyncResponse> => {
     observer ??= await startSyncPeer()
-    return await observer.transportTo(follower.multiaddrs[0]!).request({ v: 1, type: 'heads', thread: thread.id })
+    return await observer.transportTo(follower.multiaddrs[0]!).request({ v: 2, type: 'heads', thread: thread.id })
   }
   const push = async (records: WireRecord[]): Promise<SyncResponse> =>
-    await mallory.transportTo(follower.multiaddrs[0]!).request({ v: 1, type: 'push', thread: thread.id, records })
+    await mallory.transportTo(follower.multiaddrs[0]!).request({ v: 2, type: 'push', thread: thread.id, records })
   const connected = (): boolean => mallory.node.getConnections(follower.node.peerId).length > 0
 
   it('out of order: refused as missing its prev, not treated as abuse', async () => {

@@ -39,11 +39,11 @@ describe('sync over HTTP', { timeout: 120_000 }, () => {
     expect(await flushOutbox({ threads: [thread.id], peer: follower.multiaddr, transport: http, replica, meta: backend.meta })).toEqual([])
 
     // Garbage gets a named error in a sync message, and the follower's heads do not move.
-    const before = await http.request({ v: 1, type: 'heads', thread: thread.id })
+    const before = await http.request({ v: 2, type: 'heads', thread: thread.id })
     const answer = await fetch(`${follower.httpUrl}/v1/sync`, { method: 'POST', body: new Uint8Array([0xa1, 0x01, 0xff]) })
     expect(answer.status).toBe(400)
     expect(decodeResponse(new Uint8Array(await answer.arrayBuffer()))).toMatchObject({ type: 'error', name: expect.stringMatching(/Error$/) })
-    expect(await http.request({ v: 1, type: 'heads', thread: thread.id })).toEqual(before)
+    expect(await http.request({ v: 2, type: 'heads', thread: thread.id })).toEqual(before)
 
     const reader = openDatabase({ backend: createMemoryBackend() })
     const joined = await reader.acceptInvite(await thread.invite())
@@ -55,6 +55,6 @@ describe('sync over HTTP', { timeout: 120_000 }, () => {
 
   it('names the follower it could not reach', async () => {
     const http = httpSyncTransport('http://127.0.0.1:9')
-    await expect(http.request({ v: 1, type: 'heads', thread: 'bafy' })).rejects.toMatchObject({ name: 'HttpSyncError', message: expect.stringContaining('could not be reached') })
+    await expect(http.request({ v: 2, type: 'heads', thread: 'bafy' })).rejects.toMatchObject({ name: 'HttpSyncError', message: expect.stringContaining('could not be reached') })
   })
 })

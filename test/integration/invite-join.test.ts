@@ -55,7 +55,7 @@ describe('invite and join', { timeout: 120_000 }, () => {
     cleanup(async () => await bob.stop())
     const toFollowerB = bob.transportTo(invite.addrs[0]!)
     expect((await toFollowerB.request(await tb.followRequest())).type).toBe('following')
-    expect((await toFollowerB.request({ v: 1, type: 'announce', thread: tb.id, announcement: await tb.joinAnnouncement() })).type).toBe('announced')
+    expect((await toFollowerB.request({ v: 2, type: 'announce', thread: tb.id, announcement: await tb.joinAnnouncement() })).type).toBe('announced')
     await tb.collection('photos').create({ _id: 'dunes', by: 'bob' })
     await syncThread({ thread: tb.id, replica: b.syncReplica(), transport: toFollowerB })
     expect(tb.collection('photos').get('beach')).toEqual({ _id: 'beach', by: 'alice' })

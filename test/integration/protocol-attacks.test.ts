@@ -45,8 +45,8 @@ async function party (kind: Kind, follower: FollowerProcess, cleanup: (step: () 
 }
 
 const request = async (p: Party, message: SyncRequest): Promise<SyncResponse> => await p.transport.request(message)
-const push = async (p: Party, thread: string, records: WireRecord[]): Promise<SyncResponse> => await request(p, { v: 1, type: 'push', thread, records })
-const heads = async (p: Party, thread: string): Promise<SyncResponse> => await request(p, { v: 1, type: 'heads', thread })
+const push = async (p: Party, thread: string, records: WireRecord[]): Promise<SyncResponse> => await request(p, { v: 2, type: 'push', thread, records })
+const heads = async (p: Party, thread: string): Promise<SyncResponse> => await request(p, { v: 2, type: 'heads', thread })
 
 /** The decrypted node of a wire record. */
 const nodeOf = (record: WireRecord, followKey: Uint8Array): Record<string, unknown> =>
@@ -113,7 +113,7 @@ describe.each<Kind>(['libp2p', 'http'])('attacks on the log protocol, against a 
     const nobody = peerIdFromPublicKey(publicKeyFromRaw(identityPoint)).toString()
     const anySignature = Uint8Array.from({ length: 64 }, (_, i) => i === 0 ? 1 : 0)
     const before = await heads(bobParty, thread.id)
-    const follow = await request(mallory, { v: 1, type: 'follow', thread: thread.id, logs: [{ log: nobody, followKey: grant.followKey }], by: nobody, sig: anySignature })
+    const follow = await request(mallory, { v: 2, type: 'follow', thread: thread.id, logs: [{ log: nobody, followKey: grant.followKey }], by: nobody, sig: anySignature })
     expect(follow).toMatchObject({ type: 'error', name: 'MalformedLogIdError' })
     expect(await heads(bobParty, thread.id)).toEqual(before)
 

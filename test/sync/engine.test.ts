@@ -6,26 +6,10 @@
  */
 import { describe, expect, it } from 'vitest'
 import { openDatabase } from '../../src/core/db/index.ts'
-import { createRecordStore } from '../../src/core/log/record-store.ts'
-import { createKeyBook } from '../../src/core/storage/key-book.ts'
+import { generateLogIdentity } from '../../src/core/ids/log-id.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { syncThread, type SyncTransport } from '../../src/core/sync/engine.ts'
-import { createSyncHandler } from '../../src/core/sync/handler.ts'
-import { createLoopbackTransport } from '../../src/core/sync/loopback.ts'
-import { createStoreReplica } from '../../src/core/sync/replica.ts'
-
-function follower () {
-  const backend = createMemoryBackend()
-  const keys = createKeyBook(backend.meta)
-  const replica = createStoreReplica({
-    records: createRecordStore({ backend }),
-    keys,
-    meta: backend.meta,
-    follow: async (thread, grants) => { for (const g of grants) await keys.put(thread, g.log, { followKey: g.followKey }) }
-  })
-  let abuse = 0
-  return { backend, keys, transport: createLoopbackTransport(createSyncHandler(replica), () => { abuse++ }), abuse: () => abuse }
-}
+import { memoryFollower } from '../helpers/memory-follower.ts'
 
 async function members () {
   const a = openDatabase({ backend: createMemoryBackend() })
@@ -39,7 +23,7 @@ async function members () {
 describe('sync engine', () => {
   it('pushes to a follower that cannot read, and a member pulls everything from it', async () => {
     const { a, b, ta, tb } = await members()
-    const f = follower()
+    const f = memoryFollower()
     const photos = ta.collection('photos')
     await Promise.all(Array.from({ length: 600 }, async (_, i) => await photos.create({ _id: `p${i}`, marker: `PLAINTEXT-${i}` })))
     await tb.collection('photos').create({ _id: 'from-b', by: 'b' })
@@ -69,25 +53,27 @@ describe('sync engine', () => {
 
   it('refuses tampered pushed records, stores nothing of them and flags the peer', async () => {
     const { a, ta } = await members()
-    const f = follower()
+    const f = memoryFollower()
     await f.transport.request(await ta.followRequest())
     await ta.collection('photos').create({ _id: 'p', title: 'real' })
     const [envelope] = await ta.exportRecords()
     const body = envelope!.blocks[3]!
     const tampered = { ...envelope!, blocks: [...envelope!.blocks.slice(0, 3), { cid: body.cid, bytes: body.bytes.map((x, i) => i === 10 ? x ^ 1 : x) }] }
-    const response = await f.transport.request({ v: 1, type: 'push', thread: ta.id, records: [tampered] })
+    const response = await f.transport.request({ v: 2, type: 'push', thread: ta.id, records: [tampered] })
     expect(response).toMatchObject({ type: 'pushed', stored: 0, rejected: [{ name: 'BadCidError' }] })
     expect(f.abuse()).toBe(1)
     expect(await f.backend.blocks.has(envelope!.record)).toBe(false)
     // A forged follow request (signed by someone outside the grants) is refused too.
-    const forged = { ...(await ta.followRequest()), by: 'not-a-member' }
+    const forged = { ...(await ta.followRequest()), by: generateLogIdentity().logId }
     expect(await f.transport.request(forged)).toMatchObject({ type: 'error', name: 'MalformedRecordError' })
+    // And one whose signer is not a log ID at all is refused before anything reads it.
+    expect(await f.transport.request({ ...forged, by: 'not-a-member' })).toMatchObject({ type: 'error', name: 'MalformedLogIdError' })
     await a.close()
   })
 
   it('asks for the next batch while applying one, and calls it off when a batch is refused', async () => {
     const { a, b, ta, tb } = await members()
-    const f = follower()
+    const f = memoryFollower()
     await f.transport.request(await ta.followRequest())
     await Promise.all(Array.from({ length: 600 }, async (_, i) => await ta.collection('photos').create({ _id: `p${i}` })))
     await syncThread({ thread: ta.id, replica: a.syncReplica(), transport: f.transport })
@@ -122,7 +108,7 @@ describe('sync engine', () => {
     const tc = await c.joinThread({ id: ta.id, logs: [ta.ownGrant()] })
     await ta.addLog(tc.ownGrant())
     await tb.addLog(tc.ownGrant())
-    const f = follower()
+    const f = memoryFollower()
     await f.transport.request(await ta.followRequest())
     // C's records come first in every pull but depend on A's, which come after them.
     await Promise.all(Array.from({ length: 30 }, async (_, i) => await ta.collection('photos').create({ _id: `a${i}` })))

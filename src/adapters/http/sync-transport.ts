@@ -2,11 +2,13 @@
  * The sync protocol over plain HTTP (paper §3.2.3): each request is one POST
  * of a dag-cbor message to a follower's `/v1/sync`, answered by one dag-cbor
  * response. For hosts with fetch but no libp2p node: a service worker flushing
- * the outbox with no tab open, or any HTTP client following a thread.
+ * the outbox with no tab open, or any HTTP client following a thread. An
+ * answer over MAX_MESSAGE_BYTES is a TooLargeError, and is not read further
+ * than the limit.
  */
 import type { SyncTransport } from '../../core/sync/engine.ts'
 import { decodeResponse, encodeMessage, MAX_MESSAGE_BYTES } from '../../core/sync/messages.ts'
-import { ThreadsError } from '../../core/errors.ts'
+import { ThreadsError, TooLargeError } from '../../core/errors.ts'
 
 const REQUEST_TIMEOUT_MS = 30_000
 
@@ -15,31 +17,56 @@ export class HttpSyncError extends ThreadsError {
   static override readonly errorName = 'HttpSyncError'
 }
 
+/** The body of `response`, read up to MAX_MESSAGE_BYTES; more than that is a TooLargeError. */
+async function readAnswer (response: Response, baseUrl: string): Promise<Uint8Array> {
+  const tooLarge = (): TooLargeError => new TooLargeError(`The answer of the follower at ${baseUrl} is over the ${MAX_MESSAGE_BYTES} bytes a sync message may take`)
+  if (Number(response.headers.get('content-length') ?? 0) > MAX_MESSAGE_BYTES) {
+    await response.body?.cancel().catch(() => {})
+    throw tooLarge()
+  }
+  if (response.body === null) return new Uint8Array(0)
+  const reader = response.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > MAX_MESSAGE_BYTES) {
+      await reader.cancel().catch(() => {})
+      throw tooLarge()
+    }
+    chunks.push(value)
+  }
+  const body = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) { body.set(chunk, offset); offset += chunk.byteLength }
+  return body
+}
+
 /** A transport to the follower whose HTTP side is at `baseUrl` (e.g. `http://127.0.0.1:4002`). */
 export function httpSyncTransport (baseUrl: string): SyncTransport {
   const url = new URL('/v1/sync', baseUrl).toString()
   return {
     async request (request, options) {
+      const bytes = encodeMessage(request)
       let response: Response
       try {
         response = await fetch(url, {
           method: 'POST',
           headers: { 'content-type': 'application/vnd.ipld.dag-cbor' },
-          body: encodeMessage(request) as Uint8Array<ArrayBuffer>,
+          body: bytes as Uint8Array<ArrayBuffer>,
           signal: options?.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS)
         })
       } catch (error) {
         throw new HttpSyncError(`The follower at ${baseUrl} could not be reached: ${(error as Error).message}`, { cause: error })
       }
-      const length = Number(response.headers.get('content-length') ?? 0)
-      if (length > MAX_MESSAGE_BYTES) throw new HttpSyncError(`The follower's answer is ${length} bytes, over the ${MAX_MESSAGE_BYTES} allowed`)
       if (!(response.headers.get('content-type') ?? '').startsWith('application/vnd.ipld.dag-cbor')) {
+        await response.body?.cancel().catch(() => {})
         throw new HttpSyncError(`The follower answered HTTP ${response.status} without a sync message`)
       }
-      const body = new Uint8Array(await response.arrayBuffer())
-      if (body.byteLength > MAX_MESSAGE_BYTES) throw new HttpSyncError(`The follower's answer is over the ${MAX_MESSAGE_BYTES} bytes allowed`)
-      // Error responses (HTTP 400) are sync messages too; the engine turns them into named errors.
-      return decodeResponse(body)
+      // Error responses (HTTP 400, 413) are sync messages too; the engine turns them into named errors.
+      return decodeResponse(await readAnswer(response, baseUrl))
     }
   }
 }

@@ -1,18 +1,29 @@
 /**
  * The sync protocol over libp2p: one stream per request, one length-prefixed
- * dag-cbor message each way. The serving side disconnects a peer whose
- * request is malformed or whose records fail verification.
+ * dag-cbor message each way. Every request gets an answer in words, whatever
+ * it is (serve.ts): one over MAX_MESSAGE_BYTES is answered with a
+ * TooLargeError without being read. The serving side then disconnects a peer
+ * whose request is malformed or whose records fail verification. A stream
+ * handler never throws, so no peer can end the serving process.
  */
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { lpStream } from '@libp2p/utils'
 import type { SyncTransport } from '../../core/sync/engine.ts'
 import type { HandledRequest } from '../../core/sync/handler.ts'
-import { decodeRequest, decodeResponse, encodeMessage, MAX_MESSAGE_BYTES, SYNC_PROTOCOL, type SyncRequest } from '../../core/sync/messages.ts'
-import { ThreadsError } from '../../core/errors.ts'
+import { decodeResponse, encodeMessage, MAX_MESSAGE_BYTES, SYNC_PROTOCOL, type SyncRequest } from '../../core/sync/messages.ts'
+import { answerRequest, refusal, type EncodedAnswer } from '../../core/sync/serve.ts'
+import { MalformedRecordError, ThreadsError, TooLargeError } from '../../core/errors.ts'
 
 /** How long one request may take on the wire. */
 const REQUEST_TIMEOUT_MS = 30_000
+
+/**
+ * Length-prefixed reads of whole messages up to the limit. The reader buffers
+ * a message until all of it has arrived, and by default gives up at 4 MiB:
+ * allow a whole message and its length prefix, and nothing beyond.
+ */
+const LP_OPTIONS = { maxDataLength: MAX_MESSAGE_BYTES, maxBufferSize: MAX_MESSAGE_BYTES + 1024 }
 
 async function closedOrTimeout (stream: Stream, ms: number): Promise<void> {
   if (stream.status === 'closed' || stream.status === 'aborted' || stream.status === 'reset') return
@@ -22,23 +33,40 @@ async function closedOrTimeout (stream: Stream, ms: number): Promise<void> {
   })
 }
 
+/**
+ * A failed read of a whole message, as a named error: over the limit is
+ * TooLargeError (the length prefix alone decides); cut short, stalled or
+ * otherwise unreadable is MalformedRecordError.
+ */
+function readFailure (error: unknown, whose: string): ThreadsError {
+  if (error instanceof ThreadsError) return error
+  const name = (error as Error)?.name
+  if (name === 'InvalidDataLengthError' || name === 'InvalidDataLengthLengthError') {
+    return new TooLargeError(`${whose} is over the ${MAX_MESSAGE_BYTES} bytes a sync message may take`, { cause: error })
+  }
+  return new MalformedRecordError(`${whose} could not be read: ${(error as Error)?.message ?? String(error)}`, { cause: error })
+}
+
 /** Serves sync requests with `handler` on `node`. */
 export async function serveSync (node: Libp2p, handler: (request: SyncRequest) => Promise<HandledRequest>): Promise<void> {
   await node.handle(SYNC_PROTOCOL, async (stream, connection) => {
-    const lp = lpStream(stream, { maxDataLength: MAX_MESSAGE_BYTES })
+    const lp = lpStream(stream, { ...LP_OPTIONS })
     const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS)
-    let handled: HandledRequest
+    let answer: EncodedAnswer
     try {
-      handled = await handler(decodeRequest((await lp.read({ signal })).subarray()))
+      answer = await answerRequest(handler, (await lp.read({ signal })).subarray())
     } catch (error) {
-      const name = error instanceof ThreadsError ? error.name : 'MalformedRecordError'
-      handled = { response: { v: 1, type: 'error', name, message: (error as Error).message }, abusive: true }
+      // Only the read can throw here: the request was too large, cut short or too slow.
+      answer = refusal(readFailure(error, 'the request'))
     }
     try {
-      await lp.write(encodeMessage(handled.response), { signal })
+      await lp.write(answer.bytes, { signal })
       await stream.close({ signal })
+    } catch (error) {
+      // The peer went away or stopped reading: nobody is left to answer.
+      stream.abort(error instanceof Error ? error : new Error(String(error)))
     } finally {
-      if (handled.abusive) {
+      if (answer.abusive) {
         // Let the peer read why before the connection goes: wait for its side to close, briefly.
         await closedOrTimeout(stream, 2000)
         await connection.close().catch(() => {})
@@ -51,14 +79,16 @@ export async function serveSync (node: Libp2p, handler: (request: SyncRequest) =
 export function libp2pSyncTransport (node: Libp2p, peer: PeerId | Multiaddr | Multiaddr[]): SyncTransport {
   return {
     async request (request, options) {
+      const bytes = encodeMessage(request)
       // The caller's signal (a sync being cancelled, or one request called off) and the wire timeout both end it.
       const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS)
       const signal = options?.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout])
       const stream = await node.dialProtocol(peer, SYNC_PROTOCOL, { signal, runOnLimitedConnection: true })
       try {
-        const lp = lpStream(stream, { maxDataLength: MAX_MESSAGE_BYTES })
-        await lp.write(encodeMessage(request), { signal })
-        const response = decodeResponse((await lp.read({ signal })).subarray())
+        const lp = lpStream(stream, { ...LP_OPTIONS })
+        await lp.write(bytes, { signal })
+        // A read called off (cancelled, timed out) keeps its own error; any other failure is named.
+        const response = decodeResponse((await lp.read({ signal }).catch((error: unknown) => { throw signal.aborted ? error : readFailure(error, 'the answer') })).subarray())
         await stream.close({ signal })
         return response
       } catch (error) {

@@ -1,13 +1,18 @@
 /**
- * The requesting side of sync with one peer for one thread: compare heads,
- * pull what the peer has beyond ours in batches (not a round trip per record;
- * see pull.ts), then push what we have beyond the peer's. Records that arrive before what
- * they depend on wait and are retried as the rest comes in. Progress is
- * reported as it goes; the signal cancels between batches.
+ * The requesting side of sync with one peer for one thread: learn the logs
+ * announced by joiners, compare heads, pull what the peer has beyond ours in
+ * batches (not a round trip per record; see pull.ts), then push what we have
+ * beyond the peer's, in batches cut by bytes as well as count. Records that
+ * arrive before what they depend on wait and are retried as the rest comes in.
+ * An announcement that cannot be used is skipped and reported in the result,
+ * never a reason to stop. Progress is reported as it goes; the signal cancels
+ * between batches.
  */
 import { ThreadsError, throwIfAborted } from '../errors.ts'
-import { MAX_RECORDS_PER_MESSAGE, type SyncRequest, type SyncResponse, type WireHead, type WireRecord } from './messages.ts'
+import { roomFor } from './message-size.ts'
+import { MAX_RECORDS_PER_MESSAGE, SYNC_VERSION, type SkippedItem, type SyncRequest, type SyncResponse, type WireHead, type WireRecord } from './messages.ts'
 import { pullRecords } from './pull.ts'
+import { batchesWithin, readRecordsWithin, tooLarge } from './record-batches.ts'
 import type { SyncReplica } from './replica.ts'
 
 /** Sends a request to one peer and returns its response. */
@@ -41,6 +46,8 @@ export interface SyncResult {
   readonly refused: ReadonlyArray<{ record: string, name: string, message: string }>
   /** How far the peer holds each log now, as far as this sync knows: what it had, and what it took. */
   readonly peerHeads: ReadonlyArray<{ readonly log: string, readonly seq: number }>
+  /** Items the peer sent that could not be used (announcements that do not open, or do not parse), with why. */
+  readonly skipped: readonly SkippedItem[]
 }
 
 async function ask<T extends SyncResponse['type']> (transport: SyncTransport, request: SyncRequest, type: T, signal?: AbortSignal): Promise<Extract<SyncResponse, { type: T }>> {
@@ -51,6 +58,55 @@ async function ask<T extends SyncResponse['type']> (transport: SyncTransport, re
 }
 
 const seqOf = (heads: readonly WireHead[]): Map<string, number> => new Map(heads.map((h) => [h.log, h.seq]))
+
+/**
+ * Goes through a paged list (heads, announcements): `askPage` asks for the
+ * page after a log ID and says whether more follow and the page's last log ID.
+ */
+async function eachPage (askPage: (after: string | undefined) => Promise<{ more: boolean, last: string | undefined }>, signal?: AbortSignal): Promise<void> {
+  let after: string | undefined
+  for (;;) {
+    throwIfAborted(signal)
+    const { more, last } = await askPage(after)
+    // A page that ends nowhere further than the one before would be asked for forever.
+    if (!more || last === undefined || (after !== undefined && last <= after)) return
+    after = last
+  }
+}
+
+const pageRequest = (after: string | undefined): { after?: string } => after === undefined ? {} : { after }
+
+/**
+ * Learns the logs joiners announced, page by page; returns the announcements
+ * that could not be used. A list that cannot be had at all is reported the
+ * same way: announcements only add logs, so the sync goes on without them.
+ */
+async function learnAnnouncements (transport: SyncTransport, thread: string, learn: NonNullable<SyncReplica['learn']>, signal?: AbortSignal): Promise<SkippedItem[]> {
+  const skipped: SkippedItem[] = []
+  await eachPage(async (after) => {
+    const page = await ask(transport, { v: SYNC_VERSION, type: 'announcements', thread, ...pageRequest(after) }, 'announcements', signal)
+    skipped.push(...page.unreadable ?? [])
+    if (page.announcements.length > 0) skipped.push(...(await learn(thread, page.announcements)).skipped)
+    // Pages are in log ID order; an unreadable item may be the last one.
+    const logs = [...page.announcements, ...page.unreadable ?? []].flatMap((a) => a.log === undefined ? [] : [a.log])
+    return { more: page.more, last: logs.length === 0 ? undefined : logs.reduce((a, b) => a > b ? a : b) }
+  }, signal).catch((error: Error) => {
+    if (error.name === 'AbortError' || signal?.aborted === true) throw error
+    skipped.push({ kind: 'announcements', name: error.name, message: error.message })
+  })
+  return skipped
+}
+
+/** All of the peer's heads of the thread, page by page. */
+async function remoteHeadsOf (transport: SyncTransport, thread: string, signal?: AbortSignal): Promise<WireHead[]> {
+  const heads: WireHead[] = []
+  await eachPage(async (after) => {
+    const page = await ask(transport, { v: SYNC_VERSION, type: 'heads', thread, ...pageRequest(after) }, 'heads', signal)
+    heads.push(...page.heads)
+    return { more: page.more, last: page.heads.at(-1)?.log }
+  }, signal)
+  return heads
+}
 
 /** Syncs one thread with one peer. */
 export async function syncThread (input: {
@@ -67,11 +123,8 @@ export async function syncThread (input: {
   const pulling = input.pull ?? true
   const batchSize = Math.min(input.batchSize ?? 256, MAX_RECORDS_PER_MESSAGE)
   // Learn logs announced by members who joined (their keys arrive sealed for members only).
-  if (pulling && replica.learn !== undefined) {
-    const { announcements } = await ask(transport, { v: 1, type: 'announcements', thread }, 'announcements', signal)
-    if (announcements.length > 0) await replica.learn(thread, announcements)
-  }
-  const remoteHeads = (await ask(transport, { v: 1, type: 'heads', thread }, 'heads', signal)).heads
+  const skipped = pulling && replica.learn !== undefined ? await learnAnnouncements(transport, thread, replica.learn, signal) : []
+  const remoteHeads = await remoteHeadsOf(transport, thread, signal)
   const known = new Set(await replica.knownLogs(thread))
   const local = seqOf(await replica.heads(thread))
   const remote = seqOf(remoteHeads)
@@ -97,29 +150,36 @@ export async function syncThread (input: {
   let pushed = 0
   let retry: WireRecord[] = []
   const refused: Array<{ record: string, name: string, message: string }> = []
+  const room = roomFor({ v: SYNC_VERSION, type: 'push', thread, records: [] })
   const send = async (records: WireRecord[]): Promise<void> => {
-    const response = await ask(transport, { v: 1, type: 'push', thread, records }, 'pushed', signal)
+    const response = await ask(transport, { v: SYNC_VERSION, type: 'push', thread, records }, 'pushed', signal)
     pushed += response.stored
+    const sent = new Map(records.map((r) => [r.record, r]))
     for (const r of response.rejected) {
-      if (r.name === 'MissingDependencyError') retry.push(records.find((x) => x.record === r.record)!)
+      const record = sent.get(r.record)
+      if (r.name === 'MissingDependencyError' && record !== undefined) retry.push(record)
       else refused.push(r)
     }
     input.onProgress?.({ phase: 'push', done: pushed, total: pushTotal })
   }
   for (const head of behind) {
-    for (let after = remote.get(head.log) ?? 0; after < head.seq; after += batchSize) {
+    for (let after = remote.get(head.log) ?? 0; after < head.seq;) {
       throwIfAborted(signal)
-      await send(await replica.recordsAfter(thread, head.log, after, batchSize))
+      const batch = await readRecordsWithin({ replica, thread, log: head.log, after, maxCount: batchSize, room })
+      if (batch.overflow !== undefined && batch.records.length === 0) throw tooLarge(batch.overflow.record, batch.overflow.size, room)
+      if (batch.records.length === 0) break // the log is shorter than its head said: nothing more to send
+      await send(batch.records)
+      after += batch.records.length
     }
   }
   // Records refused for missing dependencies go again once everything else was sent, while that helps.
   for (let round = 0; retry.length > 0 && round < behind.length + 1; round++) {
     const again = retry
     retry = []
-    for (let i = 0; i < again.length; i += batchSize) await send(again.slice(i, i + batchSize))
+    for (const batch of batchesWithin(again, room, batchSize)) await send(batch)
     if (retry.length === again.length) break
   }
   const held = new Map(remote)
   if (refused.length === 0 && retry.length === 0) for (const h of mine) held.set(h.log, Math.max(h.seq, held.get(h.log) ?? 0))
-  return { pulled, pushed, refused, peerHeads: [...held].map(([log, seq]) => ({ log, seq })) }
+  return { pulled, pushed, refused, peerHeads: [...held].map(([log, seq]) => ({ log, seq })), skipped }
 }

@@ -8,7 +8,7 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { verifySignature } from '../crypto/ed25519.ts'
 import { BadSignatureError, MalformedRecordError } from '../errors.ts'
 import { parseLogId, publicKeyFromLogId, type LogIdentity } from '../ids/log-id.ts'
-import type { FollowGrant, SyncRequest } from './messages.ts'
+import { SYNC_VERSION, type FollowGrant, type SyncRequest } from './messages.ts'
 
 type FollowRequest = Extract<SyncRequest, { type: 'follow' }>
 
@@ -18,7 +18,7 @@ const signedBytes = (thread: string, logs: readonly FollowGrant[], by: string): 
 /** Builds a signed follow request. */
 export async function createFollowRequest (thread: string, logs: readonly FollowGrant[], member: LogIdentity): Promise<FollowRequest> {
   const sig = await member.signer.sign(signedBytes(thread, logs, member.logId))
-  return { v: 1, type: 'follow', thread, logs, by: member.logId, sig }
+  return { v: SYNC_VERSION, type: 'follow', thread, logs, by: member.logId, sig }
 }
 
 /** Checks a follow request's signer and signature; throws a typed error otherwise. */

@@ -2,13 +2,17 @@
  * The serving side of sync: answers one request from a peer using the local
  * replica. Records a peer pushes are verified like any others; a peer whose
  * records fail verification (not merely arrive early) is marked abusive so the
- * transport can disconnect it.
+ * transport can disconnect it. No response passes MAX_MESSAGE_BYTES: records,
+ * heads and announcements are cut by bytes as well as count, and lists that
+ * grow with a thread come in pages.
  */
 import { ThreadsError } from '../errors.ts'
 import { parseThreadId } from '../ids/thread-id.ts'
 import { verifyFollowRequest } from './follow-request.ts'
 import { verifyJoinAnnouncement } from './invite.ts'
-import { MAX_RECORDS_PER_MESSAGE, type SyncRequest, type SyncResponse, type WireRecord } from './messages.ts'
+import { countWithin, roomFor } from './message-size.ts'
+import { MAX_ERROR_MESSAGE_LENGTH, MAX_ITEMS_PER_MESSAGE, MAX_RECORDS_PER_MESSAGE, SYNC_VERSION, type SyncRequest, type SyncResponse, type WireRecord } from './messages.ts'
+import { readRecordsWithin, tooLarge } from './record-batches.ts'
 import type { SyncReplica } from './replica.ts'
 
 /** Errors that only mean "send me something first", not misbehaviour. */
@@ -20,48 +24,84 @@ export interface HandledRequest {
   readonly abusive: boolean
 }
 
+/** The error response for `error`: its name and message if it is one of ours, a generic one otherwise. */
+export function errorResponse (error: unknown): Extract<SyncResponse, { type: 'error' }> {
+  const known = error instanceof ThreadsError
+  return {
+    v: SYNC_VERSION,
+    type: 'error',
+    name: known ? error.name : 'InternalError',
+    message: known ? error.message.slice(0, MAX_ERROR_MESSAGE_LENGTH) : 'the request could not be served'
+  }
+}
+
+const answer = (response: SyncResponse): HandledRequest => ({ response, abusive: false })
+const notHeld = (thread: string): HandledRequest => answer({ v: SYNC_VERSION, type: 'error', name: 'ThreadNotFoundError', message: `thread ${thread} is not held here` })
+
+/** The page of `items` (sorted by log ID) after `after`, as much as fits in a response shaped like `envelope`. */
+function page<T extends { readonly log: string }> (items: readonly T[], after: string | undefined, envelope: SyncResponse): { items: T[], more: boolean } {
+  const rest = [...items].sort((a, b) => a.log < b.log ? -1 : a.log > b.log ? 1 : 0).filter((item) => after === undefined || item.log > after)
+  const count = countWithin(rest, roomFor(envelope), MAX_ITEMS_PER_MESSAGE)
+  return { items: rest.slice(0, count), more: count < rest.length }
+}
+
+/** The records response to a pull: log by log, as many as fit in the count asked for and in one message. */
+async function pullResponse (replica: SyncReplica, request: Extract<SyncRequest, { type: 'pull' }>): Promise<SyncResponse> {
+  const records: WireRecord[] = []
+  const room = roomFor({ v: SYNC_VERSION, type: 'records', thread: request.thread, records: [], more: true })
+  const limit = Math.min(request.limit, MAX_RECORDS_PER_MESSAGE)
+  let used = 0
+  let more = false
+  for (const { log, after } of request.from) {
+    if (records.length >= limit || used >= room) { more = true; break }
+    const found = await readRecordsWithin({ replica, thread: request.thread, log, after, maxCount: limit - records.length, room: room - used })
+    // A record too large for a message alone cannot be within the record size limits; said in words rather than answered with nothing forever.
+    if (records.length === 0 && found.overflow !== undefined && found.records.length === 0) throw tooLarge(found.overflow.record, found.overflow.size, room)
+    records.push(...found.records)
+    used += found.bytes
+    if (found.stop !== 'end') { more = true; break }
+  }
+  return { v: SYNC_VERSION, type: 'records', thread: request.thread, records, more }
+}
+
 /** Answers sync requests from a replica. */
 export function createSyncHandler (replica: SyncReplica): (request: SyncRequest) => Promise<HandledRequest> {
   return async (request) => {
     try {
-      parseThreadId(request.thread)
+      const { thread } = request
+      // The decoder checked it already; a handler called directly (in-process) checks it too.
+      parseThreadId(thread)
       if (request.type === 'follow') {
-        if (replica.follow === undefined) return { response: { v: 1, type: 'error', name: 'NotAFollowerError', message: 'this peer does not follow threads for others' }, abusive: false }
+        if (replica.follow === undefined) return answer({ v: SYNC_VERSION, type: 'error', name: 'NotAFollowerError', message: 'this peer does not follow threads for others' })
         await verifyFollowRequest(request)
-        await replica.follow(request.thread, request.logs)
-        return { response: { v: 1, type: 'following', thread: request.thread }, abusive: false }
+        await replica.follow(thread, request.logs)
+        return answer({ v: SYNC_VERSION, type: 'following', thread })
       }
       if (request.type === 'announce') {
         // Anyone may announce a new log; the signature proves the announcer holds that log's key.
-        await verifyJoinAnnouncement(request.thread, request.announcement)
-        if (!await replica.hasThread(request.thread)) return { response: { v: 1, type: 'error', name: 'ThreadNotFoundError', message: `thread ${request.thread} is not held here` }, abusive: false }
-        await replica.announce(request.thread, request.announcement)
-        return { response: { v: 1, type: 'announced', thread: request.thread }, abusive: false }
+        await verifyJoinAnnouncement(thread, request.announcement)
+        if (!await replica.hasThread(thread)) return notHeld(thread)
+        await replica.announce(thread, request.announcement)
+        return answer({ v: SYNC_VERSION, type: 'announced', thread })
       }
-      if (!await replica.hasThread(request.thread)) return { response: { v: 1, type: 'error', name: 'ThreadNotFoundError', message: `thread ${request.thread} is not held here` }, abusive: false }
+      if (!await replica.hasThread(thread)) return notHeld(thread)
       switch (request.type) {
-        case 'announcements':
-          return { response: { v: 1, type: 'announcements', thread: request.thread, announcements: await replica.announcements(request.thread) }, abusive: false }
-        case 'heads':
-          return { response: { v: 1, type: 'heads', thread: request.thread, heads: await replica.heads(request.thread) }, abusive: false }
-        case 'pull': {
-          const records: WireRecord[] = []
-          let more = false
-          const limit = Math.min(request.limit, MAX_RECORDS_PER_MESSAGE)
-          for (const { log, after } of request.from) {
-            if (records.length >= limit) { more = true; break }
-            const batch = await replica.recordsAfter(request.thread, log, after, limit - records.length + 1)
-            if (batch.length > limit - records.length) more = true
-            records.push(...batch.slice(0, limit - records.length))
-          }
-          return { response: { v: 1, type: 'records', thread: request.thread, records, more }, abusive: false }
+        case 'announcements': {
+          const { items, more } = page(await replica.announcements(thread), request.after, { v: SYNC_VERSION, type: 'announcements', thread, announcements: [], more: true })
+          return answer({ v: SYNC_VERSION, type: 'announcements', thread, announcements: items, more })
         }
+        case 'heads': {
+          const { items, more } = page(await replica.heads(thread), request.after, { v: SYNC_VERSION, type: 'heads', thread, heads: [], more: true })
+          return answer({ v: SYNC_VERSION, type: 'heads', thread, heads: items, more })
+        }
+        case 'pull':
+          return answer(await pullResponse(replica, request))
         case 'push': {
-          const outcomes = await replica.ingest(request.thread, request.records)
-          const rejected = outcomes.flatMap((o, i) => o instanceof Error ? [{ record: request.records[i]!.record, name: o.name, message: o.message }] : [])
+          const outcomes = await replica.ingest(thread, request.records)
+          const rejected = outcomes.flatMap((o, i) => o instanceof Error ? [{ record: request.records[i]!.record, name: o.name, message: o.message.slice(0, 500) }] : [])
           return {
             response: {
-              v: 1,
+              v: SYNC_VERSION,
               type: 'pushed',
               stored: outcomes.filter((o) => !(o instanceof Error) && o.status === 'stored').length,
               duplicates: outcomes.filter((o) => !(o instanceof Error) && o.status === 'duplicate').length,
@@ -72,8 +112,7 @@ export function createSyncHandler (replica: SyncReplica): (request: SyncRequest)
         }
       }
     } catch (error) {
-      const known = error instanceof ThreadsError
-      return { response: { v: 1, type: 'error', name: known ? error.name : 'InternalError', message: known ? error.message : 'the request could not be served' }, abusive: known && !BENIGN.has(error.name) }
+      return { response: errorResponse(error), abusive: error instanceof ThreadsError && !BENIGN.has(error.name) }
     }
   }
 }

@@ -78,8 +78,10 @@ export function parseInviteLink (link: string): Invite {
   return typeof v.name === 'string' ? { thread: v.thread, name: v.name, addrs, logs } : { thread: v.thread, addrs, logs }
 }
 
-const signed = (thread: string, log: string, via: string, sealed: Uint8Array): Uint8Array =>
+/** The bytes a join announcement's `sig` signs. */
+export const joinAnnouncementSignedBytes = (thread: string, log: string, via: string, sealed: Uint8Array): Uint8Array =>
   dagCbor.encode({ purpose: 'threads/join/v1', thread, log, via, sealed })
+const signed = joinAnnouncementSignedBytes
 
 /** Seals the joiner's key set for the members of `thread`. */
 export async function createJoinAnnouncement (thread: string, joiner: LogIdentity, keys: KeySet, via: KeySet): Promise<JoinAnnouncement> {

@@ -1,18 +1,30 @@
 /**
- * The sync protocol's messages, version 1 (docs/PROTOCOL.md, "Sync"). Each
+ * The sync protocol's messages, version 2 (docs/PROTOCOL.md, "Sync"). Each
  * request gets exactly one response. Messages are dag-cbor, length-prefixed on
- * the wire, and checked for shape and size before anything acts on them.
+ * the wire, and checked for version, shape, size and canonical identifiers
+ * (wire-ids.ts) before anything acts on them: a message of another version is
+ * an UnsupportedVersionError naming it, and one naming a CID, thread or log in
+ * any other spelling is refused whole.
  */
 import * as dagCbor from '@ipld/dag-cbor'
-import { MalformedRecordError, TooLargeError } from '../errors.ts'
+import { MalformedRecordError, TooLargeError, UnsupportedVersionError } from '../errors.ts'
 import type { RawBlock } from '../storage/interfaces.ts'
+import { wireCid, wireLogId, wireThreadId } from './wire-ids.ts'
 
+/** The protocol version every message carries as `v`. */
+export const SYNC_VERSION = 2
 /** The libp2p protocol ID. */
-export const SYNC_PROTOCOL = '/threads/sync/1.0.0'
-/** Largest encoded message accepted. */
+export const SYNC_PROTOCOL = '/threads/sync/2.0.0'
+/** Largest encoded message accepted or sent, request or response. */
 export const MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 /** Most records in one message. */
 export const MAX_RECORDS_PER_MESSAGE = 512
+/** Most heads, or announcements, in one response. */
+export const MAX_ITEMS_PER_MESSAGE = 4096
+/** Most positions in one pull request, and grants in one follow request. */
+export const MAX_LOGS_PER_REQUEST = 1024
+/** Largest sealed key set in a join announcement. */
+export const MAX_SEALED_ANNOUNCEMENT_BYTES = 4096
 
 /** A log's head as exchanged. */
 export interface WireHead { readonly log: string, readonly seq: number, readonly record: string }
@@ -24,24 +36,47 @@ export interface FollowGrant { readonly log: string, readonly followKey: Uint8Ar
 /** A join announcement as exchanged (see invite.ts). */
 export interface WireAnnouncement { readonly log: string, readonly via: string, readonly sealed: Uint8Array, readonly sig: Uint8Array }
 
-/** Requests. */
+/** An item of a list that could not be read or used (or the whole list, when it could not be had), left out and reported. */
+export interface SkippedItem {
+  readonly kind: 'announcement' | 'announcements'
+  /** The announced log and the log it was sealed with, when the item got far enough to name them. */
+  readonly log?: string
+  readonly via?: string
+  /** The error that made it unusable. */
+  readonly name: string
+  readonly message: string
+}
+
+/** Requests. Lists that can grow with a thread (heads, announcements) come in pages: `after` is the last log ID of the page before. */
 export type SyncRequest =
-  | { readonly v: 1, readonly type: 'announce', readonly thread: string, readonly announcement: WireAnnouncement }
-  | { readonly v: 1, readonly type: 'announcements', readonly thread: string }
-  | { readonly v: 1, readonly type: 'heads', readonly thread: string }
-  | { readonly v: 1, readonly type: 'pull', readonly thread: string, readonly from: ReadonlyArray<{ readonly log: string, readonly after: number }>, readonly limit: number }
-  | { readonly v: 1, readonly type: 'push', readonly thread: string, readonly records: readonly WireRecord[] }
-  | { readonly v: 1, readonly type: 'follow', readonly thread: string, readonly logs: readonly FollowGrant[], readonly by: string, readonly sig: Uint8Array }
+  | { readonly v: 2, readonly type: 'announce', readonly thread: string, readonly announcement: WireAnnouncement }
+  | { readonly v: 2, readonly type: 'announcements', readonly thread: string, readonly after?: string }
+  | { readonly v: 2, readonly type: 'heads', readonly thread: string, readonly after?: string }
+  | { readonly v: 2, readonly type: 'pull', readonly thread: string, readonly from: ReadonlyArray<{ readonly log: string, readonly after: number }>, readonly limit: number }
+  | { readonly v: 2, readonly type: 'push', readonly thread: string, readonly records: readonly WireRecord[] }
+  | { readonly v: 2, readonly type: 'follow', readonly thread: string, readonly logs: readonly FollowGrant[], readonly by: string, readonly sig: Uint8Array }
 
 /** Responses. */
 export type SyncResponse =
-  | { readonly v: 1, readonly type: 'announced', readonly thread: string }
-  | { readonly v: 1, readonly type: 'announcements', readonly thread: string, readonly announcements: readonly WireAnnouncement[] }
-  | { readonly v: 1, readonly type: 'heads', readonly thread: string, readonly heads: readonly WireHead[] }
-  | { readonly v: 1, readonly type: 'records', readonly thread: string, readonly records: readonly WireRecord[], readonly more: boolean }
-  | { readonly v: 1, readonly type: 'pushed', readonly stored: number, readonly duplicates: number, readonly rejected: ReadonlyArray<{ readonly record: string, readonly name: string, readonly message: string }> }
-  | { readonly v: 1, readonly type: 'following', readonly thread: string }
-  | { readonly v: 1, readonly type: 'error', readonly name: string, readonly message: string }
+  | { readonly v: 2, readonly type: 'announced', readonly thread: string }
+  | {
+    readonly v: 2
+    readonly type: 'announcements'
+    readonly thread: string
+    readonly announcements: readonly WireAnnouncement[]
+    readonly more: boolean
+    /** Set by the decoder, never sent: items of the list it could not read, left out of `announcements`. */
+    readonly unreadable?: readonly SkippedItem[]
+  }
+  | { readonly v: 2, readonly type: 'heads', readonly thread: string, readonly heads: readonly WireHead[], readonly more: boolean }
+  | { readonly v: 2, readonly type: 'records', readonly thread: string, readonly records: readonly WireRecord[], readonly more: boolean }
+  | { readonly v: 2, readonly type: 'pushed', readonly stored: number, readonly duplicates: number, readonly rejected: ReadonlyArray<{ readonly record: string, readonly name: string, readonly message: string }> }
+  | { readonly v: 2, readonly type: 'following', readonly thread: string }
+  | { readonly v: 2, readonly type: 'error', readonly name: string, readonly message: string }
+
+/** Longest error name, and message, a response carries. */
+export const MAX_ERROR_NAME_LENGTH = 80
+export const MAX_ERROR_MESSAGE_LENGTH = 2000
 
 /** Encodes a message, refusing one over the size limit. */
 export function encodeMessage (message: SyncRequest | SyncResponse): Uint8Array {
@@ -51,25 +86,47 @@ export function encodeMessage (message: SyncRequest | SyncResponse): Uint8Array 
 }
 
 const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array)
-const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 256
+const isText = (v: unknown, max = 256): v is string => typeof v === 'string' && v.length > 0 && v.length <= max
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0
 
 function records (value: unknown): WireRecord[] {
   if (!Array.isArray(value) || value.length > MAX_RECORDS_PER_MESSAGE) throw new MalformedRecordError(`a message carries at most ${MAX_RECORDS_PER_MESSAGE} records`)
   return value.map((r, i) => {
-    if (!isMap(r) || !isText(r.log) || !isText(r.record) || !Array.isArray(r.blocks) || r.blocks.length !== 4) throw new MalformedRecordError(`record ${i} of the message is malformed`)
-    const blocks = r.blocks.map((b) => {
-      if (!isMap(b) || !isText(b.cid) || !(b.bytes instanceof Uint8Array)) throw new MalformedRecordError(`a block of record ${i} is malformed`)
-      return { cid: b.cid, bytes: b.bytes }
+    if (!isMap(r) || !Array.isArray(r.blocks) || r.blocks.length !== 4) throw new MalformedRecordError(`record ${i} of the message is malformed`)
+    const blocks = r.blocks.map((b, j) => {
+      if (!isMap(b) || !(b.bytes instanceof Uint8Array)) throw new MalformedRecordError(`block ${j} of record ${i} is malformed`)
+      return { cid: wireCid(b.cid, () => `block ${j} of record ${i}`), bytes: b.bytes }
     })
-    return { log: r.log, record: r.record, blocks }
+    return { log: wireLogId(r.log), record: wireCid(r.record, () => `record ${i}`), blocks }
   })
 }
 
 function announcement (value: unknown): WireAnnouncement {
-  if (!isMap(value) || !isText(value.log) || !isText(value.via) || !(value.sealed instanceof Uint8Array) || value.sealed.length > 4096 || !(value.sig instanceof Uint8Array)) {
+  if (!isMap(value) || !(value.sealed instanceof Uint8Array) || value.sealed.length > MAX_SEALED_ANNOUNCEMENT_BYTES || !(value.sig instanceof Uint8Array) || value.sig.length !== 64) {
     throw new MalformedRecordError('malformed join announcement')
   }
-  return { log: value.log, via: value.via, sealed: value.sealed, sig: value.sig }
+  return { log: wireLogId(value.log), via: wireLogId(value.via), sealed: value.sealed, sig: value.sig }
+}
+
+/** The announcements of a list that can be read, and the others as skipped items (one bad item never spoils the list). */
+function announcementList (value: unknown[]): { announcements: WireAnnouncement[], unreadable: SkippedItem[] } {
+  const announcements: WireAnnouncement[] = []
+  const unreadable: SkippedItem[] = []
+  for (const item of value) {
+    try {
+      announcements.push(announcement(item))
+    } catch (error) {
+      const named = isMap(item) ? item : {}
+      unreadable.push({
+        kind: 'announcement',
+        ...(isText(named.log) ? { log: named.log } : {}),
+        ...(isText(named.via) ? { via: named.via } : {}),
+        name: (error as Error).name,
+        message: (error as Error).message
+      })
+    }
+  }
+  return { announcements, unreadable }
 }
 
 function decode (bytes: Uint8Array): Record<string, unknown> {
@@ -80,34 +137,42 @@ function decode (bytes: Uint8Array): Record<string, unknown> {
   } catch (cause) {
     throw new MalformedRecordError('sync message is not dag-cbor', { cause })
   }
-  if (!isMap(value) || value.v !== 1 || typeof value.type !== 'string') throw new MalformedRecordError('not a version 1 sync message')
+  if (!isMap(value) || !('v' in value)) throw new MalformedRecordError('not a sync message: no version')
+  if (value.v !== SYNC_VERSION) {
+    const version = typeof value.v === 'number' ? String(value.v) : JSON.stringify(value.v)?.slice(0, 40) ?? typeof value.v
+    throw new UnsupportedVersionError(`sync message version ${version} is not supported; this peer speaks version ${SYNC_VERSION} only (${SYNC_PROTOCOL})`)
+  }
+  if (typeof value.type !== 'string') throw new MalformedRecordError('not a sync message: no type')
   return value
 }
+
+/** The optional `after` of a page request: a canonical log ID, or absent. */
+const pageAfter = (m: Record<string, unknown>): { after?: string } => m.after === undefined ? {} : { after: wireLogId(m.after) }
 
 /** Decodes and checks a request. */
 export function decodeRequest (bytes: Uint8Array): SyncRequest {
   const m = decode(bytes)
-  if (!isText(m.thread)) throw new MalformedRecordError('sync request names no thread')
+  const thread = wireThreadId(m.thread)
   switch (m.type) {
-    case 'heads': return { v: 1, type: 'heads', thread: m.thread }
-    case 'announce': return { v: 1, type: 'announce', thread: m.thread, announcement: announcement(m.announcement) }
-    case 'announcements': return { v: 1, type: 'announcements', thread: m.thread }
+    case 'heads': return { v: 2, type: 'heads', thread, ...pageAfter(m) }
+    case 'announce': return { v: 2, type: 'announce', thread, announcement: announcement(m.announcement) }
+    case 'announcements': return { v: 2, type: 'announcements', thread, ...pageAfter(m) }
     case 'pull': {
-      if (!Array.isArray(m.from) || m.from.length > 1024 || !Number.isSafeInteger(m.limit) || (m.limit as number) < 1) throw new MalformedRecordError('malformed pull request')
+      if (!Array.isArray(m.from) || m.from.length > MAX_LOGS_PER_REQUEST || !Number.isSafeInteger(m.limit) || (m.limit as number) < 1) throw new MalformedRecordError('malformed pull request')
       const from = m.from.map((f) => {
-        if (!isMap(f) || !isText(f.log) || !Number.isSafeInteger(f.after) || (f.after as number) < 0) throw new MalformedRecordError('malformed pull position')
-        return { log: f.log, after: f.after as number }
+        if (!isMap(f) || !isCount(f.after)) throw new MalformedRecordError('malformed pull position')
+        return { log: wireLogId(f.log), after: f.after }
       })
-      return { v: 1, type: 'pull', thread: m.thread, from, limit: Math.min(m.limit as number, MAX_RECORDS_PER_MESSAGE) }
+      return { v: 2, type: 'pull', thread, from, limit: Math.min(m.limit as number, MAX_RECORDS_PER_MESSAGE) }
     }
-    case 'push': return { v: 1, type: 'push', thread: m.thread, records: records(m.records) }
+    case 'push': return { v: 2, type: 'push', thread, records: records(m.records) }
     case 'follow': {
-      if (!Array.isArray(m.logs) || m.logs.length === 0 || m.logs.length > 1024 || !isText(m.by) || !(m.sig instanceof Uint8Array)) throw new MalformedRecordError('malformed follow request')
+      if (!Array.isArray(m.logs) || m.logs.length === 0 || m.logs.length > MAX_LOGS_PER_REQUEST || !(m.sig instanceof Uint8Array) || m.sig.length !== 64) throw new MalformedRecordError('malformed follow request')
       const logs = m.logs.map((g) => {
-        if (!isMap(g) || !isText(g.log) || !(g.followKey instanceof Uint8Array) || g.followKey.length !== 32) throw new MalformedRecordError('malformed follow grant')
-        return { log: g.log, followKey: g.followKey }
+        if (!isMap(g) || !(g.followKey instanceof Uint8Array) || g.followKey.length !== 32) throw new MalformedRecordError('malformed follow grant')
+        return { log: wireLogId(g.log), followKey: g.followKey }
       })
-      return { v: 1, type: 'follow', thread: m.thread, logs, by: m.by, sig: m.sig }
+      return { v: 2, type: 'follow', thread, logs, by: wireLogId(m.by), sig: m.sig }
     }
     default: throw new MalformedRecordError(`unknown sync request "${String(m.type).slice(0, 40)}"`)
   }
@@ -118,30 +183,35 @@ export function decodeResponse (bytes: Uint8Array): SyncResponse {
   const m = decode(bytes)
   switch (m.type) {
     case 'heads': {
-      if (!isText(m.thread) || !Array.isArray(m.heads)) throw new MalformedRecordError('malformed heads response')
+      if (!Array.isArray(m.heads) || m.heads.length > MAX_ITEMS_PER_MESSAGE || typeof m.more !== 'boolean') throw new MalformedRecordError('malformed heads response')
       const heads = m.heads.map((h) => {
-        if (!isMap(h) || !isText(h.log) || !isText(h.record) || !Number.isSafeInteger(h.seq)) throw new MalformedRecordError('malformed head')
-        return { log: h.log, seq: h.seq as number, record: h.record }
+        if (!isMap(h) || !isCount(h.seq)) throw new MalformedRecordError('malformed head')
+        return { log: wireLogId(h.log), seq: h.seq, record: wireCid(h.record, 'head record') }
       })
-      return { v: 1, type: 'heads', thread: m.thread, heads }
+      return { v: 2, type: 'heads', thread: wireThreadId(m.thread), heads, more: m.more }
     }
     case 'records':
-      if (!isText(m.thread) || typeof m.more !== 'boolean') throw new MalformedRecordError('malformed records response')
-      return { v: 1, type: 'records', thread: m.thread, records: records(m.records), more: m.more }
-    case 'pushed':
-      if (!Number.isSafeInteger(m.stored) || !Number.isSafeInteger(m.duplicates) || !Array.isArray(m.rejected)) throw new MalformedRecordError('malformed push response')
-      return { v: 1, type: 'pushed', stored: m.stored as number, duplicates: m.duplicates as number, rejected: m.rejected as Array<{ record: string, name: string, message: string }> }
+      if (typeof m.more !== 'boolean') throw new MalformedRecordError('malformed records response')
+      return { v: 2, type: 'records', thread: wireThreadId(m.thread), records: records(m.records), more: m.more }
+    case 'pushed': {
+      if (!isCount(m.stored) || !isCount(m.duplicates) || !Array.isArray(m.rejected) || m.rejected.length > MAX_RECORDS_PER_MESSAGE) throw new MalformedRecordError('malformed push response')
+      const rejected = m.rejected.map((r) => {
+        if (!isMap(r) || !isText(r.name, MAX_ERROR_NAME_LENGTH) || typeof r.message !== 'string') throw new MalformedRecordError('malformed refusal in a push response')
+        return { record: wireCid(r.record, 'refused record'), name: r.name, message: r.message.slice(0, MAX_ERROR_MESSAGE_LENGTH) }
+      })
+      return { v: 2, type: 'pushed', stored: m.stored, duplicates: m.duplicates, rejected }
+    }
     case 'announced':
-      if (!isText(m.thread)) throw new MalformedRecordError('malformed announce response')
-      return { v: 1, type: 'announced', thread: m.thread }
-    case 'announcements':
-      if (!isText(m.thread) || !Array.isArray(m.announcements) || m.announcements.length > 4096) throw new MalformedRecordError('malformed announcements response')
-      return { v: 1, type: 'announcements', thread: m.thread, announcements: m.announcements.map(announcement) }
+      return { v: 2, type: 'announced', thread: wireThreadId(m.thread) }
+    case 'announcements': {
+      if (!Array.isArray(m.announcements) || m.announcements.length > MAX_ITEMS_PER_MESSAGE || typeof m.more !== 'boolean') throw new MalformedRecordError('malformed announcements response')
+      const { announcements, unreadable } = announcementList(m.announcements)
+      return { v: 2, type: 'announcements', thread: wireThreadId(m.thread), announcements, more: m.more, ...(unreadable.length > 0 ? { unreadable } : {}) }
+    }
     case 'following':
-      if (!isText(m.thread)) throw new MalformedRecordError('malformed follow response')
-      return { v: 1, type: 'following', thread: m.thread }
+      return { v: 2, type: 'following', thread: wireThreadId(m.thread) }
     case 'error':
-      return { v: 1, type: 'error', name: String(m.name).slice(0, 80), message: String(m.message).slice(0, 2000) }
+      return { v: 2, type: 'error', name: String(m.name).slice(0, MAX_ERROR_NAME_LENGTH), message: String(m.message).slice(0, MAX_ERROR_MESSAGE_LENGTH) }
     default: throw new MalformedRecordError(`unknown sync response "${String(m.type).slice(0, 40)}"`)
   }
 }

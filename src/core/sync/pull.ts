@@ -10,7 +10,7 @@
  */
 import { throwIfAborted } from '../errors.ts'
 import type { BatchOutcome } from '../log/record-store.ts'
-import type { SyncRequest, SyncResponse, WireHead, WireRecord } from './messages.ts'
+import { MAX_LOGS_PER_REQUEST, SYNC_VERSION, type SyncRequest, type SyncResponse, type WireHead, type WireRecord } from './messages.ts'
 import type { SyncReplica } from './replica.ts'
 
 /** A request under way, which can be called off (its outcome is then ignored). */
@@ -54,7 +54,8 @@ export async function pullRecords (input: {
   let pulled = 0
   let waiting: WireRecord[] = []
   const pull = (): InFlight<RecordsResponse> => inFlight(signal, async (s) =>
-    await input.ask({ v: 1, type: 'pull', thread, from: [...position].map(([log, after]) => ({ log, after })), limit: input.batchSize }, s))
+    // A pull names at most MAX_LOGS_PER_REQUEST logs; the others follow as those are done.
+    await input.ask({ v: SYNC_VERSION, type: 'pull', thread, from: [...position].slice(0, MAX_LOGS_PER_REQUEST).map(([log, after]) => ({ log, after })), limit: input.batchSize }, s))
   /** Counts a handed-over batch's outcomes once they are in; throws the first refusal that is not a missing dependency. */
   const settle = async (batch: { readonly attempt: WireRecord[], readonly outcomes: Promise<BatchOutcome[]> }): Promise<void> => {
     const outcomes = await batch.outcomes

@@ -9,7 +9,13 @@ import { MissingKeyError } from '../errors.ts'
 import type { KeyBook } from '../storage/key-book.ts'
 import { getValue, listValues, putValue } from '../storage/meta-values.ts'
 import type { KeyValueStore } from '../storage/interfaces.ts'
-import type { FollowGrant, WireAnnouncement, WireHead, WireRecord } from './messages.ts'
+import type { FollowGrant, SkippedItem, WireAnnouncement, WireHead, WireRecord } from './messages.ts'
+
+/** What learning from announcements did: how many logs were added, and the announcements that could not be used, with why. */
+export interface Learnt {
+  readonly added: number
+  readonly skipped: readonly SkippedItem[]
+}
 
 /** A peer's storage as sync sees it. */
 export interface SyncReplica {
@@ -26,8 +32,12 @@ export interface SyncReplica {
   /** Keeps a (signature-checked) join announcement to hand to members. */
   announce(thread: string, announcement: WireAnnouncement): Promise<void>
   announcements(thread: string): Promise<WireAnnouncement[]>
-  /** Opens announcements it can read and adds the logs they announce (members only); returns how many were new. */
-  learn?(thread: string, announcements: readonly WireAnnouncement[]): Promise<number>
+  /**
+   * Opens announcements it can read and adds the logs they announce (members
+   * only). One that fails (bad seal, wrong key, another log's keys) is skipped
+   * and reported, and the others are still learnt.
+   */
+  learn?(thread: string, announcements: readonly WireAnnouncement[]): Promise<Learnt>
 }
 
 /** A replica over a record store and key book; `ingest` defaults to storing with follow keys only. */
@@ -36,6 +46,7 @@ export function createStoreReplica (deps: {
   readonly keys: KeyBook
   readonly ingest?: (thread: string, records: readonly WireRecord[]) => Promise<BatchOutcome[]>
   readonly follow?: (thread: string, grants: readonly FollowGrant[]) => Promise<void>
+  /** Opens and adds announced logs, all or nothing; returns how many were new. Called here one announcement at a time. */
   readonly learn?: (thread: string, announcements: readonly WireAnnouncement[]) => Promise<number>
   /** Where announcements are kept. */
   readonly meta: KeyValueStore
@@ -70,7 +81,7 @@ export function createStoreReplica (deps: {
       return received.map((_, i) => refused.get(i) ?? outcomes.shift()!)
     }),
     follow: deps.follow,
-    learn: deps.learn,
+    learn: deps.learn === undefined ? undefined : learnEach(deps.learn),
     async announce (thread, announcement) {
       if (await getValue(meta, announceKey(thread, announcement.log)) === undefined) await meta.batch([putValue(announceKey(thread, announcement.log), announcement)])
     },
@@ -79,5 +90,33 @@ export function createStoreReplica (deps: {
       for await (const [, a] of listValues<WireAnnouncement>(meta, `announce/${thread}/`)) out.push(a)
       return out
     }
+  }
+}
+
+/**
+ * `learn` one announcement at a time, so that one unusable announcement (a
+ * stranger's, sealed with nothing a member holds) is skipped and reported
+ * instead of stopping the others. An announcement sealed with a log that
+ * another one in the list announces opens once that one is learnt: the list
+ * is gone through again while that adds logs.
+ */
+function learnEach (learn: (thread: string, announcements: readonly WireAnnouncement[]) => Promise<number>): (thread: string, announcements: readonly WireAnnouncement[]) => Promise<Learnt> {
+  return async (thread, announcements) => {
+    const skipped: SkippedItem[] = []
+    let added = 0
+    let waiting = [...announcements]
+    for (let progress = true; progress && waiting.length > 0;) {
+      progress = false
+      const again: WireAnnouncement[] = []
+      for (const a of waiting) {
+        try {
+          if (await learn(thread, [a]) > 0) { added++; progress = true } else again.push(a)
+        } catch (error) {
+          skipped.push({ kind: 'announcement', log: a.log, via: a.via, name: (error as Error).name, message: (error as Error).message })
+        }
+      }
+      waiting = again
+    }
+    return { added, skipped }
   }
 }

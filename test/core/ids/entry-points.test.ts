@@ -127,11 +127,11 @@ describe('identifier rules at entry points', () => {
       expect(abusive).toBe(true)
     }
     const announcement = await createJoinAnnouncement(thread.toString(), valid, { log: valid.logId, ...keys }, { log: smallOrderLog, ...keys })
-    expect((await handle({ v: 1, type: 'announce', thread: thread.toString(), announcement })).response).toMatchObject({ type: 'error', name: 'MalformedLogIdError' })
+    expect((await handle({ v: 2, type: 'announce', thread: thread.toString(), announcement })).response).toMatchObject({ type: 'error', name: 'MalformedLogIdError' })
     const forged = { log: smallOrderLog, via: valid.logId, sealed: new Uint8Array(40), sig: forgedSignature }
     expect((await rejection(verifyJoinAnnouncement(thread.toString(), forged))).name).toBe('MalformedLogIdError')
-    expect((await handle({ v: 1, type: 'announce', thread: thread.toString(), announcement: forged })).response).toMatchObject({ type: 'error', name: 'MalformedLogIdError' })
-    const { response } = await handle({ v: 1, type: 'heads', thread: base58btc.encode(thread.bytes) })
+    expect((await handle({ v: 2, type: 'announce', thread: thread.toString(), announcement: forged })).response).toMatchObject({ type: 'error', name: 'MalformedLogIdError' })
+    const { response } = await handle({ v: 2, type: 'heads', thread: base58btc.encode(thread.bytes) })
     expect(response).toMatchObject({ type: 'error', name: 'MalformedThreadIdError' })
     expect((response as { message: string }).message).toMatch(/not the canonical base32 form/)
     expect(await snapshotMeta(backend)).toEqual(before)
