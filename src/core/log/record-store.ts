@@ -14,11 +14,11 @@
  * - every block read back is re-hashed (a record block: the node it opens to),
  *   so corruption at rest is a BadCidError (or a DecryptError), never a wrong answer.
  */
-import { AbortError, BlockNotFoundError, MalformedRecordError, ThreadsError, throwIfAborted } from '../errors.ts'
+import { AbortError, BadSignatureError, BlockNotFoundError, MalformedRecordError, ThreadsError, throwIfAborted } from '../errors.ts'
 import type { BatchOperation, RawBlock, StorageBackend, StoreCallOptions } from '../storage/interfaces.ts'
 import { getValue, lastWriteOfEachKey, listValues, putValue } from '../storage/meta-values.ts'
 import { checkBlock } from './blocks.ts'
-import { checkRecordBlock, openBody, openEvent, openHeader, openRecordUnsigned } from './open-record.ts'
+import { checkRecordBlock, openBody, openEvent, openHeader, openRecordUnsigned, verifyRecordSignature } from './open-record.ts'
 import { LIMITS, type EventHeader, type RecordNode } from './record-format.ts'
 import { headKey, placeRecord, recKey, seqKey, type LogHead, type Position } from './record-position.ts'
 import { verifyIncomingBatch, verifyIncomingRecord, type ReceivedRecord, type VerifiedRecord } from './verify-incoming.ts'
@@ -264,6 +264,20 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
     /** The record CID at a position of a log, if held. */
     async recordAt (thread: string, log: string, seq: number, options?: StoreCallOptions): Promise<string | undefined> {
       return await getValue<string>(meta, seqKey(thread, log, seq), options)
+    },
+
+    /**
+     * Whether a stored record's own signature verifies. A record accepted by
+     * chain (PROTOCOL.md, "Verifying a batch") was vouched for by a later
+     * record; a server ends what it sends of a log at a record that vouches
+     * for itself.
+     */
+    async ownSignatureHolds (cid: string, followKey: Uint8Array, options?: StoreCallOptions): Promise<boolean> {
+      const node = (await readRecordBlock(cid, followKey, options)).node
+      return await verifyRecordSignature(node, cid).then(() => true, (error: unknown) => {
+        if (error instanceof BadSignatureError) return false
+        throw error
+      })
     },
 
     /** Reads and decrypts a stored record node with the follow key, checking it against its ID. */

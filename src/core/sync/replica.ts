@@ -63,11 +63,17 @@ export function createStoreReplica (deps: {
       if (head === undefined) return []
       const seqs = Array.from({ length: Math.max(0, Math.min(limit, head.seq - after)) }, (_, i) => after + 1 + i)
       // Read in parallel; each record's blocks are checked against their CIDs on the way out.
-      return await Promise.all(seqs.map(async (seq) => {
+      const run = await Promise.all(seqs.map(async (seq) => {
         const record = await records.recordAt(thread, log, seq)
         if (record === undefined) throw new MissingKeyError(`record ${seq} of log ${log} is not held`)
         return { log, record, blocks: await records.recordBlocks(record, followKey, { thread }) }
       }))
+      // A receiver checks the signature of the newest record of each run it gets (PROTOCOL.md,
+      // "Verifying a batch"), so a run ends at a record whose own signature holds. Only a writer
+      // that signed after a record with a bad signature makes this cut anything.
+      let end = run.length
+      while (end > 0 && !await records.ownSignatureHolds(run[end - 1]!.record, followKey)) end--
+      return run.slice(0, end)
     },
     ingest: deps.ingest ?? (async (thread, received) => {
       const inputs = []

@@ -1,0 +1,60 @@
+/**
+ * Batches are verified by chain: only the newest record of each run of a log
+ * has its own signature checked. A writer can sign a valid record after one
+ * whose own signature is bad; both are accepted together. A server must then
+ * never end a run it sends at the bad one, or every receiver would refuse it
+ * (and stop its pull there). These tests pull such a log through a follower
+ * in batches of every size and check the pull never fails.
+ */
+import { describe, expect, it } from 'vitest'
+import * as dagCbor from '@ipld/dag-cbor'
+import { generateSymmetricKey, open } from '../../src/core/crypto/aead.ts'
+import { deterministicRandom } from '../../src/core/crypto/random.ts'
+import { generateLogIdentity } from '../../src/core/ids/log-id.ts'
+import { createThreadId } from '../../src/core/ids/thread-id.ts'
+import { decodeSealedBlock } from '../../src/core/log/blocks.ts'
+import { createRecord, sealRecordNode, type CreatedRecord } from '../../src/core/log/create-record.ts'
+import { createRecordStore } from '../../src/core/log/record-store.ts'
+import { createKeyBook } from '../../src/core/storage/key-book.ts'
+import { createMemoryBackend } from '../../src/core/storage/memory.ts'
+import { syncThread } from '../../src/core/sync/engine.ts'
+import { createFollowRequest } from '../../src/core/sync/follow-request.ts'
+import { createStoreReplica } from '../../src/core/sync/replica.ts'
+import { memoryFollower } from '../helpers/memory-follower.ts'
+
+describe('serving records accepted by chain', () => {
+  it('ends every run it sends at a record whose own signature holds, so pulls in any batch size succeed', async () => {
+    const random = deterministicRandom('chain-serving')
+    const thread = createThreadId({ random }).toString()
+    const writer = generateLogIdentity(random)
+    const followKey = generateSymmetricKey(random)
+    const readKey = generateSymmetricKey(random)
+    // Records 1–3 carry a signature of zeros; record 4 is validly signed and vouches for them.
+    const chain: CreatedRecord[] = []
+    for (let i = 0; i < 4; i++) {
+      const prev = chain[i - 1]
+      const made = await createRecord({ thread, identity: writer, followKey, readKey, payload: { n: i }, prev: prev === undefined ? null : { record: prev.record, seq: i }, random })
+      if (i === 3) { chain.push(made); break }
+      const node = dagCbor.decode(open(followKey, decodeSealedBlock(made.blocks[0].bytes, 'record'))) as Record<string, unknown>
+      const { block } = sealRecordNode({ ...node, sig: new Uint8Array(64) }, followKey, random)
+      chain.push({ ...made, record: block.cid, blocks: [block, made.blocks[1], made.blocks[2], made.blocks[3]] })
+    }
+    const follower = memoryFollower()
+    expect((await follower.transport.request(await createFollowRequest(thread, [{ log: writer.logId, followKey }], writer))).type).toBe('following')
+    const pushed = await follower.transport.request({ v: 2, type: 'push', thread, records: chain.map((r) => ({ log: writer.logId, record: r.record, blocks: r.blocks })) })
+    expect(pushed).toMatchObject({ type: 'pushed', stored: 4, rejected: [] })
+
+    for (const batchSize of [1, 2, 3, 4, 512]) {
+      const backend = createMemoryBackend()
+      const keys = createKeyBook(backend.meta)
+      await keys.put(thread, writer.logId, { followKey })
+      const records = createRecordStore({ backend })
+      const replica = createStoreReplica({ records, keys, meta: backend.meta })
+      const result = await syncThread({ thread, replica, transport: follower.transport, batchSize })
+      expect(result.refused, `batch size ${batchSize}`).toEqual([])
+      // Batches of 1 to 3 can hold no record that vouches for itself, so nothing is sent; 4 and more hold the whole log.
+      expect((await records.head(thread, writer.logId))?.seq ?? 0, `batch size ${batchSize}`).toBe(batchSize >= 4 ? 4 : 0)
+    }
+    expect(follower.abuse()).toBe(0)
+  })
+})
