@@ -16,7 +16,7 @@ import { createThreadId } from '../src/core/ids/thread-id.ts'
 import { generateLogIdentity } from '../src/core/ids/log-id.ts'
 import { sealEvent, signRecord, type CreatedRecord, type LogPosition } from '../src/core/log/create-record.ts'
 import { decryptBody, decryptHeader } from '../src/core/log/open-record.ts'
-import { verifyIncomingRecord } from '../src/core/log/verify-incoming.ts'
+import { verifyIncomingBatch, verifyIncomingRecord } from '../src/core/log/verify-incoming.ts'
 import { rate, reportRounds } from './lib.ts'
 
 const WARM_UP = 8000
@@ -52,6 +52,16 @@ export async function benchLogRecords (): Promise<boolean> {
     const header = decryptHeader(verified.blocks[2]!, readKey)
     decryptBody(verified.blocks[3]!, header.key)
   }
+  // As a pull receives them: batches of 512 records of one log, authenticated by chain, then opened.
+  const BATCH = 512
+  const openBatch = async (i: number): Promise<void> => {
+    const batch = created.slice(i * BATCH, (i + 1) * BATCH)
+    const verified = await verifyIncomingBatch(thread, batch.map((record) => ({ log: identity.logId, followKey, record: record.record, blocks: record.blocks })))
+    for (const v of verified) {
+      if (v instanceof Error) throw v
+      decryptBody(v.blocks[3]!, decryptHeader(v.blocks[2]!, readKey).key)
+    }
+  }
   const sign = async (): Promise<unknown> => await signer.sign(message)
   const verify = async (): Promise<unknown> => await verifySignature(identity.publicKey, signature, message)
 
@@ -59,7 +69,8 @@ export async function benchLogRecords (): Promise<boolean> {
   await rate(WARM_UP, 1, create)
   await rate(WARM_UP, IN_FLIGHT, verify)
   await rate(WARM_UP, IN_FLIGHT, open)
-  const rates = { sign: [] as number[], create: [] as number[], verify: [] as number[], open: [] as number[] }
+  await rate(Math.floor(created.length / BATCH), 1, openBatch)
+  const rates = { sign: [] as number[], create: [] as number[], verify: [] as number[], open: [] as number[], batch: [] as number[] }
   for (let round = 0; round < ROUNDS; round++) {
     created = []
     // Alternate which side goes first, so neither always runs just after the other's garbage.
@@ -69,11 +80,13 @@ export async function benchLogRecords (): Promise<boolean> {
     if (!first) rates.sign.push(await rate(COUNT, 1, sign))
     if (first) rates.verify.push(await rate(COUNT, IN_FLIGHT, verify))
     rates.open.push(await rate(COUNT, IN_FLIGHT, open))
+    rates.batch.push(await rate(Math.floor(COUNT / BATCH), 1, openBatch) * BATCH)
     if (!first) rates.verify.push(await rate(COUNT, IN_FLIGHT, verify))
   }
 
   console.log(`\nLog records (1 KiB body, ${ROUNDS} rounds of ${COUNT} records after ${WARM_UP} to warm up, Node ${process.version})`)
   const a = reportRounds('create record (sequential)', rates.create, 'Ed25519 sign, WebCrypto (sequential)', rates.sign, 0.5)
   const b = reportRounds(`verify + open record (${IN_FLIGHT} in flight)`, rates.open, `Ed25519 verify, WebCrypto (${IN_FLIGHT} in flight)`, rates.verify, 0.5)
+  reportRounds(`verify + open, batches of ${BATCH} by chain`, rates.batch, `Ed25519 verify, WebCrypto (${IN_FLIGHT} in flight)`, rates.verify, 0)
   return a && b
 }
