@@ -177,17 +177,20 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
    * was accepted, and the ID fixes the node, so it is not checked again.
    */
   async function readRecordBlock (cid: string, followKey: Uint8Array, options?: StoreCallOptions): Promise<{ block: RawBlock, node: RecordNode }> {
-    const bytes = await blocks.get(cid, options)
-    if (bytes === undefined) throw new BlockNotFoundError(`record block ${cid} is not in the store`, cid)
-    const block = { cid, bytes }
+    const block = await storedRecordBlock(cid, options)
     return { block, node: openRecordUnsigned(block, followKey) }
   }
 
   /** A stored record block checked against its ID by hashing what it opens to, without decoding it. */
   async function readStoredRecordBlock (cid: string, followKey: Uint8Array, options?: StoreCallOptions): Promise<RawBlock> {
+    const block = await storedRecordBlock(cid, options)
+    checkRecordBlock(block, followKey)
+    return block
+  }
+
+  async function storedRecordBlock (cid: string, options?: StoreCallOptions): Promise<RawBlock> {
     const bytes = await blocks.get(cid, options)
     if (bytes === undefined) throw new BlockNotFoundError(`record block ${cid} is not in the store`, cid)
-    checkRecordBlock({ cid, bytes }, followKey)
     return { cid, bytes }
   }
 
