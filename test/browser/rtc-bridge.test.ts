@@ -58,7 +58,8 @@ describe('WebRTC bridge', () => {
     await opened(fromA)
     const atB = await incoming
     await opened(atB)
-    expect(a.connectionState).toBe('connected')
+    // Chromium may fire a channel's open before its connection's state change to connected; both come.
+    await vi.waitFor(() => { expect(a.connectionState).toBe('connected') })
     expect(fromA.id).not.toBeNull()
 
     // 1 MiB in 16 KiB messages from A; what B receives is the same bytes, in order.
