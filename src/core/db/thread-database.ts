@@ -21,14 +21,16 @@ import type { Filter, FindOptions } from './query.ts'
 import { runQuery } from './query.ts'
 import { compileSchema } from './schema.ts'
 import { hiddenDocuments, listSkippedRecords, replaceSkippedRecords, type Skipped, type SkippedRecord } from './skipped.ts'
-import { MissingKeyError } from '../errors.ts'
+import { MissingKeyError, StoreClosedError } from '../errors.ts'
 import { createFollowRequest } from '../sync/follow-request.ts'
 import { createJoinAnnouncement, openJoinAnnouncement, type Invite, type JoinAnnouncement } from '../sync/invite.ts'
 import { createSnapshotTracker, loadSnapshot } from './snapshots.ts'
 import { clockKey, createThreadView, type ThreadView } from './view.ts'
 
-/** How many times `snapshotEvery` events a snapshot may wait for the database to pause. */
-const SNAPSHOT_DEFER = 8
+/** How long the database must have nothing to apply before a due snapshot is written. */
+const SNAPSHOT_IDLE_MS = 500
+/** How many times `snapshotEvery` events a snapshot may wait for the database to be idle. */
+const SNAPSHOT_DEFER = 64
 
 /** Records read and verified in parallel during a replay. */
 const REPLAY_WINDOW = 256
@@ -132,6 +134,7 @@ export async function openThreadDatabase (deps: {
   let tracker = createSnapshotTracker(view)
   const declared = new Map<string, CollectionOptions>()
   const subscriptions = new Set<{ collection: string, rerun: () => void }>()
+  let snapshotTimer: unknown
 
   async function loadView (): Promise<ThreadView> {
     const states: Array<{ coll: string, state: DocState }> = []
@@ -144,11 +147,25 @@ export async function openThreadDatabase (deps: {
   const dispatcher = createDispatcher({
     ...deps,
     view: () => view,
-    afterApply: async (events, more) => {
+    afterApply: async (events) => {
       tracker.countApplied(events)
-      // While more is queued (a sync catching up, a burst of writes) a snapshot would be stale at
-      // once and rewritten soon after: it waits for a pause, up to SNAPSHOT_DEFER events.
-      if (tracker.pending >= snapshotEvery && (!more || tracker.pending >= SNAPSHOT_DEFER * snapshotEvery)) await writeSnapshot()
+      if (tracker.pending < snapshotEvery) return
+      // A snapshot only speeds up reopening (every view row is already stored), and while records keep
+      // coming (a sync catching up, a burst of writes) it would be stale at once and most of its chunks
+      // rewritten soon after. So it is written once the database has been idle for a moment, or after
+      // SNAPSHOT_DEFER × snapshotEvery events of continuous work.
+      clearTimeout(snapshotTimer)
+      if (tracker.pending >= SNAPSHOT_DEFER * snapshotEvery) {
+        await writeSnapshot()
+        return
+      }
+      snapshotTimer = setTimeout(() => {
+        void dispatcher.serialize(async () => { if (tracker.pending >= snapshotEvery) await writeSnapshot() })
+          .catch((error: unknown) => {
+            // The database was closed before it was idle long enough: nothing is lost but the shortcut.
+            if (!(error instanceof StoreClosedError)) throw error
+          })
+      }, SNAPSHOT_IDLE_MS)
     },
     applied: (coll, id) => { tracker.touch(coll, id) }
   })
