@@ -134,7 +134,7 @@ export async function openThreadDatabase (deps: {
   let tracker = createSnapshotTracker(view)
   const declared = new Map<string, CollectionOptions>()
   const subscriptions = new Set<{ collection: string, rerun: () => void }>()
-  let snapshotTimer: unknown
+  let snapshotTimer: ReturnType<typeof setTimeout> | undefined
 
   async function loadView (): Promise<ThreadView> {
     const states: Array<{ coll: string, state: DocState }> = []
