@@ -1,13 +1,21 @@
 #!/usr/bin/env node
 /**
- * Keeps the layers apart (see STYLE.md), with no dependencies:
- * 1. src/core is environment-agnostic: its relative imports stay inside src/core,
- *    it imports no Node built-in (`node:*`, `fs`, …), and it names no `window`,
- *    `document`, `process` or `indexedDB`.
- * 2. src/app stays off the node's stack: it imports nothing from src/adapters and no
+ * Keeps the layers apart (see STYLE.md), with no dependencies. Every source file
+ * of src/, worker/, follower/, scripts/, test/, bench/ and e2e/ belongs to a layer
+ * (LAYERS below; a file in none is itself a violation, so a new folder gets a rule):
+ * 1. Each layer imports only from the layers MAY_IMPORT allows it: src/core from
+ *    nothing outside itself; src/protocol from core; adapters from core and protocol;
+ *    the app from core and protocol; the hosts (worker/, follower/, the service
+ *    worker) from core, protocol and adapters. No layer but the tooling (scripts,
+ *    tests, benchmarks) imports a host, so a host stays entry wiring.
+ * 2. src/core is environment-agnostic: it imports no Node built-in (`node:*`, `fs`,
+ *    …), and it names no `window`, `document`, `process` or `indexedDB`.
+ * 3. src/app stays off the node's stack: it imports nothing from src/adapters and no
  *    libp2p or Helia package, neither directly nor through its runtime imports, and
  *    it imports only types from src/core (values come through src/protocol).
- * 3. No import cycles among the TypeScript files of src/ and worker/.
+ * 4. No import cycles among the scanned files.
+ * Which runtime's globals and built-ins each folder may use is the job of its
+ * tsconfig (see the `typecheck` script); this check is about who imports whom.
  * Prints "layers ok: N files" and exits 0, or lists every violation and exits 1.
  * Usage: node scripts/check-layers.mjs [root]
  *
@@ -22,7 +30,30 @@ import { fileURLToPath } from 'node:url'
 
 // The repository root, or the directory given as the first argument (to try the rules on a sample tree).
 const ROOT = resolve(process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), '..'))
-const SCANNED_DIRS = ['src', 'worker']
+const SCANNED_DIRS = ['src', 'worker', 'follower', 'scripts', 'test', 'bench', 'e2e']
+/** Each layer and the path prefixes of its files; a file belongs to the first layer with a matching prefix. */
+const LAYERS = [
+  ['src/core', ['src/core/']],
+  ['src/protocol', ['src/protocol/']],
+  ['src/adapters', ['src/adapters/']],
+  ['src/app', ['src/app/']],
+  ['service worker', ['src/sw.ts', 'src/service-worker/']],
+  ['worker', ['worker/']],
+  ['follower', ['follower/']],
+  ['tooling', ['scripts/', 'test/', 'bench/', 'e2e/']]
+]
+const HOSTS = new Set(['service worker', 'worker', 'follower'])
+/** The layers each layer may import from, besides itself. */
+const MAY_IMPORT = {
+  'src/core': [],
+  'src/protocol': ['src/core'],
+  'src/adapters': ['src/core', 'src/protocol'],
+  'src/app': ['src/core', 'src/protocol'],
+  'service worker': ['src/core', 'src/protocol', 'src/adapters'],
+  worker: ['src/core', 'src/protocol', 'src/adapters'],
+  follower: ['src/core', 'src/protocol', 'src/adapters'],
+  tooling: LAYERS.map(([name]) => name)
+}
 const CORE = 'src/core/'
 const APP = 'src/app/'
 const ADAPTERS = 'src/adapters/'
@@ -33,7 +64,7 @@ const BUILTINS = new Set(builtinModules)
 const files = SCANNED_DIRS.flatMap((dir) => listSources(join(ROOT, dir))).map(toRepoPath).sort()
 const fileSet = new Set(files)
 const modules = new Map(files.map((file) => [file, scan(file)]))
-const violations = [...checkCore(), ...checkApp(), ...findCycles()]
+const violations = [...checkImportsBetweenLayers(), ...checkCore(), ...checkApp(), ...findCycles()]
 
 if (violations.length > 0) {
   console.error(`layer check failed (${violations.length}):\n${violations.map((v) => `  - ${v}`).join('\n')}`)
@@ -41,12 +72,36 @@ if (violations.length > 0) {
 }
 console.log(`layers ok: ${files.length} files`)
 
+/** Rule 1: every file is in a layer, and its relative imports reach only the layers that layer may import. */
+function checkImportsBetweenLayers () {
+  const found = []
+  for (const [file, mod] of modules) {
+    const layer = layerOf(file)
+    if (layer === undefined) {
+      found.push(`${file} belongs to no layer; add its folder to LAYERS in scripts/check-layers.mjs`)
+      continue
+    }
+    for (const imp of mod.imports) {
+      if (!imp.relative) continue
+      const target = layerOf(imp.target)
+      if (target === layer || MAY_IMPORT[layer].includes(target)) continue
+      const what = target === undefined ? 'a file in no layer' : HOSTS.has(target) ? `the host ${target}, which only tooling may import` : target
+      const allowed = MAY_IMPORT[layer].length === 0 ? 'nothing outside itself' : `only ${MAY_IMPORT[layer].join(', ')}`
+      found.push(`${file}:${imp.line} imports ${imp.spec} (${what}); ${layer} may import ${allowed}`)
+    }
+  }
+  return found
+}
+
+function layerOf (file) {
+  return LAYERS.find(([, prefixes]) => prefixes.some((prefix) => prefix.endsWith('/') ? file.startsWith(prefix) : file === prefix))?.[0]
+}
+
 function checkCore () {
   const found = []
   for (const [file, mod] of modules) {
     if (!file.startsWith(CORE)) continue
     for (const imp of mod.imports) {
-      if (imp.relative && !imp.target.startsWith(CORE)) found.push(`${file}:${imp.line} imports ${imp.spec}, outside src/core`)
       if (!imp.relative && isBuiltin(imp.spec)) found.push(`${file}:${imp.line} imports the Node built-in ${imp.spec}`)
     }
     const shadowed = locallyDeclared(mod.bareCode)
@@ -79,8 +134,7 @@ function checkApp () {
   const found = []
   for (const [file, mod] of modules) {
     if (!file.startsWith(APP)) continue
-    for (const imp of mod.imports) {
-      if (imp.relative && imp.target.startsWith(ADAPTERS)) found.push(`${file}:${imp.line} imports ${imp.spec} from src/adapters`)
+    for (const imp of mod.imports) { // importing src/adapters at all is rule 1's to report
       if (imp.relative && imp.target.startsWith(CORE) && !imp.typeOnly) found.push(`${file}:${imp.line} imports values from src/core (${imp.spec}); use \`import type\`, or reach them through src/protocol`)
       if (!imp.relative && NODE_STACK_PACKAGE.test(imp.spec)) found.push(`${file}:${imp.line} imports ${imp.spec}, which must stay out of the page`)
     }

@@ -14,22 +14,20 @@ import { NavigationRoute, registerRoute } from 'workbox-routing'
 import { followerUrl, OUTBOX_SYNC_TAG } from './protocol/shared-names.ts'
 import { flushOutboxWhenFree } from './service-worker/flush-outbox.ts'
 
-// This file is typed with the DOM library (one tsconfig for the browser side), which
-// lacks ServiceWorkerGlobalScope; these are the members of it the worker uses.
-interface ServiceWorkerScope {
-  readonly __WB_MANIFEST: Array<PrecacheEntry | string>
-  addEventListener(type: 'message', listener: (event: MessageEvent) => void): void
-  addEventListener(type: 'sync', listener: (event: SyncEvent) => void): void
-  skipWaiting(): Promise<void>
-}
-
-/** A Background Sync event; its promise decides whether the browser tries again later. */
-interface SyncEvent extends Event {
+/** A Background Sync event (not in TypeScript's WebWorker library); its promise decides whether the browser tries again later. */
+interface SyncEvent extends ExtendableEvent {
   readonly tag: string
-  waitUntil(promise: Promise<unknown>): void
 }
 
-declare const self: ServiceWorkerScope
+declare global {
+  interface ServiceWorkerGlobalScopeEventMap {
+    sync: SyncEvent
+  }
+}
+
+// The WebWorker library types the global scope as a dedicated worker's; this script runs as a service
+// worker, with the precache list Workbox writes in at build time.
+declare const self: ServiceWorkerGlobalScope & { readonly __WB_MANIFEST: Array<PrecacheEntry | string> }
 
 self.addEventListener('message', (event) => {
   if (isSkipWaiting(event.data)) void self.skipWaiting()

@@ -38,11 +38,8 @@ type ChannelMessage =
 /** Requests that give the same outcome when the new leader runs them again. */
 const REPEATABLE = new Set(['hello', 'album.list', 'album.watch', 'album.invite', 'photo.image', 'photo.rename'])
 
-interface WorkerScope {
-  postMessage(message: unknown): void
-  addEventListener(type: 'message', listener: (event: MessageEvent) => void): void
-}
-const scope = globalThis as unknown as WorkerScope
+// The WebWorker library's `self` is the scope common to all workers; this script runs as a dedicated one.
+declare const self: DedicatedWorkerGlobalScope
 const tabId = randomId()
 
 // Relay: this tab's requests go to the leader; replies addressed to this tab come back.
@@ -80,11 +77,11 @@ const handOver = (): void => {
         message: 'The tab running the background node closed while this was being done, so it may or may not have been saved. Check, and try again if it is missing.'
       }
     }
-    scope.postMessage(reply)
+    self.postMessage(reply)
   }
 }
 
-scope.addEventListener('message', (event) => {
+self.addEventListener('message', (event) => {
   if (isBridgeOffer(event.data) && event.ports[0] !== undefined) {
     bridge = { tab: event.data.tab, port: event.ports[0] }
     if (leading) carriers.add(bridge.tab, bridge.port)
@@ -98,7 +95,7 @@ relay.addEventListener('message', (event: MessageEvent<ChannelMessage>) => {
   if (message.kind === 'reply' && message.to === tabId) {
     const id = envelopeOf(message.data)?.id
     if (id !== undefined) unanswered.delete(id)
-    scope.postMessage(message.data)
+    self.postMessage(message.data)
   }
   if (message.kind === 'leader' && message.leader !== leader) {
     const previous = leader

@@ -16,15 +16,12 @@ import { randomId, setupNode } from './node-setup.ts'
 import { createPortHub } from './port-hub.ts'
 import { carriers } from './rtc-bridge/carriers.ts'
 
-// This file is typed with the DOM library (one tsconfig for the browser side), which
-// lacks SharedWorkerGlobalScope; this is the one member of it the worker uses.
-interface ConnectScope {
-  addEventListener(type: 'connect', listener: (event: MessageEvent) => void): void
-}
+// The WebWorker library types the global scope as a dedicated worker's; this script runs as a shared one.
+declare const self: SharedWorkerGlobalScope
 
 const hub = createPortHub({ setup })
 
-;(globalThis as unknown as ConnectScope).addEventListener('connect', (event) => {
+self.addEventListener('connect', (event) => {
   for (const port of event.ports) {
     // A tab offering to carry WebRTC connections sends its bridge port on its node port (no id: not a request).
     port.addEventListener('message', ({ data, ports }: MessageEvent) => {
