@@ -73,6 +73,11 @@ export class EquivocationError extends ThreadsError {
   }
 }
 
+/** A sync message (request or response) that decodes but does not have the shape of its type. */
+export class MalformedMessageError extends ThreadsError {
+  static override readonly errorName = 'MalformedMessageError'
+}
+
 /** A record, block or message of a format version this peer does not speak (it names the version). */
 export class UnsupportedVersionError extends ThreadsError {
   static override readonly errorName = 'UnsupportedVersionError'

@@ -180,7 +180,7 @@ describe('sync limits against a real follower process', { timeout: 600_000 }, ()
     const lpCut = lpStream(cut)
     cut.send(Uint8Array.from([100, ...new Uint8Array(10)]))
     await cut.close()
-    expect(decodeResponse((await lpCut.read()).subarray())).toMatchObject({ type: 'error', name: 'MalformedRecordError', message: expect.stringContaining('could not be read') })
+    expect(decodeResponse((await lpCut.read()).subarray())).toMatchObject({ type: 'error', name: 'MalformedMessageError', message: expect.stringContaining('could not be read') })
     // An honest client never sends one: it refuses to encode it.
     const huge = Array.from({ length: 9 }, () => ({ log: a.thread.logId, record: 'bafyreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy', blocks: [{ cid: 'bafyreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy', bytes: new Uint8Array(1024 * 1024) }] }))
     await expect(c.transport.request({ v: 2, type: 'push', thread: a.thread.id, records: huge })).rejects.toMatchObject({ name: 'TooLargeError' })

@@ -81,7 +81,7 @@ describe('announcements that cannot be used', () => {
       }
     }
     const result = await syncThread({ thread: ta.id, replica: a.syncReplica(), transport })
-    expect(result.skipped).toEqual([{ kind: 'announcement', log: 'not-a-log', via: ta.logId, name: 'MalformedRecordError', message: 'malformed join announcement' }])
+    expect(result.skipped).toEqual([{ kind: 'announcement', log: 'not-a-log', via: ta.logId, name: 'MalformedMessageError', message: 'malformed join announcement' }])
     expect(ta.collection('photos').get('j1')).toEqual({ _id: 'j1', by: 'j' })
   })
 

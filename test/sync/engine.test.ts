@@ -65,7 +65,7 @@ describe('sync engine', () => {
     expect(await f.backend.blocks.has(envelope!.record)).toBe(false)
     // A forged follow request (signed by someone outside the grants) is refused too.
     const forged = { ...(await ta.followRequest()), by: generateLogIdentity().logId }
-    expect(await f.transport.request(forged)).toMatchObject({ type: 'error', name: 'MalformedRecordError' })
+    expect(await f.transport.request(forged)).toMatchObject({ type: 'error', name: 'MalformedMessageError' })
     // And one whose signer is not a log ID at all is refused before anything reads it.
     expect(await f.transport.request({ ...forged, by: 'not-a-member' })).toMatchObject({ type: 'error', name: 'MalformedLogIdError' })
     await a.close()

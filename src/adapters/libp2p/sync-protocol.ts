@@ -13,7 +13,7 @@ import type { SyncTransport } from '../../core/sync/engine.ts'
 import type { HandledRequest } from '../../core/sync/handler.ts'
 import { decodeResponse, encodeMessage, MAX_MESSAGE_BYTES, SYNC_PROTOCOL, type SyncRequest } from '../../core/sync/messages.ts'
 import { answerRequest, refusal, type EncodedAnswer } from '../../core/sync/serve.ts'
-import { MalformedRecordError, ThreadsError, TooLargeError } from '../../core/errors.ts'
+import { MalformedMessageError, ThreadsError, TooLargeError } from '../../core/errors.ts'
 
 /** How long one request may take on the wire. */
 const REQUEST_TIMEOUT_MS = 30_000
@@ -36,7 +36,7 @@ async function closedOrTimeout (stream: Stream, ms: number): Promise<void> {
 /**
  * A failed read of a whole message, as a named error: over the limit is
  * TooLargeError (the length prefix alone decides); cut short, stalled or
- * otherwise unreadable is MalformedRecordError.
+ * otherwise unreadable is MalformedMessageError.
  */
 function readFailure (error: unknown, whose: string): ThreadsError {
   if (error instanceof ThreadsError) return error
@@ -44,7 +44,7 @@ function readFailure (error: unknown, whose: string): ThreadsError {
   if (name === 'InvalidDataLengthError' || name === 'InvalidDataLengthLengthError') {
     return new TooLargeError(`${whose} is over the ${MAX_MESSAGE_BYTES} bytes a sync message may take`, { cause: error })
   }
-  return new MalformedRecordError(`${whose} could not be read: ${(error as Error)?.message ?? String(error)}`, { cause: error })
+  return new MalformedMessageError(`${whose} could not be read: ${(error as Error)?.message ?? String(error)}`, { cause: error })
 }
 
 /** Serves sync requests with `handler` on `node`. */

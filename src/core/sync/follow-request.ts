@@ -6,7 +6,7 @@
  */
 import * as dagCbor from '@ipld/dag-cbor'
 import { verifySignature } from '../crypto/ed25519.ts'
-import { BadSignatureError, MalformedRecordError } from '../errors.ts'
+import { BadSignatureError, MalformedMessageError } from '../errors.ts'
 import { parseLogId, publicKeyFromLogId, type LogIdentity } from '../ids/log-id.ts'
 import { SYNC_VERSION, type FollowGrant, type SyncRequest } from './messages.ts'
 
@@ -24,7 +24,7 @@ export async function createFollowRequest (thread: string, logs: readonly Follow
 /** Checks a follow request's signer and signature; throws a typed error otherwise. */
 export async function verifyFollowRequest (request: FollowRequest): Promise<void> {
   for (const grant of request.logs) parseLogId(grant.log)
-  if (!request.logs.some((g) => g.log === request.by)) throw new MalformedRecordError('a follow request must be signed by one of the logs it grants')
+  if (!request.logs.some((g) => g.log === request.by)) throw new MalformedMessageError('a follow request must be signed by one of the logs it grants')
   const ok = await verifySignature(publicKeyFromLogId(request.by), request.sig, signedBytes(request.thread, request.logs, request.by))
   if (!ok) throw new BadSignatureError(`follow request for thread ${request.thread} is not signed by ${request.by}`)
 }

@@ -7,7 +7,7 @@
  * any other spelling is refused whole.
  */
 import * as dagCbor from '@ipld/dag-cbor'
-import { MalformedRecordError, TooLargeError, UnsupportedVersionError } from '../errors.ts'
+import { MalformedMessageError, TooLargeError, UnsupportedVersionError } from '../errors.ts'
 import type { RawBlock } from '../storage/interfaces.ts'
 import { wireCid, wireLogId, wireThreadId } from './wire-ids.ts'
 
@@ -90,11 +90,11 @@ const isText = (v: unknown, max = 256): v is string => typeof v === 'string' && 
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0
 
 function records (value: unknown): WireRecord[] {
-  if (!Array.isArray(value) || value.length > MAX_RECORDS_PER_MESSAGE) throw new MalformedRecordError(`a message carries at most ${MAX_RECORDS_PER_MESSAGE} records`)
+  if (!Array.isArray(value) || value.length > MAX_RECORDS_PER_MESSAGE) throw new MalformedMessageError(`a message carries at most ${MAX_RECORDS_PER_MESSAGE} records`)
   return value.map((r, i) => {
-    if (!isMap(r) || !Array.isArray(r.blocks) || r.blocks.length !== 4) throw new MalformedRecordError(`record ${i} of the message is malformed`)
+    if (!isMap(r) || !Array.isArray(r.blocks) || r.blocks.length !== 4) throw new MalformedMessageError(`record ${i} of the message is malformed`)
     const blocks = r.blocks.map((b, j) => {
-      if (!isMap(b) || !(b.bytes instanceof Uint8Array)) throw new MalformedRecordError(`block ${j} of record ${i} is malformed`)
+      if (!isMap(b) || !(b.bytes instanceof Uint8Array)) throw new MalformedMessageError(`block ${j} of record ${i} is malformed`)
       return { cid: wireCid(b.cid, () => `block ${j} of record ${i}`), bytes: b.bytes }
     })
     return { log: wireLogId(r.log), record: wireCid(r.record, () => `record ${i}`), blocks }
@@ -103,7 +103,7 @@ function records (value: unknown): WireRecord[] {
 
 function announcement (value: unknown): WireAnnouncement {
   if (!isMap(value) || !(value.sealed instanceof Uint8Array) || value.sealed.length > MAX_SEALED_ANNOUNCEMENT_BYTES || !(value.sig instanceof Uint8Array) || value.sig.length !== 64) {
-    throw new MalformedRecordError('malformed join announcement')
+    throw new MalformedMessageError('malformed join announcement')
   }
   return { log: wireLogId(value.log), via: wireLogId(value.via), sealed: value.sealed, sig: value.sig }
 }
@@ -135,14 +135,14 @@ function decode (bytes: Uint8Array): Record<string, unknown> {
   try {
     value = dagCbor.decode(bytes)
   } catch (cause) {
-    throw new MalformedRecordError('sync message is not dag-cbor', { cause })
+    throw new MalformedMessageError('sync message is not dag-cbor', { cause })
   }
-  if (!isMap(value) || !('v' in value)) throw new MalformedRecordError('not a sync message: no version')
+  if (!isMap(value) || !('v' in value)) throw new MalformedMessageError('not a sync message: no version')
   if (value.v !== SYNC_VERSION) {
     const version = typeof value.v === 'number' ? String(value.v) : JSON.stringify(value.v)?.slice(0, 40) ?? typeof value.v
     throw new UnsupportedVersionError(`sync message version ${version} is not supported; this peer speaks version ${SYNC_VERSION} only (${SYNC_PROTOCOL})`)
   }
-  if (typeof value.type !== 'string') throw new MalformedRecordError('not a sync message: no type')
+  if (typeof value.type !== 'string') throw new MalformedMessageError('not a sync message: no type')
   return value
 }
 
@@ -158,23 +158,23 @@ export function decodeRequest (bytes: Uint8Array): SyncRequest {
     case 'announce': return { v: 2, type: 'announce', thread, announcement: announcement(m.announcement) }
     case 'announcements': return { v: 2, type: 'announcements', thread, ...pageAfter(m) }
     case 'pull': {
-      if (!Array.isArray(m.from) || m.from.length > MAX_LOGS_PER_REQUEST || !Number.isSafeInteger(m.limit) || (m.limit as number) < 1) throw new MalformedRecordError('malformed pull request')
+      if (!Array.isArray(m.from) || m.from.length > MAX_LOGS_PER_REQUEST || !Number.isSafeInteger(m.limit) || (m.limit as number) < 1) throw new MalformedMessageError('malformed pull request')
       const from = m.from.map((f) => {
-        if (!isMap(f) || !isCount(f.after)) throw new MalformedRecordError('malformed pull position')
+        if (!isMap(f) || !isCount(f.after)) throw new MalformedMessageError('malformed pull position')
         return { log: wireLogId(f.log), after: f.after }
       })
       return { v: 2, type: 'pull', thread, from, limit: Math.min(m.limit as number, MAX_RECORDS_PER_MESSAGE) }
     }
     case 'push': return { v: 2, type: 'push', thread, records: records(m.records) }
     case 'follow': {
-      if (!Array.isArray(m.logs) || m.logs.length === 0 || m.logs.length > MAX_LOGS_PER_REQUEST || !(m.sig instanceof Uint8Array) || m.sig.length !== 64) throw new MalformedRecordError('malformed follow request')
+      if (!Array.isArray(m.logs) || m.logs.length === 0 || m.logs.length > MAX_LOGS_PER_REQUEST || !(m.sig instanceof Uint8Array) || m.sig.length !== 64) throw new MalformedMessageError('malformed follow request')
       const logs = m.logs.map((g) => {
-        if (!isMap(g) || !(g.followKey instanceof Uint8Array) || g.followKey.length !== 32) throw new MalformedRecordError('malformed follow grant')
+        if (!isMap(g) || !(g.followKey instanceof Uint8Array) || g.followKey.length !== 32) throw new MalformedMessageError('malformed follow grant')
         return { log: wireLogId(g.log), followKey: g.followKey }
       })
       return { v: 2, type: 'follow', thread, logs, by: wireLogId(m.by), sig: m.sig }
     }
-    default: throw new MalformedRecordError(`unknown sync request "${String(m.type).slice(0, 40)}"`)
+    default: throw new MalformedMessageError(`unknown sync request "${String(m.type).slice(0, 40)}"`)
   }
 }
 
@@ -183,20 +183,20 @@ export function decodeResponse (bytes: Uint8Array): SyncResponse {
   const m = decode(bytes)
   switch (m.type) {
     case 'heads': {
-      if (!Array.isArray(m.heads) || m.heads.length > MAX_ITEMS_PER_MESSAGE || typeof m.more !== 'boolean') throw new MalformedRecordError('malformed heads response')
+      if (!Array.isArray(m.heads) || m.heads.length > MAX_ITEMS_PER_MESSAGE || typeof m.more !== 'boolean') throw new MalformedMessageError('malformed heads response')
       const heads = m.heads.map((h) => {
-        if (!isMap(h) || !isCount(h.seq)) throw new MalformedRecordError('malformed head')
+        if (!isMap(h) || !isCount(h.seq)) throw new MalformedMessageError('malformed head')
         return { log: wireLogId(h.log), seq: h.seq, record: wireCid(h.record, 'head record') }
       })
       return { v: 2, type: 'heads', thread: wireThreadId(m.thread), heads, more: m.more }
     }
     case 'records':
-      if (typeof m.more !== 'boolean') throw new MalformedRecordError('malformed records response')
+      if (typeof m.more !== 'boolean') throw new MalformedMessageError('malformed records response')
       return { v: 2, type: 'records', thread: wireThreadId(m.thread), records: records(m.records), more: m.more }
     case 'pushed': {
-      if (!isCount(m.stored) || !isCount(m.duplicates) || !Array.isArray(m.rejected) || m.rejected.length > MAX_RECORDS_PER_MESSAGE) throw new MalformedRecordError('malformed push response')
+      if (!isCount(m.stored) || !isCount(m.duplicates) || !Array.isArray(m.rejected) || m.rejected.length > MAX_RECORDS_PER_MESSAGE) throw new MalformedMessageError('malformed push response')
       const rejected = m.rejected.map((r) => {
-        if (!isMap(r) || !isText(r.name, MAX_ERROR_NAME_LENGTH) || typeof r.message !== 'string') throw new MalformedRecordError('malformed refusal in a push response')
+        if (!isMap(r) || !isText(r.name, MAX_ERROR_NAME_LENGTH) || typeof r.message !== 'string') throw new MalformedMessageError('malformed refusal in a push response')
         return { record: wireCid(r.record, 'refused record'), name: r.name, message: r.message.slice(0, MAX_ERROR_MESSAGE_LENGTH) }
       })
       return { v: 2, type: 'pushed', stored: m.stored, duplicates: m.duplicates, rejected }
@@ -204,7 +204,7 @@ export function decodeResponse (bytes: Uint8Array): SyncResponse {
     case 'announced':
       return { v: 2, type: 'announced', thread: wireThreadId(m.thread) }
     case 'announcements': {
-      if (!Array.isArray(m.announcements) || m.announcements.length > MAX_ITEMS_PER_MESSAGE || typeof m.more !== 'boolean') throw new MalformedRecordError('malformed announcements response')
+      if (!Array.isArray(m.announcements) || m.announcements.length > MAX_ITEMS_PER_MESSAGE || typeof m.more !== 'boolean') throw new MalformedMessageError('malformed announcements response')
       const { announcements, unreadable } = announcementList(m.announcements)
       return { v: 2, type: 'announcements', thread: wireThreadId(m.thread), announcements, more: m.more, ...(unreadable.length > 0 ? { unreadable } : {}) }
     }
@@ -212,6 +212,6 @@ export function decodeResponse (bytes: Uint8Array): SyncResponse {
       return { v: 2, type: 'following', thread: wireThreadId(m.thread) }
     case 'error':
       return { v: 2, type: 'error', name: String(m.name).slice(0, MAX_ERROR_NAME_LENGTH), message: String(m.message).slice(0, MAX_ERROR_MESSAGE_LENGTH) }
-    default: throw new MalformedRecordError(`unknown sync response "${String(m.type).slice(0, 40)}"`)
+    default: throw new MalformedMessageError(`unknown sync response "${String(m.type).slice(0, 40)}"`)
   }
 }

@@ -14,7 +14,7 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { bases } from 'multiformats/basics'
 import { base32 } from 'multiformats/bases/base32'
 import { CID } from 'multiformats/cid'
-import { BadCidError, MalformedRecordError } from '../errors.ts'
+import { BadCidError, MalformedMessageError } from '../errors.ts'
 import { parseLogId } from '../ids/log-id.ts'
 import { parseThreadId } from '../ids/thread-id.ts'
 
@@ -30,12 +30,12 @@ const baseNamed = (text: string): string => Object.values(bases).find((b) => tex
 
 /**
  * `value` if it is a CID in its canonical text form; otherwise BadCidError
- * (MalformedRecordError if not a text at all). `what` names it in the error,
+ * (MalformedMessageError if not a text at all). `what` names it in the error,
  * and is only built if there is one.
  */
 export function wireCid (value: unknown, what: string | (() => string)): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_CID_TEXT_LENGTH) {
-    throw new MalformedRecordError(`${named(what)} must be a CID text of 1 to ${MAX_CID_TEXT_LENGTH} characters`)
+    throw new MalformedMessageError(`${named(what)} must be a CID text of 1 to ${MAX_CID_TEXT_LENGTH} characters`)
   }
   // Every record names five CIDs, so this runs for each one received: decode once, print nothing.
   // multiformats' base32 decoder takes lower case only and refuses non-zero padding bits; with "="
