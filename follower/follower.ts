@@ -13,7 +13,7 @@ import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { webSockets } from '@libp2p/websockets'
 import { createLibp2p, type Libp2p } from 'libp2p'
-import { openLmdbBackend } from '../src/adapters/node/index.ts'
+import { migrateFileStore, openLmdbBackend } from '../src/adapters/node/index.ts'
 import { serveSync } from '../src/adapters/libp2p/sync-protocol.ts'
 import { createRecordStore } from '../src/core/log/record-store.ts'
 import { createCachedBackend } from '../src/core/storage/cached-backend.ts'
@@ -39,7 +39,11 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
   // Durable: a push is answered only once its records are synced to disk, and concurrent
   // pushes share that sync (group commit). Fresh records are the ones most asked for:
   // keep recent blocks and rows in memory.
-  const backend = createCachedBackend(await openLmdbBackend({ directory: `${config.dataDir}/lmdb` }), 128 * 1024 * 1024)
+  const store = await openLmdbBackend({ directory: `${config.dataDir}/lmdb` })
+  // A data directory from before LMDB holds a file store: carry it over before serving.
+  const migrated = await migrateFileStore({ from: `${config.dataDir}/store`, to: store })
+  if (migrated !== undefined) console.log(`moved ${migrated.blocks} blocks and ${migrated.keys} keys from the file store into LMDB; the old store is at ${migrated.movedTo}`)
+  const backend = createCachedBackend(store, 128 * 1024 * 1024)
   const keys = createKeyBook(backend.meta)
   const threads = createThreadBook(backend.meta)
   // Set once the node runs: followed threads' topics are joined so announcements flow through.
