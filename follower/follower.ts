@@ -1,7 +1,7 @@
 /**
  * The follower: a Node peer that relays for browsers and keeps the logs of
  * threads its members asked it to follow, holding follow keys only. It wires
- * the core (record store, key book, sync handler) to files on disk, a libp2p
+ * the core (record store, key book, sync handler) to an LMDB database on disk, a libp2p
  * node (WebSockets, circuit relay v2 server, gossipsub) and an HTTP server.
  */
 import { mkdir } from 'node:fs/promises'
@@ -13,7 +13,7 @@ import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { webSockets } from '@libp2p/websockets'
 import { createLibp2p, type Libp2p } from 'libp2p'
-import { openFileBackend } from '../src/adapters/node/index.ts'
+import { migrateFileStore, openLmdbBackend } from '../src/adapters/node/index.ts'
 import { serveSync } from '../src/adapters/libp2p/sync-protocol.ts'
 import { createRecordStore } from '../src/core/log/record-store.ts'
 import { createCachedBackend } from '../src/core/storage/cached-backend.ts'
@@ -36,8 +36,14 @@ export interface Follower {
 /** Starts a follower with its storage in `config.dataDir`. */
 export async function startFollower (config: FollowerConfig): Promise<Follower> {
   await mkdir(config.dataDir, { recursive: true })
-  // Fresh records are the ones most asked for: keep recent blocks and rows in memory.
-  const backend = createCachedBackend(await openFileBackend({ directory: `${config.dataDir}/store` }), 128 * 1024 * 1024)
+  // Durable: a push is answered only once its records are synced to disk, and concurrent
+  // pushes share that sync (group commit). Fresh records are the ones most asked for:
+  // keep recent blocks and rows in memory.
+  const store = await openLmdbBackend({ directory: `${config.dataDir}/lmdb` })
+  // A data directory from before LMDB holds a file store: carry it over before serving.
+  const migrated = await migrateFileStore({ from: `${config.dataDir}/store`, to: store })
+  if (migrated !== undefined) console.log(`moved ${migrated.blocks} blocks and ${migrated.keys} keys from the file store into LMDB; the old store is at ${migrated.movedTo}`)
+  const backend = createCachedBackend(store, 128 * 1024 * 1024)
   const keys = createKeyBook(backend.meta)
   const threads = createThreadBook(backend.meta)
   // Set once the node runs: followed threads' topics are joined so announcements flow through.

@@ -101,7 +101,8 @@ describe('writers and a follower over loopback', { timeout: 240_000 }, () => {
       expect(content.includes(Buffer.from(MARKER)), `${file} holds plaintext`).toBe(false)
       expect(content.includes(Buffer.from('readKey')), `${file} holds a read key`).toBe(false)
     }
-    expect(files.length).toBeGreaterThan(3 * EVENTS_PER_WRITER * 4)
+    // The scan did read the stored records: the database file is among the files, holding them all.
+    expect(files.some(file => file.endsWith('threads.mdb'))).toBe(true)
     expect(bytes).toBeGreaterThan(1_000_000)
   })
 })

@@ -1,0 +1,183 @@
+/**
+ * A StorageBackend in an LMDB database (through `lmdb`), for the Node follower and
+ * Node programs using the database API.
+ *
+ * Layout: one LMDB file `threads.mdb` (and its lock file) under `directory`, with
+ * two named databases, `blocks` (CID → bytes) and `meta` (key → value). Guarantees,
+ * beyond those of interfaces.ts:
+ * - a call resolves once its write is committed; with `durable` (the default) also
+ *   once it is synced to disk, so it survives power loss, not only kill -9;
+ * - group commit: every write queued in one event turn goes into one LMDB
+ *   transaction, and transactions committed while a sync runs share the next one,
+ *   so many concurrent batches cost one fsync, not one each;
+ * - `batch`, `putMany`, `deleteMany` and `commit` (blocks and meta together) are
+ *   each one transaction: all-or-nothing across crashes, never seen half-applied;
+ * - keys are stored so that byte order is string order (ordered-keys.ts), and
+ *   `list` reads one snapshot; a key over LMDB's size limit gets TooLargeError;
+ * - values are fresh, plain Uint8Arrays.
+ * Several processes may open the same directory (LMDB locks), though the follower
+ * keeps to one.
+ */
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { open, type Database } from 'lmdb'
+import { StoreClosedError, throwIfAborted, TooLargeError } from '../../core/errors.ts'
+import type { BatchOperation, BlockStore, KeyValueStore, RawBlock, StorageBackend, StoreCallOptions } from '../../core/storage/interfaces.ts'
+import { copyBatchOperations, copyBlocks, copyBytes, copyCids } from '../../core/storage/memory.ts'
+import { decodeOrderedKey, encodeOrderedKey } from './ordered-keys.ts'
+
+/** Options of openLmdbBackend. */
+export interface LmdbBackendOptions {
+  /** Directory holding the database; created if missing. */
+  readonly directory: string
+  /** Resolve writes only once synced to disk, so they survive power loss. Default true. */
+  readonly durable?: boolean
+  readonly signal?: AbortSignal
+}
+
+/** The database file's name inside the directory. */
+export const LMDB_FILE = 'threads.mdb'
+/** LMDB's largest key with its default page size, in bytes. */
+const MAX_KEY_BYTES = 1978
+/** LMDB refuses empty keys, so every meta key is stored behind this byte (the empty key included). */
+const META_KEY_LEAD = 0x6b
+
+/**
+ * Opens (creating if needed) an LMDB backend in `directory`.
+ * @example
+ * const backend = await openLmdbBackend({ directory: '/var/lib/threads/store' })
+ */
+export async function openLmdbBackend (options: LmdbBackendOptions): Promise<StorageBackend> {
+  throwIfAborted(options.signal)
+  const durable = options.durable ?? true
+  await mkdir(options.directory, { recursive: true })
+  const path = join(options.directory, LMDB_FILE)
+  const root = open({
+    path,
+    maxDbs: 2,
+    // Without fsync a commit still reaches the OS before it resolves, so it survives kill -9.
+    noSync: !durable
+  })
+  const databaseOptions = { keyEncoding: 'binary', encoding: 'binary', compression: false, cache: false } as const
+  const blockDb: Database<Buffer, Buffer> = root.openDB({ name: 'blocks', ...databaseOptions })
+  const metaDb: Database<Buffer, Buffer> = root.openDB({ name: 'meta', ...databaseOptions })
+
+  let closing: Promise<void> | undefined
+  const inFlight = new Set<Promise<void>>()
+
+  const check = (options?: StoreCallOptions): void => {
+    if (closing !== undefined) throw new StoreClosedError(`The LMDB backend at ${path} is closed`)
+    throwIfAborted(options?.signal)
+  }
+
+  /** Queues `apply`'s writes as one transaction and resolves once they are committed (and synced, if durable). */
+  const write = async (apply: () => void): Promise<void> => {
+    const done = (async () => {
+      await root.batch(apply)
+      if (durable) await root.flushed
+    })()
+    inFlight.add(done)
+    try {
+      await done
+    } finally {
+      inFlight.delete(done)
+    }
+  }
+  /** Blocks and meta operations, checked and copied whole before one transaction applies them. */
+  const commit = async (input: readonly RawBlock[], operations: readonly BatchOperation[], options?: StoreCallOptions): Promise<void> => {
+    check(options)
+    const blockCopies = copyBlocks(input).map(block => ({ key: blockKey(block.cid), bytes: block.bytes }))
+    const copies = copyBatchOperations(operations).map(op => ({ ...op, stored: metaKey(op.key) }))
+    await write(() => {
+      for (const block of blockCopies) void blockDb.put(block.key, block.bytes as Buffer)
+      for (const op of copies) void (op.type === 'put' ? metaDb.put(op.stored, op.value as Buffer) : metaDb.remove(op.stored))
+    })
+  }
+  /** get and has over one named database. */
+  const lookups = (db: Database<Buffer, Buffer>, toKey: (id: string) => Buffer): Pick<BlockStore, 'get' | 'has'> => ({
+    async get (id, options) { check(options); return read(db, toKey(id)) },
+    async has (id, options) { check(options); return db.doesExist(toKey(id)) }
+  })
+
+  const blocks: BlockStore = {
+    ...lookups(blockDb, blockKey),
+    async putMany (input, options) { await commit(input, [], options) },
+    async deleteMany (cids, options) {
+      check(options)
+      const keys = copyCids(cids).map(blockKey)
+      await write(() => { for (const key of keys) void blockDb.remove(key) })
+    }
+  }
+
+  const meta: KeyValueStore = {
+    ...lookups(metaDb, metaKey),
+    async batch (operations, options) { await commit([], operations, options) },
+    async * list (prefix, options) {
+      check(options)
+      // The whole range is read at once, in one read transaction: one snapshot.
+      for (const entry of readRange(metaDb, prefix)) { check(options); yield entry }
+    }
+  }
+
+  return {
+    blocks,
+    meta,
+    commit,
+    async close () {
+      closing ??= (async () => {
+        // Let accepted writes finish before the environment goes away.
+        await Promise.allSettled([...inFlight])
+        await root.close()
+      })()
+      await closing
+    }
+  }
+}
+
+/** A fresh plain copy of the value under `key`, if any. */
+function read (db: Database<Buffer, Buffer>, key: Buffer): Uint8Array | undefined {
+  // getBinary's Buffer may be a subclass view: hand back a plain copy.
+  const value = db.getBinary(key)
+  return value === undefined ? undefined : copyBytes(value)
+}
+
+/** Every meta entry under `prefix`, in string order. */
+function readRange (db: Database<Buffer, Buffer>, prefix: string): Array<readonly [string, Uint8Array]> {
+  const start = storedKey(META_KEY_LEAD, prefix)
+  // A prefix longer than any storable key has nothing under it.
+  if (start.length > MAX_KEY_BYTES) return []
+  const entries: Array<readonly [string, Uint8Array]> = []
+  for (const { key, value } of db.getRange({ start })) {
+    if (key.length < start.length || start.compare(key, 0, start.length) !== 0) break
+    entries.push([decodeOrderedKey(key.subarray(1)), copyBytes(value)] as const)
+  }
+  return entries
+}
+
+/** The stored form of a block's CID. */
+function blockKey (cid: string): Buffer {
+  if (typeof cid !== 'string' || cid === '') throw new TypeError('A CID must be a non-empty string')
+  return checkedKey(storedKey(undefined, cid), cid)
+}
+
+/** The stored form of a meta key. */
+function metaKey (key: string): Buffer {
+  if (typeof key !== 'string') throw new TypeError('A key must be a string')
+  return checkedKey(storedKey(META_KEY_LEAD, key), key)
+}
+
+function storedKey (lead: number | undefined, key: string): Buffer {
+  const encoded = encodeOrderedKey(key)
+  if (lead === undefined) return Buffer.from(encoded.buffer, encoded.byteOffset, encoded.length)
+  const stored = Buffer.allocUnsafe(encoded.length + 1)
+  stored[0] = lead
+  stored.set(encoded, 1)
+  return stored
+}
+
+function checkedKey (stored: Buffer, key: string): Buffer {
+  if (stored.length > MAX_KEY_BYTES) {
+    throw new TooLargeError(`A key of ${stored.length} bytes (${key.slice(0, 40)}…) is over the ${MAX_KEY_BYTES}-byte limit`)
+  }
+  return stored
+}

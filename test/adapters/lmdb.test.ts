@@ -1,0 +1,100 @@
+/**
+ * The LMDB backend against the storage contract, plus what only it promises:
+ * string-ordered keys of any code units, named refusal of oversized keys, and
+ * many concurrent writes landing together. Each test works in its own temp directory.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { StorageBackend } from '../../src/core/storage/interfaces.ts'
+import { openLmdbBackend } from '../../src/adapters/node/index.ts'
+import { decodeOrderedKey, encodeOrderedKey } from '../../src/adapters/node/ordered-keys.ts'
+import { collect, makeBlock } from '../contracts/contract-helpers.ts'
+import { runStorageContractTests } from '../contracts/storage-contract.ts'
+
+const makeTempDir = async (): Promise<string> => await mkdtemp(join(tmpdir(), 'threads-lmdb-'))
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text)
+
+for (const durable of [true, false]) {
+  runStorageContractTests(`LMDB${durable ? '' : ' (not durable)'}`, async () => {
+    const directory = await makeTempDir()
+    return {
+      backend: await openLmdbBackend({ directory, durable }),
+      reopen: async () => await openLmdbBackend({ directory, durable }),
+      cleanup: async () => { await rm(directory, { recursive: true, force: true }) }
+    }
+  })
+}
+
+describe('ordered keys', () => {
+  it('round-trip every code unit, lone surrogates included, and sort as the strings do', () => {
+    const keys = ['', 'a', 'ab', 'b', 'é', '߿', 'ࠀ', '\ud7ff', '\ud800', '\ud83d\ude00', '\udfff', '\ue000', '\uffff', 'a\u0000']
+    for (const key of keys) expect(decodeOrderedKey(encodeOrderedKey(key))).toBe(key)
+    const compareBytes = (a: Uint8Array, b: Uint8Array): number => Buffer.compare(a, b)
+    const byBytes = keys.map(encodeOrderedKey).sort(compareBytes).map(decodeOrderedKey)
+    expect(byBytes).toEqual([...keys].sort())
+  })
+
+  it('refuses bytes it cannot have written', () => {
+    for (const bad of [[0x80], [0xc3], [0xe0, 0x80], [0xf0, 0x90, 0x80, 0x80], [0xc3, 0x41]]) {
+      expect(() => decodeOrderedKey(Uint8Array.from(bad))).toThrow(TypeError)
+    }
+  })
+})
+
+describe('LMDB backend', () => {
+  let directory: string
+  let backend: StorageBackend
+  beforeEach(async () => {
+    directory = await makeTempDir()
+    backend = await openLmdbBackend({ directory })
+  })
+  afterEach(async () => {
+    try { await backend.close() } finally { await rm(directory, { recursive: true, force: true }) }
+  })
+  const reopen = async (): Promise<StorageBackend> => {
+    await backend.close()
+    backend = await openLmdbBackend({ directory })
+    return backend
+  }
+
+  it('refuses keys and CIDs over the size limit by name, storing nothing of their call', async () => {
+    const long = 'k'.repeat(5000)
+    await expect(backend.meta.get(long)).rejects.toMatchObject({ name: 'TooLargeError' })
+    await expect(backend.meta.batch([{ type: 'put', key: 'fine', value: bytes('x') }, { type: 'put', key: long, value: bytes('x') }]))
+      .rejects.toMatchObject({ name: 'TooLargeError' })
+    const block = await makeBlock(bytes('block'))
+    await expect(backend.commit!([block], [{ type: 'put', key: long, value: bytes('x') }])).rejects.toMatchObject({ name: 'TooLargeError' })
+    await expect(backend.blocks.putMany([{ cid: long, bytes: bytes('x') }])).rejects.toMatchObject({ name: 'TooLargeError' })
+    expect(await collect(backend.meta.list(''))).toEqual([])
+    expect(await backend.blocks.has(block.cid)).toBe(false)
+    expect(await collect(backend.meta.list(long))).toEqual([])
+  })
+
+  it('keeps lone surrogates and case-distinct keys apart, and lists them in code-unit order', async () => {
+    const keys = ['k', 'K', 'k\ud800', 'k\udfff', 'k\ue000']
+    await backend.meta.batch(keys.map(key => ({ type: 'put', key, value: bytes(key) })))
+    expect((await collect(backend.meta.list(''))).map(([key]) => key)).toEqual([...keys].sort())
+    expect(await backend.meta.get('k\ud800')).toEqual(bytes('k\ud800'))
+  })
+
+  it('commits blocks and meta together, and keeps both across reopen', async () => {
+    const blocks = await Promise.all([bytes('one'), bytes('two')].map(makeBlock))
+    await backend.commit!(blocks, [{ type: 'put', key: 'head', value: bytes(blocks[1]!.cid) }])
+    await reopen()
+    for (const block of blocks) expect(await backend.blocks.get(block.cid)).toEqual(block.bytes)
+    expect(await backend.meta.get('head')).toEqual(bytes(blocks[1]!.cid))
+  })
+
+  it('lands 500 concurrent durable batches, each whole', async () => {
+    const store = backend
+    await Promise.all(Array.from({ length: 500 }, async (_, i) => {
+      await store.meta.batch([{ type: 'put', key: `doc/${i}/a`, value: bytes(`a${i}`) }, { type: 'put', key: `doc/${i}/b`, value: bytes(`b${i}`) }])
+    }))
+    await reopen()
+    const entries = await collect(backend.meta.list('doc/'))
+    expect(entries).toHaveLength(1000)
+    expect(await backend.meta.get('doc/499/b')).toEqual(bytes('b499'))
+  })
+})
