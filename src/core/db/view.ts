@@ -76,7 +76,7 @@ function createCollectionView (name: string): CollectionView {
     const losers = lostCreates(state)
     if (losers.length === 0) lost.delete(state.id)
     else lost.set(state.id, losers)
-    for (const index of indexes.values()) index.update(state.id, before?.[index.field], after?.[index.field])
+    for (const index of indexes.values()) index.update(state.id, before, after)
   }
   return {
     name,
@@ -91,7 +91,7 @@ function createCollectionView (name: string): CollectionView {
     ensureIndex (field) {
       if (indexes.has(field)) return
       const index = new FieldIndex(field)
-      index.load([...docs].map(([id, doc]) => [id, doc[field]] as const))
+      index.load(docs)
       indexes.set(field, index)
     },
     setSchema (check) {
