@@ -25,7 +25,7 @@ async function replicas (count: number, seed: string): Promise<ThreadDatabase[]>
 }
 /** Writes to another collection, so this replica's next event sorts after a peer's concurrent one. */
 async function advanceClock (t: ThreadDatabase, writes: number): Promise<void> {
-  for (let i = 0; i < writes; i++) await t.kv.put('busy', i)
+  for (let i = 0; i < writes; i++) await t.collection('busy').upsert({ _id: 'counter', i })
 }
 const headsOf = async (t: ThreadDatabase): Promise<string> => JSON.stringify(await t.heads())
 
@@ -153,6 +153,66 @@ describe('concurrent creates of one ID', () => {
     await photos(loser).update('p', { likes: 4 })
     await exchange([a!, b!, c!])
     for (const t of [a!, b!, c!]) expect(photos(t).get('p')).toEqual({ ...byWriter.get(winner)!, likes: 4 })
+  })
+})
+
+describe('a delete', () => {
+  it('ends the document its writer saw: deleting the losing create of two concurrent ones leaves the winner, and the report empties', async () => {
+    const [a, b] = await replicas(2, 'delete-seen')
+    await photos(a!).create({ _id: 'cover', title: 'from A' })
+    await photos(b!).create({ _id: 'cover', title: 'from B' })
+    await exchange([a!, b!])
+    const lost = (await a!.skipped())[0]!
+    const loser = lost.log === a!.logId ? a! : b!
+    const winner = loser === a! ? b! : a!
+    const shown = photos(winner).get('cover')
+    expect(photos(loser).get('cover')).toEqual(shown)
+    // The loser's writer now sees the winner: its delete ends the winner, and the lost create stays reported.
+    await photos(loser).delete('cover')
+    await exchange([a!, b!])
+    await onEveryReplicaAndRebuild([a!, b!], async (t, where) => {
+      expect(photos(t).has('cover'), where).toBe(false)
+      expect(await t.skipped(), where).toEqual([lost])
+    })
+  })
+
+  it('of the losing create, made by a writer that saw only it, leaves the winning create shown', async () => {
+    const [a, b] = await replicas(2, 'delete-loser')
+    await photos(a!).create({ _id: 'cover', title: 'from A' })
+    await photos(b!).create({ _id: 'cover', title: 'from B' })
+    await photos(a!).delete('cover')
+    await photos(b!).delete('cover')
+    await photos(a!).create({ _id: 'cover', title: 'A again' })
+    await exchange([a!, b!])
+    await onEveryReplicaAndRebuild([a!, b!], async (t, where) => {
+      expect(photos(t).get('cover'), where).toEqual({ _id: 'cover', title: 'A again' })
+      expect(await t.skipped(), where).toEqual([])
+    })
+  })
+})
+
+describe('the key-value store', () => {
+  it('follows the same rules: the later put wins, a delete wins over a put that did not see it, concurrent first puts keep one and report the other', async () => {
+    const [a, b] = await replicas(2, 'kv')
+    await a!.kv.put('theme', 'dark')
+    await exchange([a!, b!])
+    await advanceClock(b!, 2)
+    await a!.kv.put('theme', 'light')
+    await b!.kv.put('theme', 'sepia')
+    await a!.kv.put('cover', 'p1')
+    await exchange([a!, b!])
+    // b's put sorts later (its clock is higher): it wins everywhere.
+    for (const t of [a!, b!]) expect(t.kv.get('theme')).toBe('sepia')
+    await a!.kv.delete('cover')
+    await b!.kv.put('cover', 'p2')
+    await a!.kv.put('lang', 'fr')
+    await b!.kv.put('lang', 'de')
+    await exchange([a!, b!])
+    await onEveryReplicaAndRebuild([a!, b!], async (t, where) => {
+      expect(t.kv.keys(), where).toEqual(['lang', 'theme'])
+      expect(['fr', 'de'], where).toContain(t.kv.get('lang'))
+      expect((await t.skipped()).map((s) => s.kind === 'record' ? [s.kind] : [s.kind, s.collection, s.id]), where).toEqual([['create', '_kv', 'lang']])
+    })
   })
 })
 
