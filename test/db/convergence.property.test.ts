@@ -14,7 +14,7 @@ import { deterministicRandom } from '../../src/core/crypto/random.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { referenceFold } from '../helpers/reference-fold.ts'
 import { seededRng, type Rng } from '../helpers/seeded.ts'
-import { dbEvent, rawPeer, type RawPeer } from './raw-peer.ts'
+import { dbEvent, inc, rawPeer, type RawPeer } from './raw-peer.ts'
 
 const WRITERS = 3
 const STEPS = 45
@@ -45,19 +45,24 @@ async function randomCommand (rng: Rng, thread: ThreadDatabase): Promise<void> {
   }
 }
 
-/** The careless peer's next record: valid, schema-breaking, or not a database event at all, at a random clock. */
+/**
+ * The careless peer's next record: valid, schema-breaking, or not a database event at all, at a random clock.
+ * It writes to incarnations it created itself (`c<id><n>`), or to one nobody created.
+ */
 async function carelessRecord (rng: Rng, peer: RawPeer, step: number): Promise<void> {
   const clock = 1 + rng.int(step + 3)
   const id = rng.pick(IDS)
-  const roll = rng.int(8)
+  const own = inc(`c${id}${rng.int(3)}`)
+  const roll = rng.int(9)
   if (roll === 0) await peer.append({ album: 'Summer', caption: `not an event ${step}` })
   else if (roll === 1) await peer.append(dbEvent(clock))
-  else if (roll === 2) await peer.append(dbEvent(clock, { op: 'text', coll: 'photos', id, field: 'caption', update: new Uint8Array([7, 7, 7]) }))
-  else if (roll === 3) await peer.append(dbEvent(clock, { op: 'create', coll: 'photos', id, fields: { title: rng.int(100) } }))
-  else if (roll === 4) await peer.append(dbEvent(clock, { op: 'patch', coll: 'photos', id, set: { likes: -1 - rng.int(3) }, unset: [] }, { op: 'patch', coll: 'albums', id: 'a0', set: { by: 'careless' }, unset: [] }))
-  else if (roll === 5) await peer.append(dbEvent(clock, { op: 'create', coll: 'photos', id, fields: { title: `c${rng.int(100)}` } }))
-  else if (roll === 6) await peer.append(dbEvent(clock, { op: 'patch', coll: 'photos', id, set: { likes: rng.int(5) }, unset: [] }))
-  else await peer.append(dbEvent(clock, { op: 'patch', coll: 'photos', id, set: {}, unset: ['title'] }))
+  else if (roll === 2) await peer.append(dbEvent(clock, { op: 'text', coll: 'photos', id, inc: own, field: 'caption', update: new Uint8Array([7, 7, 7]) }))
+  else if (roll === 3) await peer.append(dbEvent(clock, { op: 'create', coll: 'photos', id, inc: own, fields: { title: rng.int(100) } }))
+  else if (roll === 4) await peer.append(dbEvent(clock, { op: 'patch', coll: 'photos', id, inc: own, set: { likes: -1 - rng.int(3) }, unset: [] }, { op: 'patch', coll: 'albums', id: 'a0', inc: inc('nobody'), set: { by: 'careless' }, unset: [] }))
+  else if (roll === 5) await peer.append(dbEvent(clock, { op: 'create', coll: 'photos', id, inc: own, fields: { title: `c${rng.int(100)}` } }))
+  else if (roll === 6) await peer.append(dbEvent(clock, { op: 'patch', coll: 'photos', id, inc: own, set: { likes: rng.int(5) }, unset: [] }))
+  else if (roll === 7) await peer.append(dbEvent(clock, { op: 'delete', coll: 'photos', id, inc: own }))
+  else await peer.append(dbEvent(clock, { op: 'patch', coll: 'photos', id, inc: own, set: {}, unset: ['title'] }))
 }
 
 /** Delivers records one by one in random order; those whose dependencies are missing wait for a later round. */
@@ -122,6 +127,7 @@ async function runSeed (seed: number): Promise<void> {
   expect(views[0]).toEqual(reference.view)
   expect(reports[0]!.flatMap((s) => s.kind === 'record' ? [s.record] : []).sort()).toEqual(reference.skippedRecords)
   expect(reports[0]!.flatMap((s) => s.kind === 'document' ? [`${s.collection}/${s.id}`] : []).sort()).toEqual(reference.hidden)
+  expect(reports[0]!.flatMap((s) => s.kind === 'create' ? [`${s.collection}/${s.id}/${s.log}/${s.seq}`] : []).sort()).toEqual(reference.lost)
   // Views are disposable: both rebuild paths give the same view and report.
   await threads[1]!.rebuild('snapshot')
   expect(threads[1]!.dump()).toEqual(views[0])

@@ -3,6 +3,7 @@
  * older, newer or careless implementation could: its records are well signed
  * and chained, so the log layer accepts them whatever they hold.
  */
+import { utf8ToBytes } from '@noble/hashes/utils.js'
 import { deterministicRandom } from '../../src/core/crypto/random.ts'
 import type { Operation } from '../../src/core/db/events.ts'
 import type { LogGrant, RecordEnvelope } from '../../src/core/db/index.ts'
@@ -38,6 +39,9 @@ export function rawPeer (thread: string, seed: string): RawPeer {
 }
 
 /** A database event payload (see docs/PROTOCOL.md, "Database events"). */
-export function dbEvent (clock: number, ...ops: Operation[]): { v: 1, type: 'db', clock: number, ops: Operation[] } {
-  return { v: 1, type: 'db', clock, ops }
+export function dbEvent (clock: number, ...ops: Operation[]): { v: 2, type: 'db', clock: number, ops: Operation[] } {
+  return { v: 2, type: 'db', clock, ops }
 }
+
+/** An incarnation ID named by a readable label (writers pick random ones; any 1 to 32 bytes are valid). */
+export const inc = (label: string): Uint8Array => utf8ToBytes(label)

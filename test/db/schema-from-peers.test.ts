@@ -10,7 +10,7 @@ import { openFileBackend } from '../../src/adapters/node/index.ts'
 import { openDatabase, type ThreadDatabase } from '../../src/core/db/index.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { cleanupAfterAll, tempDir } from '../helpers/cleanup.ts'
-import { dbEvent, rawPeer } from './raw-peer.ts'
+import { dbEvent, inc, rawPeer } from './raw-peer.ts'
 
 const cleanup = cleanupAfterAll()
 const photoSchema = {
@@ -34,12 +34,12 @@ describe('documents from peers that break the schema', () => {
     // A declares the schema before anything arrives; B only after (it applies to what B holds at once).
     const photosA = ta.collection('photos', { schema: photoSchema, indexes: ['likes'] })
 
-    const p1 = await p.append(dbEvent(1, { op: 'create', coll: 'photos', id: 'p1', fields: { title: 'ok', likes: 1 } }))
+    const p1 = await p.append(dbEvent(1, { op: 'create', coll: 'photos', id: 'p1', inc: inc('p1'), fields: { title: 'ok', likes: 1 } }))
     // Q's one event breaks p1 (negative likes) and creates p2 with an empty title.
     const q1 = await q.append(dbEvent(2,
-      { op: 'patch', coll: 'photos', id: 'p1', set: { likes: -1 }, unset: [] },
-      { op: 'create', coll: 'photos', id: 'p2', fields: { title: '' } }))
-    const p2 = await p.append(dbEvent(3, { op: 'patch', coll: 'photos', id: 'p1', set: { likes: 3 }, unset: [] }))
+      { op: 'patch', coll: 'photos', id: 'p1', inc: inc('p1'), set: { likes: -1 }, unset: [] },
+      { op: 'create', coll: 'photos', id: 'p2', inc: inc('p2'), fields: { title: '' } }))
+    const p2 = await p.append(dbEvent(3, { op: 'patch', coll: 'photos', id: 'p1', inc: inc('p1'), set: { likes: 3 }, unset: [] }))
 
     // A: in order. After P's create and Q's event, p1 breaks the schema and is kept out.
     await ta.ingestMany([p1, q1])
@@ -84,7 +84,7 @@ describe('documents from peers that break the schema', () => {
     expect(await tb.skipped()).toEqual([])
 
     // A later peer write breaks p1 (blamed on that write), a later one still mends it.
-    const q2 = await q.append(dbEvent(10, { op: 'patch', coll: 'photos', id: 'p1', set: { title: 42 }, unset: [] }))
+    const q2 = await q.append(dbEvent(10, { op: 'patch', coll: 'photos', id: 'p1', inc: inc('p1'), set: { title: 42 }, unset: [] }))
     await ta.ingest(q2)
     await tb.ingest(q2)
     const broken = await ta.skipped()
@@ -108,7 +108,7 @@ describe('documents from peers that break the schema', () => {
       expect(again.collection('photos').find({ likes: 3 })).toEqual([])
     }
 
-    const p3 = await p.append(dbEvent(11, { op: 'patch', coll: 'photos', id: 'p1', set: { title: 'mended' }, unset: [] }))
+    const p3 = await p.append(dbEvent(11, { op: 'patch', coll: 'photos', id: 'p1', inc: inc('p1'), set: { title: 'mended' }, unset: [] }))
     await again.ingest(p3)
     await tb.ingestMany([p3])
     expect(again.collection('photos').get('p1')).toEqual({ _id: 'p1', likes: 3, title: 'mended' })

@@ -11,7 +11,7 @@ import { openDatabase, type RecordEnvelope } from '../../src/core/db/index.ts'
 import { createRecordStore } from '../../src/core/log/record-store.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { cleanupAfterAll, tempDir } from '../helpers/cleanup.ts'
-import { dbEvent, rawPeer } from './raw-peer.ts'
+import { dbEvent, inc, rawPeer } from './raw-peer.ts'
 
 const cleanup = cleanupAfterAll()
 const statuses = (outcomes: ReadonlyArray<{ status: string } | Error>): string[] => outcomes.map((o) => o instanceof Error ? o.name : o.status)
@@ -26,13 +26,13 @@ describe('records whose payload is not a database event', () => {
     await thread.addLog(peer.grant)
 
     const sent = [
-      await peer.append(dbEvent(1, { op: 'create', coll: 'photos', id: 'p1', fields: { title: 'first' } })),
+      await peer.append(dbEvent(1, { op: 'create', coll: 'photos', id: 'p1', inc: inc('p1'), fields: { title: 'first' } })),
       // The payload of the protocol's own example records: not a database event.
       await peer.append({ album: 'Summer', caption: 'Beach at dawn' }),
       await peer.append(dbEvent(2)),
-      await peer.append({ v: 2, type: 'db', clock: 3, ops: [{ op: 'delete', coll: 'photos', id: 'p1' }] }),
-      await peer.append(dbEvent(4, { op: 'text', coll: 'photos', id: 'p1', field: 'caption', update: new Uint8Array([7, 7, 7]) })),
-      await peer.append(dbEvent(5, { op: 'patch', coll: 'photos', id: 'p1', set: { title: 'second' }, unset: [] }))
+      await peer.append({ v: 3, type: 'db', clock: 3, ops: [{ op: 'delete', coll: 'photos', id: 'p1', inc: inc('p1') }] }),
+      await peer.append(dbEvent(4, { op: 'text', coll: 'photos', id: 'p1', inc: inc('p1'), field: 'caption', update: new Uint8Array([7, 7, 7]) })),
+      await peer.append(dbEvent(5, { op: 'patch', coll: 'photos', id: 'p1', inc: inc('p1'), set: { title: 'second' }, unset: [] }))
     ]
     // A follower's store, which verifies with the follow key alone, accepts exactly what the member does.
     const follower = createRecordStore({ backend: createMemoryBackend() })
@@ -52,9 +52,9 @@ describe('records whose payload is not a database event', () => {
       ['record', peer.grant.log, 5, sent[4]!.record, 'InvalidEventError']
     ])
     expect(report.map((s) => s.message)).toEqual([
-      'payload is not a database event of version 1',
+      'payload is not a database event of version 2',
       'database event must hold 1 to 10,000 operations',
-      'payload is not a database event of version 1',
+      'payload is not a database event of version 2',
       'operation 0: text update is not a Yjs update'
     ])
     // Duplicates change nothing, the report included.
@@ -71,7 +71,7 @@ describe('records whose payload is not a database event', () => {
     expect(await relayed.skipped()).toEqual(report)
 
     // The writer's next valid record applies.
-    const next = await peer.append(dbEvent(6, { op: 'create', coll: 'photos', id: 'p2', fields: { title: 'after' } }))
+    const next = await peer.append(dbEvent(6, { op: 'create', coll: 'photos', id: 'p2', inc: inc('p2'), fields: { title: 'after' } }))
     expect((await thread.ingest(next)).status).toBe('stored')
     expect(photos.find({}).map((d) => d._id)).toEqual(['p1', 'p2'])
     const view = thread.dump()
@@ -113,7 +113,7 @@ describe('this replica\'s own writes', () => {
     // A peer's event at the largest clock does not stop anyone from writing.
     const far = rawPeer(thread.id, 'far')
     await thread.addLog(far.grant)
-    await thread.ingest(await far.append(dbEvent(Number.MAX_SAFE_INTEGER, { op: 'create', coll: 'photos', id: 'far', fields: {} })))
+    await thread.ingest(await far.append(dbEvent(Number.MAX_SAFE_INTEGER, { op: 'create', coll: 'photos', id: 'far', inc: inc('far'), fields: {} })))
     await thread.collection('photos').create({ _id: 'after', title: 'still writing' })
     expect(thread.collection('photos').find({}).map((d) => d._id)).toEqual(['after', 'far', 'p'])
     expect(await thread.skipped()).toEqual([])

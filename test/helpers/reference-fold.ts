@@ -2,9 +2,12 @@
  * The reference semantics of the database, written as plainly as possible:
  * decrypt every record, leave out those whose payload is not a database event,
  * sort all operations by the total order, fold them one by one, then keep out
- * the documents that break their collection's schema. The real views
+ * the documents that break their collection's schema. In the fold each
+ * operation writes to the incarnation it names; a create makes the one it
+ * names current; a delete ends the one it names for good. The real views
  * (incremental, order-independent) must equal this.
  */
+import { bytesToHex } from '@noble/hashes/utils.js'
 import { applyUpdate, Doc as YDoc } from 'yjs'
 import { parseDbEvent, type DbEvent, type Operation } from '../../src/core/db/events.ts'
 import { compileSchema, type JsonSchema } from '../../src/core/db/schema.ts'
@@ -20,6 +23,16 @@ export interface ReferenceView {
   readonly skippedRecords: string[]
   /** `collection/id` of every document kept out for breaking its schema, sorted. */
   readonly hidden: string[]
+  /** `collection/id/log/seq` of every create that lost to a later concurrent create and was never deleted, sorted. */
+  readonly lost: string[]
+}
+
+interface ReferenceIncarnation {
+  created: boolean
+  createdAt?: Version
+  deleted: boolean
+  fields: Record<string, unknown>
+  texts: Map<string, YDoc>
 }
 
 /** Folds all records in total order; `schemas` are the collections' schemas. */
@@ -43,38 +56,48 @@ export async function referenceFold (records: readonly RecordEnvelope[], grants:
   }
   ops.sort((a, b) => compareVersions(a.ver, b.ver))
 
-  const docs = new Map<string, Record<string, unknown> | undefined>()
-  const texts = new Map<string, Map<string, YDoc>>()
-  for (const { op } of ops) {
+  const docs = new Map<string, { current?: string, incs: Map<string, ReferenceIncarnation> }>()
+  for (const { ver, op } of ops) {
     const key = `${op.coll}\u0000${op.id}`
-    if (op.op === 'create') docs.set(key, { ...op.fields })
-    else if (op.op === 'delete') docs.set(key, undefined)
-    else {
-      const doc = docs.get(key) ?? {}
-      docs.set(key, doc)
-      if (op.op === 'patch') {
-        Object.assign(doc, op.set)
-        for (const name of op.unset) delete doc[name]
-      } else {
-        const fields = texts.get(key) ?? new Map<string, YDoc>()
-        texts.set(key, fields)
-        const ydoc = fields.get(op.field) ?? new YDoc()
-        fields.set(op.field, ydoc)
-        applyUpdate(ydoc, op.update)
-      }
+    const doc = docs.get(key) ?? { incs: new Map<string, ReferenceIncarnation>() }
+    docs.set(key, doc)
+    const name = bytesToHex(op.inc)
+    const inc = doc.incs.get(name) ?? { created: false, deleted: false, fields: {}, texts: new Map<string, YDoc>() }
+    doc.incs.set(name, inc)
+    if (op.op === 'create') {
+      inc.created = true
+      inc.createdAt = ver
+      doc.current = name
+    }
+    if (op.op === 'delete') {
+      inc.deleted = true
+      inc.fields = {}
+      inc.texts = new Map()
+    }
+    if (inc.deleted) continue
+    if (op.op === 'create' || op.op === 'patch') {
+      for (const [field, value] of Object.entries(op.op === 'create' ? op.fields : op.set)) if (field !== '_id') inc.fields[field] = value
+      if (op.op === 'patch') for (const field of op.unset) delete inc.fields[field]
+    } else if (op.op === 'text') {
+      const ydoc = inc.texts.get(op.field) ?? new YDoc()
+      inc.texts.set(op.field, ydoc)
+      applyUpdate(ydoc, op.update)
     }
   }
   const out: Record<string, Array<Record<string, unknown>>> = {}
   const hidden: string[] = []
+  const lost: string[] = []
   for (const [key, doc] of docs) {
-    if (doc === undefined) continue
     const [coll, id] = key.split('\u0000') as [string, string]
-    const visible: Record<string, unknown> = { _id: id, ...doc }
-    for (const [field, ydoc] of texts.get(key) ?? []) visible[field] = ydoc.getText('text').toString()
+    for (const [name, inc] of doc.incs) if (inc.created && !inc.deleted && name !== doc.current) lost.push(`${coll}/${id}/${inc.createdAt![1]}/${inc.createdAt![2]}`)
+    const live = doc.current === undefined ? undefined : doc.incs.get(doc.current)!
+    if (live === undefined || live.deleted) continue
+    const visible: Record<string, unknown> = { _id: id, ...live.fields }
+    for (const [field, ydoc] of live.texts) if (field !== '_id') visible[field] = ydoc.getText('text').toString()
     const schema = schemas[coll]
     if (schema !== undefined && compileSchema(schema)(visible) !== undefined) hidden.push(`${coll}/${id}`)
     else (out[coll] ??= []).push(visible)
   }
   for (const list of Object.values(out)) list.sort((a, b) => (a._id as string) < (b._id as string) ? -1 : 1)
-  return { view: Object.fromEntries(Object.entries(out).sort(([a], [b]) => a < b ? -1 : 1)), skippedRecords: skippedRecords.sort(), hidden: hidden.sort() }
+  return { view: Object.fromEntries(Object.entries(out).sort(([a], [b]) => a < b ? -1 : 1)), skippedRecords: skippedRecords.sort(), hidden: hidden.sort(), lost: lost.sort() }
 }

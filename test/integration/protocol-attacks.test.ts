@@ -150,7 +150,7 @@ describe.each<Kind>(['libp2p', 'http'])('attacks on the log protocol, against a 
     // 6. A payload that is not a database event is held by the follower and by members alike, and skipped in views.
     const writerThird = await party(kind, follower, cleanup)
     const odd = await createRecord({ thread: thread.id, identity: mal, followKey: grant.followKey, readKey: grant.readKey, payload: { album: 'Summer' }, prev: null })
-    const next = await createRecord({ thread: thread.id, identity: mal, followKey: grant.followKey, readKey: grant.readKey, payload: { v: 1, type: 'db', clock: 100, ops: [{ op: 'create', coll: 'photos', id: 'm1', fields: { title: 'from mal' } }] }, prev: { record: odd.record, seq: 1 } })
+    const next = await createRecord({ thread: thread.id, identity: mal, followKey: grant.followKey, readKey: grant.readKey, payload: { v: 2, type: 'db', clock: 100, ops: [{ op: 'create', coll: 'photos', id: 'm1', inc: new Uint8Array([1]), fields: { title: 'from mal' } }] }, prev: { record: odd.record, seq: 1 } })
     expect(await push(writerThird, thread.id, [odd, next].map((r) => ({ log: mal.logId, record: r.record, blocks: r.blocks })))).toMatchObject({ type: 'pushed', stored: 2, rejected: [] })
     await bob.addLog(malGrant)
     await sync(bob, bobParty)

@@ -1,18 +1,22 @@
 /**
  * A collection: typed commands that become operations, and reads from the
- * view. Every command checks its result against the collection's schema before
- * anything is written; a failing command writes nothing. A document the view
- * keeps out for breaking the schema (a peer's write) is absent to commands as
- * to reads: `create` or `upsert` replaces it.
+ * view. Each command's operations are taken as peers will decode them, then
+ * its result is checked against the collection's schema, after everything
+ * staged before it (a transaction's earlier commands); a failing command
+ * writes nothing. Every operation names the incarnation it was written
+ * against (doc-state.ts). A document the view keeps out for breaking the
+ * schema (a peer's write) is absent to commands as to reads: `create` or
+ * `upsert` ends its incarnation and starts a fresh one.
  */
 import { base32 } from 'multiformats/bases/base32'
+import { hexToBytes } from '@noble/hashes/utils.js'
 import { secureRandom, type RandomSource } from '../crypto/random.ts'
-import { applyOperation, emptyDocState, visibleDoc, type Doc, type DocState } from './doc-state.ts'
+import { applyOperation, emptyDocState, pendingVersion, visibleDoc, type Doc, type DocState } from './doc-state.ts'
 import { DocumentExistsError, DocumentNotFoundError, InvalidCommandError } from './errors.ts'
-import { isName, type Fields, type Operation } from './events.ts'
+import { INCARNATION_BYTES, isName, ownOperations, type Fields, type Operation } from './events.ts'
 import { runQuery, type Filter, type FindOptions, type QueryPlan } from './query.ts'
 import { compileSchema, type JsonSchema } from './schema.ts'
-import { editText, type YText } from './text.ts'
+import { editText, replaceText, type TextEditor } from './text.ts'
 import type { CollectionView } from './view.ts'
 
 /** How a collection is declared. */
@@ -27,8 +31,10 @@ export interface CollectionOptions {
 
 /** Where commands read current state and send their operations. */
 export interface CommandContext {
-  /** The document's state as this context sees it (a transaction includes its own pending operations). */
+  /** The document's state as this context sees it (a transaction includes its own staged operations). */
   read(coll: string, id: string): DocState | undefined
+  /** How many operations are staged ahead of the next command (a transaction's own; 0 otherwise). */
+  staged(): number
   /** Runs `build` where it sees current state, then writes its operations as one event (or stages them). */
   submit(build: () => Operation[]): Promise<void>
   /** A stable Yjs client ID for this writer. */
@@ -48,17 +54,14 @@ export interface Collection {
   /** Sets some fields of a document. */
   update(id: string, set: Fields): Promise<void>
   delete(id: string): Promise<void>
-  /** Edits a text field through Yjs (concurrent edits merge per character). */
-  editText(id: string, field: string, edit: (text: YText) => void): Promise<void>
+  /** Edits a text field, in code points (concurrent edits merge per character). */
+  editText(id: string, field: string, edit: (text: TextEditor) => void): Promise<void>
   get(id: string): Doc | undefined
   has(id: string): boolean
   find(filter?: Filter, options?: FindOptions): Doc[]
   /** Runs a query and says how: which index, how many documents scanned. */
   explain(filter?: Filter, options?: FindOptions): QueryPlan
 }
-
-/** Sentinel version for a pending operation: after everything stored. */
-const PENDING = [Number.MAX_SAFE_INTEGER, '', 0, 0] as const
 
 /** Builds a collection over a view and a command context. */
 export function createCollection (name: string, options: CollectionOptions, viewOf: () => CollectionView, context: CommandContext): Collection {
@@ -74,21 +77,27 @@ export function createCollection (name: string, options: CollectionOptions, view
   }
 
   const current = (id: string): DocState => context.read(name, id) ?? emptyDocState(id)
-  const check = (state: DocState, ops: Operation[]): void => {
-    let next = state
-    ops.forEach((op, i) => { next = applyOperation(next, op, [PENDING[0], '', 0, i]) })
+  /**
+   * The command's operations as peers will decode them, once its result passes
+   * the schema, checked after everything staged before it.
+   */
+  const checked = (state: DocState, built: Operation[]): Operation[] => {
+    const ops = ownOperations(built)
+    const first = context.staged()
+    const next = ops.reduce((s, op, i) => applyOperation(s, op, pendingVersion(first + i)), state)
     const doc = visibleDoc(next)
     const problem = doc === undefined ? undefined : schema?.(doc)
     if (problem !== undefined) throw problem
+    return ops
   }
-  const textOps = (state: DocState, id: string, fields: Fields): Operation[] => {
+  const textOps = (text: Readonly<Record<string, Uint8Array>>, id: string, inc: Uint8Array, fields: Fields): Operation[] => {
     const ops: Operation[] = []
     for (const field of textFields) {
       const value = fields[field]
       if (value === undefined) continue
       if (typeof value !== 'string') throw new InvalidCommandError(`text field "${field}" must be a string`)
-      const update = editText(state.text[field], context.textClientId, (text) => replaceText(text, value))
-      if (update !== undefined) ops.push({ op: 'text', coll: name, id, field, update })
+      const update = editText(text[field], context.textClientId, (t) => { replaceText(t, value) })
+      if (update !== undefined) ops.push({ op: 'text', coll: name, id, inc, field, update })
     }
     return ops
   }
@@ -97,17 +106,31 @@ export function createCollection (name: string, options: CollectionOptions, view
     for (const [key, value] of Object.entries(fields)) if (key !== '_id' && !textFields.has(key) && value !== undefined) out[key] = value
     return out
   }
+  /** The incarnation a command on a shown document writes to. */
+  const live = (state: DocState): { inc: Uint8Array, text: Readonly<Record<string, Uint8Array>> } =>
+    ({ inc: hexToBytes(state.current!), text: state.incarnations[state.current!]!.text })
+  /**
+   * The operations that start a fresh incarnation holding `doc`. An incarnation
+   * still current but kept out by the schema is ended first, so it is replaced,
+   * not reported as a lost create.
+   */
+  const createOps = (state: DocState, id: string, doc: Fields): Operation[] => {
+    const inc = (context.random ?? secureRandom)(INCARNATION_BYTES)
+    const ops: Operation[] = [{ op: 'create', coll: name, id, inc, fields: plainFields(doc) }, ...textOps({}, id, inc, doc)]
+    if (state.current !== null && !state.incarnations[state.current]!.deleted) ops.unshift({ op: 'delete', coll: name, id, inc: hexToBytes(state.current) })
+    return checked(state, ops)
+  }
   /** The operations that turn an existing document into `doc`: only the fields that differ. */
   const replaceOps = (state: DocState, doc: Doc): Operation[] => {
     const before = shown(state)!
+    const { inc, text } = live(state)
     const wanted = plainFields(doc)
     const set: Record<string, unknown> = {}
     for (const [key, value] of Object.entries(wanted)) if (!sameValue(before[key], value)) set[key] = value
     const unset = Object.keys(before).filter((key) => key !== '_id' && !textFields.has(key) && !(key in wanted))
-    const ops: Operation[] = textOps(state, doc._id, doc)
-    if (Object.keys(set).length > 0 || unset.length > 0) ops.unshift({ op: 'patch', coll: name, id: doc._id, set, unset })
-    check(state, ops)
-    return ops
+    const ops: Operation[] = textOps(text, doc._id, inc, doc)
+    if (Object.keys(set).length > 0 || unset.length > 0) ops.unshift({ op: 'patch', coll: name, id: doc._id, inc, set, unset })
+    return checked(state, ops)
   }
   const mustExist = (id: string): DocState => {
     const state = current(id)
@@ -123,9 +146,7 @@ export function createCollection (name: string, options: CollectionOptions, view
       await context.submit(() => {
         const state = current(id)
         if (shown(state) !== undefined) throw new DocumentExistsError(`collection "${name}" already has document "${id}"`)
-        const ops: Operation[] = [{ op: 'create', coll: name, id, fields: plainFields(doc) }, ...textOps(state, id, doc)]
-        check(state, ops)
-        return ops
+        return createOps(state, id, doc)
       })
       return id
     },
@@ -135,35 +156,26 @@ export function createCollection (name: string, options: CollectionOptions, view
     async upsert (doc) {
       await context.submit(() => {
         const state = current(doc._id)
-        if (shown(state) !== undefined) return replaceOps(state, doc)
-        const ops: Operation[] = [{ op: 'create', coll: name, id: doc._id, fields: plainFields(doc) }, ...textOps(state, doc._id, doc)]
-        check(state, ops)
-        return ops
+        return shown(state) !== undefined ? replaceOps(state, doc) : createOps(state, doc._id, doc)
       })
     },
     async update (id, set) {
       await context.submit(() => {
         const state = mustExist(id)
-        const ops: Operation[] = [{ op: 'patch', coll: name, id, set: plainFields(set), unset: [] }, ...textOps(state, id, set)]
-        check(state, ops)
-        return ops
+        const { inc, text } = live(state)
+        return checked(state, [{ op: 'patch', coll: name, id, inc, set: plainFields(set), unset: [] }, ...textOps(text, id, inc, set)])
       })
     },
     async delete (id) {
-      await context.submit(() => {
-        mustExist(id)
-        return [{ op: 'delete', coll: name, id }]
-      })
+      await context.submit(() => [{ op: 'delete', coll: name, id, inc: live(mustExist(id)).inc }])
     },
     async editText (id, field, edit) {
       if (!textFields.has(field)) throw new InvalidCommandError(`"${field}" is not a text field of collection "${name}"`)
       await context.submit(() => {
         const state = mustExist(id)
-        const update = editText(state.text[field], context.textClientId, edit)
-        if (update === undefined) return []
-        const ops: Operation[] = [{ op: 'text', coll: name, id, field, update }]
-        check(state, ops)
-        return ops
+        const { inc, text } = live(state)
+        const update = editText(text[field], context.textClientId, edit)
+        return update === undefined ? [] : checked(state, [{ op: 'text', coll: name, id, inc, field, update }])
       })
     },
     get: (id) => viewOf().docs.get(id),
@@ -171,17 +183,6 @@ export function createCollection (name: string, options: CollectionOptions, view
     find: (filter, findOptions) => runQuery(viewOf(), filter, findOptions).docs,
     explain: (filter, findOptions) => runQuery(viewOf(), filter, findOptions).plan
   }
-}
-
-/** Replaces a Y.Text's content with `value`, keeping the common prefix and suffix. */
-function replaceText (text: YText, value: string): void {
-  const old = text.toString()
-  let start = 0
-  while (start < old.length && start < value.length && old[start] === value[start]) start++
-  let end = 0
-  while (end < old.length - start && end < value.length - start && old[old.length - 1 - end] === value[value.length - 1 - end]) end++
-  if (old.length - start - end > 0) text.delete(start, old.length - start - end)
-  if (value.length - start - end > 0) text.insert(start, value.slice(start, value.length - end))
 }
 
 function sameValue (a: unknown, b: unknown): boolean {

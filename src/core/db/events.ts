@@ -1,7 +1,10 @@
 /**
  * Database events: what a command becomes. One event is one record payload and
- * holds one or more operations that apply atomically (a transaction). Deletes
- * are tombstones. Format version 1; docs/PROTOCOL.md describes it.
+ * holds one or more operations that apply atomically (a transaction). Every
+ * operation names the incarnation of the document it was written against (a
+ * create starts one, a delete ends one), which is how a replica tells an update
+ * that saw a delete or a re-create from one that did not. Format version 2;
+ * docs/PROTOCOL.md describes it.
  */
 import * as dagCbor from '@ipld/dag-cbor'
 import { utf8ToBytes } from '@noble/hashes/utils.js'
@@ -9,21 +12,29 @@ import { InvalidCommandError, InvalidEventError } from './errors.ts'
 import { isTextUpdate } from './text.ts'
 
 /** Format version of database event payloads. */
-export const DB_EVENT_VERSION = 1
+export const DB_EVENT_VERSION = 2
+
+/** Bytes of the random incarnation ID a writer gives each create (events may carry 1 to 32). */
+export const INCARNATION_BYTES = 8
 
 /** A plain JSON-like document body (no _id). */
 export type Fields = Record<string, unknown>
 
-/** One change to one document or key. */
+/**
+ * One change to one document or key. `inc` names the document's incarnation:
+ * a create starts the incarnation it names; every other operation writes to
+ * (or ends) the incarnation it names, and counts only while that one is the
+ * document's current incarnation.
+ */
 export type Operation =
-  /** Creates (or replaces) a document with exactly these fields. */
-  | { readonly op: 'create', readonly coll: string, readonly id: string, readonly fields: Fields }
-  /** Sets and unsets fields of a document (creating it if absent). */
-  | { readonly op: 'patch', readonly coll: string, readonly id: string, readonly set: Fields, readonly unset: readonly string[] }
-  /** Deletes a document (a tombstone). */
-  | { readonly op: 'delete', readonly coll: string, readonly id: string }
-  /** A Yjs update to a collaborative text field. */
-  | { readonly op: 'text', readonly coll: string, readonly id: string, readonly field: string, readonly update: Uint8Array }
+  /** Starts an incarnation of a document with exactly these fields. */
+  | { readonly op: 'create', readonly coll: string, readonly id: string, readonly inc: Uint8Array, readonly fields: Fields }
+  /** Sets and unsets fields of an incarnation. */
+  | { readonly op: 'patch', readonly coll: string, readonly id: string, readonly inc: Uint8Array, readonly set: Fields, readonly unset: readonly string[] }
+  /** Ends an incarnation (a tombstone). */
+  | { readonly op: 'delete', readonly coll: string, readonly id: string, readonly inc: Uint8Array }
+  /** A Yjs update to a collaborative text field of an incarnation. */
+  | { readonly op: 'text', readonly coll: string, readonly id: string, readonly inc: Uint8Array, readonly field: string, readonly update: Uint8Array }
 
 /** The payload of a database record. */
 export interface DbEvent {
@@ -39,6 +50,7 @@ export const isName = (v: unknown, maxBytes = 256): v is string =>
   typeof v === 'string' && v.length > 0 && (v.length * 3 <= maxBytes || utf8ToBytes(v).length <= maxBytes)
 const isText = isName
 const isFields = (v: unknown): v is Fields => v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array)
+const isIncarnation = (v: unknown): v is Uint8Array => v instanceof Uint8Array && v.length >= 1 && v.length <= 32
 
 /** At most 40 characters of a value a peer sent, for a message kept in a report. */
 function preview (value: unknown): string {
@@ -53,24 +65,26 @@ function preview (value: unknown): string {
  * answer for the same record.
  */
 export function parseDbEvent (value: unknown): DbEvent {
-  if (!isFields(value) || value.v !== DB_EVENT_VERSION || value.type !== 'db') throw new InvalidEventError('payload is not a database event of version 1')
+  if (!isFields(value) || value.v !== DB_EVENT_VERSION || value.type !== 'db') throw new InvalidEventError(`payload is not a database event of version ${DB_EVENT_VERSION}`)
   if (!Number.isSafeInteger(value.clock) || (value.clock as number) < 1) throw new InvalidEventError('database event has no valid clock')
   if (!Array.isArray(value.ops) || value.ops.length === 0 || value.ops.length > 10_000) throw new InvalidEventError('database event must hold 1 to 10,000 operations')
   const ops = value.ops.map((raw: unknown, i: number): Operation => {
     if (!isFields(raw) || !isText(raw.coll) || !isText(raw.id, 1024)) throw new InvalidEventError(`operation ${i} has no valid collection or id`)
+    if (!isIncarnation(raw.inc)) throw new InvalidEventError(`operation ${i} has no valid incarnation (1 to 32 bytes)`)
+    const { coll, id, inc } = raw
     switch (raw.op) {
       case 'create':
         if (!isFields(raw.fields)) throw new InvalidEventError(`operation ${i}: create needs fields`)
-        return { op: 'create', coll: raw.coll, id: raw.id, fields: raw.fields }
+        return { op: 'create', coll, id, inc, fields: raw.fields }
       case 'patch':
         if (!isFields(raw.set) || !Array.isArray(raw.unset) || !raw.unset.every((f) => isText(f))) throw new InvalidEventError(`operation ${i}: patch needs set and unset`)
-        return { op: 'patch', coll: raw.coll, id: raw.id, set: raw.set, unset: raw.unset as string[] }
+        return { op: 'patch', coll, id, inc, set: raw.set, unset: raw.unset as string[] }
       case 'delete':
-        return { op: 'delete', coll: raw.coll, id: raw.id }
+        return { op: 'delete', coll, id, inc }
       case 'text':
         if (!isText(raw.field) || !(raw.update instanceof Uint8Array)) throw new InvalidEventError(`operation ${i}: text needs a field and an update`)
         if (!isTextUpdate(raw.update)) throw new InvalidEventError(`operation ${i}: text update is not a Yjs update`)
-        return { op: 'text', coll: raw.coll, id: raw.id, field: raw.field, update: raw.update }
+        return { op: 'text', coll, id, inc, field: raw.field, update: raw.update }
       default:
         throw new InvalidEventError(`operation ${i} has unknown type ${preview(raw.op)}`)
     }
@@ -98,4 +112,14 @@ export function ownEvent (event: DbEvent): DbEvent {
     if (!(cause instanceof InvalidEventError)) throw cause
     throw new InvalidCommandError(`the command would make an event peers cannot apply: ${cause.message}`, { cause })
   }
+}
+
+/**
+ * A command's operations as every replica will decode them (see ownEvent).
+ * Commands check their schema, and transactions stage, on these values, so a
+ * check never passes on a value the event does not carry.
+ */
+export function ownOperations (ops: readonly Operation[]): Operation[] {
+  if (ops.length === 0) return []
+  return [...ownEvent({ v: DB_EVENT_VERSION, type: 'db', clock: 1, ops }).ops]
 }

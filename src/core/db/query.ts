@@ -1,9 +1,11 @@
 /**
  * Queries: Mongo-style filter objects evaluated by sift, plus sort, skip and
  * limit. The planner picks one declared index when the filter pins an indexed
- * field by equality ($eq, a bare value, $in) or by a range ($gt, $gte, $lt,
- * $lte of one type); the filter is then still checked on every candidate, so an
- * index only narrows, never changes, the answer. The plan says what was used.
+ * field (or dotted path) by equality ($eq, a bare value, $in) or by a range
+ * ($gt, $gte, $lt, $lte of one type). Indexes are multikey and hand out every
+ * document that could match (field-index.ts), and the filter is then checked
+ * on every candidate, so an index only narrows, never changes, the answer. The
+ * plan says what was used.
  */
 import sift from 'sift'
 import type { Doc } from './doc-state.ts'
@@ -47,6 +49,8 @@ function candidatesFor (index: FieldIndex, condition: unknown): Candidates | und
   if (isIndexable(condition)) return { index: index.field, kind: 'equality', ids: index.equal(condition) }
   if (condition === null || typeof condition !== 'object' || Array.isArray(condition)) return undefined
   const ops = Object.entries(condition as Record<string, unknown>)
+  // An object with plain keys is matched as a value, not read as operators.
+  if (!ops.every(([op]) => op.startsWith('$'))) return undefined
   const eq = ops.find(([op]) => op === '$eq')
   if (eq !== undefined && isIndexable(eq[1])) return { index: index.field, kind: 'equality', ids: index.equal(eq[1]) }
   const inOp = ops.find(([op]) => op === '$in')

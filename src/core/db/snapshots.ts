@@ -15,16 +15,19 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { utf8ToBytes } from '@noble/hashes/utils.js'
 import type { BatchOperation, KeyValueStore, StoreCallOptions } from '../storage/interfaces.ts'
 import { getValue, listValues, putValue } from '../storage/meta-values.ts'
-import type { DocState, FieldEntry } from './doc-state.ts'
+import type { DocState, FieldEntry, Incarnation } from './doc-state.ts'
 import type { Version } from './version.ts'
 import type { ThreadView } from './view.ts'
 
 /** Number of buckets documents are spread over. */
 export const CHUNKS = 4096
 
+/** Format of snapshots this version writes and reads; one of another format is ignored (the view rebuilds from the log). */
+const SNAPSHOT_FORMAT = 2
+
 /** A snapshot's header. */
 export interface SnapshotHeader {
-  readonly v: 1
+  readonly v: typeof SNAPSHOT_FORMAT
   readonly clock: number
   /** Log ID → the last sequence number the snapshot includes. */
   readonly vector: Readonly<Record<string, number>>
@@ -42,16 +45,16 @@ export interface ViewSnapshot extends SnapshotHeader {
  */
 interface StoredChunk {
   readonly logs: string[]
-  readonly states: Array<[coll: string, id: string, base: StoredVersion | null, baseKind: 'create' | 'delete' | null, touched: StoredVersion | null,
-    fields: Array<[name: string, ver: StoredVersion, unset: boolean, value: unknown]>, text: Record<string, Uint8Array>]>
+  readonly states: Array<[coll: string, id: string, current: string | null, incarnations: StoredIncarnation[]]>
 }
+type StoredIncarnation = [inc: string, created: StoredVersion | null, deleted: boolean, latest: StoredVersion | null,
+  fields: Array<[name: string, ver: StoredVersion, unset: boolean, value: unknown]>, text: Record<string, Uint8Array>]
 type StoredVersion = [clock: number, log: number, seq: number, op: number]
 
 function encodeChunk (states: ReadonlyArray<readonly [string, DocState]>): StoredChunk {
   const logs: string[] = []
   const index = new Map<string, number>()
-  const ver = (v: Version | null): StoredVersion | null => {
-    if (v === null) return null
+  const ver = (v: Version): StoredVersion => {
     let i = index.get(v[1])
     if (i === undefined) {
       i = logs.push(v[1]) - 1
@@ -59,20 +62,27 @@ function encodeChunk (states: ReadonlyArray<readonly [string, DocState]>): Store
     }
     return [v[0], i, v[2], v[3]]
   }
+  const maybe = (v: Version | null): StoredVersion | null => v === null ? null : ver(v)
   return {
     logs,
-    states: states.map(([coll, state]) => [coll, state.id, ver(state.base), state.baseKind, ver(state.touched),
-      Object.entries(state.fields).map(([name, entry]) => [name, ver(entry.ver)!, entry.unset === true, entry.unset === true ? null : entry.value]),
-      { ...state.text }])
+    states: states.map(([coll, state]) => [coll, state.id, state.current, Object.entries(state.incarnations).map(([inc, i]): StoredIncarnation => [
+      inc, maybe(i.created), i.deleted, maybe(i.latest),
+      Object.entries(i.fields).map(([name, entry]) => [name, ver(entry.ver), entry.unset === true, entry.unset === true ? null : entry.value]),
+      { ...i.text }])])
   }
 }
 
 function decodeChunk (chunk: StoredChunk): Array<readonly [string, DocState]> {
-  const ver = (v: StoredVersion | null): Version | null => v === null ? null : [v[0], chunk.logs[v[1]]!, v[2], v[3]]
-  return chunk.states.map(([coll, id, base, baseKind, touched, fields, text]) => {
-    const entries: Record<string, FieldEntry> = {}
-    for (const [name, v, unset, value] of fields) entries[name] = unset ? { ver: ver(v)!, unset: true } : { ver: ver(v)!, value }
-    return [coll, { id, base: ver(base), baseKind, touched: ver(touched), fields: entries, text }] as const
+  const ver = (v: StoredVersion): Version => [v[0], chunk.logs[v[1]]!, v[2], v[3]]
+  const maybe = (v: StoredVersion | null): Version | null => v === null ? null : ver(v)
+  return chunk.states.map(([coll, id, current, stored]) => {
+    const incarnations: Record<string, Incarnation> = {}
+    for (const [inc, created, deleted, latest, fields, text] of stored) {
+      const entries: Record<string, FieldEntry> = {}
+      for (const [name, v, unset, value] of fields) entries[name] = unset ? { ver: ver(v), unset: true } : { ver: ver(v), value }
+      incarnations[inc] = { created: maybe(created), deleted, latest: maybe(latest), fields: entries, text }
+    }
+    return [coll, { id, current, incarnations }] as const
   })
 }
 
@@ -132,7 +142,7 @@ export function createSnapshotTracker (view: ThreadView): SnapshotTracker {
     countApplied (events) { pending += events },
     async save (meta, thread, current, vector, options) {
       learnExisting()
-      const operations: BatchOperation[] = [putValue(headerKey(thread), { v: 1, clock: current.clock, vector })]
+      const operations: BatchOperation[] = [putValue(headerKey(thread), { v: SNAPSHOT_FORMAT, clock: current.clock, vector })]
       if (options?.full === true) {
         for await (const [key] of meta.list(chunkPrefix(thread), options)) operations.push({ type: 'delete', key })
         for (const chunk of members.keys()) dirty.add(chunk)
@@ -154,7 +164,7 @@ export function createSnapshotTracker (view: ThreadView): SnapshotTracker {
 /** The stored snapshot of a thread, if any. */
 export async function loadSnapshot (meta: KeyValueStore, thread: string, options?: StoreCallOptions): Promise<ViewSnapshot | undefined> {
   const header = await getValue<SnapshotHeader>(meta, headerKey(thread), options)
-  if (header === undefined) return undefined
+  if (header?.v !== SNAPSHOT_FORMAT) return undefined
   const states: Array<readonly [string, DocState]> = []
   for await (const [, chunk] of listValues<StoredChunk>(meta, chunkPrefix(thread), options)) states.push(...decodeChunk(chunk))
   return { ...header, states }

@@ -14,18 +14,18 @@ import { createAddressBook } from '../storage/address-book.ts'
 import { getValue, listValues } from '../storage/meta-values.ts'
 import { createCollection, type Collection, type CollectionOptions, type CommandContext } from './collection.ts'
 import { createDispatcher, openPayload, receivedChange } from './dispatcher.ts'
-import { applyOperation, emptyDocState, type Doc, type DocState } from './doc-state.ts'
+import { applyOperation, emptyDocState, pendingVersion, type Doc, type DocState } from './doc-state.ts'
 import type { Operation } from './events.ts'
 import { createKeyValue, type KeyValue } from './key-value.ts'
 import type { Filter, FindOptions } from './query.ts'
 import { runQuery } from './query.ts'
 import { compileSchema } from './schema.ts'
-import { hiddenDocuments, listSkippedRecords, replaceSkippedRecords, type Skipped, type SkippedRecord } from './skipped.ts'
+import { listSkippedRecords, viewReports, replaceSkippedRecords, type Skipped, type SkippedRecord } from './skipped.ts'
 import { MissingKeyError, StoreClosedError } from '../errors.ts'
 import { createFollowRequest } from '../sync/follow-request.ts'
 import { createJoinAnnouncement, openJoinAnnouncement, type Invite, type JoinAnnouncement } from '../sync/invite.ts'
 import { createSnapshotTracker, loadSnapshot } from './snapshots.ts'
-import { clockKey, createThreadView, type ThreadView } from './view.ts'
+import { clockKey, createThreadView, stagedKey, type ThreadView } from './view.ts'
 
 /** How long the database must have nothing to apply before a due snapshot is written. */
 const SNAPSHOT_IDLE_MS = 500
@@ -183,6 +183,7 @@ export async function openThreadDatabase (deps: {
   const textClientId = new DataView(sha256(utf8ToBytes(deps.identity.logId)).buffer).getUint32(0)
   const direct: CommandContext = {
     read: (coll, id) => dispatcher.staged(coll, id) ?? view.collections.get(coll)?.states.get(id),
+    staged: () => 0,
     submit: async (build) => { await dispatcher.commit(build) },
     textClientId,
     random: deps.random
@@ -223,14 +224,15 @@ export async function openThreadDatabase (deps: {
     async transaction (fn) {
       const staged: Operation[] = []
       const overlay = new Map<string, DocState>()
+      const read = (coll: string, id: string): DocState | undefined => overlay.get(stagedKey(coll, id)) ?? direct.read(coll, id)
       const context: CommandContext = {
-        read: (coll, id) => overlay.get(`${coll}\u0000${id}`) ?? dispatcher.staged(coll, id) ?? view.collections.get(coll)?.states.get(id),
+        read,
+        staged: () => staged.length,
         submit: async (build) => {
-          const ops = build()
-          for (const op of ops) {
-            const key = `${op.coll}\u0000${op.id}`
-            const state = overlay.get(key) ?? view.collections.get(op.coll)?.states.get(op.id) ?? emptyDocState(op.id)
-            overlay.set(key, applyOperation(state, op, [Number.MAX_SAFE_INTEGER, '', 0, staged.length]))
+          // Each command saw (and checked against) the states after every operation staged before it, at these versions.
+          for (const op of build()) {
+            const key = stagedKey(op.coll, op.id)
+            overlay.set(key, applyOperation(read(op.coll, op.id) ?? emptyDocState(op.id), op, pendingVersion(staged.length)))
             staged.push(op)
           }
         },
@@ -310,18 +312,14 @@ export async function openThreadDatabase (deps: {
     },
     async skipped () {
       return await dispatcher.serialize(async () => {
-        const documents = await Promise.all(hiddenDocuments(view).map(async ({ collection, id, error, blamed: [, log, seq] }): Promise<Skipped> => ({
-          kind: 'document',
-          collection,
-          id,
-          record: (await records.recordAt(thread, log, seq))!,
-          log,
-          seq,
-          reason: 'SchemaValidationError',
-          message: error.message,
-          problems: error.problems
-        })))
-        return [...await listSkippedRecords(meta, thread), ...documents]
+        const fromView = await Promise.all(viewReports(view).map(async (entry): Promise<Skipped> => {
+          const [, log, seq] = entry.kind === 'document' ? entry.blamed : entry.created
+          const at = { collection: entry.collection, id: entry.id, record: (await records.recordAt(thread, log, seq))!, log, seq }
+          return entry.kind === 'document'
+            ? { kind: 'document', ...at, reason: 'SchemaValidationError', message: entry.error.message, problems: entry.error.problems }
+            : { kind: 'create', ...at, reason: 'DocumentExistsError', message: `a later concurrent create of "${entry.id}" shows instead; this create and every write to it do not` }
+        }))
+        return [...await listSkippedRecords(meta, thread), ...fromView]
       })
     },
     snapshot: async () => { await dispatcher.serialize(async () => { await tracker.save(meta, thread, view, await vector(), { full: true }) }) },

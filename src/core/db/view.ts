@@ -11,7 +11,7 @@
  */
 import type { BatchOperation } from '../storage/interfaces.ts'
 import { putValue } from '../storage/meta-values.ts'
-import { applyOperation, emptyDocState, visibleDoc, type Doc, type DocState } from './doc-state.ts'
+import { applyOperation, emptyDocState, lostCreates, visibleDoc, type Doc, type DocState, type LostCreate } from './doc-state.ts'
 import type { SchemaValidationError } from './errors.ts'
 import type { DbEvent } from './events.ts'
 import { FieldIndex } from './field-index.ts'
@@ -27,6 +27,8 @@ export interface CollectionView extends QuerySource {
   readonly docs: Map<string, Doc>
   /** Documents that exist but are kept out because they break the schema, with why. */
   readonly hidden: Map<string, SchemaValidationError>
+  /** Documents with creates that lost to a later concurrent create, with those creates. */
+  readonly lost: Map<string, LostCreate[]>
   readonly indexes: Map<string, FieldIndex>
   /** Declares an index on `field` and fills it from the current documents. */
   ensureIndex(field: string): void
@@ -58,6 +60,7 @@ function createCollectionView (name: string): CollectionView {
   const states = new Map<string, DocState>()
   const docs = new Map<string, Doc>()
   const hidden = new Map<string, SchemaValidationError>()
+  const lost = new Map<string, LostCreate[]>()
   const indexes = new Map<string, FieldIndex>()
   let schema: SchemaCheck | undefined
   const install = (state: DocState): void => {
@@ -70,13 +73,17 @@ function createCollectionView (name: string): CollectionView {
     else docs.set(state.id, after)
     if (problem === undefined) hidden.delete(state.id)
     else hidden.set(state.id, problem)
-    for (const index of indexes.values()) index.update(state.id, before?.[index.field], after?.[index.field])
+    const losers = lostCreates(state)
+    if (losers.length === 0) lost.delete(state.id)
+    else lost.set(state.id, losers)
+    for (const index of indexes.values()) index.update(state.id, before, after)
   }
   return {
     name,
     states,
     docs,
     hidden,
+    lost,
     indexes,
     get: (id) => docs.get(id),
     all: () => docs.values(),
@@ -84,7 +91,7 @@ function createCollectionView (name: string): CollectionView {
     ensureIndex (field) {
       if (indexes.has(field)) return
       const index = new FieldIndex(field)
-      index.load([...docs].map(([id, doc]) => [id, doc[field]] as const))
+      index.load(docs)
       indexes.set(field, index)
     },
     setSchema (check) {
