@@ -21,6 +21,7 @@ import type { SyncTransport } from '../src/core/sync/engine.ts'
 import { startSyncScheduler, type SyncScheduler } from '../src/core/sync/scheduler.ts'
 import { IMAGE_TYPES, isImage, type PhotoView, type SyncView } from '../src/protocol/album-messages.ts'
 import type { RequestHandlers } from '../src/protocol/rpc-server.ts'
+import { DATABASE_NAME } from '../src/protocol/shared-names.ts'
 
 const WATCH_WAIT_MS = 20_000
 const FOLLOWER_ADDRESS_TTL_MS = 7 * 24 * 3600 * 1000
@@ -33,7 +34,7 @@ const photoSchema = { type: 'object', properties: { title: { type: 'string', min
  * found, and `carriers` the tabs that carry WebRTC connections to other browsers.
  */
 export async function startAlbumService (deps: { node: WorkerNode, follower: string | undefined, carriers: CarrierPool }): Promise<Omit<RequestHandlers, 'hello'>> {
-  const backend = await openIdbBackend({ name: 'threads' })
+  const backend = await openIdbBackend({ name: DATABASE_NAME })
   const db = openDatabase({ backend })
   const opened = new Map<string, { thread: ThreadDatabase, scheduler?: SyncScheduler }>()
   /** Albums with local writes not yet announced on their topic. */

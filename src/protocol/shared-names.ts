@@ -10,6 +10,9 @@
  */
 export const NODE_LOCK = 'threads-node'
 
+/** The IndexedDB database holding the background node's records, keys and views. */
+export const DATABASE_NAME = 'threads'
+
 /** The Background Sync tag a page registers while records wait to be sent to the follower. */
 export const OUTBOX_SYNC_TAG = 'threads-outbox'
 

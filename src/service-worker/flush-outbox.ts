@@ -8,9 +8,18 @@
  */
 import { openIdbBackend } from '../adapters/idb/index.ts'
 import { httpSyncTransport } from '../adapters/http/sync-transport.ts'
-import { openDatabase } from '../core/db/index.ts'
+import { createRecordStore } from '../core/log/record-store.ts'
+import { createKeyBook } from '../core/storage/key-book.ts'
+import { createThreadBook } from '../core/storage/thread-book.ts'
 import { flushOutbox, type FlushedThread } from '../core/sync/outbox.ts'
-import { NODE_LOCK } from '../protocol/shared-names.ts'
+import { createStoreReplica } from '../core/sync/replica.ts'
+import { ThreadsError } from '../core/errors.ts'
+import { DATABASE_NAME, NODE_LOCK } from '../protocol/shared-names.ts'
+
+/** A record was offered to the service worker, which only sends. */
+export class PushOnlyError extends ThreadsError {
+  static override readonly errorName = 'PushOnlyError'
+}
 
 /** Pushes every album's waiting records to the follower at `followerUrl`; throws if it cannot be reached. */
 export async function flushOutboxWhenFree (followerUrl: string): Promise<FlushedThread[]> {
@@ -18,17 +27,24 @@ export async function flushOutboxWhenFree (followerUrl: string): Promise<Flushed
     const health = await (await fetch(new URL('/health', followerUrl), { signal: AbortSignal.timeout(10_000) })).json() as { multiaddrs?: unknown }
     const peer = Array.isArray(health.multiaddrs) && typeof health.multiaddrs[0] === 'string' ? health.multiaddrs[0] : undefined
     if (peer === undefined) throw new Error(`The follower at ${followerUrl} did not say its address`)
-    const backend = await openIdbBackend({ name: 'threads' })
-    const db = openDatabase({ backend })
+    const backend = await openIdbBackend({ name: DATABASE_NAME })
     try {
-      const threads = (await db.listThreads()).map((t) => t.id)
-      const flushed = await flushOutbox({ threads, peer, transport: httpSyncTransport(followerUrl), replica: db.syncReplica(), meta: backend.meta })
+      const threads = (await createThreadBook(backend.meta).list()).map((t) => t.id)
+      // Pushing needs only the record store and the key book, not the database and its views; a
+      // replica that refuses what it is sent makes sure nothing received here goes around the views.
+      const replica = createStoreReplica({
+        records: createRecordStore({ backend }),
+        keys: createKeyBook(backend.meta),
+        meta: backend.meta,
+        ingest: async (_thread, received) => received.map(() => new PushOnlyError('the service worker only sends records; the background node receives them'))
+      })
+      const flushed = await flushOutbox({ threads, peer, transport: httpSyncTransport(followerUrl), replica, meta: backend.meta })
       // A thread the follower could not take makes Background Sync try again later.
       const failed = flushed.find((f) => f.error !== undefined)
       if (failed?.error !== undefined) throw new Error(`${failed.error.name}: ${failed.error.message}`)
       return flushed
     } finally {
-      await db.close()
+      await backend.close()
     }
   })
 }
