@@ -21,6 +21,7 @@
 import type { PortMessageEvent, RpcPort } from '../src/protocol/port.ts'
 import { NODE_LOCK } from '../src/protocol/shared-names.ts'
 import { isBridgeOffer } from '../src/protocol/rtc-bridge.ts'
+import { HandoverError, toWireError } from '../src/protocol/errors.ts'
 import { PROTOCOL_VERSION, envelopeOf, type ErrorReply } from '../src/protocol/messages.ts'
 import { createPortHub } from './port-hub.ts'
 import { randomId, setupNode } from './node-setup.ts'
@@ -72,10 +73,7 @@ const handOver = (): void => {
       v: PROTOCOL_VERSION,
       type: 'error',
       id,
-      error: {
-        name: 'HandoverError',
-        message: 'The tab running the background node closed while this was being done, so it may or may not have been saved. Check, and try again if it is missing.'
-      }
+      error: toWireError(new HandoverError('The tab running the background node closed while this was being done, so it may or may not have been saved. Check, and try again if it is missing.'))
     }
     self.postMessage(reply)
   }

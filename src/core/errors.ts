@@ -73,7 +73,7 @@ export class EquivocationError extends ThreadsError {
   }
 }
 
-/** A sync message (request or response) that decodes but does not have the shape of its type. */
+/** A message (sync, or tab↔worker) that does not have the shape of its type: unknown type, missing or mistyped fields. */
 export class MalformedMessageError extends ThreadsError {
   static override readonly errorName = 'MalformedMessageError'
 }

@@ -6,8 +6,9 @@ import { ThreadsError } from '../core/errors.ts'
 import type { WireError } from './messages.ts'
 
 // Re-exported so the UI reaches core's error classes through the protocol layer
-// only: app/ imports nothing from core/ but types.
-export { AbortError, ThreadsError } from '../core/errors.ts'
+// only: app/ imports nothing from core/ but types. A tab↔worker message that does not
+// fit the protocol is a MalformedMessageError, as a sync message that does not is.
+export { AbortError, MalformedMessageError, ThreadsError } from '../core/errors.ts'
 
 /** The other side did not answer a request in time. */
 export class RpcTimeoutError extends ThreadsError {
@@ -19,9 +20,13 @@ export class ProtocolMismatchError extends ThreadsError {
   static override readonly errorName = 'ProtocolMismatchError'
 }
 
-/** A message that does not fit the protocol: unknown type, wrong reply type, bad fields. */
-export class MalformedMessageError extends ThreadsError {
-  static override readonly errorName = 'MalformedMessageError'
+/**
+ * Where tabs share a node led through a Web Lock: the tab running it closed
+ * while a request that cannot safely be repeated was under way, so it may or
+ * may not have been done.
+ */
+export class HandoverError extends ThreadsError {
+  static override readonly errorName = 'HandoverError'
 }
 
 /** The link was closed while a request was waiting for its reply. */

@@ -9,6 +9,7 @@ import type { BridgeArgument, BridgeEvent, BridgeMethod } from '../../src/protoc
 import { carriers, type BridgeTarget, type Carrier } from './carriers.ts'
 import { HandlerTarget } from './handler-target.ts'
 import { RemoteDataChannel } from './remote-data-channel.ts'
+import { ThreadsError } from '../../src/core/errors.ts'
 
 type Handler = ((event: Event) => void) | null
 let nextHandle = 1
@@ -20,8 +21,8 @@ let nextHandle = 1
 const DISCONNECTED_GRACE_MS = 5000
 
 /** Thrown where a peer connection was needed and no tab could carry it. */
-export class NoBridgeError extends Error {
-  override readonly name = 'NoBridgeError'
+export class NoBridgeError extends ThreadsError {
+  static override readonly errorName = 'NoBridgeError'
 }
 
 export class RemotePeerConnection extends HandlerTarget implements BridgeTarget {
