@@ -7,6 +7,12 @@
  *   --announce / THREADS_FOLLOWER_ANNOUNCE  comma-separated multiaddrs to announce instead of the listen ones
  */
 import { resolve } from 'node:path'
+import { ThreadsError } from '../src/core/errors.ts'
+
+/** A flag or environment variable the follower cannot use; its message says which and why. */
+export class FollowerConfigError extends ThreadsError {
+  static override readonly errorName = 'FollowerConfigError'
+}
 
 /** A follower's settings. */
 export interface FollowerConfig {
@@ -22,16 +28,16 @@ export function readConfig (argv: readonly string[], env: NodeJS.ProcessEnv): Fo
   const flags = new Map<string, string>()
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
-    if (!arg.startsWith('--')) throw new Error(`unexpected argument "${arg}"`)
+    if (!arg.startsWith('--')) throw new FollowerConfigError(`unexpected argument "${arg}"`)
     const [name, inline] = arg.slice(2).split('=', 2) as [string, string | undefined]
     const value = inline ?? argv[++i]
-    if (value === undefined) throw new Error(`--${name} needs a value`)
+    if (value === undefined) throw new FollowerConfigError(`--${name} needs a value`)
     flags.set(name, value)
   }
   const port = (name: string, envName: string, fallback: number): number => {
     const text = flags.get(name) ?? env[envName]
     const value = text === undefined ? fallback : Number(text)
-    if (!Number.isInteger(value) || value < 0 || value > 65535) throw new Error(`--${name} must be a port number, not "${text}"`)
+    if (!Number.isInteger(value) || value < 0 || value > 65535) throw new FollowerConfigError(`--${name} must be a port number, not "${text}"`)
     return value
   }
   const announce = flags.get('announce') ?? env.THREADS_FOLLOWER_ANNOUNCE

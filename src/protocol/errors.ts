@@ -29,6 +29,11 @@ export class HandoverError extends ThreadsError {
   static override readonly errorName = 'HandoverError'
 }
 
+/** A tab asked for something before the background node answered its first message. */
+export class NodeNotReadyError extends ThreadsError {
+  static override readonly errorName = 'NodeNotReadyError'
+}
+
 /** The link was closed while a request was waiting for its reply. */
 export class LinkClosedError extends ThreadsError {
   static override readonly errorName = 'LinkClosedError'

@@ -16,6 +16,16 @@ import { createStoreReplica } from '../core/sync/replica.ts'
 import { ThreadsError } from '../core/errors.ts'
 import { DATABASE_NAME, NODE_LOCK } from '../protocol/shared-names.ts'
 
+/** The follower's health endpoint did not give an address to sync with. */
+export class FollowerAddressError extends ThreadsError {
+  static override readonly errorName = 'FollowerAddressError'
+}
+
+/** An album's waiting records were not all taken by the follower (Background Sync tries again later). */
+export class OutboxFlushError extends ThreadsError {
+  static override readonly errorName = 'OutboxFlushError'
+}
+
 /** A record was offered to the service worker, which only sends. */
 export class PushOnlyError extends ThreadsError {
   static override readonly errorName = 'PushOnlyError'
@@ -26,7 +36,7 @@ export async function flushOutboxWhenFree (followerUrl: string): Promise<Flushed
   return await navigator.locks.request(NODE_LOCK, async () => {
     const health = await (await fetch(new URL('/health', followerUrl), { signal: AbortSignal.timeout(10_000) })).json() as { multiaddrs?: unknown }
     const peer = Array.isArray(health.multiaddrs) && typeof health.multiaddrs[0] === 'string' ? health.multiaddrs[0] : undefined
-    if (peer === undefined) throw new Error(`The follower at ${followerUrl} did not say its address`)
+    if (peer === undefined) throw new FollowerAddressError(`The follower at ${followerUrl} did not say its address`)
     const backend = await openIdbBackend({ name: DATABASE_NAME })
     try {
       const threads = (await createThreadBook(backend.meta).list()).map((t) => t.id)
@@ -41,7 +51,7 @@ export async function flushOutboxWhenFree (followerUrl: string): Promise<Flushed
       const flushed = await flushOutbox({ threads, peer, transport: httpSyncTransport(followerUrl), replica, meta: backend.meta })
       // A thread the follower could not take makes Background Sync try again later.
       const failed = flushed.find((f) => f.error !== undefined)
-      if (failed?.error !== undefined) throw new Error(`${failed.error.name}: ${failed.error.message}`)
+      if (failed?.error !== undefined) throw new OutboxFlushError(`Album ${failed.thread} could not be sent: ${failed.error.name}: ${failed.error.message}`)
       return flushed
     } finally {
       await backend.close()

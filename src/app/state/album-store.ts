@@ -7,7 +7,7 @@
 import { create } from 'zustand'
 import type { PhotoView, SyncView } from '../../protocol/album-messages.ts'
 import type { WireError } from '../../protocol/messages.ts'
-import { toWireError } from '../../protocol/errors.ts'
+import { NodeNotReadyError, toWireError } from '../../protocol/errors.ts'
 import { prepareImage } from '../client/photo-image.ts'
 import { requestOutboxFlush } from '../client/service-worker.ts'
 import { useNodeStore } from './node-store.ts'
@@ -40,7 +40,7 @@ export interface AlbumState {
 
 const rpc = () => {
   const client = useNodeStore.getState().client
-  if (client === undefined) throw new Error('The background node is not ready yet')
+  if (client === undefined) throw new NodeNotReadyError('The background node is not ready yet')
   return client.rpc
 }
 
