@@ -66,6 +66,9 @@ export type BatchOutcome = IngestResult | Error
 export type CommitHook = (record: { readonly record: string, readonly node: RecordNode, readonly blocks: readonly RawBlock[] }) =>
   Promise<{ readonly operations: readonly BatchOperation[], readonly committed?: () => void }>
 
+/** How many record IDs `ownSignatureHolds` remembers its answer for. */
+const MAX_KNOWN_SIGNATURES = 4096
+
 /** Record store operations. */
 export type RecordStore = ReturnType<typeof createRecordStore>
 
@@ -73,6 +76,8 @@ export type RecordStore = ReturnType<typeof createRecordStore>
 export function createRecordStore ({ backend }: { backend: StorageBackend }) {
   const { blocks, meta } = backend
   const queues = new Map<string, Promise<unknown>>()
+  /** Whether a stored record's own signature holds, by record ID (see ownSignatureHolds). */
+  const signatureHolds = new Map<string, boolean>()
 
   /** Runs `task` after every earlier task of the same log has settled. */
   function serialize<T> (key: string, task: () => Promise<T>): Promise<T> {
@@ -276,11 +281,18 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
      * for itself.
      */
     async ownSignatureHolds (cid: string, followKey: Uint8Array, options?: StoreCallOptions): Promise<boolean> {
+      // A record ID fixes its node and signature, so an answer once known stays true; serving the
+      // same tips to many pullers checks each once (bounded, as any peer may ask for them).
+      const known = signatureHolds.get(cid)
+      if (known !== undefined) return known
       const node = (await readRecordBlock(cid, followKey, options)).node
-      return await verifyRecordSignature(node, cid).then(() => true, (error: unknown) => {
+      const holds = await verifyRecordSignature(node, cid).then(() => true, (error: unknown) => {
         if (error instanceof BadSignatureError) return false
         throw error
       })
+      if (signatureHolds.size >= MAX_KNOWN_SIGNATURES) signatureHolds.clear()
+      signatureHolds.set(cid, holds)
+      return holds
     },
 
     /** Reads and decrypts a stored record node with the follow key, checking it against its ID. */
