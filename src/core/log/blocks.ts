@@ -35,7 +35,7 @@ export const sha256Hasher = hasherFrom({ name: 'sha2-256', code: 0x12, encode: (
 /** Bytes of a CIDv1 of dag-cbor with a sha2-256 multihash, before the digest. */
 const CID_PREFIX = [0x01, dagCbor.code, 0x12, 32] as const
 /** Length of such a CID in binary. */
-export const BLOCK_CID_LENGTH = CID_PREFIX.length + 32
+const BLOCK_CID_LENGTH = CID_PREFIX.length + 32
 
 /** sha2-256 of `bytes`, synchronously. */
 function sha256 (bytes: Uint8Array): Uint8Array {
@@ -98,13 +98,6 @@ export function parseCid (cid: string): CID {
   } catch (cause) {
     throw new BadCidError(`"${String(cid).slice(0, 80)}" is not a CID`, String(cid), { cause })
   }
-}
-
-/** The CID a dag-cbor link decoded to, as a string; anything else is malformed. */
-export function linkToString (value: unknown, what: string): string {
-  const cid = CID.asCID(value)
-  if (cid === null) throw new MalformedRecordError(`${what} must be a CID link`)
-  return cidToString(cid)
 }
 
 // ---- Encoded blocks ----------------------------------------------------------

@@ -41,7 +41,7 @@ export interface ReceivedRecord {
 }
 
 /** Every stateless check of one record of `thread` but its signature. */
-export function checkIncomingRecord (thread: string, input: ReceivedRecord): VerifiedRecord {
+function checkIncomingRecord (thread: string, input: ReceivedRecord): VerifiedRecord {
   let total = 0
   for (const block of input.blocks) {
     total += block.bytes.length
