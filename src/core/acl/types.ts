@@ -1,0 +1,99 @@
+/**
+ * The access-control list of a thread as data (record format 3): the changes
+ * ACL events carry, and the state every replica computes from them. The full
+ * rules are in docs/PROTOCOL.md ("Access control"). Pure types only.
+ */
+
+/** Roles in order; each includes those before it. The owner is an admin nobody else can demote. */
+export const ROLES = ['none', 'follow', 'read', 'write', 'delete', 'admin'] as const
+export type Role = typeof ROLES[number]
+
+/** A 16-byte epoch key ID (see `epochKeyId`). */
+export type KeyId = Uint8Array
+
+/** One epoch's keys as a member holds them. */
+export interface EpochKeys {
+  readonly keyId: KeyId
+  readonly followKey: Uint8Array
+  /** Absent for members below `read` (and for followers). */
+  readonly readKey?: Uint8Array
+}
+
+/** An epoch key set sealed to one member with HPKE. */
+export interface KeyShare {
+  readonly member: string
+  /** HPKE encapsulated key. */
+  readonly enc: Uint8Array
+  /** HPKE ciphertext of dag-cbor({ followKey, readKey? }). */
+  readonly ct: Uint8Array
+}
+
+export type AclChange =
+  | { readonly type: 'genesis', readonly nonce: Uint8Array, readonly followKeyId: KeyId, readonly x25519: Uint8Array }
+  | { readonly type: 'invite', readonly key: Uint8Array, readonly role: Role, readonly expires: number | null, readonly uses: 1 | null, readonly keys: readonly KeyId[] }
+  | { readonly type: 'join', readonly invite: string, readonly proof: Uint8Array, readonly x25519: Uint8Array, readonly time: number }
+  | { readonly type: 'role', readonly member: string, readonly role: Role, readonly at: number }
+  | { readonly type: 'leave' }
+  | { readonly type: 'rotate', readonly epoch: number, readonly followKeyId: KeyId, readonly shares: readonly KeyShare[] }
+  | { readonly type: 'share', readonly key: KeyId, readonly shares: readonly KeyShare[] }
+  | { readonly type: 'profile', readonly name: string }
+
+/** The body of an ACL record. */
+export interface AclBody {
+  readonly v: 3
+  readonly changes: readonly AclChange[]
+}
+
+/** An ACL event as evaluation needs it: where it sits, what it depends on, what it says. */
+export interface AclEvent {
+  /** Record ID (canonical CID text). */
+  readonly id: string
+  readonly log: string
+  readonly seq: number
+  /** Record IDs of the ACL events this one depends on (its `prev` when that is an ACL event, and its acl deps). */
+  readonly after: readonly string[]
+  /** The epoch key ID that sealed the record. */
+  readonly key: KeyId
+  readonly body: AclBody
+}
+
+/** Why an ACL event (or one change of it) changed nothing. */
+export interface AclRefusal {
+  readonly id: string
+  readonly change: number
+  readonly reason: string
+}
+
+export interface EpochInfo {
+  readonly keyId: KeyId
+  readonly epoch: number
+  readonly followKeyId: KeyId
+  /** Record ID of the genesis or rotate that created it. */
+  readonly createdBy: string
+}
+
+export interface MemberInfo {
+  readonly log: string
+  /** Current role (for the log's next record). */
+  readonly role: Role
+  readonly owner: boolean
+  readonly name?: string
+  readonly x25519?: Uint8Array
+  /** Record ID of the join or genesis that admitted the log. */
+  readonly admittedBy: string
+}
+
+/** Membership as computed from a set of ACL events. */
+export interface AclState {
+  readonly thread: string
+  readonly owner: string | undefined
+  /** The role of `log`'s record at `seq` (none when the log is not a member there). */
+  roleAt(log: string, seq: number): Role
+  members(): MemberInfo[]
+  /** The epoch keys are admitted for records of this thread; undefined when not. */
+  epoch(keyId: KeyId): EpochInfo | undefined
+  /** The epoch new records are sealed with. */
+  readonly current: EpochInfo | undefined
+  /** Events (and changes) that were refused, with reasons. */
+  readonly refused: readonly AclRefusal[]
+}
