@@ -161,18 +161,18 @@ export async function startAlbumService (deps: { node: WorkerNode, follower: str
     'album.join': async ({ link }) => {
       const invite = parseInviteLink(link)
       const thread = await db.acceptInvite(invite)
+      // The join record that opens this peer's log is all members need to find it (through the follower's heads).
       const { scheduler } = await album(thread.id)
-      if (deps.follower !== undefined) {
-        await libp2pSyncTransport(deps.node, multiaddr(deps.follower)).request({ v: 2, type: 'announce', thread: thread.id, announcement: await thread.joinAnnouncement() })
-      }
       scheduler?.kick()
       changed()
       return { type: 'album.joined', thread: thread.id }
     },
     'album.invite': async ({ thread, base }) => {
-      const { thread: t } = await album(thread)
+      const { thread: t, scheduler } = await album(thread)
       const name = (await db.listThreads()).find((info) => info.id === thread)?.name
-      const invite = await t.invite()
+      // Album members add photos and edit their own; the invite record goes to the follower at once, so joins through it are taken.
+      const invite = await t.invite({ role: 'write' })
+      wrote(thread, scheduler)
       return { type: 'album.invited', link: createInviteLink(base, name === undefined ? invite : { ...invite, name }) }
     },
     'photo.add': async (request) => {

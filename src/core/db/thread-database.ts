@@ -6,14 +6,14 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { utf8ToBytes } from '@noble/hashes/utils.js'
 import type { RandomSource } from '../crypto/random.ts'
-import { parseLogId, type LogIdentity } from '../ids/log-id.ts'
+import { logIdentityFromSeed } from '../ids/log-id.ts'
 import type { BatchOutcome, IngestResult, LogHead, RecordStore } from '../log/record-store.ts'
 import type { BatchOperation, RawBlock, StorageBackend, StoreCallOptions } from '../storage/interfaces.ts'
-import type { KeyBook } from '../storage/key-book.ts'
+import type { HeldEpoch, KeyBook, MemberSecrets } from '../storage/key-book.ts'
 import { createAddressBook } from '../storage/address-book.ts'
 import { getValue, listValues } from '../storage/meta-values.ts'
 import { createCollection, type Collection, type CollectionOptions, type CommandContext } from './collection.ts'
-import { createDispatcher, openPayload, receivedChange } from './dispatcher.ts'
+import { ACL_EVENT, createDispatcher, receivedChange, recordPayload } from './dispatcher.ts'
 import { applyOperation, emptyDocState, pendingVersion, type Doc, type DocState } from './doc-state.ts'
 import type { Operation } from './events.ts'
 import { createKeyValue, type KeyValue } from './key-value.ts'
@@ -22,8 +22,13 @@ import { runQuery } from './query.ts'
 import { compileSchema } from './schema.ts'
 import { listSkippedRecords, viewReports, replaceSkippedRecords, type Skipped, type SkippedRecord } from './skipped.ts'
 import { MissingKeyError, StoreClosedError } from '../errors.ts'
+import type { AclBody, AclChange } from '../acl/types.ts'
+import { headerKeyOf, sealEvent, signRecord } from '../log/create-record.ts'
+import { createKeyring } from '../log/keyring.ts'
+import { openRecordUnsigned } from '../log/open-record.ts'
+import type { Dependency } from '../log/record-format.ts'
 import { createFollowRequest } from '../sync/follow-request.ts'
-import { createJoinAnnouncement, openJoinAnnouncement, type Invite, type JoinAnnouncement } from '../sync/invite.ts'
+import { createInviteChange, roleReads, type Invite, type InviteOptions } from '../sync/invite.ts'
 import { createSnapshotTracker, loadSnapshot } from './snapshots.ts'
 import { clockKey, createThreadView, stagedKey, type ThreadView } from './view.ts'
 
@@ -34,13 +39,6 @@ const SNAPSHOT_DEFER = 64
 
 /** Records read and verified in parallel during a replay. */
 const REPLAY_WINDOW = 256
-
-/** Keys that let another replica read and verify one log. */
-export interface LogGrant {
-  readonly log: string
-  readonly followKey: Uint8Array
-  readonly readKey: Uint8Array
-}
 
 /** A record as exchanged between replicas. */
 export interface RecordEnvelope {
@@ -73,22 +71,22 @@ export interface ThreadDatabase {
   ingest(envelope: RecordEnvelope): Promise<IngestResult>
   /** `ingest` for a batch, as one write; answers each record with its result or typed error. */
   ingestMany(envelopes: readonly RecordEnvelope[]): Promise<BatchOutcome[]>
-  /** Adds the keys of another writer's log. */
-  addLog(grant: LogGrant): Promise<void>
-  /** This replica's own log and its keys, to grant to other members. */
-  ownGrant(): LogGrant
   heads(): Promise<LogHead[]>
-  /** This peer's key set sealed for the members, to send to followers after joining through an invite. */
-  joinAnnouncement(): Promise<JoinAnnouncement>
-  /** Opens join announcements this peer can read and adds the logs they announce; returns how many were new. */
-  learn(announcements: readonly JoinAnnouncement[]): Promise<number>
-  /** An invite to this thread: every log's key set, and where to sync (by default, the addresses known for this peer's log). */
-  invite(addrs?: readonly string[]): Promise<Invite>
+  /**
+   * Invites someone: writes an `invite` ACL event to this peer's log (this
+   * peer must be an admin for members to accept it) and returns what the link
+   * carries: the thread, the keys of every epoch held that the role needs,
+   * the invite's secret key, and where to sync (by default, the addresses
+   * known for this peer's log).
+   */
+  invite(options: InviteOptions): Promise<Invite>
+  /** Appends an ACL event with these changes to this peer's log (sealed with the current epoch). */
+  writeAcl(changes: readonly AclChange[], options?: { readonly deps?: readonly Dependency[] }): Promise<IngestResult>
   /** Notes where a log can be fetched (e.g. a follower that follows it) for `ttlMs`. */
   addAddresses(log: string, addrs: readonly string[], ttlMs: number): Promise<void>
   /** Unexpired addresses of a log. */
   addresses(log: string): Promise<string[]>
-  /** A request, signed by this peer's log, that a follower keep every log of this thread (follow keys only). */
+  /** A request, signed by this peer's log, that a follower keep this thread: follow keys only, and this log's first record (the owner's genesis, or a join). */
   followRequest(): Promise<Awaited<ReturnType<typeof createFollowRequest>>>
   /** Every stored record of every log, oldest first per log. */
   exportRecords(): Promise<RecordEnvelope[]>
@@ -118,15 +116,23 @@ export async function openThreadDatabase (deps: {
   readonly backend: StorageBackend
   readonly records: RecordStore
   readonly keys: KeyBook
-  readonly identity: LogIdentity
-  readonly followKey: Uint8Array
-  readonly readKey: Uint8Array
+  /** This peer's identity in the thread (its log key and X25519 key). */
+  readonly self: MemberSecrets
   readonly random?: RandomSource
   readonly now?: () => number
   readonly snapshotEvery?: number
 }): Promise<ThreadDatabase> {
   const { thread, backend, records, keys } = deps
+  const identity = logIdentityFromSeed(deps.self.identitySeed)
   const meta = backend.meta
+  let epoch = await currentEpoch()
+
+  /** The newest epoch held: new records are sealed with it (a database event also needs its read key). */
+  async function currentEpoch (): Promise<HeldEpoch> {
+    const held = await keys.epochs(thread)
+    if (held.length === 0) throw new MissingKeyError(`no key of thread ${thread} is held`)
+    return held[held.length - 1]!
+  }
   const addressBook = createAddressBook(meta, deps.now)
   const snapshotEvery = deps.snapshotEvery ?? 1000
   const viewPrefix = `view/${thread}/`
@@ -146,6 +152,8 @@ export async function openThreadDatabase (deps: {
 
   const dispatcher = createDispatcher({
     ...deps,
+    identity,
+    epoch: () => epoch,
     view: () => view,
     afterApply: async (events) => {
       tracker.countApplied(events)
@@ -180,7 +188,7 @@ export async function openThreadDatabase (deps: {
     await tracker.save(meta, thread, view, await vector())
   }
 
-  const textClientId = new DataView(sha256(utf8ToBytes(deps.identity.logId)).buffer).getUint32(0)
+  const textClientId = new DataView(sha256(utf8ToBytes(identity.logId)).buffer).getUint32(0)
   const direct: CommandContext = {
     read: (coll, id) => dispatcher.staged(coll, id) ?? view.collections.get(coll)?.states.get(id),
     staged: () => 0,
@@ -197,17 +205,21 @@ export async function openThreadDatabase (deps: {
   /** Applies every record after `after` to `target`, as ingest did; returns the reports of those skipped. */
   async function replay (target: ThreadView, after: Readonly<Record<string, number>>): Promise<SkippedRecord[]> {
     const skipped: SkippedRecord[] = []
-    for (const { log, keys: logKeys } of await keys.logs(thread)) {
-      const head = await records.head(thread, log)
+    const keyring = await keys.keyring(thread)
+    for (const head of await records.heads(thread)) {
+      const { log } = head
       // Records are read and re-verified a window at a time, in parallel, then applied in order.
-      for (let from = (after[log] ?? 0) + 1; head !== undefined && from <= head.seq; from += REPLAY_WINDOW) {
+      for (let from = (after[log] ?? 0) + 1; from <= head.seq; from += REPLAY_WINDOW) {
         const seqs = Array.from({ length: Math.min(REPLAY_WINDOW, head.seq - from + 1) }, (_, i) => from + i)
         const window = await Promise.all(seqs.map(async (seq) => {
           const record = (await records.recordAt(thread, log, seq))!
-          return { record, blocks: await records.recordBlocks(record, logKeys.followKey) }
+          const blocks = await records.recordBlocks(record, keyring)
+          return { record, blocks, node: openRecordUnsigned(blocks[0]!, keyring) }
         }))
-        window.forEach(({ record, blocks }, i) => {
-          const outcome = receivedChange(target, openPayload(blocks, logKeys.readKey, log), { record, log, seq: seqs[i]! })
+        window.forEach(({ record, blocks, node }, i) => {
+          const payload = recordPayload(blocks, node, keyring)
+          if (payload === ACL_EVENT) return
+          const outcome = receivedChange(target, payload, { record, log, seq: seqs[i]! })
           if ('kind' in outcome) skipped.push(outcome)
           else target.apply(outcome)
         })
@@ -216,9 +228,25 @@ export async function openThreadDatabase (deps: {
     return skipped
   }
 
+  /** Appends an ACL event to this peer's log, sealed with the current epoch (its header with the follow key). */
+  async function writeAcl (changes: readonly AclChange[], options: { readonly deps?: readonly Dependency[] } = {}): Promise<IngestResult> {
+    const body: AclBody = { v: 3, changes }
+    const sealing = epoch
+    const event = sealEvent({ headerKey: headerKeyOf(sealing, 'acl'), payload: body, time: (deps.now ?? Date.now)(), random: deps.random })
+    return await records.appendOwn(thread, identity.logId, async (prev) => await signRecord({
+      thread, identity, epoch: sealing, kind: 'acl', event, prev: prev === null ? null : { record: prev.record, seq: prev.seq }, deps: options.deps, random: deps.random
+    }))
+  }
+
+  // The record that opens this peer's log (its genesis or join) is written as soon as the thread opens,
+  // so a crash between making the identity and writing it loses nothing.
+  if (deps.self.first !== undefined && await records.head(thread, identity.logId) === undefined) {
+    await writeAcl(deps.self.first.changes, { deps: deps.self.first.deps })
+  }
+
   const db: ThreadDatabase = {
     id: thread,
-    logId: deps.identity.logId,
+    logId: identity.logId,
     collection: makeCollection(direct),
     kv: createKeyValue(makeCollection(direct)),
     async transaction (fn) {
@@ -265,47 +293,41 @@ export async function openThreadDatabase (deps: {
       return outcome!
     },
     ingestMany: async (envelopes) => await dispatcher.ingest(envelopes),
-    async addLog (grant) {
-      parseLogId(grant.log)
-      await keys.put(thread, grant.log, { followKey: grant.followKey, readKey: grant.readKey })
-    },
-    ownGrant: () => ({ log: deps.identity.logId, followKey: deps.followKey, readKey: deps.readKey }),
     heads: async () => await records.heads(thread),
-    async joinAnnouncement () {
-      const via = await getValue<string>(meta, `invited-via/${thread}`)
-      const viaKeys = via === undefined ? undefined : await keys.get(thread, via)
-      if (via === undefined || viaKeys?.readKey === undefined) throw new MissingKeyError(`this peer did not join thread ${thread} through an invite`)
-      return await createJoinAnnouncement(thread, deps.identity, db.ownGrant(), { log: via, followKey: viaKeys.followKey, readKey: viaKeys.readKey })
-    },
-    async learn (announcements) {
-      let added = 0
-      for (const a of announcements) {
-        if (await keys.get(thread, a.log) !== undefined) continue
-        const via = await keys.get(thread, a.via)
-        if (via?.readKey === undefined) continue
-        const keySet = await openJoinAnnouncement(thread, a, via.readKey)
-        await keys.put(thread, keySet.log, { followKey: keySet.followKey, readKey: keySet.readKey })
-        added++
-      }
-      return added
-    },
+    writeAcl,
     addAddresses: async (log, addrs, ttlMs) => { await addressBook.add(thread, log, addrs, ttlMs) },
     addresses: async (log) => (await addressBook.get(thread, log)).map((a) => a.addr),
-    async invite (given) {
-      const addrs = given ?? (await addressBook.get(thread, deps.identity.logId)).map((a) => a.addr)
-      const logs = (await keys.logs(thread)).flatMap(({ log, keys: k }) => k.readKey === undefined ? [] : [{ log, followKey: k.followKey, readKey: k.readKey }])
-      // The inviting log goes first: joiners seal their announcement with its read key.
-      logs.sort((a, b) => (a.log === deps.identity.logId ? -1 : b.log === deps.identity.logId ? 1 : 0))
-      return { thread, addrs, logs }
+    async invite (options) {
+      const addrs = options.addrs ?? (await addressBook.get(thread, identity.logId)).map((a) => a.addr)
+      const epochs = await keys.epochs(thread)
+      const { change, secret } = createInviteChange({ role: options.role, expires: options.expires ?? null, uses: options.uses ?? null, epochs, random: deps.random })
+      const written = await writeAcl([change])
+      return {
+        thread,
+        addrs,
+        role: options.role,
+        epochs: epochs.map((e) => roleReads(options.role) ? e : { keyId: e.keyId, epoch: e.epoch, followKey: e.followKey }),
+        secret,
+        via: { log: identity.logId, record: written.record }
+      }
     },
-    followRequest: async () => await createFollowRequest(thread, (await keys.logs(thread)).map(({ log, keys: k }) => ({ log, followKey: k.followKey })), deps.identity),
+    followRequest: async () => {
+      const epochs = await keys.epochs(thread)
+      const first = await records.recordAt(thread, identity.logId, 1)
+      return await createFollowRequest({
+        thread,
+        followKeys: epochs.map((e) => e.followKey),
+        member: identity,
+        first: first === undefined ? undefined : { log: identity.logId, record: first, blocks: await records.recordBlocks(first, createKeyring(epochs), { thread }) }
+      })
+    },
     async exportRecords () {
       const out: RecordEnvelope[] = []
-      for (const { log, keys: logKeys } of await keys.logs(thread)) {
-        const head = await records.head(thread, log)
-        for (let seq = 1; head !== undefined && seq <= head.seq; seq++) {
-          const record = (await records.recordAt(thread, log, seq))!
-          out.push({ log, record, blocks: await records.recordBlocks(record, logKeys.followKey, { thread }) })
+      const keyring = await keys.keyring(thread)
+      for (const head of await records.heads(thread)) {
+        for (let seq = 1; seq <= head.seq; seq++) {
+          const record = (await records.recordAt(thread, head.log, seq))!
+          out.push({ log: head.log, record, blocks: await records.recordBlocks(record, keyring, { thread }) })
         }
       }
       return out

@@ -1,0 +1,73 @@
+/**
+ * What a follower does with a follow request (docs/PROTOCOL.md, "Following").
+ * The first follow of a thread must come from its owner and carry the
+ * genesis record: the follower checks the record (signature, seq 1 of the
+ * signer's log, an ACL event), that the thread ID is the hash of the
+ * genesis's owner and nonce, and that the follow key handed over is the one
+ * the genesis commits to by key ID; then it stores the key and the record.
+ * A later follow must come from a log the follower holds in the thread, or
+ * carry that log's first record (its join), which is stored as any pushed
+ * record is; it may only hand over follow keys of epochs already held.
+ * Anything else is a named error and changes nothing.
+ */
+import type { AclBody } from '../acl/types.ts'
+import { MalformedRecordError, NotAMemberError, UnknownEpochError, UnsupportedThreadError } from '../errors.ts'
+import { epochKeyId, keyIdHex, sameKeyId } from '../ids/epoch-key-id.ts'
+import { parseThreadId, threadIdForGenesis, ThreadVariant } from '../ids/thread-id.ts'
+import { createKeyring } from '../log/keyring.ts'
+import { decryptBody, decryptHeader } from '../log/open-record.ts'
+import type { RecordStore } from '../log/record-store.ts'
+import { verifyIncomingRecord } from '../log/verify-incoming.ts'
+import type { KeyBook } from '../storage/key-book.ts'
+import { verifyFollowRequest, type FollowRequest } from './follow-request.ts'
+
+/** Checks a follow request and, when it holds, keeps the thread; a refused request changes nothing. */
+export async function admitFollow (request: FollowRequest, store: { readonly records: RecordStore, readonly keys: KeyBook }): Promise<void> {
+  const { thread } = request
+  if (parseThreadId(thread).variant !== ThreadVariant.AccessControlled) throw new UnsupportedThreadError(`thread ${thread} is not access-controlled; only access-controlled threads are followed`)
+  await verifyFollowRequest(request)
+  if (await store.keys.holds(thread)) await admitLaterFollow(request, store)
+  else await admitFirstFollow(request, store)
+}
+
+/** A thread already followed: the signer must be a log held here (or bring its first record), its keys already known. */
+async function admitLaterFollow (request: FollowRequest, store: { readonly records: RecordStore, readonly keys: KeyBook }): Promise<void> {
+  const { thread, by, first } = request
+  const known = await store.records.head(thread, by) !== undefined
+  if (!known && (first === undefined || first.log !== by)) throw new NotAMemberError(`${by} is not a member of thread ${thread} here`)
+  const held = await store.keys.keyring(thread)
+  const unknown = request.keys.find((key) => held.followKey(epochKeyId(key)) === undefined)
+  if (unknown !== undefined) throw new UnknownEpochError(`follow key ${keyIdHex(epochKeyId(unknown))} is not committed by any epoch of thread ${thread} held here`)
+  if (known || first === undefined) return
+  const verified = await verifyIncomingRecord(thread, { ...first, keys: held })
+  if (verified.node.seq !== 1 || verified.node.kind !== 'acl') throw new NotAMemberError(`the record ${by} offers as its first is not an ACL event at seq 1`)
+  await store.records.ingest({ ...first, thread, keys: held })
+}
+
+/** A thread not followed yet: only its owner, with the genesis. */
+async function admitFirstFollow (request: FollowRequest, store: { readonly records: RecordStore, readonly keys: KeyBook }): Promise<void> {
+  const { thread, by, first: genesis } = request
+  if (genesis === undefined || genesis.log !== by) throw new NotAMemberError(`thread ${thread} is not followed here yet: its first follow must come from its owner, with the genesis record`)
+  const keyring = createKeyring(request.keys.map((followKey) => ({ keyId: epochKeyId(followKey), followKey })))
+  const verified = await verifyIncomingRecord(thread, { ...genesis, keys: keyring })
+  const { node } = verified
+  if (node.seq !== 1 || node.kind !== 'acl') throw new NotAMemberError(`the record offered as genesis of thread ${thread} is not an ACL event at seq 1`)
+  const followKey = keyring.followKey(node.key)!
+  const [, , header, body] = verified.blocks
+  const payload = decryptBody(body!, decryptHeader(header!, followKey).key) as Partial<AclBody> | null
+  const change = Array.isArray(payload?.changes) ? payload.changes[0] : undefined
+  if (change?.type !== 'genesis' || !(change.nonce instanceof Uint8Array) || !(change.followKeyId instanceof Uint8Array)) {
+    throw new NotAMemberError(`the record offered as genesis of thread ${thread} holds no genesis`)
+  }
+  let owned: string
+  try {
+    owned = threadIdForGenesis({ owner: by, nonce: change.nonce }).toString()
+  } catch (cause) {
+    throw new MalformedRecordError('the genesis nonce is malformed', { cause })
+  }
+  if (owned !== thread) throw new NotAMemberError(`${by} is not the owner of thread ${thread}: its genesis names another thread`)
+  if (!sameKeyId(change.followKeyId, node.key)) throw new MalformedRecordError('the genesis is sealed with another epoch than the one it commits to')
+  await store.records.ingest({ ...genesis, thread, keys: keyring })
+  // The key last: a follower holds a thread exactly when it holds a key of it, and then it holds the genesis.
+  await store.keys.putEpoch(thread, { keyId: node.key, epoch: 0, followKey })
+}
