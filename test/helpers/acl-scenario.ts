@@ -102,8 +102,10 @@ export class AclScenario {
   async role (admin: string, member: string, role: Role, options: { at?: number, deps?: readonly AclEvent[], rotateTo?: ReadonlyArray<{ name: string, role: Role }> } = {}): Promise<AclEvent> {
     const target = this.person(member)
     const change: AclChange = { type: 'role', member: target.log, role, at: options.at ?? target.seq }
-    if (options.rotateTo === undefined) return this.event(admin, [change], { deps: options.deps ?? [] })
-    return await this.rotation(admin, options.rotateTo, { before: [change], deps: options.deps ?? [] })
+    // As an app does, the change comes after the member's latest ACL event its author has seen.
+    const deps = options.deps ?? (target.last === undefined || admin === member ? [] : [target.last])
+    if (options.rotateTo === undefined) return this.event(admin, [change], { deps })
+    return await this.rotation(admin, options.rotateTo, { before: [change], deps })
   }
 
   /** A rotate by `admin` sharing a new epoch's keys to the people named, with their roles. */
