@@ -82,15 +82,17 @@ export class AclScenario {
     return this.event(name, [{ type: 'genesis', nonce, followKeyId: keys.keyId, x25519: owner.x25519.publicKey }, ...extra], { key: keys.keyId })
   }
 
-  invite (name: string, options: { role: Role, uses?: 1 | null, expires?: number | null, deps?: readonly AclEvent[] }): Invite {
-    const created = createInvite({ role: options.role, keys: this.epochs.map((e) => e.keyId), expires: options.expires ?? null, uses: options.uses ?? null, random: this.random })
-    return { event: this.event(name, [created.change], { deps: options.deps ?? [] }), seed: created.seed }
+  /** An invite carrying the keys of every epoch so far (or of `keys`). */
+  invite (name: string, options: { role: Role, uses?: 1 | null, expires?: number | null, deps?: readonly AclEvent[], keys?: readonly KeyId[], key?: KeyId }): Invite {
+    const created = createInvite({ role: options.role, keys: options.keys ?? this.epochs.map((e) => e.keyId), expires: options.expires ?? null, uses: options.uses ?? null, random: this.random })
+    return { event: this.event(name, [created.change], { deps: options.deps ?? [], ...(options.key === undefined ? {} : { key: options.key }) }), seed: created.seed }
   }
 
-  async join (name: string, invite: Invite, options: { time?: number, extra?: readonly AclChange[] } = {}): Promise<AclEvent> {
+  async join (name: string, invite: Invite, options: { time?: number, extra?: readonly AclChange[], key?: KeyId } = {}): Promise<AclEvent> {
     const person = this.person(name)
     const proof = await joinProof(invite.seed, this.thread, person.log)
-    return this.event(name, [{ type: 'join', invite: invite.event.id, proof, x25519: person.x25519.publicKey, time: options.time ?? 1000 }, ...(options.extra ?? [])], { deps: [invite.event] })
+    const change: AclChange = { type: 'join', invite: invite.event.id, proof, x25519: person.x25519.publicKey, time: options.time ?? 1000 }
+    return this.event(name, [change, ...(options.extra ?? [])], { deps: [invite.event], ...(options.key === undefined ? {} : { key: options.key }) })
   }
 
   /** An invite by `admin` and a join by `name` (a new member of `role`). */
