@@ -10,7 +10,10 @@
  *  2. each event is checked against the state built so far (its author's role
  *     at its seq, plus what its own earlier changes did); an event with one
  *     invalid change changes nothing and is listed in `refused`;
- *  3. events that come after an event not in the set wait (`pending`).
+ *  3. events that come after an event not in the set wait (`pending`), and so
+ *     does an event sealed with an epoch no valid genesis or rotate has
+ *     created yet: it runs as soon as one does (its author could only seal
+ *     with keys it had received, so their creator exists somewhere).
  * Cost: O(n log n) in the number of events n, besides at most one signature
  * check per join; a set of more than ACL_EVALUATION_LIMITS.maxEvents events
  * is a TooLargeError.
@@ -37,7 +40,12 @@ export function evaluateAcl (thread: string, events: readonly AclEvent[]): AclSt
   const kept = onePerPosition(events, state)
   const pending = runInAclOrder(kept, {
     rank: (event) => restricts(state, event) ? 1 : 0,
-    apply: (event) => applyEvent(state, event)
+    waitsFor: (event) => event.body.changes.some((c) => c.type === 'genesis') || state.epoch(event.key) !== undefined ? undefined : epochToken(event.key),
+    apply: (event) => {
+      const before = state.epochOrder.length
+      applyEvent(state, event)
+      return state.epochOrder.slice(before).map((e) => epochToken(e.keyId))
+    }
   })
   return state.view(pending.map((e) => e.id))
 }
@@ -63,6 +71,8 @@ function onePerPosition (events: readonly AclEvent[], state: MutableAclState): A
   return [...byPosition.values()]
 }
 
+const epochToken = (keyId: Uint8Array): string => Array.from(keyId, (b) => b.toString(16).padStart(2, '0')).join('')
+
 /** Whether an event restricts access: it leaves, rotates or lowers a member's current role. */
 function restricts (state: MutableAclState, event: AclEvent): boolean {
   return event.body.changes.some((c) => c.type === 'leave' || c.type === 'rotate' ||
@@ -79,11 +89,6 @@ function applyEvent (state: MutableAclState, event: AclEvent): void {
     roles: new Map<string, Role>(),
     newEpochs: new Set<string>(),
     effects: []
-  }
-  const genesis = event.body.changes.findIndex((c) => c.type === 'genesis')
-  if (genesis < 0 && state.epoch(event.key) === undefined) {
-    state.refused.push({ id: event.id, change: 0, code: 'unknown-epoch', reason: 'the record is sealed with an epoch the ACL does not admit (yet)' })
-    return
   }
   for (const [index, change] of event.body.changes.entries()) {
     const refusal = checkChange(ctx, change, index)

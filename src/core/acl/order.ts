@@ -8,7 +8,9 @@
  * on the set alone, never on the order it was given in.
  *
  * Events that come after an event not in the set (or after such an event, or
- * in a cycle) never become ready: they are returned as pending.
+ * in a cycle) never become ready, nor do events parked on a token (see
+ * `waitsFor`) that no applied event made available: they are returned as
+ * pending.
  * Cost: O((n + e) log n) for n events and e edges (each event has at most its
  * record's dependencies plus one).
  */
@@ -18,8 +20,10 @@ import type { AclEvent } from './types.ts'
 export interface Scheduling {
   /** 0 for events that grant or keep access, 1 for those that restrict. */
   rank(event: AclEvent): number
-  /** Applies the next event of the order. */
-  apply(event: AclEvent): void
+  /** A token the event must wait for before it can apply (undefined: none). */
+  waitsFor(event: AclEvent): string | undefined
+  /** Applies the next event of the order; returns the tokens it makes available. */
+  apply(event: AclEvent): readonly string[]
 }
 
 interface Node {
@@ -66,9 +70,21 @@ export function runInAclOrder (events: readonly AclEvent[], scheduling: Scheduli
     ready.push(node)
   }
   for (const node of nodes.values()) if (node.waiting === 0) release(node)
+  const parked = new Map<string, Node[]>()
   let done = 0
   for (let node = ready.pop(); node !== undefined; node = ready.pop()) {
-    scheduling.apply(node.event)
+    const token = scheduling.waitsFor(node.event)
+    if (token !== undefined) {
+      node.waiting++
+      const list = parked.get(token)
+      if (list === undefined) parked.set(token, [node])
+      else list.push(node)
+      continue
+    }
+    for (const available of scheduling.apply(node.event)) {
+      for (const waiting of parked.get(available) ?? []) if (--waiting.waiting === 0) release(waiting)
+      parked.delete(available)
+    }
     done++
     for (const after of node.next) if (--after.waiting === 0) release(after)
   }

@@ -228,6 +228,32 @@ describe('evaluateAcl', () => {
     expect(state.roleAt(s.log('reader'), 1)).toBe('none')
   })
 
+  it('runs an event sealed with a new epoch after the rotate that creates it, and keeps one with an unknown epoch waiting', async () => {
+    const s = await ownerWithWriter()
+    const rotate = await s.rotation('owner', [{ name: 'owner', role: 'admin' }, { name: 'writer', role: 'write' }])
+    // The writer seals with the new epoch but names only its own previous event.
+    const profile = s.event('writer', [{ type: 'profile', name: 'W' }])
+    const stray = s.event('owner', [{ type: 'profile', name: 'O' }], { key: new Uint8Array(16).fill(7) })
+    for (const state of shuffledEvaluations(s)) {
+      expect(state.order.indexOf(profile.id)).toBeGreaterThan(state.order.indexOf(rotate.id))
+      expect(state.members().find((m) => m.log === s.log('writer'))!.name).toBe('W')
+      expect(state.pending).toEqual([stray.id])
+    }
+    expect(evaluateAcl(s.thread, s.events.filter((e) => e !== rotate)).pending).toEqual([profile.id, stray.id].sort())
+  })
+
+  it('refuses a rotate that names an existing epoch without holding up the events sealed with it', async () => {
+    const s = await ownerWithWriter()
+    const genesisKey = s.epochs[0]!.keyId
+    const hostile = s.event('writer', [{ type: 'rotate', epoch: 1, followKeyId: genesisKey, shares: [] }])
+    const later = s.event('owner', [{ type: 'profile', name: 'still here' }])
+    for (const state of shuffledEvaluations(s)) {
+      expect(codes(state)).toEqual([[hostile.id, 'role-too-low']])
+      expect(state.order).toContain(later.id)
+      expect(state.pending).toEqual([])
+    }
+  })
+
   it('keeps one of two records claiming one log position and refuses the other', async () => {
     const s = await ownerWithWriter()
     const a = s.event('writer', [{ type: 'profile', name: 'A' }])
