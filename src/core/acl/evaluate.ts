@@ -18,7 +18,9 @@
  * check per join; a set of more than ACL_EVALUATION_LIMITS.maxEvents events
  * is a TooLargeError.
  */
-import { TooLargeError } from '../errors.ts'
+import { MalformedAclError, TooLargeError } from '../errors.ts'
+import { LIMITS } from '../log/record-format.ts'
+import { ACL_LIMITS, ACL_SIZES } from './codec.ts'
 import { compareIds, runInAclOrder } from './order.ts'
 import { roleRank } from './roles.ts'
 import { checkChange, type ChangeContext } from './rules.ts'
@@ -36,6 +38,7 @@ export function evaluateAcl (thread: string, events: readonly AclEvent[]): AclSt
   if (events.length > ACL_EVALUATION_LIMITS.maxEvents) {
     throw new TooLargeError(`a thread's ACL holds ${events.length} events; at most ${ACL_EVALUATION_LIMITS.maxEvents} are evaluated`)
   }
+  events.forEach(checkEventShape)
   const state = new MutableAclState(thread)
   const kept = onePerPosition(events, state)
   const pending = runInAclOrder(kept, {
@@ -48,6 +51,18 @@ export function evaluateAcl (thread: string, events: readonly AclEvent[]): AclSt
     }
   })
   return state.view(pending.map((e) => e.id))
+}
+
+/** Most record IDs an event comes after: its record's dependencies and its prev. */
+const MAX_AFTER = LIMITS.maxDependencies + 1
+
+/** Events come from decoded records; one without their shape is a caller's bug, refused before any work. */
+function checkEventShape (event: AclEvent, index: number): void {
+  const ok = typeof event.id === 'string' && event.id.length > 0 && typeof event.log === 'string' &&
+    Number.isSafeInteger(event.seq) && event.seq >= 1 && event.key instanceof Uint8Array && event.key.length === ACL_SIZES.keyId &&
+    Array.isArray(event.after) && event.after.length <= MAX_AFTER && event.after.every((id) => typeof id === 'string') &&
+    Array.isArray(event.body?.changes) && event.body.changes.length <= ACL_LIMITS.maxChanges
+  if (!ok) throw new MalformedAclError(`ACL event ${index} lacks the shape of an ACL event (id, log, seq ≥ 1, 16-byte key, at most ${MAX_AFTER} after, a decoded body)`)
 }
 
 /**

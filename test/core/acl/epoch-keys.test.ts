@@ -1,8 +1,12 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { utf8ToBytes } from '@noble/hashes/utils.js'
+import * as dagCbor from '@ipld/dag-cbor'
+import { CipherSuite, HkdfSha256 } from '@hpke/core'
+import { Chacha20Poly1305 } from '@hpke/chacha20poly1305'
+import { DhkemX25519HkdfSha256 } from '@hpke/dhkem-x25519'
 import { describe, expect, it } from 'vitest'
 import { SHARE_CT_LENGTH, shareHasReadKey } from '../../../src/core/acl/codec.ts'
-import { epochKeyId, generateEpochKeys, generateX25519KeyPair, openShare, sealShares } from '../../../src/core/acl/epoch-keys.ts'
+import { epochKeyId, generateEpochKeys, generateX25519KeyPair, openShare, sealShares, shareAad } from '../../../src/core/acl/epoch-keys.ts'
 import { deterministicRandom } from '../../../src/core/crypto/random.ts'
 import { generateLogIdentity } from '../../../src/core/ids/log-id.ts'
 
@@ -46,6 +50,16 @@ describe('epoch keys', () => {
     const other = generateEpochKeys(random)
     const [share] = await sealShares({ thread, keys: { ...other, keyId: epoch.keyId }, recipients: [{ member: alice.log, x25519: alice.keys.publicKey, role: 'read' }] })
     await expect(openShare({ thread, share: share!, keyId: epoch.keyId, secretKey: alice.keys.secretKey, log: alice.log })).rejects.toMatchObject({ name: 'ShareKeyMismatchError' })
+  })
+
+  it('refuse a share whose plaintext is not { followKey, readKey? }', async () => {
+    const suite = new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Chacha20Poly1305() })
+    const info = utf8ToBytes('threads/v3/epoch-share')
+    for (const plaintext of [dagCbor.encode({ followKey: epoch.followKey, extra: 1 }), dagCbor.encode({ followKey: epoch.followKey.subarray(0, 31) }), new Uint8Array([0xff])]) {
+      const sealed = await suite.seal({ recipientPublicKey: await suite.kem.deserializePublicKey(alice.keys.publicKey), info }, plaintext, shareAad(thread, epoch.keyId, alice.log))
+      const share = { member: alice.log, enc: new Uint8Array(sealed.enc), ct: new Uint8Array(sealed.ct) }
+      await expect(openShare({ thread, share, keyId: epoch.keyId, secretKey: alice.keys.secretKey, log: alice.log })).rejects.toMatchObject({ name: 'MalformedAclError' })
+    }
   })
 
   it('are never sealed to a member of role none', async () => {

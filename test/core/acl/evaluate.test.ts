@@ -267,6 +267,14 @@ describe('evaluateAcl', () => {
     }
   })
 
+  it('refuses events without the shape of an ACL event before any work', async () => {
+    const s = await ownerWithWriter()
+    const good = s.events[0]!
+    for (const bad of [{ ...good, seq: 0 }, { ...good, seq: 1.5 }, { ...good, key: new Uint8Array(15) }, { ...good, after: Array.from({ length: 66 }, () => good.id) }, { ...good, body: {} }]) {
+      expect(() => evaluateAcl(s.thread, [good, bad as AclEvent])).toThrow(expect.objectContaining({ name: 'MalformedAclError' }))
+    }
+  })
+
   it('refuses more events than its limit', () => {
     expect(() => evaluateAcl('t', Array.from({ length: 16385 }, () => ({}) as AclEvent))).toThrow(expect.objectContaining({ name: 'TooLargeError' }))
   })
