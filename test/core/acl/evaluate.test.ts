@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { SHARE_CT_LENGTH } from '../../../src/core/acl/codec.ts'
 import { evaluateAcl } from '../../../src/core/acl/evaluate.ts'
 import { mayChangeDocument } from '../../../src/core/acl/roles.ts'
 import type { AclEvent, AclState } from '../../../src/core/acl/types.ts'
@@ -213,8 +214,26 @@ describe('evaluateAcl', () => {
     const s = await ownerWithWriter()
     await s.admit('owner', 'follower', 'follow')
     const readKeyToFollower = await s.rotation('owner', [{ name: 'follower', role: 'read' }])
+    const fakeShare = (name: string, withReadKey: boolean) => ({ member: s.log(name), enc: s.random(32), ct: s.random(withReadKey ? SHARE_CT_LENGTH.withReadKey : SHARE_CT_LENGTH.followOnly) })
+    const genesisKey = s.epochs[0]!.keyId
+    const byFollower = s.event('follower', [{ type: 'share', key: genesisKey, shares: [fakeShare('writer', false)] }], { key: genesisKey })
     const state = evaluateAcl(s.thread, s.events)
-    expect(codes(state)).toEqual([[readKeyToFollower.id, 'read-key-below-read']])
+    expect(codes(state).sort()).toEqual([[readKeyToFollower.id, 'read-key-below-read'], [byFollower.id, 'role-too-low']].sort())
+  })
+
+  it('records who received an epoch through a share by a reader', async () => {
+    const s = new AclScenario('share')
+    s.genesis('owner')
+    await s.admit('owner', 'reader', 'read')
+    const rotate = await s.rotation('owner', [{ name: 'owner', role: 'admin' }, { name: 'reader', role: 'read' }])
+    // A member who joins with a link made before the rotation lacks the new epoch; the reader shares it.
+    const old = s.invite('owner', { role: 'write', keys: [s.epochs[0]!.keyId], key: s.epochs[0]!.keyId })
+    await s.join('late', old, { key: s.epochs[0]!.keyId })
+    const share = s.event('reader', [{ type: 'share', key: s.currentKey, shares: [{ member: s.log('late'), enc: s.random(32), ct: s.random(SHARE_CT_LENGTH.withReadKey) }] }], { deps: [rotate, s.person('late').last!] })
+    const state = evaluateAcl(s.thread, s.events)
+    expect(state.refused).toEqual([])
+    expect(state.epoch(s.currentKey)!.holders).toEqual([s.log('owner'), s.log('reader'), s.log('late')].sort())
+    expect(state.order.at(-1)).toBe(share.id)
   })
 
   it('waits for missing events instead of refusing what comes after them', async () => {
