@@ -24,7 +24,7 @@ import { ACL_LIMITS, ACL_SIZES } from './codec.ts'
 import { compareIds, runInAclOrder } from './order.ts'
 import { roleRank } from './roles.ts'
 import { checkChange, type ChangeContext } from './rules.ts'
-import { MutableAclState } from './state.ts'
+import { keyIdText, MutableAclState } from './state.ts'
 import type { AclEvent, AclState, Role } from './types.ts'
 
 /** Bounds on one evaluation. */
@@ -43,11 +43,11 @@ export function evaluateAcl (thread: string, events: readonly AclEvent[]): AclSt
   const kept = onePerPosition(events, state)
   const pending = runInAclOrder(kept, {
     rank: (event) => restricts(state, event) ? 1 : 0,
-    waitsFor: (event) => event.body.changes.some((c) => c.type === 'genesis') || state.epoch(event.key) !== undefined ? undefined : epochToken(event.key),
+    waitsFor: (event) => event.body.changes.some((c) => c.type === 'genesis') || state.epoch(event.key) !== undefined ? undefined : keyIdText(event.key),
     apply: (event) => {
       const before = state.epochOrder.length
       applyEvent(state, event)
-      return state.epochOrder.slice(before).map((e) => epochToken(e.keyId))
+      return state.epochOrder.slice(before).map((e) => keyIdText(e.keyId))
     }
   })
   return state.view(pending.map((e) => e.id))
@@ -85,8 +85,6 @@ function onePerPosition (events: readonly AclEvent[], state: MutableAclState): A
   }
   return [...byPosition.values()]
 }
-
-const epochToken = (keyId: Uint8Array): string => Array.from(keyId, (b) => b.toString(16).padStart(2, '0')).join('')
 
 /** Whether an event restricts access: it leaves, rotates or lowers a member's current role. */
 function restricts (state: MutableAclState, event: AclEvent): boolean {

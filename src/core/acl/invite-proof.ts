@@ -7,6 +7,7 @@
  * another log or thread, and the invite's public key alone verifies it.
  */
 import * as dagCbor from '@ipld/dag-cbor'
+import { base16 } from 'multiformats/bases/base16'
 import { createSigner, publicKeyFromSeed, verifySignature, verifySignatureSync } from '../crypto/ed25519.ts'
 import { secureRandom, type RandomSource } from '../crypto/random.ts'
 import { MalformedAclError } from '../errors.ts'
@@ -67,7 +68,6 @@ export async function verifyJoinProof (invitePublicKey: Uint8Array, proof: Uint8
 
 const verified = new Map<string, boolean>()
 const MAX_CACHED = 4096
-const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
 
 /**
  * verifyJoinProof, answered synchronously (for ACL evaluation, which is a
@@ -76,7 +76,7 @@ const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(1
  */
 export function verifyJoinProofSync (invitePublicKey: Uint8Array, proof: Uint8Array, thread: string, log: string): boolean {
   if (proof.length !== ACL_SIZES.signature) return false
-  const key = `${hex(invitePublicKey)} ${hex(proof)} ${thread} ${log}`
+  const key = `${base16.baseEncode(invitePublicKey)} ${base16.baseEncode(proof)} ${thread} ${log}`
   const known = verified.get(key)
   if (known !== undefined) return known
   const ok = verifySignatureSync(invitePublicKey, proof, joinProofMessage(thread, log))

@@ -9,7 +9,7 @@ import { shareHasReadKey } from './codec.ts'
 import { threadIdForGenesis } from './genesis.ts'
 import { verifyJoinProofSync } from './invite-proof.ts'
 import { atLeast } from './roles.ts'
-import type { MutableAclState } from './state.ts'
+import { keyIdText, type MutableAclState } from './state.ts'
 import type { AclChange, AclEvent, AclRefusalCode, KeyId, KeyShare, Role } from './types.ts'
 
 /** What the checks of one event share. */
@@ -32,11 +32,10 @@ export interface Refusal {
 }
 
 const refuse = (code: AclRefusalCode, reason: string): Refusal => ({ code, reason })
-const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
 
 const roleOf = (ctx: ChangeContext, log: string): Role => ctx.roles.get(log) ?? ctx.state.currentRole(log)
 const isMember = (ctx: ChangeContext, log: string): boolean => ctx.state.members.has(log) || ctx.roles.has(log)
-const epochKnown = (ctx: ChangeContext, keyId: KeyId): boolean => ctx.state.epoch(keyId) !== undefined || ctx.newEpochs.has(hex(keyId))
+const epochKnown = (ctx: ChangeContext, keyId: KeyId): boolean => ctx.state.epoch(keyId) !== undefined || ctx.newEpochs.has(keyIdText(keyId))
 
 /** Checks one change; undefined when it passes (its effect is then queued). */
 export function checkChange (ctx: ChangeContext, change: AclChange, index: number): Refusal | undefined {
@@ -60,7 +59,7 @@ function checkGenesis (ctx: ChangeContext, change: Extract<AclChange, { type: 'g
   if (!equalBytes(event.key, change.followKeyId)) return refuse('wrong-epoch-key', 'a genesis must be sealed with the genesis epoch it creates')
   ctx.authorRole = 'admin'
   ctx.roles.set(event.log, 'admin')
-  ctx.newEpochs.add(hex(change.followKeyId))
+  ctx.newEpochs.add(keyIdText(change.followKeyId))
   ctx.effects.push(() => {
     state.owner = event.log
     state.members.set(event.log, { log: event.log, owner: true, admittedBy: event.id, segments: [{ fromSeq: 1, role: 'admin', by: event.id, leave: false }], x25519: change.x25519 })
@@ -139,7 +138,7 @@ function checkRotate (ctx: ChangeContext, change: Extract<AclChange, { type: 'ro
   if (change.epoch <= sealedWith) return refuse('epoch-number', `the new epoch's number ${change.epoch} is not above that of the epoch its record is sealed with (${sealedWith})`)
   const shares = checkShares(ctx, change.shares)
   if (shares !== undefined) return shares
-  ctx.newEpochs.add(hex(change.followKeyId))
+  ctx.newEpochs.add(keyIdText(change.followKeyId))
   ctx.effects.push(() => {
     state.addEpoch({ keyId: change.followKeyId, epoch: change.epoch, createdBy: event.id, holders: new Set([event.log, ...change.shares.map((s) => s.member)]) })
   })

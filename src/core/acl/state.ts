@@ -4,9 +4,11 @@
  * setting a role from a seq replaces the segments after it (except a leave the
  * setter had not seen), so each update costs O(log k) plus what it removes.
  */
+import { base16 } from 'multiformats/bases/base16'
 import type { AclRefusal, AclState, EpochInfo, InviteInfo, KeyId, MemberInfo, Role, RoleSegment } from './types.ts'
 
-const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
+/** A key ID as map key text. */
+export const keyIdText = (keyId: KeyId): string => base16.baseEncode(keyId)
 
 /** A role segment and whether it was written by the member's own leave. */
 export interface Segment extends RoleSegment {
@@ -50,11 +52,11 @@ export class MutableAclState {
   }
 
   epoch (keyId: KeyId): EpochRecord | undefined {
-    return this.#epochs.get(hex(keyId))
+    return this.#epochs.get(keyIdText(keyId))
   }
 
   addEpoch (epoch: EpochRecord): void {
-    this.#epochs.set(hex(epoch.keyId), epoch)
+    this.#epochs.set(keyIdText(epoch.keyId), epoch)
     this.epochOrder.push(epoch)
     this.current = epoch
   }
