@@ -114,11 +114,16 @@ function checkRole (ctx: ChangeContext, change: Extract<AclChange, { type: 'role
   return undefined
 }
 
-/** The highest role `log` holds from `seq` on, counting the event's earlier changes. */
+/**
+ * The higher of `log`'s role at `seq` and its current role (counting the
+ * event's earlier changes): if either is read or above, the member holds read
+ * keys a lowering must rotate away. A segment between them that was read or
+ * above was itself lowered later, with its own rotate.
+ */
 function maxRoleFrom (ctx: ChangeContext, log: string, seq: number): Role {
-  let best = ctx.roles.get(log) ?? ctx.state.roleAt(log, seq)
-  for (const s of ctx.state.members.get(log)?.segments ?? []) if (s.fromSeq > seq && !atLeast(best, s.role)) best = s.role
-  return best
+  const current = roleOf(ctx, log)
+  const then = ctx.state.roleAt(log, seq)
+  return atLeast(current, then) ? current : then
 }
 
 function checkLeave (ctx: ChangeContext): Refusal | undefined {

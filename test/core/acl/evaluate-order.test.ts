@@ -119,9 +119,18 @@ describe('evaluateAcl over random concurrent histories', () => {
     const admitted: AclEvent[] = []
     for (let i = 0; i < 20; i++) admitted.push(await s.admit('owner', `m${i}`, 'write'))
     for (let i = 0; i < 8000; i++) s.event(`m${i % 20}`, [{ type: 'profile', name: `n${i}` }])
+    // Thousands of role changes of one member, each from a seq the admin had seen.
+    const rng = seededRng(99)
+    let last: { at: number, role: 'write' | 'delete' } = { at: 1, role: 'write' }
+    for (let i = 0; i < 3000; i++) {
+      last = { at: 1 + rng.int(400), role: rng.chance(0.5) ? 'write' : 'delete' }
+      s.event('owner', [{ type: 'role', member: s.log('m0'), role: last.role, at: last.at }], { deps: i === 0 ? [admitted[0]!] : [] })
+    }
     const state = evaluateAcl(s.thread, s.events)
     expect(state.refused).toEqual([])
     expect(state.members()).toHaveLength(21)
     expect(state.order).toHaveLength(s.events.length)
+    expect(state.roleAt(s.log('m0'), last.at + 1)).toBe(last.role)
+    expect(state.segments(s.log('m0')).at(-1)).toMatchObject({ fromSeq: last.at + 1, role: last.role })
   })
 })
