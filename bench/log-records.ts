@@ -12,7 +12,7 @@
  */
 import { generateSymmetricKey } from '../src/core/crypto/aead.ts'
 import { createSigner, verifySignature } from '../src/core/crypto/ed25519.ts'
-import { epochKeyId } from '../src/core/ids/epoch-key-id.ts'
+import { epochKeyId } from '../src/core/acl/epoch-keys.ts'
 import { createThreadId } from '../src/core/ids/thread-id.ts'
 import { createKeyring } from '../src/core/log/keyring.ts'
 import { generateLogIdentity } from '../src/core/ids/log-id.ts'

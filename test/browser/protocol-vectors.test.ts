@@ -7,7 +7,7 @@
 import { hexToBytes } from '@noble/curves/utils.js'
 import { describe, expect, it } from 'vitest'
 import { verifySignature, verifySignatureUsing } from '../../src/core/crypto/ed25519.ts'
-import { epochKeyId } from '../../src/core/ids/epoch-key-id.ts'
+import { epochKeyId } from '../../src/core/acl/epoch-keys.ts'
 import { createKeyring } from '../../src/core/log/keyring.ts'
 import { createRecordStore } from '../../src/core/log/record-store.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'

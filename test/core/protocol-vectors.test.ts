@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import * as dagCbor from '@ipld/dag-cbor'
 import { base16 } from 'multiformats/bases/base16'
-import { epochKeyId } from '../../src/core/ids/epoch-key-id.ts'
-import { parseThreadId, threadIdForGenesis } from '../../src/core/ids/thread-id.ts'
+import { epochKeyId } from '../../src/core/acl/epoch-keys.ts'
+import { parseThreadId } from '../../src/core/ids/thread-id.ts'
+import { threadIdForGenesis } from '../../src/core/acl/genesis.ts'
 import { createKeyring } from '../../src/core/log/keyring.ts'
 import { openBody, openEvent, openHeader, openRecord } from '../../src/core/log/open-record.ts'
 import { createRecordStore } from '../../src/core/log/record-store.ts'
@@ -56,7 +57,7 @@ describe('protocol test vectors (format version 3)', () => {
     expect(b1.deps).toEqual([{ log: fixture.records.a1.log, record: fixture.records.a1.record.id, kind: 'reply' }])
     // The thread ID is bound to log A's genesis: sha256(dag-cbor({ owner, nonce })) is its random part.
     expect(parseThreadId(fixture.thread).variant).toBe(0x70)
-    expect(threadIdForGenesis({ owner: fixture.records.a1.log, nonce: bytes(fixture.inputs.genesisNonce) }).toString()).toBe(fixture.thread)
+    expect(threadIdForGenesis(fixture.records.a1.log, bytes(fixture.inputs.genesisNonce)).toString()).toBe(fixture.thread)
     expect(parseThreadId(fixture.threadIds.raw16).variant).toBe(0x55)
     expect(fixture.epoch.keyId).toBe(base16.baseEncode(epochKeyId(followKey)))
   })

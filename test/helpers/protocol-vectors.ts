@@ -22,8 +22,9 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { open, seal } from '../../src/core/crypto/aead.ts'
 import type { RandomSource } from '../../src/core/crypto/random.ts'
 import { logIdentityFromSeed, type LogIdentity } from '../../src/core/ids/log-id.ts'
-import { epochKeyId } from '../../src/core/ids/epoch-key-id.ts'
-import { createThreadId, threadIdForGenesis, ThreadVariant } from '../../src/core/ids/thread-id.ts'
+import { epochKeyId } from '../../src/core/acl/epoch-keys.ts'
+import { createThreadId, ThreadVariant } from '../../src/core/ids/thread-id.ts'
+import { threadIdForGenesis } from '../../src/core/acl/genesis.ts'
 import { decodeBlock, decodeSealedBlock, encodeBlock, encodeRecordEnvelope } from '../../src/core/log/blocks.ts'
 import { createRecord, sealRecordNode, type CreatedRecord } from '../../src/core/log/create-record.ts'
 import { signedBytes, type Dependency, type RecordKind } from '../../src/core/log/record-format.ts'
@@ -67,7 +68,7 @@ const otherEpoch = { keyId: epochKeyId(otherFollowKey), followKey: otherFollowKe
 const logA = logIdentityFromSeed(counting(32, 0))
 const logB = logIdentityFromSeed(counting(32, 0x40))
 const genesisNonce = counting(16, 1)
-const thread = threadIdForGenesis({ owner: logA.logId, nonce: genesisNonce }).toString()
+const thread = threadIdForGenesis(logA.logId, genesisNonce).toString()
 const otherThread = createThreadId({ variant: ThreadVariant.AccessControlled, random: scripted([counting(32, 0x81)]) }).toString()
 
 async function build (input: {

@@ -20,7 +20,7 @@ import { startSyncPeer, type SyncPeer } from '../../src/adapters/libp2p/peer.ts'
 import { open } from '../../src/core/crypto/aead.ts'
 import { openDatabase, type ThreadDatabase } from '../../src/core/db/index.ts'
 import { generateLogIdentity } from '../../src/core/ids/log-id.ts'
-import { threadIdForGenesis } from '../../src/core/ids/thread-id.ts'
+import { threadIdForGenesis } from '../../src/core/acl/genesis.ts'
 import { decodeBlock } from '../../src/core/log/blocks.ts'
 import { createRecord, sealRecordNode } from '../../src/core/log/create-record.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
@@ -126,7 +126,7 @@ describe.each<Kind>(['libp2p', 'http'])('attacks on the log protocol, against a 
     // the same follow key as Alice's, so Alice's records open there; they name Alice's thread and are refused.
     const malloryLog = generateLogIdentity()
     const nonce = new Uint8Array(16).fill(7)
-    const otherThread = threadIdForGenesis({ owner: malloryLog.logId, nonce }).toString()
+    const otherThread = threadIdForGenesis(malloryLog.logId, nonce).toString()
     const genesis = await createRecord({ thread: otherThread, identity: malloryLog, epoch, kind: 'acl', payload: { v: 3, changes: [{ type: 'genesis', nonce, followKeyId: epoch.keyId, x25519: new Uint8Array(32).fill(1) }] }, prev: null })
     const hijack = await createFollowRequest({ thread: otherThread, followKeys: [epoch.followKey], member: malloryLog, first: { log: malloryLog.logId, record: genesis.record, blocks: genesis.blocks } })
     const malloryAgain = await party(kind, follower, cleanup)

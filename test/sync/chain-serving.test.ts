@@ -11,8 +11,8 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { generateSymmetricKey, open } from '../../src/core/crypto/aead.ts'
 import { deterministicRandom } from '../../src/core/crypto/random.ts'
 import { generateLogIdentity } from '../../src/core/ids/log-id.ts'
-import { epochKeyId } from '../../src/core/ids/epoch-key-id.ts'
-import { threadIdForGenesis } from '../../src/core/ids/thread-id.ts'
+import { epochKeyId } from '../../src/core/acl/epoch-keys.ts'
+import { threadIdForGenesis } from '../../src/core/acl/genesis.ts'
 import { decodeBlock } from '../../src/core/log/blocks.ts'
 import { createRecord, sealRecordNode, type CreatedRecord } from '../../src/core/log/create-record.ts'
 import { createRecordStore } from '../../src/core/log/record-store.ts'
@@ -28,7 +28,7 @@ describe('serving records accepted by chain', () => {
     const random = deterministicRandom('chain-serving')
     const writer = generateLogIdentity(random)
     const nonce = random(16)
-    const thread = threadIdForGenesis({ owner: writer.logId, nonce }).toString()
+    const thread = threadIdForGenesis(writer.logId, nonce).toString()
     const followKey = generateSymmetricKey(random)
     const epoch = { keyId: epochKeyId(followKey), followKey, readKey: generateSymmetricKey(random) }
     // Record 1 is the owner's genesis; records 2–4 carry a signature of zeros; record 5 is validly signed and vouches for them.

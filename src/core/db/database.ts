@@ -11,9 +11,10 @@ import { x25519 } from '@noble/curves/ed25519.js'
 import { generateSymmetricKey } from '../crypto/aead.ts'
 import { secureRandom, type RandomSource } from '../crypto/random.ts'
 import { UnsupportedThreadError } from '../errors.ts'
-import { epochKeyId } from '../ids/epoch-key-id.ts'
+import { epochKeyId } from '../acl/epoch-keys.ts'
 import { generateLogIdentity } from '../ids/log-id.ts'
-import { canonicalThreadId, GENESIS_NONCE_LENGTH, parseThreadId, threadIdForGenesis, ThreadVariant } from '../ids/thread-id.ts'
+import { canonicalThreadId, parseThreadId, ThreadVariant } from '../ids/thread-id.ts'
+import { generateGenesisNonce, threadIdForGenesis } from '../acl/genesis.ts'
 import { createRecordStore } from '../log/record-store.ts'
 import type { StorageBackend } from '../storage/interfaces.ts'
 import { createKeyBook } from '../storage/key-book.ts'
@@ -68,10 +69,10 @@ export function openDatabase (options: DatabaseOptions): Database {
     async createThread (opts = {}) {
       const identity = generateLogIdentity(random)
       const x25519Secret = random(32)
-      const nonce = random(GENESIS_NONCE_LENGTH)
+      const nonce = generateGenesisNonce(random)
       const followKey = generateSymmetricKey(random)
       const keyId = epochKeyId(followKey)
-      const id = threadIdForGenesis({ owner: identity.logId, nonce }).toString()
+      const id = threadIdForGenesis(identity.logId, nonce).toString()
       await keys.putEpoch(id, { keyId, epoch: 0, followKey, readKey: generateSymmetricKey(random) })
       await keys.putSelf(id, {
         log: identity.logId,

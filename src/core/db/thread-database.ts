@@ -22,6 +22,7 @@ import { runQuery } from './query.ts'
 import { compileSchema } from './schema.ts'
 import { listSkippedRecords, viewReports, replaceSkippedRecords, type Skipped, type SkippedRecord } from './skipped.ts'
 import { MissingKeyError, StoreClosedError } from '../errors.ts'
+import { parseAclBody } from '../acl/codec.ts'
 import type { AclBody, AclChange } from '../acl/types.ts'
 import { headerKeyOf, sealEvent, signRecord } from '../log/create-record.ts'
 import { createKeyring } from '../log/keyring.ts'
@@ -230,7 +231,8 @@ export async function openThreadDatabase (deps: {
 
   /** Appends an ACL event to this peer's log, sealed with the current epoch (its header with the follow key). */
   async function writeAcl (changes: readonly AclChange[], options: { readonly deps?: readonly Dependency[] } = {}): Promise<IngestResult> {
-    const body: AclBody = { v: 3, changes }
+    // Checked as every replica will check it: a malformed body is refused here, not written.
+    const body: AclBody = parseAclBody({ v: 3, changes })
     const sealing = epoch
     const event = sealEvent({ headerKey: headerKeyOf(sealing, 'acl'), payload: body, time: (deps.now ?? Date.now)(), random: deps.random })
     return await records.appendOwn(thread, identity.logId, async (prev) => await signRecord({

@@ -8,8 +8,6 @@
  * other multibases multiformats knows and returns the canonical spelling.
  * Both check every part and say which one is wrong.
  */
-import * as dagCbor from '@ipld/dag-cbor'
-import { sha256 } from '@noble/hashes/sha2.js'
 import { varint } from 'multiformats'
 import { bases } from 'multiformats/basics'
 import { base32 } from 'multiformats/bases/base32'
@@ -67,20 +65,6 @@ export function threadIdWithRandom (options: { variant: ThreadVariant, random: U
     throw new MalformedThreadIdError(`random part must be ${MIN_RANDOM_BYTES} to ${MAX_RANDOM_BYTES} bytes, not ${random.length}`)
   }
   return threadIdFromParts(THREAD_ID_VERSION, variant, random.slice())
-}
-
-/** Length of a genesis nonce in bytes. */
-export const GENESIS_NONCE_LENGTH = 16
-
-/**
- * The ID of the access-controlled thread whose genesis names `owner` (its
- * creator's log ID) and `nonce` (16 random bytes): the random part is
- * sha256(dag-cbor({ owner, nonce })), so whoever presents a genesis with that
- * owner and nonce, signed by the owner's log key, is the thread's owner.
- */
-export function threadIdForGenesis (genesis: { readonly owner: string, readonly nonce: Uint8Array }): ThreadId {
-  if (genesis.nonce.length !== GENESIS_NONCE_LENGTH) throw new MalformedThreadIdError(`a genesis nonce is ${GENESIS_NONCE_LENGTH} bytes, not ${genesis.nonce.length}`)
-  return threadIdFromParts(THREAD_ID_VERSION, ThreadVariant.AccessControlled, sha256(dagCbor.encode({ owner: genesis.owner, nonce: genesis.nonce })))
 }
 
 /**

@@ -5,7 +5,7 @@
  * undefined and the caller says UnknownEpochError or MissingKeyError.
  */
 import type { EpochKeys } from '../acl/types.ts'
-import { keyIdHex } from '../ids/epoch-key-id.ts'
+import { keyIdText } from '../acl/state.ts'
 
 /** The follow keys a reader holds, by key ID (all a follower needs). */
 export interface FollowKeys {
@@ -23,13 +23,13 @@ export interface EpochKeyring extends FollowKeys {
 export function createKeyring (epochs: Iterable<EpochKeys>): EpochKeyring {
   const byId = new Map<string, EpochKeys>()
   for (const epoch of epochs) {
-    const id = keyIdHex(epoch.keyId)
+    const id = keyIdText(epoch.keyId)
     const held = byId.get(id)
     byId.set(id, held === undefined || epoch.readKey !== undefined ? epoch : held)
   }
   return {
-    followKey: (keyId) => byId.get(keyIdHex(keyId))?.followKey,
-    readKey: (keyId) => byId.get(keyIdHex(keyId))?.readKey,
+    followKey: (keyId) => byId.get(keyIdText(keyId))?.followKey,
+    readKey: (keyId) => byId.get(keyIdText(keyId))?.readKey,
     epochs: [...byId.values()]
   }
 }

@@ -10,7 +10,8 @@
  */
 import { verifySignature } from '../crypto/ed25519.ts'
 import { BadCidError, BadSignatureError, MalformedRecordError, TooLargeError, UnknownEpochError } from '../errors.ts'
-import { keyIdHex, sameKeyId } from '../ids/epoch-key-id.ts'
+import { equalBytes } from '../acl/epoch-keys.ts'
+import { keyIdText } from '../acl/state.ts'
 import { publicKeyFromLogId } from '../ids/log-id.ts'
 import { checkBlock, cidOf, cidToString, openAndDecode, openAndRead, recordEnvelopeParts, sealedBytesOf } from './blocks.ts'
 import type { FollowKeys } from './keyring.ts'
@@ -39,7 +40,7 @@ function sealedNodeOf (block: BlockInput, keys: FollowKeys): { keyId: Uint8Array
   if (block.bytes.length > LIMITS.maxRecordBlockBytes) throw new TooLargeError(`record ${block.cid} is ${block.bytes.length} bytes; the limit is ${LIMITS.maxRecordBlockBytes}`)
   const { keyId, sealed } = recordEnvelopeParts(block.bytes, 'record')
   const followKey = keys.followKey(keyId)
-  if (followKey === undefined) throw new UnknownEpochError(`record ${block.cid.slice(0, 80)} is sealed with epoch ${keyIdHex(keyId)}, whose keys are not held here`)
+  if (followKey === undefined) throw new UnknownEpochError(`record ${block.cid.slice(0, 80)} is sealed with epoch ${keyIdText(keyId)}, whose keys are not held here`)
   return { keyId, sealed, followKey }
 }
 
@@ -54,7 +55,7 @@ export function openRecordUnsigned (block: BlockInput, keys: FollowKeys, expect:
   const { keyId, sealed, followKey } = sealedNodeOf(block, keys)
   const node = openAndRead(followKey, sealed, `record ${block.cid}`, (plaintext) => {
     const parsed = parseRecordNode(decodeCanonical(plaintext, 'record node'))
-    if (!sameKeyId(parsed.key, keyId)) throw new MalformedRecordError(`record ${block.cid.slice(0, 80)} names epoch ${keyIdHex(parsed.key)} but its envelope names ${keyIdHex(keyId)}`)
+    if (!equalBytes(parsed.key, keyId)) throw new MalformedRecordError(`record ${block.cid.slice(0, 80)} names epoch ${keyIdText(parsed.key)} but its envelope names ${keyIdText(keyId)}`)
     const id = cidToString(cidOf(plaintext))
     if (id !== block.cid) throw new BadCidError(`record node hashes to ${id}, not to the record ID ${block.cid.slice(0, 80)}`, block.cid)
     return parsed

@@ -8,7 +8,7 @@
  */
 import type { AclChange, EpochKeys } from '../acl/types.ts'
 import { MissingKeyError } from '../errors.ts'
-import { keyIdHex } from '../ids/epoch-key-id.ts'
+import { keyIdText } from '../acl/state.ts'
 import { createKeyring, type EpochKeyring } from '../log/keyring.ts'
 import type { Dependency } from '../log/record-format.ts'
 import type { KeyValueStore, StoreCallOptions } from './interfaces.ts'
@@ -47,7 +47,7 @@ export interface KeyBook {
   findSelf(thread: string, options?: StoreCallOptions): Promise<MemberSecrets | undefined>
 }
 
-const epochKey = (thread: string, keyId: Uint8Array): string => `epoch/${thread}/${keyIdHex(keyId)}`
+const epochKey = (thread: string, keyId: Uint8Array): string => `epoch/${thread}/${keyIdText(keyId)}`
 const selfKey = (thread: string): string => `self/${thread}`
 
 /** A key book stored in `meta`. */

@@ -10,10 +10,13 @@
  * record is; it may only hand over follow keys of epochs already held.
  * Anything else is a named error and changes nothing.
  */
-import type { AclBody } from '../acl/types.ts'
+import { parseAclBody } from '../acl/codec.ts'
+import type { AclChange } from '../acl/types.ts'
 import { MalformedRecordError, NotAMemberError, UnknownEpochError, UnsupportedThreadError } from '../errors.ts'
-import { epochKeyId, keyIdHex, sameKeyId } from '../ids/epoch-key-id.ts'
-import { parseThreadId, threadIdForGenesis, ThreadVariant } from '../ids/thread-id.ts'
+import { epochKeyId, equalBytes } from '../acl/epoch-keys.ts'
+import { keyIdText } from '../acl/state.ts'
+import { threadIdForGenesis } from '../acl/genesis.ts'
+import { parseThreadId, ThreadVariant } from '../ids/thread-id.ts'
 import { createKeyring } from '../log/keyring.ts'
 import { decryptBody, decryptHeader } from '../log/open-record.ts'
 import type { RecordStore } from '../log/record-store.ts'
@@ -37,7 +40,7 @@ async function admitLaterFollow (request: FollowRequest, store: { readonly recor
   if (!known && (first === undefined || first.log !== by)) throw new NotAMemberError(`${by} is not a member of thread ${thread} here`)
   const held = await store.keys.keyring(thread)
   const unknown = request.keys.find((key) => held.followKey(epochKeyId(key)) === undefined)
-  if (unknown !== undefined) throw new UnknownEpochError(`follow key ${keyIdHex(epochKeyId(unknown))} is not committed by any epoch of thread ${thread} held here`)
+  if (unknown !== undefined) throw new UnknownEpochError(`follow key ${keyIdText(epochKeyId(unknown))} is not committed by any epoch of thread ${thread} held here`)
   if (known || first === undefined) return
   const verified = await verifyIncomingRecord(thread, { ...first, keys: held })
   if (verified.node.seq !== 1 || verified.node.kind !== 'acl') throw new NotAMemberError(`the record ${by} offers as its first is not an ACL event at seq 1`)
@@ -54,19 +57,21 @@ async function admitFirstFollow (request: FollowRequest, store: { readonly recor
   if (node.seq !== 1 || node.kind !== 'acl') throw new NotAMemberError(`the record offered as genesis of thread ${thread} is not an ACL event at seq 1`)
   const followKey = keyring.followKey(node.key)!
   const [, , header, body] = verified.blocks
-  const payload = decryptBody(body!, decryptHeader(header!, followKey).key) as Partial<AclBody> | null
-  const change = Array.isArray(payload?.changes) ? payload.changes[0] : undefined
-  if (change?.type !== 'genesis' || !(change.nonce instanceof Uint8Array) || !(change.followKeyId instanceof Uint8Array)) {
-    throw new NotAMemberError(`the record offered as genesis of thread ${thread} holds no genesis`)
+  let change: AclChange | undefined
+  try {
+    change = parseAclBody(decryptBody(body!, decryptHeader(header!, followKey).key)).changes[0]
+  } catch (cause) {
+    throw new NotAMemberError(`the record offered as genesis of thread ${thread} holds no ACL event`, { cause })
   }
+  if (change?.type !== 'genesis') throw new NotAMemberError(`the record offered as genesis of thread ${thread} holds no genesis`)
   let owned: string
   try {
-    owned = threadIdForGenesis({ owner: by, nonce: change.nonce }).toString()
+    owned = threadIdForGenesis(by, change.nonce).toString()
   } catch (cause) {
     throw new MalformedRecordError('the genesis nonce is malformed', { cause })
   }
   if (owned !== thread) throw new NotAMemberError(`${by} is not the owner of thread ${thread}: its genesis names another thread`)
-  if (!sameKeyId(change.followKeyId, node.key)) throw new MalformedRecordError('the genesis is sealed with another epoch than the one it commits to')
+  if (!equalBytes(change.followKeyId, node.key)) throw new MalformedRecordError('the genesis is sealed with another epoch than the one it commits to')
   await store.records.ingest({ ...genesis, thread, keys: keyring })
   // The key last: a follower holds a thread exactly when it holds a key of it, and then it holds the genesis.
   await store.keys.putEpoch(thread, { keyId: node.key, epoch: 0, followKey })

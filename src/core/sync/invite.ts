@@ -12,10 +12,10 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import { base64url } from 'multiformats/bases/base64'
 import { ROLES, type AclChange, type Role } from '../acl/types.ts'
-import { createSigner, publicKeyFromSeed } from '../crypto/ed25519.ts'
-import { secureRandom, type RandomSource } from '../crypto/random.ts'
+import { createInvite, joinProof } from '../acl/invite-proof.ts'
+import type { RandomSource } from '../crypto/random.ts'
 import { ThreadsError } from '../errors.ts'
-import { epochKeyId } from '../ids/epoch-key-id.ts'
+import { epochKeyId } from '../acl/epoch-keys.ts'
 import { parseLogId, type LogIdentity } from '../ids/log-id.ts'
 import { parseThreadId, ThreadVariant } from '../ids/thread-id.ts'
 import { isCanonicalCid } from '../log/blocks.ts'
@@ -64,22 +64,16 @@ const rank = (role: Role): number => ROLES.indexOf(role)
 /** Whether a role holds read keys (read and above). */
 export const roleReads = (role: Role): boolean => rank(role) >= rank('read')
 
-/** A fresh invite key and the `invite` change that names it. */
+/** A fresh invite key and the `invite` change that names it, for the epochs the link carries. */
 export function createInviteChange (input: { readonly role: Role, readonly expires: number | null, readonly uses: 1 | null, readonly epochs: readonly HeldEpoch[], readonly random?: RandomSource }): { change: AclChange, secret: Uint8Array } {
   if (!ROLES.includes(input.role) || input.role === 'none') throw new InvalidInviteError(`an invite grants follow, read, write, delete or admin, not ${String(input.role)}`)
-  const secret = (input.random ?? secureRandom)(32)
-  return {
-    secret,
-    change: { type: 'invite', key: publicKeyFromSeed(secret), role: input.role, expires: input.expires, uses: input.uses, keys: input.epochs.map((e) => e.keyId) }
-  }
+  const { change, seed } = createInvite({ role: input.role, keys: input.epochs.map((e) => e.keyId), expires: input.expires, uses: input.uses, random: input.random })
+  return { change, secret: seed }
 }
-
-/** The bytes a join proof signs with the invite key. */
-export const joinProofBytes = (thread: string, log: string): Uint8Array => dagCbor.encode({ purpose: 'threads/v3/join', thread, log })
 
 /** The `join` change that opens `member`'s log, and the dependency on the invite record it must carry. */
 export async function createJoinChange (input: { readonly invite: Invite, readonly member: LogIdentity, readonly x25519: Uint8Array, readonly time: number }): Promise<{ changes: AclChange[], deps: Dependency[] }> {
-  const proof = await createSigner(input.invite.secret).sign(joinProofBytes(input.invite.thread, input.member.logId))
+  const proof = await joinProof(input.invite.secret, input.invite.thread, input.member.logId)
   return {
     changes: [{ type: 'join', invite: input.invite.via.record, proof, x25519: input.x25519, time: input.time }],
     deps: [{ log: input.invite.via.log, record: input.invite.via.record, kind: 'acl' }]
