@@ -16,12 +16,14 @@
  * relayed, and is left out of the views and reported (skipped.ts).
  */
 import type { RandomSource } from '../crypto/random.ts'
-import { MalformedRecordError, MissingKeyError, ThreadsError } from '../errors.ts'
+import { atLeast } from '../acl/roles.ts'
+import { MalformedRecordError, MissingKeyError, RoleError, ThreadsError } from '../errors.ts'
 import type { LogIdentity } from '../ids/log-id.ts'
 import { headerKeyOf, sealEvent, signRecord } from '../log/create-record.ts'
 import { decryptBody, decryptHeader } from '../log/open-record.ts'
 import type { BatchOutcome, CommitHook, IngestResult, RecordStore } from '../log/record-store.ts'
 import type { VerifiedRecord } from '../log/verify-incoming.ts'
+import type { Admission } from '../log/admission.ts'
 import type { EpochKeyring } from '../log/keyring.ts'
 import type { RecordNode } from '../log/record-format.ts'
 import type { HeldEpoch, KeyBook } from '../storage/key-book.ts'
@@ -70,7 +72,10 @@ type Queued =
   | { readonly kind: 'records', readonly prepared: Promise<PreparedRecords>, readonly done: (outcomes: BatchOutcome[]) => void, readonly fail: (error: unknown) => void }
 
 /** Received records, verified (or refused) and opened ahead of their turn. */
-type PreparedRecords = ReadonlyArray<{ readonly verified: VerifiedRecord | Error, readonly payload?: Payload | typeof ACL_EVENT }>
+interface PreparedRecords {
+  readonly records: ReadonlyArray<{ readonly verified: VerifiedRecord | Error, readonly payload?: Payload | typeof ACL_EVENT }>
+  readonly keyring: EpochKeyring
+}
 
 /** A received record's payload: the database event it holds, or why it cannot be applied. */
 export type Payload = DbEvent | ThreadsError
@@ -131,6 +136,8 @@ export function createDispatcher (deps: {
   readonly identity: LogIdentity
   /** The epoch this peer seals its new records with (it holds its read key). */
   readonly epoch: () => HeldEpoch
+  /** Admits received records by the thread's ACL (admission.ts). */
+  readonly admission: Admission
   readonly records: RecordStore
   readonly keys: KeyBook
   readonly view: () => ThreadView
@@ -186,6 +193,11 @@ export function createDispatcher (deps: {
     }
 
   async function runCommands (batch: Array<Extract<Queued, { kind: 'command' }>>, touched: Set<string>, applied: { count: number }): Promise<void> {
+    const refusal = await ownRoleRefusal()
+    if (refusal !== undefined) {
+      for (const command of batch) command.done(refusal)
+      return
+    }
     const heads = (await records.heads(thread)).filter((h) => h.log !== identity.logId && (covered.get(h.log) ?? 0) < h.seq)
     let firstOfTurn = true
     const items = batch.map((command) => {
@@ -212,6 +224,19 @@ export function createDispatcher (deps: {
   }
 
   /**
+   * Why this peer may not write database events now, if the ACL says so: its
+   * log is admitted and its role for its next record is below write. A log
+   * whose join is not admitted here yet (its invite record not synced yet)
+   * writes on the strength of its invite; peers judge it when it arrives.
+   */
+  async function ownRoleRefusal (): Promise<RoleError | undefined> {
+    const state = await deps.admission.state(await deps.keys.keyring(thread))
+    const own = state.members().find((m) => m.log === identity.logId)
+    if (own === undefined || atLeast(own.role, 'write')) return undefined
+    return new RoleError(`this member has role ${own.role} in thread ${thread}; writing needs write`)
+  }
+
+  /**
    * Loads the thread's epoch keys and starts the records' verification and
    * decryption at once, before their turn: a batch is verified and opened
    * while the one before it is still being committed. A record sealed with an
@@ -221,16 +246,16 @@ export function createDispatcher (deps: {
   async function prepareRecords (envelopes: readonly Envelope[]): Promise<PreparedRecords> {
     const keyring = await deps.keys.keyring(thread)
     const verified = await records.verifyMany(thread, envelopes.map((envelope) => ({ ...envelope, keys: keyring })))
-    // Decrypting needs no state either, so it is done here too.
-    return verified.map((v) => v instanceof Error ? { verified: v } : { verified: v, payload: recordPayload(v.blocks, v.node, keyring) })
+    // Decrypting needs no state either, so it is done here too; admission needs the ACL as committed, so it waits for the turn.
+    return { keyring, records: verified.map((v) => v instanceof Error ? { verified: v } : { verified: v, payload: recordPayload(v.blocks, v.node, keyring) }) }
   }
 
   async function runRecords (item: Extract<Queued, { kind: 'records' }>, touched: Set<string>, applied: { count: number }): Promise<void> {
-    const prepared = await item.prepared
+    const { records: prepared, keyring } = await item.prepared
     item.done(await records.commitVerified(thread, prepared.map(({ verified, payload }) => ({
       verified,
       hook: payload === undefined ? undefined : receivedHook(payload, touched, applied)
-    }))))
+    })), { admit: async (verified) => await deps.admission.admit(verified, keyring) }))
   }
 
   /** One turn: everything queued, in order, commands grouped into batches. */

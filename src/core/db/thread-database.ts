@@ -26,6 +26,8 @@ import { parseAclBody } from '../acl/codec.ts'
 import type { AclBody, AclChange } from '../acl/types.ts'
 import { headerKeyOf, sealEvent, signRecord } from '../log/create-record.ts'
 import { createKeyring } from '../log/keyring.ts'
+import { createAdmission } from '../log/admission.ts'
+import { createMembers, learnEpochs, type Members } from './members.ts'
 import { openRecordUnsigned } from '../log/open-record.ts'
 import type { Dependency } from '../log/record-format.ts'
 import { createFollowRequest } from '../sync/follow-request.ts'
@@ -81,6 +83,8 @@ export interface ThreadDatabase {
    * known for this peer's log).
    */
   invite(options: InviteOptions): Promise<Invite>
+  /** Who is in the thread and with which role; invites, role changes, removal (with key rotation), leaving, names. */
+  readonly members: Members
   /** Appends an ACL event with these changes to this peer's log (sealed with the current epoch). */
   writeAcl(changes: readonly AclChange[], options?: { readonly deps?: readonly Dependency[] }): Promise<IngestResult>
   /** Notes where a log can be fetched (e.g. a follower that follows it) for `ttlMs`. */
@@ -127,6 +131,7 @@ export async function openThreadDatabase (deps: {
   const identity = logIdentityFromSeed(deps.self.identitySeed)
   const meta = backend.meta
   let epoch = await currentEpoch()
+  const admission = createAdmission({ thread, records })
 
   /** The newest epoch held: new records are sealed with it (a database event also needs its read key). */
   async function currentEpoch (): Promise<HeldEpoch> {
@@ -155,6 +160,7 @@ export async function openThreadDatabase (deps: {
     ...deps,
     identity,
     epoch: () => epoch,
+    admission,
     view: () => view,
     afterApply: async (events) => {
       tracker.countApplied(events)
@@ -246,6 +252,18 @@ export async function openThreadDatabase (deps: {
     await writeAcl(deps.self.first.changes, { deps: deps.self.first.deps })
   }
 
+  const members: Members = createMembers({
+    thread,
+    self: deps.self,
+    records,
+    keys,
+    admission,
+    writeAcl,
+    invite: async (options) => await db.invite(options),
+    epochsChanged: async () => { epoch = await currentEpoch() },
+    random: deps.random
+  })
+
   const db: ThreadDatabase = {
     id: thread,
     logId: identity.logId,
@@ -290,13 +308,26 @@ export async function openThreadDatabase (deps: {
       return () => { subscriptions.delete(sub) }
     },
     async ingest (envelope) {
-      const [outcome] = await dispatcher.ingest([envelope])
+      const [outcome] = await db.ingestMany([envelope])
       if (outcome instanceof Error) throw outcome
       return outcome!
     },
-    ingestMany: async (envelopes) => await dispatcher.ingest(envelopes),
+    async ingestMany (envelopes) {
+      const outcomes = await dispatcher.ingest(envelopes)
+      // A stored ACL event may carry keys of a new epoch sealed to this member: then the records of
+      // the batch sealed with it, refused a moment ago as of an unknown epoch, are taken now.
+      if (!outcomes.some((o) => !(o instanceof Error) && o.status === 'stored' && o.node.kind === 'acl')) return outcomes
+      if (await learnEpochs({ thread, self: deps.self, keys, admission }) === 0) return outcomes
+      epoch = await currentEpoch()
+      const again = outcomes.flatMap((o, i) => o instanceof Error && o.name === 'UnknownEpochError' ? [i] : [])
+      if (again.length === 0) return outcomes
+      const retried = await dispatcher.ingest(again.map((i) => envelopes[i]!))
+      again.forEach((i, j) => { outcomes[i] = retried[j]! })
+      return outcomes
+    },
     heads: async () => await records.heads(thread),
     writeAcl,
+    get members () { return members },
     addAddresses: async (log, addrs, ttlMs) => { await addressBook.add(thread, log, addrs, ttlMs) },
     addresses: async (log) => (await addressBook.get(thread, log)).map((a) => a.addr),
     async invite (options) {

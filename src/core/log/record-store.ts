@@ -22,7 +22,7 @@ import { headerKeyOf } from './create-record.ts'
 import type { EpochKeyring, FollowKeys } from './keyring.ts'
 import { checkRecordBlock, openBody, openEvent, openHeader, openRecordUnsigned, verifyRecordSignature } from './open-record.ts'
 import { LIMITS, type EventHeader, type RecordNode } from './record-format.ts'
-import { headKey, placeRecord, recKey, seqKey, type LogHead, type Position } from './record-position.ts'
+import { aclKey, headKey, placeRecord, recKey, seqKey, type LogHead, type Position } from './record-position.ts'
 import { verifyIncomingBatch, verifyIncomingRecord, type ReceivedRecord, type VerifiedRecord } from './verify-incoming.ts'
 
 export type { LogHead } from './record-position.ts'
@@ -67,6 +67,9 @@ export type BatchOutcome = IngestResult | Error
  */
 export type CommitHook = (record: { readonly record: string, readonly node: RecordNode, readonly blocks: readonly RawBlock[] }) =>
   Promise<{ readonly operations: readonly BatchOperation[], readonly committed?: () => void }>
+
+/** Decides, in the commit queue, which verified records may be committed (see admission.ts); answers each with itself or its error. */
+export type Admit = (verified: ReadonlyArray<VerifiedRecord | Error>) => Promise<ReadonlyArray<VerifiedRecord | Error>>
 
 /** How many record IDs `ownSignatureHolds` remembers its answer for. */
 const MAX_KNOWN_SIGNATURES = 4096
@@ -134,6 +137,7 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
         heads.set(node.log, head)
         newBlocks.push(...verified.blocks)
         operations.push(putValue(recKey(thread, record), position), putValue(seqKey(thread, node.log, node.seq), record), ...(derived?.operations ?? []))
+        if (node.kind === 'acl') operations.push(putValue(aclKey(thread, record), { log: node.log, seq: node.seq }))
         if (derived?.committed !== undefined) committed.push(derived.committed)
         outcomes.push({ status: 'stored', record, node })
       } catch (error) {
@@ -236,8 +240,11 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
      * one storage write, with the same stateful checks as ingestMany; an error
      * from verifyMany is passed through as that item's outcome.
      */
-    async commitVerified (thread: string, items: ReadonlyArray<{ verified: VerifiedRecord | Error, hook?: CommitHook }>, options?: StoreCallOptions): Promise<BatchOutcome[]> {
+    async commitVerified (thread: string, given: ReadonlyArray<{ verified: VerifiedRecord | Error, hook?: CommitHook }>, options?: StoreCallOptions & { admit?: Admit }): Promise<BatchOutcome[]> {
       return await serialize(thread, async () => {
+        // Admission runs in the thread's queue, so it sees every batch committed before this one.
+        const admitted = options?.admit === undefined ? undefined : await options.admit(given.map((item) => item.verified))
+        const items = admitted === undefined ? given : given.map((item, i) => ({ ...item, verified: admitted[i]! }))
         const outcomes = await commitBatch(thread, items.flatMap((item) => item.verified instanceof Error ? [] : [{ verified: item.verified, hook: item.hook }]), options)
         return items.map((item) => item.verified instanceof Error ? item.verified : outcomes.shift()!)
       })
@@ -264,6 +271,14 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
     async heads (thread: string, options?: StoreCallOptions): Promise<LogHead[]> {
       const out: LogHead[] = []
       for await (const [, head] of listValues<LogHead>(meta, `head/${thread}/`, options)) out.push(head)
+      return out
+    },
+
+    /** Every held ACL record of a thread (record ID, log, seq), in record ID order. */
+    async aclRecords (thread: string, options?: StoreCallOptions): Promise<Array<{ record: string, log: string, seq: number }>> {
+      const out: Array<{ record: string, log: string, seq: number }> = []
+      const prefix = `acl/${thread}/`
+      for await (const [key, at] of listValues<{ log: string, seq: number }>(meta, prefix, options)) out.push({ record: key.slice(prefix.length), ...at })
       return out
     },
 

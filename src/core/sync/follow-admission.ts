@@ -21,7 +21,9 @@ import { createKeyring } from '../log/keyring.ts'
 import { decryptBody, decryptHeader } from '../log/open-record.ts'
 import type { RecordStore } from '../log/record-store.ts'
 import { verifyIncomingRecord } from '../log/verify-incoming.ts'
-import type { KeyBook } from '../storage/key-book.ts'
+import type { HeldEpoch, KeyBook } from '../storage/key-book.ts'
+import { createAdmission } from '../log/admission.ts'
+import { atLeast } from '../acl/roles.ts'
 import { verifyFollowRequest, type FollowRequest } from './follow-request.ts'
 
 /** Checks a follow request and, when it holds, keeps the thread; a refused request changes nothing. */
@@ -33,18 +35,36 @@ export async function admitFollow (request: FollowRequest, store: { readonly rec
   else await admitFirstFollow(request, store)
 }
 
-/** A thread already followed: the signer must be a log held here (or bring its first record), its keys already known. */
+/**
+ * A thread already followed: the signer must be a member of role follow or
+ * above (its log held here, or its join brought along and admitted), and each
+ * follow key must be one held or one a valid genesis or rotate of the ACL
+ * commits to by key ID (a member hands over the keys of a rotation this way).
+ */
 async function admitLaterFollow (request: FollowRequest, store: { readonly records: RecordStore, readonly keys: KeyBook }): Promise<void> {
   const { thread, by, first } = request
   const known = await store.records.head(thread, by) !== undefined
   if (!known && (first === undefined || first.log !== by)) throw new NotAMemberError(`${by} is not a member of thread ${thread} here`)
   const held = await store.keys.keyring(thread)
-  const unknown = request.keys.find((key) => held.followKey(epochKeyId(key)) === undefined)
-  if (unknown !== undefined) throw new UnknownEpochError(`follow key ${keyIdText(epochKeyId(unknown))} is not committed by any epoch of thread ${thread} held here`)
-  if (known || first === undefined) return
-  const verified = await verifyIncomingRecord(thread, { ...first, keys: held })
-  if (verified.node.seq !== 1 || verified.node.kind !== 'acl') throw new NotAMemberError(`the record ${by} offers as its first is not an ACL event at seq 1`)
-  await store.records.ingest({ ...first, thread, keys: held })
+  const admission = createAdmission({ thread, records: store.records })
+  const acl = await admission.state(held)
+  const added: HeldEpoch[] = []
+  for (const followKey of request.keys) {
+    const keyId = epochKeyId(followKey)
+    if (held.followKey(keyId) !== undefined) continue
+    const committed = acl.epoch(keyId)
+    if (committed === undefined) throw new UnknownEpochError(`follow key ${keyIdText(keyId)} is not committed by any epoch of thread ${thread} held here`)
+    added.push({ keyId, epoch: committed.epoch, followKey })
+  }
+  if (!known) {
+    const verified = await verifyIncomingRecord(thread, { ...first!, keys: held })
+    if (verified.node.seq !== 1 || verified.node.kind !== 'acl') throw new NotAMemberError(`the record ${by} offers as its first is not an ACL event at seq 1`)
+    const [outcome] = await store.records.commitVerified(thread, [{ verified }], { admit: async (items) => await admission.admit(items, held) })
+    if (outcome instanceof Error) throw outcome
+  }
+  const role = (await admission.state(held)).members().find((m) => m.log === by)?.role ?? 'none'
+  if (!atLeast(role, 'follow')) throw new NotAMemberError(`${by} has role ${role} in thread ${thread}; following needs follow`)
+  for (const epoch of added) await store.keys.putEpoch(thread, epoch)
 }
 
 /** A thread not followed yet: only its owner, with the genesis. */

@@ -14,7 +14,8 @@ import { readRecordsWithin, tooLarge } from './record-batches.ts'
 import type { SyncReplica } from './replica.ts'
 
 /** Errors that only mean "send me something first", not misbehaviour. */
-const BENIGN = new Set(['MissingDependencyError', 'MissingKeyError', 'UnknownEpochError'])
+/** (NotAMemberError: a log whose join has not arrived yet; the pusher sends it again later.) */
+const BENIGN = new Set(['MissingDependencyError', 'MissingKeyError', 'UnknownEpochError', 'NotAMemberError'])
 
 /** A response, and whether the requesting peer misbehaved. */
 export interface HandledRequest {

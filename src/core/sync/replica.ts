@@ -4,6 +4,7 @@
  * verified with follow keys alone; a member's passes them through its
  * database so views follow.
  */
+import { createAdmission, type Admission } from '../log/admission.ts'
 import type { BatchOutcome, RecordStore } from '../log/record-store.ts'
 import { MissingKeyError } from '../errors.ts'
 import type { KeyBook } from '../storage/key-book.ts'
@@ -30,6 +31,15 @@ export function createStoreReplica (deps: {
   readonly follow?: (request: FollowRequest) => Promise<void>
 }): SyncReplica {
   const { records, keys } = deps
+  const admissions = new Map<string, Admission>()
+  const admissionOf = (thread: string): Admission => {
+    let admission = admissions.get(thread)
+    if (admission === undefined) {
+      admission = createAdmission({ thread, records })
+      admissions.set(thread, admission)
+    }
+    return admission
+  }
   return {
     hasThread: async (thread) => await keys.holds(thread),
     heads: async (thread) => (await records.heads(thread)).map((h) => ({ log: h.log, seq: h.seq, record: h.record })),
@@ -52,8 +62,10 @@ export function createStoreReplica (deps: {
       return run.slice(0, end)
     },
     ingest: deps.ingest ?? (async (thread, received) => {
+      // Stored only when the thread's ACL admits them (admission.ts), as on a member.
       const keyring = await keys.keyring(thread)
-      return await records.ingestMany(thread, received.map((r) => ({ ...r, keys: keyring })))
+      const verified = await records.verifyMany(thread, received.map((r) => ({ ...r, keys: keyring })))
+      return await records.commitVerified(thread, verified.map((v) => ({ verified: v })), { admit: async (items) => await admissionOf(thread).admit(items, keyring) })
     }),
     follow: deps.follow
   }

@@ -1,0 +1,118 @@
+/**
+ * The members facet of a thread's database (docs/API.md, "Members"): who is
+ * in the thread and with which role, as the ACL every replica evaluates says,
+ * and the ACL events that change it. Removing a member (or lowering one
+ * below read) rotates the thread's keys in the same record: a new epoch
+ * whose keys are sealed (HPKE) to every remaining member, so what is written
+ * after it does not open with any key the removed member held. Members who
+ * receive a rotation open their share and hold the new epoch (`learnEpochs`).
+ */
+import { shareHasReadKey } from '../acl/codec.ts'
+import { generateEpochKeys, openShare, sealShares } from '../acl/epoch-keys.ts'
+import { atLeast } from '../acl/roles.ts'
+import type { AclChange, MemberInfo, Role } from '../acl/types.ts'
+import type { RandomSource } from '../crypto/random.ts'
+import { DecryptError, NotAMemberError, RoleError } from '../errors.ts'
+import type { Admission } from '../log/admission.ts'
+import type { IngestResult, RecordStore } from '../log/record-store.ts'
+import type { KeyBook, MemberSecrets } from '../storage/key-book.ts'
+import type { Invite, InviteOptions } from '../sync/invite.ts'
+
+/** Membership of one thread, and the changes a member may make to it. */
+export interface Members {
+  /** Every log ever admitted, with its current role and name. */
+  list(): Promise<MemberInfo[]>
+  /** This peer's current role ('none' until its join is admitted here). */
+  role(): Promise<Role>
+  /** Writes an invite ACL event and returns what the share link carries. */
+  invite(options: InviteOptions): Promise<Invite>
+  /** Gives `member` a new role (an admin's change); lowering below read rotates the keys in the same record. */
+  setRole(member: string, role: Role): Promise<void>
+  /** Removes `member`: role none and a key rotation, in one record. */
+  remove(member: string): Promise<void>
+  /** This member leaves: from its next record on it has role none. */
+  leave(): Promise<void>
+  /** This member's display name (at most 64 UTF-8 bytes). */
+  setName(name: string): Promise<void>
+}
+
+/** What the facet needs from its thread's database. */
+export interface MembersDeps {
+  readonly thread: string
+  readonly self: MemberSecrets
+  readonly records: RecordStore
+  readonly keys: KeyBook
+  readonly admission: Admission
+  readonly writeAcl: (changes: readonly AclChange[]) => Promise<IngestResult>
+  readonly invite: (options: InviteOptions) => Promise<Invite>
+  /** Called after this peer holds a new epoch (so new records are sealed with it). */
+  readonly epochsChanged: () => Promise<void>
+  readonly random?: RandomSource
+}
+
+/** The members facet over a thread's ACL. */
+export function createMembers (deps: MembersDeps): Members {
+  const { thread, self, records, keys, admission } = deps
+  const state = async (): Promise<Awaited<ReturnType<Admission['state']>>> => await admission.state(await keys.keyring(thread))
+
+  async function changeRole (member: string, role: Role): Promise<void> {
+    const acl = await state()
+    const target = acl.members().find((m) => m.log === member)
+    if (target === undefined) throw new NotAMemberError(`${member} is not a member of thread ${thread}`)
+    // `at`: the member's last record this peer has seen; its later records are judged under the new role.
+    const at = (await records.head(thread, member))?.seq ?? 0
+    const changes: AclChange[] = [{ type: 'role', member, role, at }]
+    const rotate = atLeast(target.role, 'read') && !atLeast(role, 'read')
+    let next: ReturnType<typeof generateEpochKeys> | undefined
+    if (rotate) {
+      if (acl.current === undefined) throw new RoleError(`thread ${thread} has no current epoch to rotate`)
+      next = generateEpochKeys(deps.random)
+      const recipients = acl.members().flatMap((m) => {
+        const after = m.log === member ? role : m.role
+        return atLeast(after, 'follow') && m.x25519 !== undefined ? [{ member: m.log, role: after, x25519: m.x25519 }] : []
+      })
+      const shares = await sealShares({ thread, keys: next, recipients, random: deps.random })
+      changes.push({ type: 'rotate', epoch: acl.current.epoch + 1, followKeyId: next.keyId, shares })
+    }
+    await deps.writeAcl(changes)
+    if (next !== undefined) {
+      await keys.putEpoch(thread, { ...next, epoch: acl.current!.epoch + 1 })
+      await deps.epochsChanged()
+    }
+  }
+
+  return {
+    list: async () => (await state()).members(),
+    role: async () => (await state()).members().find((m) => m.log === self.log)?.role ?? 'none',
+    invite: deps.invite,
+    setRole: changeRole,
+    remove: async (member) => { await changeRole(member, 'none') },
+    leave: async () => { await deps.writeAcl([{ type: 'leave' }]) },
+    setName: async (name) => { await deps.writeAcl([{ type: 'profile', name }]) }
+  }
+}
+
+/**
+ * Opens the key shares sealed to this member for epochs the ACL admits and it
+ * does not hold yet, and keeps their keys; returns how many epochs were added.
+ * A share that does not open is left (another valid share may follow).
+ */
+export async function learnEpochs (deps: Pick<MembersDeps, 'thread' | 'self' | 'keys' | 'admission'>): Promise<number> {
+  const { thread, self, keys, admission } = deps
+  const keyring = await keys.keyring(thread)
+  const acl = await admission.state(keyring)
+  let added = 0
+  for (const { keyId, share } of await admission.sharesFor(self.log, keyring)) {
+    const epoch = acl.epoch(keyId)
+    // Nothing to learn: an epoch the ACL does not admit, or one held already with all this share gives.
+    if (epoch === undefined || keyring.readKey(keyId) !== undefined || (keyring.followKey(keyId) !== undefined && !shareHasReadKey(share))) continue
+    try {
+      const opened = await openShare({ thread, share, keyId, secretKey: self.x25519Secret, log: self.log })
+      await keys.putEpoch(thread, { ...opened, epoch: epoch.epoch })
+      added++
+    } catch (error) {
+      if (!(error instanceof DecryptError)) throw error
+    }
+  }
+  return added
+}
