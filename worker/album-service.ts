@@ -11,6 +11,7 @@ import type { WorkerNode } from './libp2p-node.ts'
 import type { CarrierPool } from './rtc-bridge/carriers.ts'
 import { PhotoNotFoundError } from './errors.ts'
 import { decodeTopicMessage, encodeTopicMessage } from './topic-messages.ts'
+import { workerLogger } from './log.ts'
 import { openIdbBackend } from '../src/adapters/idb/index.ts'
 import { libp2pSyncTransport, serveSync } from '../src/adapters/libp2p/sync-protocol.ts'
 import { openDatabase, type ThreadDatabase } from '../src/core/db/index.ts'
@@ -26,6 +27,7 @@ import { DATABASE_NAME } from '../src/protocol/shared-names.ts'
 const WATCH_WAIT_MS = 20_000
 const FOLLOWER_ADDRESS_TTL_MS = 7 * 24 * 3600 * 1000
 const PHOTOS = 'photos'
+const log = workerLogger('album-service')
 // The image itself is bytes, which JSON Schema cannot describe; its format is checked here and its bytes when served.
 const photoSchema = { type: 'object', properties: { title: { type: 'string', minLength: 1, maxLength: 500 }, addedAt: { type: 'number' }, by: { type: 'string' }, imageType: { enum: [...IMAGE_TYPES] } }, required: ['title', 'addedAt'] }
 
@@ -115,7 +117,7 @@ export async function startAlbumService (deps: { node: WorkerNode, follower: str
         onStatus: (status) => {
           changed()
           if (status.state === 'synced' && status.pending === 0 && unannounced.delete(id)) {
-            void pubsub.publish(id, encodeTopicMessage({ type: 'records' })).catch(() => undefined)
+            pubsub.publish(id, encodeTopicMessage({ type: 'records' })).catch((error: unknown) => { log.failure(`announcing records on ${id}`, error) })
           }
         }
       })

@@ -19,6 +19,8 @@ import type { SyncScheduler } from '../src/core/sync/scheduler.ts'
 import type { WorkerNode } from './libp2p-node.ts'
 import { decodeTopicMessage, encodeTopicMessage } from './topic-messages.ts'
 import type { CarrierPool } from './rtc-bridge/carriers.ts'
+import { retryWithBackoff } from '../src/core/retry.ts'
+import { workerLogger } from './log.ts'
 
 const DIAL_TIMEOUT_MS = 10_000
 const ANSWER_WAIT_MS = 3_000
@@ -30,6 +32,7 @@ const PRESENCE_SEARCHING_MS = 5_000
 const PRESENCE_SETTLED_MS = 60_000
 const PRESENCE_MIN_GAP_MS = 1_000
 const MAX_PEERS_PER_THREAD = 16
+const log = workerLogger('direct-peers')
 
 /** What album-service needs of direct peers. */
 export interface DirectPeers {
@@ -82,7 +85,7 @@ export function startDirectPeers (deps: {
     const addrs = ownAddresses()
     if (addrs.length === 0) return // not reachable yet: the next tick or address update tries again
     entry.lastPresence = now
-    void node.services.pubsub.publish(thread, encodeTopicMessage({ type: 'presence', addrs })).catch(() => undefined)
+    node.services.pubsub.publish(thread, encodeTopicMessage({ type: 'presence', addrs })).catch((error: unknown) => { log.failure(`saying presence on ${thread}`, error) })
   }
 
   /** Plans the next presence; `restart` when something changed (a new album, a lost connection), so the search starts quick again. */
@@ -124,15 +127,15 @@ export function startDirectPeers (deps: {
     if (dialing.has(peer)) return
     dialing.add(peer)
     try {
-      for (let attempt = 0; attempt < DIAL_ATTEMPTS && !connected(peer); attempt++) {
+      await retryWithBackoff(async () => {
+        // Connected meanwhile (the other side dialled), or no longer on any thread with us: nothing to do.
         const addrs = [...threads.values()].flatMap((t) => t.peers.get(peer)?.addrs ?? [])
-        if (addrs.length === 0) return
-        try {
-          await node.dial(addrs, { signal: AbortSignal.timeout(deps.dialTimeoutMs ?? DIAL_TIMEOUT_MS) })
-        } catch {
-          await new Promise((resolve) => setTimeout(resolve, 1000 * 2 ** attempt))
-        }
-      }
+        if (connected(peer) || addrs.length === 0) return
+        await node.dial(addrs, { signal: AbortSignal.timeout(deps.dialTimeoutMs ?? DIAL_TIMEOUT_MS) })
+      }, { what: `dial ${peer}`, log, minDelayMs: 1000, maxDelayMs: 16_000, attempts: DIAL_ATTEMPTS })
+    } catch (error) {
+      // Tried again when something changes: a new tab to carry it, a presence message, a lost connection.
+      log.failure(`gave up dialling ${peer} for now`, error)
     } finally {
       dialing.delete(peer)
     }
@@ -163,7 +166,12 @@ export function startDirectPeers (deps: {
       return a.timeline.open >= b.timeline.open ? a : b
     }
     const keep = all.reduce(better)
-    for (const c of all) if (c !== keep) void c.close().catch(() => undefined)
+    for (const c of all) if (c !== keep) closeQuietly(c, 'a duplicate direct connection')
+  }
+
+  /** Closes a connection this side no longer wants; one already gone cannot be closed and needs nothing more. */
+  function closeQuietly (connection: Connection, what: string): void {
+    connection.close().catch((error: unknown) => { log.failure(`closing ${what} to ${connection.remotePeer.toString()}`, error) })
   }
 
   node.addEventListener('connection:open', ({ detail: connection }) => {
@@ -171,7 +179,7 @@ export function startDirectPeers (deps: {
     const peer = connection.remotePeer.toString()
     // The relayed connection only carried the signalling; traffic goes direct from now on.
     for (const other of node.getConnections(connection.remotePeer)) {
-      if (!other.direct) void other.close().catch(() => undefined)
+      if (!other.direct) closeQuietly(other, 'the relayed connection a direct one replaced')
     }
     dropDuplicates(peer)
     // Tell the peer every thread we are on, so both sides know what to sync over this connection.
@@ -212,7 +220,7 @@ export function startDirectPeers (deps: {
       const peer = from.toString()
       // Only WebRTC addresses of the sender itself: a message cannot send us dialling elsewhere.
       const addrs = message.addrs.filter((a) => a.includes('/p2p-circuit/webrtc') && a.endsWith(`/p2p/${peer}`)).slice(0, 4).flatMap((a) => {
-        try { return [multiaddr(a)] } catch { return [] }
+        try { return [multiaddr(a)] } catch (error) { log.failure(`dropped an address ${peer} sent`, error); return [] }
       })
       if (addrs.length === 0) return
       const known = entry.peers.get(peer)

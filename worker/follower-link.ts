@@ -5,33 +5,30 @@
  * again with backoff whenever the connection is lost.
  */
 import { multiaddr } from '@multiformats/multiaddr'
+import { retryWithBackoff } from '../src/core/retry.ts'
 import type { WorkerNode } from './libp2p-node.ts'
+import { workerLogger } from './log.ts'
 
 const DIAL_TIMEOUT_MS = 10_000
 const MAX_BACKOFF_MS = 30_000
+const log = workerLogger('follower-link')
 
 /** Dials `address` now and whenever the connection to it drops. */
 export function keepFollowerLink (node: WorkerNode, address: string): void {
   const target = multiaddr(address)
   const peer = target.getComponents().filter((c) => c.name === 'p2p').at(-1)?.value
-  let failures = 0
-  let timer: ReturnType<typeof setTimeout> | undefined
+  let dialling = false
 
-  const dial = async (): Promise<void> => {
-    try {
-      await node.dial(target, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
-      failures = 0
-    } catch {
-      failures++
-      schedule()
-    }
-  }
-  const schedule = (): void => {
-    clearTimeout(timer)
-    timer = setTimeout(() => { void dial() }, Math.min(MAX_BACKOFF_MS, 500 * 2 ** failures))
+  const connect = (): void => {
+    if (dialling) return
+    dialling = true
+    retryWithBackoff(async () => await node.dial(target, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) }), {
+      what: `dial the follower at ${address}`, log, minDelayMs: 500, maxDelayMs: MAX_BACKOFF_MS
+    }).catch((error: unknown) => { log.failure(`stopped dialling the follower at ${address}`, error) })
+      .finally(() => { dialling = false })
   }
   node.addEventListener('peer:disconnect', ({ detail }) => {
-    if (detail.toString() === peer) schedule()
+    if (detail.toString() === peer) connect()
   })
-  void dial()
+  connect()
 }

@@ -5,15 +5,19 @@
 import { PROTOCOL_VERSION } from '../src/protocol/messages.ts'
 import { followerUrl } from '../src/protocol/shared-names.ts'
 import type { RequestHandlers } from '../src/protocol/rpc-server.ts'
+import { findFollower } from '../src/adapters/http/find-follower.ts'
 import { startAlbumService } from './album-service.ts'
 import { keepFollowerLink } from './follower-link.ts'
 import { startWorkerNode } from './libp2p-node.ts'
+import { workerLogger } from './log.ts'
 import { carriers } from './rtc-bridge/carriers.ts'
+
+const log = workerLogger('setup')
 
 /** Starts the node; `workerId` names this instance to the tabs it serves. */
 export async function setupNode (workerId: string): Promise<RequestHandlers> {
   const node = await startWorkerNode()
-  const follower = await findFollower()
+  const follower = await followerAddress()
   if (follower !== undefined) keepFollowerLink(node, follower)
   const album = await startAlbumService({ node, follower, carriers })
   return {
@@ -22,19 +26,12 @@ export async function setupNode (workerId: string): Promise<RequestHandlers> {
   }
 }
 
-/** The follower's multiaddr from its health endpoint, or undefined when it cannot be reached. */
-async function findFollower (): Promise<string | undefined> {
-  const base = followerUrl()
+/** The follower's multiaddr, or undefined when it cannot be reached (the node then runs without one). */
+async function followerAddress (): Promise<string | undefined> {
   try {
-    const health = await (await fetch(`${base}/health`, { signal: AbortSignal.timeout(3000) })).json() as { multiaddrs?: string[] }
-    return health.multiaddrs?.[0]
-  } catch {
+    return await findFollower(followerUrl(), { timeoutMs: 3000 })
+  } catch (error) {
+    log.failure('no follower found; running without one', error)
     return undefined
   }
-}
-
-/** 64 random bits as hex: enough to tell worker instances apart, short enough to show. */
-export function randomId (): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(8))
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
 }

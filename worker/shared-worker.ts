@@ -12,7 +12,8 @@
 import type { RequestHandlers } from '../src/protocol/rpc-server.ts'
 import { holdLockForLife, NODE_LOCK } from '../src/protocol/shared-names.ts'
 import { isBridgeOffer } from '../src/protocol/rtc-bridge.ts'
-import { randomId, setupNode } from './node-setup.ts'
+import { randomId } from '../src/protocol/random-id.ts'
+import { setupNode } from './node-setup.ts'
 import { createPortHub } from './port-hub.ts'
 import { carriers } from './rtc-bridge/carriers.ts'
 

@@ -106,8 +106,9 @@ export async function openIdbBackend (options: IdbBackendOptions): Promise<IdbBa
     const abort = (): void => {
       try {
         tx.abort()
-      } catch {
+      } catch (error) {
         // InvalidStateError: already committed or aborted, so there is nothing left to undo.
+        if ((error as { name?: unknown } | null)?.name !== 'InvalidStateError') throw error
       }
     }
     // The first failed request's error, which is what the caller should see (the transaction only says it aborted).

@@ -6,11 +6,15 @@
  * while offline are already durable in the local store; they simply stay
  * counted here until a sync pushes them.
  */
+import { createLogger } from '../logger.ts'
+import { retryWithBackoff } from '../retry.ts'
 import type { KeyValueStore } from '../storage/interfaces.ts'
 import { syncThread, type SyncProgress, type SyncTransport } from './engine.ts'
 import type { SkippedItem } from './messages.ts'
 import { acknowledge, pendingFor } from './outbox.ts'
 import type { SyncReplica } from './replica.ts'
+
+const log = createLogger('sync:scheduler')
 
 /** What the scheduler reports. */
 export interface SyncStatus {
@@ -50,9 +54,10 @@ export function startSyncScheduler (input: {
   let current: SyncStatus = { peer: input.peer, state: 'idle', pending: 0 }
   let timer: ReturnType<typeof setTimeout> | undefined
   let running: Promise<void> | undefined
+  // Aborted by a kick or stop: ends the wait between failed tries at once.
+  let wake: AbortController | undefined
   let again = false
   let stopped = false
-  let failures = 0
 
   const publish = (next: Partial<SyncStatus>): void => {
     current = { ...current, ...next }
@@ -61,6 +66,7 @@ export function startSyncScheduler (input: {
 
   const pendingCount = async (): Promise<number> => await pendingFor(input.meta, input.replica, input.thread, input.peer)
 
+  /** One sync; a failure is published, then thrown so the retry waits and tries again. */
   async function once (): Promise<void> {
     publish({ state: 'syncing', pending: await pendingCount() })
     try {
@@ -73,11 +79,10 @@ export function startSyncScheduler (input: {
       })
       // Acknowledge what the peer now holds (not our heads now: a write during the sync was not sent).
       if (result.refused.length === 0) await acknowledge(input.meta, input.thread, input.peer, result.peerHeads)
-      failures = 0
       publish({ state: 'synced', pending: await pendingCount(), lastError: undefined, progress: undefined, skipped: result.skipped.length > 0 ? result.skipped : undefined })
     } catch (error) {
-      failures++
       publish({ state: 'offline', pending: await pendingCount(), lastError: { name: (error as Error).name, message: (error as Error).message }, progress: undefined })
+      throw error
     }
   }
 
@@ -89,12 +94,19 @@ export function startSyncScheduler (input: {
 
   function run (): void {
     if (stopped) return
-    if (running !== undefined) { again = true; return }
-    running = once().finally(() => {
-      running = undefined
-      if (again) { again = false; run(); return }
-      schedule(failures === 0 ? interval : Math.min(maxBackoff, 500 * 2 ** Math.min(failures, 10)))
-    })
+    if (running !== undefined) { again = true; wake?.abort(); return }
+    wake = new AbortController()
+    running = retryWithBackoff(once, { what: `sync ${input.thread} with ${input.peer}`, log, minDelayMs: 500, maxDelayMs: maxBackoff, signal: wake.signal })
+      .then(() => interval, (error: unknown) => {
+        // Woken (or stopped) while waiting to try again; or a failure retrying cannot mend.
+        if (wake?.signal.aborted !== true) log.failure(`sync ${input.thread} with ${input.peer} gave up retrying`, error)
+        return maxBackoff
+      })
+      .then((next) => {
+        running = undefined
+        if (again) { again = false; run(); return }
+        schedule(next)
+      })
   }
 
   schedule(0)
@@ -104,6 +116,7 @@ export function startSyncScheduler (input: {
     async stop () {
       stopped = true
       if (timer !== undefined) clearTimeout(timer)
+      wake?.abort()
       await running
     }
   }
