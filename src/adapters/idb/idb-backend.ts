@@ -18,7 +18,7 @@ import { unwrap, type IDBPDatabase, type IDBPTransaction } from 'idb'
 import { AbortError, MalformedRecordError, StoreClosedError, throwIfAborted } from '../../core/errors.ts'
 import type { BatchOperation, BlockStore, KeyValueStore, StorageBackend, StoreCallOptions } from '../../core/storage/interfaces.ts'
 import { copyBatchOperations, copyBlocks, copyBytes, copyCids } from '../../core/storage/memory.ts'
-import { openDatabase } from './open-database.ts'
+import { openIdbConnection } from './open-connection.ts'
 
 /** Name of the object store of blocks. */
 export const BLOCK_STORE = 'blocks'
@@ -72,7 +72,7 @@ function issueMetaOperations (store: IDBObjectStore, operations: readonly BatchO
  */
 export async function openIdbBackend (options: IdbBackendOptions): Promise<IdbBackend> {
   let state: { readonly kind: 'open' } | { readonly kind: 'closed', readonly reason: string } = { kind: 'open' }
-  const database = await openDatabase({
+  const database = await openIdbConnection({
     name: options.name,
     storeNames: [BLOCK_STORE, META_STORE, ...(options.extraStores ?? [])],
     onClosed (reason) {
