@@ -28,7 +28,7 @@ import { randomId } from '../src/protocol/random-id.ts'
 import { setupNode } from './node-setup.ts'
 import { carriers } from './rtc-bridge/carriers.ts'
 
-const CHANNEL = 'threads-node'
+const CHANNEL = NODE_LOCK // the workers' channel is named after the lock its leader holds
 const LOCK = NODE_LOCK
 
 type ChannelMessage =

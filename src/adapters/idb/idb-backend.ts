@@ -138,9 +138,14 @@ export async function openIdbBackend (options: IdbBackendOptions): Promise<IdbBa
   const exists = async (store: string, key: string): Promise<boolean> =>
     (await transaction(store, 'readonly').objectStore(store).getKey(key)) !== undefined
 
+  /** `get` and `has` of one object store, as both stores answer them. */
+  const lookups = (store: string): Pick<KeyValueStore, 'get' | 'has'> => ({
+    async get (key, options) { check(options); return await read(store, key) },
+    async has (key, options) { check(options); return await exists(store, key) }
+  })
+
   const blocks: BlockStore = {
-    async get (cid, options) { check(options); return await read(BLOCK_STORE, cid) },
-    async has (cid, options) { check(options); return await exists(BLOCK_STORE, cid) },
+    ...lookups(BLOCK_STORE),
     async putMany (input, options) {
       check(options)
       const checked = copyBlocks(input, ownedBytes)
@@ -154,8 +159,7 @@ export async function openIdbBackend (options: IdbBackendOptions): Promise<IdbBa
   }
 
   const meta: KeyValueStore = {
-    async get (key, options) { check(options); return await read(META_STORE, key) },
-    async has (key, options) { check(options); return await exists(META_STORE, key) },
+    ...lookups(META_STORE),
     async batch (operations, options) {
       check(options)
       const checked = copyBatchOperations(operations, ownedBytes)
