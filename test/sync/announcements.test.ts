@@ -18,6 +18,7 @@ import { createLoopbackTransport } from '../../src/core/sync/loopback.ts'
 import { encodeMessage, MAX_MESSAGE_BYTES, MAX_SEALED_ANNOUNCEMENT_BYTES, type SyncResponse } from '../../src/core/sync/messages.ts'
 import { startSyncScheduler } from '../../src/core/sync/scheduler.ts'
 import { memoryFollower } from '../helpers/memory-follower.ts'
+import { LOADED_MACHINE_TIMEOUT_MS } from '../helpers/timeouts.ts'
 
 /** A thread whose owner (a) and a joiner from its invite (j) both announced or followed at the follower, with a record each there. */
 async function album () {
@@ -48,7 +49,7 @@ async function strangersAnnouncement (thread: string, via: string, sealedBytes =
   return { stranger, announcement: { log: stranger.logId, via, sealed, sig } }
 }
 
-describe('announcements that cannot be used', () => {
+describe('announcements that cannot be used', { timeout: LOADED_MACHINE_TIMEOUT_MS }, () => {
   it("a stranger's announcement naming a member's log is skipped and reported, and the joiner's is still learnt", async () => {
     const { f, a, ta, j, tj } = await album()
     const { stranger, announcement } = await strangersAnnouncement(ta.id, ta.logId)
