@@ -13,16 +13,18 @@
  *
  * A handover must not leave a tab waiting on requests the old leader took to
  * its grave. Each worker keeps its tab's unanswered requests; when a different
- * leader announces itself, it sends the new leader again those that are safe
- * to repeat (reads, waits for changes, renames), and answers the others at once
- * with a HandoverError saying in words that the change may or may not have
- * been saved.
+ * leader announces itself, it sends the new leader again those the protocol
+ * declares safe to repeat (SAFE_TO_REPEAT in src/protocol/messages.ts), and
+ * answers the others at once with a HandoverError saying in words that the
+ * change may or may not have been saved. The tab's latest subscription goes to
+ * the new leader too, answered or not, so the tab keeps hearing its album's
+ * changes.
  */
 import type { PortMessageEvent, RpcPort } from '../src/protocol/port.ts'
 import { NODE_LOCK } from '../src/protocol/shared-names.ts'
 import { isBridgeOffer } from '../src/protocol/rtc-bridge.ts'
 import { HandoverError, toWireError } from '../src/protocol/errors.ts'
-import { PROTOCOL_VERSION, envelopeOf, type ErrorReply } from '../src/protocol/messages.ts'
+import { PROTOCOL_VERSION, SUBSCRIBING_TYPES, envelopeOf, isSafeToRepeat, type ErrorReply, type RequestType } from '../src/protocol/messages.ts'
 import { createPortHub } from './port-hub.ts'
 import { randomId, setupNode } from './node-setup.ts'
 import { carriers } from './rtc-bridge/carriers.ts'
@@ -36,9 +38,6 @@ type ChannelMessage =
   | { readonly kind: 'leader', readonly leader: string }
   | { readonly kind: 'who-leads' }
 
-/** Requests that give the same outcome when the new leader runs them again. */
-const REPEATABLE = new Set(['hello', 'album.list', 'album.watch', 'album.invite', 'photo.image', 'photo.rename'])
-
 // The WebWorker library's `self` is the scope common to all workers; this script runs as a dedicated one.
 declare const self: DedicatedWorkerGlobalScope
 const tabId = randomId()
@@ -49,14 +48,17 @@ const relay = new BroadcastChannel(CHANNEL)
 let leader: string | undefined
 const held: unknown[] = []
 /** This tab's requests sent to the leader and not answered yet, by request id. */
-const unanswered = new Map<number, { readonly type: string, readonly data: unknown }>()
+const unanswered = new Map<number, { readonly type: unknown, readonly data: unknown }>()
+/** This tab's latest subscription request, answered or not: a new leader must be sent it again. */
+let subscription: { readonly id: number, readonly data: unknown } | undefined
 /** This tab's offer to carry WebRTC connections: used only while this worker leads (a dedicated worker dies with its tab). */
 let bridge: { tab: string, port: MessagePort } | undefined
 let leading = false
 
 const send = (data: unknown): void => {
   const envelope = envelopeOf(data)
-  if (envelope?.id !== undefined) unanswered.set(envelope.id, { type: String(envelope.type), data })
+  if (envelope?.id !== undefined) unanswered.set(envelope.id, { type: envelope.type, data })
+  if (envelope?.id !== undefined && SUBSCRIBING_TYPES.has(envelope.type as RequestType)) subscription = { id: envelope.id, data }
   relay.postMessage({ kind: 'request', from: tabId, data } satisfies ChannelMessage)
 }
 
@@ -64,8 +66,9 @@ const send = (data: unknown): void => {
 const handOver = (): void => {
   const waiting = [...unanswered]
   unanswered.clear()
+  if (subscription !== undefined && !waiting.some(([id]) => id === subscription?.id)) send(subscription.data)
   for (const [id, request] of waiting) {
-    if (REPEATABLE.has(request.type)) {
+    if (isSafeToRepeat(request.type)) {
       send(request.data)
       continue
     }

@@ -5,8 +5,3 @@ import { ThreadsError } from '../src/core/errors.ts'
 export class NodeSetupError extends ThreadsError {
   static override readonly errorName = 'NodeSetupError'
 }
-
-/** A photo, or its image, is not in the album. */
-export class PhotoNotFoundError extends ThreadsError {
-  static override readonly errorName = 'PhotoNotFoundError'
-}

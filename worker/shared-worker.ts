@@ -11,7 +11,7 @@
  */
 import type { RequestHandlers } from '../src/protocol/rpc-server.ts'
 import { holdLockForLife, NODE_LOCK } from '../src/protocol/shared-names.ts'
-import { isBridgeOffer } from '../src/protocol/rtc-bridge.ts'
+import { isBridgeOffer, tabLockName } from '../src/protocol/rtc-bridge.ts'
 import { randomId, setupNode } from './node-setup.ts'
 import { createPortHub } from './port-hub.ts'
 import { carriers } from './rtc-bridge/carriers.ts'
@@ -23,11 +23,14 @@ const hub = createPortHub({ setup })
 
 self.addEventListener('connect', (event) => {
   for (const port of event.ports) {
+    const link = hub.connect(port)
     // A tab offering to carry WebRTC connections sends its bridge port on its node port (no id: not a request).
     port.addEventListener('message', ({ data, ports }: MessageEvent) => {
-      if (isBridgeOffer(data) && ports[0] !== undefined) carriers.add(data.tab, ports[0])
+      if (!isBridgeOffer(data) || ports[0] === undefined) return
+      carriers.add(data.tab, ports[0])
+      // The tab holds this lock for its life: once granted to us, the tab is gone, and so is what it subscribed to.
+      void navigator.locks.request(tabLockName(data.tab), () => { link.release() })
     })
-    hub.connect(port)
   }
 })
 

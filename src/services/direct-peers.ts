@@ -13,12 +13,14 @@
  * syncing when the follower is gone. When a connection drops (say the tab that
  * carried it closed) the dialer dials again, through another tab.
  */
-import type { Connection, PeerId } from '@libp2p/interface'
+import type { Connection, Libp2p, PeerId } from '@libp2p/interface'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import type { SyncScheduler } from '../src/core/sync/scheduler.ts'
-import type { WorkerNode } from './libp2p-node.ts'
+import { createLifecycle, type Startable } from '../core/lifecycle.ts'
+import type { SyncReplica } from '../core/sync/replica.ts'
+import { createMemoryBackend } from '../core/storage/memory.ts'
+import type { SyncTransport } from '../core/sync/engine.ts'
+import { startSyncScheduler, type SyncScheduler, type SyncStatus } from '../core/sync/scheduler.ts'
 import { decodeTopicMessage, encodeTopicMessage } from './topic-messages.ts'
-import type { CarrierPool } from './rtc-bridge/carriers.ts'
 
 const DIAL_TIMEOUT_MS = 10_000
 const ANSWER_WAIT_MS = 3_000
@@ -31,8 +33,19 @@ const PRESENCE_SETTLED_MS = 60_000
 const PRESENCE_MIN_GAP_MS = 1_000
 const MAX_PEERS_PER_THREAD = 16
 
-/** What album-service needs of direct peers. */
-export interface DirectPeers {
+/** The part of a libp2p node direct peers use (a gossipsub node fits). */
+export type DirectPeersNode = Pick<Libp2p, 'peerId' | 'getMultiaddrs' | 'getConnections' | 'dial' | 'addEventListener' | 'removeEventListener'> & {
+  readonly services: { readonly pubsub: { publish(topic: string, data: Uint8Array): Promise<unknown> } }
+}
+
+/** The tabs that carry WebRTC connections, as far as direct peers care: when one arrives or leaves. */
+export interface CarrierChanges {
+  /** Calls `listener` whenever a carrier arrives or leaves; returns a function that stops that. */
+  onChange(listener: () => void): () => void
+}
+
+/** What the album service needs of direct peers; every call but `start` does nothing unless running. */
+export interface DirectPeers extends Startable {
   /** Starts saying presence on `thread` and syncing it with the peers found there. */
   track(thread: string): void
   /** Handles a message on a tracked thread's topic. */
@@ -53,21 +66,57 @@ interface Tracked {
   presenceTimer?: ReturnType<typeof setTimeout>
 }
 
-/** Starts finding and keeping direct peers for the node. */
-export function startDirectPeers (deps: {
-  readonly node: WorkerNode
-  readonly carriers: CarrierPool
+/** Options of {@link createDirectPeers}. */
+export interface DirectPeersOptions {
+  readonly node: DirectPeersNode
+  readonly carriers: CarrierChanges
   /** Starts syncing `thread` with `peer` over the direct connection. */
   readonly startSync: (thread: string, peer: PeerId) => SyncScheduler
   /** Called when the set of direct peers changes. */
   readonly onChange: () => void
   /** How long one dial may take before it is cut and retried; {@link DIAL_TIMEOUT_MS} unless given. */
   readonly dialTimeoutMs?: number
-}): DirectPeers {
+}
+
+/**
+ * A sync with a directly connected peer: on local writes and announcements,
+ * with a timer as safety net and short backoff.
+ */
+export function startDirectSync ({ thread, peer, transport, replica, onStatus }: {
+  readonly thread: string
+  readonly peer: PeerId
+  readonly transport: SyncTransport
+  readonly replica: SyncReplica
+  readonly onStatus: (status: SyncStatus) => void
+}): SyncScheduler {
+  return startSyncScheduler({
+    thread,
+    peer: peer.toString(),
+    transport,
+    replica,
+    // What a passing peer acknowledged need not outlive the connection.
+    meta: createMemoryBackend().meta,
+    intervalMs: 30_000,
+    maxBackoffMs: 5000,
+    onStatus
+  })
+}
+
+/** Makes the part that finds and keeps direct peers for the node; it acts once started. */
+export function createDirectPeers (deps: DirectPeersOptions): DirectPeers {
   const { node } = deps
   const self = node.peerId.toString()
   const threads = new Map<string, Tracked>()
   const dialing = new Set<string>()
+  /** Timers not tied to one thread (answer waits, dial backoff), cleared on stop. */
+  const timers = new Set<ReturnType<typeof setTimeout>>()
+  /** Aborted on stop: cuts dials under way. */
+  const stopped = new AbortController()
+  const later = (run: () => void, ms: number): void => {
+    const timer = setTimeout(() => { timers.delete(timer); run() }, ms)
+    timers.add(timer)
+  }
+  const pause = async (ms: number): Promise<void> => { await new Promise<void>((resolve) => { later(resolve, ms) }) }
 
   const isDirect = (c: Connection): boolean => c.direct && c.remoteAddr.toString().includes('/webrtc') && c.status === 'open'
   const directTo = (peer: string): Connection[] => node.getConnections().filter((c) => c.remotePeer.toString() === peer && isDirect(c))
@@ -124,13 +173,14 @@ export function startDirectPeers (deps: {
     if (dialing.has(peer)) return
     dialing.add(peer)
     try {
-      for (let attempt = 0; attempt < DIAL_ATTEMPTS && !connected(peer); attempt++) {
+      for (let attempt = 0; attempt < DIAL_ATTEMPTS && !connected(peer) && !stopped.signal.aborted; attempt++) {
         const addrs = [...threads.values()].flatMap((t) => t.peers.get(peer)?.addrs ?? [])
         if (addrs.length === 0) return
         try {
-          await node.dial(addrs, { signal: AbortSignal.timeout(deps.dialTimeoutMs ?? DIAL_TIMEOUT_MS) })
+          await node.dial(addrs, { signal: AbortSignal.any([stopped.signal, AbortSignal.timeout(deps.dialTimeoutMs ?? DIAL_TIMEOUT_MS)]) })
         } catch {
-          await new Promise((resolve) => setTimeout(resolve, 1000 * 2 ** attempt))
+          // A failed dial is expected (the peer left, or the dial hung); the attempts below retry it.
+          if (!stopped.signal.aborted) await pause(1000 * 2 ** attempt)
         }
       }
     } finally {
@@ -143,7 +193,7 @@ export function startDirectPeers (deps: {
     if (connected(peer)) { startSyncs(peer); return }
     if (self < peer) { void dial(peer); return }
     sayPresent(thread)
-    setTimeout(() => { if (!connected(peer) && threads.get(thread)?.peers.has(peer) === true) void dial(peer) }, ANSWER_WAIT_MS)
+    later(() => { if (!connected(peer) && threads.get(thread)?.peers.has(peer) === true) void dial(peer) }, ANSWER_WAIT_MS)
   }
 
   /**
@@ -166,7 +216,7 @@ export function startDirectPeers (deps: {
     for (const c of all) if (c !== keep) void c.close().catch(() => undefined)
   }
 
-  node.addEventListener('connection:open', ({ detail: connection }) => {
+  const onOpen = ({ detail: connection }: CustomEvent<Connection>): void => {
     if (!isDirect(connection)) return
     const peer = connection.remotePeer.toString()
     // The relayed connection only carried the signalling; traffic goes direct from now on.
@@ -177,8 +227,8 @@ export function startDirectPeers (deps: {
     // Tell the peer every thread we are on, so both sides know what to sync over this connection.
     for (const thread of threads.keys()) { sayPresent(thread, true); schedulePresence(thread, true) }
     startSyncs(peer)
-  })
-  node.addEventListener('connection:close', ({ detail: connection }) => {
+  }
+  const onClose = ({ detail: connection }: CustomEvent<Connection>): void => {
     if (!connection.remoteAddr.toString().includes('/webrtc')) return
     const peer = connection.remotePeer.toString()
     if (connected(peer)) return
@@ -188,24 +238,51 @@ export function startDirectPeers (deps: {
       schedulePresence(thread, true)
       reach(peer, thread)
     }
-  })
+  }
   // A tab arrived or left: connections that could not be made (or were lost with a tab) can be tried again.
-  deps.carriers.onChange(() => {
+  const onCarriers = (): void => {
     for (const [thread, entry] of threads) for (const peer of entry.peers.keys()) reach(peer, thread)
-  })
-  node.addEventListener('self:peer:update', () => {
+  }
+  const onAddresses = (): void => {
     for (const thread of threads.keys()) sayPresent(thread)
+  }
+  let stopCarriers: (() => void) | undefined
+
+  const lifecycle = createLifecycle({
+    what: 'Finding direct peers',
+    start: () => {
+      node.addEventListener('connection:open', onOpen)
+      node.addEventListener('connection:close', onClose)
+      node.addEventListener('self:peer:update', onAddresses)
+      stopCarriers = deps.carriers.onChange(onCarriers)
+    },
+    stop: async () => {
+      node.removeEventListener('connection:open', onOpen)
+      node.removeEventListener('connection:close', onClose)
+      node.removeEventListener('self:peer:update', onAddresses)
+      stopCarriers?.()
+      stopped.abort()
+      for (const timer of timers) clearTimeout(timer)
+      timers.clear()
+      const syncs = [...threads.values()].flatMap((entry) => { clearTimeout(entry.presenceTimer); return [...entry.syncs.values()] })
+      threads.clear()
+      await Promise.all(syncs.map(async (sync) => { await sync.stop() }))
+    }
   })
+  const running = (): boolean => lifecycle.state === 'running'
 
   return {
+    get state () { return lifecycle.state },
+    start: async () => { await lifecycle.start() },
+    stop: async () => { await lifecycle.stop() },
     track (thread) {
-      if (threads.has(thread)) return
+      if (!running() || threads.has(thread)) return
       threads.set(thread, { peers: new Map(), syncs: new Map(), lastPresence: 0, searchDelay: PRESENCE_SEARCHING_MS })
       sayPresent(thread, true)
       schedulePresence(thread, true)
     },
     onTopicMessage (thread, from, data) {
-      const entry = threads.get(thread)
+      const entry = running() ? threads.get(thread) : undefined
       if (entry === undefined || from === undefined || from.toString() === self) return
       const message = decodeTopicMessage(data)
       if (message?.type !== 'presence') return

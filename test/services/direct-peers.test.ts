@@ -1,7 +1,8 @@
 /**
  * Finding and keeping direct peers, against a stand-in libp2p node: a dial
  * that hangs is cut and retried, a connection starts syncing the thread, and
- * presence naming someone else's addresses is not dialled.
+ * presence naming someone else's addresses is not dialled; stopping releases
+ * every listener and timer and ends the syncs.
  */
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { Connection, PeerId } from '@libp2p/interface'
@@ -9,10 +10,8 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { describe, expect, it, vi } from 'vitest'
 import type { SyncScheduler } from '../../src/core/sync/scheduler.ts'
-import { startDirectPeers } from '../../worker/direct-peers.ts'
-import type { WorkerNode } from '../../worker/libp2p-node.ts'
-import { CarrierPool } from '../../worker/rtc-bridge/carriers.ts'
-import { encodeTopicMessage } from '../../worker/topic-messages.ts'
+import { createDirectPeers, type DirectPeers, type DirectPeersNode, type DirectPeersOptions } from '../../src/services/direct-peers.ts'
+import { encodeTopicMessage } from '../../src/services/topic-messages.ts'
 
 const THREAD = 'bafkthread'
 const RELAY = '/ip4/127.0.0.1/tcp/4001/ws/p2p/12D3KooWGRUVh7eE7Drz3Cqhx9hBUKbMfAUeLnqMZBkMKigYXwsH'
@@ -25,9 +24,23 @@ async function orderedPeers (): Promise<[PeerId, PeerId]> {
   return a.toString() < b.toString() ? [a, b] : [b, a]
 }
 
+/** The tabs carrying connections, as direct peers see them: none arrive or leave here; counts who listens. */
+function carrierChanges () {
+  const listeners = new Set<() => void>()
+  return { listeners, onChange: (listener: () => void) => { listeners.add(listener); return () => { listeners.delete(listener) } } }
+}
+
+/** Direct peers over a fake node, started. */
+async function startPeers (options: Omit<DirectPeersOptions, 'carriers'> & { carriers?: DirectPeersOptions['carriers'] }): Promise<DirectPeers> {
+  const peers = createDirectPeers({ carriers: carrierChanges(), ...options })
+  await peers.start()
+  return peers
+}
+
 /** A node that records dials; `answer` decides what each dial does. */
 function fakeNode (self: PeerId, answer: (attempt: number, signal: AbortSignal, addrs: Multiaddr[]) => Promise<void>) {
   const events = new EventTarget()
+  const listening = new Map<string, number>()
   const connections: Connection[] = []
   const dials: Array<{ addrs: string[], signal: AbortSignal }> = []
   const published: Uint8Array[] = []
@@ -35,7 +48,8 @@ function fakeNode (self: PeerId, answer: (attempt: number, signal: AbortSignal, 
     peerId: self,
     getMultiaddrs: () => [multiaddr(circuit(self))],
     getConnections: (peer?: PeerId) => connections.filter((c) => peer === undefined || c.remotePeer.equals(peer)),
-    addEventListener: (type: string, listener: EventListener) => { events.addEventListener(type, listener) },
+    addEventListener: (type: string, listener: EventListener) => { listening.set(type, (listening.get(type) ?? 0) + 1); events.addEventListener(type, listener) },
+    removeEventListener: (type: string, listener: EventListener) => { listening.set(type, (listening.get(type) ?? 0) - 1); events.removeEventListener(type, listener) },
     services: { pubsub: { publish: async (_topic: string, data: Uint8Array) => { published.push(data) } } },
     dial: async (addrs: Multiaddr[], options: { signal: AbortSignal }) => {
       dials.push({ addrs: addrs.map(String), signal: options.signal })
@@ -47,7 +61,7 @@ function fakeNode (self: PeerId, answer: (attempt: number, signal: AbortSignal, 
     connections.push(connection)
     events.dispatchEvent(new CustomEvent('connection:open', { detail: connection }))
   }
-  return { node: node as unknown as WorkerNode, dials, published, connect }
+  return { node: node as unknown as DirectPeersNode, dials, published, connect, listening }
 }
 
 const hangUntilAborted = async (signal: AbortSignal): Promise<void> => {
@@ -63,9 +77,8 @@ describe('direct peers', () => {
       else fake!.connect(other)
     })
     const started: string[] = []
-    const peers = startDirectPeers({
+    const peers = await startPeers({
       node: fake.node,
-      carriers: new CarrierPool(),
       onChange: () => {},
       dialTimeoutMs: 200,
       startSync: (thread, peer) => {
@@ -88,7 +101,7 @@ describe('direct peers', () => {
     const [self, other] = await orderedPeers()
     const stranger = await newPeer()
     const fake = fakeNode(self, async () => {})
-    const peers = startDirectPeers({ node: fake.node, carriers: new CarrierPool(), onChange: () => {}, startSync: () => { throw new Error('no sync expected') } })
+    const peers = await startPeers({ node: fake.node, onChange: () => {}, startSync: () => { throw new Error('no sync expected') } })
     peers.track(THREAD)
     peers.onTopicMessage(THREAD, other, encodeTopicMessage({ type: 'presence', addrs: [circuit(stranger), `${RELAY}/p2p-circuit/p2p/${other.toString()}`] }))
     peers.onTopicMessage(THREAD, other, new TextEncoder().encode('{"v":1,"type":"presence","addrs":"nope"}'))
@@ -100,7 +113,54 @@ describe('direct peers', () => {
   it('says it is present on a tracked thread, with its own WebRTC address', async () => {
     const [self] = await orderedPeers()
     const fake = fakeNode(self, async () => {})
-    startDirectPeers({ node: fake.node, carriers: new CarrierPool(), onChange: () => {}, startSync: () => { throw new Error('no sync expected') } }).track(THREAD)
+    const peers = await startPeers({ node: fake.node, onChange: () => {}, startSync: () => { throw new Error('no sync expected') } })
+    peers.track(THREAD)
     expect(fake.published.map((m) => JSON.parse(new TextDecoder().decode(m)) as unknown)).toEqual([{ v: 1, type: 'presence', addrs: [circuit(self)] }])
+  })
+
+  it('stops once, however often asked: listeners removed, dials cut, syncs stopped, nothing tracked any more', async () => {
+    const [self, other] = await orderedPeers()
+    let fake: ReturnType<typeof fakeNode> | undefined
+    let dialSignal: AbortSignal | undefined
+    let hang = false
+    fake = fakeNode(self, async (_attempt, signal) => {
+      if (hang) { dialSignal = signal; await hangUntilAborted(signal) } else fake!.connect(other)
+    })
+    const carriers = carrierChanges()
+    let stops = 0
+    const peers = await startPeers({
+      node: fake.node,
+      carriers,
+      onChange: () => {},
+      dialTimeoutMs: 60_000,
+      startSync: () => ({ kick: vi.fn(), status: vi.fn(), stop: async () => { stops++ } }) as unknown as SyncScheduler
+    })
+    expect(peers.state).toBe('running')
+    peers.track(THREAD)
+    peers.onTopicMessage(THREAD, other, encodeTopicMessage({ type: 'presence', addrs: [circuit(other)] }))
+    await vi.waitFor(() => { expect(peers.count(THREAD)).toBe(1) }, { timeout: 5000 })
+    // A second thread whose peer's dial hangs: stopping must cut it.
+    let laterPeer = await newPeer()
+    while (laterPeer.toString() < self.toString()) laterPeer = await newPeer() // so this side dials at once
+    hang = true
+    peers.track('bafkother')
+    peers.onTopicMessage('bafkother', laterPeer, encodeTopicMessage({ type: 'presence', addrs: [circuit(laterPeer)] }))
+    await vi.waitFor(() => { expect(dialSignal).toBeDefined() }, { timeout: 5000 })
+
+    await Promise.all([peers.stop(), peers.stop()])
+    await peers.stop()
+    expect(peers.state).toBe('stopped')
+    expect(stops).toBe(1)
+    expect([...fake.listening.values()].every((n) => n === 0)).toBe(true)
+    expect(carriers.listeners.size).toBe(0)
+    expect(dialSignal?.aborted).toBe(true)
+    // Stopped: messages and new threads are ignored, nothing more is said or dialled.
+    const said = fake.published.length
+    const dialled = fake.dials.length
+    peers.track('bafkthird')
+    peers.onTopicMessage(THREAD, other, encodeTopicMessage({ type: 'presence', addrs: [circuit(other)] }))
+    expect(fake.published.length).toBe(said)
+    expect(fake.dials.length).toBe(dialled)
+    await expect(peers.start()).rejects.toMatchObject({ name: 'StoppedError' })
   })
 })
