@@ -12,20 +12,15 @@
  * worker that has not seen one yet.
  *
  * A handover must not leave a tab waiting on requests the old leader took to
- * its grave. Each worker keeps its tab's unanswered requests; when a different
- * leader announces itself, it sends the new leader again those the protocol
- * declares safe to repeat (SAFE_TO_REPEAT in src/protocol/messages.ts), and
- * answers the others at once with a HandoverError saying in words that the
- * change may or may not have been saved. The tab's latest subscription goes to
- * the new leader too, answered or not, so the tab keeps hearing its album's
- * changes.
+ * its grave: each worker's tab requests go through src/services/tab-requests.ts,
+ * which repeats to a new leader what the protocol declares safe to repeat (and
+ * the tab's subscription) and answers the rest with a HandoverError in words.
  */
 import type { PortMessageEvent, RpcPort } from '../src/protocol/port.ts'
 import { NODE_LOCK } from '../src/protocol/shared-names.ts'
 import { isBridgeOffer } from '../src/protocol/rtc-bridge.ts'
-import { HandoverError, toWireError } from '../src/protocol/errors.ts'
-import { PROTOCOL_VERSION, SUBSCRIBING_TYPES, envelopeOf, isSafeToRepeat, type ErrorReply, type RequestType } from '../src/protocol/messages.ts'
-import { createPortHub } from './port-hub.ts'
+import { createPortHub } from '../src/services/port-hub.ts'
+import { createTabRequests } from '../src/services/tab-requests.ts'
 import { randomId, setupNode } from './node-setup.ts'
 import { carriers } from './rtc-bridge/carriers.ts'
 
@@ -44,43 +39,14 @@ const tabId = randomId()
 
 // Relay: this tab's requests go to the leader; replies addressed to this tab come back.
 const relay = new BroadcastChannel(CHANNEL)
-/** The leader requests are sent to; undefined until one has announced itself. */
-let leader: string | undefined
-const held: unknown[] = []
-/** This tab's requests sent to the leader and not answered yet, by request id. */
-const unanswered = new Map<number, { readonly type: unknown, readonly data: unknown }>()
-/** This tab's latest subscription request, answered or not: a new leader must be sent it again. */
-let subscription: { readonly id: number, readonly data: unknown } | undefined
 /** This tab's offer to carry WebRTC connections: used only while this worker leads (a dedicated worker dies with its tab). */
 let bridge: { tab: string, port: MessagePort } | undefined
 let leading = false
 
-const send = (data: unknown): void => {
-  const envelope = envelopeOf(data)
-  if (envelope?.id !== undefined) unanswered.set(envelope.id, { type: envelope.type, data })
-  if (envelope?.id !== undefined && SUBSCRIBING_TYPES.has(envelope.type as RequestType)) subscription = { id: envelope.id, data }
-  relay.postMessage({ kind: 'request', from: tabId, data } satisfies ChannelMessage)
-}
-
-/** A new leader took over: repeat what can be repeated, and say what may have been lost. */
-const handOver = (): void => {
-  const waiting = [...unanswered]
-  unanswered.clear()
-  if (subscription !== undefined && !waiting.some(([id]) => id === subscription?.id)) send(subscription.data)
-  for (const [id, request] of waiting) {
-    if (isSafeToRepeat(request.type)) {
-      send(request.data)
-      continue
-    }
-    const reply: ErrorReply = {
-      v: PROTOCOL_VERSION,
-      type: 'error',
-      id,
-      error: toWireError(new HandoverError('The tab running the background node closed while this was being done, so it may or may not have been saved. Check, and try again if it is missing.'))
-    }
-    self.postMessage(reply)
-  }
-}
+const requests = createTabRequests({
+  forward: (data) => { relay.postMessage({ kind: 'request', from: tabId, data } satisfies ChannelMessage) },
+  reply: (data) => { self.postMessage(data) }
+})
 
 self.addEventListener('message', (event) => {
   if (isBridgeOffer(event.data) && event.ports[0] !== undefined) {
@@ -88,22 +54,12 @@ self.addEventListener('message', (event) => {
     if (leading) carriers.add(bridge.tab, bridge.port)
     return
   }
-  if (leader !== undefined) send(event.data)
-  else held.push(event.data)
+  requests.fromTab(event.data)
 })
 relay.addEventListener('message', (event: MessageEvent<ChannelMessage>) => {
   const message = event.data
-  if (message.kind === 'reply' && message.to === tabId) {
-    const id = envelopeOf(message.data)?.id
-    if (id !== undefined) unanswered.delete(id)
-    self.postMessage(message.data)
-  }
-  if (message.kind === 'leader' && message.leader !== leader) {
-    const previous = leader
-    leader = message.leader
-    if (previous !== undefined) handOver()
-    for (const data of held.splice(0)) send(data)
-  }
+  if (message.kind === 'reply' && message.to === tabId) requests.fromNode(message.data)
+  if (message.kind === 'leader') requests.leaderIs(message.leader)
 })
 relay.postMessage({ kind: 'who-leads' } satisfies ChannelMessage)
 

@@ -1,6 +1,11 @@
 /** Named errors of the album service; each reaches the tab by its name and message, shown in words. */
 import { ThreadsError } from '../core/errors.ts'
 
+/** The background node failed to set up; every request is answered with this error. */
+export class NodeSetupError extends ThreadsError {
+  static override readonly errorName = 'NodeSetupError'
+}
+
 /** A photo, or its image, is not in the album. */
 export class PhotoNotFoundError extends ThreadsError {
   static override readonly errorName = 'PhotoNotFoundError'

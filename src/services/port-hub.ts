@@ -1,5 +1,6 @@
 /**
- * Accepts tab ports for the SharedWorker while its node is still being set up.
+ * Accepts tab ports for a background node while it is still being set up (the
+ * SharedWorker's, or the fallback's leading dedicated worker's).
  *
  * Guarantees: `connect` never waits and never drops a port. Ports that arrive
  * before setup finishes are queued; their messages wait inside the port, which
@@ -9,9 +10,9 @@
  * can be let go (its tab is gone): what was set up for it, such as its
  * subscription, ends.
  */
-import { REPLY_TYPE_OF } from '../src/protocol/messages.ts'
-import { serveRpc, type RequestHandlers, type RpcServer } from '../src/protocol/rpc-server.ts'
-import type { RpcPort } from '../src/protocol/port.ts'
+import { REPLY_TYPE_OF } from '../protocol/messages.ts'
+import { serveRpc, type RequestHandlers, type RpcServer } from '../protocol/rpc-server.ts'
+import type { RpcPort } from '../protocol/port.ts'
 import { NodeSetupError } from './errors.ts'
 
 /** Options of {@link createPortHub}. */
