@@ -16,10 +16,7 @@
 import type { Connection, Libp2p, PeerId } from '@libp2p/interface'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { createLifecycle, type Startable } from '../core/lifecycle.ts'
-import type { SyncReplica } from '../core/sync/replica.ts'
-import { createMemoryBackend } from '../core/storage/memory.ts'
-import type { SyncTransport } from '../core/sync/engine.ts'
-import { startSyncScheduler, type SyncScheduler, type SyncStatus } from '../core/sync/scheduler.ts'
+import type { SyncScheduler } from '../core/sync/scheduler.ts'
 import { decodeTopicMessage, encodeTopicMessage } from './topic-messages.ts'
 
 const DIAL_TIMEOUT_MS = 10_000
@@ -76,30 +73,6 @@ export interface DirectPeersOptions {
   readonly onChange: () => void
   /** How long one dial may take before it is cut and retried; {@link DIAL_TIMEOUT_MS} unless given. */
   readonly dialTimeoutMs?: number
-}
-
-/**
- * A sync with a directly connected peer: on local writes and announcements,
- * with a timer as safety net and short backoff.
- */
-export function startDirectSync ({ thread, peer, transport, replica, onStatus }: {
-  readonly thread: string
-  readonly peer: PeerId
-  readonly transport: SyncTransport
-  readonly replica: SyncReplica
-  readonly onStatus: (status: SyncStatus) => void
-}): SyncScheduler {
-  return startSyncScheduler({
-    thread,
-    peer: peer.toString(),
-    transport,
-    replica,
-    // What a passing peer acknowledged need not outlive the connection.
-    meta: createMemoryBackend().meta,
-    intervalMs: 30_000,
-    maxBackoffMs: 5000,
-    onStatus
-  })
 }
 
 /** Makes the part that finds and keeps direct peers for the node; it acts once started. */
