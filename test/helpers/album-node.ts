@@ -8,7 +8,7 @@ import type { SyncTransport } from '../../src/core/sync/engine.ts'
 import { PROTOCOL_VERSION } from '../../src/protocol/messages.ts'
 import { createRpcClient, type RpcClient } from '../../src/protocol/rpc-client.ts'
 import { serveRpc, type RpcServer } from '../../src/protocol/rpc-server.ts'
-import { createAlbumService, type AlbumService } from '../../src/services/album-service.ts'
+import { createAlbumService, type AlbumService, type AlbumServiceOptions } from '../../src/services/album-service.ts'
 import type { Topics } from '../../src/services/topics.ts'
 
 export const FOLLOWER_ADDRESS = '/ip4/127.0.0.1/tcp/4001/ws/p2p/12D3KooWGRUVh7eE7Drz3Cqhx9hBUKbMfAUeLnqMZBkMKigYXwsH'
@@ -22,12 +22,13 @@ export interface AlbumNode {
 }
 
 /** Starts a service over memory storage and connects a tab to it. */
-export async function startAlbumNode ({ follower, topics }: { follower?: SyncTransport, topics: Topics }): Promise<AlbumNode> {
+export async function startAlbumNode ({ follower, topics, direct }: { follower?: SyncTransport, topics: Topics, direct?: AlbumServiceOptions['direct'] }): Promise<AlbumNode> {
   const backend = createMemoryBackend()
   const service = createAlbumService({
     backend,
     ...(follower === undefined ? {} : { follower: { address: FOLLOWER_ADDRESS, transport: follower } }),
     topics,
+    ...(direct === undefined ? {} : { direct }),
     // Only writes and announcements start syncs here: a sync that happens proves the change path works.
     followerSync: { intervalMs: 600_000, maxBackoffMs: 200 }
   })

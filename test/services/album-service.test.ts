@@ -3,7 +3,8 @@
  * memory storage with followers behind the loopback transport: it asks the
  * follower to follow an album before the first sync, announces a join and
  * checks the follower's answer, syncs on local changes and on other members'
- * announcements, pushes every change to the tab following the album, and
+ * announcements, finds other browsers on an album's topic and syncs with
+ * them directly, pushes every change to the tab following the album, and
  * stops cleanly.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
@@ -14,9 +15,15 @@ import type { SyncTransport } from '../../src/core/sync/engine.ts'
 import { createSyncHandler } from '../../src/core/sync/handler.ts'
 import { createLoopbackTransport } from '../../src/core/sync/loopback.ts'
 import { createStoreReplica } from '../../src/core/sync/replica.ts'
+import type { SyncRequest } from '../../src/core/sync/messages.ts'
+import type { HandledRequest } from '../../src/core/sync/handler.ts'
+import type { DirectPeerHooks } from '../../src/services/album-service.ts'
+import { createDirectPeers } from '../../src/services/direct-peers.ts'
+import { startDirectSync } from '../../src/services/direct-sync.ts'
 import type { AlbumSnapshot } from '../../src/protocol/album-messages.ts'
 import type { NodeEvent } from '../../src/protocol/messages.ts'
 import { startAlbumNode, type AlbumNode } from '../helpers/album-node.ts'
+import { carrierChanges, fakeNode, orderedPeers } from '../helpers/fake-libp2p-node.ts'
 import { memoryFollower } from '../helpers/memory-follower.ts'
 import { memoryTopicBus } from '../helpers/memory-topics.ts'
 
@@ -140,5 +147,46 @@ describe('album service', { timeout: 120_000 }, () => {
     expect(topics.listeners.size).toBe(0)
     await expect(alice.tab.request({ type: 'album.list' })).rejects.toMatchObject({ name: 'NotRunningError' })
     await expect(alice.service.start()).rejects.toMatchObject({ name: 'StoppedError' })
+  })
+
+  it('finds another browser on the album\'s topic and syncs with it directly, with no follower', async () => {
+    const bus = memoryTopicBus()
+    const [aliceId, bobId] = await orderedPeers()
+    const aliceTopics = bus.join(aliceId).topics
+    const bobTopics = bus.join(bobId).topics
+    // A dial opens the connection on both sides, as a WebRTC connection would; presence goes out on the bus.
+    const aliceNode = fakeNode(aliceId, async () => { aliceNode.connect(bobId); bobNode.connect(aliceId) }, async (topic, data) => { await aliceTopics.publish(topic, data) })
+    const bobNode = fakeNode(bobId, async () => { bobNode.connect(aliceId); aliceNode.connect(bobId) }, async (topic, data) => { await bobTopics.publish(topic, data) })
+    /** Each node's sync handler, by peer ID: what a stream to that peer would reach. */
+    const served = new Map<string, (request: SyncRequest) => Promise<HandledRequest>>()
+    const direct = (fake: ReturnType<typeof fakeNode>, self: string) => ({ replica, onChange }: DirectPeerHooks) => {
+      served.set(self, createSyncHandler(replica))
+      return createDirectPeers({
+        node: fake.node,
+        carriers: carrierChanges(),
+        onChange,
+        startSync: (thread, peer) => startDirectSync({ thread, peer, replica, onStatus: onChange, transport: createLoopbackTransport(async (request) => await served.get(peer.toString())!(request)) })
+      })
+    }
+    const alice = await node({ topics: aliceTopics, direct: direct(aliceNode, aliceId.toString()) })
+    const bob = await node({ topics: bobTopics, direct: direct(bobNode, bobId.toString()) })
+    const { thread } = await alice.tab.request({ type: 'album.create', name: 'Summer' })
+    await alice.tab.request({ type: 'photo.add', thread, title: 'beach' })
+    const { link } = await alice.tab.request({ type: 'album.invite', thread, base: 'http://127.0.0.1:4173/' })
+    const toAlice = heard(alice)
+    await alice.tab.request({ type: 'album.subscribe', thread })
+
+    const toBob = heard(bob)
+    await bob.tab.request({ type: 'album.join', link })
+    await bob.tab.request({ type: 'album.subscribe', thread })
+    await vi.waitFor(() => { expect(titles(toBob.at(-1))).toEqual(['beach']) }, WAIT)
+    await vi.waitFor(() => { expect(toBob.at(-1)?.sync).toMatchObject({ state: 'no-follower', direct: 1 }) }, WAIT)
+    await vi.waitFor(() => { expect(toAlice.at(-1)?.sync).toMatchObject({ direct: 1 }) }, WAIT)
+    expect(aliceNode.dials).toHaveLength(1) // the smaller ID dialled; the other waited for it
+    expect(bobNode.dials).toHaveLength(0)
+
+    // A new photo goes over the direct connection at once.
+    await alice.tab.request({ type: 'photo.add', thread, title: 'dunes' })
+    await vi.waitFor(() => { expect(titles(toBob.at(-1))).toEqual(['beach', 'dunes']) }, WAIT)
   })
 })
