@@ -12,8 +12,8 @@
 import type { RequestHandlers } from '../src/protocol/rpc-server.ts'
 import { holdLockForLife, NODE_LOCK } from '../src/protocol/shared-names.ts'
 import { isBridgeOffer, tabLockName } from '../src/protocol/rtc-bridge.ts'
-import { randomId, setupNode } from './node-setup.ts'
 import { createPortHub } from '../src/services/port-hub.ts'
+import { randomId, setupNode } from './node-setup.ts'
 import { carriers } from './rtc-bridge/carriers.ts'
 
 // The WebWorker library types the global scope as a dedicated worker's; this script runs as a shared one.
