@@ -122,3 +122,25 @@ export class AbortError extends ThreadsError {
 export function throwIfAborted (signal?: AbortSignal): void {
   if (signal?.aborted === true) throw new AbortError('The operation was aborted', { cause: signal.reason })
 }
+
+// ---- Access control (record format 3) ----------------------------------------
+
+/** An ACL body, change or key share that does not have the shape or stay within the bounds of its format. */
+export class MalformedAclError extends ThreadsError {
+  static override readonly errorName = 'MalformedAclError'
+}
+
+/** A key share opened by a member it was not sealed to. */
+export class NotShareRecipientError extends ThreadsError {
+  static override readonly errorName = 'NotShareRecipientError'
+}
+
+/** Epoch keys about to be sealed to a member whose role may not receive them (none, or a read key below read). */
+export class ShareRoleError extends ThreadsError {
+  static override readonly errorName = 'ShareRoleError'
+}
+
+/** A key share whose follow key does not hash to the epoch key ID it was shared under. */
+export class ShareKeyMismatchError extends ThreadsError {
+  static override readonly errorName = 'ShareKeyMismatchError'
+}

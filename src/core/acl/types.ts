@@ -57,19 +57,53 @@ export interface AclEvent {
   readonly body: AclBody
 }
 
-/** Why an ACL event (or one change of it) changed nothing. */
+/** Why an ACL event changed nothing: a stable code to match on, and words for people. */
+export type AclRefusalCode =
+  | 'duplicate-position' | 'not-first-record' | 'thread-mismatch' | 'already-owned' | 'wrong-epoch-key'
+  | 'unknown-epoch' | 'not-member' | 'role-too-low' | 'owner-immutable' | 'invite-unknown' | 'invite-not-in-deps'
+  | 'invite-revoked' | 'invite-exhausted' | 'invite-expired' | 'bad-proof' | 'already-member' | 'invite-role'
+  | 'rotate-required' | 'epoch-exists' | 'epoch-number' | 'share-to-nonmember' | 'read-key-below-read'
+
+/** Why an ACL event changed nothing. */
 export interface AclRefusal {
   readonly id: string
+  /** Index of the change that broke a rule (the whole event is refused). */
   readonly change: number
+  readonly code: AclRefusalCode
   readonly reason: string
 }
 
 export interface EpochInfo {
   readonly keyId: KeyId
+  /** 0 for the genesis epoch; a rotate's number otherwise (for display and ordering). */
   readonly epoch: number
   readonly followKeyId: KeyId
   /** Record ID of the genesis or rotate that created it. */
   readonly createdBy: string
+  /** Logs known to hold the epoch's keys: its creator, share recipients, and joiners whose invite carried it (sorted). */
+  readonly holders: readonly string[]
+}
+
+/** From `fromSeq` on (until the next segment), a log's records are judged under `role`. */
+export interface RoleSegment {
+  readonly fromSeq: number
+  readonly role: Role
+  /** Record ID of the event that set it (genesis, join, role or leave). */
+  readonly by: string
+}
+
+/** An invite as the ACL holds it. */
+export interface InviteInfo {
+  /** Record ID of the invite. */
+  readonly id: string
+  readonly by: string
+  readonly key: Uint8Array
+  readonly role: Role
+  readonly expires: number | null
+  readonly uses: 1 | null
+  readonly keys: readonly KeyId[]
+  /** Logs admitted through it, in ACL order. */
+  readonly usedBy: readonly string[]
 }
 
 export interface MemberInfo {
@@ -89,11 +123,22 @@ export interface AclState {
   readonly owner: string | undefined
   /** The role of `log`'s record at `seq` (none when the log is not a member there). */
   roleAt(log: string, seq: number): Role
+  /** The role segments of `log`, in order of `fromSeq` (empty for a log never admitted). */
+  segments(log: string): readonly RoleSegment[]
+  /** Every log ever admitted (current members and those who left or were removed), sorted by log ID. */
   members(): MemberInfo[]
   /** The epoch keys are admitted for records of this thread; undefined when not. */
   epoch(keyId: KeyId): EpochInfo | undefined
+  /** Every admitted epoch, in ACL order. */
+  epochs(): EpochInfo[]
   /** The epoch new records are sealed with. */
   readonly current: EpochInfo | undefined
-  /** Events (and changes) that were refused, with reasons. */
+  /** A valid invite by its record ID. */
+  invite(id: string): InviteInfo | undefined
+  /** Record IDs of the events applied or refused, in ACL order. */
+  readonly order: readonly string[]
+  /** Events (and changes) that were refused, with reasons, in ACL order. */
   readonly refused: readonly AclRefusal[]
+  /** Record IDs of events not evaluated because something they come after is missing (sorted); they may apply later. */
+  readonly pending: readonly string[]
 }

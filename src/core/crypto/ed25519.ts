@@ -214,6 +214,20 @@ export function verifySignature (publicKey: Uint8Array, signature: Uint8Array, m
   return entry.ready.then(async () => await verifyWith(entry, signature, message))
 }
 
+/**
+ * verifySignature's rule, answered synchronously through @noble/curves, for
+ * pure functions that cannot wait for WebCrypto (such as evaluating an ACL).
+ * Slower than verifySignature; use it only where few signatures are checked.
+ */
+export function verifySignatureSync (publicKey: Uint8Array, signature: Uint8Array, message: Uint8Array): boolean {
+  if (!hasValidShape(publicKey, signature) || publicKeyProblem(publicKey) !== undefined) return false
+  try {
+    return verifyWithNoble(publicKey, signature, message)
+  } catch {
+    return false
+  }
+}
+
 /** The libraries that can run verifySignature's rule. */
 export type Ed25519Implementation = 'webcrypto' | 'noble'
 
@@ -223,8 +237,8 @@ export type Ed25519Implementation = 'webcrypto' | 'noble'
  * 'webcrypto' is asked for and the platform's WebCrypto lacks Ed25519.
  */
 export async function verifySignatureUsing (implementation: Ed25519Implementation, publicKey: Uint8Array, signature: Uint8Array, message: Uint8Array): Promise<boolean> {
+  if (implementation === 'noble') return verifySignatureSync(publicKey, signature, message)
   if (!hasValidShape(publicKey, signature) || publicKeyProblem(publicKey) !== undefined) return false
-  if (implementation === 'noble') return verifyWithNoble(publicKey, signature, message)
   const key = await crypto.subtle.importKey('raw', asBuffer(publicKey.slice()), ALGORITHM, false, ['verify'])
   return await crypto.subtle.verify(ALGORITHM, key, asBuffer(signature), asBuffer(message))
 }

@@ -47,13 +47,24 @@ const variants = new Set<number>(Object.values(ThreadVariant))
 
 /** Creates a new thread ID with fresh random bytes. */
 export function createThreadId (options: { variant?: ThreadVariant, randomLength?: number, random?: RandomSource } = {}): ThreadId {
-  const variant = options.variant ?? ThreadVariant.Raw
   const length = options.randomLength ?? DEFAULT_RANDOM_BYTES
-  if (!variants.has(variant)) throw new MalformedThreadIdError(`unknown variant 0x${Number(variant).toString(16)}`)
   if (!Number.isInteger(length) || length < MIN_RANDOM_BYTES || length > MAX_RANDOM_BYTES) {
     throw new MalformedThreadIdError(`random part must be ${MIN_RANDOM_BYTES} to ${MAX_RANDOM_BYTES} bytes, not ${length}`)
   }
-  return threadIdFromParts(THREAD_ID_VERSION, variant, (options.random ?? secureRandom)(length))
+  return threadIdWithRandom({ variant: options.variant ?? ThreadVariant.Raw, random: (options.random ?? secureRandom)(length) })
+}
+
+/**
+ * The thread ID with the given random part (for IDs derived from other data,
+ * such as an access-controlled thread's hash of its owner and nonce).
+ */
+export function threadIdWithRandom (options: { variant: ThreadVariant, random: Uint8Array }): ThreadId {
+  const { variant, random } = options
+  if (!variants.has(variant)) throw new MalformedThreadIdError(`unknown variant 0x${Number(variant).toString(16)}`)
+  if (random.length < MIN_RANDOM_BYTES || random.length > MAX_RANDOM_BYTES) {
+    throw new MalformedThreadIdError(`random part must be ${MIN_RANDOM_BYTES} to ${MAX_RANDOM_BYTES} bytes, not ${random.length}`)
+  }
+  return threadIdFromParts(THREAD_ID_VERSION, variant, random.slice())
 }
 
 /**

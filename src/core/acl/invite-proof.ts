@@ -1,0 +1,86 @@
+/**
+ * The invite capability. An invite event publishes the public half of a fresh
+ * Ed25519 key pair; the seed travels only in the invite link. Whoever holds
+ * the link proves it in its join event by signing
+ * dag-cbor({ purpose: 'threads/v3/join', thread, log }) with the seed: the
+ * proof names the joining log and the thread, so it cannot be replayed for
+ * another log or thread, and the invite's public key alone verifies it.
+ */
+import * as dagCbor from '@ipld/dag-cbor'
+import { base16 } from 'multiformats/bases/base16'
+import { createSigner, publicKeyFromSeed, verifySignature, verifySignatureSync } from '../crypto/ed25519.ts'
+import { secureRandom, type RandomSource } from '../crypto/random.ts'
+import { MalformedAclError } from '../errors.ts'
+import { ACL_SIZES } from './codec.ts'
+import type { KeyId, Role } from './types.ts'
+
+/** The purpose a join proof signs, so an invite key's signature means nothing else. */
+export const JOIN_PURPOSE = 'threads/v3/join'
+
+/** An invite key pair: `seed` goes in the link, `publicKey` in the invite event. */
+export interface InviteKey {
+  readonly seed: Uint8Array
+  readonly publicKey: Uint8Array
+}
+
+/** A fresh invite key pair. */
+export function generateInviteKey (random: RandomSource = secureRandom): InviteKey {
+  return inviteKeyFromSeed(random(32))
+}
+
+/** The invite key pair of a seed read from a link. */
+export function inviteKeyFromSeed (seed: Uint8Array): InviteKey {
+  if (seed.length !== 32) throw new MalformedAclError(`an invite seed is 32 bytes, not ${seed.length}`)
+  return { seed, publicKey: publicKeyFromSeed(seed) }
+}
+
+/** An invite change and the seed its link carries. */
+export interface CreatedInvite {
+  readonly change: { readonly type: 'invite', readonly key: Uint8Array, readonly role: Role, readonly expires: number | null, readonly uses: 1 | null, readonly keys: readonly KeyId[] }
+  readonly seed: Uint8Array
+}
+
+/**
+ * A new invite: the change for the inviting admin's ACL event and the seed for
+ * the link. `keys` are the epochs whose keys the link carries; `expires` is in
+ * milliseconds since 1970 (null: never); `uses` 1 makes it single-use.
+ */
+export function createInvite (options: { role: Role, keys: readonly KeyId[], expires?: number | null, uses?: 1 | null, random?: RandomSource }): CreatedInvite {
+  const { seed, publicKey } = generateInviteKey(options.random)
+  return { seed, change: { type: 'invite', key: publicKey, role: options.role, expires: options.expires ?? null, uses: options.uses ?? null, keys: options.keys } }
+}
+
+/** The bytes a join proof signs. */
+export function joinProofMessage (thread: string, log: string): Uint8Array {
+  return dagCbor.encode({ purpose: JOIN_PURPOSE, thread, log })
+}
+
+/** Signs the join proof of `log` for `thread` with the invite seed from a link. */
+export async function joinProof (inviteSeed: Uint8Array, thread: string, log: string): Promise<Uint8Array> {
+  return await createSigner(inviteKeyFromSeed(inviteSeed).seed).sign(joinProofMessage(thread, log))
+}
+
+/** Whether `proof` is the invite key's join proof of `log` for `thread`. */
+export async function verifyJoinProof (invitePublicKey: Uint8Array, proof: Uint8Array, thread: string, log: string): Promise<boolean> {
+  if (proof.length !== ACL_SIZES.signature) return false
+  return await verifySignature(invitePublicKey, proof, joinProofMessage(thread, log))
+}
+
+const verified = new Map<string, boolean>()
+const MAX_CACHED = 4096
+
+/**
+ * verifyJoinProof, answered synchronously (for ACL evaluation, which is a
+ * pure function). Answers are remembered by their exact inputs, since one ACL
+ * is evaluated again each time an event arrives.
+ */
+export function verifyJoinProofSync (invitePublicKey: Uint8Array, proof: Uint8Array, thread: string, log: string): boolean {
+  if (proof.length !== ACL_SIZES.signature) return false
+  const key = `${base16.baseEncode(invitePublicKey)} ${base16.baseEncode(proof)} ${thread} ${log}`
+  const known = verified.get(key)
+  if (known !== undefined) return known
+  const ok = verifySignatureSync(invitePublicKey, proof, joinProofMessage(thread, log))
+  if (verified.size >= MAX_CACHED) verified.clear()
+  verified.set(key, ok)
+  return ok
+}
