@@ -5,7 +5,7 @@
 import { expect, test, type Page } from '@playwright/test'
 import { NODE_LOCK } from '../src/protocol/shared-names.ts'
 
-const READY = /^Node ready · protocol v1 · worker ([0-9a-f]{16})$/
+const READY = /^Node ready · protocol v2 · worker ([0-9a-f]{16})$/
 
 /** Waits for the node status line to show the worker's reply and returns the worker id. */
 async function workerIdShownOn (page: Page): Promise<string> {
@@ -95,7 +95,7 @@ test('without SharedWorker, tabs share one node led through Web Locks, and anoth
   await expect.poll(holder).toBeDefined()
   await second.getByLabel('Photo title').fill('After the handover')
   await second.getByRole('button', { name: 'Add photo' }).click()
-  // Well within the 30 s a lost album.watch would wait before the tab asked again.
+  // Pushed by the new leader, to which the tab's subscription was handed: no reload, no polling.
   await expect(second.getByRole('list', { name: 'Photos' })).toContainText('After the handover', { timeout: 8_000 })
   expect(await second.evaluate(() => Reflect.get(globalThis, 'alertsSeen'))).toEqual([])
 

@@ -5,9 +5,11 @@
  * (LAYERS below; a file in none is itself a violation, so a new folder gets a rule):
  * 1. Each layer imports only from the layers MAY_IMPORT allows it: src/core from
  *    nothing outside itself; src/protocol from core; adapters from core and protocol;
- *    the app from core and protocol; the hosts (worker/, follower/, the service
- *    worker) from core, protocol and adapters. No layer but the tooling (scripts,
- *    tests, benchmarks) imports a host, so a host stays entry wiring.
+ *    src/services (the node's long-lived parts, given storage and transports) from
+ *    core and protocol, never adapters; the app from core and protocol; the hosts
+ *    (worker/, follower/, the service worker) from core, protocol, adapters and
+ *    services. No layer but the tooling (scripts, tests, benchmarks) imports a
+ *    host, so a host stays entry wiring.
  * 2. src/core is environment-agnostic: it imports no Node built-in (`node:*`, `fs`,
  *    …), and it names no `window`, `document`, `process` or `indexedDB`.
  * 3. src/app stays off the node's stack: it imports nothing from src/adapters and no
@@ -40,6 +42,7 @@ const LAYERS = [
   ['src/core', ['src/core/']],
   ['src/protocol', ['src/protocol/']],
   ['src/adapters', ['src/adapters/']],
+  ['src/services', ['src/services/']],
   ['src/app', ['src/app/']],
   ['service worker', ['src/sw.ts', 'src/service-worker/']],
   ['worker', ['worker/']],
@@ -52,10 +55,11 @@ const MAY_IMPORT = {
   'src/core': [],
   'src/protocol': ['src/core'],
   'src/adapters': ['src/core', 'src/protocol'],
+  'src/services': ['src/core', 'src/protocol'],
   'src/app': ['src/core', 'src/protocol'],
   'service worker': ['src/core', 'src/protocol', 'src/adapters'],
-  worker: ['src/core', 'src/protocol', 'src/adapters'],
-  follower: ['src/core', 'src/protocol', 'src/adapters'],
+  worker: ['src/core', 'src/protocol', 'src/adapters', 'src/services'],
+  follower: ['src/core', 'src/protocol', 'src/adapters', 'src/services'],
   tooling: LAYERS.map(([name]) => name)
 }
 const CORE = 'src/core/'

@@ -6,6 +6,7 @@
  * while offline are already durable in the local store; they simply stay
  * counted here until a sync pushes them.
  */
+import { createLifecycle, type Startable } from '../lifecycle.ts'
 import { createLogger } from '../logger.ts'
 import { retryWithBackoff } from '../retry.ts'
 import type { KeyValueStore } from '../storage/interfaces.ts'
@@ -28,17 +29,15 @@ export interface SyncStatus {
   readonly skipped?: readonly SkippedItem[]
 }
 
-/** A running scheduler. */
-export interface SyncScheduler {
-  /** Asks for a sync soon (after a local write, or when the network is back). */
+/** A scheduler; `start` syncs at once and then on its timer, `stop` clears the timer and waits for a sync in progress. */
+export interface SyncScheduler extends Startable {
+  /** Asks for a sync soon (after a local write, or when the network is back); nothing while not running. */
   kick(): void
   status(): SyncStatus
-  /** Stops the timer and waits for a sync in progress. */
-  stop(): Promise<void>
 }
 
-/** Starts keeping `thread` in sync with `peer`. */
-export function startSyncScheduler (input: {
+/** What a scheduler keeps in sync, and how. */
+export interface SyncSchedulerOptions {
   readonly thread: string
   readonly peer: string
   readonly transport: SyncTransport
@@ -48,7 +47,17 @@ export function startSyncScheduler (input: {
   readonly intervalMs?: number
   readonly maxBackoffMs?: number
   readonly onStatus?: (status: SyncStatus) => void
-}): SyncScheduler {
+}
+
+/** Starts keeping `thread` in sync with `peer` (a scheduler already started). */
+export function startSyncScheduler (input: SyncSchedulerOptions): SyncScheduler {
+  const scheduler = createSyncScheduler(input)
+  void scheduler.start()
+  return scheduler
+}
+
+/** Makes a scheduler that keeps `thread` in sync with `peer` once started. */
+export function createSyncScheduler (input: SyncSchedulerOptions): SyncScheduler {
   const interval = input.intervalMs ?? 10_000
   const maxBackoff = input.maxBackoffMs ?? 30_000
   let current: SyncStatus = { peer: input.peer, state: 'idle', pending: 0 }
@@ -57,7 +66,6 @@ export function startSyncScheduler (input: {
   // Aborted by a kick or stop: ends the wait between failed tries at once.
   let wake: AbortController | undefined
   let again = false
-  let stopped = false
 
   const publish = (next: Partial<SyncStatus>): void => {
     current = { ...current, ...next }
@@ -86,14 +94,16 @@ export function startSyncScheduler (input: {
     }
   }
 
+  const live = (): boolean => lifecycle.state === 'starting' || lifecycle.state === 'running'
+
   function schedule (delay: number): void {
-    if (stopped) return
+    if (!live()) return
     if (timer !== undefined) clearTimeout(timer)
     timer = setTimeout(() => { timer = undefined; run() }, delay)
   }
 
   function run (): void {
-    if (stopped) return
+    if (!live()) return
     if (running !== undefined) { again = true; wake?.abort(); return }
     wake = new AbortController()
     running = retryWithBackoff(once, { what: `sync ${input.thread} with ${input.peer}`, log, minDelayMs: 500, maxDelayMs: maxBackoff, signal: wake.signal })
@@ -109,15 +119,21 @@ export function startSyncScheduler (input: {
       })
   }
 
-  schedule(0)
-  return {
-    kick: () => { schedule(0) },
-    status: () => current,
-    async stop () {
-      stopped = true
+  const lifecycle = createLifecycle({
+    what: `The sync of ${input.thread} with ${input.peer}`,
+    start: () => { schedule(0) },
+    stop: async () => {
       if (timer !== undefined) clearTimeout(timer)
+      timer = undefined
       wake?.abort()
       await running
     }
+  })
+  return {
+    get state () { return lifecycle.state },
+    start: async () => { await lifecycle.start() },
+    stop: async () => { await lifecycle.stop() },
+    kick: () => { schedule(0) },
+    status: () => current
   }
 }

@@ -4,10 +4,11 @@
  * through the sync protocol and are verified there. Small JSON, at most
  * {@link MAX_TOPIC_MESSAGE_BYTES}.
  */
-import { workerLogger } from './log.ts'
+import { createLogger } from '../core/logger.ts'
+
 export const MAX_TOPIC_MESSAGE_BYTES = 1024
 
-const log = workerLogger('topic-messages')
+const log = createLogger('services:topic-messages')
 
 /** What a topic message says. */
 export type TopicMessage =
