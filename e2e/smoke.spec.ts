@@ -3,8 +3,9 @@
  * profile shares one node, and the service worker takes over for offline use.
  */
 import { expect, test, type Page } from '@playwright/test'
+import { NODE_LOCK } from '../src/protocol/shared-names.ts'
 
-const READY = /^Node ready · protocol v1 · worker ([0-9a-f]{16})$/
+const READY = /^Node ready · protocol v2 · worker ([0-9a-f]{16})$/
 
 /** Waits for the node status line to show the worker's reply and returns the worker id. */
 async function workerIdShownOn (page: Page): Promise<string> {
@@ -77,8 +78,8 @@ test('without SharedWorker, tabs share one node led through Web Locks, and anoth
 
   // The first tab's worker leads. Closing it hands the node to the other tab's worker while that
   // tab is waiting for the album to change: it goes on showing changes live, without a reload.
-  const holder = async (): Promise<string | undefined> => await second.evaluate(async () =>
-    (await navigator.locks.query()).held?.find((lock) => lock.name === 'threads-node')?.clientId)
+  const holder = async (): Promise<string | undefined> => await second.evaluate(async (nodeLock) =>
+    (await navigator.locks.query()).held?.find((lock) => lock.name === nodeLock)?.clientId, NODE_LOCK)
   const before = await holder()
   expect(before).toBeDefined()
   // Any error the tab shows from here on is kept, even if a later action clears it.
@@ -94,7 +95,7 @@ test('without SharedWorker, tabs share one node led through Web Locks, and anoth
   await expect.poll(holder).toBeDefined()
   await second.getByLabel('Photo title').fill('After the handover')
   await second.getByRole('button', { name: 'Add photo' }).click()
-  // Well within the 30 s a lost album.watch would wait before the tab asked again.
+  // Pushed by the new leader, to which the tab's subscription was handed: no reload, no polling.
   await expect(second.getByRole('list', { name: 'Photos' })).toContainText('After the handover', { timeout: 8_000 })
   expect(await second.evaluate(() => Reflect.get(globalThis, 'alertsSeen'))).toEqual([])
 

@@ -5,14 +5,11 @@
  * node (WebSockets, circuit relay v2 server, gossipsub) and an HTTP server.
  */
 import { mkdir } from 'node:fs/promises'
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
 import { circuitRelayServer } from '@libp2p/circuit-relay-v2'
 import { gossipsub } from '@libp2p/gossipsub'
-import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
-import { webSockets } from '@libp2p/websockets'
 import { createLibp2p, type Libp2p } from 'libp2p'
+import { withBaseOptions } from '../src/adapters/libp2p/base-options.ts'
 import { migrateFileStore, openLmdbBackend } from '../src/adapters/node/index.ts'
 import { serveSync } from '../src/adapters/libp2p/sync-protocol.ts'
 import { createRecordStore } from '../src/core/log/record-store.ts'
@@ -61,26 +58,22 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
     }
   })
   const handler = createSyncHandler(replica)
-  const node = await createLibp2p({
+  const node = await createLibp2p(withBaseOptions({
     privateKey: await loadNodeKey(config.dataDir),
     addresses: {
       listen: [`/ip4/${config.host}/tcp/${config.port}/ws`],
       announce: [...config.announce]
     },
-    transports: [webSockets()],
     // Every browser behind one NAT, and every test on this machine, shares an IP: allow bursts of them.
     connectionManager: { inboundConnectionThreshold: 100, maxIncomingPendingConnections: 64 },
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
     services: {
-      identify: identify(),
       ping: ping(),
       // Relayed browser connections carry sync and gossip, so they are not limited here;
       // a public follower would set its own quotas instead.
       relay: circuitRelayServer({ reservations: { applyDefaultLimit: false, maxReservations: 256 } }),
       pubsub: gossipsub({ allowPublishToZeroTopicPeers: true })
     }
-  })
+  }))
   joinTopic = (thread) => { node.services.pubsub.subscribe(thread) }
   for (const thread of await threads.list()) joinTopic(thread.id)
   await serveSync(node, handler)

@@ -5,15 +5,21 @@
  * (LAYERS below; a file in none is itself a violation, so a new folder gets a rule):
  * 1. Each layer imports only from the layers MAY_IMPORT allows it: src/core from
  *    nothing outside itself; src/protocol from core; adapters from core and protocol;
- *    the app from core and protocol; the hosts (worker/, follower/, the service
- *    worker) from core, protocol and adapters. No layer but the tooling (scripts,
- *    tests, benchmarks) imports a host, so a host stays entry wiring.
+ *    src/services (the node's long-lived parts, given storage and transports) from
+ *    core and protocol, never adapters; the app from core and protocol; the hosts
+ *    (worker/, follower/, the service worker) from core, protocol, adapters and
+ *    services. No layer but the tooling (scripts, tests, benchmarks) imports a
+ *    host, so a host stays entry wiring.
  * 2. src/core is environment-agnostic: it imports no Node built-in (`node:*`, `fs`,
  *    …), and it names no `window`, `document`, `process` or `indexedDB`.
  * 3. src/app stays off the node's stack: it imports nothing from src/adapters and no
  *    libp2p or Helia package, neither directly nor through its runtime imports, and
  *    it imports only types from src/core (values come through src/protocol).
  * 4. No import cycles among the scanned files.
+ * 5. No error is swallowed in src/, worker/ or follower/: an empty `catch {}` block
+ *    (comments do not count) or a `.catch(() => {})` / `.catch(() => undefined)`
+ *    handler is a violation; handle the error, report it, or log it with its cause
+ *    (src/core/logger.ts).
  * Which runtime's globals and built-ins each folder may use is the job of its
  * tsconfig (see the `typecheck` script); this check is about who imports whom.
  * Prints "layers ok: N files" and exits 0, or lists every violation and exits 1.
@@ -36,6 +42,7 @@ const LAYERS = [
   ['src/core', ['src/core/']],
   ['src/protocol', ['src/protocol/']],
   ['src/adapters', ['src/adapters/']],
+  ['src/services', ['src/services/']],
   ['src/app', ['src/app/']],
   ['service worker', ['src/sw.ts', 'src/service-worker/']],
   ['worker', ['worker/']],
@@ -48,13 +55,15 @@ const MAY_IMPORT = {
   'src/core': [],
   'src/protocol': ['src/core'],
   'src/adapters': ['src/core', 'src/protocol'],
+  'src/services': ['src/core', 'src/protocol'],
   'src/app': ['src/core', 'src/protocol'],
   'service worker': ['src/core', 'src/protocol', 'src/adapters'],
-  worker: ['src/core', 'src/protocol', 'src/adapters'],
-  follower: ['src/core', 'src/protocol', 'src/adapters'],
+  worker: ['src/core', 'src/protocol', 'src/adapters', 'src/services'],
+  follower: ['src/core', 'src/protocol', 'src/adapters', 'src/services'],
   tooling: LAYERS.map(([name]) => name)
 }
 const CORE = 'src/core/'
+const PRODUCT_DIRS = ['src/', 'worker/', 'follower/']
 const APP = 'src/app/'
 const ADAPTERS = 'src/adapters/'
 const FORBIDDEN_IN_CORE = /(?<![\w$.])(?:globalThis\s*\.\s*)?(window|document|process|indexedDB)(?![\w$])/g
@@ -64,7 +73,7 @@ const BUILTINS = new Set(builtinModules)
 const files = SCANNED_DIRS.flatMap((dir) => listSources(join(ROOT, dir))).map(toRepoPath).sort()
 const fileSet = new Set(files)
 const modules = new Map(files.map((file) => [file, scan(file)]))
-const violations = [...checkImportsBetweenLayers(), ...checkCore(), ...checkApp(), ...findCycles()]
+const violations = [...checkImportsBetweenLayers(), ...checkCore(), ...checkApp(), ...findCycles(), ...checkSwallowedErrors()]
 
 if (violations.length > 0) {
   console.error(`layer check failed (${violations.length}):\n${violations.map((v) => `  - ${v}`).join('\n')}`)
@@ -172,6 +181,20 @@ function runtimePathToNodeStack (start) {
     enqueue(file)
   }
   return undefined
+}
+
+/** Rule 5: every catch in the product's code does something with the error. */
+function checkSwallowedErrors () {
+  const found = []
+  const emptyBlock = /(?<![\w$.])catch\s*(?:\([^)]*\))?\s*\{\s*\}/g
+  const emptyHandler = /\.catch\(\s*(?:\([^)]*\)|[\w$]+)\s*=>\s*(?:\{\s*\}|undefined|null|void\s+0)\s*\)/g
+  for (const [file, mod] of modules) {
+    if (!PRODUCT_DIRS.some((dir) => file.startsWith(dir))) continue
+    for (const match of [...mod.bareCode.matchAll(emptyBlock), ...mod.bareCode.matchAll(emptyHandler)]) {
+      found.push(`${file}:${lineAt(mod.bareCode, match.index)} swallows an error (${match[0].replace(/\s+/g, ' ')}); handle it, report it, or log it with its cause`)
+    }
+  }
+  return found
 }
 
 /** Depth-first search over all relative imports; reports each cycle once, as a path. */

@@ -12,22 +12,20 @@
  * worker that has not seen one yet.
  *
  * A handover must not leave a tab waiting on requests the old leader took to
- * its grave. Each worker keeps its tab's unanswered requests; when a different
- * leader announces itself, it sends the new leader again those that are safe
- * to repeat (reads, waits for changes, renames), and answers the others at once
- * with a HandoverError saying in words that the change may or may not have
- * been saved.
+ * its grave: each worker's tab requests go through src/services/tab-requests.ts,
+ * which repeats to a new leader what the protocol declares safe to repeat (and
+ * the tab's subscription) and answers the rest with a HandoverError in words.
  */
 import type { PortMessageEvent, RpcPort } from '../src/protocol/port.ts'
 import { NODE_LOCK } from '../src/protocol/shared-names.ts'
 import { isBridgeOffer } from '../src/protocol/rtc-bridge.ts'
-import { HandoverError, toWireError } from '../src/protocol/errors.ts'
-import { PROTOCOL_VERSION, envelopeOf, type ErrorReply } from '../src/protocol/messages.ts'
-import { createPortHub } from './port-hub.ts'
-import { randomId, setupNode } from './node-setup.ts'
+import { createPortHub } from '../src/services/port-hub.ts'
+import { createTabRequests } from '../src/services/tab-requests.ts'
+import { randomId } from '../src/protocol/random-id.ts'
+import { setupNode } from './node-setup.ts'
 import { carriers } from './rtc-bridge/carriers.ts'
 
-const CHANNEL = 'threads-node'
+const CHANNEL = NODE_LOCK // the workers' channel is named after the lock its leader holds
 const LOCK = NODE_LOCK
 
 type ChannelMessage =
@@ -36,48 +34,20 @@ type ChannelMessage =
   | { readonly kind: 'leader', readonly leader: string }
   | { readonly kind: 'who-leads' }
 
-/** Requests that give the same outcome when the new leader runs them again. */
-const REPEATABLE = new Set(['hello', 'album.list', 'album.watch', 'album.invite', 'photo.image', 'photo.rename'])
-
 // The WebWorker library's `self` is the scope common to all workers; this script runs as a dedicated one.
 declare const self: DedicatedWorkerGlobalScope
 const tabId = randomId()
 
 // Relay: this tab's requests go to the leader; replies addressed to this tab come back.
 const relay = new BroadcastChannel(CHANNEL)
-/** The leader requests are sent to; undefined until one has announced itself. */
-let leader: string | undefined
-const held: unknown[] = []
-/** This tab's requests sent to the leader and not answered yet, by request id. */
-const unanswered = new Map<number, { readonly type: string, readonly data: unknown }>()
 /** This tab's offer to carry WebRTC connections: used only while this worker leads (a dedicated worker dies with its tab). */
 let bridge: { tab: string, port: MessagePort } | undefined
 let leading = false
 
-const send = (data: unknown): void => {
-  const envelope = envelopeOf(data)
-  if (envelope?.id !== undefined) unanswered.set(envelope.id, { type: String(envelope.type), data })
-  relay.postMessage({ kind: 'request', from: tabId, data } satisfies ChannelMessage)
-}
-
-/** A new leader took over: repeat what can be repeated, and say what may have been lost. */
-const handOver = (): void => {
-  const waiting = [...unanswered]
-  unanswered.clear()
-  for (const [id, request] of waiting) {
-    if (REPEATABLE.has(request.type)) {
-      send(request.data)
-      continue
-    }
-    const reply: ErrorReply = {
-      v: PROTOCOL_VERSION,
-      type: 'error',
-      id,
-      error: toWireError(new HandoverError('The tab running the background node closed while this was being done, so it may or may not have been saved. Check, and try again if it is missing.'))
-    }
-    self.postMessage(reply)
-  }
-}
+const requests = createTabRequests({
+  forward: (data) => { relay.postMessage({ kind: 'request', from: tabId, data } satisfies ChannelMessage) },
+  reply: (data) => { self.postMessage(data) }
+})
 
 self.addEventListener('message', (event) => {
   if (isBridgeOffer(event.data) && event.ports[0] !== undefined) {
@@ -85,22 +55,12 @@ self.addEventListener('message', (event) => {
     if (leading) carriers.add(bridge.tab, bridge.port)
     return
   }
-  if (leader !== undefined) send(event.data)
-  else held.push(event.data)
+  requests.fromTab(event.data)
 })
 relay.addEventListener('message', (event: MessageEvent<ChannelMessage>) => {
   const message = event.data
-  if (message.kind === 'reply' && message.to === tabId) {
-    const id = envelopeOf(message.data)?.id
-    if (id !== undefined) unanswered.delete(id)
-    self.postMessage(message.data)
-  }
-  if (message.kind === 'leader' && message.leader !== leader) {
-    const previous = leader
-    leader = message.leader
-    if (previous !== undefined) handOver()
-    for (const data of held.splice(0)) send(data)
-  }
+  if (message.kind === 'reply' && message.to === tabId) requests.fromNode(message.data)
+  if (message.kind === 'leader') requests.leaderIs(message.leader)
 })
 relay.postMessage({ kind: 'who-leads' } satisfies ChannelMessage)
 

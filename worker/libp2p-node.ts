@@ -10,13 +10,10 @@
  * Followers on this machine listen on plain ws on loopback, which browser
  * libp2p refuses by default, so dialling them is allowed explicitly.
  */
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
-import { identify } from '@libp2p/identify'
-import { webSockets } from '@libp2p/websockets'
 import { createLibp2p, type Libp2p } from 'libp2p'
+import { withBaseOptions } from '../src/adapters/libp2p/base-options.ts'
 import { installRtcBridge } from './rtc-bridge/install.ts'
 
 /** The worker's node, with gossipsub for each thread's topic. */
@@ -26,18 +23,14 @@ export type WorkerNode = Libp2p<{ pubsub: GossipSub }>
 export async function startWorkerNode (): Promise<WorkerNode> {
   installRtcBridge()
   const { webRTC } = await import('@libp2p/webrtc')
-  return await createLibp2p({
+  return await createLibp2p(withBaseOptions({
     // Reachable through any relay we hold a reservation on, and by WebRTC signalled over it.
     addresses: { listen: ['/p2p-circuit', '/webrtc'] },
     transports: [
-      webSockets(),
       circuitRelayTransport(),
       // Closed networks have no STUN server; host candidates are enough between browsers that can reach each other.
       webRTC({ rtcConfiguration: { iceServers: [] } })
     ],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    connectionGater: { denyDialMultiaddr: () => false },
-    services: { identify: identify(), pubsub: gossipsub({ allowPublishToZeroTopicPeers: true }) }
-  })
+    services: { pubsub: gossipsub({ allowPublishToZeroTopicPeers: true }) }
+  }))
 }

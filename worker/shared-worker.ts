@@ -11,9 +11,10 @@
  */
 import type { RequestHandlers } from '../src/protocol/rpc-server.ts'
 import { holdLockForLife, NODE_LOCK } from '../src/protocol/shared-names.ts'
-import { isBridgeOffer } from '../src/protocol/rtc-bridge.ts'
-import { randomId, setupNode } from './node-setup.ts'
-import { createPortHub } from './port-hub.ts'
+import { isBridgeOffer, tabLockName } from '../src/protocol/rtc-bridge.ts'
+import { createPortHub } from '../src/services/port-hub.ts'
+import { randomId } from '../src/protocol/random-id.ts'
+import { setupNode } from './node-setup.ts'
 import { carriers } from './rtc-bridge/carriers.ts'
 
 // The WebWorker library types the global scope as a dedicated worker's; this script runs as a shared one.
@@ -23,11 +24,14 @@ const hub = createPortHub({ setup })
 
 self.addEventListener('connect', (event) => {
   for (const port of event.ports) {
+    const link = hub.connect(port)
     // A tab offering to carry WebRTC connections sends its bridge port on its node port (no id: not a request).
     port.addEventListener('message', ({ data, ports }: MessageEvent) => {
-      if (isBridgeOffer(data) && ports[0] !== undefined) carriers.add(data.tab, ports[0])
+      if (!isBridgeOffer(data) || ports[0] === undefined) return
+      carriers.add(data.tab, ports[0])
+      // The tab holds this lock for its life: once granted to us, the tab is gone, and so is what it subscribed to.
+      void navigator.locks.request(tabLockName(data.tab), () => { link.release() })
     })
-    hub.connect(port)
   }
 })
 

@@ -22,14 +22,18 @@ export class MalformedLogIdError extends ThreadsError {
   static override readonly errorName = 'MalformedLogIdError'
 }
 
-/** Bytes whose hash does not match the CID they were given or stored under. */
-export class BadCidError extends ThreadsError {
-  static override readonly errorName = 'BadCidError'
+/** Base of the errors about one block: they carry its CID, so a caller can tell which. */
+export abstract class BlockError extends ThreadsError {
   readonly cid: string
   constructor (message: string, cid: string, options?: { cause?: unknown }) {
     super(message, options)
     this.cid = cid
   }
+}
+
+/** Bytes whose hash does not match the CID they were given or stored under. */
+export class BadCidError extends BlockError {
+  static override readonly errorName = 'BadCidError'
 }
 
 /** A record signature that does not verify against the log's public key. */
@@ -122,13 +126,8 @@ export class RoleError extends ThreadsError {
 }
 
 /** A block a caller asked for that the block store does not hold. */
-export class BlockNotFoundError extends ThreadsError {
+export class BlockNotFoundError extends BlockError {
   static override readonly errorName = 'BlockNotFoundError'
-  readonly cid: string
-  constructor (message: string, cid: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.cid = cid
-  }
 }
 
 /** A call on a store that has been closed. */

@@ -1,7 +1,9 @@
 /**
- * Tab ↔ worker messages of the photo album (protocol v1, added to the hello
- * exchange in messages.ts). Every request has exactly one reply type. No
- * message has a field named `id` or `v`: those belong to the envelope.
+ * Tab ↔ worker messages of the photo album (added to the hello exchange in
+ * messages.ts). Every request has exactly one reply type. No message has a
+ * field named `id` or `v`: those belong to the envelope. A tab follows one
+ * album at a time with `album.subscribe`: the reply carries the album as it is,
+ * and the node then pushes an `album.changed` event whenever it changes.
  */
 
 /** A photo as the album shows it; its image, if it has one, is fetched on its own with `photo.image`. */
@@ -33,6 +35,18 @@ export interface SyncView {
   readonly message?: string
 }
 
+/**
+ * An album as the node reports it. `revision` grows with every report a node
+ * makes, so a tab keeps the newest of reports that cross on the way.
+ */
+export interface AlbumSnapshot {
+  readonly thread: string
+  readonly revision: number
+  readonly name: string
+  readonly photos: readonly PhotoView[]
+  readonly sync: SyncView
+}
+
 /** Album requests (without the v/id envelope). */
 export type AlbumRequest =
   | { readonly type: 'album.create', readonly name: string }
@@ -43,7 +57,7 @@ export type AlbumRequest =
   | { readonly type: 'photo.image', readonly thread: string, readonly photo: string }
   | { readonly type: 'photo.rename', readonly thread: string, readonly photo: string, readonly title: string }
   | { readonly type: 'photo.remove', readonly thread: string, readonly photo: string }
-  | { readonly type: 'album.watch', readonly thread: string, readonly since: number }
+  | { readonly type: 'album.subscribe', readonly thread: string }
 
 /** Album replies (without the v/id envelope). */
 export type AlbumReply =
@@ -55,7 +69,13 @@ export type AlbumReply =
   | { readonly type: 'photo.imageData', readonly image: Uint8Array, readonly imageType: string }
   | { readonly type: 'photo.renamed', readonly photo: string }
   | { readonly type: 'photo.removed', readonly photo: string }
-  | { readonly type: 'album.state', readonly version: number, readonly name: string, readonly photos: readonly PhotoView[], readonly sync: SyncView }
+  | ({ readonly type: 'album.subscribed' } & AlbumSnapshot)
+
+/** Album events, pushed by the node without being asked (without the v envelope; events carry no id). */
+export type AlbumEvent =
+  | ({ readonly type: 'album.changed' } & AlbumSnapshot)
+  /** The node could not read the album to report a change; the error in words (name and message, as in an error reply). */
+  | { readonly type: 'album.failed', readonly thread: string, readonly error: { readonly name: string, readonly message: string } }
 
 type Fields = Readonly<Record<string, unknown>>
 const text = (v: unknown, max = 2048): boolean => typeof v === 'string' && v.length > 0 && v.length <= max
@@ -75,8 +95,10 @@ export const albumRequestValidators = {
   'photo.image': (m: Fields) => text(m.thread, 256) && text(m.photo, 256),
   'photo.rename': (m: Fields) => text(m.thread, 256) && text(m.photo, 256) && text(m.title, 500),
   'photo.remove': (m: Fields) => text(m.thread, 256) && text(m.photo, 256),
-  'album.watch': (m: Fields) => text(m.thread, 256) && Number.isSafeInteger(m.since)
+  'album.subscribe': (m: Fields) => text(m.thread, 256)
 } as const
+
+const isSnapshot = (m: Fields): boolean => text(m.thread, 256) && Number.isSafeInteger(m.revision) && typeof m.name === 'string' && Array.isArray(m.photos) && typeof m.sync === 'object' && m.sync !== null
 
 /** Shape checks of album replies, by type. */
 export const albumReplyValidators = {
@@ -88,7 +110,13 @@ export const albumReplyValidators = {
   'photo.imageData': (m: Fields) => isImage(m.image, m.imageType),
   'photo.renamed': (m: Fields) => text(m.photo, 256),
   'photo.removed': (m: Fields) => text(m.photo, 256),
-  'album.state': (m: Fields) => Number.isSafeInteger(m.version) && Array.isArray(m.photos) && typeof m.sync === 'object' && m.sync !== null
+  'album.subscribed': isSnapshot
+} as const
+
+/** Shape checks of album events, by type. */
+export const albumEventValidators = {
+  'album.changed': isSnapshot,
+  'album.failed': (m: Fields) => text(m.thread, 256) && typeof m.error === 'object' && m.error !== null && typeof (m.error as Fields).name === 'string' && typeof (m.error as Fields).message === 'string'
 } as const
 
 /** The reply type of each album request. */
@@ -101,5 +129,23 @@ export const ALBUM_REPLY_TYPE_OF = {
   'photo.image': 'photo.imageData',
   'photo.rename': 'photo.renamed',
   'photo.remove': 'photo.removed',
-  'album.watch': 'album.state'
+  'album.subscribe': 'album.subscribed'
+} as const
+
+/**
+ * Whether each album request may be sent again to a node that took over from
+ * one that went away with the request unanswered: true where running it twice
+ * gives the same outcome as once (reads, subscribing, renaming to a title).
+ * Adding, creating, joining and removing say instead that the outcome is unknown.
+ */
+export const ALBUM_SAFE_TO_REPEAT = {
+  'album.create': false,
+  'album.list': true,
+  'album.join': false,
+  'album.invite': true,
+  'photo.add': false,
+  'photo.image': true,
+  'photo.rename': true,
+  'photo.remove': false,
+  'album.subscribe': true
 } as const

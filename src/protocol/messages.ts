@@ -1,22 +1,35 @@
 /**
- * Tab↔worker messages, protocol version 1.
+ * Tab↔worker messages, protocol version 2.
  *
  * Guarantees:
- * - every message carries `v` (the protocol version) and a `type` discriminant;
+ * - every message carries `v` (the protocol version) and a `type` discriminant; a
+ *   tab's first request, `hello`, is answered only by a worker of the same version,
+ *   and any other version is refused with a `ProtocolMismatchError` in words;
  * - every request carries an integer `id`, and the worker answers it exactly once,
  *   with the reply type listed for it in {@link ReplyTypes} or with an `error` reply;
+ * - events ({@link NodeEvent}) carry no `id`: the worker pushes them unasked, to
+ *   tabs that subscribed;
+ * - whether a request is safe to send again after the worker serving it went
+ *   away is declared with its type, in {@link SAFE_TO_REPEAT};
  * - messages are plain structured-cloneable data (no classes, no functions), so
  *   they cross a MessagePort unchanged.
  *
  * To add a call: declare its request and reply, add the request to {@link TabRequest},
- * the pair to {@link ReplyTypes} and {@link REPLY_TYPE_OF}, and a validator to the
- * tables below; the mapped types make the compiler point at anything missed.
+ * the pair to {@link ReplyTypes} and {@link REPLY_TYPE_OF}, whether it is safe to
+ * repeat, and a validator to the tables below; the mapped types make the compiler
+ * point at anything missed.
  */
+import {
+  ALBUM_REPLY_TYPE_OF, ALBUM_SAFE_TO_REPEAT, albumEventValidators, albumReplyValidators, albumRequestValidators,
+  type AlbumEvent, type AlbumReply, type AlbumRequest
+} from './album-messages.ts'
 
-/** The protocol version this build speaks. A tab and a worker from different deploys may differ. */
-import { ALBUM_REPLY_TYPE_OF, albumReplyValidators, albumRequestValidators, type AlbumReply, type AlbumRequest } from './album-messages.ts'
-
-export const PROTOCOL_VERSION = 1
+/**
+ * The protocol version this build speaks. A tab and a worker from different
+ * deploys may differ; version 2 replaced polling (`album.watch`) with pushed
+ * `album.changed` events.
+ */
+export const PROTOCOL_VERSION = 2
 
 /** The type of {@link PROTOCOL_VERSION}. */
 export type ProtocolVersion = typeof PROTOCOL_VERSION
@@ -53,10 +66,10 @@ export interface ErrorReply {
   readonly error: WireError
 }
 
-/** Every request a tab may send. */
 /** Adds the v/id envelope to each member of a union. */
 type Enveloped<U> = U extends unknown ? U & { readonly v: ProtocolVersion, readonly id: number } : never
 
+/** Every request a tab may send. */
 export type TabRequest = HelloRequest | Enveloped<AlbumRequest>
 
 /** The `type` of a request. */
@@ -76,7 +89,7 @@ export interface ReplyTypes {
   'photo.image': Extract<AlbumReply, { type: 'photo.imageData' }> & Envelope1
   'photo.rename': Extract<AlbumReply, { type: 'photo.renamed' }> & Envelope1
   'photo.remove': Extract<AlbumReply, { type: 'photo.removed' }> & Envelope1
-  'album.watch': Extract<AlbumReply, { type: 'album.state' }> & Envelope1
+  'album.subscribe': Extract<AlbumReply, { type: 'album.subscribed' }> & Envelope1
 }
 
 /** The v/id envelope every message carries. */
@@ -99,6 +112,34 @@ export const REPLY_TYPE_OF: { readonly [T in RequestType]: ReplyTo<T>['type'] } 
   hello: 'ready',
   ...ALBUM_REPLY_TYPE_OF
 }
+
+/**
+ * Whether a request of each type may be sent again, unchanged, to a worker that
+ * took over from one that went away before answering it (the dedicated-worker
+ * fallback's handover): true where doing it twice gives the same outcome as once.
+ * A request that is not safe to repeat is answered with a `HandoverError` instead.
+ */
+export const SAFE_TO_REPEAT: { readonly [T in RequestType]: boolean } = {
+  hello: true,
+  ...ALBUM_SAFE_TO_REPEAT
+}
+
+/** Whether a request of type `type` (any value, read off a message) is safe to repeat; unknown types are not. */
+export function isSafeToRepeat (type: unknown): boolean {
+  return typeof type === 'string' && lookup(SAFE_TO_REPEAT, type) === true
+}
+
+/**
+ * Requests that open a standing subscription: a worker that takes over must be
+ * sent the latest of them again, answered or not, or the tab stops hearing events.
+ */
+export const SUBSCRIBING_TYPES: ReadonlySet<RequestType> = new Set<RequestType>(['album.subscribe'])
+
+/** An event the worker pushes to a tab, unasked. */
+export type NodeEvent = AlbumEvent & { readonly v: ProtocolVersion }
+
+/** An event without its version field, as a worker-side handler emits it. */
+export type EventBody = AlbumEvent
 
 type Fields = Readonly<Record<string, unknown>>
 
@@ -131,6 +172,17 @@ export function envelopeOf (value: unknown): Envelope | undefined {
 export function isTabRequest (value: unknown): value is TabRequest {
   if (!isCurrentEnvelope(value)) return false
   const validate = lookup(requestValidators, value.type)
+  return validate !== undefined && validate(value)
+}
+
+const eventValidators: { readonly [T in NodeEvent['type']]: (message: Fields) => boolean } = {
+  ...albumEventValidators
+}
+
+/** True when `value` is a well-formed event of this protocol version (an event has no id). */
+export function isNodeEvent (value: unknown): value is NodeEvent {
+  if (!isFields(value) || value.v !== PROTOCOL_VERSION || typeof value.type !== 'string' || value.id !== undefined) return false
+  const validate = lookup(eventValidators, value.type)
   return validate !== undefined && validate(value)
 }
 

@@ -3,14 +3,16 @@
  *
  * Guarantees: every `request` settles exactly once — with the reply whose `id`
  * matches, with a {@link RemoteError} for an `error` reply, or with a named error on
- * timeout, abort, a version mismatch or `close`. Messages that are not replies to a
- * pending request are ignored: they may be answers to requests already timed out.
+ * timeout, abort, a version mismatch or `close`. Well-formed events (messages of
+ * this version without an id) go to the `onEvent` listeners. Other messages that
+ * are not replies to a pending request are ignored: they may be answers to
+ * requests already timed out.
  */
 import { AbortError } from '../core/errors.ts'
 import { LinkClosedError, MalformedMessageError, ProtocolMismatchError, RemoteError, RpcTimeoutError } from './errors.ts'
 import {
-  PROTOCOL_VERSION, REPLY_TYPE_OF, envelopeOf, isWorkerReply,
-  type ReplyTo, type RequestBody, type RequestType, type WorkerReply
+  PROTOCOL_VERSION, REPLY_TYPE_OF, envelopeOf, isNodeEvent, isWorkerReply,
+  type NodeEvent, type ReplyTo, type RequestBody, type RequestType, type WorkerReply
 } from './messages.ts'
 import type { PortMessageEvent, RpcPort } from './port.ts'
 
@@ -25,6 +27,8 @@ export interface RequestOptions {
 export interface RpcClient {
   /** Sends a request and resolves with its reply. */
   request<T extends RequestType>(body: RequestBody<T> & { readonly type: T }, options?: RequestOptions): Promise<ReplyTo<T>>
+  /** Calls `listener` with every event the worker pushes; returns a function that stops that. */
+  onEvent(listener: (event: NodeEvent) => void): () => void
   /** Rejects every pending request with `reason` (default {@link LinkClosedError}) and closes the port. */
   close(reason?: Error): void
 }
@@ -45,10 +49,15 @@ interface Pending {
 /** Creates a client on `port` and starts the port. */
 export function createRpcClient ({ port, timeoutMs: defaultTimeoutMs = 10_000 }: RpcClientOptions): RpcClient {
   const pending = new Map<number, Pending>()
+  const listeners = new Set<(event: NodeEvent) => void>()
   let nextId = 1
   let closed: Error | undefined
 
   const onMessage = ({ data }: PortMessageEvent): void => {
+    if (isNodeEvent(data)) {
+      for (const listener of [...listeners]) listener(data)
+      return
+    }
     const envelope = envelopeOf(data)
     const entry = envelope?.id === undefined ? undefined : pending.get(envelope.id)
     if (envelope === undefined || entry === undefined) return
@@ -98,9 +107,15 @@ export function createRpcClient ({ port, timeoutMs: defaultTimeoutMs = 10_000 }:
       })
     },
 
+    onEvent (listener: (event: NodeEvent) => void): () => void {
+      listeners.add(listener)
+      return () => { listeners.delete(listener) }
+    },
+
     close (reason: Error = new LinkClosedError('The link to the background node was closed')): void {
       if (closed !== undefined) return
       closed = reason
+      listeners.clear()
       for (const entry of [...pending.values()]) entry.reject(reason)
       port.removeEventListener('message', onMessage)
       port.close()

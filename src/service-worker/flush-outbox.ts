@@ -7,6 +7,7 @@
  * pulling stays with the node, which applies what it receives to the views.
  */
 import { openIdbBackend } from '../adapters/idb/index.ts'
+import { findFollower } from '../adapters/http/find-follower.ts'
 import { httpSyncTransport } from '../adapters/http/sync-transport.ts'
 import { createRecordStore } from '../core/log/record-store.ts'
 import { createKeyBook } from '../core/storage/key-book.ts'
@@ -15,11 +16,6 @@ import { flushOutbox, type FlushedThread } from '../core/sync/outbox.ts'
 import { createStoreReplica } from '../core/sync/replica.ts'
 import { ThreadsError } from '../core/errors.ts'
 import { DATABASE_NAME, NODE_LOCK } from '../protocol/shared-names.ts'
-
-/** The follower's health endpoint did not give an address to sync with. */
-export class FollowerAddressError extends ThreadsError {
-  static override readonly errorName = 'FollowerAddressError'
-}
 
 /** An album's waiting records were not all taken by the follower (Background Sync tries again later). */
 export class OutboxFlushError extends ThreadsError {
@@ -34,9 +30,7 @@ export class PushOnlyError extends ThreadsError {
 /** Pushes every album's waiting records to the follower at `followerUrl`; throws if it cannot be reached. */
 export async function flushOutboxWhenFree (followerUrl: string): Promise<FlushedThread[]> {
   return await navigator.locks.request(NODE_LOCK, async () => {
-    const health = await (await fetch(new URL('/health', followerUrl), { signal: AbortSignal.timeout(10_000) })).json() as { multiaddrs?: unknown }
-    const peer = Array.isArray(health.multiaddrs) && typeof health.multiaddrs[0] === 'string' ? health.multiaddrs[0] : undefined
-    if (peer === undefined) throw new FollowerAddressError(`The follower at ${followerUrl} did not say its address`)
+    const peer = await findFollower(followerUrl, { timeoutMs: 10_000 })
     const backend = await openIdbBackend({ name: DATABASE_NAME })
     try {
       const threads = (await createThreadBook(backend.meta).list()).map((t) => t.id)

@@ -10,10 +10,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { migrateFileStore, openFileBackend, openLmdbBackend } from '../../src/adapters/node/index.ts'
 import type { RawBlock, StorageBackend } from '../../src/core/storage/interfaces.ts'
 import { collect, makeBlock } from '../contracts/contract-helpers.ts'
+import { LOADED_MACHINE_TIMEOUT_MS } from '../helpers/timeouts.ts'
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text)
 
-describe('migrating a file store into LMDB', () => {
+describe('migrating a file store into LMDB', { timeout: LOADED_MACHINE_TIMEOUT_MS }, () => {
   let root: string
   let target: StorageBackend
   beforeEach(async () => {

@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest'
 import { createRecordStore } from '../../src/core/log/record-store.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { snapshotMeta, threadFixture, writerFixture } from '../helpers/log-fixture.ts'
+import { LOADED_MACHINE_TIMEOUT_MS } from '../helpers/timeouts.ts'
 
 const TYPED = new Set(['BadCidError', 'TooLargeError', 'MalformedRecordError', 'DecryptError', 'BadSignatureError', 'UnsupportedVersionError', 'UnknownEpochError'])
 
-describe('tampering', () => {
+describe('tampering', { timeout: LOADED_MACHINE_TIMEOUT_MS }, () => {
   it('detects every single flipped byte of every block of a received record and stores nothing', async () => {
     const { thread, random } = threadFixture('tamper-incoming')
     const alice = writerFixture(thread, random)

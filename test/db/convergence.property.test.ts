@@ -16,6 +16,7 @@ import { createKeyring } from '../../src/core/log/keyring.ts'
 import { referenceFold } from '../helpers/reference-fold.ts'
 import { seededRng, type Rng } from '../helpers/seeded.ts'
 import { dbEvent, inc, rawPeer, type RawPeer } from './raw-peer.ts'
+import { LOADED_MACHINE_TIMEOUT_MS } from '../helpers/timeouts.ts'
 
 const WRITERS = 3
 const STEPS = 45
@@ -141,7 +142,7 @@ async function runSeed (seed: number): Promise<void> {
   for (const db of dbs) await db.close()
 }
 
-describe('convergence under random concurrency, delivery order, duplicates and partitions', () => {
+describe('convergence under random concurrency, delivery order, duplicates and partitions', { timeout: LOADED_MACHINE_TIMEOUT_MS }, () => {
   for (const seed of SEEDS) {
     it(`seed ${seed}`, async () => {
       try {

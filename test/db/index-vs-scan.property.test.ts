@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest'
 import { openDatabase, type Collection, type Filter, type FindOptions } from '../../src/core/db/index.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { seededRng, type Rng } from '../helpers/seeded.ts'
+import { LOADED_MACHINE_TIMEOUT_MS } from '../helpers/timeouts.ts'
 
 const SEEDS = process.env.THREADS_SEED !== undefined ? [Number(process.env.THREADS_SEED)] : [1, 2, 3, 4, 5]
 const DOCS = 120
@@ -140,7 +141,7 @@ async function runSeed (seed: number): Promise<void> {
   await db.close()
 }
 
-describe('indexed queries answer as a plain scan', () => {
+describe('indexed queries answer as a plain scan', { timeout: LOADED_MACHINE_TIMEOUT_MS }, () => {
   it('an array field: equality and $in find a document whose array holds the value', async () => {
     const db = openDatabase({ backend: createMemoryBackend() })
     const thread = await db.createThread()

@@ -11,6 +11,7 @@ import { openDatabase, type ThreadDatabase } from '../../src/core/db/index.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { cleanupAfterAll, tempDir } from '../helpers/cleanup.ts'
 import { dbEvent, inc, rawPeer } from './raw-peer.ts'
+import { LOADED_MACHINE_TIMEOUT_MS } from '../helpers/timeouts.ts'
 
 const cleanup = cleanupAfterAll()
 const photoSchema = {
@@ -20,7 +21,7 @@ const photoSchema = {
 }
 const sync = async (from: ThreadDatabase, to: ThreadDatabase): Promise<void> => { await to.ingestMany(await from.exportRecords()) }
 
-describe('documents from peers that break the schema', () => {
+describe('documents from peers that break the schema', { timeout: LOADED_MACHINE_TIMEOUT_MS }, () => {
   it('are kept out of the view and reported alike on every replica, whatever the arrival order, until a later write makes them pass', async () => {
     const directory = await tempDir('threads-schema-', cleanup)
     const a = openDatabase({ backend: await openFileBackend({ directory }) })

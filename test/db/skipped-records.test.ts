@@ -13,13 +13,14 @@ import { createRecordStore } from '../../src/core/log/record-store.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { cleanupAfterAll, tempDir } from '../helpers/cleanup.ts'
 import { dbEvent, inc, rawPeer } from './raw-peer.ts'
+import { LOADED_MACHINE_TIMEOUT_MS } from '../helpers/timeouts.ts'
 
 const cleanup = cleanupAfterAll()
 /** Records with `first`'s log before the others (whose joins depend on its invites), each log in order. */
 const ownerFirst = (records: RecordEnvelope[], first: string): RecordEnvelope[] => [...records.filter((r) => r.log === first), ...records.filter((r) => r.log !== first)]
 const statuses = (outcomes: ReadonlyArray<{ status: string } | Error>): string[] => outcomes.map((o) => o instanceof Error ? o.name : o.status)
 
-describe('records whose payload is not a database event', () => {
+describe('records whose payload is not a database event', { timeout: LOADED_MACHINE_TIMEOUT_MS }, () => {
   it('are stored and relayed like any record, kept out of the view and reported, and the log goes on', async () => {
     const directory = await tempDir('threads-skipped-', cleanup)
     const member = openDatabase({ backend: await openFileBackend({ directory }) })

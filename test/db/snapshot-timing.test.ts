@@ -6,8 +6,9 @@
 import { describe, expect, it } from 'vitest'
 import { openDatabase } from '../../src/core/db/index.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
+import { LOADED_MACHINE_TIMEOUT_MS } from '../helpers/timeouts.ts'
 
-describe('snapshot timing', () => {
+describe('snapshot timing', { timeout: LOADED_MACHINE_TIMEOUT_MS }, () => {
   it('waits for a burst of received batches to end and the database to be idle, then writes one snapshot covering them all', async () => {
     const writer = openDatabase({ backend: createMemoryBackend() })
     const source = await writer.createThread()

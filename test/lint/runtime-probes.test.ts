@@ -6,13 +6,12 @@
  * same tree with each probe replaced by its allowed twin must pass, so a failure is
  * the probe's and not the scratch tree's.
  */
-import { execFile } from 'node:child_process'
-import { copyFile, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises'
-import { dirname, join, relative, resolve } from 'node:path'
-import { promisify } from 'node:util'
+import { copyFile, readdir, readFile, symlink } from 'node:fs/promises'
+import { join, relative, resolve } from 'node:path'
 import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
 import { cleanupAfterAll, tempDir } from '../helpers/cleanup.ts'
+import { layerViolations, writeTree } from '../helpers/layer-check.ts'
 
 const ROOT = resolve(import.meta.dirname, '../..')
 /** Compiling a small tree still loads the standard libraries and @types/node: slow on a busy machine. */
@@ -66,10 +65,7 @@ async function lint (files: Record<string, string>): Promise<string[]> {
   const root = await tempDir('threads-lint-', cleanup)
   for (const name of await readdir(ROOT)) if (/^tsconfig.*\.json$/.test(name)) await copyFile(join(ROOT, name), join(root, name))
   await symlink(join(ROOT, 'node_modules'), join(root, 'node_modules'), 'dir')
-  for (const [path, text] of Object.entries(files)) {
-    await mkdir(dirname(join(root, path)), { recursive: true })
-    await writeFile(join(root, path), text)
-  }
+  await writeTree(root, files)
   const { scripts } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
   const messages = typecheckConfigs(scripts.typecheck ?? '').flatMap((config) => typeErrors(root, config))
   return [...messages, ...await layerViolations(root)]
@@ -93,13 +89,4 @@ function describeDiagnostic (root: string, diagnostic: ts.Diagnostic): string {
   if (diagnostic.file === undefined || diagnostic.start === undefined) return text
   const { line, character } = diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start)
   return `${relative(root, diagnostic.file.fileName)}(${line + 1},${character + 1}): ${text}`
-}
-
-/** The violations scripts/check-layers.mjs lists for `root`, one per line; none when it exits 0. */
-async function layerViolations (root: string): Promise<string[]> {
-  const run = await promisify(execFile)(process.execPath, [join(ROOT, 'scripts/check-layers.mjs'), root])
-    .then(() => undefined, (error: { code?: number, stderr?: string }) => error)
-  if (run === undefined) return []
-  expect(run.code).toBe(1)
-  return (run.stderr ?? '').split('\n').filter((line) => line.startsWith('  - ')).map((line) => line.slice(4))
 }

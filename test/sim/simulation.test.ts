@@ -5,10 +5,11 @@
  */
 import { describe, expect, it } from 'vitest'
 import { runSimulation } from './simulation.ts'
+import { LOADED_MACHINE_TIMEOUT_MS } from '../helpers/timeouts.ts'
 
 const SEEDS = process.env.THREADS_SEED !== undefined ? [Number(process.env.THREADS_SEED)] : [1, 2, 3, 4]
 
-describe('simulated replicas under random orders, duplicates, partitions and late dependencies', () => {
+describe('simulated replicas under random orders, duplicates, partitions and late dependencies', { timeout: LOADED_MACHINE_TIMEOUT_MS }, () => {
   for (const seed of SEEDS) {
     it(`seed ${seed}, 3 replicas`, async () => {
       const stats = await runSimulation({ seed, replicas: 3 })

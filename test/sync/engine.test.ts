@@ -11,6 +11,7 @@ import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { syncThread, type SyncTransport } from '../../src/core/sync/engine.ts'
 import { createFollowRequest } from '../../src/core/sync/follow-request.ts'
 import { memoryFollower } from '../helpers/memory-follower.ts'
+import { LOADED_MACHINE_TIMEOUT_MS } from '../helpers/timeouts.ts'
 
 async function members () {
   const a = openDatabase({ backend: createMemoryBackend() })
@@ -20,7 +21,7 @@ async function members () {
   return { a, b, ta, tb }
 }
 
-describe('sync engine', () => {
+describe('sync engine', { timeout: LOADED_MACHINE_TIMEOUT_MS }, () => {
   it('pushes to a follower that cannot read, and a member pulls everything from it', async () => {
     const { a, b, ta, tb } = await members()
     const f = memoryFollower()

@@ -9,39 +9,13 @@
 import type { SyncTransport } from '../../core/sync/engine.ts'
 import { decodeResponse, encodeMessage, MAX_MESSAGE_BYTES } from '../../core/sync/messages.ts'
 import { ThreadsError, TooLargeError } from '../../core/errors.ts'
+import { discardBody, readBody } from './read-body.ts'
 
 const REQUEST_TIMEOUT_MS = 30_000
 
 /** The follower could not be reached, or answered with something other than a sync response. */
 export class HttpSyncError extends ThreadsError {
   static override readonly errorName = 'HttpSyncError'
-}
-
-/** The body of `response`, read up to MAX_MESSAGE_BYTES; more than that is a TooLargeError. */
-async function readAnswer (response: Response, baseUrl: string): Promise<Uint8Array> {
-  const tooLarge = (): TooLargeError => new TooLargeError(`The answer of the follower at ${baseUrl} is over the ${MAX_MESSAGE_BYTES} bytes a sync message may take`)
-  if (Number(response.headers.get('content-length') ?? 0) > MAX_MESSAGE_BYTES) {
-    await response.body?.cancel().catch(() => {})
-    throw tooLarge()
-  }
-  if (response.body === null) return new Uint8Array(0)
-  const reader = response.body.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > MAX_MESSAGE_BYTES) {
-      await reader.cancel().catch(() => {})
-      throw tooLarge()
-    }
-    chunks.push(value)
-  }
-  const body = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) { body.set(chunk, offset); offset += chunk.byteLength }
-  return body
 }
 
 /** A transport to the follower whose HTTP side is at `baseUrl` (e.g. `http://127.0.0.1:4002`). */
@@ -62,11 +36,11 @@ export function httpSyncTransport (baseUrl: string): SyncTransport {
         throw new HttpSyncError(`The follower at ${baseUrl} could not be reached: ${(error as Error).message}`, { cause: error })
       }
       if (!(response.headers.get('content-type') ?? '').startsWith('application/vnd.ipld.dag-cbor')) {
-        await response.body?.cancel().catch(() => {})
+        await discardBody(response)
         throw new HttpSyncError(`The follower answered HTTP ${response.status} without a sync message`)
       }
       // Error responses (HTTP 400, 413) are sync messages too; the engine turns them into named errors.
-      return decodeResponse(await readAnswer(response, baseUrl))
+      return decodeResponse(await readBody(response, MAX_MESSAGE_BYTES, () => new TooLargeError(`The answer of the follower at ${baseUrl} is over the ${MAX_MESSAGE_BYTES} bytes a sync message may take`)))
     }
   }
 }

@@ -18,7 +18,7 @@ import { unwrap, type IDBPDatabase, type IDBPTransaction } from 'idb'
 import { AbortError, MalformedRecordError, StoreClosedError, throwIfAborted } from '../../core/errors.ts'
 import type { BatchOperation, BlockStore, KeyValueStore, StorageBackend, StoreCallOptions } from '../../core/storage/interfaces.ts'
 import { copyBatchOperations, copyBlocks, copyBytes, copyCids } from '../../core/storage/memory.ts'
-import { openDatabase } from './open-database.ts'
+import { openIdbConnection } from './open-connection.ts'
 
 /** Name of the object store of blocks. */
 export const BLOCK_STORE = 'blocks'
@@ -72,7 +72,7 @@ function issueMetaOperations (store: IDBObjectStore, operations: readonly BatchO
  */
 export async function openIdbBackend (options: IdbBackendOptions): Promise<IdbBackend> {
   let state: { readonly kind: 'open' } | { readonly kind: 'closed', readonly reason: string } = { kind: 'open' }
-  const database = await openDatabase({
+  const database = await openIdbConnection({
     name: options.name,
     storeNames: [BLOCK_STORE, META_STORE, ...(options.extraStores ?? [])],
     onClosed (reason) {
@@ -106,8 +106,9 @@ export async function openIdbBackend (options: IdbBackendOptions): Promise<IdbBa
     const abort = (): void => {
       try {
         tx.abort()
-      } catch {
+      } catch (error) {
         // InvalidStateError: already committed or aborted, so there is nothing left to undo.
+        if ((error as { name?: unknown } | null)?.name !== 'InvalidStateError') throw error
       }
     }
     // The first failed request's error, which is what the caller should see (the transaction only says it aborted).
@@ -137,9 +138,14 @@ export async function openIdbBackend (options: IdbBackendOptions): Promise<IdbBa
   const exists = async (store: string, key: string): Promise<boolean> =>
     (await transaction(store, 'readonly').objectStore(store).getKey(key)) !== undefined
 
+  /** `get` and `has` of one object store, as both stores answer them. */
+  const lookups = (store: string): Pick<KeyValueStore, 'get' | 'has'> => ({
+    async get (key, options) { check(options); return await read(store, key) },
+    async has (key, options) { check(options); return await exists(store, key) }
+  })
+
   const blocks: BlockStore = {
-    async get (cid, options) { check(options); return await read(BLOCK_STORE, cid) },
-    async has (cid, options) { check(options); return await exists(BLOCK_STORE, cid) },
+    ...lookups(BLOCK_STORE),
     async putMany (input, options) {
       check(options)
       const checked = copyBlocks(input, ownedBytes)
@@ -153,8 +159,7 @@ export async function openIdbBackend (options: IdbBackendOptions): Promise<IdbBa
   }
 
   const meta: KeyValueStore = {
-    async get (key, options) { check(options); return await read(META_STORE, key) },
-    async has (key, options) { check(options); return await exists(META_STORE, key) },
+    ...lookups(META_STORE),
     async batch (operations, options) {
       check(options)
       const checked = copyBatchOperations(operations, ownedBytes)

@@ -14,6 +14,9 @@ import type { HandledRequest } from '../../core/sync/handler.ts'
 import { decodeResponse, encodeMessage, MAX_MESSAGE_BYTES, SYNC_PROTOCOL, type SyncRequest } from '../../core/sync/messages.ts'
 import { answerRequest, refusal, type EncodedAnswer } from '../../core/sync/serve.ts'
 import { MalformedMessageError, ThreadsError, TooLargeError } from '../../core/errors.ts'
+import { createLogger } from '../../core/logger.ts'
+
+const log = createLogger('sync:libp2p')
 
 /** How long one request may take on the wire. */
 const REQUEST_TIMEOUT_MS = 30_000
@@ -69,7 +72,7 @@ export async function serveSync (node: Libp2p, handler: (request: SyncRequest) =
       if (answer.abusive) {
         // Let the peer read why before the connection goes: wait for its side to close, briefly.
         await closedOrTimeout(stream, 2000)
-        await connection.close().catch(() => {})
+        await connection.close().catch((error: unknown) => { log.failure(`closing the connection of abusive peer ${connection.remotePeer.toString()}`, error) })
       }
     }
   }, { maxInboundStreams: 64, runOnLimitedConnection: true })

@@ -23,6 +23,8 @@ export interface AtomicWriteOptions {
   readonly durable: boolean
   /** Runs just before the rename; throwing cancels the write (used for abort). */
   readonly beforeCommit?: () => void
+  /** Permissions of a file this write creates (0o600 for a secret); 0o666 less the umask unless given. */
+  readonly mode?: number
 }
 
 /** Writes `bytes` to `path` all at once or not at all (see the module comment). */
@@ -30,7 +32,7 @@ export async function writeFileAtomic (path: string, bytes: Uint8Array, options:
   await mkdir(dirname(path), { recursive: true })
   const temp = `${path}${TEMP_MARKER}${randomUUID()}`
   try {
-    const handle = await open(temp, 'w')
+    const handle = await open(temp, 'w', options.mode)
     try {
       await handle.writeFile(bytes)
       if (options.durable) await handle.sync()

@@ -17,11 +17,14 @@
 import { mkdir, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { StoreClosedError, throwIfAborted } from '../../core/errors.ts'
+import { createLogger } from '../../core/logger.ts'
 import type { BlockStore, KeyValueStore, StorageBackend, StoreCallOptions } from '../../core/storage/interfaces.ts'
 import { copyBatchOperations, copyBlocks, copyBytes, copyCids } from '../../core/storage/memory.ts'
 import { fileExists, readFileIfExists, TEMP_MARKER } from './atomic-files.ts'
 import { BLOCKS_DIR, cidToPath, componentsToKey, isKeyDirectory, keyPrefixToNamePrefix, keyToPath, META_DIR } from './file-names.ts'
 import { commitChanges, type FileChange, replayJournal } from './journal.ts'
+
+const log = createLogger('storage:files')
 
 /** Options of openFileBackend. */
 export interface FileBackendOptions {
@@ -59,7 +62,8 @@ export async function openFileBackend (options: FileBackendOptions): Promise<Sto
   /** Runs `task` after every earlier write; later writes wait for it in turn. */
   const exclusive = async <T>(task: () => Promise<T>): Promise<T> => {
     const run = writes.then(task)
-    writes = run.catch(() => undefined)
+    // The caller of `task` hears its failure; the queue only needs to go on.
+    writes = run.catch((error: unknown) => { log('a queued write failed (its caller was told): %s', (error as Error)?.name) })
     return await run
   }
   const write = async (changes: FileChange[], signal: AbortSignal | undefined): Promise<void> => {

@@ -12,6 +12,7 @@ import type { RpcPort } from '../../protocol/port.ts'
 import { createRpcClient, type RpcClient } from '../../protocol/rpc-client.ts'
 import type { BridgeOffer } from '../../protocol/rtc-bridge.ts'
 import { SharedWorkerUnsupportedError, WorkerStartError } from './errors.ts'
+import { pageFailureLog } from './log.ts'
 import { offerRtcBridge } from './rtc-bridge-host.ts'
 
 /** A tab's live link to the background node. */
@@ -44,7 +45,7 @@ export async function connectToNode ({ signal, timeoutMs }: ConnectOptions = {})
   try {
     const ready = await rpc.request({ type: 'hello' }, signal === undefined ? {} : { signal })
     // The node may use this tab to make its WebRTC connections (workers have no WebRTC of their own).
-    void offerRtcBridge(port.offer).catch(() => undefined)
+    offerRtcBridge(port.offer).catch((error: unknown) => { pageFailureLog('node-client')('offering this tab to carry WebRTC connections', error) })
     return { workerId: ready.workerId, protocol: ready.protocol, rpc, close: () => rpc.close() }
   } catch (error) {
     rpc.close()

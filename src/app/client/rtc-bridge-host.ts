@@ -4,6 +4,7 @@
  * node, whose events and bytes go back to it. The tab adds nothing of its own:
  * signalling, encryption and streams all happen in the node.
  */
+import { randomId } from '../../protocol/random-id.ts'
 import { holdLockForLife } from '../../protocol/shared-names.ts'
 import { tabLockName, type BridgeArgument, type BridgeCommand, type BridgeEvent, type BridgeOffer } from '../../protocol/rtc-bridge.ts'
 
@@ -15,7 +16,7 @@ import { tabLockName, type BridgeArgument, type BridgeCommand, type BridgeEvent,
  */
 export async function offerRtcBridge (send: (offer: BridgeOffer, port: MessagePort) => void): Promise<void> {
   if (!('RTCPeerConnection' in globalThis) || !('locks' in navigator)) return
-  const tab = Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, '0')).join('')
+  const tab = randomId()
   // Held until the tab goes away; the offer is sent only once it is held, or the node would be granted it at once.
   await holdLockForLife(tabLockName(tab))
   const channel = new MessageChannel()

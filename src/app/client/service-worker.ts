@@ -5,6 +5,7 @@
  */
 import { registerSW } from 'virtual:pwa-register'
 import { OUTBOX_SYNC_TAG } from '../../protocol/shared-names.ts'
+import { pageFailureLog } from './log.ts'
 
 /** What the service worker can tell the app. */
 export interface ServiceWorkerEvents {
@@ -45,5 +46,5 @@ export function requestOutboxFlush (): void {
       const sync = (registration as ServiceWorkerRegistration & { sync?: { register(tag: string): Promise<void> } }).sync
       await sync?.register(OUTBOX_SYNC_TAG)
     })
-    .catch(() => undefined)
+    .catch((error: unknown) => { pageFailureLog('service-worker')('registering the outbox Background Sync', error) })
 }

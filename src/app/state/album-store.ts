@@ -1,12 +1,12 @@
 /**
  * The album UI's state: a zustand cache of what the background node reports.
- * It holds nothing authoritative; it watches the current album through the
- * node's `album.watch` (answered when something changed) and shows errors in
- * words.
+ * It holds nothing authoritative; it subscribes to the current album, and the
+ * node pushes the album's state whenever it changes (`album.changed`). Errors
+ * are shown in words.
  */
 import { create } from 'zustand'
-import type { PhotoView, SyncView } from '../../protocol/album-messages.ts'
-import type { WireError } from '../../protocol/messages.ts'
+import type { AlbumSnapshot, PhotoView, SyncView } from '../../protocol/album-messages.ts'
+import type { NodeEvent, WireError } from '../../protocol/messages.ts'
 import { NodeNotReadyError, toWireError } from '../../protocol/errors.ts'
 import { prepareImage } from '../client/photo-image.ts'
 import { requestOutboxFlush } from '../client/service-worker.ts'
@@ -45,22 +45,39 @@ const rpc = () => {
 }
 
 let watching = 0
+/** The newest revision shown of the current album: reports that cross on the way never go back in time. */
+let shownRevision = -1
+/** Stops hearing the node's events for the album shown before. */
+let stopHearing: (() => void) | undefined
 /** Photos whose image is loaded or on its way, so each is asked for once. */
 const loadingImages = new Set<string>()
 
 export const useAlbumStore = create<AlbumState>()((set, get) => {
   const fail = (error: unknown): void => { set({ error: toWireError(error) }) }
 
+  const show = (snapshot: AlbumSnapshot): void => {
+    if (snapshot.thread !== get().current || snapshot.revision <= shownRevision) return
+    shownRevision = snapshot.revision
+    set({ name: snapshot.name, photos: snapshot.photos, sync: snapshot.sync })
+    // Records wait for a follower out of reach: let the service worker send them even if every tab closes first.
+    if (snapshot.sync.state === 'offline' && snapshot.sync.pending > 0) requestOutboxFlush()
+  }
+
+  const hear = (event: NodeEvent): void => {
+    if (event.type === 'album.changed') show(event)
+    else if (event.thread === get().current) fail(event.error)
+  }
+
+  /** Subscribes to album `id`, trying again every 2 s until the node accepts; the node then pushes its changes. */
   async function watch (id: string, token: number): Promise<void> {
-    let since = 0
     while (token === watching) {
       try {
-        const state = await rpc().request({ type: 'album.watch', thread: id, since }, { timeoutMs: 30_000 })
-        if (token !== watching) return
-        since = state.version
-        set({ name: state.name, photos: state.photos, sync: state.sync })
-        // Records wait for a follower out of reach: let the service worker send them even if every tab closes first.
-        if (state.sync.state === 'offline' && state.sync.pending > 0) requestOutboxFlush()
+        const client = rpc()
+        stopHearing?.()
+        stopHearing = client.onEvent(hear)
+        const snapshot = await client.request({ type: 'album.subscribe', thread: id }, { timeoutMs: 30_000 })
+        if (token === watching) show(snapshot)
+        return
       } catch (error) {
         if (token !== watching) return
         fail(error)
@@ -88,6 +105,7 @@ export const useAlbumStore = create<AlbumState>()((set, get) => {
     },
     open (id) {
       const token = ++watching
+      shownRevision = -1
       set({ current: id, photos: [], invite: undefined, error: undefined })
       void watch(id, token)
     },

@@ -20,6 +20,7 @@ import { atLeast } from '../acl/roles.ts'
 import { MalformedRecordError, MissingKeyError, RoleError, ThreadsError } from '../errors.ts'
 import type { LogIdentity } from '../ids/log-id.ts'
 import { headerKeyOf, sealEvent, signRecord } from '../log/create-record.ts'
+import { createLogger } from '../logger.ts'
 import { decryptBody, decryptHeader } from '../log/open-record.ts'
 import type { BatchOutcome, CommitHook, IngestResult, RecordStore } from '../log/record-store.ts'
 import type { VerifiedRecord } from '../log/verify-incoming.ts'
@@ -33,6 +34,8 @@ import { InvalidEventError } from './errors.ts'
 import { DB_EVENT_VERSION, ownEvent, parseDbEvent, type DbEvent, type Operation } from './events.ts'
 import { skippedRecord, skippedRecordRow, type SkippedRecord } from './skipped.ts'
 import type { ThreadView, ViewChange } from './view.ts'
+
+const log = createLogger('db:dispatcher')
 
 /** Called after changes are durable and installed, with the collections they touched. */
 export type ChangeListener = (collections: ReadonlySet<string>) => void
@@ -312,7 +315,8 @@ export function createDispatcher (deps: {
     },
     async ingest (envelopes) {
       const prepared = prepareRecords(envelopes)
-      prepared.catch(() => {}) // its turn reports the failure
+      // Awaited in its turn, which reports the failure; until then it must not count as unhandled.
+      prepared.catch((error: unknown) => { log('preparing received records failed (reported in its turn): %s', (error as Error)?.name) })
       return await new Promise<BatchOutcome[]>((resolve, reject) => enqueue({ kind: 'records', prepared, done: resolve, fail: reject }))
     },
     staged: (coll, id) => staged.get(`${coll}\u0000${id}`),

@@ -22,8 +22,3 @@ export function maxVersion (a: Version | null, b: Version | null): Version | nul
   if (b === null) return a
   return compareVersions(a, b) >= 0 ? a : b
 }
-
-/** Whether `a` sorts strictly after `b` (anything is after null). */
-export function isAfter (a: Version, b: Version | null): boolean {
-  return b === null || compareVersions(a, b) > 0
-}

@@ -74,8 +74,25 @@ export function copyCids (cids: readonly string[]): string[] {
   })
 }
 
+/** `get` and `has` over a map, as both memory stores answer them: a copy out, never the stored bytes. */
+function mapLookups (entries: Map<string, Uint8Array>, lifecycle: Lifecycle): Pick<KeyValueStore, 'get' | 'has'> {
+  return {
+    async get (key, options) {
+      lifecycle.check(options)
+      const value = entries.get(key)
+      return value === undefined ? undefined : copyBytes(value)
+    },
+    async has (key, options) {
+      lifecycle.check(options)
+      return entries.has(key)
+    }
+  }
+}
+
 /** Tracks open/closed so every call of a store can refuse work after close. */
-function createLifecycle (what: string): { check: (options?: StoreCallOptions) => void, close: () => void } {
+interface Lifecycle { check: (options?: StoreCallOptions) => void, close: () => void }
+
+function createLifecycle (what: string): Lifecycle {
   let state: 'open' | 'closed' = 'open'
   return {
     check (options) {
@@ -96,15 +113,7 @@ export function createMemoryKeyValueStore (): KeyValueStore & { close(): Promise
   const entries = new Map<string, Uint8Array>()
   const lifecycle = createLifecycle('key-value store')
   return {
-    async get (key, options) {
-      lifecycle.check(options)
-      const value = entries.get(key)
-      return value === undefined ? undefined : copyBytes(value)
-    },
-    async has (key, options) {
-      lifecycle.check(options)
-      return entries.has(key)
-    },
+    ...mapLookups(entries, lifecycle),
     async batch (operations, options) {
       lifecycle.check(options)
       const checked = copyBatchOperations(operations)
@@ -132,15 +141,7 @@ export function createMemoryBlockStore (): BlockStore & { close(): Promise<void>
   const blocks = new Map<string, Uint8Array>()
   const lifecycle = createLifecycle('block store')
   return {
-    async get (cid, options) {
-      lifecycle.check(options)
-      const bytes = blocks.get(cid)
-      return bytes === undefined ? undefined : copyBytes(bytes)
-    },
-    async has (cid, options) {
-      lifecycle.check(options)
-      return blocks.has(cid)
-    },
+    ...mapLookups(blocks, lifecycle),
     async putMany (input, options) {
       lifecycle.check(options)
       for (const block of copyBlocks(input)) blocks.set(block.cid, block.bytes)

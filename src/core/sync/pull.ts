@@ -9,9 +9,12 @@
  * the batch on the wire is called off.
  */
 import { throwIfAborted } from '../errors.ts'
+import { createLogger } from '../logger.ts'
 import type { BatchOutcome } from '../log/record-store.ts'
 import { MAX_LOGS_PER_REQUEST, SYNC_VERSION, type SyncRequest, type SyncResponse, type WireHead, type WireRecord } from './messages.ts'
 import type { SyncReplica } from './replica.ts'
+
+const log = createLogger('sync:pull')
 
 /** A request under way, which can be called off (its outcome is then ignored). */
 interface InFlight<T> {
@@ -28,7 +31,7 @@ function inFlight<T> (signal: AbortSignal | undefined, send: (signal: AbortSigna
   return {
     response,
     cancel () {
-      response.catch(() => {}) // nobody waits for it any more
+      response.catch((error: unknown) => { log('a called-off request ended: %s', (error as Error)?.name) }) // nobody waits for it any more
       controller.abort()
     }
   }
@@ -74,7 +77,8 @@ export async function pullRecords (input: {
   }
   const handOver = (attempt: WireRecord[]): { attempt: WireRecord[], outcomes: Promise<BatchOutcome[]> } => {
     const outcomes = replica.ingest(thread, attempt)
-    outcomes.catch(() => {}) // reported by settle, unless an earlier batch failed first
+    // Reported by settle, unless an earlier batch failed first.
+    outcomes.catch((error: unknown) => { log.failure('a batch behind an earlier failure could not be handed over', error) })
     return { attempt, outcomes }
   }
 

@@ -6,10 +6,15 @@
  * while offline are already durable in the local store; they simply stay
  * counted here until a sync pushes them.
  */
+import { createLifecycle, type Startable } from '../lifecycle.ts'
+import { createLogger } from '../logger.ts'
+import { retryWithBackoff } from '../retry.ts'
 import type { KeyValueStore } from '../storage/interfaces.ts'
 import { syncThread, type SyncProgress, type SyncTransport } from './engine.ts'
 import { acknowledge, pendingFor } from './outbox.ts'
 import type { SyncReplica } from './replica.ts'
+
+const log = createLogger('sync:scheduler')
 
 /** What the scheduler reports. */
 export interface SyncStatus {
@@ -21,17 +26,15 @@ export interface SyncStatus {
   readonly lastError?: { readonly name: string, readonly message: string }
 }
 
-/** A running scheduler. */
-export interface SyncScheduler {
-  /** Asks for a sync soon (after a local write, or when the network is back). */
+/** A scheduler; `start` syncs at once and then on its timer, `stop` clears the timer and waits for a sync in progress. */
+export interface SyncScheduler extends Startable {
+  /** Asks for a sync soon (after a local write, or when the network is back); nothing while not running. */
   kick(): void
   status(): SyncStatus
-  /** Stops the timer and waits for a sync in progress. */
-  stop(): Promise<void>
 }
 
-/** Starts keeping `thread` in sync with `peer`. */
-export function startSyncScheduler (input: {
+/** What a scheduler keeps in sync, and how. */
+export interface SyncSchedulerOptions {
   readonly thread: string
   readonly peer: string
   readonly transport: SyncTransport
@@ -41,15 +44,25 @@ export function startSyncScheduler (input: {
   readonly intervalMs?: number
   readonly maxBackoffMs?: number
   readonly onStatus?: (status: SyncStatus) => void
-}): SyncScheduler {
+}
+
+/** Starts keeping `thread` in sync with `peer` (a scheduler already started). */
+export function startSyncScheduler (input: SyncSchedulerOptions): SyncScheduler {
+  const scheduler = createSyncScheduler(input)
+  void scheduler.start()
+  return scheduler
+}
+
+/** Makes a scheduler that keeps `thread` in sync with `peer` once started. */
+export function createSyncScheduler (input: SyncSchedulerOptions): SyncScheduler {
   const interval = input.intervalMs ?? 10_000
   const maxBackoff = input.maxBackoffMs ?? 30_000
   let current: SyncStatus = { peer: input.peer, state: 'idle', pending: 0 }
   let timer: ReturnType<typeof setTimeout> | undefined
   let running: Promise<void> | undefined
+  // Aborted by a kick or stop: ends the wait between failed tries at once.
+  let wake: AbortController | undefined
   let again = false
-  let stopped = false
-  let failures = 0
 
   const publish = (next: Partial<SyncStatus>): void => {
     current = { ...current, ...next }
@@ -58,6 +71,7 @@ export function startSyncScheduler (input: {
 
   const pendingCount = async (): Promise<number> => await pendingFor(input.meta, input.replica, input.thread, input.peer)
 
+  /** One sync; a failure is published, then thrown so the retry waits and tries again. */
   async function once (): Promise<void> {
     publish({ state: 'syncing', pending: await pendingCount() })
     try {
@@ -70,38 +84,53 @@ export function startSyncScheduler (input: {
       })
       // Acknowledge what the peer now holds (not our heads now: a write during the sync was not sent).
       if (result.refused.length === 0) await acknowledge(input.meta, input.thread, input.peer, result.peerHeads)
-      failures = 0
       publish({ state: 'synced', pending: await pendingCount(), lastError: undefined, progress: undefined })
     } catch (error) {
-      failures++
       publish({ state: 'offline', pending: await pendingCount(), lastError: { name: (error as Error).name, message: (error as Error).message }, progress: undefined })
+      throw error
     }
   }
 
+  const live = (): boolean => lifecycle.state === 'starting' || lifecycle.state === 'running'
+
   function schedule (delay: number): void {
-    if (stopped) return
+    if (!live()) return
     if (timer !== undefined) clearTimeout(timer)
     timer = setTimeout(() => { timer = undefined; run() }, delay)
   }
 
   function run (): void {
-    if (stopped) return
-    if (running !== undefined) { again = true; return }
-    running = once().finally(() => {
-      running = undefined
-      if (again) { again = false; run(); return }
-      schedule(failures === 0 ? interval : Math.min(maxBackoff, 500 * 2 ** Math.min(failures, 10)))
-    })
+    if (!live()) return
+    if (running !== undefined) { again = true; wake?.abort(); return }
+    wake = new AbortController()
+    running = retryWithBackoff(once, { what: `sync ${input.thread} with ${input.peer}`, log, minDelayMs: 500, maxDelayMs: maxBackoff, signal: wake.signal })
+      .then(() => interval, (error: unknown) => {
+        // Woken (or stopped) while waiting to try again; or a failure retrying cannot mend.
+        if (wake?.signal.aborted !== true) log.failure(`sync ${input.thread} with ${input.peer} gave up retrying`, error)
+        return maxBackoff
+      })
+      .then((next) => {
+        running = undefined
+        if (again) { again = false; run(); return }
+        schedule(next)
+      })
   }
 
-  schedule(0)
-  return {
-    kick: () => { schedule(0) },
-    status: () => current,
-    async stop () {
-      stopped = true
+  const lifecycle = createLifecycle({
+    what: `The sync of ${input.thread} with ${input.peer}`,
+    start: () => { schedule(0) },
+    stop: async () => {
       if (timer !== undefined) clearTimeout(timer)
+      timer = undefined
+      wake?.abort()
       await running
     }
+  })
+  return {
+    get state () { return lifecycle.state },
+    start: async () => { await lifecycle.start() },
+    stop: async () => { await lifecycle.stop() },
+    kick: () => { schedule(0) },
+    status: () => current
   }
 }

@@ -42,7 +42,7 @@ export function wireCid (value: unknown, what: string | (() => string)): string 
   // padding ruled out by the length, text that decodes is the one text that prints these bytes.
   if (value.length === CANONICAL_CID_LENGTH && value.startsWith(base32.prefix)) {
     let bytes: Uint8Array | undefined
-    try { bytes = base32.baseDecode(value.slice(1)) } catch {}
+    try { bytes = base32.baseDecode(value.slice(1)) } catch { throw whyNotCanonical(value, named(what)) }
     if (bytes?.length === 36 && CID_PREFIX.every((b, i) => bytes[i] === b)) return value
   }
   throw whyNotCanonical(value, named(what))

@@ -4,6 +4,7 @@ import { sha512 } from '@noble/hashes/sha2.js'
 import { describe, expect, it } from 'vitest'
 import { createSigner, publicKeyProblem, verifySignature, verifySignatureUsing, type Ed25519Implementation } from '../../../src/core/crypto/ed25519.ts'
 import { deterministicRandom } from '../../../src/core/crypto/random.ts'
+import { LOADED_MACHINE_TIMEOUT_MS } from '../../helpers/timeouts.ts'
 
 const { Point } = ed25519
 const L = Point.Fn.ORDER
@@ -88,7 +89,7 @@ describe('Ed25519 verification rule', () => {
     expect(await verifySignature(signer.publicKey, signature, message)).toBe(false)
   })
 
-  it('gives the same answer through WebCrypto and @noble/curves for damaged signatures, torsion-shifted R and random keys', async () => {
+  it('gives the same answer through WebCrypto and @noble/curves for damaged signatures, torsion-shifted R and random keys', { timeout: LOADED_MACHINE_TIMEOUT_MS }, async () => {
     const random = deterministicRandom('ed25519-agreement')
     let accepted = 0
     let cases = 0

@@ -1,15 +1,18 @@
 /**
- * Accepts tab ports for the SharedWorker while its node is still being set up.
+ * Accepts tab ports for a background node while it is still being set up (the
+ * SharedWorker's, or the fallback's leading dedicated worker's).
  *
  * Guarantees: `connect` never waits and never drops a port. Ports that arrive
  * before setup finishes are queued; their messages wait inside the port, which
  * delivers nothing until it is started. When setup finishes every queued port and
  * every later one is served. If setup fails, every request on every port is
- * answered with an error naming the failure, so tabs can tell the user.
+ * answered with an error naming the failure, so tabs can tell the user. A port
+ * can be let go (its tab is gone): what was set up for it, such as its
+ * subscription, ends.
  */
-import { REPLY_TYPE_OF } from '../src/protocol/messages.ts'
-import { serveRpc, type RequestHandlers } from '../src/protocol/rpc-server.ts'
-import type { RpcPort } from '../src/protocol/port.ts'
+import { REPLY_TYPE_OF } from '../protocol/messages.ts'
+import { serveRpc, type RequestHandlers, type RpcServer } from '../protocol/rpc-server.ts'
+import type { RpcPort } from '../protocol/port.ts'
 import { NodeSetupError } from './errors.ts'
 
 /** Options of {@link createPortHub}. */
@@ -20,30 +23,40 @@ export interface PortHubOptions {
 
 /** Where connecting ports are handed in. */
 export interface PortHub {
-  connect(port: RpcPort): void
+  /** Serves `port` (once setup is done); `release` stops serving it and closes it. */
+  connect(port: RpcPort): { release(): void }
 }
 
 /** Starts `setup` at once and serves ports as they connect. */
 export function createPortHub ({ setup }: PortHubOptions): PortHub {
   let handlers: RequestHandlers | undefined
-  const waiting: RpcPort[] = []
+  const waiting: Array<{ port: RpcPort, served: (server: RpcServer) => void }> = []
 
   void setup().then(
     (ready) => { handlers = ready },
     (error: unknown) => { handlers = failingHandlers(new NodeSetupError(`The background node could not start: ${describe(error)}`, { cause: error })) }
   ).then(() => {
-    for (const port of waiting.splice(0)) serve(port)
+    for (const { port, served } of waiting.splice(0)) served(serve(port))
   })
 
-  function serve (port: RpcPort): void {
+  function serve (port: RpcPort): RpcServer {
     // Only called once handlers is set: before that, ports wait in the queue.
-    serveRpc({ port, handlers: handlers as RequestHandlers })
+    return serveRpc({ port, handlers: handlers as RequestHandlers })
   }
 
   return {
-    connect (port: RpcPort): void {
-      if (handlers === undefined) waiting.push(port)
-      else serve(port)
+    connect (port: RpcPort) {
+      let server: RpcServer | undefined
+      let released = false
+      const served = (s: RpcServer): void => { server = s; if (released) s.close() }
+      if (handlers === undefined) waiting.push({ port, served })
+      else served(serve(port))
+      return {
+        release () {
+          released = true
+          server?.close()
+        }
+      }
     }
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Opens the IndexedDB database behind a backend, making sure every object store it
+ * Opens the IndexedDB connection behind a backend, making sure every object store it
  * needs exists.
  *
  * Guarantees:
@@ -11,9 +11,15 @@
  *   like a close by the browser, through `onClosed`.
  */
 import { openDB, type IDBPDatabase } from 'idb'
+import { ThreadsError } from '../../core/errors.ts'
 
-/** Options of openDatabase. */
-export interface OpenDatabaseOptions {
+/** The database could not be opened with every store it needs (other connections kept upgrading it). */
+export class IdbOpenError extends ThreadsError {
+  static override readonly errorName = 'IdbOpenError'
+}
+
+/** Options of openIdbConnection. */
+export interface IdbConnectionOptions {
   readonly name: string
   readonly storeNames: readonly string[]
   /** Called once if the connection is closed by anything but the caller. */
@@ -23,7 +29,7 @@ export interface OpenDatabaseOptions {
 const ATTEMPTS = 3
 
 /** Opens `name`, upgrading it if a store is missing (see the module comment). */
-export async function openDatabase (options: OpenDatabaseOptions): Promise<IDBPDatabase> {
+export async function openIdbConnection (options: IdbConnectionOptions): Promise<IDBPDatabase> {
   // undefined opens the current version (creating version 1 if the database is new).
   let version: number | undefined
   let lastError: unknown
@@ -53,10 +59,10 @@ export async function openDatabase (options: OpenDatabaseOptions): Promise<IDBPD
     version = database.version + 1
     database.close()
   }
-  throw new Error(`Could not open IndexedDB database ${JSON.stringify(options.name)} with stores ${options.storeNames.join(', ')}`, { cause: lastError })
+  throw new IdbOpenError(`Could not open IndexedDB database ${JSON.stringify(options.name)} with stores ${options.storeNames.join(', ')}`, { cause: lastError })
 }
 
-function name (options: OpenDatabaseOptions): string {
+function name (options: IdbConnectionOptions): string {
   if (options.name === '') throw new TypeError('An IndexedDB database needs a non-empty name')
   return options.name
 }

@@ -4,7 +4,11 @@
  * through the sync protocol and are verified there. Small JSON, at most
  * {@link MAX_TOPIC_MESSAGE_BYTES}.
  */
+import { createLogger } from '../core/logger.ts'
+
 export const MAX_TOPIC_MESSAGE_BYTES = 1024
+
+const log = createLogger('services:topic-messages')
 
 /** What a topic message says. */
 export type TopicMessage =
@@ -25,6 +29,8 @@ export function decodeTopicMessage (data: Uint8Array): TopicMessage | undefined 
     if (m.type === 'presence' && Array.isArray(m.addrs) && m.addrs.length <= 8 && m.addrs.every((a) => typeof a === 'string' && a.length <= 512)) {
       return { type: 'presence', addrs: m.addrs as string[] }
     }
-  } catch {}
+  } catch (error) {
+    log.failure('dropped a topic message that is not JSON', error)
+  }
   return undefined
 }

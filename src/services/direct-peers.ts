@@ -13,12 +13,13 @@
  * syncing when the follower is gone. When a connection drops (say the tab that
  * carried it closed) the dialer dials again, through another tab.
  */
-import type { Connection, PeerId } from '@libp2p/interface'
+import type { Connection, Libp2p, PeerId } from '@libp2p/interface'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import type { SyncScheduler } from '../src/core/sync/scheduler.ts'
-import type { WorkerNode } from './libp2p-node.ts'
+import { createLifecycle, type Startable } from '../core/lifecycle.ts'
+import type { SyncScheduler } from '../core/sync/scheduler.ts'
 import { decodeTopicMessage, encodeTopicMessage } from './topic-messages.ts'
-import type { CarrierPool } from './rtc-bridge/carriers.ts'
+import { createLogger } from '../core/logger.ts'
+import { retryWithBackoff } from '../core/retry.ts'
 
 const DIAL_TIMEOUT_MS = 10_000
 const ANSWER_WAIT_MS = 3_000
@@ -30,9 +31,21 @@ const PRESENCE_SEARCHING_MS = 5_000
 const PRESENCE_SETTLED_MS = 60_000
 const PRESENCE_MIN_GAP_MS = 1_000
 const MAX_PEERS_PER_THREAD = 16
+const log = createLogger('services:direct-peers')
 
-/** What album-service needs of direct peers. */
-export interface DirectPeers {
+/** The part of a libp2p node direct peers use (a gossipsub node fits). */
+export type DirectPeersNode = Pick<Libp2p, 'peerId' | 'getMultiaddrs' | 'getConnections' | 'dial' | 'addEventListener' | 'removeEventListener'> & {
+  readonly services: { readonly pubsub: { publish(topic: string, data: Uint8Array): Promise<unknown> } }
+}
+
+/** The tabs that carry WebRTC connections, as far as direct peers care: when one arrives or leaves. */
+export interface CarrierChanges {
+  /** Calls `listener` whenever a carrier arrives or leaves; returns a function that stops that. */
+  onChange(listener: () => void): () => void
+}
+
+/** What the album service needs of direct peers; every call but `start` does nothing unless running. */
+export interface DirectPeers extends Startable {
   /** Starts saying presence on `thread` and syncing it with the peers found there. */
   track(thread: string): void
   /** Handles a message on a tracked thread's topic. */
@@ -53,21 +66,32 @@ interface Tracked {
   presenceTimer?: ReturnType<typeof setTimeout>
 }
 
-/** Starts finding and keeping direct peers for the node. */
-export function startDirectPeers (deps: {
-  readonly node: WorkerNode
-  readonly carriers: CarrierPool
+/** Options of {@link createDirectPeers}. */
+export interface DirectPeersOptions {
+  readonly node: DirectPeersNode
+  readonly carriers: CarrierChanges
   /** Starts syncing `thread` with `peer` over the direct connection. */
   readonly startSync: (thread: string, peer: PeerId) => SyncScheduler
   /** Called when the set of direct peers changes. */
   readonly onChange: () => void
   /** How long one dial may take before it is cut and retried; {@link DIAL_TIMEOUT_MS} unless given. */
   readonly dialTimeoutMs?: number
-}): DirectPeers {
+}
+
+/** Makes the part that finds and keeps direct peers for the node; it acts once started. */
+export function createDirectPeers (deps: DirectPeersOptions): DirectPeers {
   const { node } = deps
   const self = node.peerId.toString()
   const threads = new Map<string, Tracked>()
   const dialing = new Set<string>()
+  /** Timers not tied to one thread (answer waits), cleared on stop; a dial's backoff ends with `stopped`. */
+  const timers = new Set<ReturnType<typeof setTimeout>>()
+  /** Aborted on stop: cuts dials under way. */
+  const stopped = new AbortController()
+  const later = (run: () => void, ms: number): void => {
+    const timer = setTimeout(() => { timers.delete(timer); run() }, ms)
+    timers.add(timer)
+  }
 
   const isDirect = (c: Connection): boolean => c.direct && c.remoteAddr.toString().includes('/webrtc') && c.status === 'open'
   const directTo = (peer: string): Connection[] => node.getConnections().filter((c) => c.remotePeer.toString() === peer && isDirect(c))
@@ -82,7 +106,7 @@ export function startDirectPeers (deps: {
     const addrs = ownAddresses()
     if (addrs.length === 0) return // not reachable yet: the next tick or address update tries again
     entry.lastPresence = now
-    void node.services.pubsub.publish(thread, encodeTopicMessage({ type: 'presence', addrs })).catch(() => undefined)
+    node.services.pubsub.publish(thread, encodeTopicMessage({ type: 'presence', addrs })).catch((error: unknown) => { log.failure(`saying presence on ${thread}`, error) })
   }
 
   /** Plans the next presence; `restart` when something changed (a new album, a lost connection), so the search starts quick again. */
@@ -124,15 +148,15 @@ export function startDirectPeers (deps: {
     if (dialing.has(peer)) return
     dialing.add(peer)
     try {
-      for (let attempt = 0; attempt < DIAL_ATTEMPTS && !connected(peer); attempt++) {
+      await retryWithBackoff(async () => {
+        // Connected meanwhile (the other side dialled), or no longer on any thread with us: nothing to do.
         const addrs = [...threads.values()].flatMap((t) => t.peers.get(peer)?.addrs ?? [])
-        if (addrs.length === 0) return
-        try {
-          await node.dial(addrs, { signal: AbortSignal.timeout(deps.dialTimeoutMs ?? DIAL_TIMEOUT_MS) })
-        } catch {
-          await new Promise((resolve) => setTimeout(resolve, 1000 * 2 ** attempt))
-        }
-      }
+        if (connected(peer) || addrs.length === 0) return
+        await node.dial(addrs, { signal: AbortSignal.any([stopped.signal, AbortSignal.timeout(deps.dialTimeoutMs ?? DIAL_TIMEOUT_MS)]) })
+      }, { what: `dial ${peer}`, log, minDelayMs: 1000, maxDelayMs: 16_000, attempts: DIAL_ATTEMPTS, signal: stopped.signal })
+    } catch (error) {
+      // Tried again when something changes: a new tab to carry it, a presence message, a lost connection.
+      if (!stopped.signal.aborted) log.failure(`gave up dialling ${peer} for now`, error)
     } finally {
       dialing.delete(peer)
     }
@@ -143,7 +167,7 @@ export function startDirectPeers (deps: {
     if (connected(peer)) { startSyncs(peer); return }
     if (self < peer) { void dial(peer); return }
     sayPresent(thread)
-    setTimeout(() => { if (!connected(peer) && threads.get(thread)?.peers.has(peer) === true) void dial(peer) }, ANSWER_WAIT_MS)
+    later(() => { if (!connected(peer) && threads.get(thread)?.peers.has(peer) === true) void dial(peer) }, ANSWER_WAIT_MS)
   }
 
   /**
@@ -163,22 +187,27 @@ export function startDirectPeers (deps: {
       return a.timeline.open >= b.timeline.open ? a : b
     }
     const keep = all.reduce(better)
-    for (const c of all) if (c !== keep) void c.close().catch(() => undefined)
+    for (const c of all) if (c !== keep) closeQuietly(c, 'a duplicate direct connection')
   }
 
-  node.addEventListener('connection:open', ({ detail: connection }) => {
+  /** Closes a connection this side no longer wants; one already gone cannot be closed and needs nothing more. */
+  function closeQuietly (connection: Connection, what: string): void {
+    connection.close().catch((error: unknown) => { log.failure(`closing ${what} to ${connection.remotePeer.toString()}`, error) })
+  }
+
+  const onOpen = ({ detail: connection }: CustomEvent<Connection>): void => {
     if (!isDirect(connection)) return
     const peer = connection.remotePeer.toString()
     // The relayed connection only carried the signalling; traffic goes direct from now on.
     for (const other of node.getConnections(connection.remotePeer)) {
-      if (!other.direct) void other.close().catch(() => undefined)
+      if (!other.direct) closeQuietly(other, 'the relayed connection a direct one replaced')
     }
     dropDuplicates(peer)
     // Tell the peer every thread we are on, so both sides know what to sync over this connection.
     for (const thread of threads.keys()) { sayPresent(thread, true); schedulePresence(thread, true) }
     startSyncs(peer)
-  })
-  node.addEventListener('connection:close', ({ detail: connection }) => {
+  }
+  const onClose = ({ detail: connection }: CustomEvent<Connection>): void => {
     if (!connection.remoteAddr.toString().includes('/webrtc')) return
     const peer = connection.remotePeer.toString()
     if (connected(peer)) return
@@ -188,31 +217,58 @@ export function startDirectPeers (deps: {
       schedulePresence(thread, true)
       reach(peer, thread)
     }
-  })
+  }
   // A tab arrived or left: connections that could not be made (or were lost with a tab) can be tried again.
-  deps.carriers.onChange(() => {
+  const onCarriers = (): void => {
     for (const [thread, entry] of threads) for (const peer of entry.peers.keys()) reach(peer, thread)
-  })
-  node.addEventListener('self:peer:update', () => {
+  }
+  const onAddresses = (): void => {
     for (const thread of threads.keys()) sayPresent(thread)
+  }
+  let stopCarriers: (() => void) | undefined
+
+  const lifecycle = createLifecycle({
+    what: 'Finding direct peers',
+    start: () => {
+      node.addEventListener('connection:open', onOpen)
+      node.addEventListener('connection:close', onClose)
+      node.addEventListener('self:peer:update', onAddresses)
+      stopCarriers = deps.carriers.onChange(onCarriers)
+    },
+    stop: async () => {
+      node.removeEventListener('connection:open', onOpen)
+      node.removeEventListener('connection:close', onClose)
+      node.removeEventListener('self:peer:update', onAddresses)
+      stopCarriers?.()
+      stopped.abort()
+      for (const timer of timers) clearTimeout(timer)
+      timers.clear()
+      const syncs = [...threads.values()].flatMap((entry) => { clearTimeout(entry.presenceTimer); return [...entry.syncs.values()] })
+      threads.clear()
+      await Promise.all(syncs.map(async (sync) => { await sync.stop() }))
+    }
   })
+  const running = (): boolean => lifecycle.state === 'running'
 
   return {
+    get state () { return lifecycle.state },
+    start: async () => { await lifecycle.start() },
+    stop: async () => { await lifecycle.stop() },
     track (thread) {
-      if (threads.has(thread)) return
+      if (!running() || threads.has(thread)) return
       threads.set(thread, { peers: new Map(), syncs: new Map(), lastPresence: 0, searchDelay: PRESENCE_SEARCHING_MS })
       sayPresent(thread, true)
       schedulePresence(thread, true)
     },
     onTopicMessage (thread, from, data) {
-      const entry = threads.get(thread)
+      const entry = running() ? threads.get(thread) : undefined
       if (entry === undefined || from === undefined || from.toString() === self) return
       const message = decodeTopicMessage(data)
       if (message?.type !== 'presence') return
       const peer = from.toString()
       // Only WebRTC addresses of the sender itself: a message cannot send us dialling elsewhere.
       const addrs = message.addrs.filter((a) => a.includes('/p2p-circuit/webrtc') && a.endsWith(`/p2p/${peer}`)).slice(0, 4).flatMap((a) => {
-        try { return [multiaddr(a)] } catch { return [] }
+        try { return [multiaddr(a)] } catch (error) { log.failure(`dropped an address ${peer} sent`, error); return [] }
       })
       if (addrs.length === 0) return
       const known = entry.peers.get(peer)

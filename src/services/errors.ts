@@ -1,7 +1,7 @@
-/** Named errors of the SharedWorker's wiring. */
-import { ThreadsError } from '../src/core/errors.ts'
+/** Named errors of the album service; each reaches the tab by its name and message, shown in words. */
+import { ThreadsError } from '../core/errors.ts'
 
-/** The worker's node failed to set up; every request is answered with this error. */
+/** The background node failed to set up; every request is answered with this error. */
 export class NodeSetupError extends ThreadsError {
   static override readonly errorName = 'NodeSetupError'
 }
@@ -10,3 +10,4 @@ export class NodeSetupError extends ThreadsError {
 export class PhotoNotFoundError extends ThreadsError {
   static override readonly errorName = 'PhotoNotFoundError'
 }
+

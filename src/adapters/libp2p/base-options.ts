@@ -1,0 +1,26 @@
+/**
+ * The libp2p options every Threads node shares (the browser worker's node, the
+ * follower, a Node sync peer): WebSockets, noise, yamux and identify, and a
+ * gater that lets it dial followers on this machine. Each host adds its own
+ * transports, services, addresses and limits on top.
+ */
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify, type Identify } from '@libp2p/identify'
+import type { ServiceMap } from '@libp2p/interface'
+import { webSockets } from '@libp2p/websockets'
+import type { Libp2pOptions } from 'libp2p'
+
+/** `own` on top of the shared base: its transports come after WebSockets, its services beside identify. */
+export function withBaseOptions<T extends ServiceMap> (own: Libp2pOptions<T>): Libp2pOptions<T & { identify: Identify }> {
+  return {
+    ...own,
+    transports: [webSockets(), ...(own.transports ?? [])],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    // Followers on this machine listen on loopback over plain ws, which browser libp2p refuses to dial by
+    // default; production followers use wss on public addresses.
+    connectionGater: { denyDialMultiaddr: () => false, ...own.connectionGater },
+    services: { identify: identify(), ...own.services } as Libp2pOptions<T & { identify: Identify }>['services']
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Tells whoever follows an album that it changed, with the album as it now is.
+ *
+ * Guarantees: every change made while an album has followers is followed by a
+ * report made after it; changes that arrive while a report is being made are
+ * coalesced into one more report, so a burst of sync progress costs a report or
+ * two, not one each. Reports carry a revision that grows, so a follower can
+ * keep the newest of reports that cross on the way. A report that cannot be
+ * made (storage failed) reaches the followers as the error. After `close`,
+ * nothing is reported.
+ */
+import type { AlbumSnapshot } from '../protocol/album-messages.ts'
+
+/** One report on an album: as it now is, or why that could not be read. */
+export type AlbumReport = { readonly snapshot: AlbumSnapshot } | { readonly error: unknown }
+
+/** Follows albums' changes. */
+export interface AlbumChanges {
+  /** Something in `thread` changed; with no thread, something in every album (direct peers came or went). */
+  changed(thread?: string): void
+  /** Calls `listener` with each report on `thread`; returns a function that stops that. */
+  follow(thread: string, listener: (report: AlbumReport) => void): () => void
+  /** Stops reporting. */
+  close(): void
+}
+
+/** Reports changes with `snapshot`, which reads an album as it now is. */
+export function createAlbumChanges (snapshot: (thread: string) => Promise<AlbumSnapshot>): AlbumChanges {
+  const followers = new Map<string, Set<(report: AlbumReport) => void>>()
+  const dirty = new Set<string>()
+  let flushing = false
+  let closed = false
+
+  async function flush (): Promise<void> {
+    try {
+      // Let the changes of one turn (a write and the status it starts) gather into one report.
+      await Promise.resolve()
+      while (dirty.size > 0 && !closed) {
+        const threads = [...dirty]
+        dirty.clear()
+        for (const thread of threads) {
+          const report: AlbumReport = await snapshot(thread).then((s) => ({ snapshot: s }), (error: unknown) => ({ error }))
+          if (closed) return
+          for (const listener of [...followers.get(thread) ?? []]) listener(report)
+        }
+      }
+    } finally {
+      flushing = false
+    }
+  }
+
+  return {
+    changed (thread) {
+      if (closed) return
+      for (const t of thread === undefined ? followers.keys() : [thread]) if (followers.has(t)) dirty.add(t)
+      if (flushing || dirty.size === 0) return
+      flushing = true
+      void flush()
+    },
+    follow (thread, listener) {
+      let set = followers.get(thread)
+      if (set === undefined) followers.set(thread, set = new Set())
+      set.add(listener)
+      return () => {
+        set.delete(listener)
+        if (set.size === 0 && followers.get(thread) === set) followers.delete(thread)
+      }
+    },
+    close () {
+      closed = true
+      followers.clear()
+      dirty.clear()
+    }
+  }
+}
