@@ -14,6 +14,7 @@ import type { AclChange, MemberInfo, Role } from '../acl/types.ts'
 import type { RandomSource } from '../crypto/random.ts'
 import { DecryptError, NotAMemberError, RoleError } from '../errors.ts'
 import type { Admission } from '../log/admission.ts'
+import type { Dependency } from '../log/record-format.ts'
 import type { IngestResult, RecordStore } from '../log/record-store.ts'
 import type { KeyBook, MemberSecrets } from '../storage/key-book.ts'
 import type { Invite, InviteOptions } from '../sync/invite.ts'
@@ -43,7 +44,7 @@ export interface MembersDeps {
   readonly records: RecordStore
   readonly keys: KeyBook
   readonly admission: Admission
-  readonly writeAcl: (changes: readonly AclChange[]) => Promise<IngestResult>
+  readonly writeAcl: (changes: readonly AclChange[], options?: { readonly deps?: readonly Dependency[] }) => Promise<IngestResult>
   readonly invite: (options: InviteOptions) => Promise<Invite>
   /** Called after this peer holds a new epoch (so new records are sealed with it). */
   readonly epochsChanged: () => Promise<void>
@@ -57,6 +58,7 @@ export function createMembers (deps: MembersDeps): Members {
 
   async function changeRole (member: string, role: Role): Promise<void> {
     const acl = await state()
+    requireAdmin(acl, self.log, thread)
     const target = acl.members().find((m) => m.log === member)
     if (target === undefined) throw new NotAMemberError(`${member} is not a member of thread ${thread}`)
     // `at`: the member's last record this peer has seen; its later records are judged under the new role.
@@ -74,7 +76,10 @@ export function createMembers (deps: MembersDeps): Members {
       const shares = await sealShares({ thread, keys: next, recipients, random: deps.random })
       changes.push({ type: 'rotate', epoch: acl.current.epoch + 1, followKeyId: next.keyId, shares })
     }
-    await deps.writeAcl(changes)
+    // The change depends on the member's first record (its join), so every replica orders it after the
+    // member's admission: ranked before it, a change of a member not yet admitted would be refused.
+    const joined = await records.recordAt(thread, member, 1)
+    await deps.writeAcl(changes, { deps: joined === undefined ? [] : [{ log: member, record: joined, kind: 'acl' }] })
     if (next !== undefined) {
       await keys.putEpoch(thread, { ...next, epoch: acl.current!.epoch + 1 })
       await deps.epochsChanged()
@@ -90,6 +95,12 @@ export function createMembers (deps: MembersDeps): Members {
     leave: async () => { await deps.writeAcl([{ type: 'leave' }]) },
     setName: async (name) => { await deps.writeAcl([{ type: 'profile', name }]) }
   }
+}
+
+/** Refuses, by name, an ACL change only an admin may make when this member is none here (every replica would refuse it). */
+export function requireAdmin (acl: Awaited<ReturnType<Admission['state']>>, log: string, thread: string): void {
+  const role = acl.members().find((m) => m.log === log)?.role ?? 'none'
+  if (!atLeast(role, 'admin')) throw new RoleError(`this member has role ${role} in thread ${thread}; only an admin may invite or change roles`)
 }
 
 /**

@@ -20,15 +20,16 @@ import { createKeyValue, type KeyValue } from './key-value.ts'
 import type { Filter, FindOptions } from './query.ts'
 import { runQuery } from './query.ts'
 import { compileSchema } from './schema.ts'
-import { listSkippedRecords, viewReports, replaceSkippedRecords, type Skipped, type SkippedRecord } from './skipped.ts'
-import { MissingKeyError, StoreClosedError } from '../errors.ts'
+import { listSkippedRecords, viewReports, replaceSkippedRecords, skippedRecord, type Skipped, type SkippedRecord } from './skipped.ts'
+import { MissingKeyError, NotAMemberError, RoleError, StoreClosedError } from '../errors.ts'
+import { atLeast } from '../acl/roles.ts'
 import { parseAclBody } from '../acl/codec.ts'
 import type { AclBody, AclChange } from '../acl/types.ts'
 import { headerKeyOf, sealEvent, signRecord } from '../log/create-record.ts'
 import { createKeyring } from '../log/keyring.ts'
 import { createAdmission } from '../log/admission.ts'
-import { createMembers, learnEpochs, type Members } from './members.ts'
-import { openRecordUnsigned } from '../log/open-record.ts'
+import { createMembers, learnEpochs, requireAdmin, type Members } from './members.ts'
+import { decryptBody, decryptHeader, openRecordUnsigned } from '../log/open-record.ts'
 import type { Dependency } from '../log/record-format.ts'
 import { createFollowRequest } from '../sync/follow-request.ts'
 import { createInviteChange, roleReads, type Invite, type InviteOptions } from '../sync/invite.ts'
@@ -209,10 +210,16 @@ export async function openThreadDatabase (deps: {
     return createCollection(name, definition, () => view.collection(name), context)
   }
 
-  /** Applies every record after `after` to `target`, as ingest did; returns the reports of those skipped. */
+  /**
+   * Applies every record after `after` to `target`, as ingest did; returns the
+   * reports of those skipped. A database event the ACL as held now does not
+   * admit (its log was lowered below write from an earlier seq after it was
+   * applied) is skipped with the error ingest would give it now.
+   */
   async function replay (target: ThreadView, after: Readonly<Record<string, number>>): Promise<SkippedRecord[]> {
     const skipped: SkippedRecord[] = []
     const keyring = await keys.keyring(thread)
+    const acl = await admission.state(keyring)
     for (const head of await records.heads(thread)) {
       const { log } = head
       // Records are read and re-verified a window at a time, in parallel, then applied in order.
@@ -226,6 +233,13 @@ export async function openThreadDatabase (deps: {
         window.forEach(({ record, blocks, node }, i) => {
           const payload = recordPayload(blocks, node, keyring)
           if (payload === ACL_EVENT) return
+          const role = acl.roleAt(log, node.seq)
+          if (!atLeast(role, 'write')) {
+            skipped.push(skippedRecord(record, log, node.seq, role === 'none'
+              ? new NotAMemberError(`log ${log} is not a member of thread ${thread} at seq ${node.seq}`)
+              : new RoleError(`log ${log} has role ${role} at seq ${node.seq}; writing data needs write`)))
+            return
+          }
           const outcome = receivedChange(target, payload, { record, log, seq: seqs[i]! })
           if ('kind' in outcome) skipped.push(outcome)
           else target.apply(outcome)
@@ -233,6 +247,35 @@ export async function openThreadDatabase (deps: {
       }
     }
     return skipped
+  }
+
+  /**
+   * When a stored ACL event lowers a member from a seq before records of its
+   * log already applied here, those records are no longer admitted: the view
+   * is rebuilt from the log (a rare event: a role change that raced the
+   * member's own writes).
+   */
+  async function rebuildIfAdmissionChanged (outcomes: readonly BatchOutcome[]): Promise<void> {
+    const keyring = await keys.keyring(thread)
+    const acl = await admission.state(keyring)
+    for (const outcome of outcomes) {
+      if (outcome instanceof Error || outcome.status !== 'stored' || outcome.node.kind !== 'acl' || acl.refused.some((r) => r.id === outcome.record)) continue
+      const [, , header, body] = await records.recordBlocks(outcome.record, keyring, { thread })
+      let changes: readonly AclChange[]
+      try {
+        changes = parseAclBody(decryptBody(body!, decryptHeader(header!, keyring.followKey(outcome.node.key)!).key)).changes
+      } catch {
+        continue
+      }
+      for (const change of changes) {
+        if (change.type !== 'role' || atLeast(change.role, 'write')) continue
+        const head = await records.head(thread, change.member)
+        if (head !== undefined && head.seq > change.at) {
+          await db.rebuild('log')
+          return
+        }
+      }
+    }
   }
 
   /** Appends an ACL event to this peer's log, sealed with the current epoch (its header with the follow key). */
@@ -317,6 +360,7 @@ export async function openThreadDatabase (deps: {
       // A stored ACL event may carry keys of a new epoch sealed to this member: then the records of
       // the batch sealed with it, refused a moment ago as of an unknown epoch, are taken now.
       if (!outcomes.some((o) => !(o instanceof Error) && o.status === 'stored' && o.node.kind === 'acl')) return outcomes
+      await rebuildIfAdmissionChanged(outcomes)
       if (await learnEpochs({ thread, self: deps.self, keys, admission }) === 0) return outcomes
       epoch = await currentEpoch()
       const again = outcomes.flatMap((o, i) => o instanceof Error && o.name === 'UnknownEpochError' ? [i] : [])
@@ -331,6 +375,7 @@ export async function openThreadDatabase (deps: {
     addAddresses: async (log, addrs, ttlMs) => { await addressBook.add(thread, log, addrs, ttlMs) },
     addresses: async (log) => (await addressBook.get(thread, log)).map((a) => a.addr),
     async invite (options) {
+      requireAdmin(await admission.state(await keys.keyring(thread)), identity.logId, thread)
       const addrs = options.addrs ?? (await addressBook.get(thread, identity.logId)).map((a) => a.addr)
       const epochs = await keys.epochs(thread)
       const { change, secret } = createInviteChange({ role: options.role, expires: options.expires ?? null, uses: options.uses ?? null, epochs, random: deps.random })
