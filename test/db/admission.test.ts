@@ -21,6 +21,8 @@ describe('admission in the database', () => {
     const carol = await openDatabase({ backend: createMemoryBackend() }).acceptInvite(await alice.invite({ role: 'admin' }))
     for (const [from, to] of [[alice, bob], [alice, carol], [bob, alice], [carol, alice], [bob, carol], [carol, bob]] as const) await sync(from, to)
     expect((await carol.members.list()).find((m) => m.log === bob.logId)?.role).toBe('write')
+    const heardByAlice: Array<Array<[string, string]>> = []
+    alice.members.onChange((members) => heardByAlice.push(members.map((m) => [m.log, m.role])))
 
     // Bob writes; Alice applies it. Carol, who has not seen it, makes Bob a viewer from the record after his join.
     await bob.collection('photos').create({ _id: 'b1', title: 'by Bob' })
@@ -35,6 +37,9 @@ describe('admission in the database', () => {
     expect(alice.collection('photos').get('b1')).toBeUndefined()
     expect((await alice.skipped()).map((s) => [s.kind, s.record, s.reason])).toEqual([['record', bobsPhoto.record, 'RoleError']])
     expect(alice.dump()).toEqual(carol.dump())
+    // Alice was told of the change once, with Bob a viewer.
+    expect(heardByAlice).toHaveLength(1)
+    expect(heardByAlice[0]!.find(([log]) => log === bob.logId)?.[1]).toBe('read')
 
     // Bob, once he holds Carol's change, cannot write any more.
     await sync(carol, bob)

@@ -35,6 +35,10 @@ export interface Members {
   leave(): Promise<void>
   /** This member's display name (at most 64 UTF-8 bytes). */
   setName(name: string): Promise<void>
+  /** Calls `listener` with the member list each time it changes (an ACL event written here or received); returns `unsubscribe`. */
+  onChange(listener: (members: MemberInfo[]) => void): () => void
+  /** Tells listeners if the member list changed since they were last told (the database calls it after ACL events). */
+  refresh(): Promise<void>
 }
 
 /** What the facet needs from its thread's database. */
@@ -79,22 +83,44 @@ export function createMembers (deps: MembersDeps): Members {
     // The change depends on the member's first record (its join), so every replica orders it after the
     // member's admission: ranked before it, a change of a member not yet admitted would be refused.
     const joined = await records.recordAt(thread, member, 1)
-    await deps.writeAcl(changes, { deps: joined === undefined ? [] : [{ log: member, record: joined, kind: 'acl' }] })
+    await writeAndRefresh(changes, { deps: joined === undefined ? [] : [{ log: member, record: joined, kind: 'acl' }] })
     if (next !== undefined) {
       await keys.putEpoch(thread, { ...next, epoch: acl.current!.epoch + 1 })
       await deps.epochsChanged()
     }
   }
 
-  return {
+  const listeners = new Set<(members: MemberInfo[]) => void>()
+  let told: string | undefined
+  const fingerprint = (list: readonly MemberInfo[]): string => JSON.stringify(list.map((m) => [m.log, m.role, m.owner, m.name ?? null, m.admittedBy]))
+  const writeAndRefresh = async (changes: readonly AclChange[], options?: { readonly deps?: readonly Dependency[] }): Promise<IngestResult> => {
+    const written = await deps.writeAcl(changes, options)
+    await facet.refresh()
+    return written
+  }
+
+  const facet: Members = {
     list: async () => (await state()).members(),
     role: async () => (await state()).members().find((m) => m.log === self.log)?.role ?? 'none',
     invite: deps.invite,
     setRole: changeRole,
     remove: async (member) => { await changeRole(member, 'none') },
-    leave: async () => { await deps.writeAcl([{ type: 'leave' }]) },
-    setName: async (name) => { await deps.writeAcl([{ type: 'profile', name }]) }
+    leave: async () => { await writeAndRefresh([{ type: 'leave' }]) },
+    setName: async (name) => { await writeAndRefresh([{ type: 'profile', name }]) },
+    onChange (listener) {
+      listeners.add(listener)
+      return () => { listeners.delete(listener) }
+    },
+    async refresh () {
+      if (listeners.size === 0) return
+      const list = (await state()).members()
+      const now = fingerprint(list)
+      if (now === told) return
+      told = now
+      for (const listener of listeners) listener(list)
+    }
   }
+  return facet
 }
 
 /** Refuses, by name, an ACL change only an admin may make when this member is none here (every replica would refuse it). */

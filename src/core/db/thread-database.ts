@@ -28,8 +28,9 @@ import type { AclBody, AclChange } from '../acl/types.ts'
 import { headerKeyOf, sealEvent, signRecord } from '../log/create-record.ts'
 import { createKeyring } from '../log/keyring.ts'
 import { createAdmission } from '../log/admission.ts'
+import { lowersAppliedWrites } from './admission-changes.ts'
 import { createMembers, learnEpochs, requireAdmin, type Members } from './members.ts'
-import { decryptBody, decryptHeader, openRecordUnsigned } from '../log/open-record.ts'
+import { openRecordUnsigned } from '../log/open-record.ts'
 import type { Dependency } from '../log/record-format.ts'
 import { createFollowRequest } from '../sync/follow-request.ts'
 import { createInviteChange, roleReads, type Invite, type InviteOptions } from '../sync/invite.ts'
@@ -249,35 +250,6 @@ export async function openThreadDatabase (deps: {
     return skipped
   }
 
-  /**
-   * When a stored ACL event lowers a member from a seq before records of its
-   * log already applied here, those records are no longer admitted: the view
-   * is rebuilt from the log (a rare event: a role change that raced the
-   * member's own writes).
-   */
-  async function rebuildIfAdmissionChanged (outcomes: readonly BatchOutcome[]): Promise<void> {
-    const keyring = await keys.keyring(thread)
-    const acl = await admission.state(keyring)
-    for (const outcome of outcomes) {
-      if (outcome instanceof Error || outcome.status !== 'stored' || outcome.node.kind !== 'acl' || acl.refused.some((r) => r.id === outcome.record)) continue
-      const [, , header, body] = await records.recordBlocks(outcome.record, keyring, { thread })
-      let changes: readonly AclChange[]
-      try {
-        changes = parseAclBody(decryptBody(body!, decryptHeader(header!, keyring.followKey(outcome.node.key)!).key)).changes
-      } catch {
-        continue
-      }
-      for (const change of changes) {
-        if (change.type !== 'role' || atLeast(change.role, 'write')) continue
-        const head = await records.head(thread, change.member)
-        if (head !== undefined && head.seq > change.at) {
-          await db.rebuild('log')
-          return
-        }
-      }
-    }
-  }
-
   /** Appends an ACL event to this peer's log, sealed with the current epoch (its header with the follow key). */
   async function writeAcl (changes: readonly AclChange[], options: { readonly deps?: readonly Dependency[] } = {}): Promise<IngestResult> {
     // Checked as every replica will check it: a malformed body is refused here, not written.
@@ -302,7 +274,11 @@ export async function openThreadDatabase (deps: {
     keys,
     admission,
     writeAcl,
-    invite: async (options) => await db.invite(options),
+    invite: async (options) => {
+      const invite = await db.invite(options)
+      await members.refresh()
+      return invite
+    },
     epochsChanged: async () => { epoch = await currentEpoch() },
     random: deps.random
   })
@@ -360,7 +336,9 @@ export async function openThreadDatabase (deps: {
       // A stored ACL event may carry keys of a new epoch sealed to this member: then the records of
       // the batch sealed with it, refused a moment ago as of an unknown epoch, are taken now.
       if (!outcomes.some((o) => !(o instanceof Error) && o.status === 'stored' && o.node.kind === 'acl')) return outcomes
-      await rebuildIfAdmissionChanged(outcomes)
+      // A member lowered from a seq before records of its log already applied here: those are no longer admitted.
+      if (await lowersAppliedWrites({ thread, records, keyring: await keys.keyring(thread), admission, outcomes })) await db.rebuild('log')
+      await members.refresh()
       if (await learnEpochs({ thread, self: deps.self, keys, admission }) === 0) return outcomes
       epoch = await currentEpoch()
       const again = outcomes.flatMap((o, i) => o instanceof Error && o.name === 'UnknownEpochError' ? [i] : [])
