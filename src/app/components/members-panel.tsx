@@ -56,7 +56,7 @@ function MemberRow ({ member, canManage }: { member: MemberView, canManage: bool
             {ROLE_CHOICES.map((c) => <option key={c.role} value={c.role}>{c.label}</option>)}
             {member.role === 'delete' && <option value='delete'>Editor</option>}
           </select>{' '}
-          <button type='button' aria-label={`Remove ${name}`} onClick={() => { if (confirm(`Remove ${name} from this album? They keep what they have, but see nothing added from now on.`)) void remove(member.log) }}>Remove</button>
+          <button type='button' aria-label={`Remove ${name} from this album`} onClick={() => { if (confirm(`Remove ${name} from this album? They keep what they have, but see nothing added from now on.`)) void remove(member.log) }}>Remove</button>
         </>
       )}
     </li>
