@@ -353,8 +353,3 @@ function byteStringAt (bytes: Uint8Array, start: number, what: string): Uint8Arr
   }
   return bytes.subarray(start + offset)
 }
-
-/** Decodes a block that must hold a single CBOR byte string (a sealed payload); returns a copy of it. */
-export function decodeSealedBlock (bytes: Uint8Array, what: string): Uint8Array {
-  return sealedBytesOf(bytes, what).slice()
-}
