@@ -26,9 +26,10 @@ import type { LinkContext, RequestHandlers } from '../protocol/rpc-server.ts'
 import { createAlbumChanges, type AlbumReport } from './album-changes.ts'
 import { applyName, asMember, memberHandlers } from './album-members.ts'
 import { createAlbumPrefs } from './album-prefs.ts'
-import { accessView, deletedByOwner, memberViews, PHOTOS, photoSchema, photoViews, syncView } from './album-snapshot.ts'
+import { albumView, PHOTOS, photoSchema, syncView } from './album-snapshot.ts'
 import { createFollowerSync, type FollowerPeer, type FollowerSyncTiming } from './album-sync.ts'
 import type { DirectPeers } from './direct-peers.ts'
+import { createFollowerAcks } from './follower-acks.ts'
 import { PhotoNotFoundError } from './errors.ts'
 import { decodeTopicMessage, encodeTopicMessage } from './topic-messages.ts'
 import type { Topics } from './topics.ts'
@@ -82,8 +83,7 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
   const { backend, follower, topics } = options
   const db = openDatabase({ backend })
   const prefs = createAlbumPrefs(backend.meta)
-  /** Who waits, per album, for the follower to hold every local record. */
-  const sentWaiters = new Map<string, Set<() => void>>()
+  const acks = createFollowerAcks()
   const albums = new Map<string, Promise<Album>>()
   /** Albums with local writes not yet announced on their topic. */
   const unannounced = new Set<string>()
@@ -171,10 +171,7 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
         onFollowed: () => { void albums.get(id)?.then(({ scheduler }) => { scheduler?.kick() }) },
         onStatus: (status) => {
           changes.changed(id)
-          if (status.state === 'synced' && status.pending === 0) {
-            for (const resolve of sentWaiters.get(id) ?? []) resolve()
-            sentWaiters.delete(id)
-          }
+          if (status.state === 'synced' && status.pending === 0) acks.acknowledged(id)
           if (status.state === 'synced' && status.pending === 0 && unannounced.delete(id)) {
             // Announcing is a courtesy: members who miss it still sync on their timer.
             topics.publish(id, encodeTopicMessage({ type: 'records' })).catch((error: unknown) => { log.failure(`announcing records on ${id}`, error) })
@@ -191,19 +188,7 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
   /** Whether the follower came to hold every record of album `id` written here within a bounded wait (true at once without a follower). */
   async function sent (id: string): Promise<boolean> {
     const { scheduler } = await album(id)
-    if (scheduler === undefined) return true
-    const timeoutMs = options.sendTimeoutMs ?? 20_000
-    return await new Promise<boolean>((resolve) => {
-      const done = (): void => { clearTimeout(timer); resolve(true) }
-      const timer = setTimeout(() => {
-        sentWaiters.get(id)?.delete(done)
-        resolve(false)
-      }, timeoutMs)
-      let waiting = sentWaiters.get(id)
-      if (waiting === undefined) sentWaiters.set(id, waiting = new Set())
-      waiting.add(done)
-      scheduler.kick()
-    })
+    return scheduler === undefined || await acks.wait(id, { kick: () => { scheduler.kick() }, timeoutMs: options.sendTimeoutMs ?? 20_000 })
   }
 
   /** Removes album `id` from this device: sync stopped, topic left, data and keys deleted. */
@@ -238,23 +223,7 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
     const info = (await db.listThreads()).find((t) => t.id === id)
     const since = direct?.since(id)
     const peers = since === undefined ? { direct: direct?.count(id) ?? 0 } : { direct: direct?.count(id) ?? 0, directSince: since }
-    const members = await thread.members.list()
-    const access = accessView({
-      members,
-      self: thread.logId,
-      left: await prefs.left(id),
-      deleted: deletedByOwner(thread, members),
-      refusedByFollower: scheduler?.status().lastError?.name === 'NotAMemberError'
-    })
-    return {
-      thread: id,
-      revision: taken,
-      name: info?.name ?? 'Shared album',
-      photos: photoViews(thread, members),
-      members: memberViews(members, thread.logId),
-      access,
-      sync: syncView(scheduler, peers)
-    }
+    return albumView({ thread, id, revision: taken, name: info?.name ?? 'Shared album', left: await prefs.left(id), refusedByFollower: scheduler?.status().lastError?.name === 'NotAMemberError', sync: syncView(scheduler, peers) })
   }
 
   const photoOf = (thread: ThreadDatabase, photo: string): Record<string, unknown> => {

@@ -8,7 +8,7 @@
 import type { MemberInfo } from '../core/acl/types.ts'
 import type { ThreadDatabase } from '../core/db/index.ts'
 import type { SyncScheduler } from '../core/sync/scheduler.ts'
-import { IMAGE_TYPES, isImage, type PhotoView, type SyncView } from '../protocol/album-messages.ts'
+import { IMAGE_TYPES, isImage, type AlbumSnapshot, type PhotoView, type SyncView } from '../protocol/album-messages.ts'
 import type { AccessView, MemberView } from '../protocol/member-messages.ts'
 
 /** The collection photos live in. */
@@ -70,6 +70,20 @@ export function accessView (input: { readonly members: readonly MemberInfo[], re
   if (me === undefined) return { role: 'none', state: 'joining' }
   if (me.role !== 'none' && !input.refusedByFollower) return { role: me.role, state: 'member' }
   return { role: 'none', state: input.deleted ? 'deleted' : input.left ? 'left' : 'removed' }
+}
+
+/** An album as reported to tabs: photos by their authors' names, members, this device's standing and its sync. */
+export async function albumView (input: { readonly thread: ThreadDatabase, readonly id: string, readonly revision: number, readonly name: string, readonly left: boolean, readonly refusedByFollower: boolean, readonly sync: SyncView }): Promise<AlbumSnapshot> {
+  const { thread, sync } = input
+  const members = await thread.members.list()
+  const access = accessView({
+    members,
+    self: thread.logId,
+    left: input.left,
+    deleted: deletedByOwner(thread, members),
+    refusedByFollower: input.refusedByFollower
+  })
+  return { thread: input.id, revision: input.revision, name: input.name, photos: photoViews(thread, members), members: memberViews(members, thread.logId), access, sync }
 }
 
 /** How direct connections stand for an album: how many, and since when the newest is open. */
