@@ -72,8 +72,9 @@ export function limitsGater (limits: FollowerLimits, node: () => GatedNode | und
       if (running === undefined || ip === undefined) return false
       let held = 0
       for (const [holder, reservation] of running.services.relay.reservations.entries()) {
-        // Renewing one's own reservation takes no new share.
-        if (!holder.equals(peer) && ipOf(reservation.addr) === ip) held++
+        // Renewing one's own reservation takes no new share, and a holder gone away (its reservation
+        // not yet expired) holds none: it cannot be reached through the relay anyway.
+        if (!holder.equals(peer) && ipOf(reservation.addr) === ip && running.getConnections(holder).length > 0) held++
       }
       if (held < limits.maxReservationsPerIp) return false
       log(`refused a relay reservation to ${peer.toString()} at ${ip}: its address holds the ${limits.maxReservationsPerIp} reservations one address may`)
