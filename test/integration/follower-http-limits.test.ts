@@ -120,6 +120,25 @@ describe('HTTP limits of a real follower', { timeout: 120_000 }, () => {
     await honestSyncs()
   })
 
+  it('refuses a libp2p peer past its share of requests in words, while another peer is served', async () => {
+    const greedy = await startSyncPeer()
+    const other = await startSyncPeer()
+    cleanup(async () => { await greedy.stop(); await other.stop() })
+    const streams = []
+    for (let i = 0; i < 2; i++) {
+      const stream = await greedy.node.dialProtocol(multiaddr(follower.multiaddr), SYNC_PROTOCOL)
+      stream.send(Uint8Array.from([100, 1, 2, 3]))
+      streams.push(stream)
+    }
+    await vi.waitFor(async () => { expect((await load()).requests).toBe(2) }, WAIT)
+    expect(await greedy.transportTo(follower.multiaddr).request({ v: 2, type: 'heads', thread: 'bafkqaaa' })).toMatchObject({ type: 'error', name: 'TooManyRequestsError' })
+    // Served, not refused for load: it names a thread the follower does not hold.
+    expect(await other.transportTo(follower.multiaddr).request({ v: 2, type: 'heads', thread: 'bafkqaaa' })).toMatchObject({ type: 'error', name: expect.not.stringMatching(/TooManyRequestsError|FollowerBusyError/) })
+    for (const stream of streams) stream.abort(new Error('done holding'))
+    await vi.waitFor(async () => { expect((await load()).requests).toBe(0) }, WAIT)
+    await honestSyncs()
+  })
+
   it('refuses a body that would pass the bytes it holds at once (503), and serves it once they are free', async () => {
     hold(900 * 1024)
     await vi.waitFor(async () => { expect((await load()).bufferedBytes).toBe(900 * 1024) }, WAIT)
