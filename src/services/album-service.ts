@@ -1,9 +1,10 @@
 /**
  * The photo album a background node serves to its tabs: one database over an
- * injected storage backend, one thread per album, each kept in sync with the
- * follower (asked to follow an album before the first sync that reaches it)
- * and with directly connected browsers, announced on the album's topic once
- * the follower holds a local write. Tabs follow an album with `album.subscribe`
+ * injected storage backend, one thread per album, each kept in sync with
+ * every follower it knows (each asked to follow an album before the first
+ * sync that reaches it; followers can be added while it runs, as they are
+ * found or learnt from invites) and with directly connected browsers,
+ * announced on the album's topic once a follower holds a local write. Tabs follow an album with `album.subscribe`
  * and are pushed its state whenever it changes.
  *
  * It takes its storage, its transport to the follower, its topics and its
@@ -45,8 +46,10 @@ export interface DirectPeerHooks {
 export interface AlbumServiceOptions {
   /** Where the database lives (IndexedDB in the browser, LMDB or memory elsewhere). */
   readonly backend: StorageBackend
-  /** The follower, if one was found; without one, albums stay on this device. */
+  /** The follower, if one is known at start; more can be added with `addFollower`. Without any, albums stay on this device. */
   readonly follower?: FollowerPeer
+  /** Told the follower addresses an invite carries, when an album is joined with it (the host dials and adds them). */
+  readonly onFollowerAddresses?: (addresses: readonly string[]) => void
   /** One topic per album, for "sync now" announcements and direct peers' presence. */
   readonly topics: Topics
   /** Makes the direct peers (browsers connected over WebRTC), where the host has any. */
@@ -64,16 +67,23 @@ export interface AlbumService extends Startable {
   readonly handlers: AlbumHandlers
   /** The database as other peers sync with it, for the host to serve. */
   syncReplica(): SyncReplica
+  /** Syncs every album with `follower` too, from now on (an address already known is ignored). */
+  addFollower(follower: FollowerPeer): void
+  /** The follower at `address` came or went: each album syncs with it now, so its status says what is true. */
+  followerChanged(address: string): void
 }
 
 interface Album {
   readonly thread: ThreadDatabase
-  readonly scheduler?: SyncScheduler
+  /** One scheduler per follower, by address. */
+  readonly schedulers: Map<string, SyncScheduler>
 }
 
 /** Makes the album service; it serves once started. */
 export function createAlbumService (options: AlbumServiceOptions): AlbumService {
-  const { backend, follower, topics } = options
+  const { backend, topics } = options
+  const followers = new Map<string, FollowerPeer>()
+  if (options.follower !== undefined) followers.set(options.follower.address, options.follower)
   const db = openDatabase({ backend })
   const albums = new Map<string, Promise<Album>>()
   /** Albums with local writes not yet announced on their topic. */
@@ -98,7 +108,7 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
         direct?.onTopicMessage(topic, from, data)
         // Someone announced new records on an album we hold: sync it now.
         if (decodeTopicMessage(data)?.type === 'records') {
-          void albums.get(topic)?.then(({ scheduler }) => { scheduler?.kick() })
+          void albums.get(topic)?.then(kickAll)
           direct?.kick(topic)
         }
       })
@@ -114,7 +124,7 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
       topicsJoined.clear()
       await Promise.all([
         direct?.stop(),
-        ...opened.map(async (result) => { if (result.status === 'fulfilled') await result.value.scheduler?.stop() })
+        ...opened.flatMap((result) => result.status === 'fulfilled' ? [...result.value.schedulers.values()].map(async (s) => { await s.stop() }) : [])
       ])
     }
   })
@@ -135,47 +145,56 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
     return await opened
   }
 
+  /** Starts syncing the album `thread` with `follower`. */
+  async function syncWith (album: Album, follower: FollowerPeer): Promise<void> {
+    const { thread } = album
+    if (album.schedulers.has(follower.address)) return
+    const scheduler = createFollowerSync({
+      thread,
+      follower,
+      replica: db.syncReplica(),
+      meta: backend.meta,
+      ...(options.followerSync === undefined ? {} : { timing: options.followerSync }),
+      onStatus: (status) => {
+        changes.changed(thread.id)
+        if (status.state === 'synced' && status.pending === 0 && unannounced.delete(thread.id)) {
+          // Announcing is a courtesy: members who miss it still sync on their timer.
+          topics.publish(thread.id, encodeTopicMessage({ type: 'records' })).catch((error: unknown) => { log.failure(`announcing records on ${thread.id}`, error) })
+        }
+      }
+    })
+    album.schedulers.set(follower.address, scheduler)
+    await scheduler.start()
+  }
+
   async function openAlbum (id: string): Promise<Album> {
     const thread = await db.openThread(id)
     thread.collection(PHOTOS, { schema: photoSchema, indexes: ['addedAt'] })
     thread.subscribe(PHOTOS, {}, {}, () => { changes.changed(id) })
-    const scheduler = follower === undefined
-      ? undefined
-      : createFollowerSync({
-        thread,
-        follower,
-        replica: db.syncReplica(),
-        meta: backend.meta,
-        ...(options.followerSync === undefined ? {} : { timing: options.followerSync }),
-        onStatus: (status) => {
-          changes.changed(id)
-          if (status.state === 'synced' && status.pending === 0 && unannounced.delete(id)) {
-            // Announcing is a courtesy: members who miss it still sync on their timer.
-            topics.publish(id, encodeTopicMessage({ type: 'records' })).catch((error: unknown) => { log.failure(`announcing records on ${id}`, error) })
-          }
-        }
-      })
-    await scheduler?.start()
+    const opened: Album = { thread, schedulers: new Map() }
+    for (const follower of followers.values()) await syncWith(opened, follower)
     topics.subscribe(id)
     topicsJoined.add(id)
     direct?.track(id)
-    return scheduler === undefined ? { thread } : { thread, scheduler }
+    return opened
   }
 
-  /** After a local write: send it to the follower and to direct peers now, and announce it once the follower has it. */
-  const wrote = (id: string, scheduler?: SyncScheduler): void => {
+  const kickAll = ({ schedulers }: Album): void => { for (const scheduler of schedulers.values()) scheduler.kick() }
+
+  /** After a local write: send it to the followers and to direct peers now, and announce it once a follower has it. */
+  const wrote = (id: string, opened: Album): void => {
     unannounced.add(id)
-    scheduler?.kick()
+    kickAll(opened)
     direct?.kick(id)
   }
 
   async function snapshot (id: string): Promise<AlbumSnapshot> {
     const taken = ++revision
-    const { thread, scheduler } = await album(id)
+    const { thread, schedulers } = await album(id)
     const info = (await db.listThreads()).find((t) => t.id === id)
     const since = direct?.since(id)
     const peers = since === undefined ? { direct: direct?.count(id) ?? 0 } : { direct: direct?.count(id) ?? 0, directSince: since }
-    return { thread: id, revision: taken, name: info?.name ?? 'Shared album', photos: photoViews(thread), sync: syncView(scheduler, peers) }
+    return { thread: id, revision: taken, name: info?.name ?? 'Shared album', photos: photoViews(thread), sync: syncView([...schedulers.values()], peers) }
   }
 
   const photoOf = (thread: ThreadDatabase, photo: string): Record<string, unknown> => {
@@ -197,10 +216,12 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
     },
     'album.join': async ({ link }) => {
       running()
-      const thread = await db.acceptInvite(parseInviteLink(link))
-      const { scheduler } = await album(thread.id)
-      if (follower !== undefined) await announceJoin(thread, follower.transport)
-      scheduler?.kick()
+      const invite = parseInviteLink(link)
+      const thread = await db.acceptInvite(invite)
+      if (invite.addrs.length > 0) options.onFollowerAddresses?.(invite.addrs)
+      const opened = await album(thread.id)
+      await announceToFollowers(thread)
+      kickAll(opened)
       changes.changed(thread.id)
       return { type: 'album.joined', thread: thread.id }
     },
@@ -212,10 +233,11 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
     },
     'photo.add': async (request) => {
       const { thread, title } = request
-      const { thread: t, scheduler } = await album(thread)
+      const opened = await album(thread)
+      const t = opened.thread
       const image = request.image === undefined ? {} : { image: request.image, imageType: request.imageType }
       const id = await t.collection(PHOTOS).create({ title, addedAt: Date.now(), by: t.logId.slice(-6), ...image })
-      wrote(thread, scheduler)
+      wrote(thread, opened)
       return { type: 'photo.added', photo: id }
     },
     'photo.image': async ({ thread, photo }) => {
@@ -225,18 +247,19 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
       return { type: 'photo.imageData', image: found.image as Uint8Array, imageType: found.imageType as string }
     },
     'photo.rename': async ({ thread, photo, title }) => {
-      const { thread: t, scheduler } = await album(thread)
+      const opened = await album(thread)
+      const t = opened.thread
       photoOf(t, photo)
       // One field changes: a concurrent rename elsewhere merges by the field's clock, the rest of the photo is untouched.
       await t.collection(PHOTOS).update(photo, { title })
-      wrote(thread, scheduler)
+      wrote(thread, opened)
       return { type: 'photo.renamed', photo }
     },
     'photo.remove': async ({ thread, photo }) => {
-      const { thread: t, scheduler } = await album(thread)
-      photoOf(t, photo)
-      await t.collection(PHOTOS).delete(photo)
-      wrote(thread, scheduler)
+      const opened = await album(thread)
+      photoOf(opened.thread, photo)
+      await opened.thread.collection(PHOTOS).delete(photo)
+      wrote(thread, opened)
       return { type: 'photo.removed', photo }
     },
     'album.subscribe': async ({ thread }, link) => {
@@ -251,12 +274,35 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
     }
   }
 
+  /**
+   * Tells every follower about this device's join; resolves once one accepted
+   * it, and throws the refusal when every follower refused (with none, there
+   * is nobody to tell yet: the album syncs once a follower is added).
+   */
+  async function announceToFollowers (thread: ThreadDatabase): Promise<void> {
+    const outcomes = await Promise.allSettled([...followers.values()].map(async (f) => { await announceJoin(thread, f.transport) }))
+    const refusals = outcomes.flatMap((o) => o.status === 'rejected' ? [o.reason as unknown] : [])
+    if (outcomes.length > 0 && refusals.length === outcomes.length) throw refusals[0]
+    for (const refusal of refusals) log.failure(`a follower refused the join announcement of ${thread.id}; another accepted it`, refusal)
+  }
+
   return {
     get state () { return lifecycle.state },
     start: async () => { await lifecycle.start() },
     stop: async () => { await lifecycle.stop() },
     handlers,
-    syncReplica: () => db.syncReplica()
+    syncReplica: () => db.syncReplica(),
+    addFollower (follower) {
+      if (followers.has(follower.address) || lifecycle.state === 'stopping' || lifecycle.state === 'stopped') return
+      followers.set(follower.address, follower)
+      for (const [id, opened] of albums) {
+        opened.then(async (a) => { await syncWith(a, follower); changes.changed(id) }).catch((error: unknown) => { log.failure(`syncing ${id} with the follower ${follower.address}`, error) })
+      }
+    },
+    followerChanged (address) {
+      // An album that failed to open has no schedulers; its failure was reported to the tab that opened it.
+      for (const opened of albums.values()) opened.then((a) => { a.schedulers.get(address)?.kick() }, (error: unknown) => { log.failure(`kicking the sync of an album that did not open with ${address}`, error) })
+    }
   }
 }
 
