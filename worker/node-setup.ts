@@ -82,7 +82,8 @@ async function findConfiguredFollower (): Promise<string> {
   return await retryWithBackoff(async () => await findFollower(followerUrl(), { timeoutMs: 3000 }), {
     what: `find the follower at ${followerUrl()}`,
     log,
+    // Asking is one small GET: ask often enough that a follower coming back is found within seconds.
     minDelayMs: 1000,
-    maxDelayMs: 30_000
+    maxDelayMs: 5000
   })
 }
