@@ -48,7 +48,11 @@ export interface AlbumServiceOptions {
   readonly backend: StorageBackend
   /** The follower, if one is known at start; more can be added with `addFollower`. Without any, albums stay on this device. */
   readonly follower?: FollowerPeer
-  /** Told the follower addresses an invite carries, when an album is joined with it (the host dials and adds them). */
+  /**
+   * Told the follower addresses an album names: those its invite carries when it is joined, and,
+   * when it is opened, the followers that followed it before (after a reload too). The host dials
+   * them and adds them with `addFollower`.
+   */
   readonly onFollowerAddresses?: (addresses: readonly string[]) => void
   /** One topic per album, for "sync now" announcements and direct peers' presence. */
   readonly topics: Topics
@@ -173,6 +177,8 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
     thread.subscribe(PHOTOS, {}, {}, () => { changes.changed(id) })
     const opened: Album = { thread, schedulers: new Map() }
     for (const follower of followers.values()) await syncWith(opened, follower)
+    const known = await thread.addresses(thread.logId)
+    if (known.length > 0) options.onFollowerAddresses?.(known)
     topics.subscribe(id)
     topicsJoined.add(id)
     direct?.track(id)

@@ -11,12 +11,18 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { SyncTransport } from '../../src/core/sync/engine.ts'
 import type { AlbumSnapshot } from '../../src/protocol/album-messages.ts'
+import { createMemoryBackend } from '../../src/core/storage/memory.ts'
+import { PROTOCOL_VERSION } from '../../src/protocol/messages.ts'
+import type { LinkContext } from '../../src/protocol/rpc-server.ts'
+import { createAlbumService } from '../../src/services/album-service.ts'
 import { createFollowerLink, type FollowerLink, type FollowerLinkNode } from '../../src/services/follower-link.ts'
 import { startAlbumNode, type AlbumNode } from '../helpers/album-node.ts'
 import { memoryFollower } from '../helpers/memory-follower.ts'
 import { memoryTopicBus } from '../helpers/memory-topics.ts'
 
 const WAIT = { timeout: 30_000, interval: 20 }
+/** A tab's link as the handlers see it, for calling them without a MessageChannel. */
+const link = { emit: () => {}, signal: new AbortController().signal } as unknown as LinkContext
 const PEERS = ['12D3KooWGRUVh7eE7Drz3Cqhx9hBUKbMfAUeLnqMZBkMKigYXwsH', '12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK']
 
 /** A memory follower at a multiaddr that can be stopped and started: its transport and its dials fail while it is down. */
@@ -126,8 +132,26 @@ describe('many followers', { timeout: 120_000 }, () => {
     fake.stop(second)
     await vi.waitFor(async () => { expect(await syncOf(alice, thread)).toMatchObject({ state: 'synced', followers: { synced: 1, total: 2 } }) }, WAIT)
     await alice.tab.request({ type: 'photo.add', thread, title: 'dunes' })
-    await vi.waitFor(async () => { expect(await syncOf(alice, thread)).toMatchObject({ state: 'synced', pending: 0 }) }, WAIT)
-    expect((await first.follower.replica.heads(thread))[0]?.seq).toBeGreaterThan((await second.follower.replica.heads(thread))[0]?.seq ?? 0)
+    await vi.waitFor(async () => { expect((await first.follower.replica.heads(thread))[0]?.seq).toBe(2) }, WAIT)
+    await vi.waitFor(async () => { expect(await syncOf(alice, thread)).toMatchObject({ state: 'synced', pending: 0, followers: { synced: 1, total: 2 } }) }, WAIT)
+    expect((await second.follower.replica.heads(thread))[0]?.seq).toBe(1)
+  })
+
+  it('names, when an album is opened again after a restart, the followers that followed it before', async () => {
+    const f = switchableFollower(0)
+    const backend = createMemoryBackend()
+    const first = createAlbumService({ backend, follower: { address: f.address, transport: f.transport }, topics: memoryTopicBus().join().topics })
+    await first.start()
+    const { thread } = await first.handlers['album.create']({ v: PROTOCOL_VERSION, id: 1, type: 'album.create', name: 'Summer' }, link)
+    await vi.waitFor(async () => { expect((await first.handlers['album.subscribe']({ v: PROTOCOL_VERSION, id: 2, type: 'album.subscribe', thread }, link)).sync.state).toBe('synced') }, WAIT)
+    await first.stop()
+
+    const named: string[] = []
+    const second = createAlbumService({ backend, topics: memoryTopicBus().join().topics, onFollowerAddresses: (addresses) => { named.push(...addresses) } })
+    await second.start()
+    await second.handlers['album.subscribe']({ v: PROTOCOL_VERSION, id: 1, type: 'album.subscribe', thread }, link)
+    await second.stop()
+    expect(named).toEqual([f.address])
   })
 
   it('says the follower is out of reach as soon as it stops, not at the next timed sync', async () => {
