@@ -6,15 +6,15 @@
  *   --data / THREADS_FOLLOWER_DATA          data directory (default .data/follower)
  *   --announce / THREADS_FOLLOWER_ANNOUNCE  comma-separated multiaddrs to announce instead of the listen ones
  *   --cors-origins / THREADS_FOLLOWER_CORS_ORIGINS  comma-separated origins whose pages may call the HTTP side
- *                                           (default the app's, http://127.0.0.1:4173,http://localhost:4173; `*` for any)
+ *                                           (default the app's: ports 4173 and 5173 of 127.0.0.1 and localhost; `*` for any)
  *   and one flag and variable per limit (limits.ts): `--max-connections-per-ip 32`, THREADS_FOLLOWER_MAX_CONNECTIONS_PER_IP=32.
  */
 import { resolve } from 'node:path'
 import { ThreadsError } from '../src/core/errors.ts'
 import { DEFAULT_LIMITS, limitFlag, limitVariable, type FollowerLimits } from './limits.ts'
 
-/** The origins the app is served from by `npm start`, whose pages call the follower. */
-export const DEFAULT_CORS_ORIGINS: readonly string[] = ['http://127.0.0.1:4173', 'http://localhost:4173']
+/** The origins the app is served from by `npm start` (4173) and `npm run dev` (5173), whose pages call the follower. */
+export const DEFAULT_CORS_ORIGINS: readonly string[] = ['http://127.0.0.1:4173', 'http://localhost:4173', 'http://127.0.0.1:5173', 'http://localhost:5173']
 
 /** A flag or environment variable the follower cannot use; its message says which and why. */
 export class FollowerConfigError extends ThreadsError {
