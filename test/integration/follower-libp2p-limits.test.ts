@@ -8,6 +8,9 @@
  * connected before keeps syncing, and one arriving after the stranger leaves
  * is served.
  */
+import { randomBytes } from 'node:crypto'
+import { request as httpRequest } from 'node:http'
+import type { Socket } from 'node:net'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import type { Stream } from '@libp2p/interface'
@@ -86,6 +89,31 @@ describe('libp2p limits of a real follower', { timeout: 180_000 }, () => {
       await honestSyncs(f, await peer())
     })
   }
+
+  it('gives up on connections that never finish their upgrade, refusing others past the pending limit meanwhile', async () => {
+    const f = await follower(['--max-pending-connections', '2', '--inbound-upgrade-timeout-ms', '10000'])
+    const parts = multiaddr(f.multiaddr).getComponents()
+    const host = parts.find((c) => c.name === 'ip4')!.value!
+    const port = Number(parts.find((c) => c.name === 'tcp')!.value)
+    /** A WebSocket that opens and then says nothing, so libp2p waits for its upgrade; resolves with whether the follower sent it a close frame. */
+    const silent = async (): Promise<{ socket: Socket, closedByFollower: Promise<void> }> => await new Promise((resolve, reject) => {
+      const request = httpRequest({ host, port, headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': randomBytes(16).toString('base64') } })
+      request.on('upgrade', (_response, socket: Socket) => {
+        cleanup(async () => { socket.destroy() })
+        // 0x88 opens a WebSocket close frame: the follower's side ending the connection.
+        const closedByFollower = new Promise<void>((done) => { socket.on('data', (data: Buffer) => { if (data[0] === 0x88) done() }) })
+        resolve({ socket, closedByFollower })
+      })
+      request.on('error', reject)
+      request.end()
+    })
+    const stalled = [await silent(), await silent()]
+    await expect((await peer()).node.dial(multiaddr(f.multiaddr), { signal: AbortSignal.timeout(5000) })).rejects.toThrow()
+    // The follower ends them once their upgrade time is up, and then serves an honest peer.
+    await Promise.all(stalled.map(async ({ closedByFollower }) => { await closedByFollower }))
+    for (const { socket } of stalled) socket.destroy()
+    await honestSyncs(f, await peer())
+  })
 
   /** A node that listens through the follower's relay; its start fails when the reservation is refused. */
   const relayed = async (f: FollowerProcess): Promise<Libp2p> => {
