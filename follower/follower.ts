@@ -21,7 +21,7 @@ import { createSyncHandler } from '../src/core/sync/handler.ts'
 import { createStoreReplica } from '../src/core/sync/replica.ts'
 import type { FollowerConfig } from './config.ts'
 import { startHttp } from './http.ts'
-import { connectionManagerOptions, gossipLimits, limitsGater, relayReservationOptions, topicValidator } from './libp2p-limits.ts'
+import { connectionManagerOptions, gossipLimits, limitsGater, relayReservationOptions, releaseReservationsOnDisconnect, topicValidator } from './libp2p-limits.ts'
 import { loadNodeKey } from './node-key.ts'
 import { createQuotas } from './quotas.ts'
 import { createRequestGate } from './request-gate.ts'
@@ -81,6 +81,7 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
     }
   }))
   running = node
+  releaseReservationsOnDisconnect(node)
   joinTopic = (thread) => {
     node.services.pubsub.topicValidators.set(thread, topicValidator)
     node.services.pubsub.subscribe(thread)

@@ -83,6 +83,19 @@ export function limitsGater (limits: FollowerLimits, node: () => GatedNode | und
   }
 }
 
+/**
+ * Frees a peer's relay reservation when its last connection closes. The relay
+ * keeps a reservation until its time-to-live (two hours) runs out, so
+ * strangers could otherwise connect, reserve and leave until every place is
+ * taken; a reservation is of no use to a peer that is gone (nothing can reach
+ * it through the relay), and it reserves again when it comes back.
+ */
+export function releaseReservationsOnDisconnect (node: Pick<Libp2p, 'addEventListener'> & GatedNode): void {
+  node.addEventListener('peer:disconnect', ({ detail: peer }) => {
+    if (node.services.relay.reservations.delete(peer)) log(`released the relay reservation of ${peer.toString()}, which disconnected`)
+  })
+}
+
 /** Accepts a thread topic's message only if it is a topic message this version reads, within the size limit. */
 export const topicValidator: TopicValidatorFn = (_peer, message) => {
   if (message.data.byteLength > MAX_TOPIC_MESSAGE_BYTES) return TopicValidatorResult.Reject
