@@ -122,27 +122,21 @@ describe('libp2p limits of a real follower', { timeout: 180_000 }, () => {
     return node
   }
 
-  it('refuses relay reservations past one address\'s share, and grants one again once a holder leaves', async () => {
-    const f = await follower(['--max-reservations-per-ip', '2'])
-    const first = await relayed(f)
-    await relayed(f)
-    await expect(relayed(f)).rejects.toThrow(/PERMISSION_DENIED/)
-    await first.stop()
-    await vi.waitFor(async () => { expect(await connections(f)).toBe(1) }, WAIT)
-    const after = await relayed(f)
-    expect(after.getMultiaddrs().some((a) => a.toString().includes('/p2p-circuit'))).toBe(true)
-  })
-
-  it('refuses relay reservations past everyone\'s, and frees a leaver\'s place at once rather than when it expires', async () => {
-    const f = await follower(['--max-reservations', '2'])
-    const first = await relayed(f)
-    await relayed(f)
-    await expect(relayed(f)).rejects.toThrow(/RESERVATION_REFUSED/)
-    await first.stop()
-    await vi.waitFor(async () => { expect(await connections(f)).toBe(1) }, WAIT)
-    const after = await relayed(f)
-    expect(after.getMultiaddrs().some((a) => a.toString().includes('/p2p-circuit'))).toBe(true)
-  })
+  for (const [what, flag, status] of [
+    ['one address\'s share', '--max-reservations-per-ip', /PERMISSION_DENIED/],
+    ['everyone\'s', '--max-reservations', /RESERVATION_REFUSED/]
+  ] as const) {
+    it(`refuses relay reservations past ${what}, and frees a leaver's place at once rather than when it expires`, async () => {
+      const f = await follower([flag, '2'])
+      const first = await relayed(f)
+      await relayed(f)
+      await expect(relayed(f)).rejects.toThrow(status)
+      await first.stop()
+      await vi.waitFor(async () => { expect(await connections(f)).toBe(1) }, WAIT)
+      const after = await relayed(f)
+      expect(after.getMultiaddrs().some((a) => a.toString().includes('/p2p-circuit'))).toBe(true)
+    })
+  }
 
   it('cuts a relayed connection past its data limit, so the relay carries signalling and not bulk data', async () => {
     const limit = 16 * 1024
