@@ -73,7 +73,7 @@ describe('HTTP limits of a real follower', { timeout: 120_000 }, () => {
     await honestSyncs()
   })
 
-  it('refuses a body that is not dag-cbor (415), one too large (413), and an unknown path (404), each in words', async () => {
+  it('refuses a body that is not dag-cbor (415), one too large (413), one of no declared length (411), and an unknown path (404), each in words', async () => {
     const json = await fetch(`${follower.httpUrl}/v1/sync`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"v":2}' })
     expect(json.status).toBe(415)
     expect(await json.json()).toMatchObject({ name: 'UnsupportedContentTypeError', message: expect.stringContaining(DAG_CBOR) })
@@ -81,6 +81,18 @@ describe('HTTP limits of a real follower', { timeout: 120_000 }, () => {
     const big = await fetch(`${follower.httpUrl}/v1/sync`, { method: 'POST', headers: { 'content-type': DAG_CBOR }, body: new Uint8Array(MAX_MESSAGE_BYTES + 1) })
     expect(big.status).toBe(413)
     expect(await big.json()).toMatchObject({ name: 'TooLargeError' })
+    // A body of no declared length (chunked) is refused before it is read.
+    const chunked = await new Promise<{ status: number, body: string }>((resolve, reject) => {
+      const request = httpRequest(`${follower.httpUrl}/v1/sync`, { method: 'POST', agent: false, headers: { 'content-type': DAG_CBOR, 'transfer-encoding': 'chunked' } }, (response) => {
+        let body = ''
+        response.on('data', (chunk: Buffer) => { body += chunk.toString() })
+        response.on('end', () => { resolve({ status: response.statusCode ?? 0, body }) })
+      })
+      request.on('error', reject)
+      request.end(new Uint8Array(100))
+    })
+    expect(chunked.status).toBe(411)
+    expect(JSON.parse(chunked.body)).toMatchObject({ name: 'LengthRequiredError' })
     const nowhere = await fetch(`${follower.httpUrl}/v2/anything`)
     expect(nowhere.status).toBe(404)
     expect(await nowhere.json()).toMatchObject({ name: 'EndpointNotFoundError' })
