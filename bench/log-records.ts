@@ -12,7 +12,9 @@
  */
 import { generateSymmetricKey } from '../src/core/crypto/aead.ts'
 import { createSigner, verifySignature } from '../src/core/crypto/ed25519.ts'
+import { epochKeyId } from '../src/core/acl/epoch-keys.ts'
 import { createThreadId } from '../src/core/ids/thread-id.ts'
+import { createKeyring } from '../src/core/log/keyring.ts'
 import { generateLogIdentity } from '../src/core/ids/log-id.ts'
 import { sealEvent, signRecord, type CreatedRecord, type LogPosition } from '../src/core/log/create-record.ts'
 import { decryptBody, decryptHeader } from '../src/core/log/open-record.ts'
@@ -30,6 +32,8 @@ export async function benchLogRecords (): Promise<boolean> {
   const thread = createThreadId().toString()
   const followKey = generateSymmetricKey()
   const readKey = generateSymmetricKey()
+  const epoch = { keyId: epochKeyId(followKey), followKey, readKey }
+  const keys = createKeyring([epoch])
   const body = { photo: new Uint8Array(1024).fill(7) }
   const message = new Uint8Array(250).fill(3) // about the size of a signed record node
   const signer = createSigner(identity.seed)
@@ -38,17 +42,17 @@ export async function benchLogRecords (): Promise<boolean> {
   let created: CreatedRecord[] = []
   let prev: LogPosition | null = null
   // As the log writer does: the next event is sealed while the current node is being signed.
-  let next = sealEvent({ readKey, payload: body })
+  let next = sealEvent({ headerKey: readKey, payload: body })
   const create = async (): Promise<void> => {
-    const signing = signRecord({ thread, identity, followKey, event: next, prev })
-    next = sealEvent({ readKey, payload: body })
+    const signing = signRecord({ thread, identity, epoch, kind: 'data', event: next, prev })
+    next = sealEvent({ headerKey: readKey, payload: body })
     const record = await signing
     prev = { record: record.record, seq: record.node.seq, link: record.link }
     created.push(record)
   }
   const open = async (i: number): Promise<void> => {
     const record = created[i]!
-    const verified = await verifyIncomingRecord(thread, { log: identity.logId, followKey, record: record.record, blocks: record.blocks })
+    const verified = await verifyIncomingRecord(thread, { log: identity.logId, keys, record: record.record, blocks: record.blocks })
     const header = decryptHeader(verified.blocks[2]!, readKey)
     decryptBody(verified.blocks[3]!, header.key)
   }
@@ -56,7 +60,7 @@ export async function benchLogRecords (): Promise<boolean> {
   const BATCH = 512
   const openBatch = async (i: number): Promise<void> => {
     const batch = created.slice(i * BATCH, (i + 1) * BATCH)
-    const verified = await verifyIncomingBatch(thread, batch.map((record) => ({ log: identity.logId, followKey, record: record.record, blocks: record.blocks })))
+    const verified = await verifyIncomingBatch(thread, batch.map((record) => ({ log: identity.logId, keys, record: record.record, blocks: record.blocks })))
     for (const v of verified) {
       if (v instanceof Error) throw v
       decryptBody(v.blocks[3]!, decryptHeader(v.blocks[2]!, readKey).key)

@@ -123,7 +123,7 @@ test('photos still waiting when the last tab closes are sent by the service work
   const http = httpSyncTransport(`http://127.0.0.1:${FOLLOWER_HTTP_PORT}`)
   const followerSeq = async (): Promise<number> => {
     const heads = await http.request({ v: 2, type: 'heads', thread: invite.thread })
-    return heads.type === 'heads' ? heads.heads.find((h) => h.log === invite.logs[0]!.log)?.seq ?? 0 : -1
+    return heads.type === 'heads' ? heads.heads.find((h) => h.log === invite.via.log)?.seq ?? 0 : -1
   }
   const before = await followerSeq()
   expect(before).toBeGreaterThan(0)

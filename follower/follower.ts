@@ -17,6 +17,7 @@ import { createRecordStore } from '../src/core/log/record-store.ts'
 import { createCachedBackend } from '../src/core/storage/cached-backend.ts'
 import { createKeyBook } from '../src/core/storage/key-book.ts'
 import { createThreadBook } from '../src/core/storage/thread-book.ts'
+import { admitFollow } from '../src/core/sync/follow-admission.ts'
 import { createSyncHandler } from '../src/core/sync/handler.ts'
 import { createStoreReplica } from '../src/core/sync/replica.ts'
 import type { FollowerConfig } from './config.ts'
@@ -49,12 +50,13 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
   const threads = createThreadBook(backend.meta)
   // Set once the node runs: followed threads' topics are joined so announcements flow through.
   let joinTopic = (_thread: string): void => {}
+  const records = createRecordStore({ backend })
   const replica = createStoreReplica({
-    records: createRecordStore({ backend }),
+    records,
     keys,
-    meta: backend.meta,
-    follow: async (thread, grants) => {
-      for (const grant of grants) if ((await keys.get(thread, grant.log)) === undefined) await keys.put(thread, grant.log, { followKey: grant.followKey })
+    follow: async (request) => {
+      await admitFollow(request, { records, keys })
+      const { thread } = request
       if ((await threads.get(thread)) === undefined) await threads.put({ id: thread, createdAt: Date.now() })
       joinTopic(thread)
     }

@@ -102,6 +102,29 @@ export class MissingKeyError extends ThreadsError {
   static override readonly errorName = 'MissingKeyError'
 }
 
+/**
+ * A record sealed with the keys of a thread epoch this peer does not hold (its
+ * key ID is unknown here): it cannot be read yet, which is not malformed.
+ */
+export class UnknownEpochError extends ThreadsError {
+  static override readonly errorName = 'UnknownEpochError'
+}
+
+/** A thread of a variant this version does not create or follow (every thread is access-controlled). */
+export class UnsupportedThreadError extends ThreadsError {
+  static override readonly errorName = 'UnsupportedThreadError'
+}
+
+/** A log (or signer) that is not a member of the thread where it acts. */
+export class NotAMemberError extends ThreadsError {
+  static override readonly errorName = 'NotAMemberError'
+}
+
+/** A member whose role does not allow what it did (a viewer writing data, a writer changing the ACL). */
+export class RoleError extends ThreadsError {
+  static override readonly errorName = 'RoleError'
+}
+
 /** A block a caller asked for that the block store does not hold. */
 export class BlockNotFoundError extends BlockError {
   static override readonly errorName = 'BlockNotFoundError'

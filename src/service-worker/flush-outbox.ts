@@ -39,7 +39,6 @@ export async function flushOutboxWhenFree (followerUrl: string): Promise<Flushed
       const replica = createStoreReplica({
         records: createRecordStore({ backend }),
         keys: createKeyBook(backend.meta),
-        meta: backend.meta,
         ingest: async (_thread, received) => received.map(() => new PushOnlyError('the service worker only sends records; the background node receives them'))
       })
       const flushed = await flushOutbox({ threads, peer, transport: httpSyncTransport(followerUrl), replica, meta: backend.meta })

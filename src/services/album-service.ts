@@ -26,7 +26,7 @@ import { toWireError } from '../protocol/errors.ts'
 import type { LinkContext, RequestHandlers } from '../protocol/rpc-server.ts'
 import { createAlbumChanges, type AlbumReport } from './album-changes.ts'
 import { PHOTOS, photoSchema, photoViews, syncView } from './album-snapshot.ts'
-import { announceJoin, createFollowerSync, type FollowerPeer, type FollowerSyncTiming } from './album-sync.ts'
+import { createFollowerSync, type FollowerPeer, type FollowerSyncTiming } from './album-sync.ts'
 import type { DirectPeers } from './direct-peers.ts'
 import { PhotoNotFoundError } from './errors.ts'
 import { decodeTopicMessage, encodeTopicMessage } from './topic-messages.ts'
@@ -225,16 +225,17 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
       const invite = parseInviteLink(link)
       const thread = await db.acceptInvite(invite)
       if (invite.addrs.length > 0) options.onFollowerAddresses?.(invite.addrs)
-      const opened = await album(thread.id)
-      await announceToFollowers(thread)
-      kickAll(opened)
+      // Its log opens with its join: the follow request and the first sync carry it to each follower, where the others find it.
+      kickAll(await album(thread.id))
       changes.changed(thread.id)
       return { type: 'album.joined', thread: thread.id }
     },
     'album.invite': async ({ thread, base }) => {
-      const { thread: t } = await album(thread)
+      const opened = await album(thread)
       const name = (await db.listThreads()).find((info) => info.id === thread)?.name
-      const invite = await t.invite()
+      // Album members add photos and edit their own; the invite record goes to the followers at once, so joins through it are taken.
+      const invite = await opened.thread.invite({ role: 'write' })
+      kickAll(opened)
       return { type: 'album.invited', link: createInviteLink(base, name === undefined ? invite : { ...invite, name }) }
     },
     'photo.add': async (request) => {
@@ -278,18 +279,6 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
       subscriptions.set(link, end)
       return { type: 'album.subscribed', ...await snapshot(thread) }
     }
-  }
-
-  /**
-   * Tells every follower about this device's join; resolves once one accepted
-   * it, and throws the refusal when every follower refused (with none, there
-   * is nobody to tell yet: the album syncs once a follower is added).
-   */
-  async function announceToFollowers (thread: ThreadDatabase): Promise<void> {
-    const outcomes = await Promise.allSettled([...followers.values()].map(async (f) => { await announceJoin(thread, f.transport) }))
-    const refusals = outcomes.flatMap((o) => o.status === 'rejected' ? [o.reason as unknown] : [])
-    if (outcomes.length > 0 && refusals.length === outcomes.length) throw refusals[0]
-    for (const refusal of refusals) log.failure(`a follower refused the join announcement of ${thread.id}; another accepted it`, refusal)
   }
 
   return {

@@ -1,17 +1,15 @@
 /**
  * How an album reaches its follower: a sync scheduler whose first request to
  * the follower asks it to follow the album (it may be offline at that moment,
- * so this is retried before each sync until it answers `following`), and the
- * join announcement that tells the album's other members about this device's
- * new log. The follower's answers are checked: a refused announcement is a
- * {@link JoinNotAnnouncedError}, never silently dropped.
+ * so this is retried before each sync until it answers `following`). The
+ * request carries this device's first record: the owner's genesis, or the
+ * join through which the album's other members find this device's log.
  */
 import type { ThreadDatabase } from '../core/db/index.ts'
 import type { KeyValueStore } from '../core/storage/interfaces.ts'
 import type { SyncTransport } from '../core/sync/engine.ts'
 import type { SyncReplica } from '../core/sync/replica.ts'
 import { createSyncScheduler, type SyncScheduler, type SyncStatus } from '../core/sync/scheduler.ts'
-import { JoinNotAnnouncedError } from './errors.ts'
 
 /** How long a follower that follows our log is kept as a place to fetch it from. */
 const FOLLOWER_ADDRESS_TTL_MS = 7 * 24 * 3600 * 1000
@@ -68,18 +66,4 @@ function followingFirst (thread: ThreadDatabase, { address, transport }: Followe
       return await transport.request(request, options)
     }
   }
-}
-
-/**
- * Tells the follower, and through it every member, that this device joined
- * `thread` with a log of its own. Resolves once the follower accepted it.
- */
-export async function announceJoin (thread: ThreadDatabase, transport: SyncTransport, options: { signal?: AbortSignal } = {}): Promise<void> {
-  const answer = await transport.request({ v: 2, type: 'announce', thread: thread.id, announcement: await thread.joinAnnouncement() }, options)
-  if (answer.type === 'announced') return
-  const [name, said] = answer.type === 'error' ? [answer.name, answer.message] : ['UnexpectedResponse', `it answered ${answer.type}`]
-  throw new JoinNotAnnouncedError(
-    `You joined the album on this device, but the follower did not pass your joining on to the other members (${name}: ${said}), so they cannot see your photos yet. Open the invite link again to retry.`,
-    name
-  )
 }

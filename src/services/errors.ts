@@ -11,17 +11,3 @@ export class PhotoNotFoundError extends ThreadsError {
   static override readonly errorName = 'PhotoNotFoundError'
 }
 
-/**
- * The album was joined on this device, but the follower refused the join
- * announcement, so the other members cannot learn this device's log (and will
- * not see its photos) until it is announced.
- */
-export class JoinNotAnnouncedError extends ThreadsError {
-  static override readonly errorName = 'JoinNotAnnouncedError'
-  /** The name of the error the follower answered with. */
-  readonly remoteName: string
-  constructor (message: string, remoteName: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.remoteName = remoteName
-  }
-}

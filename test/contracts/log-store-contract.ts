@@ -8,6 +8,8 @@ import { generateSymmetricKey } from '../../src/core/crypto/aead.ts'
 import { deterministicRandom } from '../../src/core/crypto/random.ts'
 import { generateLogIdentity } from '../../src/core/ids/log-id.ts'
 import { createThreadId } from '../../src/core/ids/thread-id.ts'
+import { epochKeyId } from '../../src/core/acl/epoch-keys.ts'
+import { createKeyring } from '../../src/core/log/keyring.ts'
 import { createLogWriter } from '../../src/core/log/log-writer.ts'
 import { createRecordStore } from '../../src/core/log/record-store.ts'
 import { createAddressBook } from '../../src/core/storage/address-book.ts'
@@ -29,22 +31,28 @@ export function runLogStoreContractTests (name: string, setup: () => Promise<Log
     const random = deterministicRandom(`contract-${name}`)
     const thread = createThreadId({ random }).toString()
 
-    it('key book: holds each layer of keys and says which one is missing', async () => {
+    it('key book: holds epoch keys by key ID and this peer\'s identity, and says what is missing', async () => {
       const { backend, cleanup } = await setup()
       try {
         const keys = createKeyBook(backend.meta)
         const writer = generateLogIdentity(random)
-        const follower = generateLogIdentity(random)
-        const followKey = generateSymmetricKey(random)
+        const [first, second] = [generateSymmetricKey(random), generateSymmetricKey(random)]
         const readKey = generateSymmetricKey(random)
-        await keys.put(thread, writer.logId, { followKey, readKey, identitySeed: writer.seed })
-        await keys.put(thread, follower.logId, { followKey })
-        expect(await keys.readKey(thread, writer.logId)).toEqual(readKey)
-        expect((await keys.get(thread, writer.logId))?.identitySeed).toEqual(writer.seed)
-        expect(await keys.followKey(thread, follower.logId)).toEqual(followKey)
-        await expect(keys.readKey(thread, follower.logId)).rejects.toMatchObject({ name: 'MissingKeyError' })
-        await expect(keys.followKey(thread, 'unknown')).rejects.toMatchObject({ name: 'MissingKeyError' })
-        expect((await keys.logs(thread)).map((l) => l.log).sort()).toEqual([writer.logId, follower.logId].sort())
+        expect(await keys.holds(thread)).toBe(false)
+        await expect(keys.self(thread)).rejects.toMatchObject({ name: 'MissingKeyError' })
+        // A follower's copy first (follow key only), then a member's: the read key is added, never dropped.
+        await keys.putEpoch(thread, { keyId: epochKeyId(second), epoch: 1, followKey: second })
+        await keys.putEpoch(thread, { keyId: epochKeyId(first), epoch: 0, followKey: first, readKey })
+        await keys.putEpoch(thread, { keyId: epochKeyId(first), epoch: 0, followKey: first })
+        expect((await keys.epochs(thread)).map((e) => e.epoch)).toEqual([0, 1])
+        const ring = await keys.keyring(thread)
+        expect(ring.followKey(epochKeyId(second))).toEqual(second)
+        expect(ring.readKey(epochKeyId(first))).toEqual(readKey)
+        expect(ring.readKey(epochKeyId(second))).toBeUndefined()
+        expect(ring.followKey(epochKeyId(readKey))).toBeUndefined()
+        await keys.putSelf(thread, { log: writer.logId, identitySeed: writer.seed, x25519Secret: readKey })
+        expect((await keys.self(thread)).identitySeed).toEqual(writer.seed)
+        expect(await keys.holds(thread)).toBe(true)
       } finally { await backend.close(); await cleanup?.() }
     })
 
@@ -82,27 +90,28 @@ export function runLogStoreContractTests (name: string, setup: () => Promise<Log
         const identity = generateLogIdentity(random)
         const followKey = generateSymmetricKey(random)
         const readKey = generateSymmetricKey(random)
+        const keys = createKeyring([{ keyId: epochKeyId(followKey), followKey, readKey }])
         const store = createRecordStore({ backend })
-        const writer = createLogWriter({ thread, identity, followKey, readKey, store, random })
+        const writer = createLogWriter({ thread, identity, epoch: { keyId: epochKeyId(followKey), followKey, readKey }, store, random })
         for (let i = 1; i <= 5; i++) await writer.append({ photo: i })
         const head = await store.head(thread, identity.logId)
         expect(head?.seq).toBe(5)
 
-        const blocks = await store.recordBlocks(head!.record, followKey)
+        const blocks = await store.recordBlocks(head!.record, keys)
         const body = blocks[3]!
         const corrupted = body.bytes.slice()
         corrupted[corrupted.length - 1] = corrupted[corrupted.length - 1]! ^ 0xff
         await backend.blocks.putMany([{ cid: body.cid, bytes: corrupted }])
-        await expect(store.openEvent(head!.record, { followKey, readKey })).rejects.toMatchObject({ name: 'BadCidError' })
+        await expect(store.openEvent(head!.record, keys)).rejects.toMatchObject({ name: 'BadCidError' })
         await backend.blocks.putMany([body])
 
         if (reopen !== undefined) current = await reopen()
         const reopened = createRecordStore({ backend: current })
         expect(await reopened.head(thread, identity.logId)).toEqual(head)
         const seqs: number[] = []
-        for await (const { node } of reopened.walk(thread, identity.logId, followKey)) seqs.push(node.seq)
+        for await (const { node } of reopened.walk(thread, identity.logId, keys)) seqs.push(node.seq)
         expect(seqs).toEqual([5, 4, 3, 2, 1])
-        expect((await reopened.openEvent(head!.record, { followKey, readKey })).payload).toEqual({ photo: 5 })
+        expect((await reopened.openEvent(head!.record, keys)).payload).toEqual({ photo: 5 })
       } finally { await current.close(); await cleanup?.() }
     })
   })

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createRecordStore } from '../../src/core/log/record-store.ts'
+import { createKeyring, type EpochKeyring } from '../../src/core/log/keyring.ts'
 import type { RawBlock } from '../../src/core/storage/interfaces.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { snapshotMeta, threadFixture, writerFixture } from '../helpers/log-fixture.ts'
@@ -11,11 +12,11 @@ describe('record store', () => {
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => alice.writer.append({ n: i })))
     expect(results.map((r) => r.node.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
     const chain = []
-    for await (const entry of alice.store.walk(thread, alice.identity.logId, alice.followKey)) chain.push(entry)
+    for await (const entry of alice.store.walk(thread, alice.identity.logId, alice.keys)) chain.push(entry)
     expect(chain.map((c) => c.node.seq)).toEqual(Array.from({ length: 20 }, (_, i) => 20 - i))
     for (let i = 0; i < chain.length - 1; i++) expect(chain[i]!.node.prev).toBe(chain[i + 1]!.record)
     expect(await alice.store.head(thread, alice.identity.logId)).toMatchObject({ seq: 20, record: chain[0]!.record })
-    const opened = await alice.store.openEvent(chain[0]!.record, alice)
+    const opened = await alice.store.openEvent(chain[0]!.record, alice.keys)
     expect(opened.payload).toEqual({ n: (opened.payload as { n: number }).n })
   })
 
@@ -26,17 +27,17 @@ describe('record store', () => {
     const relayed = createRecordStore({ backend: createMemoryBackend() })
     for (let i = 0; i < 3; i++) {
       const { record } = await alice.writer.append({ secret: `photo-${i}` })
-      const blocks = await alice.store.recordBlocks(record, alice.followKey)
-      await follower.ingest({ thread, log: alice.identity.logId, followKey: alice.followKey, record, blocks })
+      const blocks = await alice.store.recordBlocks(record, alice.keys)
+      await follower.ingest({ thread, log: alice.identity.logId, keys: alice.keys, record, blocks })
       // The follower serves what it holds to a third peer, which verifies it the same way.
-      const served = await follower.recordBlocks(record, alice.followKey)
-      await relayed.ingest({ thread, log: alice.identity.logId, followKey: alice.followKey, record, blocks: served })
+      const served = await follower.recordBlocks(record, alice.keys)
+      await relayed.ingest({ thread, log: alice.identity.logId, keys: alice.keys, record, blocks: served })
     }
     const head = await relayed.head(thread, alice.identity.logId)
     expect(head?.seq).toBe(3)
-    await expect(follower.openEvent(head!.record, { followKey: alice.followKey, readKey: alice.followKey }))
+    await expect(follower.openEvent(head!.record, createKeyring([{ ...alice.epoch, readKey: alice.followKey }])))
       .rejects.toMatchObject({ name: 'DecryptError' })
-    expect((await relayed.openEvent(head!.record, alice)).payload).toEqual({ secret: 'photo-2' })
+    expect((await relayed.openEvent(head!.record, alice.keys)).payload).toEqual({ secret: 'photo-2' })
   })
 
   it('treats a record it already holds as a duplicate and changes nothing', async () => {
@@ -44,7 +45,7 @@ describe('record store', () => {
     const alice = writerFixture(thread, random)
     const { record } = await alice.writer.append({ a: 1 })
     const before = await snapshotMeta(alice.backend)
-    const result = await alice.store.ingest({ thread, log: alice.identity.logId, followKey: alice.followKey, record, blocks: await alice.store.recordBlocks(record, alice.followKey) })
+    const result = await alice.store.ingest({ thread, log: alice.identity.logId, keys: alice.keys, record, blocks: await alice.store.recordBlocks(record, alice.keys) })
     expect(result.status).toBe('duplicate')
     expect(await snapshotMeta(alice.backend)).toEqual(before)
   })
@@ -53,10 +54,10 @@ describe('record store', () => {
     const { thread, random } = threadFixture('batch')
     const alice = writerFixture(thread, random)
     for (let i = 0; i < 6; i++) await alice.writer.append({ n: i })
-    const received: Array<{ log: string, followKey: Uint8Array, record: string, blocks: RawBlock[] }> = []
+    const received: Array<{ log: string, keys: EpochKeyring, record: string, blocks: RawBlock[] }> = []
     for (let seq = 1; seq <= 6; seq++) {
       const record = (await alice.store.recordAt(thread, alice.identity.logId, seq))!
-      received.push({ log: alice.identity.logId, followKey: alice.followKey, record, blocks: await alice.store.recordBlocks(record, alice.followKey) })
+      received.push({ log: alice.identity.logId, keys: alice.keys, record, blocks: await alice.store.recordBlocks(record, alice.keys) })
     }
     const backend = createMemoryBackend()
     const reads: string[] = []

@@ -4,7 +4,7 @@ import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { snapshotMeta, threadFixture, writerFixture } from '../helpers/log-fixture.ts'
 import { LOADED_MACHINE_TIMEOUT_MS } from '../helpers/timeouts.ts'
 
-const TYPED = new Set(['BadCidError', 'TooLargeError', 'MalformedRecordError', 'DecryptError', 'BadSignatureError', 'UnsupportedVersionError'])
+const TYPED = new Set(['BadCidError', 'TooLargeError', 'MalformedRecordError', 'DecryptError', 'BadSignatureError', 'UnsupportedVersionError', 'UnknownEpochError'])
 
 describe('tampering', { timeout: LOADED_MACHINE_TIMEOUT_MS }, () => {
   it('detects every single flipped byte of every block of a received record and stores nothing', async () => {
@@ -12,12 +12,12 @@ describe('tampering', { timeout: LOADED_MACHINE_TIMEOUT_MS }, () => {
     const alice = writerFixture(thread, random)
     await alice.writer.append({ first: true })
     const { record } = await alice.writer.append({ photo: 'x'.repeat(200) })
-    const blocks = await alice.store.recordBlocks(record, alice.followKey)
+    const blocks = await alice.store.recordBlocks(record, alice.keys)
     const first = await alice.store.recordAt(thread, alice.identity.logId, 1)
 
     const receiverBackend = createMemoryBackend()
     const receiver = createRecordStore({ backend: receiverBackend })
-    await receiver.ingest({ thread, log: alice.identity.logId, followKey: alice.followKey, record: first!, blocks: await alice.store.recordBlocks(first!, alice.followKey) })
+    await receiver.ingest({ thread, log: alice.identity.logId, keys: alice.keys, record: first!, blocks: await alice.store.recordBlocks(first!, alice.keys) })
     const before = await snapshotMeta(receiverBackend)
 
     let flips = 0
@@ -30,7 +30,7 @@ describe('tampering', { timeout: LOADED_MACHINE_TIMEOUT_MS }, () => {
           bytes[i] = bytes[i]! ^ 0x01
           return { cid: block.cid, bytes }
         })
-        const error = await receiver.ingest({ thread, log: alice.identity.logId, followKey: alice.followKey, record, blocks: tampered }).then(() => undefined, (e: Error) => e)
+        const error = await receiver.ingest({ thread, log: alice.identity.logId, keys: alice.keys, record, blocks: tampered }).then(() => undefined, (e: Error) => e)
         expect(error, `flip of byte ${i} of block ${b} was accepted`).toBeInstanceOf(Error)
         expect(TYPED.has(error!.name), `flip of byte ${i} of block ${b} gave ${error!.name}: ${error!.message}`).toBe(true)
         names.set(error!.name, (names.get(error!.name) ?? 0) + 1)
@@ -38,33 +38,35 @@ describe('tampering', { timeout: LOADED_MACHINE_TIMEOUT_MS }, () => {
       }
     }
     expect(flips).toBe(blocks.reduce((n, block) => n + block.bytes.length, 0))
-    // A flip in the record envelope fails its framing or its authentication; in any other block, its CID check.
+    // A flip in the record envelope fails its framing, names an epoch not held (one of the 16 bytes of
+    // its key ID) or fails authentication; in any other block, its CID check.
     const envelope = blocks[0]!.bytes.length
     expect(names.get('BadCidError')).toBe(flips - envelope)
-    expect((names.get('DecryptError') ?? 0) + (names.get('MalformedRecordError') ?? 0) + (names.get('TooLargeError') ?? 0)).toBe(envelope)
+    expect(names.get('UnknownEpochError')).toBe(16)
+    expect((names.get('DecryptError') ?? 0) + (names.get('MalformedRecordError') ?? 0) + (names.get('TooLargeError') ?? 0) + 16).toBe(envelope)
     expect(await snapshotMeta(receiverBackend)).toEqual(before)
     expect(await receiverBackend.blocks.has(record)).toBe(false)
     // The intact record is still accepted afterwards.
-    expect((await receiver.ingest({ thread, log: alice.identity.logId, followKey: alice.followKey, record, blocks })).status).toBe('stored')
+    expect((await receiver.ingest({ thread, log: alice.identity.logId, keys: alice.keys, record, blocks })).status).toBe('stored')
   })
 
   it('detects a flipped byte in any block at rest when reading back', async () => {
     const { thread, random } = threadFixture('tamper-at-rest')
     const alice = writerFixture(thread, random)
     const { record } = await alice.writer.append({ photo: 'y'.repeat(100) })
-    const blocks = await alice.store.recordBlocks(record, alice.followKey)
+    const blocks = await alice.store.recordBlocks(record, alice.keys)
     for (const [b, block] of blocks.entries()) {
       for (const i of [0, Math.floor(block.bytes.length / 2), block.bytes.length - 1]) {
         const corrupted = block.bytes.slice()
         corrupted[i] = corrupted[i]! ^ 0x80
         await alice.backend.blocks.putMany([{ cid: block.cid, bytes: corrupted }])
-        const error = await alice.store.openEvent(record, alice).then(() => undefined, (e: Error) => e)
+        const error = await alice.store.openEvent(record, alice.keys).then(() => undefined, (e: Error) => e)
         // The record envelope is checked by opening it (its bytes are not what its ID hashes); every other block by its CID.
         expect(error?.name).toBe(b === 0 ? (i === 0 ? 'MalformedRecordError' : 'DecryptError') : 'BadCidError')
         await alice.backend.blocks.putMany([block])
       }
     }
-    expect((await alice.store.openEvent(record, alice)).payload).toEqual({ photo: 'y'.repeat(100) })
+    expect((await alice.store.openEvent(record, alice.keys)).payload).toEqual({ photo: 'y'.repeat(100) })
   })
 
   it('rejects a record signed by a key that is not the log\'s', async () => {
@@ -74,10 +76,10 @@ describe('tampering', { timeout: LOADED_MACHINE_TIMEOUT_MS }, () => {
     // Mallory encrypts under Alice's follow key but can only sign as herself.
     const forgedStore = createRecordStore({ backend: createMemoryBackend() })
     const { createLogWriter } = await import('../../src/core/log/log-writer.ts')
-    const forger = createLogWriter({ thread, identity: mallory.identity, followKey: alice.followKey, readKey: alice.readKey, store: forgedStore, random })
+    const forger = createLogWriter({ thread, identity: mallory.identity, epoch: alice.epoch, store: forgedStore, random })
     const { record } = await forger.append({ evil: true })
-    const blocks = await forgedStore.recordBlocks(record, alice.followKey)
-    await expect(alice.store.ingest({ thread, log: alice.identity.logId, followKey: alice.followKey, record, blocks }))
+    const blocks = await forgedStore.recordBlocks(record, alice.keys)
+    await expect(alice.store.ingest({ thread, log: alice.identity.logId, keys: alice.keys, record, blocks }))
       .rejects.toMatchObject({ name: 'MalformedRecordError' })
   })
 
@@ -88,12 +90,12 @@ describe('tampering', { timeout: LOADED_MACHINE_TIMEOUT_MS }, () => {
     const dagCbor = await import('@ipld/dag-cbor')
     const { createRecord, sealRecordNode } = await import('../../src/core/log/create-record.ts')
     const { signedPart } = await import('../../src/core/log/record-format.ts')
-    const genuine = await createRecord({ thread, identity: alice.identity, followKey: alice.followKey, readKey: alice.readKey, payload: { evil: true }, prev: null, random })
+    const genuine = await createRecord({ thread, identity: alice.identity, epoch: alice.epoch, payload: { evil: true }, prev: null, random })
     const signed = signedPart(genuine.node)
     const sig = await mallory.identity.signer.sign(dagCbor.encode(signed))
-    const forged = sealRecordNode({ ...signed, sig }, alice.followKey, random).block
+    const forged = sealRecordNode({ ...signed, sig }, alice.epoch, random).block
     const before = await snapshotMeta(alice.backend)
-    await expect(alice.store.ingest({ thread, log: alice.identity.logId, followKey: alice.followKey, record: forged.cid, blocks: [forged, ...genuine.blocks.slice(1)] }))
+    await expect(alice.store.ingest({ thread, log: alice.identity.logId, keys: alice.keys, record: forged.cid, blocks: [forged, ...genuine.blocks.slice(1)] }))
       .rejects.toMatchObject({ name: 'BadSignatureError' })
     expect(await snapshotMeta(alice.backend)).toEqual(before)
   })

@@ -74,7 +74,7 @@ export const apiCases: ApiCase[] = [
       check(!photos.has(id), 'deleted')
       await checkRejects(photos.delete(id), 'DocumentNotFoundError', 'deleting twice')
       await checkRejects(photos.create({ _id: 'p2', title: 'again' }), 'DocumentExistsError', 'create over an existing id')
-      checkEqual((await thread.heads()).map((h) => h.seq), [6], 'one record per successful command')
+      checkEqual((await thread.heads()).map((h) => h.seq), [7], 'one record per successful command, after the genesis')
       await db.close()
     }
   },
@@ -169,14 +169,14 @@ export const apiCases: ApiCase[] = [
         await tx.kv.put('cover', 'p1')
         await tx.kv.put('cover', 'p2')
       })
-      checkEqual((await thread.heads())[0]?.seq, 1, 'one record for the whole transaction')
+      checkEqual((await thread.heads())[0]?.seq, 2, 'one record for the whole transaction, after the genesis')
       checkEqual([thread.collection('albums').has('summer'), thread.collection('photos').has('p1'), thread.kv.get('cover')], [true, true, 'p2'], 'all applied')
       const failed = await thread.transaction(async (tx) => {
         await tx.collection('photos').create({ _id: 'p2' })
         throw new Error('changed my mind')
       }).then(() => undefined, (e: Error) => e.message)
       checkEqual(failed, 'changed my mind', 'error passes through')
-      checkEqual([(await thread.heads())[0]?.seq, thread.collection('photos').has('p2')], [1, false], 'nothing written')
+      checkEqual([(await thread.heads())[0]?.seq, thread.collection('photos').has('p2')], [2, false], 'nothing written after the genesis')
       await db.close()
     }
   },
@@ -211,8 +211,7 @@ export const apiCases: ApiCase[] = [
       const a = (await open(fresh)).db
       const b = (await open(fresh)).db
       const ta = await a.createThread()
-      const tb = await b.joinThread({ id: ta.id, logs: [ta.ownGrant()] })
-      await ta.addLog(tb.ownGrant())
+      const tb = await b.acceptInvite(await ta.invite({ role: 'admin' }))
       await ta.collection('photos', { text: ['caption'] }).create({ _id: 'p', title: 'T', likes: 0, caption: 'hello' })
       for (const r of await ta.exportRecords()) await tb.ingest(r)
       const pb = tb.collection('photos', { text: ['caption'] })
@@ -237,8 +236,7 @@ export const apiCases: ApiCase[] = [
       const a = (await open(fresh)).db
       const b = (await open(fresh)).db
       const ta = await a.createThread()
-      const tb = await b.joinThread({ id: ta.id, logs: [ta.ownGrant()] })
-      await ta.addLog(tb.ownGrant())
+      const tb = await b.acceptInvite(await ta.invite({ role: 'admin' }))
       await ta.collection('photos').create({ _id: 'p', title: 'first' })
       await sync(ta, tb)
       // B has seen A's write, so B's write is causally later: it must win on both replicas…
@@ -264,7 +262,7 @@ export const apiCases: ApiCase[] = [
       const outcomes = await Promise.all(attempts.map(async (p) => await p.then(() => 'ok', (e: Error) => e.name)))
       checkEqual(outcomes.filter((o) => o === 'ok').length, 49, 'successful creates')
       checkEqual(outcomes.slice(49), ['DocumentExistsError', 'SchemaValidationError'], 'the failing ones, alone')
-      checkEqual((await thread.heads())[0]?.seq, 49, 'one record per successful command, consecutive')
+      checkEqual((await thread.heads())[0]?.seq, 50, 'one record per successful command, consecutive, after the genesis')
       checkEqual(photos.get('p0')?.title, 'photo 0', 'the first create of p0 won')
       await db.close()
     }

@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest'
 import { openDatabase, type RecordEnvelope, type ThreadDatabase } from '../../src/core/db/index.ts'
 import { deterministicRandom } from '../../src/core/crypto/random.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
+import { createKeyring } from '../../src/core/log/keyring.ts'
 import { referenceFold } from '../helpers/reference-fold.ts'
 import { seededRng, type Rng } from '../helpers/seeded.ts'
 import { dbEvent, inc, rawPeer, type RawPeer } from './raw-peer.ts'
@@ -84,10 +85,12 @@ async function runSeed (seed: number): Promise<void> {
   const dbs = Array.from({ length: WRITERS }, (_, i) => openDatabase({ backend: createMemoryBackend(), random: deterministicRandom(`seed-${seed}-${i}`), snapshotEvery: 7 }))
   const first = await dbs[0]!.createThread()
   const threads = [first]
-  for (const db of dbs.slice(1)) threads.push(await db.joinThread({ id: first.id, logs: [first.ownGrant()] }))
-  for (const t of threads) for (const other of threads) if (t !== other) await t.addLog(other.ownGrant())
-  const careless = rawPeer(first.id, `careless-${seed}`)
-  for (const t of threads) await t.addLog(careless.grant)
+  const invites = []
+  for (const db of dbs.slice(1)) {
+    invites.push(await first.invite({ role: 'admin' }))
+    threads.push(await db.acceptInvite(invites.at(-1)!))
+  }
+  const careless = await rawPeer(await first.invite({ role: 'write' }), `careless-${seed}`)
   const pending = threads.map(() => threads.map((): RecordEnvelope[] => []))
   const carelessPending = threads.map((): RecordEnvelope[] => [])
   const partitioned = (a: number, b: number, step: number): boolean => step < STEPS * 0.6 && (a === 0) !== (b === 0) && seed % 2 === 0
@@ -123,8 +126,8 @@ async function runSeed (seed: number): Promise<void> {
     expect(views[i], `replica ${i} differs from replica 0`).toEqual(views[0])
     expect(reports[i], `replica ${i} reports other skips than replica 0`).toEqual(reports[0])
   }
-  expect((await threads[0]!.heads()).find((h) => h.log === careless.grant.log)?.seq ?? 0).toBe((await careless.records()).length)
-  const reference = await referenceFold(await threads[0]!.exportRecords(), [...threads.map((t) => t.ownGrant()), careless.grant], { photos: PHOTO_SCHEMA })
+  expect((await threads[0]!.heads()).find((h) => h.log === careless.log)?.seq ?? 0).toBe((await careless.records()).length)
+  const reference = await referenceFold(await threads[0]!.exportRecords(), createKeyring(invites[0]!.epochs), { photos: PHOTO_SCHEMA })
   expect(views[0]).toEqual(reference.view)
   expect(reports[0]!.flatMap((s) => s.kind === 'record' ? [s.record] : []).sort()).toEqual(reference.skippedRecords)
   expect(reports[0]!.flatMap((s) => s.kind === 'document' ? [`${s.collection}/${s.id}`] : []).sort()).toEqual(reference.hidden)

@@ -1,31 +1,44 @@
 /**
  * A peer that writes any payload it likes to its own log of a thread, as an
- * older, newer or careless implementation could: its records are well signed
- * and chained, so the log layer accepts them whatever they hold.
+ * older, newer or careless implementation could: it joins through an invite
+ * (its log opens with a join ACL event), and its records are well signed,
+ * chained and sealed with the thread's epoch, so the log layer accepts them
+ * whatever they hold.
  */
 import { utf8ToBytes } from '@noble/hashes/utils.js'
+import { x25519 } from '@noble/curves/ed25519.js'
 import { deterministicRandom } from '../../src/core/crypto/random.ts'
 import type { Operation } from '../../src/core/db/events.ts'
-import type { LogGrant, RecordEnvelope } from '../../src/core/db/index.ts'
+import type { RecordEnvelope } from '../../src/core/db/index.ts'
+import { createKeyring } from '../../src/core/log/keyring.ts'
+import { createJoinChange, type Invite } from '../../src/core/sync/invite.ts'
 import { writerFixture } from '../helpers/log-fixture.ts'
 
 /** A raw writer of one log. */
 export interface RawPeer {
-  /** The keys members add with `addLog`. */
-  readonly grant: LogGrant
+  readonly log: string
+  /** The join ACL event at seq 1 that admits the log, as sync would hand it over. */
+  readonly join: RecordEnvelope
   /** Appends `payload` as the log's next record and returns it as sync would hand it over. */
   append(payload: unknown): Promise<RecordEnvelope>
   /** Every record of the log, oldest first. */
   records(): Promise<RecordEnvelope[]>
 }
 
-/** A raw peer of `thread`, its keys derived from `seed`. */
-export function rawPeer (thread: string, seed: string): RawPeer {
-  const peer = writerFixture(thread, deterministicRandom(seed))
+/** A raw peer that joins through `invite` (which must carry read keys), its keys derived from `seed`. */
+export async function rawPeer (invite: Invite, seed: string): Promise<RawPeer> {
+  const { thread } = invite
+  const random = deterministicRandom(seed)
+  const epoch = invite.epochs.at(-1)!
+  const peer = writerFixture(thread, random, undefined, { keyId: epoch.keyId, followKey: epoch.followKey, readKey: epoch.readKey! })
+  const keys = createKeyring(invite.epochs)
   const log = peer.identity.logId
-  const envelope = async (record: string): Promise<RecordEnvelope> => ({ log, record, blocks: await peer.store.recordBlocks(record, peer.followKey, { thread }) })
+  const envelope = async (record: string): Promise<RecordEnvelope> => ({ log, record, blocks: await peer.store.recordBlocks(record, keys, { thread }) })
+  const { changes, deps } = await createJoinChange({ invite, member: peer.identity, x25519: x25519.getPublicKey(random(32)), time: 1_700_000_000_000 })
+  const join = await envelope((await peer.writer.append({ v: 3, changes }, { kind: 'acl', deps })).record)
   return {
-    grant: { log, followKey: peer.followKey, readKey: peer.readKey },
+    log,
+    join,
     async append (payload) {
       return await envelope((await peer.writer.append(payload)).record)
     },

@@ -1,16 +1,20 @@
 /**
- * Several replicas of one thread, driven through the public API only: each
- * holds every other's log keys, and records travel between them as sync would
- * hand them over (`exportRecords()` → `ingestMany()`).
+ * Several replicas of one thread, driven through the public API only: the
+ * first creates it and invites the others as admins (each joins through its
+ * own invite), and records travel between them as sync would hand them over
+ * (`exportRecords()` → `ingestMany()`).
  */
 import { openDatabase, type CollectionOptions, type Database, type RecordEnvelope, type ThreadDatabase } from '../../src/core/db/index.ts'
 import { deterministicRandom } from '../../src/core/crypto/random.ts'
+import { createKeyring, type EpochKeyring } from '../../src/core/log/keyring.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 
 /** Replicas of one thread over memory storage. */
 export interface Replicas {
   readonly dbs: Database[]
   readonly threads: ThreadDatabase[]
+  /** The thread's epoch keys, as every member holds them. */
+  readonly keys: EpochKeyring
   close(): Promise<void>
 }
 
@@ -19,9 +23,16 @@ export async function openReplicas (count: number, seed: string, snapshotEvery?:
   const dbs = Array.from({ length: count }, (_, i) => openDatabase({ backend: createMemoryBackend(), random: deterministicRandom(`${seed}-${i}`), snapshotEvery }))
   const first = await dbs[0]!.createThread()
   const threads = [first]
-  for (const db of dbs.slice(1)) threads.push(await db.joinThread({ id: first.id, logs: [first.ownGrant()] }))
-  for (const t of threads) for (const other of threads) if (t !== other) await t.addLog(other.ownGrant())
-  return { dbs, threads, close: async () => { for (const db of dbs) await db.close() } }
+  const invites = []
+  for (const db of dbs.slice(1)) {
+    const invite = await first.invite({ role: 'admin' })
+    invites.push(invite)
+    threads.push(await db.acceptInvite(invite))
+  }
+  // Every replica starts out holding the thread's ACL records (genesis, invites, joins), as after a first sync.
+  const acl = (await Promise.all(threads.map(async (t) => await t.exportRecords()))).flat()
+  for (const t of threads) await deliver(t, acl)
+  return { dbs, threads, keys: createKeyring(invites[0]?.epochs ?? []), close: async () => { for (const db of dbs) await db.close() } }
 }
 
 /**

@@ -27,11 +27,11 @@ describe('documents from peers that break the schema', { timeout: LOADED_MACHINE
     const a = openDatabase({ backend: await openFileBackend({ directory }) })
     const b = openDatabase({ backend: createMemoryBackend() })
     const ta = await a.createThread()
-    const tb = await b.joinThread({ id: ta.id, logs: [ta.ownGrant()] })
-    await ta.addLog(tb.ownGrant())
-    const p = rawPeer(ta.id, 'p')
-    const q = rawPeer(ta.id, 'q')
-    for (const t of [ta, tb]) for (const peer of [p, q]) await t.addLog(peer.grant)
+    const tb = await b.acceptInvite(await ta.invite({ role: 'admin' }))
+    const p = await rawPeer(await ta.invite({ role: 'write' }), 'p')
+    const q = await rawPeer(await ta.invite({ role: 'write' }), 'q')
+    await sync(ta, tb)
+    for (const t of [ta, tb]) await t.ingestMany([p.join, q.join])
     // A declares the schema before anything arrives; B only after (it applies to what B holds at once).
     const photosA = ta.collection('photos', { schema: photoSchema, indexes: ['likes'] })
 
@@ -67,8 +67,8 @@ describe('documents from peers that break the schema', { timeout: LOADED_MACHINE
       collection: 'photos',
       id: 'p2',
       record: q1.record,
-      log: q.grant.log,
-      seq: 1,
+      log: q.log,
+      seq: 2,
       reason: 'SchemaValidationError',
       message: 'field "/title" must NOT have fewer than 1 characters',
       problems: [{ field: '/title', message: 'must NOT have fewer than 1 characters' }]
@@ -89,7 +89,7 @@ describe('documents from peers that break the schema', { timeout: LOADED_MACHINE
     await ta.ingest(q2)
     await tb.ingest(q2)
     const broken = await ta.skipped()
-    expect(broken.map((s) => [s.kind, s.log, s.seq, s.record, s.reason])).toEqual([['document', q.grant.log, 2, q2.record, 'SchemaValidationError']])
+    expect(broken.map((s) => [s.kind, s.log, s.seq, s.record, s.reason])).toEqual([['document', q.log, 3, q2.record, 'SchemaValidationError']])
     expect(await tb.skipped()).toEqual(broken)
     expect(tb.dump()).toEqual(ta.dump())
     const view = ta.dump()

@@ -23,18 +23,19 @@ describe('snapshot timing', { timeout: LOADED_MACHINE_TIMEOUT_MS }, () => {
       await batch(operations, options)
     }
     const reader = openDatabase({ backend, snapshotEvery: 10 })
-    const thread = await reader.joinThread({ id: source.id, logs: [source.ownGrant()] })
+    const thread = await reader.acceptInvite(await source.invite({ role: 'admin' }))
     // The first batch's turn starts and waits for its keys; the other three are queued meanwhile.
     let open = (): void => {}
     const gate = new Promise<void>((resolve) => { open = resolve })
-    const get = backend.meta.get.bind(backend.meta)
-    backend.meta.get = async (key, options) => {
-      if (key.startsWith('keys/')) await gate
-      return await get(key, options)
+    const list = backend.meta.list.bind(backend.meta)
+    backend.meta.list = async function * (prefix, options) {
+      if (prefix.startsWith('epoch/')) await gate
+      yield * list(prefix, options)
     }
-    const first = thread.ingestMany(records.slice(0, 10))
+    // The genesis and 10 photos, then 30 more.
+    const first = thread.ingestMany(records.slice(0, 11))
     await new Promise((resolve) => setTimeout(resolve, 0))
-    const rest = [10, 20, 30].map(async (from) => await thread.ingestMany(records.slice(from, from + 10)))
+    const rest = [11, 21, 31].map(async (from) => await thread.ingestMany(records.slice(from, from + 10)))
     open()
     await Promise.all([first, ...rest])
     // None while the burst was being applied; one once the database has been idle for a moment.

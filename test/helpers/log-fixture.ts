@@ -3,6 +3,8 @@ import { generateSymmetricKey } from '../../src/core/crypto/aead.ts'
 import { deterministicRandom, type RandomSource } from '../../src/core/crypto/random.ts'
 import { generateLogIdentity, type LogIdentity } from '../../src/core/ids/log-id.ts'
 import { createThreadId } from '../../src/core/ids/thread-id.ts'
+import { epochKeyId } from '../../src/core/acl/epoch-keys.ts'
+import { createKeyring, type EpochKeyring } from '../../src/core/log/keyring.ts'
 import { createLogWriter, type LogWriter } from '../../src/core/log/log-writer.ts'
 import { createRecordStore, type RecordStore } from '../../src/core/log/record-store.ts'
 import type { StorageBackend } from '../../src/core/storage/interfaces.ts'
@@ -13,6 +15,10 @@ export interface WriterFixture {
   readonly identity: LogIdentity
   readonly followKey: Uint8Array
   readonly readKey: Uint8Array
+  /** The one epoch the writer seals with: its key ID and keys. */
+  readonly epoch: { readonly keyId: Uint8Array, readonly followKey: Uint8Array, readonly readKey: Uint8Array }
+  /** That epoch as a keyring, to open the writer's records. */
+  readonly keys: EpochKeyring
   readonly backend: StorageBackend
   readonly store: RecordStore
   readonly writer: LogWriter
@@ -24,15 +30,16 @@ export function threadFixture (seed = 'test'): { thread: string, random: RandomS
   return { thread: createThreadId({ random }).toString(), random }
 }
 
-/** A writer with its own in-memory (or given) backend. */
-export function writerFixture (thread: string, random: RandomSource, backend: StorageBackend = createMemoryBackend()): WriterFixture {
+/** A writer with its own in-memory (or given) backend, sealing with a fresh epoch (or the one given). */
+export function writerFixture (thread: string, random: RandomSource, backend: StorageBackend = createMemoryBackend(), given?: WriterFixture['epoch']): WriterFixture {
   const identity = generateLogIdentity(random)
-  const followKey = generateSymmetricKey(random)
-  const readKey = generateSymmetricKey(random)
+  const followKey = given?.followKey ?? generateSymmetricKey(random)
+  const readKey = given?.readKey ?? generateSymmetricKey(random)
+  const epoch = { keyId: epochKeyId(followKey), followKey, readKey }
   const store = createRecordStore({ backend })
   let clock = 1_700_000_000_000
-  const writer = createLogWriter({ thread, identity, followKey, readKey, store, random, now: () => clock++ })
-  return { identity, followKey, readKey, backend, store, writer }
+  const writer = createLogWriter({ thread, identity, epoch, store, random, now: () => clock++ })
+  return { identity, followKey, readKey, epoch, keys: createKeyring([epoch]), backend, store, writer }
 }
 
 /** Every key and value of a backend's meta store and every block it was asked to hold, for before/after comparisons. */

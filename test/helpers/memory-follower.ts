@@ -1,11 +1,12 @@
 /**
  * A follower in memory for sync unit tests: a record store and key book over a
- * memory backend, holding follow keys only, served through the loopback
+ * memory backend, holding follow keys only, admitting follows as the real one does, served through the loopback
  * transport (real wire encoding, the same answering path as a network peer).
  */
 import { createRecordStore } from '../../src/core/log/record-store.ts'
 import { createKeyBook } from '../../src/core/storage/key-book.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
+import { admitFollow } from '../../src/core/sync/follow-admission.ts'
 import { createSyncHandler } from '../../src/core/sync/handler.ts'
 import { createLoopbackTransport } from '../../src/core/sync/loopback.ts'
 import { createStoreReplica } from '../../src/core/sync/replica.ts'
@@ -14,12 +15,8 @@ import { createStoreReplica } from '../../src/core/sync/replica.ts'
 export function memoryFollower () {
   const backend = createMemoryBackend()
   const keys = createKeyBook(backend.meta)
-  const replica = createStoreReplica({
-    records: createRecordStore({ backend }),
-    keys,
-    meta: backend.meta,
-    follow: async (thread, grants) => { for (const g of grants) await keys.put(thread, g.log, { followKey: g.followKey }) }
-  })
+  const records = createRecordStore({ backend })
+  const replica = createStoreReplica({ records, keys, follow: async (request) => { await admitFollow(request, { records, keys }) } })
   const handler = createSyncHandler(replica)
   let abuse = 0
   return { backend, keys, replica, handler, transport: createLoopbackTransport(handler, () => { abuse++ }), abuse: () => abuse }

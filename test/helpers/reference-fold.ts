@@ -12,7 +12,8 @@ import { applyUpdate, Doc as YDoc } from 'yjs'
 import { parseDbEvent, type DbEvent, type Operation } from '../../src/core/db/events.ts'
 import { compileSchema, type JsonSchema } from '../../src/core/db/schema.ts'
 import { compareVersions, type Version } from '../../src/core/db/version.ts'
-import type { LogGrant, RecordEnvelope } from '../../src/core/db/index.ts'
+import type { RecordEnvelope } from '../../src/core/db/index.ts'
+import type { EpochKeyring } from '../../src/core/log/keyring.ts'
 import { openBody, openEvent, openHeader, openRecord } from '../../src/core/log/open-record.ts'
 
 /** What the reference fold shows and leaves out. */
@@ -36,15 +37,15 @@ interface ReferenceIncarnation {
 }
 
 /** Folds all records in total order; `schemas` are the collections' schemas. */
-export async function referenceFold (records: readonly RecordEnvelope[], grants: readonly LogGrant[], schemas: Readonly<Record<string, JsonSchema>> = {}): Promise<ReferenceView> {
-  const keyOf = new Map(grants.map((g) => [g.log, g]))
+export async function referenceFold (records: readonly RecordEnvelope[], keys: EpochKeyring, schemas: Readonly<Record<string, JsonSchema>> = {}): Promise<ReferenceView> {
   const ops: Array<{ ver: Version, op: Operation }> = []
   const skippedRecords: string[] = []
   for (const { log, record, blocks } of records) {
-    const keys = keyOf.get(log)!
-    const node = await openRecord(blocks[0]!, keys.followKey, { log })
+    const node = await openRecord(blocks[0]!, keys, { log })
+    // ACL events are not database events: the views never see them, and they are not skipped either.
+    if (node.kind === 'acl') continue
     const links = openEvent(blocks[1]!)
-    const header = openHeader({ cid: links.header, bytes: blocks[2]!.bytes }, keys.readKey)
+    const header = openHeader({ cid: links.header, bytes: blocks[2]!.bytes }, keys.readKey(node.key)!)
     let event: DbEvent
     try {
       event = parseDbEvent(openBody({ cid: links.body, bytes: blocks[3]!.bytes }, header.key))

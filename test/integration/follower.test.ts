@@ -14,6 +14,7 @@ import { startSyncPeer, type SyncPeer } from '../../src/adapters/libp2p/peer.ts'
 import { openDatabase, type Database, type ThreadDatabase } from '../../src/core/db/index.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { syncThread } from '../../src/core/sync/engine.ts'
+import type { Invite } from '../../src/core/sync/invite.ts'
 import { startFollowerProcess, type FollowerProcess } from '../helpers/follower-process.ts'
 
 const EVENTS_PER_WRITER = 1000
@@ -35,6 +36,7 @@ describe('writers and a follower over loopback', { timeout: 240_000 }, () => {
   let dataDir: string
   let follower: FollowerProcess
   const writers: Writer[] = []
+  let lateInvite: Invite | undefined
   const cleanup: Array<() => Promise<unknown>> = []
   afterAll(async () => {
     for (const step of cleanup.reverse()) await step().catch(() => {})
@@ -51,12 +53,13 @@ describe('writers and a follower over loopback', { timeout: 240_000 }, () => {
     cleanup.push(async () => await follower.stop())
     for (let i = 0; i < 3; i++) {
       const db = openDatabase({ backend: createMemoryBackend() })
-      const thread = i === 0 ? await db.createThread({ name: 'album' }) : await db.joinThread({ id: writers[0]!.thread.id, logs: [writers[0]!.thread.ownGrant()] })
+      const thread = i === 0 ? await db.createThread({ name: 'album' }) : await db.acceptInvite(await writers[0]!.thread.invite({ role: 'write' }))
       const peer = await startSyncPeer()
       cleanup.push(async () => await peer.stop())
       writers.push({ db, thread, peer })
     }
-    for (const w of writers) for (const other of writers) if (w !== other) await w.thread.addLog(other.thread.ownGrant())
+    // An invite for readers who join later, while every writer is offline; it reaches the follower with the rest.
+    lateInvite = await writers[0]!.thread.invite({ role: 'read' })
     const follow = await writers[0]!.peer.transportTo(follower.multiaddr).request(await writers[0]!.thread.followRequest())
     expect(follow.type).toBe('following')
 
@@ -75,21 +78,23 @@ describe('writers and a follower over loopback', { timeout: 240_000 }, () => {
   it('a late joiner pulls everything from the follower while every writer is offline, also after the follower restarts', async () => {
     for (const w of writers) await w.peer.stop()
     const expected = writers[0]!.thread.dump()
-    const join = async (): Promise<ThreadDatabase> => {
+    const join = async (joinsBefore: number): Promise<ThreadDatabase> => {
       const db = openDatabase({ backend: createMemoryBackend() })
-      const thread = await db.joinThread({ id: writers[0]!.thread.id, logs: writers.map((w) => w.thread.ownGrant()) })
+      const thread = await db.acceptInvite(lateInvite!)
       const peer = await startSyncPeer()
       cleanup.push(async () => await peer.stop())
       const result = await syncThread({ thread: thread.id, replica: db.syncReplica(), transport: peer.transportTo(follower.multiaddr) })
-      expect(result.pulled).toBe(3 * EVENTS_PER_WRITER)
+      // Every photo, and the ACL events: the genesis, three invites, two writers' joins and the joins of readers before.
+      expect(result.pulled).toBe(3 * EVENTS_PER_WRITER + 6 + joinsBefore)
+      expect(result.refused).toEqual([])
       return thread
     }
-    expect((await join()).dump()).toEqual(expected)
+    expect((await join(0)).dump()).toEqual(expected)
 
     expect(await follower.stop()).toBe(0)
     expect(follower.output()).toContain('SIGTERM: stopping')
     follower = await startFollowerProcess(dataDir)
-    expect((await join()).dump()).toEqual(expected)
+    expect((await join(1)).dump()).toEqual(expected)
   })
 
   it('the follower cannot read: no read key, and the plaintext marker is nowhere in its data directory', async () => {

@@ -23,6 +23,7 @@ describe('a hostile peer', { timeout: 120_000 }, () => {
   let follower: Follower
   let thread: ThreadDatabase
   let good: WireRecord[]
+  let epoch: { keyId: Uint8Array, followKey: Uint8Array, readKey: Uint8Array }
   let mallory: SyncPeer
 
   beforeAll(async () => {
@@ -32,7 +33,10 @@ describe('a hostile peer', { timeout: 120_000 }, () => {
     thread = await db.createThread()
     const photos = thread.collection('photos')
     for (let i = 0; i < 3; i++) await photos.create({ _id: `p${i}`, n: i })
-    good = await thread.exportRecords()
+    // The photos (the genesis travels with the follow request); the thread's epoch keys, from an invite.
+    good = (await thread.exportRecords()).slice(1)
+    const [held] = (await thread.invite({ role: 'read' })).epochs
+    epoch = { keyId: held!.keyId, followKey: held!.followKey, readKey: held!.readKey! }
     mallory = await startSyncPeer()
     const honest = await startSyncPeer()
     expect((await honest.transportTo(follower.multiaddrs[0]!).request(await thread.followRequest())).type).toBe('following')
@@ -74,12 +78,11 @@ describe('a hostile peer', { timeout: 120_000 }, () => {
 
   it('forged: a record of the log signed by another key is a BadSignatureError', async () => {
     const before = await heads()
-    const grant = thread.ownGrant()
-    const genuine = await createRecord({ thread: thread.id, identity: generateLogIdentity(), followKey: grant.followKey, readKey: grant.readKey, payload: { evil: true }, prev: { record: good[0]!.record, seq: 1 } })
-    const signed = signedPart({ ...genuine.node, log: grant.log })
+    const genuine = await createRecord({ thread: thread.id, identity: generateLogIdentity(), epoch, payload: { evil: true }, prev: { record: good[0]!.record, seq: 2 } })
+    const signed = signedPart({ ...genuine.node, log: thread.logId })
     const sig = await generateLogIdentity().signer.sign(dagCbor.encode(signed))
-    const forged = sealRecordNode({ ...signed, sig }, grant.followKey).block
-    expect(await push([{ log: grant.log, record: forged.cid, blocks: [forged, ...genuine.blocks.slice(1)] }])).toMatchObject({ rejected: [{ name: 'BadSignatureError' }] })
+    const forged = sealRecordNode({ ...signed, sig }, epoch).block
+    expect(await push([{ log: thread.logId, record: forged.cid, blocks: [forged, ...genuine.blocks.slice(1)] }])).toMatchObject({ rejected: [{ name: 'BadSignatureError' }] })
     expect(await heads()).toEqual(before)
   })
 

@@ -50,7 +50,7 @@ describe('offline queue', { timeout: 120_000 }, () => {
     expect(seen.some((s) => s.progress?.phase === 'push')).toBe(true)
 
     const late = openDatabase({ backend: createMemoryBackend() })
-    const joined = await late.joinThread({ id: thread.id, logs: [thread.ownGrant()] })
+    const joined = await late.acceptInvite(await thread.invite({ role: 'admin' }))
     const reader = await startSyncPeer()
     cleanup(async () => await reader.stop())
     await syncThread({ thread: joined.id, replica: late.syncReplica(), transport: reader.transportTo(follower.multiaddr) })

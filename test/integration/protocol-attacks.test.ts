@@ -1,9 +1,10 @@
 /**
- * The attacks on the log protocol (format 2), each tried against a real
+ * The attacks on the log protocol (format 3), each tried against a real
  * follower process over libp2p and over HTTP: a re-sealed copy of a
  * writer's record, a record ID spelled in another base, a small-order key, a
- * record moved to another thread, a writer's non-canonical or extra-field
- * records, and a payload that is not a database event. After each, the
+ * record moved to a thread of the attacker's own sealed with the same epoch
+ * keys, a writer's non-canonical or extra-field records, and a payload that
+ * is not a database event. After each, the
  * honest writer's next records are still accepted by the follower and by
  * another member, and the attacker, not the honest peer, is the one refused
  * (and, over libp2p, disconnected).
@@ -19,11 +20,13 @@ import { startSyncPeer, type SyncPeer } from '../../src/adapters/libp2p/peer.ts'
 import { open } from '../../src/core/crypto/aead.ts'
 import { openDatabase, type ThreadDatabase } from '../../src/core/db/index.ts'
 import { generateLogIdentity } from '../../src/core/ids/log-id.ts'
-import { decodeSealedBlock } from '../../src/core/log/blocks.ts'
+import { threadIdForGenesis } from '../../src/core/acl/genesis.ts'
+import { decodeBlock } from '../../src/core/log/blocks.ts'
 import { createRecord, sealRecordNode } from '../../src/core/log/create-record.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { syncThread, type SyncTransport } from '../../src/core/sync/engine.ts'
 import { createFollowRequest } from '../../src/core/sync/follow-request.ts'
+import { createJoinChange } from '../../src/core/sync/invite.ts'
 import type { SyncRequest, SyncResponse, WireRecord } from '../../src/core/sync/messages.ts'
 import { cleanupAfterAll, tempDir } from '../helpers/cleanup.ts'
 import { startFollowerProcess, type FollowerProcess } from '../helpers/follower-process.ts'
@@ -48,9 +51,9 @@ const request = async (p: Party, message: SyncRequest): Promise<SyncResponse> =>
 const push = async (p: Party, thread: string, records: WireRecord[]): Promise<SyncResponse> => await request(p, { v: 2, type: 'push', thread, records })
 const heads = async (p: Party, thread: string): Promise<SyncResponse> => await request(p, { v: 2, type: 'heads', thread })
 
-/** The decrypted node of a wire record. */
+/** The decrypted node of a wire record, sealed with `followKey` in its `{ k, s }` envelope. */
 const nodeOf = (record: WireRecord, followKey: Uint8Array): Record<string, unknown> =>
-  dagCbor.decode(open(followKey, decodeSealedBlock(record.blocks[0]!.bytes, 'record'))) as Record<string, unknown>
+  dagCbor.decode(open(followKey, (decodeBlock(record.blocks[0]!.bytes) as { s: Uint8Array }).s)) as Record<string, unknown>
 
 /** The newest record of a thread's own log, as a peer would receive it. */
 async function newest (thread: ThreadDatabase): Promise<WireRecord> {
@@ -74,10 +77,12 @@ describe.each<Kind>(['libp2p', 'http'])('attacks on the log protocol, against a 
     expect((await request(alice, await thread.followRequest())).type).toBe('following')
     await photos.create({ _id: 'p1', title: 'one' })
     const sync = async (db: ThreadDatabase, p: Party) => await syncThread({ thread: db.id, replica: (db === thread ? aliceDb : bobDb).syncReplica(), transport: p.transport })
-    expect((await sync(thread, alice)).refused).toEqual([])
-    const grant = thread.ownGrant()
+    // Bob is a member; the one invite Mallory's second log joins through (so she holds the epoch keys, as any member does).
     const bobDb = openDatabase({ backend: createMemoryBackend() })
-    const bob = await bobDb.acceptInvite(await thread.invite())
+    const bob = await bobDb.acceptInvite(await thread.invite({ role: 'write' }))
+    const malInvite = await thread.invite({ role: 'write' })
+    const epoch = { ...malInvite.epochs[0]!, readKey: malInvite.epochs[0]!.readKey! }
+    expect((await sync(thread, alice)).refused).toEqual([])
     const expectHonestWriterAccepted = async (title: string): Promise<void> => {
       await photos.create({ _id: title, title })
       const result = await sync(thread, alice)
@@ -90,7 +95,7 @@ describe.each<Kind>(['libp2p', 'http'])('attacks on the log protocol, against a 
     // 1. A re-sealed copy of Alice's next record, pushed first by someone holding the follow key, is her record.
     await photos.create({ _id: 'p2', title: 'two' })
     const p2 = await newest(thread)
-    const resealed = sealRecordNode(nodeOf(p2, grant.followKey), grant.followKey).block
+    const resealed = sealRecordNode(nodeOf(p2, epoch.followKey), epoch).block
     expect(resealed.bytes).not.toEqual(p2.blocks[0]!.bytes)
     expect(resealed.cid).toBe(p2.record)
     expect(await push(mallory, thread.id, [{ ...p2, blocks: [resealed, ...p2.blocks.slice(1)] }])).toMatchObject({ type: 'pushed', stored: 1, rejected: [] })
@@ -113,32 +118,37 @@ describe.each<Kind>(['libp2p', 'http'])('attacks on the log protocol, against a 
     const nobody = peerIdFromPublicKey(publicKeyFromRaw(identityPoint)).toString()
     const anySignature = Uint8Array.from({ length: 64 }, (_, i) => i === 0 ? 1 : 0)
     const before = await heads(bobParty, thread.id)
-    const follow = await request(mallory, { v: 2, type: 'follow', thread: thread.id, logs: [{ log: nobody, followKey: grant.followKey }], by: nobody, sig: anySignature })
+    const follow = await request(mallory, { v: 2, type: 'follow', thread: thread.id, keys: [epoch.followKey], by: nobody, sig: anySignature })
     expect(follow).toMatchObject({ type: 'error', name: 'MalformedLogIdError' })
     expect(await heads(bobParty, thread.id)).toEqual(before)
 
-    // 4. A record moved to another thread: Mallory makes the follower hold Alice's log in a thread of her own.
+    // 4. A record moved to another thread: Mallory owns a thread of her own whose genesis epoch has
+    // the same follow key as Alice's, so Alice's records open there; they name Alice's thread and are refused.
     const malloryLog = generateLogIdentity()
-    const otherThread = (await openDatabase({ backend: createMemoryBackend() }).createThread()).id
-    const hijack = await createFollowRequest(otherThread, [{ log: malloryLog.logId, followKey: grant.followKey }, { log: grant.log, followKey: grant.followKey }], malloryLog)
+    const nonce = new Uint8Array(16).fill(7)
+    const otherThread = threadIdForGenesis(malloryLog.logId, nonce).toString()
+    const genesis = await createRecord({ thread: otherThread, identity: malloryLog, epoch, kind: 'acl', payload: { v: 3, changes: [{ type: 'genesis', nonce, followKeyId: epoch.keyId, x25519: new Uint8Array(32).fill(1) }] }, prev: null })
+    const hijack = await createFollowRequest({ thread: otherThread, followKeys: [epoch.followKey], member: malloryLog, first: { log: malloryLog.logId, record: genesis.record, blocks: genesis.blocks } })
     const malloryAgain = await party(kind, follower, cleanup)
     expect((await request(malloryAgain, hijack)).type).toBe('following')
-    const moved = await push(malloryAgain, otherThread, (await thread.exportRecords()).filter((r) => r.log === grant.log).slice(0, 1))
+    const moved = await push(malloryAgain, otherThread, (await thread.exportRecords()).filter((r) => r.log === thread.logId).slice(0, 1))
     expect(moved).toMatchObject({ type: 'pushed', stored: 0, rejected: [{ name: 'MalformedRecordError' }] })
     if (kind === 'libp2p') await expect.poll(malloryAgain.connected, { timeout: 10_000 }).toBe(false)
     await expectHonestWriterAccepted('p5')
 
-    // 5. A writer's own malformed records (an own-log dependency, an extra field): refused, and only that writer is.
+    // 5. A member's own malformed records (an own-log dependency, an extra field): refused, and only that writer is.
     const writer = await party(kind, follower, cleanup)
     const mal = generateLogIdentity()
-    const malGrant = { log: mal.logId, followKey: grant.followKey, readKey: grant.readKey }
-    expect((await request(writer, await createFollowRequest(thread.id, [{ log: mal.logId, followKey: grant.followKey }], mal))).type).toBe('following')
-    const first = await createRecord({ thread: thread.id, identity: mal, followKey: grant.followKey, readKey: grant.readKey, payload: { v: 1, type: 'db', clock: 1, ops: [] }, prev: null })
+    const joinChange = await createJoinChange({ invite: malInvite, member: mal, x25519: new Uint8Array(32).fill(2), time: Date.now() })
+    const join = await createRecord({ thread: thread.id, identity: mal, epoch, kind: 'acl', payload: { v: 3, changes: joinChange.changes }, deps: joinChange.deps, prev: null })
+    const joinWire = { log: mal.logId, record: join.record, blocks: join.blocks }
+    expect((await request(writer, await createFollowRequest({ thread: thread.id, followKeys: [epoch.followKey], member: mal, first: joinWire }))).type).toBe('following')
+    const first = await createRecord({ thread: thread.id, identity: mal, epoch, payload: { v: 2, type: 'db', clock: 1, ops: [] }, prev: { record: join.record, seq: 1 } })
     const withField = async (extra: Record<string, unknown>) => {
-      const { sig: _sig, ...unsigned } = nodeOf({ log: mal.logId, record: first.record, blocks: first.blocks }, grant.followKey)
+      const { sig: _sig, ...unsigned } = nodeOf({ log: mal.logId, record: first.record, blocks: first.blocks }, epoch.followKey)
       const signed = { ...unsigned, ...extra }
       const sig = await mal.signer.sign(dagCbor.encode(signed))
-      const { block } = sealRecordNode({ ...signed, sig }, grant.followKey)
+      const { block } = sealRecordNode({ ...signed, sig }, epoch)
       return { log: mal.logId, record: block.cid, blocks: [block, ...first.blocks.slice(1)] }
     }
     expect(await push(writer, thread.id, [await withField({ note: 'extra' })])).toMatchObject({ rejected: [{ name: 'MalformedRecordError' }] })
@@ -149,12 +159,12 @@ describe.each<Kind>(['libp2p', 'http'])('attacks on the log protocol, against a 
 
     // 6. A payload that is not a database event is held by the follower and by members alike, and skipped in views.
     const writerThird = await party(kind, follower, cleanup)
-    const odd = await createRecord({ thread: thread.id, identity: mal, followKey: grant.followKey, readKey: grant.readKey, payload: { album: 'Summer' }, prev: null })
-    const next = await createRecord({ thread: thread.id, identity: mal, followKey: grant.followKey, readKey: grant.readKey, payload: { v: 2, type: 'db', clock: 100, ops: [{ op: 'create', coll: 'photos', id: 'm1', inc: new Uint8Array([1]), fields: { title: 'from mal' } }] }, prev: { record: odd.record, seq: 1 } })
+    const odd = await createRecord({ thread: thread.id, identity: mal, epoch, payload: { album: 'Summer' }, prev: { record: join.record, seq: 1 } })
+    const next = await createRecord({ thread: thread.id, identity: mal, epoch, payload: { v: 2, type: 'db', clock: 100, ops: [{ op: 'create', coll: 'photos', id: 'm1', inc: new Uint8Array([1]), fields: { title: 'from mal' } }] }, prev: { record: odd.record, seq: 2 } })
     expect(await push(writerThird, thread.id, [odd, next].map((r) => ({ log: mal.logId, record: r.record, blocks: r.blocks })))).toMatchObject({ type: 'pushed', stored: 2, rejected: [] })
-    await bob.addLog(malGrant)
+    // Bob finds Mallory's log through the follower's heads, and admits it through its join.
     await sync(bob, bobParty)
-    expect(await bob.heads()).toContainEqual(expect.objectContaining({ log: mal.logId, seq: 2 }))
+    expect(await bob.heads()).toContainEqual(expect.objectContaining({ log: mal.logId, seq: 3 }))
     expect(bob.collection('photos').find({ _id: 'm1' })[0]?.title, JSON.stringify(await bob.skipped())).toBe('from mal')
     expect(await bob.skipped()).toContainEqual(expect.objectContaining({ kind: 'record', record: odd.record, reason: 'InvalidEventError' }))
     await expectHonestWriterAccepted('p7')

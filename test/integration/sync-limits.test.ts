@@ -1,8 +1,8 @@
 /**
  * Sync version 2 against a real follower process, over libp2p and over HTTP:
  * a thread of 40 photos of ~1 MB each syncs with default options both ways; a
- * stranger's join announcement naming a member's log is skipped and reported
- * while members keep syncing; oversized requests, version 1 messages and CIDs
+ * stranger's follow request and records are refused by name while members
+ * keep syncing; oversized requests, version 1 messages and CIDs
  * in another base are answered with named errors and change nothing; and the
  * follower process is up and healthy after each.
  */
@@ -17,13 +17,15 @@ import { CID } from 'multiformats/cid'
 import { describe, expect, it } from 'vitest'
 import { httpSyncTransport } from '../../src/adapters/http/sync-transport.ts'
 import { startSyncPeer, type SyncPeer } from '../../src/adapters/libp2p/peer.ts'
-import { seal, SEAL_OVERHEAD } from '../../src/core/crypto/aead.ts'
 import { openDatabase, type Database, type ThreadDatabase } from '../../src/core/db/index.ts'
+import { epochKeyId } from '../../src/core/acl/epoch-keys.ts'
 import { generateLogIdentity } from '../../src/core/ids/log-id.ts'
+import { createRecord } from '../../src/core/log/create-record.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { syncThread, type SyncTransport } from '../../src/core/sync/engine.ts'
-import { joinAnnouncementSignedBytes } from '../../src/core/sync/invite.ts'
-import { decodeResponse, MAX_MESSAGE_BYTES, SYNC_PROTOCOL, type SyncRequest, type WireAnnouncement, type WireRecord } from '../../src/core/sync/messages.ts'
+import { createFollowRequest } from '../../src/core/sync/follow-request.ts'
+import type { Invite } from '../../src/core/sync/invite.ts'
+import { decodeResponse, MAX_MESSAGE_BYTES, SYNC_PROTOCOL, type SyncRequest, type WireRecord } from '../../src/core/sync/messages.ts'
 import { cleanupAfterAll, tempDir } from '../helpers/cleanup.ts'
 import { startFollowerProcess, type FollowerProcess } from '../helpers/follower-process.ts'
 
@@ -37,11 +39,13 @@ const PHOTO_BYTES = 1_000_000
 
 interface Member { db: Database, thread: ThreadDatabase, transport: SyncTransport }
 
-/** A stranger's join announcement: signed by its own new log, naming `via`, sealed with a key no member holds. */
-async function strangersAnnouncement (thread: string, via: string): Promise<WireAnnouncement> {
+/** A stranger's record naming `thread`: well signed by its own log, sealed with keys of an epoch no member holds. */
+async function strangersRecord (thread: string): Promise<WireRecord> {
   const stranger = generateLogIdentity()
-  const sealed = seal(randomBytes(32), randomBytes(100 - SEAL_OVERHEAD))
-  return { log: stranger.logId, via, sealed, sig: await stranger.signer.sign(joinAnnouncementSignedBytes(thread, stranger.logId, via, sealed)) }
+  const followKey = new Uint8Array(randomBytes(32))
+  const epoch = { keyId: epochKeyId(followKey), followKey, readKey: new Uint8Array(randomBytes(32)) }
+  const created = await createRecord({ thread, identity: stranger, epoch, payload: { v: 2, type: 'db', clock: 1, ops: [] }, prev: null })
+  return { log: stranger.logId, record: created.record, blocks: created.blocks }
 }
 
 /** A record with its record CID and first block's CID written in `base`. */
@@ -93,30 +97,33 @@ describe('sync limits against a real follower process', { timeout: 600_000 }, ()
     const dbA = openDatabase({ backend: createMemoryBackend() })
     a = { db: dbA, thread: await dbA.createThread({ name: 'photos' }), transport: await toFollower() }
     const imagesA = await addPhotos(a.thread, 'a')
+    // Invites for B and C go up with the photos (the genesis went with the follow request).
+    const invites: Invite[] = [await a.thread.invite({ role: 'write' }), await a.thread.invite({ role: 'write' })]
     expect((await a.transport.request(await a.thread.followRequest())).type).toBe('following')
-    expect(await syncThread({ thread: a.thread.id, replica: a.db.syncReplica(), transport: a.transport })).toMatchObject({ pushed: PHOTOS, refused: [] })
+    expect(await syncThread({ thread: a.thread.id, replica: a.db.syncReplica(), transport: a.transport })).toMatchObject({ pushed: PHOTOS + 2, refused: [] })
     await healthy()
 
     // B pulls them over libp2p; C, over HTTP only, pulls them and pushes 40 of its own.
-    const join = async (transport: SyncTransport): Promise<Member> => {
+    const join = async (transport: SyncTransport, invite: Invite): Promise<Member> => {
       const db = openDatabase({ backend: createMemoryBackend() })
-      return { db, thread: await db.joinThread({ id: a.thread.id, logs: [a.thread.ownGrant()] }), transport }
+      return { db, thread: await db.acceptInvite(invite), transport }
     }
-    b = await join(await toFollower())
-    c = await join(httpSyncTransport(follower.httpUrl))
-    for (const [m, others] of [[a, [b, c]], [b, [a, c]], [c, [a, b]]] as const) for (const o of others) await m.thread.addLog(o.thread.ownGrant())
-    expect(await syncThread({ thread: b.thread.id, replica: b.db.syncReplica(), transport: b.transport })).toMatchObject({ pulled: PHOTOS })
+    b = await join(await toFollower(), invites[0]!)
+    c = await join(httpSyncTransport(follower.httpUrl), invites[1]!)
+    // A's genesis, two invites and 40 photos; B's join goes up.
+    expect(await syncThread({ thread: b.thread.id, replica: b.db.syncReplica(), transport: b.transport })).toMatchObject({ pulled: PHOTOS + 3, pushed: 1, refused: [] })
     expect(b.thread.collection('photos').get('a39')?.image).toEqual(imagesA[39])
     await healthy()
 
     const imagesC = await addPhotos(c.thread, 'c')
+    // C's follow request carries its join; then it pulls A's log and B's join, and pushes its photos.
     expect((await c.transport.request(await c.thread.followRequest())).type).toBe('following')
-    expect(await syncThread({ thread: c.thread.id, replica: c.db.syncReplica(), transport: c.transport })).toMatchObject({ pulled: PHOTOS, pushed: PHOTOS, refused: [] })
+    expect(await syncThread({ thread: c.thread.id, replica: c.db.syncReplica(), transport: c.transport })).toMatchObject({ pulled: PHOTOS + 4, pushed: PHOTOS, refused: [] })
     expect(c.thread.collection('photos').get('a0')?.image).toEqual(imagesA[0])
     await healthy()
 
-    // And B gets C's over libp2p: 80 photos on every member.
-    expect(await syncThread({ thread: b.thread.id, replica: b.db.syncReplica(), transport: b.transport })).toMatchObject({ pulled: PHOTOS })
+    // And B gets C's (its join and photos) over libp2p: 80 photos on every member.
+    expect(await syncThread({ thread: b.thread.id, replica: b.db.syncReplica(), transport: b.transport })).toMatchObject({ pulled: PHOTOS + 1 })
     expect(b.thread.collection('photos').get('c7')?.image).toEqual(imagesC[7])
     expect(b.thread.collection('photos').find({}).length).toBe(2 * PHOTOS)
     await healthy()
@@ -140,23 +147,25 @@ describe('sync limits against a real follower process', { timeout: 600_000 }, ()
     await healthy()
   })
 
-  it("a stranger's announcement naming a member's log is skipped and reported, and members keep syncing", async () => {
-    const overLibp2p = await strangersAnnouncement(a.thread.id, a.thread.logId)
-    const overHttp = await strangersAnnouncement(a.thread.id, c.thread.logId)
-    const stranger = (await newPeer()).transportTo(follower.multiaddr)
-    expect((await stranger.request({ v: 2, type: 'announce', thread: a.thread.id, announcement: overLibp2p })).type).toBe('announced')
-    expect((await httpSyncTransport(follower.httpUrl).request({ v: 2, type: 'announce', thread: a.thread.id, announcement: overHttp })).type).toBe('announced')
+  it("a stranger's follow request and records are refused by name and change nothing, and members keep syncing", async () => {
+    const before = await headsAt()
+    const strangerLog = generateLogIdentity()
+    const overLibp2p = (await newPeer()).transportTo(follower.multiaddr)
+    const overHttp = httpSyncTransport(follower.httpUrl)
+    const follow = await createFollowRequest({ thread: a.thread.id, followKeys: [new Uint8Array(randomBytes(32))], member: strangerLog })
+    expect(await overLibp2p.request(follow)).toMatchObject({ type: 'error', name: 'NotAMemberError' })
+    expect(await overHttp.request(follow)).toMatchObject({ type: 'error', name: 'NotAMemberError' })
+    for (const transport of [overLibp2p, overHttp]) {
+      expect(await transport.request({ v: 2, type: 'push', thread: a.thread.id, records: [await strangersRecord(a.thread.id)] }))
+        .toMatchObject({ type: 'pushed', stored: 0, rejected: [{ name: 'UnknownEpochError' }] })
+    }
+    expect(await headsAt()).toEqual(before)
 
     await a.thread.collection('photos').create({ _id: 'after-stranger', by: 'a' })
     expect(await syncThread({ thread: a.thread.id, replica: a.db.syncReplica(), transport: a.transport })).toMatchObject({ pushed: 1 })
     for (const member of [b, c]) {
       const result = await syncThread({ thread: member.thread.id, replica: member.db.syncReplica(), transport: member.transport })
-      expect(result.pulled).toBe(1)
-      expect(result.skipped).toHaveLength(2)
-      expect(result.skipped).toEqual(expect.arrayContaining([
-        { kind: 'announcement', log: overLibp2p.log, via: a.thread.logId, name: 'DecryptError', message: expect.any(String) },
-        { kind: 'announcement', log: overHttp.log, via: c.thread.logId, name: 'DecryptError', message: expect.any(String) }
-      ]))
+      expect(result).toMatchObject({ pulled: 1, refused: [] })
       expect(member.thread.collection('photos').get('after-stranger')).toEqual({ _id: 'after-stranger', by: 'a' })
     }
     await healthy()

@@ -62,6 +62,14 @@ export class Oracle {
     return max + 1
   }
 
+  /** Notes an ACL event at (log, seq): it is no database event, so it carries no clock and writes nothing. */
+  addAclRecord (log: string, seq: number): void {
+    const clocks = this.clocks.get(log) ?? []
+    if (clocks.length !== seq - 1) throw new Error(`oracle: record ${log} ${seq} is not the next of its log`)
+    clocks.push(0)
+    this.clocks.set(log, clocks)
+  }
+
   /** Notes a record written at (log, seq) by a writer holding `held`, with its writes. */
   addRecord (log: string, seq: number, held: Held, writes: readonly Write[]): void {
     const clocks = this.clocks.get(log) ?? []

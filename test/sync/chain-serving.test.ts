@@ -11,8 +11,9 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { generateSymmetricKey, open } from '../../src/core/crypto/aead.ts'
 import { deterministicRandom } from '../../src/core/crypto/random.ts'
 import { generateLogIdentity } from '../../src/core/ids/log-id.ts'
-import { createThreadId } from '../../src/core/ids/thread-id.ts'
-import { decodeSealedBlock } from '../../src/core/log/blocks.ts'
+import { epochKeyId } from '../../src/core/acl/epoch-keys.ts'
+import { threadIdForGenesis } from '../../src/core/acl/genesis.ts'
+import { decodeBlock } from '../../src/core/log/blocks.ts'
 import { createRecord, sealRecordNode, type CreatedRecord } from '../../src/core/log/create-record.ts'
 import { createRecordStore } from '../../src/core/log/record-store.ts'
 import { createKeyBook } from '../../src/core/storage/key-book.ts'
@@ -25,35 +26,39 @@ import { memoryFollower } from '../helpers/memory-follower.ts'
 describe('serving records accepted by chain', () => {
   it('ends every run it sends at a record whose own signature holds, so pulls in any batch size succeed', async () => {
     const random = deterministicRandom('chain-serving')
-    const thread = createThreadId({ random }).toString()
     const writer = generateLogIdentity(random)
+    const nonce = random(16)
+    const thread = threadIdForGenesis(writer.logId, nonce).toString()
     const followKey = generateSymmetricKey(random)
-    const readKey = generateSymmetricKey(random)
-    // Records 1–3 carry a signature of zeros; record 4 is validly signed and vouches for them.
-    const chain: CreatedRecord[] = []
-    for (let i = 0; i < 4; i++) {
-      const prev = chain[i - 1]
-      const made = await createRecord({ thread, identity: writer, followKey, readKey, payload: { n: i }, prev: prev === undefined ? null : { record: prev.record, seq: i }, random })
-      if (i === 3) { chain.push(made); break }
-      const node = dagCbor.decode(open(followKey, decodeSealedBlock(made.blocks[0].bytes, 'record'))) as Record<string, unknown>
-      const { block } = sealRecordNode({ ...node, sig: new Uint8Array(64) }, followKey, random)
+    const epoch = { keyId: epochKeyId(followKey), followKey, readKey: generateSymmetricKey(random) }
+    // Record 1 is the owner's genesis; records 2–4 carry a signature of zeros; record 5 is validly signed and vouches for them.
+    const genesis = await createRecord({ thread, identity: writer, epoch, kind: 'acl', payload: { v: 3, changes: [{ type: 'genesis', nonce, followKeyId: epoch.keyId, x25519: random(32) }] }, prev: null, random })
+    const chain: CreatedRecord[] = [genesis]
+    for (let i = 1; i < 5; i++) {
+      const prev = chain[i - 1]!
+      const made = await createRecord({ thread, identity: writer, epoch, payload: { n: i }, prev: { record: prev.record, seq: i }, random })
+      if (i === 4) { chain.push(made); break }
+      const node = dagCbor.decode(open(followKey, (decodeBlock(made.blocks[0].bytes) as { s: Uint8Array }).s)) as Record<string, unknown>
+      const { block } = sealRecordNode({ ...node, sig: new Uint8Array(64) }, epoch, random)
       chain.push({ ...made, record: block.cid, blocks: [block, made.blocks[1], made.blocks[2], made.blocks[3]] })
     }
+    const wire = (r: CreatedRecord) => ({ log: writer.logId, record: r.record, blocks: r.blocks })
     const follower = memoryFollower()
-    expect((await follower.transport.request(await createFollowRequest(thread, [{ log: writer.logId, followKey }], writer))).type).toBe('following')
-    const pushed = await follower.transport.request({ v: 2, type: 'push', thread, records: chain.map((r) => ({ log: writer.logId, record: r.record, blocks: r.blocks })) })
-    expect(pushed).toMatchObject({ type: 'pushed', stored: 4, rejected: [] })
+    expect((await follower.transport.request(await createFollowRequest({ thread, followKeys: [followKey], member: writer, first: wire(genesis) }))).type).toBe('following')
+    const pushed = await follower.transport.request({ v: 2, type: 'push', thread, records: chain.map(wire) })
+    expect(pushed).toMatchObject({ type: 'pushed', stored: 4, duplicates: 1, rejected: [] })
 
     for (const batchSize of [1, 2, 3, 4, 512]) {
       const backend = createMemoryBackend()
       const keys = createKeyBook(backend.meta)
-      await keys.put(thread, writer.logId, { followKey })
+      await keys.putEpoch(thread, { keyId: epoch.keyId, epoch: 0, followKey })
       const records = createRecordStore({ backend })
-      const replica = createStoreReplica({ records, keys, meta: backend.meta })
+      const replica = createStoreReplica({ records, keys })
       const result = await syncThread({ thread, replica, transport: follower.transport, batchSize })
       expect(result.refused, `batch size ${batchSize}`).toEqual([])
-      // Batches of 1 to 3 can hold no record that vouches for itself, so nothing is sent; 4 and more hold the whole log.
-      expect((await records.head(thread, writer.logId))?.seq ?? 0, `batch size ${batchSize}`).toBe(batchSize >= 4 ? 4 : 0)
+      // The genesis vouches for itself. Batches of 1 to 3 after it can hold no record that does, so nothing more is sent;
+      // 4 and more reach record 5 and hold the whole log.
+      expect((await records.head(thread, writer.logId))?.seq ?? 0, `batch size ${batchSize}`).toBe(batchSize >= 4 ? 5 : 1)
     }
     expect(follower.abuse()).toBe(0)
   })

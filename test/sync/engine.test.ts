@@ -9,6 +9,7 @@ import { openDatabase } from '../../src/core/db/index.ts'
 import { generateLogIdentity } from '../../src/core/ids/log-id.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { syncThread, type SyncTransport } from '../../src/core/sync/engine.ts'
+import { createFollowRequest } from '../../src/core/sync/follow-request.ts'
 import { memoryFollower } from '../helpers/memory-follower.ts'
 import { LOADED_MACHINE_TIMEOUT_MS } from '../helpers/timeouts.ts'
 
@@ -16,8 +17,7 @@ async function members () {
   const a = openDatabase({ backend: createMemoryBackend() })
   const b = openDatabase({ backend: createMemoryBackend() })
   const ta = await a.createThread()
-  const tb = await b.joinThread({ id: ta.id, logs: [ta.ownGrant()] })
-  await ta.addLog(tb.ownGrant())
+  const tb = await b.acceptInvite(await ta.invite({ role: 'admin' }))
   return { a, b, ta, tb }
 }
 
@@ -30,14 +30,16 @@ describe('sync engine', { timeout: LOADED_MACHINE_TIMEOUT_MS }, () => {
     await tb.collection('photos').create({ _id: 'from-b', by: 'b' })
 
     expect((await f.transport.request(await ta.followRequest())).type).toBe('following')
-    expect(await f.keys.readKey(ta.id, ta.logId).catch((e: Error) => e.name)).toBe('MissingKeyError')
+    // The follower holds the follow key of the thread's epoch, and no read key.
+    expect((await f.keys.epochs(ta.id)).map((e) => [e.epoch, e.readKey])).toEqual([[0, undefined]])
     const progress: number[] = []
     const up = await syncThread({ thread: ta.id, replica: a.syncReplica(), transport: f.transport, batchSize: 100, onProgress: (p) => progress.push(p.done) })
-    expect(up).toMatchObject({ pulled: 0, pushed: 600, refused: [] })
-    expect(progress.at(-1)).toBe(600)
-    // B pushes its own record and pulls A's 600 from the follower alone.
+    // The follower took the genesis with the follow request; A's invite and 600 photos follow.
+    expect(up).toMatchObject({ pulled: 0, pushed: 601, refused: [] })
+    expect(progress.at(-1)).toBe(601)
+    // B pushes its join and its own record, and pulls A's whole log (genesis, invite, 600 photos) from the follower alone.
     const down = await syncThread({ thread: tb.id, replica: b.syncReplica(), transport: f.transport, batchSize: 128 })
-    expect(down).toMatchObject({ pulled: 600, pushed: 1 })
+    expect(down).toMatchObject({ pulled: 602, pushed: 2 })
     await syncThread({ thread: ta.id, replica: a.syncReplica(), transport: f.transport })
     expect(tb.dump()).toEqual(ta.dump())
     expect(ta.collection('photos').get('from-b')).toEqual({ _id: 'from-b', by: 'b' })
@@ -57,16 +59,20 @@ describe('sync engine', { timeout: LOADED_MACHINE_TIMEOUT_MS }, () => {
     const f = memoryFollower()
     await f.transport.request(await ta.followRequest())
     await ta.collection('photos').create({ _id: 'p', title: 'real' })
-    const [envelope] = await ta.exportRecords()
+    const envelope = (await ta.exportRecords()).at(-1)
     const body = envelope!.blocks[3]!
     const tampered = { ...envelope!, blocks: [...envelope!.blocks.slice(0, 3), { cid: body.cid, bytes: body.bytes.map((x, i) => i === 10 ? x ^ 1 : x) }] }
     const response = await f.transport.request({ v: 2, type: 'push', thread: ta.id, records: [tampered] })
     expect(response).toMatchObject({ type: 'pushed', stored: 0, rejected: [{ name: 'BadCidError' }] })
     expect(f.abuse()).toBe(1)
     expect(await f.backend.blocks.has(envelope!.record)).toBe(false)
-    // A forged follow request (signed by someone outside the grants) is refused too.
+    // A forged follow request (its signature is not the signer's) is refused too.
     const forged = { ...(await ta.followRequest()), by: generateLogIdentity().logId }
-    expect(await f.transport.request(forged)).toMatchObject({ type: 'error', name: 'MalformedMessageError' })
+    expect(await f.transport.request(forged)).toMatchObject({ type: 'error', name: 'BadSignatureError' })
+    // A stranger's own well-signed request for a thread it is not a member of is refused by name.
+    const stranger = generateLogIdentity()
+    const strangers = await createFollowRequest({ thread: ta.id, followKeys: [new Uint8Array(32).fill(9)], member: stranger })
+    expect(await f.transport.request(strangers)).toMatchObject({ type: 'error', name: 'NotAMemberError' })
     // And one whose signer is not a log ID at all is refused before anything reads it.
     expect(await f.transport.request({ ...forged, by: 'not-a-member' })).toMatchObject({ type: 'error', name: 'MalformedLogIdError' })
     await a.close()
@@ -98,7 +104,8 @@ describe('sync engine', { timeout: LOADED_MACHINE_TIMEOUT_MS }, () => {
     expect(pulls).toHaveLength(4)
     expect(pulls[3]!.signal?.aborted).toBe(true)
     // The rest of the second batch, and the third, follow the refused record in its log: they wait for it in vain.
-    expect(tb.collection('photos').find({}).length).toBe(100)
+    // The first batch held A's genesis, its invite and 98 photos.
+    expect(tb.collection('photos').find({}).length).toBe(98)
     await a.close()
     await b.close()
   })
@@ -106,9 +113,7 @@ describe('sync engine', { timeout: LOADED_MACHINE_TIMEOUT_MS }, () => {
   it('stores records whose dependencies arrive in a later batch', async () => {
     const { a, b, ta, tb } = await members()
     const c = openDatabase({ backend: createMemoryBackend() })
-    const tc = await c.joinThread({ id: ta.id, logs: [ta.ownGrant()] })
-    await ta.addLog(tc.ownGrant())
-    await tb.addLog(tc.ownGrant())
+    const tc = await c.acceptInvite(await ta.invite({ role: 'admin' }))
     const f = memoryFollower()
     await f.transport.request(await ta.followRequest())
     // C's records come first in every pull but depend on A's, which come after them.
@@ -125,7 +130,8 @@ describe('sync engine', { timeout: LOADED_MACHINE_TIMEOUT_MS }, () => {
       }
     }
     const result = await syncThread({ thread: tb.id, replica: b.syncReplica(), transport, batchSize: 8 })
-    expect(result.pulled).toBe(31)
+    // A's genesis, two invites and 30 photos; C's join and its photo.
+    expect(result.pulled).toBe(35)
     expect(tb.dump()).toEqual(tc.dump())
     await a.close()
     await b.close()

@@ -1,22 +1,28 @@
 /**
  * The database: every thread this peer takes part in, over one storage
- * backend. Creating a thread makes its ID and this peer's log (identity, read
- * and follow keys); joining one makes this peer's own log in an existing
- * thread, given the keys of the logs already in it.
+ * backend. Every thread is access-controlled (record format 3). Creating one
+ * makes this peer its owner: a log identity and X25519 key, the keys of
+ * epoch 0 and a nonce, a thread ID bound to them, and the genesis ACL event
+ * at seq 1 of its log. Accepting an invite makes this peer's log in an
+ * existing thread, opened by a `join` ACL event, with the epoch keys the
+ * invite carried.
  */
+import { x25519 } from '@noble/curves/ed25519.js'
 import { generateSymmetricKey } from '../crypto/aead.ts'
 import { secureRandom, type RandomSource } from '../crypto/random.ts'
-import { generateLogIdentity, logIdentityFromSeed, parseLogId } from '../ids/log-id.ts'
-import { canonicalThreadId, createThreadId, ThreadVariant } from '../ids/thread-id.ts'
+import { UnsupportedThreadError } from '../errors.ts'
+import { epochKeyId } from '../acl/epoch-keys.ts'
+import { generateLogIdentity } from '../ids/log-id.ts'
+import { canonicalThreadId, parseThreadId, ThreadVariant } from '../ids/thread-id.ts'
+import { generateGenesisNonce, threadIdForGenesis } from '../acl/genesis.ts'
 import { createRecordStore } from '../log/record-store.ts'
 import type { StorageBackend } from '../storage/interfaces.ts'
 import { createKeyBook } from '../storage/key-book.ts'
-import { getValue, putValue } from '../storage/meta-values.ts'
 import { createThreadBook, type ThreadInfo } from '../storage/thread-book.ts'
-import type { Invite } from '../sync/invite.ts'
+import { createJoinChange, InvalidInviteError, type Invite } from '../sync/invite.ts'
 import { createStoreReplica, type SyncReplica } from '../sync/replica.ts'
 import { ThreadNotFoundError } from './errors.ts'
-import { openThreadDatabase, type LogGrant, type ThreadDatabase } from './thread-database.ts'
+import { openThreadDatabase, type ThreadDatabase } from './thread-database.ts'
 
 /** Options of openDatabase. */
 export interface DatabaseOptions {
@@ -29,19 +35,17 @@ export interface DatabaseOptions {
 
 /** A peer's database of threads. */
 export interface Database {
-  createThread(options?: { name?: string, variant?: 'raw' | 'access-controlled' }): Promise<ThreadDatabase>
-  /** Joins a thread whose logs' keys were shared with this peer. */
-  joinThread(options: { id: string, name?: string, logs: readonly LogGrant[] }): Promise<ThreadDatabase>
+  /** Creates an access-controlled thread owned by a new log of this peer. */
+  createThread(options?: { name?: string }): Promise<ThreadDatabase>
   openThread(id: string): Promise<ThreadDatabase>
   listThreads(): Promise<ThreadInfo[]>
-  /** Joins the thread of an invite (see sync/invite.ts); announce the join with `thread.joinAnnouncement()`. */
+  /** Joins the thread of an invite (see sync/invite.ts): this peer's new log opens with a join ACL event. */
   acceptInvite(invite: Invite): Promise<ThreadDatabase>
   /** This database as sync sees it: received records pass through the threads' dispatchers. */
   syncReplica(): SyncReplica
   close(): Promise<void>
 }
 
-const ownLogKey = (thread: string): string => `own/${thread}`
 /** How long addresses learnt from an invite are trusted. */
 const INVITE_ADDRESS_TTL_MS = 30 * 24 * 3600 * 1000
 
@@ -55,44 +59,28 @@ export function openDatabase (options: DatabaseOptions): Database {
   const threads = createThreadBook(backend.meta)
   const open = new Map<string, Promise<ThreadDatabase>>()
 
-  async function createOwnLog (thread: string): Promise<void> {
-    const identity = generateLogIdentity(random)
-    await keys.put(thread, identity.logId, { followKey: generateSymmetricKey(random), readKey: generateSymmetricKey(random), identitySeed: identity.seed })
-    await backend.meta.batch([putValue(ownLogKey(thread), identity.logId)])
-  }
-
   async function load (thread: string): Promise<ThreadDatabase> {
-    const own = await getValue<string>(backend.meta, ownLogKey(thread))
-    const ownKeys = own === undefined ? undefined : await keys.get(thread, own)
-    if (ownKeys?.identitySeed === undefined || ownKeys.readKey === undefined) throw new ThreadNotFoundError(`this database has no log of its own in thread ${thread}`)
-    return await openThreadDatabase({
-      thread,
-      backend,
-      records,
-      keys,
-      identity: logIdentityFromSeed(ownKeys.identitySeed),
-      followKey: ownKeys.followKey,
-      readKey: ownKeys.readKey,
-      random,
-      now,
-      snapshotEvery: options.snapshotEvery
-    })
+    const self = await keys.findSelf(thread)
+    if (self === undefined) throw new ThreadNotFoundError(`this database has no log of its own in thread ${thread}`)
+    return await openThreadDatabase({ thread, backend, records, keys, self, random, now, snapshotEvery: options.snapshotEvery })
   }
 
   const db: Database = {
     async createThread (opts = {}) {
-      const id = createThreadId({ variant: opts.variant === 'access-controlled' ? ThreadVariant.AccessControlled : ThreadVariant.Raw, random }).toString()
-      await createOwnLog(id)
+      const identity = generateLogIdentity(random)
+      const x25519Secret = random(32)
+      const nonce = generateGenesisNonce(random)
+      const followKey = generateSymmetricKey(random)
+      const keyId = epochKeyId(followKey)
+      const id = threadIdForGenesis(identity.logId, nonce).toString()
+      await keys.putEpoch(id, { keyId, epoch: 0, followKey, readKey: generateSymmetricKey(random) })
+      await keys.putSelf(id, {
+        log: identity.logId,
+        identitySeed: identity.seed,
+        x25519Secret,
+        first: { changes: [{ type: 'genesis', nonce, followKeyId: keyId, x25519: x25519.getPublicKey(x25519Secret) }], deps: [] }
+      })
       await threads.put({ id, name: opts.name, createdAt: now() })
-      return await db.openThread(id)
-    },
-    async joinThread ({ id: given, name, logs }) {
-      // The ID a person pasted may be in another multibase; the thread is only ever kept under its canonical one.
-      const id = canonicalThreadId(given)
-      for (const grant of logs) parseLogId(grant.log)
-      if (await getValue<string>(backend.meta, ownLogKey(id)) === undefined) await createOwnLog(id)
-      for (const grant of logs) await keys.put(id, grant.log, { followKey: grant.followKey, readKey: grant.readKey })
-      await threads.put({ id, name, createdAt: now() })
       return await db.openThread(id)
     },
     async openThread (given) {
@@ -109,15 +97,26 @@ export function openDatabase (options: DatabaseOptions): Database {
     syncReplica: () => createStoreReplica({
       records,
       keys,
-      meta: backend.meta,
-      ingest: async (thread, received) => await (await db.openThread(thread)).ingestMany(received),
-      learn: async (thread, announcements) => await (await db.openThread(thread)).learn(announcements)
+      ingest: async (thread, received) => await (await db.openThread(thread)).ingestMany(received)
     }),
     async acceptInvite (invite) {
-      const thread = await db.joinThread({ id: invite.thread, name: invite.name, logs: invite.logs })
-      await backend.meta.batch([putValue(`invited-via/${thread.id}`, invite.logs[0]!.log)])
-      // The invite's addresses are where its logs can be fetched.
-      if (invite.addrs.length > 0) for (const { log } of invite.logs) await thread.addAddresses(log, invite.addrs, INVITE_ADDRESS_TTL_MS)
+      // The ID a person pasted may be in another multibase; the thread is only ever kept under its canonical one.
+      const id = canonicalThreadId(invite.thread)
+      if (parseThreadId(id).variant !== ThreadVariant.AccessControlled) throw new UnsupportedThreadError(`thread ${id} is not access-controlled`)
+      if (id !== invite.thread) throw new InvalidInviteError('an invite names its thread in canonical form')
+      if (await keys.findSelf(id) === undefined) {
+        const identity = generateLogIdentity(random)
+        const x25519Secret = random(32)
+        const first = await createJoinChange({ invite, member: identity, x25519: x25519.getPublicKey(x25519Secret), time: now() })
+        for (const epoch of invite.epochs) await keys.putEpoch(id, epoch)
+        await keys.putSelf(id, { log: identity.logId, identitySeed: identity.seed, x25519Secret, first })
+        await threads.put({ id, name: invite.name, createdAt: now() })
+      } else {
+        for (const epoch of invite.epochs) await keys.putEpoch(id, epoch)
+      }
+      const thread = await db.openThread(id)
+      // The invite's addresses are where the inviting log (and so the thread) can be fetched.
+      if (invite.addrs.length > 0) await thread.addAddresses(invite.via.log, invite.addrs, INVITE_ADDRESS_TTL_MS)
       return thread
     },
     async close () {

@@ -16,14 +16,18 @@
  * relayed, and is left out of the views and reported (skipped.ts).
  */
 import type { RandomSource } from '../crypto/random.ts'
-import { MalformedRecordError, MissingKeyError, ThreadsError } from '../errors.ts'
+import { atLeast } from '../acl/roles.ts'
+import { MalformedRecordError, MissingKeyError, RoleError, ThreadsError } from '../errors.ts'
 import type { LogIdentity } from '../ids/log-id.ts'
-import { sealEvent, signRecord } from '../log/create-record.ts'
+import { headerKeyOf, sealEvent, signRecord } from '../log/create-record.ts'
 import { createLogger } from '../logger.ts'
 import { decryptBody, decryptHeader } from '../log/open-record.ts'
 import type { BatchOutcome, CommitHook, IngestResult, RecordStore } from '../log/record-store.ts'
 import type { VerifiedRecord } from '../log/verify-incoming.ts'
-import type { KeyBook, LogKeys } from '../storage/key-book.ts'
+import type { Admission } from '../log/admission.ts'
+import type { EpochKeyring } from '../log/keyring.ts'
+import type { RecordNode } from '../log/record-format.ts'
+import type { HeldEpoch, KeyBook } from '../storage/key-book.ts'
 import type { RawBlock } from '../storage/interfaces.ts'
 import type { DocState } from './doc-state.ts'
 import { InvalidEventError } from './errors.ts'
@@ -71,10 +75,25 @@ type Queued =
   | { readonly kind: 'records', readonly prepared: Promise<PreparedRecords>, readonly done: (outcomes: BatchOutcome[]) => void, readonly fail: (error: unknown) => void }
 
 /** Received records, verified (or refused) and opened ahead of their turn. */
-type PreparedRecords = ReadonlyArray<{ readonly verified: VerifiedRecord | Error, readonly payload?: Payload }>
+interface PreparedRecords {
+  readonly records: ReadonlyArray<{ readonly verified: VerifiedRecord | Error, readonly payload?: Payload | typeof ACL_EVENT }>
+  readonly keyring: EpochKeyring
+}
 
 /** A received record's payload: the database event it holds, or why it cannot be applied. */
 export type Payload = DbEvent | ThreadsError
+
+/** An ACL event: not a database event, so views leave it out, and it is not a skipped record either. */
+export const ACL_EVENT = 'acl-event'
+
+/**
+ * What a verified record holds for the views: ACL_EVENT for an ACL record,
+ * else its database event (opened with the read key of the epoch that sealed
+ * it) or why it cannot be applied.
+ */
+export function recordPayload (blocks: readonly RawBlock[], node: RecordNode, keys: EpochKeyring): Payload | typeof ACL_EVENT {
+  return node.kind === 'acl' ? ACL_EVENT : openPayload(blocks, keys.readKey(node.key), node.log)
+}
 
 /**
  * Opens a record's payload with its log's read key. A payload this replica
@@ -83,7 +102,7 @@ export type Payload = DbEvent | ThreadsError
  * when it is not a valid database event), never thrown.
  */
 export function openPayload (blocks: readonly RawBlock[], readKey: Uint8Array | undefined, log: string): Payload {
-  if (readKey === undefined) return new MissingKeyError(`no read key is held for log ${log}`)
+  if (readKey === undefined) return new MissingKeyError(`no read key is held for the epoch of this record of log ${log}`)
   try {
     const [, event, header, body] = blocks
     if (event === undefined || header === undefined || body === undefined) throw new MalformedRecordError('a record needs its event, header and body blocks')
@@ -118,8 +137,10 @@ const MAX_COMMANDS_PER_TURN = 256
 export function createDispatcher (deps: {
   readonly thread: string
   readonly identity: LogIdentity
-  readonly followKey: Uint8Array
-  readonly readKey: Uint8Array
+  /** The epoch this peer seals its new records with (it holds its read key). */
+  readonly epoch: () => HeldEpoch
+  /** Admits received records by the thread's ACL (admission.ts). */
+  readonly admission: Admission
   readonly records: RecordStore
   readonly keys: KeyBook
   readonly view: () => ThreadView
@@ -166,14 +187,20 @@ export function createDispatcher (deps: {
     async ({ node }) => stageChange(deps.view().compute(eventOf(), node.log, node.seq, staged), touched, applied)
 
   /** A hook that stages a received record's view change, or writes the report of why it is skipped. */
-  const receivedHook = (payload: Payload, touched: Set<string>, applied: { count: number }): CommitHook =>
+  const receivedHook = (payload: Payload | typeof ACL_EVENT, touched: Set<string>, applied: { count: number }): CommitHook =>
     async ({ record, node }) => {
+      if (payload === ACL_EVENT) return { operations: [] }
       const outcome = receivedChange(deps.view(), payload, { record, log: node.log, seq: node.seq }, staged)
       if ('kind' in outcome) return { operations: [skippedRecordRow(thread, outcome)] }
       return stageChange(outcome, touched, applied)
     }
 
   async function runCommands (batch: Array<Extract<Queued, { kind: 'command' }>>, touched: Set<string>, applied: { count: number }): Promise<void> {
+    const refusal = await ownRoleRefusal()
+    if (refusal !== undefined) {
+      for (const command of batch) command.done(refusal)
+      return
+    }
     const heads = (await records.heads(thread)).filter((h) => h.log !== identity.logId && (covered.get(h.log) ?? 0) < h.seq)
     let firstOfTurn = true
     const items = batch.map((command) => {
@@ -187,8 +214,9 @@ export function createDispatcher (deps: {
           event = ownEvent({ v: DB_EVENT_VERSION, type: 'db', clock: Math.min(stagedClock + 1, Number.MAX_SAFE_INTEGER), ops })
           const dependencies = firstOfTurn ? heads.map((h) => ({ log: h.log, record: h.record, kind: 'causal' })) : []
           firstOfTurn = false
-          const sealed = sealEvent({ readKey: deps.readKey, payload: event, time: (deps.now ?? Date.now)(), random: deps.random })
-          return await signRecord({ thread, identity, followKey: deps.followKey, event: sealed, prev, deps: dependencies, random: deps.random })
+          const epoch = deps.epoch()
+          const sealed = sealEvent({ headerKey: headerKeyOf(epoch, 'data'), payload: event, time: (deps.now ?? Date.now)(), random: deps.random })
+          return await signRecord({ thread, identity, epoch, kind: 'data', event: sealed, prev, deps: dependencies, random: deps.random })
         },
         hook: ownHook(() => event!, touched, applied)
       }
@@ -199,32 +227,38 @@ export function createDispatcher (deps: {
   }
 
   /**
-   * Looks up the keys of the records' logs (once a log) and starts their
-   * verification and decryption at once, before their turn: a batch is
-   * verified and opened while the one before it is still being committed. A
-   * record of a log with no keys held is refused with MissingKeyError, as a
+   * Why this peer may not write database events now, if the ACL says so: its
+   * log is admitted and its role for its next record is below write. A log
+   * whose join is not admitted here yet (its invite record not synced yet)
+   * writes on the strength of its invite; peers judge it when it arrives.
+   */
+  async function ownRoleRefusal (): Promise<RoleError | undefined> {
+    const state = await deps.admission.state(await deps.keys.keyring(thread))
+    const own = state.members().find((m) => m.log === identity.logId)
+    if (own === undefined || atLeast(own.role, 'write')) return undefined
+    return new RoleError(`this member has role ${own.role} in thread ${thread}; writing needs write`)
+  }
+
+  /**
+   * Loads the thread's epoch keys and starts the records' verification and
+   * decryption at once, before their turn: a batch is verified and opened
+   * while the one before it is still being committed. A record sealed with an
+   * epoch whose keys are not held is refused with UnknownEpochError, as a
    * follower refuses it; one whose payload does not open is still stored.
    */
   async function prepareRecords (envelopes: readonly Envelope[]): Promise<PreparedRecords> {
-    const logKeys = new Map<string, LogKeys | undefined>()
-    for (const { log } of envelopes) if (!logKeys.has(log)) logKeys.set(log, await deps.keys.get(thread, log))
-    const known = envelopes.filter((envelope) => logKeys.get(envelope.log) !== undefined)
-    const verified = await records.verifyMany(thread, known.map((envelope) => ({ ...envelope, followKey: logKeys.get(envelope.log)!.followKey })))
-    return envelopes.map((envelope) => {
-      const held = logKeys.get(envelope.log)
-      if (held === undefined) return { verified: new MissingKeyError(`no keys are held for log ${envelope.log} of thread ${thread}`) }
-      const v = verified.shift()!
-      // Decrypting needs no state either, so it is done here too.
-      return v instanceof Error ? { verified: v } : { verified: v, payload: openPayload(v.blocks, held.readKey, v.node.log) }
-    })
+    const keyring = await deps.keys.keyring(thread)
+    const verified = await records.verifyMany(thread, envelopes.map((envelope) => ({ ...envelope, keys: keyring })))
+    // Decrypting needs no state either, so it is done here too; admission needs the ACL as committed, so it waits for the turn.
+    return { keyring, records: verified.map((v) => v instanceof Error ? { verified: v } : { verified: v, payload: recordPayload(v.blocks, v.node, keyring) }) }
   }
 
   async function runRecords (item: Extract<Queued, { kind: 'records' }>, touched: Set<string>, applied: { count: number }): Promise<void> {
-    const prepared = await item.prepared
+    const { records: prepared, keyring } = await item.prepared
     item.done(await records.commitVerified(thread, prepared.map(({ verified, payload }) => ({
       verified,
       hook: payload === undefined ? undefined : receivedHook(payload, touched, applied)
-    }))))
+    })), { admit: async (verified) => await deps.admission.admit(verified, keyring) }))
   }
 
   /** One turn: everything queued, in order, commands grouped into batches. */

@@ -6,24 +6,34 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { utf8ToBytes } from '@noble/hashes/utils.js'
 import type { RandomSource } from '../crypto/random.ts'
-import { parseLogId, type LogIdentity } from '../ids/log-id.ts'
+import { logIdentityFromSeed } from '../ids/log-id.ts'
 import type { BatchOutcome, IngestResult, LogHead, RecordStore } from '../log/record-store.ts'
 import type { BatchOperation, RawBlock, StorageBackend, StoreCallOptions } from '../storage/interfaces.ts'
-import type { KeyBook } from '../storage/key-book.ts'
+import type { HeldEpoch, KeyBook, MemberSecrets } from '../storage/key-book.ts'
 import { createAddressBook } from '../storage/address-book.ts'
 import { getValue, listValues } from '../storage/meta-values.ts'
 import { createCollection, type Collection, type CollectionOptions, type CommandContext } from './collection.ts'
-import { createDispatcher, openPayload, receivedChange } from './dispatcher.ts'
+import { ACL_EVENT, createDispatcher, receivedChange, recordPayload } from './dispatcher.ts'
 import { applyOperation, emptyDocState, pendingVersion, type Doc, type DocState } from './doc-state.ts'
 import type { Operation } from './events.ts'
 import { createKeyValue, type KeyValue } from './key-value.ts'
 import type { Filter, FindOptions } from './query.ts'
 import { runQuery } from './query.ts'
 import { compileSchema } from './schema.ts'
-import { listSkippedRecords, viewReports, replaceSkippedRecords, type Skipped, type SkippedRecord } from './skipped.ts'
-import { MissingKeyError, StoreClosedError } from '../errors.ts'
+import { listSkippedRecords, viewReports, replaceSkippedRecords, skippedRecord, type Skipped, type SkippedRecord } from './skipped.ts'
+import { MissingKeyError, NotAMemberError, RoleError, StoreClosedError } from '../errors.ts'
+import { atLeast } from '../acl/roles.ts'
+import { parseAclBody } from '../acl/codec.ts'
+import type { AclBody, AclChange } from '../acl/types.ts'
+import { headerKeyOf, sealEvent, signRecord } from '../log/create-record.ts'
+import { createKeyring } from '../log/keyring.ts'
+import { createAdmission } from '../log/admission.ts'
+import { lowersAppliedWrites } from './admission-changes.ts'
+import { createMembers, learnEpochs, requireAdmin, type Members } from './members.ts'
+import { openRecordUnsigned } from '../log/open-record.ts'
+import type { Dependency } from '../log/record-format.ts'
 import { createFollowRequest } from '../sync/follow-request.ts'
-import { createJoinAnnouncement, openJoinAnnouncement, type Invite, type JoinAnnouncement } from '../sync/invite.ts'
+import { createInviteChange, roleReads, type Invite, type InviteOptions } from '../sync/invite.ts'
 import { createSnapshotTracker, loadSnapshot } from './snapshots.ts'
 import { clockKey, createThreadView, stagedKey, type ThreadView } from './view.ts'
 
@@ -34,13 +44,6 @@ const SNAPSHOT_DEFER = 64
 
 /** Records read and verified in parallel during a replay. */
 const REPLAY_WINDOW = 256
-
-/** Keys that let another replica read and verify one log. */
-export interface LogGrant {
-  readonly log: string
-  readonly followKey: Uint8Array
-  readonly readKey: Uint8Array
-}
 
 /** A record as exchanged between replicas. */
 export interface RecordEnvelope {
@@ -73,22 +76,24 @@ export interface ThreadDatabase {
   ingest(envelope: RecordEnvelope): Promise<IngestResult>
   /** `ingest` for a batch, as one write; answers each record with its result or typed error. */
   ingestMany(envelopes: readonly RecordEnvelope[]): Promise<BatchOutcome[]>
-  /** Adds the keys of another writer's log. */
-  addLog(grant: LogGrant): Promise<void>
-  /** This replica's own log and its keys, to grant to other members. */
-  ownGrant(): LogGrant
   heads(): Promise<LogHead[]>
-  /** This peer's key set sealed for the members, to send to followers after joining through an invite. */
-  joinAnnouncement(): Promise<JoinAnnouncement>
-  /** Opens join announcements this peer can read and adds the logs they announce; returns how many were new. */
-  learn(announcements: readonly JoinAnnouncement[]): Promise<number>
-  /** An invite to this thread: every log's key set, and where to sync (by default, the addresses known for this peer's log). */
-  invite(addrs?: readonly string[]): Promise<Invite>
+  /**
+   * Invites someone: writes an `invite` ACL event to this peer's log (this
+   * peer must be an admin for members to accept it) and returns what the link
+   * carries: the thread, the keys of every epoch held that the role needs,
+   * the invite's secret key, and where to sync (by default, the addresses
+   * known for this peer's log).
+   */
+  invite(options: InviteOptions): Promise<Invite>
+  /** Who is in the thread and with which role; invites, role changes, removal (with key rotation), leaving, names. */
+  readonly members: Members
+  /** Appends an ACL event with these changes to this peer's log (sealed with the current epoch). */
+  writeAcl(changes: readonly AclChange[], options?: { readonly deps?: readonly Dependency[] }): Promise<IngestResult>
   /** Notes where a log can be fetched (e.g. a follower that follows it) for `ttlMs`. */
   addAddresses(log: string, addrs: readonly string[], ttlMs: number): Promise<void>
   /** Unexpired addresses of a log. */
   addresses(log: string): Promise<string[]>
-  /** A request, signed by this peer's log, that a follower keep every log of this thread (follow keys only). */
+  /** A request, signed by this peer's log, that a follower keep this thread: follow keys only, and this log's first record (the owner's genesis, or a join). */
   followRequest(): Promise<Awaited<ReturnType<typeof createFollowRequest>>>
   /** Every stored record of every log, oldest first per log. */
   exportRecords(): Promise<RecordEnvelope[]>
@@ -118,15 +123,24 @@ export async function openThreadDatabase (deps: {
   readonly backend: StorageBackend
   readonly records: RecordStore
   readonly keys: KeyBook
-  readonly identity: LogIdentity
-  readonly followKey: Uint8Array
-  readonly readKey: Uint8Array
+  /** This peer's identity in the thread (its log key and X25519 key). */
+  readonly self: MemberSecrets
   readonly random?: RandomSource
   readonly now?: () => number
   readonly snapshotEvery?: number
 }): Promise<ThreadDatabase> {
   const { thread, backend, records, keys } = deps
+  const identity = logIdentityFromSeed(deps.self.identitySeed)
   const meta = backend.meta
+  let epoch = await currentEpoch()
+  const admission = createAdmission({ thread, records })
+
+  /** The newest epoch held: new records are sealed with it (a database event also needs its read key). */
+  async function currentEpoch (): Promise<HeldEpoch> {
+    const held = await keys.epochs(thread)
+    if (held.length === 0) throw new MissingKeyError(`no key of thread ${thread} is held`)
+    return held[held.length - 1]!
+  }
   const addressBook = createAddressBook(meta, deps.now)
   const snapshotEvery = deps.snapshotEvery ?? 1000
   const viewPrefix = `view/${thread}/`
@@ -146,6 +160,9 @@ export async function openThreadDatabase (deps: {
 
   const dispatcher = createDispatcher({
     ...deps,
+    identity,
+    epoch: () => epoch,
+    admission,
     view: () => view,
     afterApply: async (events) => {
       tracker.countApplied(events)
@@ -180,7 +197,7 @@ export async function openThreadDatabase (deps: {
     await tracker.save(meta, thread, view, await vector())
   }
 
-  const textClientId = new DataView(sha256(utf8ToBytes(deps.identity.logId)).buffer).getUint32(0)
+  const textClientId = new DataView(sha256(utf8ToBytes(identity.logId)).buffer).getUint32(0)
   const direct: CommandContext = {
     read: (coll, id) => dispatcher.staged(coll, id) ?? view.collections.get(coll)?.states.get(id),
     staged: () => 0,
@@ -194,20 +211,37 @@ export async function openThreadDatabase (deps: {
     return createCollection(name, definition, () => view.collection(name), context)
   }
 
-  /** Applies every record after `after` to `target`, as ingest did; returns the reports of those skipped. */
+  /**
+   * Applies every record after `after` to `target`, as ingest did; returns the
+   * reports of those skipped. A database event the ACL as held now does not
+   * admit (its log was lowered below write from an earlier seq after it was
+   * applied) is skipped with the error ingest would give it now.
+   */
   async function replay (target: ThreadView, after: Readonly<Record<string, number>>): Promise<SkippedRecord[]> {
     const skipped: SkippedRecord[] = []
-    for (const { log, keys: logKeys } of await keys.logs(thread)) {
-      const head = await records.head(thread, log)
+    const keyring = await keys.keyring(thread)
+    const acl = await admission.state(keyring)
+    for (const head of await records.heads(thread)) {
+      const { log } = head
       // Records are read and re-verified a window at a time, in parallel, then applied in order.
-      for (let from = (after[log] ?? 0) + 1; head !== undefined && from <= head.seq; from += REPLAY_WINDOW) {
+      for (let from = (after[log] ?? 0) + 1; from <= head.seq; from += REPLAY_WINDOW) {
         const seqs = Array.from({ length: Math.min(REPLAY_WINDOW, head.seq - from + 1) }, (_, i) => from + i)
         const window = await Promise.all(seqs.map(async (seq) => {
           const record = (await records.recordAt(thread, log, seq))!
-          return { record, blocks: await records.recordBlocks(record, logKeys.followKey) }
+          const blocks = await records.recordBlocks(record, keyring)
+          return { record, blocks, node: openRecordUnsigned(blocks[0]!, keyring) }
         }))
-        window.forEach(({ record, blocks }, i) => {
-          const outcome = receivedChange(target, openPayload(blocks, logKeys.readKey, log), { record, log, seq: seqs[i]! })
+        window.forEach(({ record, blocks, node }, i) => {
+          const payload = recordPayload(blocks, node, keyring)
+          if (payload === ACL_EVENT) return
+          const role = acl.roleAt(log, node.seq)
+          if (!atLeast(role, 'write')) {
+            skipped.push(skippedRecord(record, log, node.seq, role === 'none'
+              ? new NotAMemberError(`log ${log} is not a member of thread ${thread} at seq ${node.seq}`)
+              : new RoleError(`log ${log} has role ${role} at seq ${node.seq}; writing data needs write`)))
+            return
+          }
+          const outcome = receivedChange(target, payload, { record, log, seq: seqs[i]! })
           if ('kind' in outcome) skipped.push(outcome)
           else target.apply(outcome)
         })
@@ -216,9 +250,42 @@ export async function openThreadDatabase (deps: {
     return skipped
   }
 
+  /** Appends an ACL event to this peer's log, sealed with the current epoch (its header with the follow key). */
+  async function writeAcl (changes: readonly AclChange[], options: { readonly deps?: readonly Dependency[] } = {}): Promise<IngestResult> {
+    // Checked as every replica will check it: a malformed body is refused here, not written.
+    const body: AclBody = parseAclBody({ v: 3, changes })
+    const sealing = epoch
+    const event = sealEvent({ headerKey: headerKeyOf(sealing, 'acl'), payload: body, time: (deps.now ?? Date.now)(), random: deps.random })
+    return await records.appendOwn(thread, identity.logId, async (prev) => await signRecord({
+      thread, identity, epoch: sealing, kind: 'acl', event, prev: prev === null ? null : { record: prev.record, seq: prev.seq }, deps: options.deps, random: deps.random
+    }))
+  }
+
+  // The record that opens this peer's log (its genesis or join) is written as soon as the thread opens,
+  // so a crash between making the identity and writing it loses nothing.
+  if (deps.self.first !== undefined && await records.head(thread, identity.logId) === undefined) {
+    await writeAcl(deps.self.first.changes, { deps: deps.self.first.deps })
+  }
+
+  const members: Members = createMembers({
+    thread,
+    self: deps.self,
+    records,
+    keys,
+    admission,
+    writeAcl,
+    invite: async (options) => {
+      const invite = await db.invite(options)
+      await members.refresh()
+      return invite
+    },
+    epochsChanged: async () => { epoch = await currentEpoch() },
+    random: deps.random
+  })
+
   const db: ThreadDatabase = {
     id: thread,
-    logId: deps.identity.logId,
+    logId: identity.logId,
     collection: makeCollection(direct),
     kv: createKeyValue(makeCollection(direct)),
     async transaction (fn) {
@@ -260,52 +327,63 @@ export async function openThreadDatabase (deps: {
       return () => { subscriptions.delete(sub) }
     },
     async ingest (envelope) {
-      const [outcome] = await dispatcher.ingest([envelope])
+      const [outcome] = await db.ingestMany([envelope])
       if (outcome instanceof Error) throw outcome
       return outcome!
     },
-    ingestMany: async (envelopes) => await dispatcher.ingest(envelopes),
-    async addLog (grant) {
-      parseLogId(grant.log)
-      await keys.put(thread, grant.log, { followKey: grant.followKey, readKey: grant.readKey })
+    async ingestMany (envelopes) {
+      const outcomes = await dispatcher.ingest(envelopes)
+      // A stored ACL event may carry keys of a new epoch sealed to this member: then the records of
+      // the batch sealed with it, refused a moment ago as of an unknown epoch, are taken now.
+      if (!outcomes.some((o) => !(o instanceof Error) && o.status === 'stored' && o.node.kind === 'acl')) return outcomes
+      // A member lowered from a seq before records of its log already applied here: those are no longer admitted.
+      if (await lowersAppliedWrites({ thread, records, keyring: await keys.keyring(thread), admission, outcomes })) await db.rebuild('log')
+      await members.refresh()
+      if (await learnEpochs({ thread, self: deps.self, keys, admission }) === 0) return outcomes
+      epoch = await currentEpoch()
+      const again = outcomes.flatMap((o, i) => o instanceof Error && o.name === 'UnknownEpochError' ? [i] : [])
+      if (again.length === 0) return outcomes
+      const retried = await dispatcher.ingest(again.map((i) => envelopes[i]!))
+      again.forEach((i, j) => { outcomes[i] = retried[j]! })
+      return outcomes
     },
-    ownGrant: () => ({ log: deps.identity.logId, followKey: deps.followKey, readKey: deps.readKey }),
     heads: async () => await records.heads(thread),
-    async joinAnnouncement () {
-      const via = await getValue<string>(meta, `invited-via/${thread}`)
-      const viaKeys = via === undefined ? undefined : await keys.get(thread, via)
-      if (via === undefined || viaKeys?.readKey === undefined) throw new MissingKeyError(`this peer did not join thread ${thread} through an invite`)
-      return await createJoinAnnouncement(thread, deps.identity, db.ownGrant(), { log: via, followKey: viaKeys.followKey, readKey: viaKeys.readKey })
-    },
-    async learn (announcements) {
-      let added = 0
-      for (const a of announcements) {
-        if (await keys.get(thread, a.log) !== undefined) continue
-        const via = await keys.get(thread, a.via)
-        if (via?.readKey === undefined) continue
-        const keySet = await openJoinAnnouncement(thread, a, via.readKey)
-        await keys.put(thread, keySet.log, { followKey: keySet.followKey, readKey: keySet.readKey })
-        added++
-      }
-      return added
-    },
+    writeAcl,
+    get members () { return members },
     addAddresses: async (log, addrs, ttlMs) => { await addressBook.add(thread, log, addrs, ttlMs) },
     addresses: async (log) => (await addressBook.get(thread, log)).map((a) => a.addr),
-    async invite (given) {
-      const addrs = given ?? (await addressBook.get(thread, deps.identity.logId)).map((a) => a.addr)
-      const logs = (await keys.logs(thread)).flatMap(({ log, keys: k }) => k.readKey === undefined ? [] : [{ log, followKey: k.followKey, readKey: k.readKey }])
-      // The inviting log goes first: joiners seal their announcement with its read key.
-      logs.sort((a, b) => (a.log === deps.identity.logId ? -1 : b.log === deps.identity.logId ? 1 : 0))
-      return { thread, addrs, logs }
+    async invite (options) {
+      requireAdmin(await admission.state(await keys.keyring(thread)), identity.logId, thread)
+      const addrs = options.addrs ?? (await addressBook.get(thread, identity.logId)).map((a) => a.addr)
+      const epochs = await keys.epochs(thread)
+      const { change, secret } = createInviteChange({ role: options.role, expires: options.expires ?? null, uses: options.uses ?? null, epochs, random: deps.random })
+      const written = await writeAcl([change])
+      return {
+        thread,
+        addrs,
+        role: options.role,
+        epochs: epochs.map((e) => roleReads(options.role) ? e : { keyId: e.keyId, epoch: e.epoch, followKey: e.followKey }),
+        secret,
+        via: { log: identity.logId, record: written.record }
+      }
     },
-    followRequest: async () => await createFollowRequest(thread, (await keys.logs(thread)).map(({ log, keys: k }) => ({ log, followKey: k.followKey })), deps.identity),
+    followRequest: async () => {
+      const epochs = await keys.epochs(thread)
+      const first = await records.recordAt(thread, identity.logId, 1)
+      return await createFollowRequest({
+        thread,
+        followKeys: epochs.map((e) => e.followKey),
+        member: identity,
+        first: first === undefined ? undefined : { log: identity.logId, record: first, blocks: await records.recordBlocks(first, createKeyring(epochs), { thread }) }
+      })
+    },
     async exportRecords () {
       const out: RecordEnvelope[] = []
-      for (const { log, keys: logKeys } of await keys.logs(thread)) {
-        const head = await records.head(thread, log)
-        for (let seq = 1; head !== undefined && seq <= head.seq; seq++) {
-          const record = (await records.recordAt(thread, log, seq))!
-          out.push({ log, record, blocks: await records.recordBlocks(record, logKeys.followKey, { thread }) })
+      const keyring = await keys.keyring(thread)
+      for (const head of await records.heads(thread)) {
+        for (let seq = 1; seq <= head.seq; seq++) {
+          const record = (await records.recordAt(thread, head.log, seq))!
+          out.push({ log: head.log, record, blocks: await records.recordBlocks(record, keyring, { thread }) })
         }
       }
       return out

@@ -17,7 +17,7 @@ import { Digest } from 'multiformats/hashes/digest'
 import { from as hasherFrom } from 'multiformats/hashes/hasher'
 import { openInto, SEAL_OVERHEAD, sealInto } from '../crypto/aead.ts'
 import type { RandomSource } from '../crypto/random.ts'
-import { BadCidError, MalformedRecordError, TooLargeError } from '../errors.ts'
+import { BadCidError, MalformedRecordError, TooLargeError, UnsupportedVersionError } from '../errors.ts'
 import type { RawBlock } from '../storage/interfaces.ts'
 
 /**
@@ -137,6 +137,32 @@ function byteStringHeadLength (length: number): number {
   return length < 24 ? 1 : length < 0x100 ? 2 : length < 0x10000 ? 3 : length <= 0xffffffff ? 5 : 9
 }
 
+/** Writes the shortest dag-cbor head of a byte string of `length` bytes at `offset`; returns where its content starts. */
+function writeByteStringHead (bytes: Uint8Array, offset: number, length: number): number {
+  const head = byteStringHeadLength(length)
+  if (head === 1) {
+    bytes[offset] = 0x40 | length
+  } else if (head === 2) {
+    bytes[offset] = 0x58
+    bytes[offset + 1] = length
+  } else if (head === 3) {
+    bytes[offset] = 0x59
+    bytes[offset + 1] = length >>> 8
+    bytes[offset + 2] = length & 0xff
+  } else {
+    bytes[offset] = 0x5a
+    bytes[offset + 1] = length >>> 24
+    bytes[offset + 2] = (length >>> 16) & 0xff
+    bytes[offset + 3] = (length >>> 8) & 0xff
+    bytes[offset + 4] = length & 0xff
+  }
+  return offset + head
+}
+
+function checkSealedLength (length: number): void {
+  if (byteStringHeadLength(length) > 5) throw new TooLargeError(`a sealed block of ${length} bytes is too large`)
+}
+
 /**
  * The block `bstr(seal(key, plaintext))`, with its CID: the same bytes as
  * `encodeBlock(seal(key, plaintext, random))`, but sealed straight into the
@@ -144,28 +170,76 @@ function byteStringHeadLength (length: number): number {
  */
 export function encodeSealedBlock (key: Uint8Array, plaintext: Uint8Array, random?: RandomSource): EncodedBlock {
   const length = plaintext.length + SEAL_OVERHEAD
-  const head = byteStringHeadLength(length)
-  if (head > 5) throw new TooLargeError(`a sealed block of ${length} bytes is too large`)
-  const bytes = new Uint8Array(head + length)
-  if (head === 1) {
-    bytes[0] = 0x40 | length
-  } else if (head === 2) {
-    bytes[0] = 0x58
-    bytes[1] = length
-  } else if (head === 3) {
-    bytes[0] = 0x59
-    bytes[1] = length >>> 8
-    bytes[2] = length & 0xff
-  } else {
-    bytes[0] = 0x5a
-    bytes[1] = length >>> 24
-    bytes[2] = (length >>> 16) & 0xff
-    bytes[3] = (length >>> 8) & 0xff
-    bytes[4] = length & 0xff
-  }
-  sealInto(key, plaintext, bytes.subarray(head), random)
+  checkSealedLength(length)
+  const bytes = new Uint8Array(byteStringHeadLength(length) + length)
+  sealInto(key, plaintext, bytes.subarray(writeByteStringHead(bytes, 0, length)), random)
   return new Block(bytes)
 }
+
+// ---- Record envelopes ----------------------------------------------------------
+
+/** Length of an epoch key ID in a record envelope. */
+const ENVELOPE_KEY_ID_LENGTH = 16
+/** The canonical dag-cbor of `{ k: <16 bytes>, s: <bstr> }` up to the key ID: map(2), "k", bytes(16). */
+const ENVELOPE_HEAD = [0xa2, 0x61, 0x6b, 0x40 | ENVELOPE_KEY_ID_LENGTH] as const
+/** After the key ID: the key "s". */
+const ENVELOPE_S_KEY = [0x61, 0x73] as const
+const ENVELOPE_SEALED_OFFSET = ENVELOPE_HEAD.length + ENVELOPE_KEY_ID_LENGTH + ENVELOPE_S_KEY.length
+
+/** A record envelope's frame: `{ k: keyId, s: bstr(sealedLength) }` with the sealed bytes left to fill at `offset`. */
+function envelopeFrame (keyId: Uint8Array, sealedLength: number): { bytes: Uint8Array, offset: number } {
+  if (keyId.length !== ENVELOPE_KEY_ID_LENGTH) throw new MalformedRecordError(`a record's key ID is ${ENVELOPE_KEY_ID_LENGTH} bytes, not ${keyId.length}`)
+  checkSealedLength(sealedLength)
+  const bytes = new Uint8Array(ENVELOPE_SEALED_OFFSET + byteStringHeadLength(sealedLength) + sealedLength)
+  bytes.set(ENVELOPE_HEAD)
+  bytes.set(keyId, ENVELOPE_HEAD.length)
+  bytes.set(ENVELOPE_S_KEY, ENVELOPE_HEAD.length + ENVELOPE_KEY_ID_LENGTH)
+  return { bytes, offset: writeByteStringHead(bytes, ENVELOPE_SEALED_OFFSET, sealedLength) }
+}
+
+/**
+ * The record block `{ k: keyId, s: bstr(seal(followKey, plaintext)) }` in
+ * canonical dag-cbor, sealed straight into the block's buffer (the frame is
+ * written by hand; it is checked against @ipld/dag-cbor when this module loads).
+ */
+export function encodeRecordEnvelope (keyId: Uint8Array, followKey: Uint8Array, plaintext: Uint8Array, random?: RandomSource): Uint8Array {
+  const { bytes, offset } = envelopeFrame(keyId, plaintext.length + SEAL_OVERHEAD)
+  sealInto(followKey, plaintext, bytes.subarray(offset), random)
+  return bytes
+}
+
+/**
+ * The key ID and sealed node of a record block, as views into `bytes` (no
+ * copy). Accepts exactly what a strict dag-cbor decoder accepts as the map
+ * `{ k: bytes(16), s: bytes }` with no other field; anything else is a
+ * MalformedRecordError saying what is wrong.
+ */
+export function recordEnvelopeParts (bytes: Uint8Array, what: string): { keyId: Uint8Array, sealed: Uint8Array } {
+  const framed = bytes.length >= ENVELOPE_SEALED_OFFSET &&
+    ENVELOPE_HEAD.every((b, i) => bytes[i] === b) &&
+    ENVELOPE_S_KEY.every((b, i) => bytes[ENVELOPE_HEAD.length + ENVELOPE_KEY_ID_LENGTH + i] === b)
+  if (!framed) {
+    // Not the one canonical frame: let the dag-cbor decoder say whether it is malformed, non-canonical or another shape.
+    const value = decodeBlock(bytes, what)
+    if (value instanceof Uint8Array) throw new UnsupportedVersionError(`${what} is a bare sealed byte string, as in record formats 1 and 2; this reader knows format 3 only`)
+    const again = dagCbor.encode(value)
+    if (again.length !== bytes.length || again.some((b, i) => b !== bytes[i])) throw new MalformedRecordError(`${what} is not in canonical dag-cbor form`)
+    throw new MalformedRecordError(`${what} must be the map { k: ${ENVELOPE_KEY_ID_LENGTH}-byte key ID, s: sealed node } and nothing else`)
+  }
+  return {
+    keyId: bytes.subarray(ENVELOPE_HEAD.length, ENVELOPE_HEAD.length + ENVELOPE_KEY_ID_LENGTH),
+    sealed: byteStringAt(bytes, ENVELOPE_SEALED_OFFSET, `${what} field "s"`)
+  }
+}
+
+/** The hand-written envelope frame must be what @ipld/dag-cbor writes for the same value, at every length form. */
+const envelopeFrameMatchesDagCbor = [0, 23, 24, 255, 256, 65535, 65536].every((length) => {
+  const keyId = new Uint8Array(ENVELOPE_KEY_ID_LENGTH).fill(7)
+  const framed = envelopeFrame(keyId, length).bytes
+  const reference = dagCbor.encode({ k: keyId, s: new Uint8Array(length) })
+  return framed.length === reference.length && framed.every((b, i) => b === reference[i])
+})
+if (!envelopeFrameMatchesDagCbor) throw new Error('the record envelope frame differs from @ipld/dag-cbor\'s encoding')
 
 // ---- Checking received blocks ------------------------------------------------
 
@@ -258,32 +332,44 @@ export function sealedBytesOf (bytes: Uint8Array, what: string): Uint8Array {
     decodeBlock(bytes, what)
     throw new MalformedRecordError(`${what} must be a byte string`)
   }
+  return byteStringAt(bytes, 0, what)
+}
+
+/**
+ * The content of the byte string whose head is at `start` and which must end
+ * `bytes`, as a view; the head must be a definite length in its shortest form.
+ */
+function byteStringAt (bytes: Uint8Array, start: number, what: string): Uint8Array {
+  const head = start < bytes.length ? bytes[start]! : 0
+  if (head >> 5 !== 2) throw new MalformedRecordError(`${what} must be a byte string`)
   const info = head & 31
+  const at = (i: number): number => bytes[start + i]!
+  const room = bytes.length - start
   let length: number
   let offset: number
   if (info < 24) {
     length = info
     offset = 1
-  } else if (info === 24 && bytes.length >= 2) {
-    length = bytes[1]!
+  } else if (info === 24 && room >= 2) {
+    length = at(1)
     offset = 2
     if (length < 24) throw new MalformedRecordError(`${what} is not valid dag-cbor: byte string length is not in its shortest form`)
-  } else if (info === 25 && bytes.length >= 3) {
-    length = (bytes[1]! << 8) | bytes[2]!
+  } else if (info === 25 && room >= 3) {
+    length = (at(1) << 8) | at(2)
     offset = 3
     if (length < 256) throw new MalformedRecordError(`${what} is not valid dag-cbor: byte string length is not in its shortest form`)
-  } else if (info === 26 && bytes.length >= 5) {
-    length = ((bytes[1]! << 24) | (bytes[2]! << 16) | (bytes[3]! << 8) | bytes[4]!) >>> 0
+  } else if (info === 26 && room >= 5) {
+    length = ((at(1) << 24) | (at(2) << 16) | (at(3) << 8) | at(4)) >>> 0
     offset = 5
     if (length < 65536) throw new MalformedRecordError(`${what} is not valid dag-cbor: byte string length is not in its shortest form`)
   } else {
     // 8-byte lengths (over 4 GiB, beyond every block limit), indefinite lengths, reserved values, truncation.
     throw new MalformedRecordError(`${what} is not valid dag-cbor: unsupported or truncated byte string head`)
   }
-  if (offset + length !== bytes.length) {
-    throw new MalformedRecordError(`${what} is not valid dag-cbor: a ${length}-byte string in a ${bytes.length}-byte block`)
+  if (offset + length !== room) {
+    throw new MalformedRecordError(`${what} is not valid dag-cbor: a ${length}-byte string in ${room} bytes`)
   }
-  return bytes.subarray(offset)
+  return bytes.subarray(start + offset)
 }
 
 /** Decodes a block that must hold a single CBOR byte string (a sealed payload); returns a copy of it. */

@@ -1,20 +1,28 @@
 /**
  * Builds one record in two steps. `sealEvent` encrypts the body under a fresh
- * content key and the header (time and content key) under the read key, and
- * links both from the event block; it needs no position in the log, so it can
- * run while the previous record is still being signed. `signRecord` then
- * writes the node (thread, position, links, dependencies), signs it with the
- * log key and seals it with the follow key. Pure: nothing is stored here.
+ * content key and the header (time and content key) under the header key
+ * (the epoch's read key for a database event, its follow key for an ACL
+ * event), and links both from the event block; it needs no position in the
+ * log, so it can run while the previous record is still being signed.
+ * `signRecord` then writes the node (thread, position, epoch key ID, kind,
+ * links, dependencies), signs it with the log key and seals it with the
+ * epoch's follow key. Pure: nothing is stored here.
  */
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import { generateSymmetricKey } from '../crypto/aead.ts'
 import { secureRandom, type RandomSource } from '../crypto/random.ts'
-import { MalformedRecordError, TooLargeError } from '../errors.ts'
+import { MalformedRecordError, MissingKeyError, TooLargeError } from '../errors.ts'
 import type { LogIdentity } from '../ids/log-id.ts'
 import type { RawBlock } from '../storage/interfaces.ts'
-import { cidOf, cidToString, encodeBlock, encodeSealedBlock, parseCid, type EncodedBlock } from './blocks.ts'
-import { LIMITS, RECORD_FORMAT_VERSION, signedPart, type Dependency, type RecordNode } from './record-format.ts'
+import { cidOf, cidToString, encodeBlock, encodeRecordEnvelope, encodeSealedBlock, parseCid, type EncodedBlock } from './blocks.ts'
+import { LIMITS, RECORD_FORMAT_VERSION, signedPart, type Dependency, type RecordKind, type RecordNode } from './record-format.ts'
+
+/** The epoch a record is sealed with: its key ID and follow key. */
+export interface SealingEpoch {
+  readonly keyId: Uint8Array
+  readonly followKey: Uint8Array
+}
 
 /** Where a new record goes in its log: after `prev`, or first when null. */
 export interface LogPosition {
@@ -41,8 +49,11 @@ export interface CreatedRecord {
   readonly blocks: readonly [RawBlock, RawBlock, RawBlock, RawBlock]
 }
 
-/** Encrypts a payload into event, header and body blocks. */
-export function sealEvent (input: { readonly readKey: Uint8Array, readonly payload: unknown, readonly time?: number, readonly random?: RandomSource }): SealedEvent {
+/**
+ * Encrypts a payload into event, header and body blocks; the header is sealed
+ * with `headerKey` (the epoch's read key for kind "data", its follow key for "acl").
+ */
+export function sealEvent (input: { readonly headerKey: Uint8Array, readonly payload: unknown, readonly time?: number, readonly random?: RandomSource }): SealedEvent {
   const random = input.random ?? secureRandom
   let plaintext: Uint8Array
   try {
@@ -55,7 +66,7 @@ export function sealEvent (input: { readonly readKey: Uint8Array, readonly paylo
   if (!Number.isSafeInteger(time) || time < 0) throw new MalformedRecordError(`event time ${time} is not an integer from 0 to 2^53 − 1`)
   const contentKey = generateSymmetricKey(random)
   const body = encodeSealedBlock(contentKey, plaintext, random)
-  const header = encodeSealedBlock(input.readKey, dagCbor.encode({ v: RECORD_FORMAT_VERSION, time, key: contentKey }), random)
+  const header = encodeSealedBlock(input.headerKey, dagCbor.encode({ v: RECORD_FORMAT_VERSION, time, key: contentKey }), random)
   const event = encodeBlock({ v: RECORD_FORMAT_VERSION, header: header.link, body: body.link })
   return { contentKey, blocks: [event, header, body] }
 }
@@ -68,7 +79,8 @@ export function sealEvent (input: { readonly readKey: Uint8Array, readonly paylo
 export async function signRecord (input: {
   readonly thread: string
   readonly identity: LogIdentity
-  readonly followKey: Uint8Array
+  readonly epoch: SealingEpoch
+  readonly kind: RecordKind
   readonly event: SealedEvent
   readonly prev: LogPosition | null
   readonly deps?: readonly Dependency[]
@@ -85,13 +97,15 @@ export async function signRecord (input: {
     thread: input.thread,
     log: input.identity.logId,
     seq: input.prev === null ? 1 : input.prev.seq + 1,
+    key: input.epoch.keyId,
+    kind: input.kind,
     event: event.cid,
     prev: input.prev?.record ?? null,
     deps: deps.map((d) => ({ log: d.log, record: d.record, kind: d.kind }))
   }
   const signed = signedPart({ ...unsigned, event: event.link, prev: input.prev === null ? null : (input.prev.link ?? parseCid(input.prev.record)) })
   const sig = await input.identity.signer.sign(dagCbor.encode(signed))
-  const sealed = sealRecordNode({ ...signed, sig }, input.followKey, input.random)
+  const sealed = sealRecordNode({ ...signed, sig }, input.epoch, input.random)
   // Plain { cid, bytes } blocks: a created record is often kept a while, and the encoded blocks'
   // binary CIDs and CID objects are not needed past this point.
   return {
@@ -105,13 +119,14 @@ export async function signRecord (input: {
 
 /**
  * The record block of a node value (signature included): its ID is the CID
- * of the node's dag-cbor, and its bytes are that dag-cbor sealed with the
- * follow key. The value is encoded as given, unchecked.
+ * of the node's dag-cbor, and its bytes are the envelope `{ k, s }` holding
+ * the epoch's key ID and that dag-cbor sealed with the epoch's follow key.
+ * The value is encoded as given, unchecked.
  */
-export function sealRecordNode (node: Record<string, unknown>, followKey: Uint8Array, random?: RandomSource): { readonly link: CID, readonly block: RawBlock } {
+export function sealRecordNode (node: Record<string, unknown>, epoch: SealingEpoch, random?: RandomSource): { readonly link: CID, readonly block: RawBlock } {
   const plaintext = dagCbor.encode(node)
   const link = cidOf(plaintext)
-  return { link, block: { cid: cidToString(link), bytes: encodeSealedBlock(followKey, plaintext, random).bytes } }
+  return { link, block: { cid: cidToString(link), bytes: encodeRecordEnvelope(epoch.keyId, epoch.followKey, plaintext, random) } }
 }
 
 const rawBlock = (block: RawBlock): RawBlock => ({ cid: block.cid, bytes: block.bytes })
@@ -120,9 +135,11 @@ const rawBlock = (block: RawBlock): RawBlock => ({ cid: block.cid, bytes: block.
 export interface CreateRecordInput {
   readonly thread: string
   readonly identity: LogIdentity
-  readonly followKey: Uint8Array
-  readonly readKey: Uint8Array
-  /** Any dag-cbor value; encrypted, never visible to followers. */
+  /** The epoch that seals the record; a "data" record needs its read key. */
+  readonly epoch: SealingEpoch & { readonly readKey?: Uint8Array }
+  /** "data" (default): a database event, readable by members with the read key; "acl": readable with the follow key. */
+  readonly kind?: RecordKind
+  /** Any dag-cbor value; encrypted (for kind "data", never visible to followers). */
   readonly payload: unknown
   readonly prev: LogPosition | null
   readonly deps?: readonly Dependency[]
@@ -133,6 +150,14 @@ export interface CreateRecordInput {
 
 /** Encrypts, links and signs one event into a record of `identity`'s log. */
 export async function createRecord (input: CreateRecordInput): Promise<CreatedRecord> {
-  const event = sealEvent(input)
-  return await signRecord({ ...input, event })
+  const kind = input.kind ?? 'data'
+  const event = sealEvent({ ...input, headerKey: headerKeyOf(input.epoch, kind) })
+  return await signRecord({ ...input, kind, event })
+}
+
+/** The key that seals a record's header: the epoch's read key for "data", its follow key for "acl". */
+export function headerKeyOf (epoch: { readonly followKey: Uint8Array, readonly readKey?: Uint8Array }, kind: RecordKind): Uint8Array {
+  if (kind === 'acl') return epoch.followKey
+  if (epoch.readKey === undefined) throw new MissingKeyError('a database event needs the read key of the epoch that seals it')
+  return epoch.readKey
 }

@@ -6,8 +6,8 @@
 import type { RandomSource } from '../crypto/random.ts'
 import type { LogIdentity } from '../ids/log-id.ts'
 import type { StoreCallOptions } from '../storage/interfaces.ts'
-import { sealEvent, signRecord } from './create-record.ts'
-import type { Dependency } from './record-format.ts'
+import { headerKeyOf, sealEvent, signRecord, type SealingEpoch } from './create-record.ts'
+import type { Dependency, RecordKind } from './record-format.ts'
 import type { CommitHook, IngestResult, RecordStore } from './record-store.ts'
 
 /** Options of one append. */
@@ -18,6 +18,8 @@ export interface AppendOptions extends StoreCallOptions {
   readonly deps?: readonly Dependency[]
   /** Creation time in ms since the epoch; defaults to the writer's clock. */
   readonly time?: number
+  /** "data" (default) or "acl". */
+  readonly kind?: RecordKind
 }
 
 /** Appends events to one log. */
@@ -31,8 +33,8 @@ export interface LogWriter {
 export function createLogWriter (input: {
   readonly thread: string
   readonly identity: LogIdentity
-  readonly followKey: Uint8Array
-  readonly readKey: Uint8Array
+  /** The epoch whose keys seal every record (the read key is needed for "data" records). */
+  readonly epoch: SealingEpoch & { readonly readKey?: Uint8Array }
   readonly store: RecordStore
   readonly random?: RandomSource
   readonly now?: () => number
@@ -43,11 +45,13 @@ export function createLogWriter (input: {
     logId: input.identity.logId,
     async append (payload, options = {}) {
       // Sealed before queueing: encryption of this event overlaps the signing of the one before.
-      const event = sealEvent({ readKey: input.readKey, payload, time: options.time ?? now(), random: input.random })
+      const kind = options.kind ?? 'data'
+      const event = sealEvent({ headerKey: headerKeyOf(input.epoch, kind), payload, time: options.time ?? now(), random: input.random })
       return await input.store.appendOwn(input.thread, input.identity.logId, async (prev) => await signRecord({
         thread: input.thread,
         identity: input.identity,
-        followKey: input.followKey,
+        epoch: input.epoch,
+        kind,
         event,
         prev: prev === null ? null : { record: prev.record, seq: prev.seq },
         deps: options.deps,

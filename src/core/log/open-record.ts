@@ -1,15 +1,20 @@
 /**
  * Opens a record layer by layer. Each function takes exactly the key of its
  * layer, so what a party can read follows from the keys it holds:
- * follow key → node (links, sequence, signature); read key → header;
- * content key (from the header) → body. Every block is checked against its
+ * the epoch's follow key (found by the key ID on the record's envelope) →
+ * node (links, sequence, signature) and, for ACL events, the header; the
+ * epoch's read key → the header of a database event; content key (from the
+ * header) → body. Every block is checked against its
  * ID and size before it is decoded; a record block, whose envelope bytes
  * name nothing, is checked by hashing the node it opens to.
  */
 import { verifySignature } from '../crypto/ed25519.ts'
-import { BadCidError, BadSignatureError, MalformedRecordError, TooLargeError } from '../errors.ts'
+import { BadCidError, BadSignatureError, MalformedRecordError, TooLargeError, UnknownEpochError } from '../errors.ts'
+import { equalBytes } from '../acl/epoch-keys.ts'
+import { keyIdText } from '../acl/state.ts'
 import { publicKeyFromLogId } from '../ids/log-id.ts'
-import { checkBlock, cidOf, cidToString, openAndDecode, openAndRead, sealedBytesOf } from './blocks.ts'
+import { checkBlock, cidOf, cidToString, openAndDecode, openAndRead, recordEnvelopeParts, sealedBytesOf } from './blocks.ts'
+import type { FollowKeys } from './keyring.ts'
 import { decodeCanonical, LIMITS, parseEventHeader, parseEventLinks, parseRecordNode, signedBytes, type EventHeader, type EventLinks, type RecordNode } from './record-format.ts'
 
 /** A block as received or read: its claimed CID (for a record block, the record ID) and its bytes. */
@@ -27,16 +32,30 @@ export interface RecordExpectation {
 }
 
 /**
- * Decrypts a record block with the follow key and checks, without the
- * signature: size, canonical form and shape of the node, that the node hashes
- * to the claimed record ID (BadCidError otherwise), and that it belongs to
- * the expected thread and log (MalformedRecordError).
+ * The sealed node of a record block and the follow key of the epoch its
+ * envelope names: MalformedRecordError for a malformed envelope,
+ * UnknownEpochError when that epoch's keys are not held.
  */
-export function openRecordUnsigned (block: BlockInput, followKey: Uint8Array, expect: RecordExpectation = {}): RecordNode {
+function sealedNodeOf (block: BlockInput, keys: FollowKeys): { keyId: Uint8Array, sealed: Uint8Array, followKey: Uint8Array } {
   if (block.bytes.length > LIMITS.maxRecordBlockBytes) throw new TooLargeError(`record ${block.cid} is ${block.bytes.length} bytes; the limit is ${LIMITS.maxRecordBlockBytes}`)
-  const sealed = sealedBytesOf(block.bytes, 'record')
+  const { keyId, sealed } = recordEnvelopeParts(block.bytes, 'record')
+  const followKey = keys.followKey(keyId)
+  if (followKey === undefined) throw new UnknownEpochError(`record ${block.cid.slice(0, 80)} is sealed with epoch ${keyIdText(keyId)}, whose keys are not held here`)
+  return { keyId, sealed, followKey }
+}
+
+/**
+ * Decrypts a record block with the follow key of the epoch its envelope
+ * names and checks, without the signature: size, canonical form and shape of
+ * the node, that the node names the same epoch as its envelope and hashes to
+ * the claimed record ID (BadCidError otherwise), and that it belongs to the
+ * expected thread and log (MalformedRecordError).
+ */
+export function openRecordUnsigned (block: BlockInput, keys: FollowKeys, expect: RecordExpectation = {}): RecordNode {
+  const { keyId, sealed, followKey } = sealedNodeOf(block, keys)
   const node = openAndRead(followKey, sealed, `record ${block.cid}`, (plaintext) => {
     const parsed = parseRecordNode(decodeCanonical(plaintext, 'record node'))
+    if (!equalBytes(parsed.key, keyId)) throw new MalformedRecordError(`record ${block.cid.slice(0, 80)} names epoch ${keyIdText(parsed.key)} but its envelope names ${keyIdText(keyId)}`)
     const id = cidToString(cidOf(plaintext))
     if (id !== block.cid) throw new BadCidError(`record node hashes to ${id}, not to the record ID ${block.cid.slice(0, 80)}`, block.cid)
     return parsed
@@ -55,18 +74,18 @@ export function openRecordUnsigned (block: BlockInput, followKey: Uint8Array, ex
 
 /**
  * Checks a stored record block against its record ID without decoding the
- * node: it must open under the follow key to bytes that hash to the ID
- * (DecryptError, BadCidError). For serving records already accepted.
+ * node: it must open under its epoch's follow key to bytes that hash to the
+ * ID (DecryptError, BadCidError). For serving records already accepted.
  */
-export function checkRecordBlock (block: BlockInput, followKey: Uint8Array): void {
-  if (block.bytes.length > LIMITS.maxRecordBlockBytes) throw new TooLargeError(`record ${block.cid} is ${block.bytes.length} bytes; the limit is ${LIMITS.maxRecordBlockBytes}`)
-  const id = openAndRead(followKey, sealedBytesOf(block.bytes, 'record'), `record ${block.cid}`, (plaintext) => cidToString(cidOf(plaintext)))
+export function checkRecordBlock (block: BlockInput, keys: FollowKeys): void {
+  const { sealed, followKey } = sealedNodeOf(block, keys)
+  const id = openAndRead(followKey, sealed, `record ${block.cid}`, (plaintext) => cidToString(cidOf(plaintext)))
   if (id !== block.cid) throw new BadCidError(`stored record block opens to a node that hashes to ${id}, not to ${block.cid}`, block.cid)
 }
 
 /** `openRecordUnsigned`, then the node's own signature (BadSignatureError). */
-export async function openRecord (block: BlockInput, followKey: Uint8Array, expect: RecordExpectation = {}): Promise<RecordNode> {
-  const node = openRecordUnsigned(block, followKey, expect)
+export async function openRecord (block: BlockInput, keys: FollowKeys, expect: RecordExpectation = {}): Promise<RecordNode> {
+  const node = openRecordUnsigned(block, keys, expect)
   await verifyRecordSignature(node, block.cid)
   return node
 }
@@ -83,16 +102,16 @@ export function openEvent (block: BlockInput): EventLinks {
   return parseEventLinks(decodeCanonical(block.bytes, 'event'))
 }
 
-/** Verifies and decrypts a header block with the read key. */
-export function openHeader (block: BlockInput, readKey: Uint8Array): EventHeader {
+/** Verifies and decrypts a header block with its key (the epoch's read key for "data", its follow key for "acl"). */
+export function openHeader (block: BlockInput, headerKey: Uint8Array): EventHeader {
   checkBlock(block.cid, block.bytes, LIMITS.maxHeaderBlockBytes, 'header')
-  return decryptHeader(block, readKey)
+  return decryptHeader(block, headerKey)
 }
 
 /** Decrypts a header block whose CID and size were already verified. */
-export function decryptHeader (block: BlockInput, readKey: Uint8Array): EventHeader {
+export function decryptHeader (block: BlockInput, headerKey: Uint8Array): EventHeader {
   const sealed = sealedBytesOf(block.bytes, 'header')
-  return openAndRead(readKey, sealed, `header ${block.cid}`, (plaintext) => parseEventHeader(decodeCanonical(plaintext, 'header')))
+  return openAndRead(headerKey, sealed, `header ${block.cid}`, (plaintext) => parseEventHeader(decodeCanonical(plaintext, 'header')))
 }
 
 /** Verifies and decrypts a body block with its content key; returns the payload. */

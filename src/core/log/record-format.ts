@@ -1,12 +1,17 @@
 /**
- * The record format, version 2 (docs/PROTOCOL.md describes it byte by byte).
+ * The record format, version 3 (docs/PROTOCOL.md describes it byte by byte).
  *
- *   RecordNode    = { v: 2, thread, log, seq, event: CID, prev: CID | null, deps: [Dependency], sig }
+ *   RecordNode    = { v: 3, thread, log, seq, key: keyId, kind, event: CID, prev: CID | null, deps: [Dependency], sig }
  *   record ID     = CIDv1(dag-cbor, sha2-256) of dag-cbor(RecordNode)      (the plaintext node, sig included)
- *   record block  = bstr( seal(followKey, dag-cbor(RecordNode)) )           (an envelope; its bytes name nothing)
- *   event block   = { v: 2, header: CID, body: CID }
- *   header block  = bstr( seal(readKey, dag-cbor({ v: 2, time, key })) )
+ *   record block  = { k: keyId, s: bstr( seal(followKey, dag-cbor(RecordNode)) ) }   (an envelope; its bytes name nothing)
+ *   event block   = { v: 3, header: CID, body: CID }
+ *   header block  = bstr( seal(readKey, dag-cbor({ v: 3, time, key })) )    (the follow key for kind "acl")
  *   body block    = bstr( seal(contentKey, dag-cbor(payload)) )
+ *
+ * `key` (and the envelope's `k`) is the 16-byte ID of the thread key epoch
+ * whose keys seal the record; `kind` says whether the body is a database
+ * event ("data", header sealed with the epoch's read key) or an ACL event
+ * ("acl", header sealed with the follow key, so followers can read it).
  *
  * `sig` is the log key's Ed25519 signature over dag-cbor of the node without
  * `sig`. A record is named by the hash of its signed content and signature,
@@ -21,7 +26,13 @@ import { BadSequenceError, MalformedRecordError, UnsupportedVersionError } from 
 import { cidToString, isBlockCidBytes } from './blocks.ts'
 
 /** The record format version these modules write and read. */
-export const RECORD_FORMAT_VERSION = 2
+export const RECORD_FORMAT_VERSION = 3
+
+/** What a record's body holds: a database event, or an access-control event. */
+export type RecordKind = 'data' | 'acl'
+const KINDS: readonly string[] = ['data', 'acl']
+/** Length of an epoch key ID. */
+export const KEY_ID_BYTES = 16
 
 /** Size limits, enforced before decoding anything. */
 export const LIMITS = {
@@ -57,6 +68,9 @@ export interface RecordNode {
   readonly thread: string
   readonly log: string
   readonly seq: number
+  /** The key ID of the epoch that seals this record. */
+  readonly key: Uint8Array
+  readonly kind: RecordKind
   readonly event: string
   readonly prev: string | null
   readonly deps: readonly Dependency[]
@@ -90,6 +104,8 @@ export interface UnsignedNode {
   readonly thread: string
   readonly log: string
   readonly seq: number
+  readonly key: Uint8Array
+  readonly kind: RecordKind
   readonly event: CidLike
   readonly prev: CidLike | null
   readonly deps: ReadonlyArray<{ readonly log: string, readonly record: CidLike, readonly kind: string }>
@@ -102,6 +118,8 @@ export function signedPart (node: UnsignedNode): Record<string, unknown> {
     thread: node.thread,
     log: node.log,
     seq: node.seq,
+    key: node.key,
+    kind: node.kind,
     event: asLink(node.event),
     prev: node.prev === null ? null : asLink(node.prev),
     deps: node.deps.map((d) => ({ log: d.log, record: asLink(d.record), kind: d.kind }))
@@ -133,7 +151,7 @@ export function decodeCanonical (bytes: Uint8Array, what: string): unknown {
   return value
 }
 
-const NODE_FIELDS = ['v', 'thread', 'log', 'seq', 'event', 'prev', 'deps', 'sig']
+const NODE_FIELDS = ['v', 'thread', 'log', 'seq', 'key', 'kind', 'event', 'prev', 'deps', 'sig']
 
 /**
  * Checks the shape of a decoded record node; throws MalformedRecordError naming
@@ -148,6 +166,8 @@ export function parseRecordNode (value: unknown): RecordNode {
   const thread = idText(node.thread, 'record node field "thread"', LIMITS.maxThreadIdBytes)
   const log = idText(node.log, 'record node field "log"')
   if (!Number.isSafeInteger(node.seq) || (node.seq as number) < 1) throw new MalformedRecordError('record node field "seq" must be an integer from 1 to 2^53 − 1')
+  if (!(node.key instanceof Uint8Array) || node.key.length !== KEY_ID_BYTES) throw new MalformedRecordError(`record node field "key" must be a ${KEY_ID_BYTES}-byte key ID`)
+  if (typeof node.kind !== 'string' || !KINDS.includes(node.kind)) throw new MalformedRecordError('record node field "kind" must be "data" or "acl"')
   if (!(node.sig instanceof Uint8Array) || node.sig.length !== 64) throw new MalformedRecordError('record node field "sig" must be 64 bytes')
   if (!Array.isArray(node.deps)) throw new MalformedRecordError('record node field "deps" must be a list')
   if (node.deps.length > LIMITS.maxDependencies) throw new MalformedRecordError(`record node has ${node.deps.length} dependencies; at most ${LIMITS.maxDependencies} are allowed`)
@@ -160,7 +180,7 @@ export function parseRecordNode (value: unknown): RecordNode {
   }
   const prev = node.prev === null ? null : link(node.prev, 'record node field "prev"')
   if ((prev === null) !== (node.seq === 1)) throw new BadSequenceError(`record node has seq ${node.seq as number} and ${prev === null ? 'no prev' : 'a prev'}; prev is null exactly when seq is 1`)
-  return { v: RECORD_FORMAT_VERSION, thread, log, seq: node.seq as number, event: link(node.event, 'record node field "event"'), prev, deps, sig: node.sig }
+  return { v: RECORD_FORMAT_VERSION, thread, log, seq: node.seq as number, key: node.key, kind: node.kind as RecordKind, event: link(node.event, 'record node field "event"'), prev, deps, sig: node.sig }
 }
 
 function parseDependency (value: unknown, index: number): Dependency {

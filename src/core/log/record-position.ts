@@ -32,6 +32,8 @@ export interface Position {
 export const recKey = (thread: string, cid: string): string => `rec/${thread}/${cid}`
 /** Index key of the record at a position of a log. */
 export const seqKey = (thread: string, log: string, seq: number): string => `seq/${thread}/${log}/${String(seq).padStart(16, '0')}`
+/** Index key of a held ACL record (kind "acl"), so a thread's ACL events are found without reading every record. */
+export const aclKey = (thread: string, cid: string): string => `acl/${thread}/${cid}`
 /** Index key of a log's head. */
 export const headKey = (thread: string, log: string): string => `head/${thread}/${log}`
 

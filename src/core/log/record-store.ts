@@ -14,13 +14,15 @@
  * - every block read back is re-hashed (a record block: the node it opens to),
  *   so corruption at rest is a BadCidError (or a DecryptError), never a wrong answer.
  */
-import { AbortError, BadSignatureError, BlockNotFoundError, MalformedRecordError, ThreadsError, throwIfAborted } from '../errors.ts'
+import { AbortError, BadSignatureError, BlockNotFoundError, MalformedRecordError, MissingKeyError, ThreadsError, throwIfAborted } from '../errors.ts'
 import type { BatchOperation, RawBlock, StorageBackend, StoreCallOptions } from '../storage/interfaces.ts'
 import { getValue, lastWriteOfEachKey, listValues, putValue } from '../storage/meta-values.ts'
 import { checkBlock } from './blocks.ts'
+import { headerKeyOf } from './create-record.ts'
+import type { EpochKeyring, FollowKeys } from './keyring.ts'
 import { checkRecordBlock, openBody, openEvent, openHeader, openRecordUnsigned, verifyRecordSignature } from './open-record.ts'
 import { LIMITS, type EventHeader, type RecordNode } from './record-format.ts'
-import { headKey, placeRecord, recKey, seqKey, type LogHead, type Position } from './record-position.ts'
+import { aclKey, headKey, placeRecord, recKey, seqKey, type LogHead, type Position } from './record-position.ts'
 import { verifyIncomingBatch, verifyIncomingRecord, type ReceivedRecord, type VerifiedRecord } from './verify-incoming.ts'
 
 export type { LogHead } from './record-position.ts'
@@ -32,7 +34,7 @@ export interface IngestResult {
   readonly node: RecordNode
 }
 
-/** A record received from a peer, with the follow key of its log. */
+/** A record received from a peer, with the follow keys to open it. */
 export type IncomingRecord = ReceivedRecord
 
 /** A record opened down to its payload. */
@@ -65,6 +67,9 @@ export type BatchOutcome = IngestResult | Error
  */
 export type CommitHook = (record: { readonly record: string, readonly node: RecordNode, readonly blocks: readonly RawBlock[] }) =>
   Promise<{ readonly operations: readonly BatchOperation[], readonly committed?: () => void }>
+
+/** Decides, in the commit queue, which verified records may be committed (see admission.ts); answers each with itself or its error. */
+export type Admit = (verified: ReadonlyArray<VerifiedRecord | Error>) => Promise<ReadonlyArray<VerifiedRecord | Error>>
 
 /** How many record IDs `ownSignatureHolds` remembers its answer for. */
 const MAX_KNOWN_SIGNATURES = 4096
@@ -132,6 +137,7 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
         heads.set(node.log, head)
         newBlocks.push(...verified.blocks)
         operations.push(putValue(recKey(thread, record), position), putValue(seqKey(thread, node.log, node.seq), record), ...(derived?.operations ?? []))
+        if (node.kind === 'acl') operations.push(putValue(aclKey(thread, record), { log: node.log, seq: node.seq }))
         if (derived?.committed !== undefined) committed.push(derived.committed)
         outcomes.push({ status: 'stored', record, node })
       } catch (error) {
@@ -181,15 +187,15 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
    * the node against the record ID; the signature was checked when the record
    * was accepted, and the ID fixes the node, so it is not checked again.
    */
-  async function readRecordBlock (cid: string, followKey: Uint8Array, options?: StoreCallOptions): Promise<{ block: RawBlock, node: RecordNode }> {
+  async function readRecordBlock (cid: string, keys: FollowKeys, options?: StoreCallOptions): Promise<{ block: RawBlock, node: RecordNode }> {
     const block = await storedRecordBlock(cid, options)
-    return { block, node: openRecordUnsigned(block, followKey) }
+    return { block, node: openRecordUnsigned(block, keys) }
   }
 
   /** A stored record block checked against its ID by hashing what it opens to, without decoding it. */
-  async function readStoredRecordBlock (cid: string, followKey: Uint8Array, options?: StoreCallOptions): Promise<RawBlock> {
+  async function readStoredRecordBlock (cid: string, keys: FollowKeys, options?: StoreCallOptions): Promise<RawBlock> {
     const block = await storedRecordBlock(cid, options)
-    checkRecordBlock(block, followKey)
+    checkRecordBlock(block, keys)
     return block
   }
 
@@ -234,8 +240,11 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
      * one storage write, with the same stateful checks as ingestMany; an error
      * from verifyMany is passed through as that item's outcome.
      */
-    async commitVerified (thread: string, items: ReadonlyArray<{ verified: VerifiedRecord | Error, hook?: CommitHook }>, options?: StoreCallOptions): Promise<BatchOutcome[]> {
+    async commitVerified (thread: string, given: ReadonlyArray<{ verified: VerifiedRecord | Error, hook?: CommitHook }>, options?: StoreCallOptions & { admit?: Admit }): Promise<BatchOutcome[]> {
       return await serialize(thread, async () => {
+        // Admission runs in the thread's queue, so it sees every batch committed before this one.
+        const admitted = options?.admit === undefined ? undefined : await options.admit(given.map((item) => item.verified))
+        const items = admitted === undefined ? given : given.map((item, i) => ({ ...item, verified: admitted[i]! }))
         const outcomes = await commitBatch(thread, items.flatMap((item) => item.verified instanceof Error ? [] : [{ verified: item.verified, hook: item.hook }]), options)
         return items.map((item) => item.verified instanceof Error ? item.verified : outcomes.shift()!)
       })
@@ -265,6 +274,14 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
       return out
     },
 
+    /** Every held ACL record of a thread (record ID, log, seq), in record ID order. */
+    async aclRecords (thread: string, options?: StoreCallOptions): Promise<Array<{ record: string, log: string, seq: number }>> {
+      const out: Array<{ record: string, log: string, seq: number }> = []
+      const prefix = `acl/${thread}/`
+      for await (const [key, at] of listValues<{ log: string, seq: number }>(meta, prefix, options)) out.push({ record: key.slice(prefix.length), ...at })
+      return out
+    },
+
     async hasRecord (thread: string, cid: string, options?: StoreCallOptions): Promise<boolean> {
       return await meta.has(recKey(thread, cid), options)
     },
@@ -280,12 +297,12 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
      * record; a server ends what it sends of a log at a record that vouches
      * for itself.
      */
-    async ownSignatureHolds (cid: string, followKey: Uint8Array, options?: StoreCallOptions): Promise<boolean> {
+    async ownSignatureHolds (cid: string, keys: FollowKeys, options?: StoreCallOptions): Promise<boolean> {
       // A record ID fixes its node and signature, so an answer once known stays true; serving the
       // same tips to many pullers checks each once (bounded, as any peer may ask for them).
       const known = signatureHolds.get(cid)
       if (known !== undefined) return known
-      const node = (await readRecordBlock(cid, followKey, options)).node
+      const node = (await readRecordBlock(cid, keys, options)).node
       const holds = await verifyRecordSignature(node, cid).then(() => true, (error: unknown) => {
         if (error instanceof BadSignatureError) return false
         throw error
@@ -296,23 +313,23 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
     },
 
     /** Reads and decrypts a stored record node with the follow key, checking it against its ID. */
-    async readRecord (cid: string, followKey: Uint8Array, options?: StoreCallOptions): Promise<RecordNode> {
-      return (await readRecordBlock(cid, followKey, options)).node
+    async readRecord (cid: string, keys: FollowKeys, options?: StoreCallOptions): Promise<RecordNode> {
+      return (await readRecordBlock(cid, keys, options)).node
     },
 
     /** A stored record's four blocks, each re-verified (for serving to peers). */
-    async recordBlocks (cid: string, followKey: Uint8Array, options?: StoreCallOptions & { thread?: string }): Promise<RawBlock[]> {
+    async recordBlocks (cid: string, keys: FollowKeys, options?: StoreCallOptions & { thread?: string }): Promise<RawBlock[]> {
       // Fast path: the links noted at commit time; every block is still checked against its CID.
       const known = options?.thread === undefined ? undefined : (await getValue<Position>(meta, recKey(options.thread, cid), options))?.links
       if (known !== undefined) {
         return await Promise.all([
-          readStoredRecordBlock(cid, followKey, options),
+          readStoredRecordBlock(cid, keys, options),
           readBlock(known[0], LIMITS.maxEventBlockBytes, 'event', options),
           readBlock(known[1], LIMITS.maxHeaderBlockBytes, 'header', options),
           readBlock(known[2], LIMITS.maxBodyBlockBytes, 'body', options)
         ])
       }
-      const { block: recordBlock, node } = await readRecordBlock(cid, followKey, options)
+      const { block: recordBlock, node } = await readRecordBlock(cid, keys, options)
       const eventBlock = await readBlock(node.event, LIMITS.maxEventBlockBytes, 'event', options)
       const links = openEvent(eventBlock)
       return [recordBlock, eventBlock,
@@ -320,21 +337,24 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
         await readBlock(links.body, LIMITS.maxBodyBlockBytes, 'body', options)]
     },
 
-    /** Opens a stored record down to its payload (needs the read key). */
-    async openEvent (cid: string, keys: { followKey: Uint8Array, readKey: Uint8Array }, options?: StoreCallOptions): Promise<OpenedEvent> {
-      const node = await store.readRecord(cid, keys.followKey, options)
+    /** Opens a stored record down to its payload (a database event needs its epoch's read key). */
+    async openEvent (cid: string, keys: EpochKeyring, options?: StoreCallOptions): Promise<OpenedEvent> {
+      const node = await store.readRecord(cid, keys, options)
       const links = openEvent(await readBlock(node.event, LIMITS.maxEventBlockBytes, 'event', options))
-      const header = openHeader(await readBlock(links.header, LIMITS.maxHeaderBlockBytes, 'header', options), keys.readKey)
+      const followKey = keys.followKey(node.key)!
+      const readKey = keys.readKey(node.key)
+      if (node.kind === 'data' && readKey === undefined) throw new MissingKeyError(`no read key is held for the epoch of record ${cid}`)
+      const header = openHeader(await readBlock(links.header, LIMITS.maxHeaderBlockBytes, 'header', options), headerKeyOf({ followKey, readKey }, node.kind))
       const payload = openBody(await readBlock(links.body, LIMITS.maxBodyBlockBytes, 'body', options), header.key)
       return { record: cid, node, header, payload }
     },
 
     /** Walks a log from its head back to seq 1 (or `untilSeq`), checking each record against its ID. */
-    async * walk (thread: string, log: string, followKey: Uint8Array, options?: StoreCallOptions & { untilSeq?: number }): AsyncGenerator<{ record: string, node: RecordNode }> {
+    async * walk (thread: string, log: string, keys: FollowKeys, options?: StoreCallOptions & { untilSeq?: number }): AsyncGenerator<{ record: string, node: RecordNode }> {
       let cursor = (await store.head(thread, log, options))?.record ?? null
       while (cursor !== null) {
         throwIfAborted(options?.signal)
-        const node = await store.readRecord(cursor, followKey, options)
+        const node = await store.readRecord(cursor, keys, options)
         if (node.log !== log) throw new MalformedRecordError(`record ${cursor} in the chain of ${log} belongs to ${node.log}`)
         yield { record: cursor, node }
         if (options?.untilSeq !== undefined && node.seq <= options.untilSeq) return

@@ -1,6 +1,6 @@
 /**
  * Stateless checks of received records and their linked blocks, using the
- * follow key only: sizes, CIDs, decryption and canonical form of the node,
+ * epochs' follow keys only: sizes, CIDs, decryption and canonical form of the node,
  * the thread and log it belongs to, that the event, header and body blocks
  * it links to are present and intact, and that it is authentic. Nothing is
  * decoded before its size is checked. Stateful checks (prev held, deps held,
@@ -17,6 +17,7 @@
 import { BadCidError, BadSignatureError, MalformedRecordError, TooLargeError } from '../errors.ts'
 import { isCanonicalCid } from './blocks.ts'
 import type { RawBlock } from '../storage/interfaces.ts'
+import type { FollowKeys } from './keyring.ts'
 import { checkSealedBlock, openEvent, openRecordUnsigned, verifyRecordSignature } from './open-record.ts'
 import { LIMITS, type EventLinks, type RecordNode } from './record-format.ts'
 
@@ -32,10 +33,10 @@ export interface VerifiedRecord {
   readonly blocks: readonly RawBlock[]
 }
 
-/** A record as received: the log it is offered as, its follow key, its ID and the blocks sent with it. */
+/** A record as received: the log it is offered as, the follow keys to open it with, its ID and the blocks sent with it. */
 export interface ReceivedRecord {
   readonly log: string
-  readonly followKey: Uint8Array
+  readonly keys: FollowKeys
   readonly record: string
   readonly blocks: readonly RawBlock[]
 }
@@ -48,7 +49,7 @@ function checkIncomingRecord (thread: string, input: ReceivedRecord): VerifiedRe
     if (total > MAX_RECORD_TOTAL_BYTES) throw new TooLargeError(`blocks of record ${input.record.slice(0, 80)} exceed ${MAX_RECORD_TOTAL_BYTES} bytes`)
   }
   const recordBlock = need(input, input.record, 'record')
-  const node = openRecordUnsigned(recordBlock, input.followKey, { thread, log: input.log })
+  const node = openRecordUnsigned(recordBlock, input.keys, { thread, log: input.log })
   const eventBlock = need(input, node.event, 'event')
   const links = openEvent(eventBlock)
   const headerBlock = need(input, links.header, 'header')

@@ -1,63 +1,85 @@
 /**
- * The key book: per thread and log, the keys this peer holds. A writer holds
- * its identity seed, read and follow keys; a member holds read and follow keys;
- * a follower holds follow keys only. Absence is explicit: asking for a key that
- * is not held is a MissingKeyError, never a silent undefined.
+ * The key book: per thread, the keys of the thread's epochs this peer holds
+ * (record format 3) and, on a member, its own identity in the thread. Every
+ * log of a thread seals its records with the keys of a thread epoch, found by
+ * key ID. A member with role read or above holds follow and read keys; a
+ * member below read and a follower hold follow keys only. Absence is explicit:
+ * a member identity not held is a MissingKeyError, never a silent undefined.
  */
+import type { AclChange, EpochKeys } from '../acl/types.ts'
 import { MissingKeyError } from '../errors.ts'
+import { keyIdText } from '../acl/state.ts'
+import { createKeyring, type EpochKeyring } from '../log/keyring.ts'
+import type { Dependency } from '../log/record-format.ts'
 import type { KeyValueStore, StoreCallOptions } from './interfaces.ts'
 import { getValue, listValues, putValue } from './meta-values.ts'
 
-/** The keys held for one log. */
-export interface LogKeys {
-  readonly followKey: Uint8Array
-  readonly readKey?: Uint8Array
-  /** The Ed25519 seed: present only for this peer's own logs. */
-  readonly identitySeed?: Uint8Array
+/** An epoch's keys as held, with its number (0 for the genesis epoch, then one more per rotation). */
+export interface HeldEpoch extends EpochKeys {
+  readonly epoch: number
+}
+
+/** This peer's identity in one thread: one log, and the X25519 key other members seal epoch keys to. */
+export interface MemberSecrets {
+  readonly log: string
+  /** The Ed25519 seed of the log key. */
+  readonly identitySeed: Uint8Array
+  /** The X25519 secret key epoch key shares are sealed to. */
+  readonly x25519Secret: Uint8Array
+  /** The ACL record that opens the log (the owner's genesis, or a join), written at seq 1 if the log is still empty. */
+  readonly first?: { readonly changes: readonly AclChange[], readonly deps: readonly Dependency[] }
 }
 
 /** Key book operations. */
 export interface KeyBook {
-  put(thread: string, log: string, keys: LogKeys, options?: StoreCallOptions): Promise<void>
-  get(thread: string, log: string, options?: StoreCallOptions): Promise<LogKeys | undefined>
-  /** The follow key, or MissingKeyError. */
-  followKey(thread: string, log: string, options?: StoreCallOptions): Promise<Uint8Array>
-  /** The read key, or MissingKeyError (a follower never has one). */
-  readKey(thread: string, log: string, options?: StoreCallOptions): Promise<Uint8Array>
-  /** Every log of a thread with the keys held for it. */
-  logs(thread: string, options?: StoreCallOptions): Promise<Array<{ log: string, keys: LogKeys }>>
+  /** Adds an epoch's keys; a read key already held is kept. */
+  putEpoch(thread: string, epoch: HeldEpoch, options?: StoreCallOptions): Promise<void>
+  /** Every epoch of the thread held, in epoch order. */
+  epochs(thread: string, options?: StoreCallOptions): Promise<HeldEpoch[]>
+  /** The held epochs as a keyring, to open records by key ID. */
+  keyring(thread: string, options?: StoreCallOptions): Promise<EpochKeyring>
+  /** Whether any key of the thread is held. */
+  holds(thread: string, options?: StoreCallOptions): Promise<boolean>
+  putSelf(thread: string, secrets: MemberSecrets, options?: StoreCallOptions): Promise<void>
+  /** This peer's identity in the thread, or MissingKeyError. */
+  self(thread: string, options?: StoreCallOptions): Promise<MemberSecrets>
+  /** This peer's identity in the thread, if it has one. */
+  findSelf(thread: string, options?: StoreCallOptions): Promise<MemberSecrets | undefined>
 }
 
-const keyOf = (thread: string, log: string): string => `keys/${thread}/${log}`
+const epochKey = (thread: string, keyId: Uint8Array): string => `epoch/${thread}/${keyIdText(keyId)}`
+const selfKey = (thread: string): string => `self/${thread}`
 
 /** A key book stored in `meta`. */
 export function createKeyBook (meta: KeyValueStore): KeyBook {
   const book: KeyBook = {
-    async put (thread, log, keys, options) {
-      const value: Record<string, Uint8Array> = { followKey: keys.followKey }
-      if (keys.readKey !== undefined) value.readKey = keys.readKey
-      if (keys.identitySeed !== undefined) value.identitySeed = keys.identitySeed
-      await meta.batch([putValue(keyOf(thread, log), value)], options)
+    async putEpoch (thread, epoch, options) {
+      const held = await getValue<HeldEpoch>(meta, epochKey(thread, epoch.keyId), options)
+      const readKey = epoch.readKey ?? held?.readKey
+      const value: Record<string, unknown> = { keyId: epoch.keyId, epoch: epoch.epoch, followKey: epoch.followKey }
+      if (readKey !== undefined) value.readKey = readKey
+      if (held !== undefined && held.readKey !== undefined && epoch.readKey === undefined) return
+      await meta.batch([putValue(epochKey(thread, epoch.keyId), value)], options)
     },
-    async get (thread, log, options) {
-      return await getValue<LogKeys>(meta, keyOf(thread, log), options)
+    async epochs (thread, options) {
+      const out: HeldEpoch[] = []
+      for await (const [, epoch] of listValues<HeldEpoch>(meta, `epoch/${thread}/`, options)) out.push(epoch)
+      return out.sort((a, b) => a.epoch - b.epoch)
     },
-    async followKey (thread, log, options) {
-      const keys = await book.get(thread, log, options)
-      if (keys === undefined) throw new MissingKeyError(`no keys are held for log ${log} of thread ${thread}`)
-      return keys.followKey
+    keyring: async (thread, options) => createKeyring(await book.epochs(thread, options)),
+    async holds (thread, options) {
+      for await (const _ of meta.list(`epoch/${thread}/`, options)) return true
+      return false
     },
-    async readKey (thread, log, options) {
-      const keys = await book.get(thread, log, options)
-      if (keys?.readKey === undefined) throw new MissingKeyError(`no read key is held for log ${log} of thread ${thread}`)
-      return keys.readKey
+    async putSelf (thread, secrets, options) {
+      await meta.batch([putValue(selfKey(thread), secrets)], options)
     },
-    async logs (thread, options) {
-      const out: Array<{ log: string, keys: LogKeys }> = []
-      const prefix = `keys/${thread}/`
-      for await (const [key, keys] of listValues<LogKeys>(meta, prefix, options)) out.push({ log: key.slice(prefix.length), keys })
-      return out
-    }
+    async self (thread, options) {
+      const secrets = await book.findSelf(thread, options)
+      if (secrets === undefined) throw new MissingKeyError(`this peer has no log of its own in thread ${thread}`)
+      return secrets
+    },
+    findSelf: async (thread, options) => await getValue<MemberSecrets>(meta, selfKey(thread), options)
   }
   return book
 }

@@ -1,16 +1,16 @@
 /**
- * The requesting side of sync with one peer for one thread: learn the logs
- * announced by joiners, compare heads, pull what the peer has beyond ours in
+ * The requesting side of sync with one peer for one thread: compare heads
+ * (every log of the thread: a joiner's log is found this way and admitted
+ * through its join record), pull what the peer has beyond ours in
  * batches (not a round trip per record; see pull.ts), then push what we have
  * beyond the peer's, in batches cut by bytes as well as count. Records that
  * arrive before what they depend on wait and are retried as the rest comes in.
- * An announcement that cannot be used is skipped and reported in the result,
- * never a reason to stop. Progress is reported as it goes; the signal cancels
+ * Progress is reported as it goes; the signal cancels
  * between batches.
  */
 import { ThreadsError, throwIfAborted } from '../errors.ts'
 import { roomFor } from './message-size.ts'
-import { MAX_RECORDS_PER_MESSAGE, SYNC_VERSION, type SkippedItem, type SyncRequest, type SyncResponse, type WireHead, type WireRecord } from './messages.ts'
+import { MAX_RECORDS_PER_MESSAGE, SYNC_VERSION, type SyncRequest, type SyncResponse, type WireHead, type WireRecord } from './messages.ts'
 import { pullRecords } from './pull.ts'
 import { batchesWithin, readRecordsWithin, tooLarge } from './record-batches.ts'
 import type { SyncReplica } from './replica.ts'
@@ -46,8 +46,6 @@ export interface SyncResult {
   readonly refused: ReadonlyArray<{ record: string, name: string, message: string }>
   /** How far the peer holds each log now, as far as this sync knows: what it had, and what it took. */
   readonly peerHeads: ReadonlyArray<{ readonly log: string, readonly seq: number }>
-  /** Items the peer sent that could not be used (announcements that do not open, or do not parse), with why. */
-  readonly skipped: readonly SkippedItem[]
 }
 
 async function ask<T extends SyncResponse['type']> (transport: SyncTransport, request: SyncRequest, type: T, signal?: AbortSignal): Promise<Extract<SyncResponse, { type: T }>> {
@@ -60,7 +58,7 @@ async function ask<T extends SyncResponse['type']> (transport: SyncTransport, re
 const seqOf = (heads: readonly WireHead[]): Map<string, number> => new Map(heads.map((h) => [h.log, h.seq]))
 
 /**
- * Goes through a paged list (heads, announcements): `askPage` asks for the
+ * Goes through a paged list (heads): `askPage` asks for the
  * page after a log ID and says whether more follow and the page's last log ID.
  */
 async function eachPage (askPage: (after: string | undefined) => Promise<{ more: boolean, last: string | undefined }>, signal?: AbortSignal): Promise<void> {
@@ -75,27 +73,6 @@ async function eachPage (askPage: (after: string | undefined) => Promise<{ more:
 }
 
 const pageRequest = (after: string | undefined): { after?: string } => after === undefined ? {} : { after }
-
-/**
- * Learns the logs joiners announced, page by page; returns the announcements
- * that could not be used. A list that cannot be had at all is reported the
- * same way: announcements only add logs, so the sync goes on without them.
- */
-async function learnAnnouncements (transport: SyncTransport, thread: string, learn: NonNullable<SyncReplica['learn']>, signal?: AbortSignal): Promise<SkippedItem[]> {
-  const skipped: SkippedItem[] = []
-  await eachPage(async (after) => {
-    const page = await ask(transport, { v: SYNC_VERSION, type: 'announcements', thread, ...pageRequest(after) }, 'announcements', signal)
-    skipped.push(...page.unreadable ?? [])
-    if (page.announcements.length > 0) skipped.push(...(await learn(thread, page.announcements)).skipped)
-    // Pages are in log ID order; an unreadable item may be the last one.
-    const logs = [...page.announcements, ...page.unreadable ?? []].flatMap((a) => a.log === undefined ? [] : [a.log])
-    return { more: page.more, last: logs.length === 0 ? undefined : logs.reduce((a, b) => a > b ? a : b) }
-  }, signal).catch((error: Error) => {
-    if (error.name === 'AbortError' || signal?.aborted === true) throw error
-    skipped.push({ kind: 'announcements', name: error.name, message: error.message })
-  })
-  return skipped
-}
 
 /** All of the peer's heads of the thread, page by page. */
 async function remoteHeadsOf (transport: SyncTransport, thread: string, signal?: AbortSignal): Promise<WireHead[]> {
@@ -122,15 +99,12 @@ export async function syncThread (input: {
   const { thread, replica, transport, signal } = input
   const pulling = input.pull ?? true
   const batchSize = Math.min(input.batchSize ?? 256, MAX_RECORDS_PER_MESSAGE)
-  // Learn logs announced by members who joined (their keys arrive sealed for members only).
-  const skipped = pulling && replica.learn !== undefined ? await learnAnnouncements(transport, thread, replica.learn, signal) : []
   const remoteHeads = await remoteHeadsOf(transport, thread, signal)
-  const known = new Set(await replica.knownLogs(thread))
   const local = seqOf(await replica.heads(thread))
   const remote = seqOf(remoteHeads)
 
   // Pull.
-  const want = pulling ? remoteHeads.filter((h) => known.has(h.log) && h.seq > (local.get(h.log) ?? 0)) : []
+  const want = pulling ? remoteHeads.filter((h) => h.seq > (local.get(h.log) ?? 0)) : []
   const pullTotal = want.reduce((n, h) => n + h.seq - (local.get(h.log) ?? 0), 0)
   const pulled = await pullRecords({
     thread,
@@ -181,5 +155,5 @@ export async function syncThread (input: {
   }
   const held = new Map(remote)
   if (refused.length === 0 && retry.length === 0) for (const h of mine) held.set(h.log, Math.max(h.seq, held.get(h.log) ?? 0))
-  return { pulled, pushed, refused, peerHeads: [...held].map(([log, seq]) => ({ log, seq })), skipped }
+  return { pulled, pushed, refused, peerHeads: [...held].map(([log, seq]) => ({ log, seq })) }
 }

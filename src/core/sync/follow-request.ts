@@ -1,30 +1,33 @@
 /**
- * Follow requests: a thread member asks a follower to keep a thread's logs,
- * handing over follow keys only. The request is signed by the member's log
- * key, and the signer must be one of the logs it grants, so a stranger cannot
- * make a follower store a thread in a member's name.
+ * Follow requests (record format 3): a member asks a follower to keep a
+ * thread, handing over the follow keys of the epochs it knows, never read
+ * keys. The request is signed by the member's log key and may carry the
+ * signer's first record. A thread's first follow must come from its owner
+ * and carry the genesis record, which binds the thread ID to the owner's log
+ * (see follow-admission.ts); later ones must come from a member, whose join
+ * the request may carry.
  */
 import * as dagCbor from '@ipld/dag-cbor'
 import { verifySignature } from '../crypto/ed25519.ts'
-import { BadSignatureError, MalformedMessageError } from '../errors.ts'
-import { parseLogId, publicKeyFromLogId, type LogIdentity } from '../ids/log-id.ts'
-import { SYNC_VERSION, type FollowGrant, type SyncRequest } from './messages.ts'
+import { BadSignatureError } from '../errors.ts'
+import { publicKeyFromLogId, type LogIdentity } from '../ids/log-id.ts'
+import { SYNC_VERSION, type SyncRequest, type WireRecord } from './messages.ts'
 
-type FollowRequest = Extract<SyncRequest, { type: 'follow' }>
+/** A follow request as exchanged. */
+export type FollowRequest = Extract<SyncRequest, { type: 'follow' }>
 
-const signedBytes = (thread: string, logs: readonly FollowGrant[], by: string): Uint8Array =>
-  dagCbor.encode({ purpose: 'threads/follow/v1', thread, logs: logs.map((g) => ({ log: g.log, followKey: g.followKey })), by })
+const signedBytes = (request: { thread: string, keys: readonly Uint8Array[], by: string, first?: WireRecord }): Uint8Array =>
+  dagCbor.encode({ purpose: 'threads/v3/follow', thread: request.thread, keys: [...request.keys], by: request.by, first: request.first?.record ?? null })
 
 /** Builds a signed follow request. */
-export async function createFollowRequest (thread: string, logs: readonly FollowGrant[], member: LogIdentity): Promise<FollowRequest> {
-  const sig = await member.signer.sign(signedBytes(thread, logs, member.logId))
-  return { v: SYNC_VERSION, type: 'follow', thread, logs, by: member.logId, sig }
+export async function createFollowRequest (input: { readonly thread: string, readonly followKeys: readonly Uint8Array[], readonly member: LogIdentity, readonly first?: WireRecord }): Promise<FollowRequest> {
+  const unsigned = { thread: input.thread, keys: input.followKeys, by: input.member.logId, ...(input.first === undefined ? {} : { first: input.first }) }
+  const sig = await input.member.signer.sign(signedBytes(unsigned))
+  return { v: SYNC_VERSION, type: 'follow', ...unsigned, sig }
 }
 
-/** Checks a follow request's signer and signature; throws a typed error otherwise. */
+/** Checks a follow request's signature; throws BadSignatureError otherwise. Who may sign is the follower's rule. */
 export async function verifyFollowRequest (request: FollowRequest): Promise<void> {
-  for (const grant of request.logs) parseLogId(grant.log)
-  if (!request.logs.some((g) => g.log === request.by)) throw new MalformedMessageError('a follow request must be signed by one of the logs it grants')
-  const ok = await verifySignature(publicKeyFromLogId(request.by), request.sig, signedBytes(request.thread, request.logs, request.by))
+  const ok = await verifySignature(publicKeyFromLogId(request.by), request.sig, signedBytes(request))
   if (!ok) throw new BadSignatureError(`follow request for thread ${request.thread} is not signed by ${request.by}`)
 }

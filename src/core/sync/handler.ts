@@ -2,21 +2,20 @@
  * The serving side of sync: answers one request from a peer using the local
  * replica. Records a peer pushes are verified like any others; a peer whose
  * records fail verification (not merely arrive early) is marked abusive so the
- * transport can disconnect it. No response passes MAX_MESSAGE_BYTES: records,
- * heads and announcements are cut by bytes as well as count, and lists that
- * grow with a thread come in pages.
+ * transport can disconnect it. No response passes MAX_MESSAGE_BYTES: records
+ * and heads are cut by bytes as well as count, and heads come in pages.
  */
 import { ThreadsError } from '../errors.ts'
 import { parseThreadId } from '../ids/thread-id.ts'
 import { verifyFollowRequest } from './follow-request.ts'
-import { verifyJoinAnnouncement } from './invite.ts'
 import { countWithin, roomFor } from './message-size.ts'
 import { MAX_ERROR_MESSAGE_LENGTH, MAX_ITEMS_PER_MESSAGE, MAX_RECORDS_PER_MESSAGE, SYNC_VERSION, type SyncRequest, type SyncResponse, type WireRecord } from './messages.ts'
 import { readRecordsWithin, tooLarge } from './record-batches.ts'
 import type { SyncReplica } from './replica.ts'
 
 /** Errors that only mean "send me something first", not misbehaviour. */
-const BENIGN = new Set(['MissingDependencyError', 'MissingKeyError'])
+/** (NotAMemberError: a log whose join has not arrived yet; the pusher sends it again later.) */
+const BENIGN = new Set(['MissingDependencyError', 'MissingKeyError', 'UnknownEpochError', 'NotAMemberError'])
 
 /** A response, and whether the requesting peer misbehaved. */
 export interface HandledRequest {
@@ -73,23 +72,13 @@ export function createSyncHandler (replica: SyncReplica): (request: SyncRequest)
       parseThreadId(thread)
       if (request.type === 'follow') {
         if (replica.follow === undefined) return answer({ v: SYNC_VERSION, type: 'error', name: 'NotAFollowerError', message: 'this peer does not follow threads for others' })
+        // Checked here for every follower; who may sign is the follower's rule (follow-admission.ts).
         await verifyFollowRequest(request)
-        await replica.follow(thread, request.logs)
+        await replica.follow(request)
         return answer({ v: SYNC_VERSION, type: 'following', thread })
-      }
-      if (request.type === 'announce') {
-        // Anyone may announce a new log; the signature proves the announcer holds that log's key.
-        await verifyJoinAnnouncement(thread, request.announcement)
-        if (!await replica.hasThread(thread)) return notHeld(thread)
-        await replica.announce(thread, request.announcement)
-        return answer({ v: SYNC_VERSION, type: 'announced', thread })
       }
       if (!await replica.hasThread(thread)) return notHeld(thread)
       switch (request.type) {
-        case 'announcements': {
-          const { items, more } = page(await replica.announcements(thread), request.after, { v: SYNC_VERSION, type: 'announcements', thread, announcements: [], more: true })
-          return answer({ v: SYNC_VERSION, type: 'announcements', thread, announcements: items, more })
-        }
         case 'heads': {
           const { items, more } = page(await replica.heads(thread), request.after, { v: SYNC_VERSION, type: 'heads', thread, heads: [], more: true })
           return answer({ v: SYNC_VERSION, type: 'heads', thread, heads: items, more })

@@ -1,26 +1,26 @@
 /**
- * Invites and join announcements (paper §3.2.3).
- *
- * A share link carries an invite — the thread ID, where to sync, and the key
- * set of every log (follow and read keys) — only in the URL fragment, which
- * browsers never send to a server.
- *
- * Joining creates the joiner's own log; its keys reach the other members as a
- * join announcement: the joiner's key set sealed with the read key of the log
- * that invited it (which every member holds, and no follower does), signed by
- * the joiner's new log key. Followers store and relay announcements without
- * being able to open them.
+ * Invites (record format 3). An admin invites by writing an `invite` ACL
+ * event naming a fresh Ed25519 invite key; the share link carries — only in
+ * the URL fragment, which browsers never send to a server — the thread ID,
+ * the keys of the thread's epochs the invited role needs (follow keys, and
+ * read keys from role read up), the invite's secret key, the invite record
+ * and where to sync. The joiner proves it holds the invite key in the `join`
+ * ACL event that opens its log, which depends on the invite record; members
+ * and followers find the new log through heads and admit it through that
+ * join. Nothing else announces a join.
  */
 import * as dagCbor from '@ipld/dag-cbor'
 import { base64url } from 'multiformats/bases/base64'
-import { open, seal } from '../crypto/aead.ts'
-import { verifySignature } from '../crypto/ed25519.ts'
-import { BadSignatureError, ThreadsError } from '../errors.ts'
-import { parseLogId, publicKeyFromLogId, type LogIdentity } from '../ids/log-id.ts'
-import { parseThreadId } from '../ids/thread-id.ts'
-
-/** A log's key set as an invite or announcement carries it. */
-export interface KeySet { readonly log: string, readonly followKey: Uint8Array, readonly readKey: Uint8Array }
+import { ROLES, type AclChange, type Role } from '../acl/types.ts'
+import { createInvite, joinProof } from '../acl/invite-proof.ts'
+import type { RandomSource } from '../crypto/random.ts'
+import { ThreadsError } from '../errors.ts'
+import { epochKeyId } from '../acl/epoch-keys.ts'
+import { parseLogId, type LogIdentity } from '../ids/log-id.ts'
+import { parseThreadId, ThreadVariant } from '../ids/thread-id.ts'
+import { isCanonicalCid } from '../log/blocks.ts'
+import type { Dependency } from '../log/record-format.ts'
+import type { HeldEpoch } from '../storage/key-book.ts'
 
 /** What a share link carries. */
 export interface Invite {
@@ -28,28 +28,69 @@ export interface Invite {
   readonly name?: string
   /** Multiaddrs to sync with (followers). */
   readonly addrs: readonly string[]
-  readonly logs: readonly KeySet[]
+  /** The role the invite grants. */
+  readonly role: Role
+  /** The keys of the epochs that existed when the link was made (read keys only for role read and above). */
+  readonly epochs: readonly HeldEpoch[]
+  /** The Ed25519 seed of the invite key, whose public part the invite record names. */
+  readonly secret: Uint8Array
+  /** The invite record and the log that wrote it. */
+  readonly via: { readonly log: string, readonly record: string }
 }
 
-/** A join announcement as exchanged and stored by followers. */
-export interface JoinAnnouncement {
-  readonly log: string
-  /** The log whose read key seals the key set. */
-  readonly via: string
-  readonly sealed: Uint8Array
-  readonly sig: Uint8Array
+/** What an invite grants and for how long. */
+export interface InviteOptions {
+  readonly role: Role
+  /** Milliseconds since the Unix epoch after which a join through it is refused; null or absent: never. */
+  readonly expires?: number | null
+  /** 1: only the first join counts; null or absent: any number. */
+  readonly uses?: 1 | null
+  /** Where to sync, written into the link. */
+  readonly addrs?: readonly string[]
 }
 
-/** A share link or announcement that cannot be read. */
+/** A share link that cannot be read. */
 export class InvalidInviteError extends ThreadsError {
   static override readonly errorName = 'InvalidInviteError'
 }
 
-const isKey = (v: unknown): v is Uint8Array => v instanceof Uint8Array && v.length === 32
+/** The link format version. */
+const LINK_VERSION = 3
+const KEY_LENGTH = 32
+
+const isKey = (v: unknown): v is Uint8Array => v instanceof Uint8Array && v.length === KEY_LENGTH
+const rank = (role: Role): number => ROLES.indexOf(role)
+
+/** Whether a role holds read keys (read and above). */
+export const roleReads = (role: Role): boolean => rank(role) >= rank('read')
+
+/** A fresh invite key and the `invite` change that names it, for the epochs the link carries. */
+export function createInviteChange (input: { readonly role: Role, readonly expires: number | null, readonly uses: 1 | null, readonly epochs: readonly HeldEpoch[], readonly random?: RandomSource }): { change: AclChange, secret: Uint8Array } {
+  if (!ROLES.includes(input.role) || input.role === 'none') throw new InvalidInviteError(`an invite grants follow, read, write, delete or admin, not ${String(input.role)}`)
+  const { change, seed } = createInvite({ role: input.role, keys: input.epochs.map((e) => e.keyId), expires: input.expires, uses: input.uses, random: input.random })
+  return { change, secret: seed }
+}
+
+/** The `join` change that opens `member`'s log, and the dependency on the invite record it must carry. */
+export async function createJoinChange (input: { readonly invite: Invite, readonly member: LogIdentity, readonly x25519: Uint8Array, readonly time: number }): Promise<{ changes: AclChange[], deps: Dependency[] }> {
+  const proof = await joinProof(input.invite.secret, input.invite.thread, input.member.logId)
+  return {
+    changes: [{ type: 'join', invite: input.invite.via.record, proof, x25519: input.x25519, time: input.time }],
+    deps: [{ log: input.invite.via.log, record: input.invite.via.record, kind: 'acl' }]
+  }
+}
 
 /** The link to `base` whose fragment carries the invite. */
 export function createInviteLink (base: string, invite: Invite): string {
-  const value: Record<string, unknown> = { v: 1, thread: invite.thread, addrs: [...invite.addrs], logs: invite.logs.map((k) => ({ log: k.log, followKey: k.followKey, readKey: k.readKey })) }
+  const value: Record<string, unknown> = {
+    v: LINK_VERSION,
+    thread: invite.thread,
+    addrs: [...invite.addrs],
+    role: invite.role,
+    epochs: invite.epochs.map((e) => e.readKey === undefined ? { epoch: e.epoch, followKey: e.followKey } : { epoch: e.epoch, followKey: e.followKey, readKey: e.readKey }),
+    secret: invite.secret,
+    via: { log: invite.via.log, record: invite.via.record }
+  }
   if (invite.name !== undefined) value.name = invite.name
   return `${base.split('#')[0]}#invite=${base64url.baseEncode(dagCbor.encode(value))}`
 }
@@ -65,41 +106,27 @@ export function parseInviteLink (link: string): Invite {
     throw new InvalidInviteError('the invite in this link is damaged', { cause })
   }
   const v = value as Record<string, unknown>
-  if (v === null || typeof v !== 'object' || v.v !== 1 || typeof v.thread !== 'string' || !Array.isArray(v.addrs) || !Array.isArray(v.logs) || v.logs.length === 0) {
-    throw new InvalidInviteError('the invite in this link is not a version 1 invite')
+  if (v === null || typeof v !== 'object' || v.v !== LINK_VERSION || typeof v.thread !== 'string' || !Array.isArray(v.addrs) || !Array.isArray(v.epochs) || v.epochs.length === 0) {
+    throw new InvalidInviteError(`the invite in this link is not a version ${LINK_VERSION} invite`)
   }
-  try { parseThreadId(v.thread) } catch (cause) { throw new InvalidInviteError('the invite names an invalid thread', { cause }) }
-  const logs = v.logs.map((k: Record<string, unknown>) => {
-    if (typeof k?.log !== 'string' || !isKey(k.followKey) || !isKey(k.readKey)) throw new InvalidInviteError('the invite carries a malformed key set')
-    parseLogId(k.log)
-    return { log: k.log, followKey: k.followKey, readKey: k.readKey }
+  let variant: number
+  try { variant = parseThreadId(v.thread).variant } catch (cause) { throw new InvalidInviteError('the invite names an invalid thread', { cause }) }
+  if (variant !== ThreadVariant.AccessControlled) throw new InvalidInviteError('the invite names a thread that is not access-controlled')
+  if (typeof v.role !== 'string' || !(ROLES as readonly string[]).includes(v.role) || v.role === 'none') throw new InvalidInviteError('the invite grants no valid role')
+  const role = v.role as Role
+  if (!isKey(v.secret)) throw new InvalidInviteError('the invite carries no valid invite key')
+  const via = v.via as Record<string, unknown> | null
+  if (via === null || typeof via !== 'object' || typeof via.log !== 'string' || typeof via.record !== 'string' || !isCanonicalCid(via.record)) throw new InvalidInviteError('the invite names no valid invite record')
+  try { parseLogId(via.log) } catch (cause) { throw new InvalidInviteError('the invite names an invalid inviting log', { cause }) }
+  const epochs = v.epochs.map((e: Record<string, unknown> | null): HeldEpoch => {
+    if (e === null || typeof e !== 'object' || !Number.isSafeInteger(e.epoch) || (e.epoch as number) < 0 || !isKey(e.followKey) || (e.readKey !== undefined && !isKey(e.readKey))) {
+      throw new InvalidInviteError('the invite carries a malformed epoch key set')
+    }
+    const base = { keyId: epochKeyId(e.followKey), epoch: e.epoch as number, followKey: e.followKey }
+    return roleReads(role) && isKey(e.readKey) ? { ...base, readKey: e.readKey } : base
   })
+  if (roleReads(role) && epochs.some((e) => e.readKey === undefined)) throw new InvalidInviteError(`an invite for role ${role} must carry read keys`)
   const addrs = v.addrs.filter((a): a is string => typeof a === 'string')
-  return typeof v.name === 'string' ? { thread: v.thread, name: v.name, addrs, logs } : { thread: v.thread, addrs, logs }
-}
-
-/** The bytes a join announcement's `sig` signs. */
-export const joinAnnouncementSignedBytes = (thread: string, log: string, via: string, sealed: Uint8Array): Uint8Array =>
-  dagCbor.encode({ purpose: 'threads/join/v1', thread, log, via, sealed })
-const signed = joinAnnouncementSignedBytes
-
-/** Seals the joiner's key set for the members of `thread`. */
-export async function createJoinAnnouncement (thread: string, joiner: LogIdentity, keys: KeySet, via: KeySet): Promise<JoinAnnouncement> {
-  const sealed = seal(via.readKey, dagCbor.encode({ log: keys.log, followKey: keys.followKey, readKey: keys.readKey }))
-  return { log: joiner.logId, via: via.log, sealed, sig: await joiner.signer.sign(signed(thread, joiner.logId, via.log, sealed)) }
-}
-
-/** Checks an announcement's signature (anyone can: followers do before storing it). */
-export async function verifyJoinAnnouncement (thread: string, a: JoinAnnouncement): Promise<void> {
-  parseLogId(a.via)
-  const ok = await verifySignature(publicKeyFromLogId(a.log), a.sig, signed(thread, a.log, a.via, a.sealed))
-  if (!ok) throw new BadSignatureError(`join announcement of ${a.log} is not signed by that log`)
-}
-
-/** Opens an announcement with the read key of its `via` log; the key set must be the announcing log's own. */
-export async function openJoinAnnouncement (thread: string, a: JoinAnnouncement, viaReadKey: Uint8Array): Promise<KeySet> {
-  await verifyJoinAnnouncement(thread, a)
-  const value = dagCbor.decode(open(viaReadKey, a.sealed, `join announcement of ${a.log}`)) as Record<string, unknown>
-  if (value?.log !== a.log || !isKey(value.followKey) || !isKey(value.readKey)) throw new InvalidInviteError(`join announcement of ${a.log} carries another log's keys`)
-  return { log: a.log, followKey: value.followKey, readKey: value.readKey }
+  const invite: Invite = { thread: v.thread, addrs, role, epochs, secret: v.secret, via: { log: via.log, record: via.record } }
+  return typeof v.name === 'string' ? { ...invite, name: v.name } : invite
 }

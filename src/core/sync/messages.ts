@@ -19,55 +19,33 @@ export const SYNC_PROTOCOL = '/threads/sync/2.0.0'
 export const MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 /** Most records in one message. */
 export const MAX_RECORDS_PER_MESSAGE = 512
-/** Most heads, or announcements, in one response. */
+/** Most heads in one response. */
 export const MAX_ITEMS_PER_MESSAGE = 4096
-/** Most positions in one pull request, and grants in one follow request. */
+/** Most positions in one pull request. */
 export const MAX_LOGS_PER_REQUEST = 1024
-/** Largest sealed key set in a join announcement. */
-export const MAX_SEALED_ANNOUNCEMENT_BYTES = 4096
+/** Most epoch follow keys in one follow request. */
+export const MAX_FOLLOW_KEYS = 256
 
 /** A log's head as exchanged. */
 export interface WireHead { readonly log: string, readonly seq: number, readonly record: string }
 /** A record and its four blocks as exchanged. */
 export interface WireRecord { readonly log: string, readonly record: string, readonly blocks: readonly RawBlock[] }
-/** A signed request that a follower keep a thread's logs (see follow-request.ts). */
-export interface FollowGrant { readonly log: string, readonly followKey: Uint8Array }
-
-/** A join announcement as exchanged (see invite.ts). */
-export interface WireAnnouncement { readonly log: string, readonly via: string, readonly sealed: Uint8Array, readonly sig: Uint8Array }
-
-/** An item of a list that could not be read or used (or the whole list, when it could not be had), left out and reported. */
-export interface SkippedItem {
-  readonly kind: 'announcement' | 'announcements'
-  /** The announced log and the log it was sealed with, when the item got far enough to name them. */
-  readonly log?: string
-  readonly via?: string
-  /** The error that made it unusable. */
-  readonly name: string
-  readonly message: string
-}
-
-/** Requests. Lists that can grow with a thread (heads, announcements) come in pages: `after` is the last log ID of the page before. */
+/** Requests. The list that grows with a thread (heads) comes in pages: `after` is the last log ID of the page before. */
 export type SyncRequest =
-  | { readonly v: 2, readonly type: 'announce', readonly thread: string, readonly announcement: WireAnnouncement }
-  | { readonly v: 2, readonly type: 'announcements', readonly thread: string, readonly after?: string }
   | { readonly v: 2, readonly type: 'heads', readonly thread: string, readonly after?: string }
   | { readonly v: 2, readonly type: 'pull', readonly thread: string, readonly from: ReadonlyArray<{ readonly log: string, readonly after: number }>, readonly limit: number }
   | { readonly v: 2, readonly type: 'push', readonly thread: string, readonly records: readonly WireRecord[] }
-  | { readonly v: 2, readonly type: 'follow', readonly thread: string, readonly logs: readonly FollowGrant[], readonly by: string, readonly sig: Uint8Array }
+  /**
+   * A signed request that a follower keep a thread (see follow-request.ts):
+   * the follow keys of the epochs the signer knows, and, from the owner, the
+   * signer's first record: the owner's genesis (required for a thread's
+   * first follow) or a member's join (so a follower that does not hold the
+   * member's log yet can admit it).
+   */
+  | { readonly v: 2, readonly type: 'follow', readonly thread: string, readonly keys: readonly Uint8Array[], readonly by: string, readonly sig: Uint8Array, readonly first?: WireRecord }
 
 /** Responses. */
 export type SyncResponse =
-  | { readonly v: 2, readonly type: 'announced', readonly thread: string }
-  | {
-    readonly v: 2
-    readonly type: 'announcements'
-    readonly thread: string
-    readonly announcements: readonly WireAnnouncement[]
-    readonly more: boolean
-    /** Set by the decoder, never sent: items of the list it could not read, left out of `announcements`. */
-    readonly unreadable?: readonly SkippedItem[]
-  }
   | { readonly v: 2, readonly type: 'heads', readonly thread: string, readonly heads: readonly WireHead[], readonly more: boolean }
   | { readonly v: 2, readonly type: 'records', readonly thread: string, readonly records: readonly WireRecord[], readonly more: boolean }
   | { readonly v: 2, readonly type: 'pushed', readonly stored: number, readonly duplicates: number, readonly rejected: ReadonlyArray<{ readonly record: string, readonly name: string, readonly message: string }> }
@@ -101,34 +79,6 @@ function records (value: unknown): WireRecord[] {
   })
 }
 
-function announcement (value: unknown): WireAnnouncement {
-  if (!isMap(value) || !(value.sealed instanceof Uint8Array) || value.sealed.length > MAX_SEALED_ANNOUNCEMENT_BYTES || !(value.sig instanceof Uint8Array) || value.sig.length !== 64) {
-    throw new MalformedMessageError('malformed join announcement')
-  }
-  return { log: wireLogId(value.log), via: wireLogId(value.via), sealed: value.sealed, sig: value.sig }
-}
-
-/** The announcements of a list that can be read, and the others as skipped items (one bad item never spoils the list). */
-function announcementList (value: unknown[]): { announcements: WireAnnouncement[], unreadable: SkippedItem[] } {
-  const announcements: WireAnnouncement[] = []
-  const unreadable: SkippedItem[] = []
-  for (const item of value) {
-    try {
-      announcements.push(announcement(item))
-    } catch (error) {
-      const named = isMap(item) ? item : {}
-      unreadable.push({
-        kind: 'announcement',
-        ...(isText(named.log) ? { log: named.log } : {}),
-        ...(isText(named.via) ? { via: named.via } : {}),
-        name: (error as Error).name,
-        message: (error as Error).message
-      })
-    }
-  }
-  return { announcements, unreadable }
-}
-
 function decode (bytes: Uint8Array): Record<string, unknown> {
   if (bytes.length > MAX_MESSAGE_BYTES) throw new TooLargeError(`sync message is ${bytes.length} bytes; the limit is ${MAX_MESSAGE_BYTES}`)
   let value: unknown
@@ -155,8 +105,6 @@ export function decodeRequest (bytes: Uint8Array): SyncRequest {
   const thread = wireThreadId(m.thread)
   switch (m.type) {
     case 'heads': return { v: 2, type: 'heads', thread, ...pageAfter(m) }
-    case 'announce': return { v: 2, type: 'announce', thread, announcement: announcement(m.announcement) }
-    case 'announcements': return { v: 2, type: 'announcements', thread, ...pageAfter(m) }
     case 'pull': {
       if (!Array.isArray(m.from) || m.from.length > MAX_LOGS_PER_REQUEST || !Number.isSafeInteger(m.limit) || (m.limit as number) < 1) throw new MalformedMessageError('malformed pull request')
       const from = m.from.map((f) => {
@@ -167,12 +115,15 @@ export function decodeRequest (bytes: Uint8Array): SyncRequest {
     }
     case 'push': return { v: 2, type: 'push', thread, records: records(m.records) }
     case 'follow': {
-      if (!Array.isArray(m.logs) || m.logs.length === 0 || m.logs.length > MAX_LOGS_PER_REQUEST || !(m.sig instanceof Uint8Array) || m.sig.length !== 64) throw new MalformedMessageError('malformed follow request')
-      const logs = m.logs.map((g) => {
-        if (!isMap(g) || !(g.followKey instanceof Uint8Array) || g.followKey.length !== 32) throw new MalformedMessageError('malformed follow grant')
-        return { log: wireLogId(g.log), followKey: g.followKey }
+      if (!Array.isArray(m.keys) || m.keys.length === 0 || m.keys.length > MAX_FOLLOW_KEYS || !(m.sig instanceof Uint8Array) || m.sig.length !== 64) throw new MalformedMessageError('malformed follow request')
+      const keys = m.keys.map((key) => {
+        if (!(key instanceof Uint8Array) || key.length !== 32) throw new MalformedMessageError('malformed follow key')
+        return key
       })
-      return { v: 2, type: 'follow', thread, logs, by: wireLogId(m.by), sig: m.sig }
+      const request = { v: 2, type: 'follow', thread, keys, by: wireLogId(m.by), sig: m.sig } as const
+      if (m.first === undefined) return request
+      const [first] = records([m.first])
+      return { ...request, first: first! }
     }
     default: throw new MalformedMessageError(`unknown sync request "${String(m.type).slice(0, 40)}"`)
   }
@@ -200,13 +151,6 @@ export function decodeResponse (bytes: Uint8Array): SyncResponse {
         return { record: wireCid(r.record, 'refused record'), name: r.name, message: r.message.slice(0, MAX_ERROR_MESSAGE_LENGTH) }
       })
       return { v: 2, type: 'pushed', stored: m.stored, duplicates: m.duplicates, rejected }
-    }
-    case 'announced':
-      return { v: 2, type: 'announced', thread: wireThreadId(m.thread) }
-    case 'announcements': {
-      if (!Array.isArray(m.announcements) || m.announcements.length > MAX_ITEMS_PER_MESSAGE || typeof m.more !== 'boolean') throw new MalformedMessageError('malformed announcements response')
-      const { announcements, unreadable } = announcementList(m.announcements)
-      return { v: 2, type: 'announcements', thread: wireThreadId(m.thread), announcements, more: m.more, ...(unreadable.length > 0 ? { unreadable } : {}) }
     }
     case 'following':
       return { v: 2, type: 'following', thread: wireThreadId(m.thread) }

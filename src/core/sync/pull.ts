@@ -40,6 +40,9 @@ function inFlight<T> (signal: AbortSignal | undefined, send: (signal: AbortSigna
 type RecordsResponse = Extract<SyncResponse, { type: 'records' }>
 
 /** Pulls every record of `want` beyond `local`; returns how many were stored. */
+/** Refusals that say "not yet" (an epoch whose keys are not held here, a log whose join is not admitted), not "bad". */
+const NOT_YET = new Set(['UnknownEpochError', 'NotAMemberError'])
+
 export async function pullRecords (input: {
   readonly thread: string
   readonly replica: SyncReplica
@@ -59,12 +62,16 @@ export async function pullRecords (input: {
   const pull = (): InFlight<RecordsResponse> => inFlight(signal, async (s) =>
     // A pull names at most MAX_LOGS_PER_REQUEST logs; the others follow as those are done.
     await input.ask({ v: SYNC_VERSION, type: 'pull', thread, from: [...position].slice(0, MAX_LOGS_PER_REQUEST).map(([log, after]) => ({ log, after })), limit: input.batchSize }, s))
-  /** Counts a handed-over batch's outcomes once they are in; throws the first refusal that is not a missing dependency. */
+  /**
+   * Counts a handed-over batch's outcomes once they are in; throws the first
+   * refusal that is not a missing dependency, nor a record this peer cannot
+   * read or admit yet (left out: the records after it in its log wait for it).
+   */
   const settle = async (batch: { readonly attempt: WireRecord[], readonly outcomes: Promise<BatchOutcome[]> }): Promise<void> => {
     const outcomes = await batch.outcomes
     waiting.push(...batch.attempt.filter((_, i) => outcomes[i] instanceof Error && outcomes[i]!.name === 'MissingDependencyError'))
     pulled += outcomes.filter((o) => !(o instanceof Error) && o.status === 'stored').length
-    const failed = outcomes.find((o): o is Error => o instanceof Error && o.name !== 'MissingDependencyError')
+    const failed = outcomes.find((o): o is Error => o instanceof Error && o.name !== 'MissingDependencyError' && !NOT_YET.has(o.name))
     if (failed !== undefined) throw failed
     input.onProgress?.(pulled)
   }

@@ -11,7 +11,6 @@ import { createLogger } from '../logger.ts'
 import { retryWithBackoff } from '../retry.ts'
 import type { KeyValueStore } from '../storage/interfaces.ts'
 import { syncThread, type SyncProgress, type SyncTransport } from './engine.ts'
-import type { SkippedItem } from './messages.ts'
 import { acknowledge, pendingFor } from './outbox.ts'
 import type { SyncReplica } from './replica.ts'
 
@@ -25,8 +24,6 @@ export interface SyncStatus {
   readonly pending: number
   readonly progress?: SyncProgress
   readonly lastError?: { readonly name: string, readonly message: string }
-  /** What the last completed sync skipped (announcements that could not be used), with why. */
-  readonly skipped?: readonly SkippedItem[]
 }
 
 /** A scheduler; `start` syncs at once and then on its timer, `stop` clears the timer and waits for a sync in progress. */
@@ -87,7 +84,7 @@ export function createSyncScheduler (input: SyncSchedulerOptions): SyncScheduler
       })
       // Acknowledge what the peer now holds (not our heads now: a write during the sync was not sent).
       if (result.refused.length === 0) await acknowledge(input.meta, input.thread, input.peer, result.peerHeads)
-      publish({ state: 'synced', pending: await pendingCount(), lastError: undefined, progress: undefined, skipped: result.skipped.length > 0 ? result.skipped : undefined })
+      publish({ state: 'synced', pending: await pendingCount(), lastError: undefined, progress: undefined })
     } catch (error) {
       publish({ state: 'offline', pending: await pendingCount(), lastError: { name: (error as Error).name, message: (error as Error).message }, progress: undefined })
       throw error

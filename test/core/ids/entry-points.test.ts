@@ -13,13 +13,15 @@ import { generateSymmetricKey } from '../../../src/core/crypto/aead.ts'
 import { deterministicRandom } from '../../../src/core/crypto/random.ts'
 import { openDatabase } from '../../../src/core/db/index.ts'
 import { generateLogIdentity, type LogIdentity } from '../../../src/core/ids/log-id.ts'
-import { createThreadId } from '../../../src/core/ids/thread-id.ts'
+import { epochKeyId } from '../../../src/core/acl/epoch-keys.ts'
+import { createThreadId, parseThreadId, ThreadVariant } from '../../../src/core/ids/thread-id.ts'
+import { createKeyring } from '../../../src/core/log/keyring.ts'
 import { createRecord } from '../../../src/core/log/create-record.ts'
 import { createRecordStore } from '../../../src/core/log/record-store.ts'
 import { createMemoryBackend } from '../../../src/core/storage/memory.ts'
 import { createFollowRequest } from '../../../src/core/sync/follow-request.ts'
 import { createSyncHandler } from '../../../src/core/sync/handler.ts'
-import { createInviteLink, createJoinAnnouncement, parseInviteLink, verifyJoinAnnouncement } from '../../../src/core/sync/invite.ts'
+import { createInviteLink, parseInviteLink } from '../../../src/core/sync/invite.ts'
 import { createStoreReplica } from '../../../src/core/sync/replica.ts'
 import { createKeyBook } from '../../../src/core/storage/key-book.ts'
 import { snapshotMeta } from '../../helpers/log-fixture.ts'
@@ -60,39 +62,26 @@ function causeNames (error: unknown): string[] {
 }
 
 describe('identifier rules at entry points', () => {
-  it('addLog refuses each bad log ID with MalformedLogIdError and stores nothing', async () => {
+  it('an invite link naming a bad inviting log is refused with InvalidInviteError caused by MalformedLogIdError, and stores nothing', async () => {
     const backend = createMemoryBackend()
-    const db = openDatabase({ backend, random: deterministicRandom('add-log') })
+    const db = openDatabase({ backend, random: deterministicRandom('invite-bad-log') })
     const thread = await db.createThread()
-    const before = await snapshotMeta(backend)
+    const invite = await thread.invite({ role: 'write' })
     for (const [what, log] of badLogIds) {
-      expect((await rejection(thread.addLog({ log, ...keys }))).name, what).toBe('MalformedLogIdError')
+      const link = createInviteLink('http://127.0.0.1/', { ...invite, via: { ...invite.via, log } })
+      let error: unknown
+      try { parseInviteLink(link) } catch (e) { error = e }
+      expect(causeNames(error).slice(0, 2), what).toEqual(['InvalidInviteError', 'MalformedLogIdError'])
     }
-    expect(await snapshotMeta(backend)).toEqual(before)
-    await thread.addLog({ log: valid.logId, ...keys })
-    expect((await thread.invite([])).logs.map((g) => g.log)).toContain(valid.logId)
+    expect(parseInviteLink(createInviteLink('http://127.0.0.1/', invite)).via).toEqual(invite.via)
   })
 
-  it('joinThread refuses a bad log grant before anything is stored', async () => {
-    const backend = createMemoryBackend()
-    const db = openDatabase({ backend })
-    const id = createThreadId({ random: deterministicRandom('join-bad') }).toString()
-    for (const [what, log] of badLogIds) {
-      expect((await rejection(db.joinThread({ id, logs: [{ log: valid.logId, ...keys }, { log, ...keys }] }))).name, what).toBe('MalformedLogIdError')
-    }
-    expect(await db.listThreads()).toEqual([])
-    expect(await snapshotMeta(backend)).toEqual([])
-  })
-
-  it('joinThread keeps a thread typed in another multibase under its canonical ID, and openThread finds it by either spelling', async () => {
-    const db = openDatabase({ backend: createMemoryBackend(), random: deterministicRandom('join-base58') })
-    const id = createThreadId({ random: deterministicRandom('join-id') })
-    const typed = base58btc.encode(id.bytes)
-    const joined = await db.joinThread({ id: typed, logs: [{ log: valid.logId, ...keys }] })
-    expect(joined.id).toBe(id.toString())
-    expect((await db.listThreads()).map((t) => t.id)).toEqual([id.toString()])
-    expect((await db.openThread(typed)).id).toBe(id.toString())
-    expect((await db.openThread(id.toString())).logId).toBe(joined.logId)
+  it('openThread finds a thread by an ID typed in another multibase, under its canonical ID', async () => {
+    const db = openDatabase({ backend: createMemoryBackend(), random: deterministicRandom('open-base58') })
+    const created = await db.createThread()
+    const typed = base58btc.encode(parseThreadId(created.id).bytes)
+    expect((await db.openThread(typed)).id).toBe(created.id)
+    expect((await db.listThreads()).map((t) => t.id)).toEqual([created.id])
   })
 
   it('openThread says MalformedThreadIdError for a malformed ID and ThreadNotFoundError only for a valid unknown one', async () => {
@@ -102,35 +91,26 @@ describe('identifier rules at entry points', () => {
     expect((await rejection(db.openThread(createThreadId().toString()))).name).toBe('ThreadNotFoundError')
   })
 
-  it('an invite link naming a bad log is refused, and one with a non-canonical thread ID is InvalidInviteError', () => {
-    const thread = createThreadId({ random: deterministicRandom('invite') })
-    for (const [what, log] of badLogIds) {
-      const link = createInviteLink('http://127.0.0.1/', { thread: thread.toString(), addrs: [], logs: [{ log, ...keys }] })
-      expect(() => parseInviteLink(link), what).toThrow(expect.objectContaining({ name: 'MalformedLogIdError' }))
-    }
-    const value = { v: 1, thread: base58btc.encode(thread.bytes), addrs: [], logs: [{ log: valid.logId, ...keys }] }
+  it('an invite link with a non-canonical thread ID is InvalidInviteError caused by MalformedThreadIdError', () => {
+    const thread = createThreadId({ variant: ThreadVariant.AccessControlled, random: deterministicRandom('invite') })
+    const value = { v: 3, thread: base58btc.encode(thread.bytes), addrs: [], role: 'write', epochs: [{ epoch: 0, ...keys }], secret: keys.readKey, via: { log: valid.logId, record: 'bafyreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy' } }
     let error: unknown
     try { parseInviteLink(`#invite=${base64url.baseEncode(dagCbor.encode(value))}`) } catch (e) { error = e }
     expect(causeNames(error)).toEqual(['InvalidInviteError', 'MalformedThreadIdError'])
   })
 
-  it('a sync handler answers a follow request granting a bad log, an announcement from or via a bad log, and a non-canonical thread ID with the named error', async () => {
+  it('a sync handler answers a follow request signed by a bad log, and a non-canonical thread ID, with the named error', async () => {
     const backend = createMemoryBackend()
     const records = createRecordStore({ backend })
-    const handle = createSyncHandler(createStoreReplica({ records, keys: createKeyBook(backend.meta), meta: backend.meta, follow: async () => {} }))
-    const thread = createThreadId({ random: deterministicRandom('handler') })
+    const handle = createSyncHandler(createStoreReplica({ records, keys: createKeyBook(backend.meta), follow: async () => {} }))
+    const thread = createThreadId({ variant: ThreadVariant.AccessControlled, random: deterministicRandom('handler') })
     const before = await snapshotMeta(backend)
+    const request = await createFollowRequest({ thread: thread.toString(), followKeys: [keys.followKey], member: valid })
     for (const [what, log] of badLogIds) {
-      const request = await createFollowRequest(thread.toString(), [{ log: valid.logId, followKey: keys.followKey }, { log, followKey: keys.followKey }], valid)
-      const { response, abusive } = await handle(request)
+      const { response, abusive } = await handle({ ...request, by: log })
       expect(response, what).toMatchObject({ type: 'error', name: 'MalformedLogIdError' })
       expect(abusive).toBe(true)
     }
-    const announcement = await createJoinAnnouncement(thread.toString(), valid, { log: valid.logId, ...keys }, { log: smallOrderLog, ...keys })
-    expect((await handle({ v: 2, type: 'announce', thread: thread.toString(), announcement })).response).toMatchObject({ type: 'error', name: 'MalformedLogIdError' })
-    const forged = { log: smallOrderLog, via: valid.logId, sealed: new Uint8Array(40), sig: forgedSignature }
-    expect((await rejection(verifyJoinAnnouncement(thread.toString(), forged))).name).toBe('MalformedLogIdError')
-    expect((await handle({ v: 2, type: 'announce', thread: thread.toString(), announcement: forged })).response).toMatchObject({ type: 'error', name: 'MalformedLogIdError' })
     const { response } = await handle({ v: 2, type: 'heads', thread: base58btc.encode(thread.bytes) })
     expect(response).toMatchObject({ type: 'error', name: 'MalformedThreadIdError' })
     expect((response as { message: string }).message).toMatch(/not the canonical base32 form/)
@@ -141,11 +121,12 @@ describe('identifier rules at entry points', () => {
     const random = deterministicRandom('small-order-record')
     const thread = createThreadId({ random }).toString()
     const followKey = generateSymmetricKey(random)
-    const created = await createRecord({ thread, identity: smallOrderIdentity, followKey, readKey: generateSymmetricKey(random), payload: { owner: 'nobody' }, prev: null, random })
+    const epoch = { keyId: epochKeyId(followKey), followKey, readKey: generateSymmetricKey(random) }
+    const created = await createRecord({ thread, identity: smallOrderIdentity, epoch, payload: { owner: 'nobody' }, prev: null, random })
     const backend = createMemoryBackend()
     const store = createRecordStore({ backend })
     const before = await snapshotMeta(backend)
-    const error = await rejection(store.ingest({ thread, log: smallOrderLog, followKey, record: created.record, blocks: created.blocks }))
+    const error = await rejection(store.ingest({ thread, log: smallOrderLog, keys: createKeyring([epoch]), record: created.record, blocks: created.blocks }))
     expect(causeNames(error)).toContain('MalformedLogIdError')
     expect(error.message).toMatch(/small-order point/)
     expect(await store.heads(thread)).toEqual([])

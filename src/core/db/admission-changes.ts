@@ -1,0 +1,42 @@
+/**
+ * Whether newly stored ACL events change the admission of records a member
+ * has already applied: a role event that lowers a member below write from a
+ * seq before the member's records held here. The database then rebuilds its
+ * view from the log, and the replay skips (and reports) what the ACL no
+ * longer admits. A rare event: a role change that raced the member's writes.
+ */
+import { parseAclBody } from '../acl/codec.ts'
+import { atLeast } from '../acl/roles.ts'
+import type { AclChange } from '../acl/types.ts'
+import type { Admission } from '../log/admission.ts'
+import type { EpochKeyring } from '../log/keyring.ts'
+import { decryptBody, decryptHeader } from '../log/open-record.ts'
+import type { BatchOutcome, RecordStore } from '../log/record-store.ts'
+
+/** True when a stored, valid ACL event among `outcomes` lowers a member below write from before its held head. */
+export async function lowersAppliedWrites (input: {
+  readonly thread: string
+  readonly records: RecordStore
+  readonly keyring: EpochKeyring
+  readonly admission: Admission
+  readonly outcomes: readonly BatchOutcome[]
+}): Promise<boolean> {
+  const { thread, records, keyring, outcomes } = input
+  const acl = await input.admission.state(keyring)
+  for (const outcome of outcomes) {
+    if (outcome instanceof Error || outcome.status !== 'stored' || outcome.node.kind !== 'acl' || acl.refused.some((r) => r.id === outcome.record)) continue
+    const [, , header, body] = await records.recordBlocks(outcome.record, keyring, { thread })
+    let changes: readonly AclChange[]
+    try {
+      changes = parseAclBody(decryptBody(body!, decryptHeader(header!, keyring.followKey(outcome.node.key)!).key)).changes
+    } catch {
+      continue // not an ACL body: it changes nothing
+    }
+    for (const change of changes) {
+      if (change.type !== 'role' || atLeast(change.role, 'write')) continue
+      const head = await records.head(thread, change.member)
+      if (head !== undefined && head.seq > change.at) return true
+    }
+  }
+  return false
+}

@@ -1,0 +1,155 @@
+/**
+ * The members facet of a thread's database (docs/API.md, "Members"): who is
+ * in the thread and with which role, as the ACL every replica evaluates says,
+ * and the ACL events that change it. Removing a member (or lowering one
+ * below read) rotates the thread's keys in the same record: a new epoch
+ * whose keys are sealed (HPKE) to every remaining member, so what is written
+ * after it does not open with any key the removed member held. Members who
+ * receive a rotation open their share and hold the new epoch (`learnEpochs`).
+ */
+import { shareHasReadKey } from '../acl/codec.ts'
+import { generateEpochKeys, openShare, sealShares } from '../acl/epoch-keys.ts'
+import { atLeast } from '../acl/roles.ts'
+import type { AclChange, MemberInfo, Role } from '../acl/types.ts'
+import type { RandomSource } from '../crypto/random.ts'
+import { DecryptError, NotAMemberError, RoleError } from '../errors.ts'
+import type { Admission } from '../log/admission.ts'
+import type { Dependency } from '../log/record-format.ts'
+import type { IngestResult, RecordStore } from '../log/record-store.ts'
+import type { KeyBook, MemberSecrets } from '../storage/key-book.ts'
+import type { Invite, InviteOptions } from '../sync/invite.ts'
+
+/** Membership of one thread, and the changes a member may make to it. */
+export interface Members {
+  /** Every log ever admitted, with its current role and name. */
+  list(): Promise<MemberInfo[]>
+  /** This peer's current role ('none' until its join is admitted here). */
+  role(): Promise<Role>
+  /** Writes an invite ACL event and returns what the share link carries. */
+  invite(options: InviteOptions): Promise<Invite>
+  /** Gives `member` a new role (an admin's change); lowering below read rotates the keys in the same record. */
+  setRole(member: string, role: Role): Promise<void>
+  /** Removes `member`: role none and a key rotation, in one record. */
+  remove(member: string): Promise<void>
+  /** This member leaves: from its next record on it has role none. */
+  leave(): Promise<void>
+  /** This member's display name (at most 64 UTF-8 bytes). */
+  setName(name: string): Promise<void>
+  /** Calls `listener` with the member list each time it changes (an ACL event written here or received); returns `unsubscribe`. */
+  onChange(listener: (members: MemberInfo[]) => void): () => void
+  /** Tells listeners if the member list changed since they were last told (the database calls it after ACL events). */
+  refresh(): Promise<void>
+}
+
+/** What the facet needs from its thread's database. */
+export interface MembersDeps {
+  readonly thread: string
+  readonly self: MemberSecrets
+  readonly records: RecordStore
+  readonly keys: KeyBook
+  readonly admission: Admission
+  readonly writeAcl: (changes: readonly AclChange[], options?: { readonly deps?: readonly Dependency[] }) => Promise<IngestResult>
+  readonly invite: (options: InviteOptions) => Promise<Invite>
+  /** Called after this peer holds a new epoch (so new records are sealed with it). */
+  readonly epochsChanged: () => Promise<void>
+  readonly random?: RandomSource
+}
+
+/** The members facet over a thread's ACL. */
+export function createMembers (deps: MembersDeps): Members {
+  const { thread, self, records, keys, admission } = deps
+  const state = async (): Promise<Awaited<ReturnType<Admission['state']>>> => await admission.state(await keys.keyring(thread))
+
+  async function changeRole (member: string, role: Role): Promise<void> {
+    const acl = await state()
+    requireAdmin(acl, self.log, thread)
+    const target = acl.members().find((m) => m.log === member)
+    if (target === undefined) throw new NotAMemberError(`${member} is not a member of thread ${thread}`)
+    // `at`: the member's last record this peer has seen; its later records are judged under the new role.
+    const at = (await records.head(thread, member))?.seq ?? 0
+    const changes: AclChange[] = [{ type: 'role', member, role, at }]
+    const rotate = atLeast(target.role, 'read') && !atLeast(role, 'read')
+    let next: ReturnType<typeof generateEpochKeys> | undefined
+    if (rotate) {
+      if (acl.current === undefined) throw new RoleError(`thread ${thread} has no current epoch to rotate`)
+      next = generateEpochKeys(deps.random)
+      const recipients = acl.members().flatMap((m) => {
+        const after = m.log === member ? role : m.role
+        return atLeast(after, 'follow') && m.x25519 !== undefined ? [{ member: m.log, role: after, x25519: m.x25519 }] : []
+      })
+      const shares = await sealShares({ thread, keys: next, recipients, random: deps.random })
+      changes.push({ type: 'rotate', epoch: acl.current.epoch + 1, followKeyId: next.keyId, shares })
+    }
+    // The change depends on the member's first record (its join), so every replica orders it after the
+    // member's admission: ranked before it, a change of a member not yet admitted would be refused.
+    const joined = await records.recordAt(thread, member, 1)
+    await writeAndRefresh(changes, { deps: joined === undefined ? [] : [{ log: member, record: joined, kind: 'acl' }] })
+    if (next !== undefined) {
+      await keys.putEpoch(thread, { ...next, epoch: acl.current!.epoch + 1 })
+      await deps.epochsChanged()
+    }
+  }
+
+  const listeners = new Set<(members: MemberInfo[]) => void>()
+  let told: string | undefined
+  const fingerprint = (list: readonly MemberInfo[]): string => JSON.stringify(list.map((m) => [m.log, m.role, m.owner, m.name ?? null, m.admittedBy]))
+  const writeAndRefresh = async (changes: readonly AclChange[], options?: { readonly deps?: readonly Dependency[] }): Promise<IngestResult> => {
+    const written = await deps.writeAcl(changes, options)
+    await facet.refresh()
+    return written
+  }
+
+  const facet: Members = {
+    list: async () => (await state()).members(),
+    role: async () => (await state()).members().find((m) => m.log === self.log)?.role ?? 'none',
+    invite: deps.invite,
+    setRole: changeRole,
+    remove: async (member) => { await changeRole(member, 'none') },
+    leave: async () => { await writeAndRefresh([{ type: 'leave' }]) },
+    setName: async (name) => { await writeAndRefresh([{ type: 'profile', name }]) },
+    onChange (listener) {
+      listeners.add(listener)
+      return () => { listeners.delete(listener) }
+    },
+    async refresh () {
+      if (listeners.size === 0) return
+      const list = (await state()).members()
+      const now = fingerprint(list)
+      if (now === told) return
+      told = now
+      for (const listener of listeners) listener(list)
+    }
+  }
+  return facet
+}
+
+/** Refuses, by name, an ACL change only an admin may make when this member is none here (every replica would refuse it). */
+export function requireAdmin (acl: Awaited<ReturnType<Admission['state']>>, log: string, thread: string): void {
+  const role = acl.members().find((m) => m.log === log)?.role ?? 'none'
+  if (!atLeast(role, 'admin')) throw new RoleError(`this member has role ${role} in thread ${thread}; only an admin may invite or change roles`)
+}
+
+/**
+ * Opens the key shares sealed to this member for epochs the ACL admits and it
+ * does not hold yet, and keeps their keys; returns how many epochs were added.
+ * A share that does not open is left (another valid share may follow).
+ */
+export async function learnEpochs (deps: Pick<MembersDeps, 'thread' | 'self' | 'keys' | 'admission'>): Promise<number> {
+  const { thread, self, keys, admission } = deps
+  const keyring = await keys.keyring(thread)
+  const acl = await admission.state(keyring)
+  let added = 0
+  for (const { keyId, share } of await admission.sharesFor(self.log, keyring)) {
+    const epoch = acl.epoch(keyId)
+    // Nothing to learn: an epoch the ACL does not admit, or one held already with all this share gives.
+    if (epoch === undefined || keyring.readKey(keyId) !== undefined || (keyring.followKey(keyId) !== undefined && !shareHasReadKey(share))) continue
+    try {
+      const opened = await openShare({ thread, share, keyId, secretKey: self.x25519Secret, log: self.log })
+      await keys.putEpoch(thread, { ...opened, epoch: epoch.epoch })
+      added++
+    } catch (error) {
+      if (!(error instanceof DecryptError)) throw error
+    }
+  }
+  return added
+}

@@ -1,0 +1,161 @@
+/**
+ * Admission of records by a thread's access-control list (docs/PROTOCOL.md,
+ * "Admission of records"), the same on members and followers. Before a batch
+ * of verified records is committed, the thread's ACL is evaluated
+ * (`evaluateAcl`) over the ACL events held and those of the batch, and each
+ * record is admitted or refused by name:
+ * - a log's first record must be the genesis or a join that the ACL admits
+ *   (`NotAMemberError`; one whose invite is not held yet is left to the
+ *   record store, which answers MissingDependencyError so it comes again);
+ * - a later ACL event needs its author to be a member at its seq (an invalid
+ *   one is stored and listed by the evaluation, like a skipped payload);
+ * - a database event needs role write at its seq (`RoleError`, or
+ *   `NotAMemberError` for a log that is no member there);
+ * - every record must be sealed with an epoch the ACL admits (`UnknownEpochError`).
+ * ACL events are decoded once and kept by record ID (an ID fixes its content).
+ */
+import { parseAclBody } from '../acl/codec.ts'
+import { evaluateAcl } from '../acl/evaluate.ts'
+import { atLeast } from '../acl/roles.ts'
+import { keyIdText } from '../acl/state.ts'
+import type { AclBody, AclEvent, AclState, KeyShare } from '../acl/types.ts'
+import { NotAMemberError, RoleError, ThreadsError, UnknownEpochError } from '../errors.ts'
+import type { EpochKeyring } from './keyring.ts'
+import { decryptBody, decryptHeader } from './open-record.ts'
+import type { RecordNode } from './record-format.ts'
+import type { RecordStore } from './record-store.ts'
+import type { VerifiedRecord } from './verify-incoming.ts'
+
+/** An ACL event with the links it may come after (kept until the set of ACL record IDs is known). */
+interface DecodedAcl {
+  readonly id: string
+  readonly log: string
+  readonly seq: number
+  readonly key: Uint8Array
+  readonly body: AclBody
+  /** Its prev: an ACL event when it is one of the set (a log is held from seq 1, so its prev is held). */
+  readonly prev: string | null
+  /** Its dependencies of kind "acl" (a join's invite): the event waits for them. */
+  readonly aclDeps: readonly string[]
+}
+
+/** Most decoded ACL events kept per thread (the evaluation's own bound). */
+const MAX_DECODED = 16384
+
+/** Admission for one thread over a record store. */
+export interface Admission {
+  /** The ACL as evaluated over the held ACL events. */
+  state(keys: EpochKeyring): Promise<AclState>
+  /** Each verified record, or the error that refuses it; errors passed in are passed through. */
+  admit(verified: ReadonlyArray<VerifiedRecord | Error>, keys: EpochKeyring): Promise<Array<VerifiedRecord | Error>>
+  /** Key shares sealed to `member` in the held rotate and share events, with the key ID each is for. */
+  sharesFor(member: string, keys: EpochKeyring): Promise<Array<{ keyId: Uint8Array, share: KeyShare }>>
+}
+
+/** Admission of `thread`'s records against the ACL events `records` holds. */
+export function createAdmission (input: { readonly thread: string, readonly records: RecordStore }): Admission {
+  const { thread, records } = input
+  /** Decoded ACL events by record ID; null for an ACL record whose body is no ACL body. */
+  const decoded = new Map<string, DecodedAcl | null>()
+
+  const decode = (record: string, node: RecordNode, header: { cid: string, bytes: Uint8Array }, body: { cid: string, bytes: Uint8Array }, followKey: Uint8Array): DecodedAcl | null => {
+    let parsed: AclBody
+    try {
+      parsed = parseAclBody(decryptBody(body, decryptHeader(header, followKey).key))
+    } catch (error) {
+      if (error instanceof ThreadsError) return null
+      throw error
+    }
+    return { id: record, log: node.log, seq: node.seq, key: node.key, body: parsed, prev: node.prev, aclDeps: node.deps.filter((d) => d.kind === 'acl').map((d) => d.record) }
+  }
+  const remember = (id: string, event: DecodedAcl | null): void => {
+    if (decoded.size >= MAX_DECODED) decoded.clear()
+    decoded.set(id, event)
+  }
+
+  async function heldEvents (keys: EpochKeyring): Promise<DecodedAcl[]> {
+    const out: DecodedAcl[] = []
+    for (const { record } of await records.aclRecords(thread)) {
+      if (!decoded.has(record)) {
+        const blocks = await records.recordBlocks(record, keys, { thread })
+        const node = await records.readRecord(record, keys)
+        remember(record, decode(record, node, blocks[2]!, blocks[3]!, keys.followKey(node.key)!))
+      }
+      const event = decoded.get(record)
+      if (event != null) out.push(event)
+    }
+    return out
+  }
+
+  /**
+   * Evaluates the ACL over `events`: each comes after its prev when that is an
+   * ACL event, and after its "acl" dependencies, held or not (an event after
+   * one not held waits: this peer's own join, written before its invite
+   * record arrived, is admitted once it does).
+   */
+  const evaluate = (events: readonly DecodedAcl[]): AclState => {
+    const ids = new Set(events.map((e) => e.id))
+    return evaluateAcl(thread, events.map((e): AclEvent => ({
+      id: e.id, log: e.log, seq: e.seq, key: e.key, body: e.body, after: [...(e.prev !== null && ids.has(e.prev) ? [e.prev] : []), ...e.aclDeps]
+    })))
+  }
+
+  return {
+    state: async (keys) => evaluate(await heldEvents(keys)),
+    async sharesFor (member, keys) {
+      const out: Array<{ keyId: Uint8Array, share: KeyShare }> = []
+      for (const event of await heldEvents(keys)) {
+        for (const change of event.body.changes) {
+          if (change.type !== 'rotate' && change.type !== 'share') continue
+          const keyId = change.type === 'rotate' ? change.followKeyId : change.key
+          for (const share of change.shares) if (share.member === member) out.push({ keyId, share })
+        }
+      }
+      return out
+    },
+    async admit (verified, keys) {
+      const held = await heldEvents(keys)
+      const heldIds = new Set(held.map((e) => e.id))
+      const batch: DecodedAcl[] = []
+      for (const v of verified) {
+        if (v instanceof Error || v.node.kind !== 'acl' || heldIds.has(v.record)) continue
+        const event = decode(v.record, v.node, v.blocks[2]!, v.blocks[3]!, keys.followKey(v.node.key)!)
+        if (event !== null) batch.push(event)
+      }
+      const state = evaluate([...held, ...batch])
+      const inBatch = new Set(verified.flatMap((v) => v instanceof Error ? [] : [v.record]))
+      // In batch order: a record after one left to the record store for a missing link is left to it too.
+      const deferred = new Set<string>()
+      const out: Array<VerifiedRecord | Error> = []
+      for (const v of verified) out.push(v instanceof Error ? v : await judge(v, state, inBatch, deferred))
+      return out
+    }
+  }
+
+  async function judge (v: VerifiedRecord, state: AclState, inBatch: ReadonlySet<string>, deferred: Set<string>): Promise<VerifiedRecord | Error> {
+    const { node, record } = v
+    // A record already held is a duplicate, whatever the ACL says now: the record store answers so.
+    if (await records.hasRecord(thread, record)) return v
+    // A record whose prev or dependencies are neither held nor in this batch (nor placeable in it) is
+    // judged once they are: the record store says what is missing, so sync fetches it and sends it again.
+    const links = [...(node.prev === null ? [] : [node.prev]), ...node.deps.map((d) => d.record)]
+    const missing = await Promise.all(links.map(async (id) => deferred.has(id) || (!inBatch.has(id) && !await records.hasRecord(thread, id))))
+    if (missing.some(Boolean)) {
+      deferred.add(record)
+      return v
+    }
+    if (node.seq === 1) {
+      if (node.kind === 'acl' && state.members().some((m) => m.log === node.log && m.admittedBy === record)) return epochChecked(v, state)
+      return new NotAMemberError(`record ${record} opens log ${node.log} but is no genesis or join the ACL of thread ${thread} admits`)
+    }
+    const role = state.roleAt(node.log, node.seq)
+    if (role === 'none') return new NotAMemberError(`log ${node.log} is not a member of thread ${thread} at seq ${node.seq}`)
+    if (node.kind === 'data' && !atLeast(role, 'write')) return new RoleError(`log ${node.log} has role ${role} at seq ${node.seq}; writing data needs write`)
+    return epochChecked(v, state)
+  }
+
+  function epochChecked (v: VerifiedRecord, state: AclState): VerifiedRecord | Error {
+    if (state.epoch(v.node.key) !== undefined) return v
+    return new UnknownEpochError(`record ${v.record} is sealed with epoch ${keyIdText(v.node.key)}, which the ACL of thread ${thread} does not admit`)
+  }
+}
