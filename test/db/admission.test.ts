@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import { openDatabase, type ThreadDatabase } from '../../src/core/db/index.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
+import { LOADED_MACHINE_TIMEOUT_MS } from '../helpers/timeouts.ts'
 
 const statuses = (outcomes: ReadonlyArray<{ status: string } | Error>): string[] => outcomes.map((o) => o instanceof Error ? o.name : o.status)
 const sync = async (from: ThreadDatabase, to: ThreadDatabase): Promise<void> => {
@@ -14,7 +15,7 @@ const sync = async (from: ThreadDatabase, to: ThreadDatabase): Promise<void> => 
   for (let round = 0; round < 3; round++) await to.ingestMany(records)
 }
 
-describe('admission in the database', () => {
+describe('admission in the database', { timeout: LOADED_MACHINE_TIMEOUT_MS }, () => {
   it('takes a member\'s applied writes out of the view when a role change from an earlier seq arrives, and refuses the rest', async () => {
     const alice = await openDatabase({ backend: createMemoryBackend() }).createThread()
     const bob = await openDatabase({ backend: createMemoryBackend() }).acceptInvite(await alice.invite({ role: 'write' }))
