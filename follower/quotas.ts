@@ -12,7 +12,8 @@
  * `StorageQuotaError`; both change nothing, and neither counts as abuse, so
  * the peer keeps its connection for what it may still do.
  */
-import { SYNC_VERSION, type SyncRequest, type WireRecord } from '../src/core/sync/messages.ts'
+import type { RecordEnvelope } from '../src/core/log/record-envelope.ts'
+import { SYNC_VERSION, type SyncRequest } from '../src/core/sync/messages.ts'
 import type { HandledRequest } from '../src/core/sync/handler.ts'
 import type { SyncReplica } from '../src/core/sync/replica.ts'
 import type { KeyValueStore } from '../src/core/storage/interfaces.ts'
@@ -33,7 +34,7 @@ export interface Quotas {
 
 const refused = (error: ThreadsError): HandledRequest => ({ response: { v: SYNC_VERSION, type: 'error', name: error.name, message: error.message }, abusive: false })
 
-const sizeOf = (records: readonly WireRecord[]): number => records.reduce((sum, r) => sum + r.blocks.reduce((s, b) => s + b.bytes.byteLength, 0), 0)
+const sizeOf = (records: readonly RecordEnvelope[]): number => records.reduce((sum, r) => sum + r.blocks.reduce((s, b) => s + b.bytes.byteLength, 0), 0)
 
 /** Quotas over `replica`, counted in `meta`. */
 export function createQuotas ({ replica, meta, limits }: {

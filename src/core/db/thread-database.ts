@@ -36,6 +36,9 @@ import { createFollowRequest } from '../sync/follow-request.ts'
 import { createInviteChange, roleReads, type Invite, type InviteOptions } from '../sync/invite.ts'
 import { createSnapshotTracker, loadSnapshot } from './snapshots.ts'
 import { clockKey, createThreadView, stagedKey, type ThreadView } from './view.ts'
+import type { RecordEnvelope } from '../log/record-envelope.ts'
+
+export type { RecordEnvelope }
 
 /** How long the database must have nothing to apply before a due snapshot is written. */
 const SNAPSHOT_IDLE_MS = 500
@@ -45,12 +48,6 @@ const SNAPSHOT_DEFER = 64
 /** Records read and verified in parallel during a replay. */
 const REPLAY_WINDOW = 256
 
-/** A record as exchanged between replicas. */
-export interface RecordEnvelope {
-  readonly log: string
-  readonly record: string
-  readonly blocks: readonly RawBlock[]
-}
 
 /** Commands of a transaction: staged, then written as one event. */
 export interface Transaction {
