@@ -128,6 +128,12 @@ test('photos still waiting when the last tab closes are sent by the service work
     const heads = await http.request({ v: 2, type: 'heads', thread: invite.thread })
     return heads.type === 'heads' ? heads.heads.find((h) => h.log === invite.via.log)?.seq ?? 0 : -1
   }
+  // The invite record goes to the follower at once; wait until it holds it, so what waits below is the photos alone.
+  const followerHead = async (): Promise<string | undefined> => {
+    const heads = await http.request({ v: 2, type: 'heads', thread: invite.thread })
+    return heads.type === 'heads' ? heads.heads.find((h) => h.log === invite.via.log)?.record : undefined
+  }
+  await expect.poll(followerHead, { timeout: 20_000 }).toBe(invite.via.record)
   const before = await followerSeq()
   expect(before).toBeGreaterThan(0)
 

@@ -5,13 +5,14 @@
  * node (WebSockets, circuit relay v2 server, gossipsub) and an HTTP server.
  */
 import { mkdir } from 'node:fs/promises'
-import { circuitRelayServer } from '@libp2p/circuit-relay-v2'
+import { circuitRelayServer, type CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import { gossipsub } from '@libp2p/gossipsub'
 import { ping } from '@libp2p/ping'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { withBaseOptions } from '../src/adapters/libp2p/base-options.ts'
 import { migrateFileStore, openLmdbBackend } from '../src/adapters/node/index.ts'
 import { serveSync } from '../src/adapters/libp2p/sync-protocol.ts'
+import { ThreadsError } from '../src/core/errors.ts'
 import { createRecordStore } from '../src/core/log/record-store.ts'
 import { createCachedBackend } from '../src/core/storage/cached-backend.ts'
 import { createKeyBook } from '../src/core/storage/key-book.ts'
@@ -21,7 +22,10 @@ import { createSyncHandler } from '../src/core/sync/handler.ts'
 import { createStoreReplica } from '../src/core/sync/replica.ts'
 import type { FollowerConfig } from './config.ts'
 import { startHttp } from './http.ts'
+import { connectionManagerOptions, gossipLimits, limitsGater, relayReservationOptions, releaseReservationsOnDisconnect, topicValidator } from './libp2p-limits.ts'
 import { loadNodeKey } from './node-key.ts'
+import { createQuotas } from './quotas.ts'
+import { createRequestGate } from './request-gate.ts'
 
 /** A running follower. */
 export interface Follower {
@@ -57,27 +61,40 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
       joinTopic(thread)
     }
   })
-  const handler = createSyncHandler(replica)
+  const { limits } = config
+  // Threads per requester, bytes per thread; then how many requests at once (shared by libp2p and HTTP).
+  const quotas = createQuotas({ replica, meta: backend.meta, limits })
+  const handler = quotas.handler(createSyncHandler(quotas.replica))
+  const gate = createRequestGate(limits)
+  let running: Libp2p<{ relay: CircuitRelayService }> | undefined
   const node = await createLibp2p(withBaseOptions({
     privateKey: await loadNodeKey(config.dataDir),
     addresses: {
       listen: [`/ip4/${config.host}/tcp/${config.port}/ws`],
       announce: [...config.announce]
     },
-    // Every browser behind one NAT, and every test on this machine, shares an IP: allow bursts of them.
-    connectionManager: { inboundConnectionThreshold: 100, maxIncomingPendingConnections: 64 },
+    connectionManager: connectionManagerOptions(limits),
+    connectionGater: limitsGater(limits, () => running),
     services: {
       ping: ping(),
-      // Relayed browser connections carry sync and gossip, so they are not limited here;
-      // a public follower would set its own quotas instead.
-      relay: circuitRelayServer({ reservations: { applyDefaultLimit: false, maxReservations: 256 } }),
-      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true })
+      // Relayed connections carry WebRTC signalling between browsers, within data and time limits, not sync.
+      relay: circuitRelayServer({ reservations: relayReservationOptions(limits) }),
+      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, ...gossipLimits })
     }
   }))
-  joinTopic = (thread) => { node.services.pubsub.subscribe(thread) }
+  running = node
+  releaseReservationsOnDisconnect(node)
+  joinTopic = (thread) => {
+    node.services.pubsub.topicValidators.set(thread, topicValidator)
+    node.services.pubsub.subscribe(thread)
+  }
   for (const thread of await threads.list()) joinTopic(thread.id)
-  await serveSync(node, handler)
-  const http = await startHttp({ host: config.host, port: config.httpPort, node, handler })
+  const admit = (requester: string): (() => void) | ThreadsError => {
+    const pass = gate.enter(requester)
+    return pass instanceof ThreadsError ? pass : () => { pass.release() }
+  }
+  await serveSync(node, async (request, from) => await handler(request, from.ip ?? from.peer), { admit: (from) => admit(from.peer) })
+  const http = await startHttp({ host: config.host, port: config.httpPort, node, handler, gate, corsOrigins: config.corsOrigins, retryAfterSeconds: limits.retryAfterSeconds })
   const multiaddrs = node.getMultiaddrs().map((a) => a.toString())
   return {
     node,

@@ -3,18 +3,31 @@
  * request as dag-cbor and answering one response (paper §3.2.3: records can be
  * pushed and pulled over plain HTTP, e.g. by a service worker with no tab open).
  *
- * Every POST is answered with a sync message, whatever its body: an error
- * response in words (HTTP 400, or 413 for a body over MAX_MESSAGE_BYTES, which
- * is not kept) when it cannot be served. Nothing a client sends can throw out
- * of the server, so no request can end the follower.
+ * Refusals come before any work and in words: a JSON `{ name, message }` body
+ * with its status. A page from an origin outside the CORS allow-list gets 403
+ * `OriginNotAllowedError`; a body that is not dag-cbor 415
+ * `UnsupportedContentTypeError`; one of no declared length 411
+ * `LengthRequiredError`; one over MAX_MESSAGE_BYTES 413 `TooLargeError`; past
+ * the request gate's limits 503 `FollowerBusyError` or 429
+ * `TooManyRequestsError`, with `Retry-After`. A refused body is read and
+ * dropped, never kept, so the client (still sending) reads the answer rather
+ * than a dropped socket. A request that is served is answered with a sync
+ * message, an error response in words (400) when it cannot be served. Nothing
+ * a client sends can throw out of the server, so no request can end the
+ * follower.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Libp2p } from 'libp2p'
-import { TooLargeError } from '../src/core/errors.ts'
+import { ThreadsError, TooLargeError } from '../src/core/errors.ts'
+import { createLogger } from '../src/core/logger.ts'
 import type { HandledRequest } from '../src/core/sync/handler.ts'
 import { MAX_MESSAGE_BYTES, type SyncRequest } from '../src/core/sync/messages.ts'
-import { answerRequest, refusal, type EncodedAnswer } from '../src/core/sync/serve.ts'
+import { answerRequest } from '../src/core/sync/serve.ts'
+import { EndpointNotFoundError, FollowerBusyError, LengthRequiredError, OriginNotAllowedError, TooManyRequestsError, UnsupportedContentTypeError } from './limit-errors.ts'
+import type { RequestGate } from './request-gate.ts'
+
+const log = createLogger('follower:http')
 
 /**
  * How long an idle keep-alive connection stays open. Clients close theirs a
@@ -24,83 +37,128 @@ import { answerRequest, refusal, type EncodedAnswer } from '../src/core/sync/ser
  */
 const KEEP_ALIVE_MS = 60_000
 
-const CORS = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type' }
 const SYNC_CONTENT_TYPE = 'application/vnd.ipld.dag-cbor'
 
-/**
- * The request body, or TooLargeError once it passes MAX_MESSAGE_BYTES. What
- * comes after that is read and dropped, not kept, so that the client, still
- * sending, gets to read the answer.
- */
-async function readBody (request: IncomingMessage): Promise<Uint8Array> {
-  const declared = Number(request.headers['content-length'] ?? 0)
-  return await new Promise((resolve, reject) => {
-    let chunks: Buffer[] = []
-    let size = 0
-    let over = declared > MAX_MESSAGE_BYTES
-    if (over) reject(new TooLargeError(`the request body is ${declared} bytes; a sync message may take ${MAX_MESSAGE_BYTES}`))
-    request.on('data', (chunk: Buffer) => {
-      if (over) return
-      size += chunk.length
-      if (size <= MAX_MESSAGE_BYTES) { chunks.push(chunk); return }
-      over = true
-      chunks = []
-      reject(new TooLargeError(`the request body is over the ${MAX_MESSAGE_BYTES} bytes a sync message may take`))
-    })
-    request.on('end', () => { if (!over) resolve(new Uint8Array(Buffer.concat(chunks))) })
-    request.on('error', reject)
-  })
+/** Options of {@link startHttp}. */
+export interface HttpOptions {
+  readonly host: string
+  readonly port: number
+  readonly node: Libp2p
+  /** Answers a sync request from the client at `ip`. */
+  readonly handler: (request: SyncRequest, ip: string) => Promise<HandledRequest>
+  readonly gate: RequestGate
+  /** Origins whose pages may call the follower (`*` for any). */
+  readonly corsOrigins: readonly string[]
+  readonly retryAfterSeconds: number
 }
 
-function send (response: ServerResponse, answer: EncodedAnswer, status: number): void {
-  if (response.headersSent) return
-  response.writeHead(status, { ...CORS, 'content-type': SYNC_CONTENT_TYPE })
-  response.end(answer.bytes)
+/** The status each refusal is sent with. */
+function statusOf (error: ThreadsError): number {
+  if (error instanceof FollowerBusyError) return 503
+  if (error instanceof TooManyRequestsError) return 429
+  if (error instanceof TooLargeError) return 413
+  if (error instanceof UnsupportedContentTypeError) return 415
+  if (error instanceof LengthRequiredError) return 411
+  if (error instanceof OriginNotAllowedError) return 403
+  if (error instanceof EndpointNotFoundError) return 404
+  return 400
 }
 
-/** Answers one POST /v1/sync; never rejects. */
-async function serveSyncPost (request: IncomingMessage, response: ServerResponse, handler: (request: SyncRequest) => Promise<HandledRequest>): Promise<void> {
-  let body: Uint8Array
-  try {
-    body = await readBody(request)
-  } catch (error) {
-    const answer = refusal(error)
-    send(response, answer, answer.response.type === 'error' && answer.response.name === 'TooLargeError' ? 413 : 400)
-    return
-  }
-  const answer = await answerRequest(handler, body)
-  send(response, answer, answer.response.type === 'error' ? 400 : 200)
-}
+/** The client's IP address, one spelling for IPv4 whether it came over IPv4 or IPv6. */
+const ipOf = (request: IncomingMessage): string => (request.socket.remoteAddress ?? 'unknown').replace(/^::ffff:(?=\d+\.)/, '')
 
 /** Starts the HTTP server; resolves once it listens. */
-export async function startHttp (input: { host: string, port: number, node: Libp2p, handler: (request: SyncRequest) => Promise<HandledRequest> }): Promise<{ url: string, close: () => Promise<void> }> {
+export async function startHttp (options: HttpOptions): Promise<{ url: string, close: () => Promise<void> }> {
+  const anyOrigin = options.corsOrigins.includes('*')
+  const allowed = new Set(options.corsOrigins)
+
+  /** CORS headers for the request's origin, or the refusal when a page from another origin asks. */
+  const cors = (request: IncomingMessage): Record<string, string> | OriginNotAllowedError => {
+    const origin = request.headers.origin
+    if (origin === undefined) return {}
+    if (!anyOrigin && !allowed.has(origin)) return new OriginNotAllowedError(`pages from ${origin.slice(0, 200)} may not call this follower; it serves ${[...allowed].join(', ')}`)
+    return { 'access-control-allow-origin': origin, 'access-control-allow-headers': 'content-type', 'access-control-allow-methods': 'GET, POST', vary: 'origin' }
+  }
+
+  /** Sends a refusal in words; the rest of the body is read and dropped. */
+  const refuse = (request: IncomingMessage, response: ServerResponse, error: ThreadsError, headers: Record<string, string> = {}): void => {
+    request.resume()
+    if (response.headersSent) return
+    const status = statusOf(error)
+    const retry = status === 503 || status === 429 ? { 'retry-after': String(options.retryAfterSeconds) } : {}
+    response.writeHead(status, { ...headers, ...retry, 'content-type': 'application/json' })
+    response.end(JSON.stringify({ name: error.name, message: error.message }))
+  }
+
+  const send = (response: ServerResponse, bytes: Uint8Array, status: number, headers: Record<string, string>): void => {
+    if (response.headersSent) return
+    response.writeHead(status, { ...headers, 'content-type': SYNC_CONTENT_TYPE })
+    response.end(bytes)
+  }
+
+  /** Answers one POST /v1/sync within the gate's limits; never rejects. */
+  const serveSyncPost = async (request: IncomingMessage, response: ServerResponse, headers: Record<string, string>): Promise<void> => {
+    const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
+    if (type !== SYNC_CONTENT_TYPE) { refuse(request, response, new UnsupportedContentTypeError(`a sync request is ${SYNC_CONTENT_TYPE}, not "${type.slice(0, 100)}"`), headers); return }
+    const declared = request.headers['content-length']
+    if (declared === undefined) { refuse(request, response, new LengthRequiredError('a sync request declares its length (Content-Length)'), headers); return }
+    const length = Number(declared)
+    if (length > MAX_MESSAGE_BYTES) { refuse(request, response, new TooLargeError(`the request body is ${length} bytes; a sync message may take ${MAX_MESSAGE_BYTES}`), headers); return }
+    const ip = ipOf(request)
+    const pass = options.gate.enter(ip)
+    if (pass instanceof ThreadsError) { refuse(request, response, pass, headers); return }
+    try {
+      if (!pass.hold(length)) {
+        refuse(request, response, new FollowerBusyError(`the follower holds as many request bytes as it may; try again in ${options.retryAfterSeconds} s`), headers)
+        return
+      }
+      const body = await readBody(request)
+      const answer = await answerRequest(async (sync) => await options.handler(sync, ip), body)
+      send(response, answer.bytes, answer.response.type === 'error' ? 400 : 200, headers)
+    } finally {
+      pass.release()
+    }
+  }
+
   const server = createServer((request, response) => {
-    if (request.method === 'OPTIONS') { response.writeHead(204, CORS).end(); return }
+    const headers = cors(request)
+    if (headers instanceof OriginNotAllowedError) { refuse(request, response, headers); return }
+    if (request.method === 'OPTIONS') { request.resume(); response.writeHead(204, headers).end(); return }
     if (request.method === 'GET' && request.url === '/health') {
-      response.writeHead(200, { ...CORS, 'content-type': 'application/json' })
-      response.end(JSON.stringify({ ok: true, peerId: input.node.peerId.toString(), multiaddrs: input.node.getMultiaddrs().map(String), connections: input.node.getConnections().length }))
+      response.writeHead(200, { ...headers, 'content-type': 'application/json' })
+      response.end(JSON.stringify({ ok: true, peerId: options.node.peerId.toString(), multiaddrs: options.node.getMultiaddrs().map(String), connections: options.node.getConnections().length, ...options.gate.load() }))
       return
     }
     if (request.method === 'POST' && request.url === '/v1/sync') {
-      serveSyncPost(request, response, input.handler).catch((error: Error) => {
-        // Unreachable by design (serve.ts answers everything); if it happens, the client still hears why.
-        if (!response.headersSent) response.writeHead(500, CORS)
-        response.end(`${error.name}: ${error.message}`)
+      serveSyncPost(request, response, headers).catch((error: unknown) => {
+        // Unreachable by design (every step above answers); if it happens, the client still hears why.
+        log.failure('answering a sync request', error)
+        refuse(request, response, new ThreadsError(`the request could not be served: ${(error as Error).message}`))
       })
       return
     }
-    response.writeHead(404, CORS).end()
+    refuse(request, response, new EndpointNotFoundError(`there is no ${String(request.method).slice(0, 10)} ${String(request.url).slice(0, 200)} here; the follower serves GET /health and POST /v1/sync`), headers)
   })
   server.keepAliveTimeout = KEEP_ALIVE_MS
   // A request's headers must arrive within this; longer than the idle time, as Node requires.
   server.headersTimeout = KEEP_ALIVE_MS + 5000
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(input.port, input.host, () => resolve())
+    server.listen(options.port, options.host, () => resolve())
   })
   const { port } = server.address() as AddressInfo
   return {
-    url: `http://${input.host}:${port}`,
+    url: `http://${options.host}:${port}`,
     close: async () => { await new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }) }
   }
+}
+
+/** The request body; Node's parser delivers no more than the `Content-Length` it declared, whose bytes were held in the gate. */
+async function readBody (request: IncomingMessage): Promise<Uint8Array> {
+  return await new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    request.on('data', (chunk: Buffer) => { chunks.push(chunk) })
+    request.on('end', () => { resolve(new Uint8Array(Buffer.concat(chunks))) })
+    request.on('error', reject)
+  })
 }

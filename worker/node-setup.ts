@@ -3,11 +3,18 @@
  * the SharedWorker and for the dedicated-worker fallback's leader. Wiring
  * only: the browser's parts (IndexedDB, the libp2p node with its WebRTC
  * bridge, fetch for the follower's health endpoint) are handed to the album
- * service, the follower link and the direct peers of src/services.
+ * service, the follower links and the direct peers of src/services.
+ *
+ * Followers: the build's follower is found through its health endpoint, tried
+ * again with backoff until it answers (a node started while it is down syncs
+ * once it is up, without a reload); followers named by invites are added as
+ * albums are joined. Each gets a link that redials it and tells the album
+ * service when it comes or goes.
  */
 import { multiaddr } from '@multiformats/multiaddr'
 import { openIdbBackend } from '../src/adapters/idb/index.ts'
 import { libp2pSyncTransport, serveSync } from '../src/adapters/libp2p/sync-protocol.ts'
+import { retryWithBackoff } from '../src/core/retry.ts'
 import { createSyncHandler } from '../src/core/sync/handler.ts'
 import { PROTOCOL_VERSION } from '../src/protocol/messages.ts'
 import { DATABASE_NAME, followerUrl } from '../src/protocol/shared-names.ts'
@@ -16,7 +23,7 @@ import { findFollower } from '../src/adapters/http/find-follower.ts'
 import { createAlbumService } from '../src/services/album-service.ts'
 import { createDirectPeers } from '../src/services/direct-peers.ts'
 import { startDirectSync } from '../src/services/direct-sync.ts'
-import { createFollowerLink } from '../src/services/follower-link.ts'
+import { createFollowerLink, type FollowerLink } from '../src/services/follower-link.ts'
 import { pubsubTopics } from '../src/services/topics.ts'
 import { startWorkerNode } from './libp2p-node.ts'
 import { workerLogger } from './log.ts'
@@ -27,11 +34,18 @@ const log = workerLogger('setup')
 /** Starts the node; `workerId` names this instance to the tabs it serves. */
 export async function setupNode (workerId: string): Promise<RequestHandlers> {
   const node = await startWorkerNode()
-  const address = await followerAddress()
-  if (address !== undefined) await createFollowerLink({ node, address }).start()
+  const links = new Map<string, FollowerLink>()
+  /** Syncs every album with the follower at `address` from now on, through a link that keeps it dialled. */
+  const follow = (address: string): void => {
+    if (links.has(address) || links.size >= MAX_FOLLOWERS || !isFollowerAddress(address)) return
+    const link = createFollowerLink({ node, address, onChange: () => { album.followerChanged(address) } })
+    links.set(address, link)
+    album.addFollower({ address, transport: libp2pSyncTransport(node, multiaddr(address)) })
+    link.start().catch((error: unknown) => { log.failure(`starting the link to the follower ${address}`, error) })
+  }
   const album = createAlbumService({
     backend: await openIdbBackend({ name: DATABASE_NAME }),
-    ...(address === undefined ? {} : { follower: { address, transport: libp2pSyncTransport(node, multiaddr(address)) } }),
+    onFollowerAddresses: (addresses) => { for (const address of addresses) follow(address) },
     topics: pubsubTopics(node.services.pubsub),
     direct: ({ replica, onChange }) => createDirectPeers({
       node,
@@ -43,19 +57,33 @@ export async function setupNode (workerId: string): Promise<RequestHandlers> {
   // Other browsers sync with this node directly, as they would with a follower.
   await serveSync(node, createSyncHandler(album.syncReplica()))
   await album.start()
+  findConfiguredFollower().then(follow, (error: unknown) => { log.failure('stopped looking for the follower', error) })
   return {
     hello: () => ({ type: 'ready', workerId, protocol: PROTOCOL_VERSION }),
     ...album.handlers
   }
 }
 
-/** The follower's multiaddr, or undefined when it cannot be reached (the node then runs without one). */
-async function followerAddress (): Promise<string | undefined> {
+/** Followers a node keeps links to at most (invites name a few each). */
+const MAX_FOLLOWERS = 8
+
+/** A multiaddr that names its peer, as a follower's must to be dialled and recognised. */
+function isFollowerAddress (address: string): boolean {
   try {
-    return await findFollower(followerUrl(), { timeoutMs: 3000 })
+    return multiaddr(address).getComponents().some((c) => c.name === 'p2p')
   } catch (error) {
-    // No follower in reach: albums stay on this device, and the album view says so.
-    log.failure('no follower found; running without one', error)
-    return undefined
+    log.failure(`ignored a follower address that is not a multiaddr: ${address.slice(0, 200)}`, error)
+    return false
   }
+}
+
+/** The build's follower's multiaddr, asked of its health endpoint until it answers; albums stay on this device meanwhile. */
+async function findConfiguredFollower (): Promise<string> {
+  return await retryWithBackoff(async () => await findFollower(followerUrl(), { timeoutMs: 3000 }), {
+    what: `find the follower at ${followerUrl()}`,
+    log,
+    // Asking is one small GET: ask often enough that a follower coming back is found within seconds.
+    minDelayMs: 1000,
+    maxDelayMs: 5000
+  })
 }

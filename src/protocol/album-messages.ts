@@ -39,6 +39,8 @@ export interface SyncView {
   /** When the newest direct connection opened (ms since the epoch), while one is open. */
   readonly directSince?: number
   readonly message?: string
+  /** Of the followers this album syncs with, how many hold everything now. */
+  readonly followers?: { readonly synced: number, readonly total: number }
 }
 
 /**

@@ -1,9 +1,10 @@
 /**
  * The photo album a background node serves to its tabs: one database over an
- * injected storage backend, one thread per album, each kept in sync with the
- * follower (asked to follow an album before the first sync that reaches it)
- * and with directly connected browsers, announced on the album's topic once
- * the follower holds a local write. Tabs follow an album with `album.subscribe`
+ * injected storage backend, one thread per album, each kept in sync with
+ * every follower it knows (each asked to follow an album before the first
+ * sync that reaches it; followers can be added while it runs, as they are
+ * found or learnt from invites) and with directly connected browsers,
+ * announced on the album's topic once a follower holds a local write. Tabs follow an album with `album.subscribe`
  * and are pushed its state whenever it changes.
  *
  * It takes its storage, its transport to the follower, its topics and its
@@ -48,8 +49,14 @@ export interface DirectPeerHooks {
 export interface AlbumServiceOptions {
   /** Where the database lives (IndexedDB in the browser, LMDB or memory elsewhere). */
   readonly backend: StorageBackend
-  /** The follower, if one was found; without one, albums stay on this device. */
+  /** The follower, if one is known at start; more can be added with `addFollower`. Without any, albums stay on this device. */
   readonly follower?: FollowerPeer
+  /**
+   * Told the follower addresses an album names: those its invite carries when it is joined, and,
+   * when it is opened, the followers that followed it before (after a reload too). The host dials
+   * them and adds them with `addFollower`.
+   */
+  readonly onFollowerAddresses?: (addresses: readonly string[]) => void
   /** One topic per album, for "sync now" announcements and direct peers' presence. */
   readonly topics: Topics
   /** Makes the direct peers (browsers connected over WebRTC), where the host has any. */
@@ -69,18 +76,25 @@ export interface AlbumService extends Startable {
   readonly handlers: AlbumHandlers
   /** The database as other peers sync with it, for the host to serve. */
   syncReplica(): SyncReplica
+  /** Syncs every album with `follower` too, from now on (an address already known is ignored). */
+  addFollower(follower: FollowerPeer): void
+  /** The follower at `address` came or went: each album syncs with it now, so its status says what is true. */
+  followerChanged(address: string): void
 }
 
 interface Album {
   readonly thread: ThreadDatabase
-  readonly scheduler?: SyncScheduler
+  /** One scheduler per follower, by address. */
+  readonly schedulers: Map<string, SyncScheduler>
   /** Stops telling the album's followers about membership changes. */
   readonly stopMembers: () => void
 }
 
 /** Makes the album service; it serves once started. */
 export function createAlbumService (options: AlbumServiceOptions): AlbumService {
-  const { backend, follower, topics } = options
+  const { backend, topics } = options
+  const followers = new Map<string, FollowerPeer>()
+  if (options.follower !== undefined) followers.set(options.follower.address, options.follower)
   const db = openDatabase({ backend })
   const prefs = createAlbumPrefs(backend.meta)
   const acks = createFollowerAcks()
@@ -109,7 +123,7 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
         direct?.onTopicMessage(topic, from, data)
         // Someone announced new records on an album we hold: sync it now.
         if (decodeTopicMessage(data)?.type === 'records') {
-          void albums.get(topic)?.then(({ scheduler }) => { scheduler?.kick() })
+          void albums.get(topic)?.then(kickAll)
           direct?.kick(topic)
         }
       })
@@ -126,7 +140,7 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
       topicsJoined.clear()
       await Promise.all([
         direct?.stop(),
-        ...opened.map(async (result) => { if (result.status === 'fulfilled') await result.value.scheduler?.stop() })
+        ...opened.flatMap((result) => result.status === 'fulfilled' ? [...result.value.schedulers.values()].map(async (s) => { await s.stop() }) : [])
       ])
     }
   })
@@ -148,47 +162,57 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
     return await opened
   }
 
+  /** Starts syncing the album `thread` with `follower`. */
+  async function syncWith (album: Album, follower: FollowerPeer): Promise<void> {
+    const { thread } = album
+    if (album.schedulers.has(follower.address)) return
+    const scheduler = createFollowerSync({
+      thread,
+      follower,
+      replica: db.syncReplica(),
+      meta: backend.meta,
+      ...(options.followerSync === undefined ? {} : { timing: options.followerSync }),
+      onFollowed: () => { album.schedulers.get(follower.address)?.kick() },
+      onStatus: (status) => {
+        changes.changed(thread.id)
+        if (status.state === 'synced' && status.pending === 0) acks.acknowledged(thread.id)
+        if (status.state === 'synced' && status.pending === 0 && unannounced.delete(thread.id)) {
+          // Announcing is a courtesy: members who miss it still sync on their timer.
+          topics.publish(thread.id, encodeTopicMessage({ type: 'records' })).catch((error: unknown) => { log.failure(`announcing records on ${thread.id}`, error) })
+        }
+      }
+    })
+    album.schedulers.set(follower.address, scheduler)
+    await scheduler.start()
+  }
+
   async function openAlbum (id: string): Promise<Album> {
     const thread = await db.openThread(id)
     thread.collection(PHOTOS, { schema: photoSchema, indexes: ['addedAt'] })
     thread.subscribe(PHOTOS, {}, {}, () => { changes.changed(id) })
+    const schedulers = new Map<string, SyncScheduler>()
     const stopMembers = thread.members.onChange((members) => {
       changes.changed(id)
       // Once this device's join is admitted here, its name is written if the album does not show it yet.
       if (members.some((m) => m.log === thread.logId && m.role !== 'none')) {
-        void prefs.name().then(async (name) => { if (await applyName(thread, name)) wrote(id, scheduler) })
+        void prefs.name().then(async (name) => { if (await applyName(thread, name)) wrote(id, opened) })
           .catch((error: unknown) => { log.failure(`writing this person's name to ${id}`, error) })
       }
     })
-    const scheduler = follower === undefined
-      ? undefined
-      : createFollowerSync({
-        thread,
-        follower,
-        replica: db.syncReplica(),
-        meta: backend.meta,
-        ...(options.followerSync === undefined ? {} : { timing: options.followerSync }),
-        onFollowed: () => { void albums.get(id)?.then(({ scheduler }) => { scheduler?.kick() }) },
-        onStatus: (status) => {
-          changes.changed(id)
-          if (status.state === 'synced' && status.pending === 0) acks.acknowledged(id)
-          if (status.state === 'synced' && status.pending === 0 && unannounced.delete(id)) {
-            // Announcing is a courtesy: members who miss it still sync on their timer.
-            topics.publish(id, encodeTopicMessage({ type: 'records' })).catch((error: unknown) => { log.failure(`announcing records on ${id}`, error) })
-          }
-        }
-      })
-    await scheduler?.start()
+    const opened: Album = { thread, schedulers, stopMembers }
+    for (const follower of followers.values()) await syncWith(opened, follower)
+    const known = await thread.addresses(thread.logId)
+    if (known.length > 0) options.onFollowerAddresses?.(known)
     topics.subscribe(id)
     topicsJoined.add(id)
     direct?.track(id)
-    return scheduler === undefined ? { thread, stopMembers } : { thread, scheduler, stopMembers }
+    return opened
   }
 
-  /** Whether the follower came to hold every record of album `id` written here within a bounded wait (true at once without a follower). */
+  /** Whether a follower came to hold every record of album `id` written here within a bounded wait (true at once without a follower). */
   async function sent (id: string): Promise<boolean> {
-    const { scheduler } = await album(id)
-    return scheduler === undefined || await acks.wait(id, { kick: () => { scheduler.kick() }, timeoutMs: options.sendTimeoutMs ?? 20_000 })
+    const opened = await album(id)
+    return opened.schedulers.size === 0 || await acks.wait(id, { kick: () => { kickAll(opened) }, timeoutMs: options.sendTimeoutMs ?? 20_000 })
   }
 
   /** Removes album `id` from this device: sync stopped, topic left, data and keys deleted. */
@@ -202,7 +226,7 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
       // An album that failed to open has no sync to stop; its stored data goes all the same.
       const held = await opened?.catch((error: unknown) => { log.failure(`opening ${id} before removing it`, error) })
       held?.stopMembers()
-      await held?.scheduler?.stop()
+      await Promise.all([...(held?.schedulers.values() ?? [])].map(async (scheduler) => { await scheduler.stop() }))
       await db.forgetThread(id)
       await prefs.forget(id)
     } finally {
@@ -210,20 +234,23 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
     }
   }
 
-  /** After a local write: send it to the follower and to direct peers now, and announce it once the follower has it. */
-  const wrote = (id: string, scheduler?: SyncScheduler): void => {
+  const kickAll = ({ schedulers }: Album): void => { for (const scheduler of schedulers.values()) scheduler.kick() }
+
+  /** After a local write: send it to the followers and to direct peers now, and announce it once a follower has it. */
+  const wrote = (id: string, opened: Album): void => {
     unannounced.add(id)
-    scheduler?.kick()
+    kickAll(opened)
     direct?.kick(id)
   }
 
   async function snapshot (id: string): Promise<AlbumSnapshot> {
     const taken = ++revision
-    const { thread, scheduler } = await album(id)
+    const { thread, schedulers } = await album(id)
     const info = (await db.listThreads()).find((t) => t.id === id)
     const since = direct?.since(id)
     const peers = since === undefined ? { direct: direct?.count(id) ?? 0 } : { direct: direct?.count(id) ?? 0, directSince: since }
-    return albumView({ thread, id, revision: taken, name: info?.name ?? 'Shared album', left: await prefs.left(id), refusedByFollower: scheduler?.status().lastError?.name === 'NotAMemberError', sync: syncView(scheduler, peers) })
+    const refusedByFollower = [...schedulers.values()].some((s) => s.status().lastError?.name === 'NotAMemberError')
+    return await albumView({ thread, id, revision: taken, name: info?.name ?? 'Shared album', left: await prefs.left(id), refusedByFollower, sync: syncView([...schedulers.values()], peers) })
   }
 
   const photoOf = (thread: ThreadDatabase, photo: string): Record<string, unknown> => {
@@ -236,8 +263,8 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
     'album.create': async ({ name }) => {
       running()
       const thread = await db.createThread({ name })
-      const { scheduler } = await album(thread.id)
-      if (await applyName(thread, await prefs.name())) wrote(thread.id, scheduler)
+      const opened = await album(thread.id)
+      if (await applyName(thread, await prefs.name())) wrote(thread.id, opened)
       return { type: 'album.created', thread: thread.id }
     },
     'album.list': async () => {
@@ -246,23 +273,26 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
     },
     'album.join': async ({ link }) => {
       running()
-      const thread = await db.acceptInvite(parseInviteLink(link))
-      // Its log opens with its join: the follow request and the first sync carry it to the follower, where the others find it.
-      const { scheduler } = await album(thread.id)
+      const invite = parseInviteLink(link)
+      const thread = await db.acceptInvite(invite)
+      if (invite.addrs.length > 0) options.onFollowerAddresses?.(invite.addrs)
+      // Its log opens with its join: the follow request and the first sync carry it to each follower, where the others find it.
+      const opened = await album(thread.id)
       await applyName(thread, await prefs.name())
-      // Once the follower holds the join, the members are told on the album's topic, and sync at once.
+      // Once a follower holds the join, the members are told on the album's topic, and sync at once.
       unannounced.add(thread.id)
-      scheduler?.kick()
+      kickAll(opened)
       changes.changed(thread.id)
       return { type: 'album.joined', thread: thread.id }
     },
     'photo.add': async (request) => {
       const { thread, title } = request
-      const { thread: t, scheduler } = await album(thread)
+      const opened = await album(thread)
+      const t = opened.thread
       const image = request.image === undefined ? {} : { image: request.image, imageType: request.imageType }
       // Who added it is the log that signs the record, not a field: nothing about the author is written here.
       const id = await asMember(t, 'add photos', async () => await t.collection(PHOTOS).create({ title, addedAt: Date.now(), ...image }))
-      wrote(thread, scheduler)
+      wrote(thread, opened)
       return { type: 'photo.added', photo: id }
     },
     'photo.image': async ({ thread, photo }) => {
@@ -272,18 +302,19 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
       return { type: 'photo.imageData', image: found.image as Uint8Array, imageType: found.imageType as string }
     },
     'photo.rename': async ({ thread, photo, title }) => {
-      const { thread: t, scheduler } = await album(thread)
+      const opened = await album(thread)
+      const t = opened.thread
       photoOf(t, photo)
       // One field changes: a concurrent rename elsewhere merges by the field's clock, the rest of the photo is untouched.
       await asMember(t, 'rename photos', async () => { await t.collection(PHOTOS).update(photo, { title }) })
-      wrote(thread, scheduler)
+      wrote(thread, opened)
       return { type: 'photo.renamed', photo }
     },
     'photo.remove': async ({ thread, photo }) => {
-      const { thread: t, scheduler } = await album(thread)
-      photoOf(t, photo)
-      await asMember(t, 'remove photos', async () => { await t.collection(PHOTOS).delete(photo) })
-      wrote(thread, scheduler)
+      const opened = await album(thread)
+      photoOf(opened.thread, photo)
+      await asMember(opened.thread, 'remove photos', async () => { await opened.thread.collection(PHOTOS).delete(photo) })
+      wrote(thread, opened)
       return { type: 'photo.removed', photo }
     },
     'album.subscribe': async ({ thread }, link) => {
@@ -300,7 +331,7 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
       album,
       albums: async () => await db.listThreads(),
       prefs,
-      wrote: (id) => { void albums.get(id)?.then(({ scheduler }) => { wrote(id, scheduler) }) },
+      wrote: (id) => { void albums.get(id)?.then((opened) => { wrote(id, opened) }) },
       sent,
       forget,
       changed: (id) => { changes.changed(id) }
@@ -312,7 +343,18 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
     start: async () => { await lifecycle.start() },
     stop: async () => { await lifecycle.stop() },
     handlers,
-    syncReplica: () => db.syncReplica()
+    syncReplica: () => db.syncReplica(),
+    addFollower (follower) {
+      if (followers.has(follower.address) || lifecycle.state === 'stopping' || lifecycle.state === 'stopped') return
+      followers.set(follower.address, follower)
+      for (const [id, opened] of albums) {
+        opened.then(async (a) => { await syncWith(a, follower); changes.changed(id) }).catch((error: unknown) => { log.failure(`syncing ${id} with the follower ${follower.address}`, error) })
+      }
+    },
+    followerChanged (address) {
+      // An album that failed to open has no schedulers; its failure was reported to the tab that opened it.
+      for (const opened of albums.values()) opened.then((a) => { a.schedulers.get(address)?.kick() }, (error: unknown) => { log.failure(`kicking the sync of an album that did not open with ${address}`, error) })
+    }
   }
 }
 

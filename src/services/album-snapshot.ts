@@ -92,11 +92,21 @@ export interface DirectView {
   readonly directSince?: number
 }
 
-/** The album's sync state: the follower scheduler's, if there is a follower, with the direct peers'. */
-export function syncView (scheduler: SyncScheduler | undefined, peers: DirectView): SyncView {
-  if (scheduler === undefined) return { state: 'no-follower', pending: 0, ...peers, message: 'No follower found: photos stay on this device until one is reachable.' }
-  const status = scheduler.status()
-  const progress = status.progress === undefined ? {} : { progress: { phase: status.progress.phase, done: status.progress.done, total: status.progress.total } }
-  const message = status.lastError === undefined ? {} : { message: status.lastError.message }
-  return { state: status.state, pending: status.pending, ...peers, ...progress, ...message }
+/**
+ * The album's sync state over its followers' schedulers, with the direct
+ * peers'. Synced once any follower holds everything (what waits is what no
+ * follower acknowledged yet, at most the fewest any follower lacks); offline
+ * only when none is in reach, with the words of a follower's failure.
+ */
+export function syncView (schedulers: readonly SyncScheduler[], peers: DirectView): SyncView {
+  if (schedulers.length === 0) return { state: 'no-follower', pending: 0, ...peers, message: 'No follower found yet: photos stay on this device until one is reachable.' }
+  const statuses = schedulers.map((s) => s.status())
+  const synced = statuses.filter((s) => s.state === 'synced').length
+  const state = synced > 0 ? 'synced' : statuses.some((s) => s.state === 'syncing') ? 'syncing' : statuses.some((s) => s.state === 'offline') ? 'offline' : 'idle'
+  const pending = Math.min(...statuses.map((s) => s.pending))
+  const running = statuses.find((s) => s.progress !== undefined)?.progress
+  const progress = running === undefined ? {} : { progress: { phase: running.phase, done: running.done, total: running.total } }
+  const failed = statuses.find((s) => s.state === 'offline' && s.lastError !== undefined)?.lastError
+  const message = failed === undefined ? {} : { message: failed.message }
+  return { state, pending, ...peers, ...progress, ...message, followers: { synced, total: statuses.length } }
 }

@@ -2,8 +2,11 @@
  * Keeps the node connected to its follower. The follower is also the relay
  * through which other browsers reach this node, and the reservation there
  * lasts only as long as the connection: so the link dials it when started,
- * and again with backoff whenever the connection is lost. Stopping it removes
- * its listener, clears its timer and cuts a dial under way.
+ * and again with backoff whenever the connection is lost. It tells its owner
+ * at once when the follower comes or goes (`onChange`), so what the node says
+ * about the follower is true within seconds. A node keeps one link per
+ * follower it knows. Stopping it removes its listener, clears its timer and
+ * cuts a dial under way.
  */
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -27,6 +30,8 @@ export interface FollowerLinkOptions {
   readonly dialTimeoutMs?: number
   /** The first retry waits this long, doubling up to 30 s; 500 ms unless given (see src/core/retry.ts). */
   readonly firstBackoffMs?: number
+  /** Called when the follower is connected, and when its connection is lost or a dial fails. */
+  readonly onChange?: (reachable: boolean) => void
 }
 
 /** The link; {@link Startable} with how many dials failed in a row. */
@@ -35,7 +40,7 @@ export interface FollowerLink extends Startable {
 }
 
 /** Makes the link; it dials once started. */
-export function createFollowerLink ({ node, address, dialTimeoutMs = DIAL_TIMEOUT_MS, firstBackoffMs = 500 }: FollowerLinkOptions): FollowerLink {
+export function createFollowerLink ({ node, address, dialTimeoutMs = DIAL_TIMEOUT_MS, firstBackoffMs = 500, onChange }: FollowerLinkOptions): FollowerLink {
   const target = multiaddr(address)
   const peer = target.getComponents().filter((c) => c.name === 'p2p').at(-1)?.value
   const stopped = new AbortController()
@@ -49,19 +54,25 @@ export function createFollowerLink ({ node, address, dialTimeoutMs = DIAL_TIMEOU
     retryWithBackoff(async () => {
       await node.dial(target, { signal: AbortSignal.any([stopped.signal, AbortSignal.timeout(dialTimeoutMs)]) })
       failures = 0
+      if (!stopped.signal.aborted) onChange?.(true)
     }, {
       what: `dial the follower at ${address}`,
       log,
       minDelayMs: firstBackoffMs,
       maxDelayMs: MAX_BACKOFF_MS,
       signal: stopped.signal,
-      onFailure: (_error, attempt) => { failures = attempt }
+      onFailure: (_error, attempt) => {
+        failures = attempt
+        if (!stopped.signal.aborted) onChange?.(false)
+      }
     }).catch((error: unknown) => {
       if (!stopped.signal.aborted) log.failure(`stopped dialling the follower at ${address}`, error)
     }).finally(() => { dialling = false })
   }
   const onDisconnect = ({ detail }: CustomEvent<PeerId>): void => {
-    if (detail.toString() === peer) connect()
+    if (detail.toString() !== peer) return
+    onChange?.(false)
+    connect()
   }
 
   const lifecycle = createLifecycle({

@@ -22,10 +22,11 @@ export async function freePort (): Promise<number> {
   return port
 }
 
-/** Starts `node follower/main.ts` with `dataDir`, on `port` and `httpPort` (free ports by default), announcing `announce` if given. */
-export async function startFollowerProcess (dataDir: string, options: { port?: number, httpPort?: number, announce?: string } = {}): Promise<FollowerProcess> {
+/** Starts `node follower/main.ts` with `dataDir`, on `port` and `httpPort` (free ports by default), announcing `announce` if given, with `flags` added (limits, say). */
+export async function startFollowerProcess (dataDir: string, options: { port?: number, httpPort?: number, announce?: string, flags?: readonly string[] } = {}): Promise<FollowerProcess> {
   const args = ['follower/main.ts', '--port', String(options.port ?? 0), '--http-port', String(options.httpPort ?? 0), '--data', dataDir]
   if (options.announce !== undefined) args.push('--announce', options.announce)
+  args.push(...(options.flags ?? []))
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString() })

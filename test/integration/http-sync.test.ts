@@ -41,7 +41,7 @@ describe('sync over HTTP', { timeout: 120_000 }, () => {
 
     // Garbage gets a named error in a sync message, and the follower's heads do not move.
     const before = await http.request({ v: 2, type: 'heads', thread: thread.id })
-    const answer = await fetch(`${follower.httpUrl}/v1/sync`, { method: 'POST', body: new Uint8Array([0xa1, 0x01, 0xff]) })
+    const answer = await fetch(`${follower.httpUrl}/v1/sync`, { method: 'POST', headers: { 'content-type': 'application/vnd.ipld.dag-cbor' }, body: new Uint8Array([0xa1, 0x01, 0xff]) })
     expect(answer.status).toBe(400)
     expect(decodeResponse(new Uint8Array(await answer.arrayBuffer()))).toMatchObject({ type: 'error', name: expect.stringMatching(/Error$/) })
     expect(await http.request({ v: 2, type: 'heads', thread: thread.id })).toEqual(before)

@@ -50,17 +50,49 @@ function readFailure (error: unknown, whose: string): ThreadsError {
   return new MalformedMessageError(`${whose} could not be read: ${(error as Error)?.message ?? String(error)}`, { cause: error })
 }
 
-/** Serves sync requests with `handler` on `node`. */
-export async function serveSync (node: Libp2p, handler: (request: SyncRequest) => Promise<HandledRequest>): Promise<void> {
+/** Who sent a request: its peer ID, and the IP address its connection comes from (when it has one). */
+export interface Requester {
+  readonly peer: string
+  readonly ip?: string
+}
+
+/** Options of {@link serveSync}. */
+export interface ServeSyncOptions {
+  /**
+   * Called before a request is read: a function to call once it is answered,
+   * or an error to answer with at once, without reading it (a limit was met).
+   */
+  readonly admit?: (from: Requester) => (() => void) | ThreadsError
+  /** Streams of the protocol one connection may have open at once (64 unless given); libp2p resets those beyond. */
+  readonly maxInboundStreams?: number
+}
+
+/** The IP address in a multiaddr, if it has one. */
+export function ipOf (address: Multiaddr): string | undefined {
+  return address.getComponents().find((c) => c.name === 'ip4' || c.name === 'ip6')?.value
+}
+
+/** Serves sync requests with `handler` on `node`; `handler` is told who asks. */
+export async function serveSync (node: Libp2p, handler: (request: SyncRequest, from: Requester) => Promise<HandledRequest>, options: ServeSyncOptions = {}): Promise<void> {
   await node.handle(SYNC_PROTOCOL, async (stream, connection) => {
     const lp = lpStream(stream, { ...LP_OPTIONS })
     const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS)
+    const ip = ipOf(connection.remoteAddr)
+    const from: Requester = ip === undefined ? { peer: connection.remotePeer.toString() } : { peer: connection.remotePeer.toString(), ip }
+    const admitted = options.admit?.(from) ?? (() => {})
     let answer: EncodedAnswer
-    try {
-      answer = await answerRequest(handler, (await lp.read({ signal })).subarray())
-    } catch (error) {
-      // Only the read can throw here: the request was too large, cut short or too slow.
-      answer = refusal(readFailure(error, 'the request'))
+    if (admitted instanceof ThreadsError) {
+      // Refused unread: a limit, not the peer's fault.
+      answer = { ...refusal(admitted), abusive: false }
+    } else {
+      try {
+        answer = await answerRequest(async (request) => await handler(request, from), (await lp.read({ signal })).subarray())
+      } catch (error) {
+        // Only the read can throw here: the request was too large, cut short or too slow.
+        answer = refusal(readFailure(error, 'the request'))
+      } finally {
+        admitted()
+      }
     }
     try {
       await lp.write(answer.bytes, { signal })
@@ -75,7 +107,7 @@ export async function serveSync (node: Libp2p, handler: (request: SyncRequest) =
         await connection.close().catch((error: unknown) => { log.failure(`closing the connection of abusive peer ${connection.remotePeer.toString()}`, error) })
       }
     }
-  }, { maxInboundStreams: 64, runOnLimitedConnection: true })
+  }, { maxInboundStreams: options.maxInboundStreams ?? 64, runOnLimitedConnection: true })
 }
 
 /** A transport that sends each request to `peer` over a new stream. */

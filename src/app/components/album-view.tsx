@@ -44,6 +44,11 @@ const SYNC_WORDS = {
   'no-follower': 'No follower: photos stay on this device'
 } as const
 
+/** "Synced with the follower", or with how many of several. */
+const stateWords = (sync: SyncView): string => sync.state === 'synced' && sync.followers !== undefined && sync.followers.total > 1
+  ? `Synced with ${sync.followers.synced} of ${sync.followers.total} followers`
+  : SYNC_WORDS[sync.state]
+
 const progressWords = (progress: SyncView['progress']): string => progress === undefined || progress.total === 0
   ? ''
   : ` ${progress.phase === 'pull' ? 'received' : 'sent'} ${progress.done.toLocaleString()} of ${progress.total.toLocaleString()}`
@@ -105,7 +110,7 @@ export function AlbumView () {
           <h2 data-testid='album-name'>{store.name}</h2>
           {store.sync !== undefined && (
             <p data-testid='sync-status' data-state={store.sync.state} data-pending={store.sync.pending} data-direct={store.sync.direct} data-direct-since={store.sync.directSince} className='muted'>
-              {SYNC_WORDS[store.sync.state]}{progressWords(store.sync.progress)}{store.sync.pending > 0 ? ` · ${store.sync.pending} waiting to send` : ''}
+              {stateWords(store.sync)}{progressWords(store.sync.progress)}{store.sync.pending > 0 ? ` · ${store.sync.pending} waiting to send` : ''}
               {store.sync.direct > 0 ? ` · connected directly to ${store.sync.direct === 1 ? '1 person' : `${store.sync.direct} people`}${sinceWords(store.sync.directSince)}` : ''}
             </p>
           )}

@@ -1,0 +1,65 @@
+/**
+ * Every limit the follower applies to what strangers can make it do, with its
+ * default. Each is a setting (flag `--kebab-name`, or variable
+ * `THREADS_FOLLOWER_UPPER_SNAKE_NAME`; see config.ts), and each refusal says
+ * in words which limit was met (docs/THREAT_MODEL.md, "Limits").
+ */
+
+/** The follower's limits; see {@link DEFAULT_LIMITS} for what each means and its default. */
+export interface FollowerLimits {
+  readonly maxConnections: number
+  readonly maxConnectionsPerIp: number
+  readonly maxPendingConnections: number
+  readonly connectionsPerIpPerSecond: number
+  readonly inboundUpgradeTimeoutMs: number
+  readonly maxConcurrentRequests: number
+  readonly maxConcurrentRequestsPerPeer: number
+  readonly maxBufferedBytes: number
+  readonly retryAfterSeconds: number
+  readonly maxReservations: number
+  readonly maxReservationsPerIp: number
+  readonly relayDataLimitBytes: number
+  readonly relayDurationLimitMs: number
+  readonly maxThreadsPerRequester: number
+  readonly maxBytesPerThread: number
+}
+
+/** The defaults, sized for one follower serving a few hundred browsers. */
+export const DEFAULT_LIMITS: FollowerLimits = {
+  /** libp2p connections open at once; a connection beyond it is refused before it is upgraded. */
+  maxConnections: 300,
+  /** libp2p connections open at once from one IP address (many browsers can share one behind a NAT). */
+  maxConnectionsPerIp: 32,
+  /** Inbound libp2p connections still being upgraded (encryption, multiplexing) at once. */
+  maxPendingConnections: 64,
+  /** New libp2p connections one IP address may open per second. */
+  connectionsPerIpPerSecond: 100,
+  /** How long an inbound connection may take to finish its upgrade before it is closed. */
+  inboundUpgradeTimeoutMs: 10_000,
+  /** Sync requests served at once, over libp2p and HTTP together; beyond it: `FollowerBusyError` (HTTP 503). */
+  maxConcurrentRequests: 64,
+  /** Sync requests served at once for one peer (libp2p) or one IP address (HTTP); beyond it: `TooManyRequestsError` (HTTP 429). */
+  maxConcurrentRequestsPerPeer: 8,
+  /** Bytes of HTTP request bodies held in memory at once; a body that would pass it: `FollowerBusyError` (HTTP 503). */
+  maxBufferedBytes: 64 * 1024 * 1024,
+  /** What `Retry-After` (and the words of a busy refusal) ask a client to wait. */
+  retryAfterSeconds: 1,
+  /** Circuit relay reservations held at once. */
+  maxReservations: 256,
+  /** Circuit relay reservations held at once by peers of one IP address. */
+  maxReservationsPerIp: 16,
+  /** Bytes one relayed connection may carry (both ways) before the relay closes it: enough for WebRTC signalling. */
+  relayDataLimitBytes: 128 * 1024,
+  /** How long one relayed connection may last before the relay closes it. */
+  relayDurationLimitMs: 120_000,
+  /** Threads one requester (a libp2p peer, or an HTTP client's IP address) may ask the follower to follow; beyond it: `ThreadQuotaError`. */
+  maxThreadsPerRequester: 1000,
+  /** Bytes of records the follower stores for one thread; a push that would pass it: `StorageQuotaError`. */
+  maxBytesPerThread: 2 * 1024 * 1024 * 1024
+}
+
+/** The name of each limit's flag, e.g. `max-connections-per-ip`. */
+export const limitFlag = (name: keyof FollowerLimits): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)
+
+/** The name of each limit's environment variable, e.g. `THREADS_FOLLOWER_MAX_CONNECTIONS_PER_IP`. */
+export const limitVariable = (name: keyof FollowerLimits): string => `THREADS_FOLLOWER_${limitFlag(name).replace(/-/g, '_').toUpperCase()}`

@@ -1,0 +1,65 @@
+/**
+ * Admission of sync requests, shared by libp2p and HTTP: at most
+ * `maxConcurrentRequests` under way in all and `maxConcurrentRequestsPerPeer`
+ * for one requester, and at most `maxBufferedBytes` of request bodies held.
+ * Past a limit a request is refused at once, in words, rather than queued
+ * until its client gives up: the follower stays responsive under any load,
+ * and clients back off.
+ */
+import { FollowerBusyError, TooManyRequestsError } from './limit-errors.ts'
+import type { FollowerLimits } from './limits.ts'
+
+/** A place taken by one request; `release` gives it back (once, however often called). */
+export interface GatePass {
+  /** Holds `bytes` more of this request's body; false (nothing held) when that would pass the budget. */
+  hold(bytes: number): boolean
+  release(): void
+}
+
+/** The gate; `enter` answers a pass, or the refusal to send. */
+export interface RequestGate {
+  enter(requester: string): GatePass | FollowerBusyError | TooManyRequestsError
+  /** Requests under way and bytes held now (for /health). */
+  load(): { readonly requests: number, readonly bufferedBytes: number }
+}
+
+/** Makes a gate with the limits given. */
+export function createRequestGate (limits: Pick<FollowerLimits, 'maxConcurrentRequests' | 'maxConcurrentRequestsPerPeer' | 'maxBufferedBytes' | 'retryAfterSeconds'>): RequestGate {
+  const perRequester = new Map<string, number>()
+  let requests = 0
+  let buffered = 0
+  const wait = `try again in ${limits.retryAfterSeconds} s`
+  return {
+    enter (requester) {
+      if (requests >= limits.maxConcurrentRequests) {
+        return new FollowerBusyError(`the follower is serving the ${limits.maxConcurrentRequests} requests it serves at once; ${wait}`)
+      }
+      const mine = perRequester.get(requester) ?? 0
+      if (mine >= limits.maxConcurrentRequestsPerPeer) {
+        return new TooManyRequestsError(`${requester} already has the ${limits.maxConcurrentRequestsPerPeer} requests under way that one peer may have; ${wait}`)
+      }
+      requests++
+      perRequester.set(requester, mine + 1)
+      let held = 0
+      let released = false
+      return {
+        hold (bytes) {
+          if (released || buffered + bytes > limits.maxBufferedBytes) return false
+          buffered += bytes
+          held += bytes
+          return true
+        },
+        release () {
+          if (released) return
+          released = true
+          requests--
+          buffered -= held
+          const left = (perRequester.get(requester) ?? 1) - 1
+          if (left === 0) perRequester.delete(requester)
+          else perRequester.set(requester, left)
+        }
+      }
+    },
+    load: () => ({ requests, bufferedBytes: buffered })
+  }
+}
