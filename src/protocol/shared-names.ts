@@ -10,6 +10,9 @@
  */
 export const NODE_LOCK = 'threads-node'
 
+/** The name of the worker that runs the background node (a SharedWorker of this name is shared by every tab of the origin). */
+export const NODE_WORKER_NAME = 'threads'
+
 /** The IndexedDB database holding the background node's records, keys and views. */
 export const DATABASE_NAME = 'threads'
 

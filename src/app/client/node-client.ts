@@ -11,6 +11,7 @@ import type { ProtocolVersion } from '../../protocol/messages.ts'
 import type { RpcPort } from '../../protocol/port.ts'
 import { createRpcClient, type RpcClient } from '../../protocol/rpc-client.ts'
 import type { BridgeOffer } from '../../protocol/rtc-bridge.ts'
+import { NODE_WORKER_NAME } from '../../protocol/shared-names.ts'
 import { SharedWorkerUnsupportedError, WorkerStartError } from './errors.ts'
 import { pageFailureLog } from './log.ts'
 import { offerRtcBridge } from './rtc-bridge-host.ts'
@@ -57,7 +58,7 @@ export async function connectToNode ({ signal, timeoutMs }: ConnectOptions = {})
 /** The SharedWorker every tab of the profile shares. */
 function sharedWorkerPort (): WorkerLink {
   // Vite bundles the worker from this exact `new SharedWorker(new URL(...))` shape.
-  const worker = new SharedWorker(new URL('../../../worker/shared-worker.ts', import.meta.url), { type: 'module', name: 'threads' })
+  const worker = new SharedWorker(new URL('../../../worker/shared-worker.ts', import.meta.url), { type: 'module', name: NODE_WORKER_NAME })
   return { port: worker.port, worker, offer: (offer, bridge) => { worker.port.postMessage(offer, [bridge]) } }
 }
 
@@ -73,7 +74,7 @@ function dedicatedWorkerPort (): WorkerLink {
   if (!('Worker' in globalThis) || !('locks' in navigator) || !('BroadcastChannel' in globalThis)) {
     throw new SharedWorkerUnsupportedError('Your browser has neither SharedWorker nor dedicated workers with Web Locks, which Threads needs to run its background node')
   }
-  const worker = new Worker(new URL('../../../worker/dedicated-worker.ts', import.meta.url), { type: 'module', name: 'threads' })
+  const worker = new Worker(new URL('../../../worker/dedicated-worker.ts', import.meta.url), { type: 'module', name: NODE_WORKER_NAME })
   const port: RpcPort = {
     postMessage: (message) => { worker.postMessage(message) },
     addEventListener: (_type, listener) => { worker.addEventListener('message', listener) },
