@@ -10,7 +10,7 @@ import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { lpStream } from '@libp2p/utils'
 import type { SyncTransport } from '../../core/sync/engine.ts'
-import type { HandledRequest } from '../../core/sync/handler.ts'
+import type { HandledRequest, RequestContext } from '../../core/sync/handler.ts'
 import { decodeResponse, encodeMessage, MAX_MESSAGE_BYTES, SYNC_PROTOCOL, type SyncRequest } from '../../core/sync/messages.ts'
 import { answerRequest, refusal, type EncodedAnswer } from '../../core/sync/serve.ts'
 import { MalformedMessageError, ThreadsError, TooLargeError } from '../../core/errors.ts'
@@ -51,13 +51,15 @@ function readFailure (error: unknown, whose: string): ThreadsError {
 }
 
 /** Serves sync requests with `handler` on `node`. */
-export async function serveSync (node: Libp2p, handler: (request: SyncRequest) => Promise<HandledRequest>): Promise<void> {
+export async function serveSync (node: Libp2p, handler: (request: SyncRequest, context: RequestContext) => Promise<HandledRequest>): Promise<void> {
   await node.handle(SYNC_PROTOCOL, async (stream, connection) => {
     const lp = lpStream(stream, { ...LP_OPTIONS })
     const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS)
     let answer: EncodedAnswer
     try {
-      answer = await answerRequest(handler, (await lp.read({ signal })).subarray())
+      // The requester's peer ID is what its pull proofs must name on this connection.
+      const context = { remotePeer: connection.remotePeer.toString() }
+      answer = await answerRequest(async (request) => await handler(request, context), (await lp.read({ signal })).subarray())
     } catch (error) {
       // Only the read can throw here: the request was too large, cut short or too slow.
       answer = refusal(readFailure(error, 'the request'))
@@ -81,6 +83,7 @@ export async function serveSync (node: Libp2p, handler: (request: SyncRequest) =
 /** A transport that sends each request to `peer` over a new stream. */
 export function libp2pSyncTransport (node: Libp2p, peer: PeerId | Multiaddr | Multiaddr[]): SyncTransport {
   return {
+    proofPeer: () => node.peerId.toString(),
     async request (request, options) {
       const bytes = encodeMessage(request)
       // The caller's signal (a sync being cancelled, or one request called off) and the wire timeout both end it.
