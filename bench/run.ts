@@ -2,6 +2,7 @@
 import { benchChromium } from './chromium.ts'
 import { benchDatabase } from './database.ts'
 import { benchLogRecords } from './log-records.ts'
+import { benchMembers } from './members.ts'
 import { benchSync } from './sync.ts'
 
 const only = process.argv[2]
@@ -10,6 +11,7 @@ if (only === undefined || only === 'log') results.push(await benchLogRecords())
 if (only === undefined || only === 'db') results.push(await benchDatabase())
 if (only === undefined || only === 'chromium') results.push(await benchChromium())
 if (only === undefined || only === 'sync') results.push(await benchSync())
+if (only === undefined || only === 'members') results.push(await benchMembers())
 if (only === 'sync-node') results.push(await benchSync({ chromium: false }))
 if (results.includes(false)) {
   console.log('\nSome goals were not met.')

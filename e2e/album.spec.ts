@@ -7,7 +7,7 @@
 import { expect, test, type Page } from '@playwright/test'
 import { httpSyncTransport } from '../src/adapters/http/sync-transport.ts'
 import { parseInviteLink } from '../src/core/sync/invite.ts'
-import { createAlbum, submitPhoto } from './fixtures/album-page.ts'
+import { createAlbum, makeInvite, submitPhoto } from './fixtures/album-page.ts'
 import { FOLLOWER_HTTP_PORT, startE2eFollower, type E2eFollower } from './fixtures/follower.ts'
 
 let follower: E2eFollower
@@ -34,8 +34,7 @@ test('two people share an album through an invite link', async ({ browser }) => 
   await expect(alice.getByTestId('sync-status')).toHaveAttribute('data-state', 'synced', { timeout: 20_000 })
   await expect(alice.getByTestId('sync-status')).toHaveAttribute('data-pending', '0')
 
-  await alice.getByRole('button', { name: 'Invite someone' }).click()
-  const link = await alice.getByLabel('Invite link').inputValue()
+  const link = await makeInvite(alice, 'write')
   expect(new URL(link).hash).toMatch(/^#invite=/)
 
   const bob = await (await browser.newContext()).newPage()
@@ -55,14 +54,19 @@ test('two people share an album through an invite link', async ({ browser }) => 
   await expect(alice.getByRole('list', { name: 'Photos' })).toContainText('Dunes', { timeout: 30_000 })
   await expect(bob.getByRole('alert')).toHaveCount(0)
 
-  // Either of them edits any photo: Bob renames Alice's, Alice removes Bob's.
-  await bob.getByRole('button', { name: 'Rename Beach at dawn' }).click()
-  await bob.getByLabel('New title for Beach at dawn').fill('Beach at sunrise')
-  await bob.getByRole('button', { name: 'Save' }).click()
-  await expect(alice.getByRole('list', { name: 'Photos' })).toContainText('Beach at sunrise', { timeout: 30_000 })
-  await expect(alice.getByRole('img', { name: 'Beach at sunrise' })).toBeVisible() // the image stays with the photo
+  // A contributor edits the photos they added (not others'); the owner, an admin, edits any.
+  await expect(bob.getByRole('button', { name: 'Rename Beach at dawn' })).toHaveCount(0)
+  await alice.getByRole('button', { name: 'Rename Beach at dawn' }).click()
+  await alice.getByLabel('New title for Beach at dawn').fill('Beach at sunrise')
+  await alice.getByRole('button', { name: 'Save', exact: true }).click()
+  await expect(bob.getByRole('list', { name: 'Photos' })).toContainText('Beach at sunrise', { timeout: 30_000 })
+  await expect(bob.getByRole('img', { name: 'Beach at sunrise' })).toBeVisible() // the image stays with the photo
+  await bob.getByRole('button', { name: 'Rename Dunes' }).click()
+  await bob.getByLabel('New title for Dunes').fill('Dunes at noon')
+  await bob.getByRole('button', { name: 'Save', exact: true }).click()
+  await expect(alice.getByRole('list', { name: 'Photos' })).toContainText('Dunes at noon', { timeout: 30_000 })
   alice.once('dialog', (dialog) => { void dialog.accept() })
-  await alice.getByRole('button', { name: 'Remove Dunes' }).click()
+  await alice.getByRole('button', { name: 'Remove Dunes at noon' }).click()
   await expect(bob.getByRole('list', { name: 'Photos' })).not.toContainText('Dunes', { timeout: 30_000 })
   await expect(bob.getByRole('list', { name: 'Photos' })).toContainText('Beach at sunrise')
 })
@@ -90,9 +94,9 @@ test('photos added while the follower is unreachable are kept, counted and sent 
   await expect(status).toHaveAttribute('data-pending', '0')
 
   // Someone who joins now gets the photos from the follower.
-  await alice.getByRole('button', { name: 'Invite someone' }).click()
+  const invite = await makeInvite(alice, 'write')
   const bob = await (await browser.newContext()).newPage()
-  await bob.goto(await alice.getByLabel('Invite link').inputValue())
+  await bob.goto(invite)
   await expect(bob.getByRole('list', { name: 'Photos' })).toContainText('Cabin', { timeout: 20_000 })
   await expect(bob.getByRole('list', { name: 'Photos' })).toContainText('Lake')
 })
@@ -117,8 +121,7 @@ test('photos still waiting when the last tab closes are sent by the service work
   await submitPhoto(alice, 'Before')
   const status = alice.getByTestId('sync-status')
   await expect(status).toHaveAttribute('data-state', 'synced', { timeout: 20_000 })
-  await alice.getByRole('button', { name: 'Invite someone' }).click()
-  const link = await alice.getByLabel('Invite link').inputValue()
+  const link = await makeInvite(alice, 'write')
   const invite = parseInviteLink(link)
   const http = httpSyncTransport(`http://127.0.0.1:${FOLLOWER_HTTP_PORT}`)
   const followerSeq = async (): Promise<number> => {

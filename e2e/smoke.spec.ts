@@ -4,8 +4,9 @@
  */
 import { expect, test, type Page } from '@playwright/test'
 import { NODE_LOCK } from '../src/protocol/shared-names.ts'
+import { PROTOCOL_VERSION } from '../src/protocol/messages.ts'
 
-const READY = /^Node ready · protocol v2 · worker ([0-9a-f]{16})$/
+const READY = new RegExp(`^Node ready · protocol v${PROTOCOL_VERSION} · worker ([0-9a-f]{16})$`)
 
 /** Waits for the node status line to show the worker's reply and returns the worker id. */
 async function workerIdShownOn (page: Page): Promise<string> {

@@ -7,7 +7,7 @@
  * directly. Where SharedWorker is missing, the leading tab carries them.
  */
 import { expect, test, type Page } from '@playwright/test'
-import { createAlbum, submitPhoto } from './fixtures/album-page.ts'
+import { createAlbum, makeInvite, submitPhoto } from './fixtures/album-page.ts'
 import { startE2eFollower, type E2eFollower } from './fixtures/follower.ts'
 
 let follower: E2eFollower
@@ -37,8 +37,7 @@ test('two people sync over a direct WebRTC connection that outlives its tab and 
   await createAlbum(alice, 'Direct')
   await addPhoto(alice, 'First light')
   await expect(alice.getByTestId('sync-status')).toHaveAttribute('data-state', 'synced', { timeout: 30_000 })
-  await alice.getByRole('button', { name: 'Invite someone' }).click()
-  const link = await alice.getByLabel('Invite link').inputValue()
+  const link = await makeInvite(alice, 'write')
 
   const bob = await (await browser.newContext()).newPage()
   await bob.goto(link)
@@ -91,9 +90,9 @@ test('without SharedWorker, the leading tab carries the direct connection', asyn
   await createAlbum(alice, 'Fallback direct')
   await addPhoto(alice, 'From the leader')
   await expect(alice.getByTestId('sync-status')).toHaveAttribute('data-state', 'synced', { timeout: 30_000 })
-  await alice.getByRole('button', { name: 'Invite someone' }).click()
+  const link = await makeInvite(alice, 'write')
   const bob = await fallback()
-  await bob.goto(await alice.getByLabel('Invite link').inputValue())
+  await bob.goto(link)
   await expect(bob.getByRole('list', { name: 'Photos' })).toContainText('From the leader', { timeout: 30_000 })
   await expect(alice.getByTestId('sync-status')).toHaveAttribute('data-direct', '1', { timeout: 60_000 })
   await expect(bob.getByTestId('sync-status')).toHaveAttribute('data-direct', '1', { timeout: 60_000 })

@@ -4,14 +4,20 @@
  * field named `id` or `v`: those belong to the envelope. A tab follows one
  * album at a time with `album.subscribe`: the reply carries the album as it is,
  * and the node then pushes an `album.changed` event whenever it changes.
+ * Reports carry the album's members and where this device stands in it
+ * (member-messages.ts).
  */
+import { isGrantableRole, isMemberView, MEMBER_ROLES, type AccessView, type GrantableRole, type MemberView } from './member-messages.ts'
 
 /** A photo as the album shows it; its image, if it has one, is fetched on its own with `photo.image`. */
 export interface PhotoView {
   readonly id: string
   readonly title: string
   readonly addedAt: number
+  /** Who added it: the name its author's log gave itself, as the member list has it (a short log ID where none). */
   readonly by: string
+  /** The log that added it, as its signed record says (not a field the writer filled in). */
+  readonly author: string
   readonly hasImage: boolean
 }
 
@@ -45,6 +51,10 @@ export interface AlbumSnapshot {
   readonly name: string
   readonly photos: readonly PhotoView[]
   readonly sync: SyncView
+  /** Everyone ever admitted to the album, with their current role (`none` once removed or gone). */
+  readonly members: readonly MemberView[]
+  /** This device's role and standing in the album. */
+  readonly access: AccessView
 }
 
 /** Album requests (without the v/id envelope). */
@@ -52,7 +62,8 @@ export type AlbumRequest =
   | { readonly type: 'album.create', readonly name: string }
   | { readonly type: 'album.list' }
   | { readonly type: 'album.join', readonly link: string }
-  | { readonly type: 'album.invite', readonly thread: string, readonly base: string }
+  /** An invite link granting `role`; it expires at `expires` (ms since the epoch) if given, and works once if `uses` is 1. */
+  | { readonly type: 'album.invite', readonly thread: string, readonly base: string, readonly role: GrantableRole, readonly expires?: number, readonly uses?: 1 }
   | { readonly type: 'photo.add', readonly thread: string, readonly title: string, readonly image?: Uint8Array, readonly imageType?: string }
   | { readonly type: 'photo.image', readonly thread: string, readonly photo: string }
   | { readonly type: 'photo.rename', readonly thread: string, readonly photo: string, readonly title: string }
@@ -64,7 +75,7 @@ export type AlbumReply =
   | { readonly type: 'album.created', readonly thread: string }
   | { readonly type: 'album.listed', readonly albums: ReadonlyArray<{ readonly id: string, readonly name: string }> }
   | { readonly type: 'album.joined', readonly thread: string }
-  | { readonly type: 'album.invited', readonly link: string }
+  | { readonly type: 'album.invited', readonly link: string, readonly role: GrantableRole, readonly expires: number | null, readonly uses: 1 | null }
   | { readonly type: 'photo.added', readonly photo: string }
   | { readonly type: 'photo.imageData', readonly image: Uint8Array, readonly imageType: string }
   | { readonly type: 'photo.renamed', readonly photo: string }
@@ -90,7 +101,8 @@ export const albumRequestValidators = {
   'album.create': (m: Fields) => text(m.name, 200),
   'album.list': () => true,
   'album.join': (m: Fields) => text(m.link, 16_384),
-  'album.invite': (m: Fields) => text(m.thread, 256) && text(m.base, 2048),
+  'album.invite': (m: Fields) => text(m.thread, 256) && text(m.base, 2048) && isGrantableRole(m.role) &&
+    (m.expires === undefined || Number.isSafeInteger(m.expires)) && (m.uses === undefined || m.uses === 1),
   'photo.add': (m: Fields) => text(m.thread, 256) && text(m.title, 500) && (m.image === undefined || isImage(m.image, m.imageType)),
   'photo.image': (m: Fields) => text(m.thread, 256) && text(m.photo, 256),
   'photo.rename': (m: Fields) => text(m.thread, 256) && text(m.photo, 256) && text(m.title, 500),
@@ -98,14 +110,16 @@ export const albumRequestValidators = {
   'album.subscribe': (m: Fields) => text(m.thread, 256)
 } as const
 
-const isSnapshot = (m: Fields): boolean => text(m.thread, 256) && Number.isSafeInteger(m.revision) && typeof m.name === 'string' && Array.isArray(m.photos) && typeof m.sync === 'object' && m.sync !== null
+const isAccess = (a: unknown): boolean => typeof a === 'object' && a !== null && (MEMBER_ROLES as readonly unknown[]).includes((a as Fields).role) && typeof (a as Fields).state === 'string'
+const isSnapshot = (m: Fields): boolean => text(m.thread, 256) && Number.isSafeInteger(m.revision) && typeof m.name === 'string' && Array.isArray(m.photos) &&
+  typeof m.sync === 'object' && m.sync !== null && Array.isArray(m.members) && m.members.every(isMemberView) && isAccess(m.access)
 
 /** Shape checks of album replies, by type. */
 export const albumReplyValidators = {
   'album.created': (m: Fields) => text(m.thread, 256),
   'album.listed': (m: Fields) => Array.isArray(m.albums),
   'album.joined': (m: Fields) => text(m.thread, 256),
-  'album.invited': (m: Fields) => text(m.link, 16_384),
+  'album.invited': (m: Fields) => text(m.link, 16_384) && isGrantableRole(m.role) && (m.expires === null || Number.isSafeInteger(m.expires)) && (m.uses === null || m.uses === 1),
   'photo.added': (m: Fields) => text(m.photo, 256),
   'photo.imageData': (m: Fields) => isImage(m.image, m.imageType),
   'photo.renamed': (m: Fields) => text(m.photo, 256),

@@ -1,5 +1,5 @@
 /**
- * Tab↔worker messages, protocol version 2.
+ * Tab↔worker messages, protocol version 3.
  *
  * Guarantees:
  * - every message carries `v` (the protocol version) and a `type` discriminant; a
@@ -23,13 +23,18 @@ import {
   ALBUM_REPLY_TYPE_OF, ALBUM_SAFE_TO_REPEAT, albumEventValidators, albumReplyValidators, albumRequestValidators,
   type AlbumEvent, type AlbumReply, type AlbumRequest
 } from './album-messages.ts'
+import {
+  MEMBER_REPLY_TYPE_OF, MEMBER_SAFE_TO_REPEAT, memberReplyValidators, memberRequestValidators,
+  type MemberReply, type MemberRequest
+} from './member-messages.ts'
 
 /**
  * The protocol version this build speaks. A tab and a worker from different
  * deploys may differ; version 2 replaced polling (`album.watch`) with pushed
- * `album.changed` events.
+ * `album.changed` events; version 3 added members (reports carry them, invites
+ * carry a role) and the member requests.
  */
-export const PROTOCOL_VERSION = 2
+export const PROTOCOL_VERSION = 3
 
 /** The type of {@link PROTOCOL_VERSION}. */
 export type ProtocolVersion = typeof PROTOCOL_VERSION
@@ -70,7 +75,7 @@ export interface ErrorReply {
 type Enveloped<U> = U extends unknown ? U & { readonly v: ProtocolVersion, readonly id: number } : never
 
 /** Every request a tab may send. */
-export type TabRequest = HelloRequest | Enveloped<AlbumRequest>
+export type TabRequest = HelloRequest | Enveloped<AlbumRequest> | Enveloped<MemberRequest>
 
 /** The `type` of a request. */
 export type RequestType = TabRequest['type']
@@ -90,6 +95,12 @@ export interface ReplyTypes {
   'photo.rename': Extract<AlbumReply, { type: 'photo.renamed' }> & Envelope1
   'photo.remove': Extract<AlbumReply, { type: 'photo.removed' }> & Envelope1
   'album.subscribe': Extract<AlbumReply, { type: 'album.subscribed' }> & Envelope1
+  'member.setRole': Extract<MemberReply, { type: 'member.roleSet' }> & Envelope1
+  'member.remove': Extract<MemberReply, { type: 'member.removed' }> & Envelope1
+  'album.leave': Extract<MemberReply, { type: 'album.left' }> & Envelope1
+  'album.delete': Extract<MemberReply, { type: 'album.deleted' }> & Envelope1
+  'profile.get': Extract<MemberReply, { type: 'profile.got' }> & Envelope1
+  'profile.setName': Extract<MemberReply, { type: 'profile.named' }> & Envelope1
 }
 
 /** The v/id envelope every message carries. */
@@ -110,7 +121,8 @@ export type ReplyBody<T extends RequestType> = Omit<ReplyTo<T>, 'v' | 'id'>
 /** The reply `type` expected for each request `type`, for checking replies at runtime. */
 export const REPLY_TYPE_OF: { readonly [T in RequestType]: ReplyTo<T>['type'] } = {
   hello: 'ready',
-  ...ALBUM_REPLY_TYPE_OF
+  ...ALBUM_REPLY_TYPE_OF,
+  ...MEMBER_REPLY_TYPE_OF
 }
 
 /**
@@ -121,7 +133,8 @@ export const REPLY_TYPE_OF: { readonly [T in RequestType]: ReplyTo<T>['type'] } 
  */
 export const SAFE_TO_REPEAT: { readonly [T in RequestType]: boolean } = {
   hello: true,
-  ...ALBUM_SAFE_TO_REPEAT
+  ...ALBUM_SAFE_TO_REPEAT,
+  ...MEMBER_SAFE_TO_REPEAT
 }
 
 /** Whether a request of type `type` (any value, read off a message) is safe to repeat; unknown types are not. */
@@ -145,12 +158,14 @@ type Fields = Readonly<Record<string, unknown>>
 
 const requestValidators: { readonly [T in RequestType]: (message: Fields) => boolean } = {
   hello: () => true,
-  ...albumRequestValidators
+  ...albumRequestValidators,
+  ...memberRequestValidators
 }
 
 const replyValidators: { readonly [T in WorkerReply['type']]: (message: Fields) => boolean } = {
   ready: (m) => typeof m.workerId === 'string' && m.protocol === PROTOCOL_VERSION,
   ...albumReplyValidators,
+  ...memberReplyValidators,
   error: (m) => isWireError(m.error)
 }
 

@@ -15,18 +15,21 @@
  */
 import { createLifecycle, NotRunningError, type Startable } from '../core/lifecycle.ts'
 import { createLogger } from '../core/logger.ts'
-import { openDatabase, type ThreadDatabase } from '../core/db/index.ts'
+import { openDatabase, ThreadNotFoundError, type ThreadDatabase } from '../core/db/index.ts'
 import type { StorageBackend } from '../core/storage/interfaces.ts'
-import { createInviteLink, parseInviteLink } from '../core/sync/invite.ts'
+import { parseInviteLink } from '../core/sync/invite.ts'
 import type { SyncReplica } from '../core/sync/replica.ts'
 import type { SyncScheduler } from '../core/sync/scheduler.ts'
 import { isImage, type AlbumSnapshot } from '../protocol/album-messages.ts'
 import { toWireError } from '../protocol/errors.ts'
 import type { LinkContext, RequestHandlers } from '../protocol/rpc-server.ts'
 import { createAlbumChanges, type AlbumReport } from './album-changes.ts'
-import { PHOTOS, photoSchema, photoViews, syncView } from './album-snapshot.ts'
+import { applyName, asMember, memberHandlers } from './album-members.ts'
+import { createAlbumPrefs } from './album-prefs.ts'
+import { albumView, PHOTOS, photoSchema, syncView } from './album-snapshot.ts'
 import { createFollowerSync, type FollowerPeer, type FollowerSyncTiming } from './album-sync.ts'
 import type { DirectPeers } from './direct-peers.ts'
+import { createFollowerAcks } from './follower-acks.ts'
 import { PhotoNotFoundError } from './errors.ts'
 import { decodeTopicMessage, encodeTopicMessage } from './topic-messages.ts'
 import type { Topics } from './topics.ts'
@@ -53,6 +56,8 @@ export interface AlbumServiceOptions {
   readonly direct?: (hooks: DirectPeerHooks) => DirectPeers
   /** How often follower syncs run unprompted, and their longest backoff. */
   readonly followerSync?: FollowerSyncTiming
+  /** How long deleting or leaving an album waits for the follower to take what tells the others (20 s unless given). */
+  readonly sendTimeoutMs?: number
 }
 
 /** The album requests a tab may make. */
@@ -69,17 +74,23 @@ export interface AlbumService extends Startable {
 interface Album {
   readonly thread: ThreadDatabase
   readonly scheduler?: SyncScheduler
+  /** Stops telling the album's followers about membership changes. */
+  readonly stopMembers: () => void
 }
 
 /** Makes the album service; it serves once started. */
 export function createAlbumService (options: AlbumServiceOptions): AlbumService {
   const { backend, follower, topics } = options
   const db = openDatabase({ backend })
+  const prefs = createAlbumPrefs(backend.meta)
+  const acks = createFollowerAcks()
   const albums = new Map<string, Promise<Album>>()
   /** Albums with local writes not yet announced on their topic. */
   const unannounced = new Set<string>()
   /** The subscription of each tab's link: a tab follows one album at a time. */
   const subscriptions = new WeakMap<LinkContext, () => void>()
+  /** Albums being removed from this device: not opened again meanwhile. */
+  const forgetting = new Set<string>()
   /** Album topics joined, to leave on stop. */
   const topicsJoined = new Set<string>()
   // Revisions start from the clock, so a node that took over from another (the
@@ -110,6 +121,7 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
       changes.close()
       const opened = await Promise.allSettled([...albums.values()])
       albums.clear()
+      for (const result of opened) if (result.status === 'fulfilled') result.value.stopMembers()
       for (const id of topicsJoined) topics.unsubscribe(id)
       topicsJoined.clear()
       await Promise.all([
@@ -126,6 +138,7 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
   /** The album `id`, opened (and its sync started) on first use. */
   async function album (id: string): Promise<Album> {
     running()
+    if (forgetting.has(id)) throw new ThreadNotFoundError(`album ${id} is being removed from this device`)
     let opened = albums.get(id)
     if (opened === undefined) {
       opened = openAlbum(id)
@@ -139,6 +152,14 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
     const thread = await db.openThread(id)
     thread.collection(PHOTOS, { schema: photoSchema, indexes: ['addedAt'] })
     thread.subscribe(PHOTOS, {}, {}, () => { changes.changed(id) })
+    const stopMembers = thread.members.onChange((members) => {
+      changes.changed(id)
+      // Once this device's join is admitted here, its name is written if the album does not show it yet.
+      if (members.some((m) => m.log === thread.logId && m.role !== 'none')) {
+        void prefs.name().then(async (name) => { if (await applyName(thread, name)) wrote(id, scheduler) })
+          .catch((error: unknown) => { log.failure(`writing this person's name to ${id}`, error) })
+      }
+    })
     const scheduler = follower === undefined
       ? undefined
       : createFollowerSync({
@@ -147,8 +168,10 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
         replica: db.syncReplica(),
         meta: backend.meta,
         ...(options.followerSync === undefined ? {} : { timing: options.followerSync }),
+        onFollowed: () => { void albums.get(id)?.then(({ scheduler }) => { scheduler?.kick() }) },
         onStatus: (status) => {
           changes.changed(id)
+          if (status.state === 'synced' && status.pending === 0) acks.acknowledged(id)
           if (status.state === 'synced' && status.pending === 0 && unannounced.delete(id)) {
             // Announcing is a courtesy: members who miss it still sync on their timer.
             topics.publish(id, encodeTopicMessage({ type: 'records' })).catch((error: unknown) => { log.failure(`announcing records on ${id}`, error) })
@@ -159,7 +182,32 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
     topics.subscribe(id)
     topicsJoined.add(id)
     direct?.track(id)
-    return scheduler === undefined ? { thread } : { thread, scheduler }
+    return scheduler === undefined ? { thread, stopMembers } : { thread, scheduler, stopMembers }
+  }
+
+  /** Whether the follower came to hold every record of album `id` written here within a bounded wait (true at once without a follower). */
+  async function sent (id: string): Promise<boolean> {
+    const { scheduler } = await album(id)
+    return scheduler === undefined || await acks.wait(id, { kick: () => { scheduler.kick() }, timeoutMs: options.sendTimeoutMs ?? 20_000 })
+  }
+
+  /** Removes album `id` from this device: sync stopped, topic left, data and keys deleted. */
+  async function forget (id: string): Promise<void> {
+    forgetting.add(id)
+    try {
+      const opened = albums.get(id)
+      albums.delete(id)
+      unannounced.delete(id)
+      if (topicsJoined.delete(id)) topics.unsubscribe(id)
+      // An album that failed to open has no sync to stop; its stored data goes all the same.
+      const held = await opened?.catch((error: unknown) => { log.failure(`opening ${id} before removing it`, error) })
+      held?.stopMembers()
+      await held?.scheduler?.stop()
+      await db.forgetThread(id)
+      await prefs.forget(id)
+    } finally {
+      forgetting.delete(id)
+    }
   }
 
   /** After a local write: send it to the follower and to direct peers now, and announce it once the follower has it. */
@@ -175,7 +223,7 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
     const info = (await db.listThreads()).find((t) => t.id === id)
     const since = direct?.since(id)
     const peers = since === undefined ? { direct: direct?.count(id) ?? 0 } : { direct: direct?.count(id) ?? 0, directSince: since }
-    return { thread: id, revision: taken, name: info?.name ?? 'Shared album', photos: photoViews(thread), sync: syncView(scheduler, peers) }
+    return albumView({ thread, id, revision: taken, name: info?.name ?? 'Shared album', left: await prefs.left(id), refusedByFollower: scheduler?.status().lastError?.name === 'NotAMemberError', sync: syncView(scheduler, peers) })
   }
 
   const photoOf = (thread: ThreadDatabase, photo: string): Record<string, unknown> => {
@@ -188,7 +236,8 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
     'album.create': async ({ name }) => {
       running()
       const thread = await db.createThread({ name })
-      await album(thread.id)
+      const { scheduler } = await album(thread.id)
+      if (await applyName(thread, await prefs.name())) wrote(thread.id, scheduler)
       return { type: 'album.created', thread: thread.id }
     },
     'album.list': async () => {
@@ -200,23 +249,19 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
       const thread = await db.acceptInvite(parseInviteLink(link))
       // Its log opens with its join: the follow request and the first sync carry it to the follower, where the others find it.
       const { scheduler } = await album(thread.id)
+      await applyName(thread, await prefs.name())
+      // Once the follower holds the join, the members are told on the album's topic, and sync at once.
+      unannounced.add(thread.id)
       scheduler?.kick()
       changes.changed(thread.id)
       return { type: 'album.joined', thread: thread.id }
-    },
-    'album.invite': async ({ thread, base }) => {
-      const { thread: t, scheduler } = await album(thread)
-      const name = (await db.listThreads()).find((info) => info.id === thread)?.name
-      // Album members add photos and edit their own; the invite record goes to the follower at once, so joins through it are taken.
-      const invite = await t.invite({ role: 'write' })
-      scheduler?.kick()
-      return { type: 'album.invited', link: createInviteLink(base, name === undefined ? invite : { ...invite, name }) }
     },
     'photo.add': async (request) => {
       const { thread, title } = request
       const { thread: t, scheduler } = await album(thread)
       const image = request.image === undefined ? {} : { image: request.image, imageType: request.imageType }
-      const id = await t.collection(PHOTOS).create({ title, addedAt: Date.now(), by: t.logId.slice(-6), ...image })
+      // Who added it is the log that signs the record, not a field: nothing about the author is written here.
+      const id = await asMember(t, 'add photos', async () => await t.collection(PHOTOS).create({ title, addedAt: Date.now(), ...image }))
       wrote(thread, scheduler)
       return { type: 'photo.added', photo: id }
     },
@@ -230,14 +275,14 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
       const { thread: t, scheduler } = await album(thread)
       photoOf(t, photo)
       // One field changes: a concurrent rename elsewhere merges by the field's clock, the rest of the photo is untouched.
-      await t.collection(PHOTOS).update(photo, { title })
+      await asMember(t, 'rename photos', async () => { await t.collection(PHOTOS).update(photo, { title }) })
       wrote(thread, scheduler)
       return { type: 'photo.renamed', photo }
     },
     'photo.remove': async ({ thread, photo }) => {
       const { thread: t, scheduler } = await album(thread)
       photoOf(t, photo)
-      await t.collection(PHOTOS).delete(photo)
+      await asMember(t, 'remove photos', async () => { await t.collection(PHOTOS).delete(photo) })
       wrote(thread, scheduler)
       return { type: 'photo.removed', photo }
     },
@@ -250,7 +295,16 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
       link.signal.addEventListener('abort', end, { once: true })
       subscriptions.set(link, end)
       return { type: 'album.subscribed', ...await snapshot(thread) }
-    }
+    },
+    ...memberHandlers({
+      album,
+      albums: async () => await db.listThreads(),
+      prefs,
+      wrote: (id) => { void albums.get(id)?.then(({ scheduler }) => { wrote(id, scheduler) }) },
+      sent,
+      forget,
+      changed: (id) => { changes.changed(id) }
+    })
   }
 
   return {

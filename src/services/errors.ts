@@ -11,3 +11,8 @@ export class PhotoNotFoundError extends ThreadsError {
   static override readonly errorName = 'PhotoNotFoundError'
 }
 
+
+/** An album could not be deleted or left yet: what tells the others has not reached the follower. */
+export class AlbumNotSentError extends ThreadsError {
+  static override readonly errorName = 'AlbumNotSentError'
+}

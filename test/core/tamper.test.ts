@@ -75,7 +75,7 @@ describe('tampering', { timeout: LOADED_MACHINE_TIMEOUT_MS }, () => {
     const mallory = writerFixture(thread, random)
     // Mallory encrypts under Alice's follow key but can only sign as herself.
     const forgedStore = createRecordStore({ backend: createMemoryBackend() })
-    const { createLogWriter } = await import('../../src/core/log/log-writer.ts')
+    const { createLogWriter } = await import('../helpers/log-writer.ts')
     const forger = createLogWriter({ thread, identity: mallory.identity, epoch: alice.epoch, store: forgedStore, random })
     const { record } = await forger.append({ evil: true })
     const blocks = await forgedStore.recordBlocks(record, alice.keys)

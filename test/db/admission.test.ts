@@ -7,11 +7,12 @@ import { describe, expect, it } from 'vitest'
 import { openDatabase, type ThreadDatabase } from '../../src/core/db/index.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { copyRecords } from '../helpers/copy-records.ts'
+import { LOADED_MACHINE_TIMEOUT_MS } from '../helpers/timeouts.ts'
 
 const statuses = (outcomes: ReadonlyArray<{ status: string } | Error>): string[] => outcomes.map((o) => o instanceof Error ? o.name : o.status)
 const sync = copyRecords
 
-describe('admission in the database', () => {
+describe('admission in the database', { timeout: LOADED_MACHINE_TIMEOUT_MS }, () => {
   it('takes a member\'s applied writes out of the view when a role change from an earlier seq arrives, and refuses the rest', async () => {
     const alice = await openDatabase({ backend: createMemoryBackend() }).createThread()
     const bob = await openDatabase({ backend: createMemoryBackend() }).acceptInvite(await alice.invite({ role: 'write' }))

@@ -5,7 +5,7 @@ import { generateLogIdentity, type LogIdentity } from '../../src/core/ids/log-id
 import { createThreadId } from '../../src/core/ids/thread-id.ts'
 import { epochKeyId } from '../../src/core/acl/epoch-keys.ts'
 import { createKeyring, type EpochKeyring } from '../../src/core/log/keyring.ts'
-import { createLogWriter, type LogWriter } from '../../src/core/log/log-writer.ts'
+import { createLogWriter, type LogWriter } from './log-writer.ts'
 import { createRecordStore, type RecordStore } from '../../src/core/log/record-store.ts'
 import type { StorageBackend } from '../../src/core/storage/interfaces.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'

@@ -8,7 +8,7 @@ import { createKeyBook } from '../../src/core/storage/key-book.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { admitFollow } from '../../src/core/sync/follow-admission.ts'
 import { createSyncHandler } from '../../src/core/sync/handler.ts'
-import { createLoopbackTransport } from '../../src/core/sync/loopback.ts'
+import { createLoopbackTransport } from './loopback.ts'
 import { createStoreReplica } from '../../src/core/sync/replica.ts'
 
 /** Starts one; `abuse()` counts the requests it found abusive. */

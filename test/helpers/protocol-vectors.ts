@@ -25,7 +25,7 @@ import { logIdentityFromSeed, type LogIdentity } from '../../src/core/ids/log-id
 import { epochKeyId } from '../../src/core/acl/epoch-keys.ts'
 import { createThreadId, ThreadVariant } from '../../src/core/ids/thread-id.ts'
 import { threadIdForGenesis } from '../../src/core/acl/genesis.ts'
-import { decodeBlock, decodeSealedBlock, encodeBlock, encodeRecordEnvelope } from '../../src/core/log/blocks.ts'
+import { decodeBlock, encodeBlock, encodeRecordEnvelope, sealedBytesOf } from '../../src/core/log/blocks.ts'
 import { createRecord, sealRecordNode, type CreatedRecord } from '../../src/core/log/create-record.ts'
 import { signedBytes, type Dependency, type RecordKind } from '../../src/core/log/record-format.ts'
 import type { RawBlock } from '../../src/core/storage/interfaces.ts'
@@ -95,7 +95,7 @@ function describeRecord (created: CreatedRecord, payload: unknown) {
     payload: hex(dagCbor.encode(payload)),
     body: { cid: body.cid, bytes: hex(body.bytes) },
     kind: created.node.kind,
-    header: { cid: header.cid, bytes: hex(header.bytes), plaintext: hex(open(created.node.kind === 'acl' ? followKey : readKey, decodeSealedBlock(header.bytes, 'header'))) },
+    header: { cid: header.cid, bytes: hex(header.bytes), plaintext: hex(open(created.node.kind === 'acl' ? followKey : readKey, sealedBytesOf(header.bytes, 'header'))) },
     event: { cid: event.cid, bytes: hex(event.bytes) },
     signed: hex(signedBytes(created.node)),
     sig: hex(created.node.sig),

@@ -23,12 +23,12 @@ import { syncThread } from '../../src/core/sync/engine.ts'
 import { createFollowRequest } from '../../src/core/sync/follow-request.ts'
 import { createPullProof } from '../../src/core/sync/pull-proof.ts'
 import { createJoinChange, type Invite } from '../../src/core/sync/invite.ts'
-import type { WireRecord } from '../../src/core/sync/messages.ts'
+import type { RecordEnvelope } from '../../src/core/sync/messages.ts'
 import { cleanupAfterAll, tempDir } from '../helpers/cleanup.ts'
 import { startFollowerProcess } from '../helpers/follower-process.ts'
 
 /** A log built by hand that joins through `invite` and then writes one database event, as a careless or hostile member could. */
-async function handMadeMember (invite: Invite): Promise<{ identity: LogIdentity, join: WireRecord, write: WireRecord }> {
+async function handMadeMember (invite: Invite): Promise<{ identity: LogIdentity, join: RecordEnvelope, write: RecordEnvelope }> {
   const identity = generateLogIdentity()
   const held = invite.epochs.at(-1)!
   // A viewer holds no read key; the record is sealed with the follow key and a read key of its own making.
@@ -36,7 +36,7 @@ async function handMadeMember (invite: Invite): Promise<{ identity: LogIdentity,
   const { changes, deps } = await createJoinChange({ invite, member: identity, x25519: x25519.getPublicKey(generateSymmetricKey()), time: Date.now() })
   const join = await createRecord({ thread: invite.thread, identity, epoch, kind: 'acl', payload: { v: 3, changes }, deps, prev: null })
   const write = await createRecord({ thread: invite.thread, identity, epoch, payload: { v: 2, type: 'db', clock: 1, ops: [{ op: 'create', coll: 'photos', id: 'sneaky', inc: new Uint8Array([1]), fields: { title: 'by a viewer' } }] }, prev: { record: join.record, seq: 1 } })
-  const wire = (r: typeof join): WireRecord => ({ log: identity.logId, record: r.record, blocks: r.blocks })
+  const wire = (r: typeof join): RecordEnvelope => ({ log: identity.logId, record: r.record, blocks: r.blocks })
   return { identity, join: wire(join), write: wire(write) }
 }
 

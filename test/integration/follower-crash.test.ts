@@ -13,7 +13,7 @@ import { httpSyncTransport } from '../../src/adapters/http/sync-transport.ts'
 import { openDatabase } from '../../src/core/db/index.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import type { SyncTransport } from '../../src/core/sync/engine.ts'
-import type { WireRecord } from '../../src/core/sync/messages.ts'
+import type { RecordEnvelope } from '../../src/core/sync/messages.ts'
 import { cleanupAfterAll, tempDir } from '../helpers/cleanup.ts'
 import { startFollowerProcess, type FollowerProcess } from '../helpers/follower-process.ts'
 import { seededRng } from '../helpers/seeded.ts'
@@ -30,7 +30,7 @@ interface Stream {
   readonly log: string
   /** Signs the pull proof the follower asks of a member for heads and pulls. */
   readonly proof: () => Promise<PullProof | undefined>
-  readonly records: readonly WireRecord[]
+  readonly records: readonly RecordEnvelope[]
   acknowledged: number
 }
 

@@ -14,7 +14,7 @@ import { generateLogIdentity } from '../../src/core/ids/log-id.ts'
 import { createRecord, sealRecordNode } from '../../src/core/log/create-record.ts'
 import { signedPart } from '../../src/core/log/record-format.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
-import type { SyncResponse, WireRecord } from '../../src/core/sync/messages.ts'
+import type { SyncResponse, RecordEnvelope } from '../../src/core/sync/messages.ts'
 import { readConfig } from '../../follower/config.ts'
 import { startFollower, type Follower } from '../../follower/follower.ts'
 
@@ -22,7 +22,7 @@ describe('a hostile peer', { timeout: 120_000 }, () => {
   let dir: string
   let follower: Follower
   let thread: ThreadDatabase
-  let good: WireRecord[]
+  let good: RecordEnvelope[]
   let epoch: { keyId: Uint8Array, followKey: Uint8Array, readKey: Uint8Array }
   let mallory: SyncPeer
 
@@ -55,7 +55,7 @@ describe('a hostile peer', { timeout: 120_000 }, () => {
     observer ??= await startSyncPeer()
     return await observer.transportTo(follower.multiaddrs[0]!).request({ v: 2, type: 'heads', thread: thread.id })
   }
-  const push = async (records: WireRecord[]): Promise<SyncResponse> =>
+  const push = async (records: RecordEnvelope[]): Promise<SyncResponse> =>
     await mallory.transportTo(follower.multiaddrs[0]!).request({ v: 2, type: 'push', thread: thread.id, records })
   const connected = (): boolean => mallory.node.getConnections(follower.node.peerId).length > 0
 

@@ -27,7 +27,7 @@ import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { syncThread, type SyncTransport } from '../../src/core/sync/engine.ts'
 import { createFollowRequest } from '../../src/core/sync/follow-request.ts'
 import { createJoinChange } from '../../src/core/sync/invite.ts'
-import type { SyncRequest, SyncResponse, WireRecord } from '../../src/core/sync/messages.ts'
+import type { SyncRequest, SyncResponse, RecordEnvelope } from '../../src/core/sync/messages.ts'
 import { cleanupAfterAll, tempDir } from '../helpers/cleanup.ts'
 import { startFollowerProcess, type FollowerProcess } from '../helpers/follower-process.ts'
 
@@ -48,15 +48,15 @@ async function party (kind: Kind, follower: FollowerProcess, cleanup: (step: () 
 }
 
 const request = async (p: Party, message: SyncRequest): Promise<SyncResponse> => await p.transport.request(message)
-const push = async (p: Party, thread: string, records: WireRecord[]): Promise<SyncResponse> => await request(p, { v: 2, type: 'push', thread, records })
+const push = async (p: Party, thread: string, records: RecordEnvelope[]): Promise<SyncResponse> => await request(p, { v: 2, type: 'push', thread, records })
 const heads = async (p: Party, thread: string): Promise<SyncResponse> => await request(p, { v: 2, type: 'heads', thread })
 
 /** The decrypted node of a wire record, sealed with `followKey` in its `{ k, s }` envelope. */
-const nodeOf = (record: WireRecord, followKey: Uint8Array): Record<string, unknown> =>
+const nodeOf = (record: RecordEnvelope, followKey: Uint8Array): Record<string, unknown> =>
   dagCbor.decode(open(followKey, (decodeBlock(record.blocks[0]!.bytes) as { s: Uint8Array }).s)) as Record<string, unknown>
 
 /** The newest record of a thread's own log, as a peer would receive it. */
-async function newest (thread: ThreadDatabase): Promise<WireRecord> {
+async function newest (thread: ThreadDatabase): Promise<RecordEnvelope> {
   const own = (await thread.exportRecords()).filter((r) => r.log === thread.logId)
   return own[own.length - 1]!
 }

@@ -26,7 +26,7 @@ import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { syncThread, type SyncTransport } from '../../src/core/sync/engine.ts'
 import { createFollowRequest } from '../../src/core/sync/follow-request.ts'
 import type { Invite } from '../../src/core/sync/invite.ts'
-import { decodeResponse, MAX_MESSAGE_BYTES, SYNC_PROTOCOL, type SyncRequest, type WireRecord } from '../../src/core/sync/messages.ts'
+import { decodeResponse, MAX_MESSAGE_BYTES, SYNC_PROTOCOL, type SyncRequest, type RecordEnvelope } from '../../src/core/sync/messages.ts'
 import { cleanupAfterAll, tempDir } from '../helpers/cleanup.ts'
 import { startFollowerProcess, type FollowerProcess } from '../helpers/follower-process.ts'
 
@@ -39,7 +39,7 @@ const PHOTO_BYTES = 1_000_000
 interface Member { db: Database, thread: ThreadDatabase, transport: SyncTransport }
 
 /** A stranger's record naming `thread`: well signed by its own log, sealed with keys of an epoch no member holds. */
-async function strangersRecord (thread: string): Promise<WireRecord> {
+async function strangersRecord (thread: string): Promise<RecordEnvelope> {
   const stranger = generateLogIdentity()
   const followKey = new Uint8Array(randomBytes(32))
   const epoch = { keyId: epochKeyId(followKey), followKey, readKey: new Uint8Array(randomBytes(32)) }
@@ -48,7 +48,7 @@ async function strangersRecord (thread: string): Promise<WireRecord> {
 }
 
 /** A record with its record CID and first block's CID written in `base`. */
-function respelt (record: WireRecord, base: 'base58btc' | 'base36'): WireRecord {
+function respelt (record: RecordEnvelope, base: 'base58btc' | 'base36'): RecordEnvelope {
   const spell = (cid: string): string => CID.parse(cid).toString(base === 'base58btc' ? base58btc : base36.encoder)
   return { ...record, record: spell(record.record), blocks: record.blocks.map((b, i) => i === 0 ? { ...b, cid: spell(b.cid) } : b) }
 }

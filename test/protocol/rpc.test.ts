@@ -15,7 +15,7 @@ const WAIT = { timeout: 10_000, interval: 10 }
 const open: Array<{ close(): void }> = []
 afterEach(() => { for (const c of open.splice(0)) c.close() })
 
-const snapshot = (thread: string, revision: number) => ({ thread, revision, name: 'Summer', photos: [], sync: { state: 'no-follower' as const, pending: 0, direct: 0 } })
+const snapshot = (thread: string, revision: number) => ({ thread, revision, name: 'Summer', photos: [], sync: { state: 'no-follower' as const, pending: 0, direct: 0 }, members: [], access: { role: 'admin' as const, state: 'member' as const } })
 
 /** Handlers for the requests a test uses; the rest fail by name if called. */
 function handlers (overrides: Partial<RequestHandlers>): RequestHandlers {
@@ -42,7 +42,7 @@ describe('tab↔worker link', { timeout: LOADED_MACHINE_TIMEOUT_MS }, () => {
     port2.start()
     port2.postMessage({ v: PROTOCOL_VERSION - 1, type: 'hello', id: 1 })
     await vi.waitFor(() => { expect(replies).toHaveLength(1) }, WAIT)
-    expect(replies[0]).toMatchObject({ type: 'error', id: 1, error: { name: 'ProtocolMismatchError', message: expect.stringMatching(/speaks protocol v2 but the tab sent v1; reload the page/) } })
+    expect(replies[0]).toMatchObject({ type: 'error', id: 1, error: { name: 'ProtocolMismatchError', message: expect.stringMatching(/speaks protocol v3 but the tab sent v2; reload the page/) } })
   })
 
   it('rejects the hello of a tab whose worker answers in another version with a ProtocolMismatchError', async () => {

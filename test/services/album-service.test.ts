@@ -14,7 +14,7 @@ import { createKeyBook } from '../../src/core/storage/key-book.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import type { SyncTransport } from '../../src/core/sync/engine.ts'
 import { createSyncHandler } from '../../src/core/sync/handler.ts'
-import { createLoopbackTransport } from '../../src/core/sync/loopback.ts'
+import { createLoopbackTransport } from '../helpers/loopback.ts'
 import { createStoreReplica } from '../../src/core/sync/replica.ts'
 import type { SyncRequest } from '../../src/core/sync/messages.ts'
 import type { HandledRequest } from '../../src/core/sync/handler.ts'
@@ -77,7 +77,7 @@ describe('album service', { timeout: 120_000 }, () => {
     const { thread } = await alice.tab.request({ type: 'album.create', name: 'Summer' })
     await alice.tab.request({ type: 'photo.add', thread, title: 'beach' })
     await vi.waitFor(async () => { expect((await follower.replica.heads(thread)).length).toBeGreaterThan(0) }, WAIT)
-    const { link } = await alice.tab.request({ type: 'album.invite', thread, base: 'http://127.0.0.1:4173/' })
+    const { link } = await alice.tab.request({ type: 'album.invite', thread, base: 'http://127.0.0.1:4173/', role: 'write' })
 
     const toAlice = heard(alice)
     await alice.tab.request({ type: 'album.subscribe', thread })
@@ -100,7 +100,7 @@ describe('album service', { timeout: 120_000 }, () => {
     const follower = memoryFollower()
     const alice = await node({ follower: follower.transport, topics: memoryTopicBus().join().topics })
     const { thread } = await alice.tab.request({ type: 'album.create', name: 'Summer' })
-    const { link } = await alice.tab.request({ type: 'album.invite', thread, base: 'http://127.0.0.1:4173/' })
+    const { link } = await alice.tab.request({ type: 'album.invite', thread, base: 'http://127.0.0.1:4173/', role: 'write' })
 
     // A peer that does not follow threads for others: it holds no album, so every sync with it is refused.
     const backend = createMemoryBackend()
@@ -173,7 +173,7 @@ describe('album service', { timeout: 120_000 }, () => {
     const bob = await node({ topics: bobTopics, direct: direct(bobNode, bobId.toString()) })
     const { thread } = await alice.tab.request({ type: 'album.create', name: 'Summer' })
     await alice.tab.request({ type: 'photo.add', thread, title: 'beach' })
-    const { link } = await alice.tab.request({ type: 'album.invite', thread, base: 'http://127.0.0.1:4173/' })
+    const { link } = await alice.tab.request({ type: 'album.invite', thread, base: 'http://127.0.0.1:4173/', role: 'write' })
     const toAlice = heard(alice)
     await alice.tab.request({ type: 'album.subscribe', thread })
 

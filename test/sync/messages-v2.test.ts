@@ -16,12 +16,12 @@ import { canonicalThreadId, createThreadId, parseThreadId } from '../../src/core
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { syncThread } from '../../src/core/sync/engine.ts'
 import { encodedSize, roomFor } from '../../src/core/sync/message-size.ts'
-import { decodeRequest, decodeResponse, encodeMessage, MAX_MESSAGE_BYTES, SYNC_PROTOCOL, type SyncRequest, type WireRecord } from '../../src/core/sync/messages.ts'
+import { decodeRequest, decodeResponse, encodeMessage, MAX_MESSAGE_BYTES, SYNC_PROTOCOL, type SyncRequest, type RecordEnvelope } from '../../src/core/sync/messages.ts'
 import { answerRequest } from '../../src/core/sync/serve.ts'
 import { memoryFollower } from '../helpers/memory-follower.ts'
 
 /** A thread with `count` small records, followed by a follower that holds the first `held` of them. */
-async function threadWithFollower (count: number, held: number): Promise<{ db: Database, thread: ThreadDatabase, records: WireRecord[], f: ReturnType<typeof memoryFollower> }> {
+async function threadWithFollower (count: number, held: number): Promise<{ db: Database, thread: ThreadDatabase, records: RecordEnvelope[], f: ReturnType<typeof memoryFollower> }> {
   const db = openDatabase({ backend: createMemoryBackend() })
   const thread = await db.createThread()
   for (let i = 0; i < count; i++) await thread.collection('photos').create({ _id: `p${i}`, title: `photo ${i}` })

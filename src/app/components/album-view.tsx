@@ -1,8 +1,40 @@
-/** The shared album: pick or create an album, add photos, invite people, see sync. */
+/**
+ * The shared album: pick or create an album, add photos, see who is in it and
+ * sync. What a person's role does not allow is not offered (the node refuses
+ * it anyway); someone without access any more is told so in words, and keeps
+ * seeing what they had.
+ */
 import { useEffect, useState, type FormEvent } from 'react'
 import type { PhotoView, SyncView } from '../../protocol/album-messages.ts'
+import { MEMBER_ROLES, type AccessView, type MemberRole } from '../../protocol/member-messages.ts'
 import { useAlbumStore } from '../state/album-store.ts'
 import { useNodeStore } from '../state/node-store.ts'
+import { MembersPanel } from './members-panel.tsx'
+import { ProfileName } from './profile-name.tsx'
+
+const atLeast = (role: MemberRole, wanted: MemberRole): boolean => MEMBER_ROLES.indexOf(role) >= MEMBER_ROLES.indexOf(wanted)
+
+/** What this person may do with photos here, as their role says. */
+interface PhotoRights {
+  readonly add: boolean
+  /** Whether they may rename or remove a photo added by `author` (their own as a contributor; anyone's as an editor or admin). */
+  readonly edit: (author: string) => boolean
+}
+
+function photoRights (access: AccessView | undefined, self: string | undefined): PhotoRights {
+  const role = access?.state === 'member' ? access.role : 'none'
+  return {
+    add: atLeast(role, 'write'),
+    edit: (author) => atLeast(role, 'delete') || (atLeast(role, 'write') && author === self)
+  }
+}
+
+const ACCESS_WORDS: { readonly [S in AccessView['state']]?: string } = {
+  joining: 'Joining: waiting for the album to arrive from the follower…',
+  removed: 'You no longer have access to this album: you were removed. What you had stays here, read-only; nothing added from now on reaches you.',
+  left: 'You left this album. What you had stays here, read-only; nothing added from now on reaches you.',
+  deleted: 'The owner deleted this album, so you no longer have access to it. What you had stays here, read-only.'
+}
 
 const SYNC_WORDS = {
   idle: 'Getting ready to sync',
@@ -36,6 +68,9 @@ export function AlbumView () {
   }, [ready])
 
   if (!ready) return null
+  const self = store.members.find((m) => m.you)?.log
+  const rights = photoRights(store.access, self)
+  const accessWords = store.access === undefined ? undefined : ACCESS_WORDS[store.access.state]
   const submitPhoto = (event: FormEvent): void => {
     event.preventDefault()
     // A photo needs a title; a chosen file's name stands in when none was typed.
@@ -54,6 +89,7 @@ export function AlbumView () {
 
   return (
     <section className='panel' aria-label='Album'>
+      <ProfileName />
       <form onSubmit={submitAlbum} className='row'>
         <input aria-label='New album name' placeholder='New album name' value={albumName} onChange={(e) => setAlbumName(e.target.value)} />
         <button type='submit'>Create album</button>
@@ -73,21 +109,20 @@ export function AlbumView () {
               {store.sync.direct > 0 ? ` · connected directly to ${store.sync.direct === 1 ? '1 person' : `${store.sync.direct} people`}${sinceWords(store.sync.directSince)}` : ''}
             </p>
           )}
-          <form onSubmit={submitPhoto} className='row'>
-            <input aria-label='Photo title' placeholder='Photo title' value={title} onChange={(e) => setTitle(e.target.value)} />
-            <input key={fileKey} aria-label='Photo file' type='file' accept='image/*' onChange={(e) => setFile(e.target.files?.[0])} />
-            <button type='submit' disabled={store.adding !== undefined}>Add photo</button>
-          </form>
+          {accessWords !== undefined && <p data-testid='access' data-state={store.access?.state} role='status' className='notice'>{accessWords}</p>}
+          {store.access?.state === 'member' && !rights.add && <p className='muted' data-testid='viewer-note'>You can look at this album; adding photos needs a contributor's invite.</p>}
+          {rights.add && (
+            <form onSubmit={submitPhoto} className='row'>
+              <input aria-label='Photo title' placeholder='Photo title' value={title} onChange={(e) => setTitle(e.target.value)} />
+              <input key={fileKey} aria-label='Photo file' type='file' accept='image/*' onChange={(e) => setFile(e.target.files?.[0])} />
+              <button type='submit' disabled={store.adding !== undefined}>Add photo</button>
+            </form>
+          )}
           {store.adding !== undefined && <p role='status' data-testid='photo-progress' className='muted'>{store.adding}</p>}
           <ul className='photos' aria-label='Photos'>
-            {store.photos.map((p) => <PhotoItem key={p.id} photo={p} />)}
+            {store.photos.map((p) => <PhotoItem key={p.id} photo={p} canEdit={rights.edit(p.author)} />)}
           </ul>
-          <div className='row'>
-            <button type='button' onClick={() => { void store.makeInvite() }}>Invite someone</button>
-          </div>
-          {store.invite !== undefined && (
-            <p className='invite'>Share this link (the keys are only in the part after #): <input aria-label='Invite link' readOnly value={store.invite} /></p>
-          )}
+          <MembersPanel />
         </>
       )}
     </section>
@@ -104,8 +139,8 @@ function PhotoImage ({ id, title }: { id: string, title: string }) {
     : <img className='photo' src={url} alt={title} />
 }
 
-/** One photo: its image, title and author, and renaming or removing it (offline too: edits sync later). */
-function PhotoItem ({ photo }: { photo: PhotoView }) {
+/** One photo: its image, title and author, and renaming or removing it where allowed (offline too: edits sync later). */
+function PhotoItem ({ photo, canEdit }: { photo: PhotoView, canEdit: boolean }) {
   const rename = useAlbumStore((s) => s.renamePhoto)
   const remove = useAlbumStore((s) => s.removePhoto)
   const [editing, setEditing] = useState<string | undefined>(undefined)
@@ -121,9 +156,13 @@ function PhotoItem ({ photo }: { photo: PhotoView }) {
       {editing === undefined
         ? (
           <>
-            <strong>{photo.title}</strong> <span className='muted'>by {photo.by}</span>{' '}
-            <button type='button' className='link-button' aria-label={`Rename ${photo.title}`} onClick={() => setEditing(photo.title)}>Rename</button>{' '}
-            <button type='button' className='link-button' aria-label={`Remove ${photo.title}`} onClick={() => { if (confirm(`Remove "${photo.title}" for everyone in this album?`)) void remove(photo.id) }}>Remove</button>
+            <strong>{photo.title}</strong> <span className='muted'>by {photo.by}</span>
+            {canEdit && (
+              <>
+                {' '}<button type='button' className='link-button' aria-label={`Rename ${photo.title}`} onClick={() => setEditing(photo.title)}>Rename</button>{' '}
+                <button type='button' className='link-button' aria-label={`Remove ${photo.title}`} onClick={() => { if (confirm(`Remove "${photo.title}" for everyone in this album?`)) void remove(photo.id) }}>Remove</button>
+              </>
+            )}
           </>
           )
         : (

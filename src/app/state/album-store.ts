@@ -6,6 +6,7 @@
  */
 import { create } from 'zustand'
 import type { AlbumSnapshot, PhotoView, SyncView } from '../../protocol/album-messages.ts'
+import type { AccessView, GrantableRole, MemberView } from '../../protocol/member-messages.ts'
 import type { NodeEvent, WireError } from '../../protocol/messages.ts'
 import { NodeNotReadyError, toWireError } from '../../protocol/errors.ts'
 import { prepareImage } from '../client/photo-image.ts'
@@ -19,7 +20,12 @@ export interface AlbumState {
   readonly name: string
   readonly photos: readonly PhotoView[]
   readonly sync: SyncView | undefined
-  readonly invite: string | undefined
+  readonly members: readonly MemberView[]
+  readonly access: AccessView | undefined
+  /** The newest invite link made here, and the role it grants. */
+  readonly invite: { readonly link: string, readonly role: GrantableRole } | undefined
+  /** The name this person uses in every album, once known. */
+  readonly profileName: string | undefined
   readonly error: WireError | undefined
   /** What adding a photo is doing right now, in words, while it takes a moment. */
   readonly adding: string | undefined
@@ -35,7 +41,16 @@ export interface AlbumState {
   removePhoto(photo: string): Promise<void>
   /** Loads a photo's image into {@link images} (once). */
   loadImage(photo: string): Promise<void>
-  makeInvite(): Promise<void>
+  /** Makes an invite link granting `role`; optionally expiring in `expiresInMs` and good for one use. */
+  makeInvite(options: { role: GrantableRole, expiresInMs?: number, singleUse?: boolean }): Promise<void>
+  setRole(member: string, role: GrantableRole): Promise<void>
+  removeMember(member: string): Promise<void>
+  /** Leaves the current album (it stays here, read-only). */
+  leave(): Promise<void>
+  /** Deletes the current album: for everyone when this person owns it, otherwise for this person (leaving it). */
+  deleteAlbum(): Promise<void>
+  loadProfile(): Promise<void>
+  setName(name: string): Promise<void>
 }
 
 const rpc = () => {
@@ -54,11 +69,20 @@ const loadingImages = new Set<string>()
 
 export const useAlbumStore = create<AlbumState>()((set, get) => {
   const fail = (error: unknown): void => { set({ error: toWireError(error) }) }
+  /** Runs a request about the album shown, if any; its failure is shown in words, its success clears the last error. */
+  const onCurrent = async (request: (thread: string) => Promise<unknown>): Promise<void> => {
+    const current = get().current
+    if (current === undefined) return
+    try {
+      await request(current)
+      set({ error: undefined })
+    } catch (error) { fail(error) }
+  }
 
   const show = (snapshot: AlbumSnapshot): void => {
     if (snapshot.thread !== get().current || snapshot.revision <= shownRevision) return
     shownRevision = snapshot.revision
-    set({ name: snapshot.name, photos: snapshot.photos, sync: snapshot.sync })
+    set({ name: snapshot.name, photos: snapshot.photos, sync: snapshot.sync, members: snapshot.members, access: snapshot.access })
     // Records wait for a follower out of reach: let the service worker send them even if every tab closes first.
     if (snapshot.sync.state === 'offline' && snapshot.sync.pending > 0) requestOutboxFlush()
   }
@@ -92,7 +116,10 @@ export const useAlbumStore = create<AlbumState>()((set, get) => {
     name: '',
     photos: [],
     sync: undefined,
+    members: [],
+    access: undefined,
     invite: undefined,
+    profileName: undefined,
     error: undefined,
     adding: undefined,
     images: {},
@@ -106,7 +133,7 @@ export const useAlbumStore = create<AlbumState>()((set, get) => {
     open (id) {
       const token = ++watching
       shownRevision = -1
-      set({ current: id, photos: [], invite: undefined, error: undefined })
+      set({ current: id, photos: [], members: [], access: undefined, invite: undefined, error: undefined })
       void watch(id, token)
     },
     async create (name) {
@@ -138,22 +165,8 @@ export const useAlbumStore = create<AlbumState>()((set, get) => {
         set({ error: undefined })
       } catch (error) { fail(error) } finally { set({ adding: undefined }) }
     },
-    async renamePhoto (photo, title) {
-      const current = get().current
-      if (current === undefined) return
-      try {
-        await rpc().request({ type: 'photo.rename', thread: current, photo, title })
-        set({ error: undefined })
-      } catch (error) { fail(error) }
-    },
-    async removePhoto (photo) {
-      const current = get().current
-      if (current === undefined) return
-      try {
-        await rpc().request({ type: 'photo.remove', thread: current, photo })
-        set({ error: undefined })
-      } catch (error) { fail(error) }
-    },
+    renamePhoto: async (photo, title) => { await onCurrent(async (current) => { await rpc().request({ type: 'photo.rename', thread: current, photo, title }) }) },
+    removePhoto: async (photo) => { await onCurrent(async (current) => { await rpc().request({ type: 'photo.remove', thread: current, photo }) }) },
     async loadImage (photo) {
       const current = get().current
       if (current === undefined || loadingImages.has(photo)) return
@@ -166,12 +179,45 @@ export const useAlbumStore = create<AlbumState>()((set, get) => {
         fail(error)
       }
     },
-    async makeInvite () {
+    async makeInvite ({ role, expiresInMs, singleUse }) {
       const current = get().current
       if (current === undefined) return
       try {
-        const { link } = await rpc().request({ type: 'album.invite', thread: current, base: location.origin + location.pathname })
-        set({ invite: link })
+        const { link } = await rpc().request({
+          type: 'album.invite',
+          thread: current,
+          base: location.origin + location.pathname,
+          role,
+          ...(expiresInMs === undefined ? {} : { expires: Date.now() + expiresInMs }),
+          ...(singleUse === true ? { uses: 1 as const } : {})
+        }, { timeoutMs: 30_000 })
+        set({ invite: { link, role }, error: undefined })
+      } catch (error) { fail(error) }
+    },
+    setRole: async (member, role) => { await onCurrent(async (current) => { await rpc().request({ type: 'member.setRole', thread: current, member, role }) }) },
+    removeMember: async (member) => { await onCurrent(async (current) => { await rpc().request({ type: 'member.remove', thread: current, member }) }) },
+    leave: async () => { await onCurrent(async (current) => { await rpc().request({ type: 'album.leave', thread: current }, { timeoutMs: 30_000 }) }) },
+    async deleteAlbum () {
+      const current = get().current
+      if (current === undefined) return
+      try {
+        await rpc().request({ type: 'album.delete', thread: current }, { timeoutMs: 60_000 })
+        ++watching // stop following the album that is gone
+        stopHearing?.()
+        set({ current: undefined, albums: get().albums.filter((a) => a.id !== current), photos: [], members: [], access: undefined, invite: undefined, error: undefined })
+        await get().refreshAlbums()
+      } catch (error) { fail(error) }
+    },
+    async loadProfile () {
+      try {
+        const { name } = await rpc().request({ type: 'profile.get' })
+        set({ profileName: name ?? undefined })
+      } catch (error) { fail(error) }
+    },
+    async setName (name) {
+      try {
+        await rpc().request({ type: 'profile.setName', name }, { timeoutMs: 30_000 })
+        set({ profileName: name, error: undefined })
       } catch (error) { fail(error) }
     }
   }

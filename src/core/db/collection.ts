@@ -11,7 +11,7 @@
 import { base32 } from 'multiformats/bases/base32'
 import { hexToBytes } from '@noble/hashes/utils.js'
 import { secureRandom, type RandomSource } from '../crypto/random.ts'
-import { applyOperation, emptyDocState, pendingVersion, visibleDoc, type Doc, type DocState } from './doc-state.ts'
+import { applyOperation, emptyDocState, liveIncarnation, pendingVersion, visibleDoc, type Doc, type DocState } from './doc-state.ts'
 import { DocumentExistsError, DocumentNotFoundError, InvalidCommandError } from './errors.ts'
 import { INCARNATION_BYTES, isName, ownOperations, type Fields, type Operation } from './events.ts'
 import { runQuery, type Filter, type FindOptions, type QueryPlan } from './query.ts'
@@ -58,6 +58,12 @@ export interface Collection {
   editText(id: string, field: string, edit: (text: TextEditor) => void): Promise<void>
   get(id: string): Doc | undefined
   has(id: string): boolean
+  /**
+   * The log whose create made the document's current incarnation (its author,
+   * as the signed log says, whatever its fields claim); undefined when the
+   * document is not shown.
+   */
+  creator(id: string): string | undefined
   find(filter?: Filter, options?: FindOptions): Doc[]
   /** Runs a query and says how: which index, how many documents scanned. */
   explain(filter?: Filter, options?: FindOptions): QueryPlan
@@ -180,6 +186,11 @@ export function createCollection (name: string, options: CollectionOptions, view
     },
     get: (id) => viewOf().docs.get(id),
     has: (id) => viewOf().docs.has(id),
+    creator (id) {
+      const state = viewOf().docs.has(id) ? viewOf().states.get(id) : undefined
+      // A version is [clock, log, seq, op]: the log that wrote the incarnation's latest create.
+      return state === undefined ? undefined : liveIncarnation(state)?.inc.created?.[1]
+    },
     find: (filter, findOptions) => runQuery(viewOf(), filter, findOptions).docs,
     explain: (filter, findOptions) => runQuery(viewOf(), filter, findOptions).plan
   }

@@ -22,6 +22,7 @@ import { createThreadBook, type ThreadInfo } from '../storage/thread-book.ts'
 import { createJoinChange, InvalidInviteError, type Invite } from '../sync/invite.ts'
 import { createStoreReplica, type SyncReplica } from '../sync/replica.ts'
 import { ThreadNotFoundError } from './errors.ts'
+import { forgetThread } from './forget-thread.ts'
 import { openThreadDatabase, type ThreadDatabase } from './thread-database.ts'
 
 /** Options of openDatabase. */
@@ -41,6 +42,11 @@ export interface Database {
   listThreads(): Promise<ThreadInfo[]>
   /** Joins the thread of an invite (see sync/invite.ts): this peer's new log opens with a join ACL event. */
   acceptInvite(invite: Invite): Promise<ThreadDatabase>
+  /**
+   * Removes a thread from this device (see forget-thread.ts): its keys, records
+   * and views; other replicas keep theirs. Stop syncing it first.
+   */
+  forgetThread(id: string): Promise<void>
   /** This database as sync sees it: received records pass through the threads' dispatchers. */
   syncReplica(): SyncReplica
   close(): Promise<void>
@@ -94,6 +100,11 @@ export function openDatabase (options: DatabaseOptions): Database {
       return await thread
     },
     listThreads: async () => await threads.list(),
+    async forgetThread (given) {
+      const id = canonicalThreadId(given)
+      open.delete(id)
+      await forgetThread(backend, id)
+    },
     syncReplica: () => createStoreReplica({
       records,
       keys,

@@ -34,18 +34,12 @@ import { InvalidEventError } from './errors.ts'
 import { DB_EVENT_VERSION, ownEvent, parseDbEvent, type DbEvent, type Operation } from './events.ts'
 import { skippedRecord, skippedRecordRow, type SkippedRecord } from './skipped.ts'
 import type { ThreadView, ViewChange } from './view.ts'
+import type { RecordEnvelope } from '../log/record-envelope.ts'
 
 const log = createLogger('db:dispatcher')
 
 /** Called after changes are durable and installed, with the collections they touched. */
 export type ChangeListener = (collections: ReadonlySet<string>) => void
-
-/** A record received from a peer. */
-export interface Envelope {
-  readonly log: string
-  readonly record: string
-  readonly blocks: readonly RawBlock[]
-}
 
 /** The dispatcher of one thread. */
 export interface Dispatcher {
@@ -59,7 +53,7 @@ export interface Dispatcher {
    */
   commit(build: () => readonly Operation[]): Promise<IngestResult | undefined>
   /** Verifies, stores and applies records received from peers; answers each with its result or typed error. */
-  ingest(envelopes: readonly Envelope[]): Promise<BatchOutcome[]>
+  ingest(envelopes: readonly RecordEnvelope[]): Promise<BatchOutcome[]>
   /** The state of a document staged by the turn in progress, if any. */
   staged(coll: string, id: string): DocState | undefined
   onChange(listener: ChangeListener): () => void
@@ -246,7 +240,7 @@ export function createDispatcher (deps: {
    * epoch whose keys are not held is refused with UnknownEpochError, as a
    * follower refuses it; one whose payload does not open is still stored.
    */
-  async function prepareRecords (envelopes: readonly Envelope[]): Promise<PreparedRecords> {
+  async function prepareRecords (envelopes: readonly RecordEnvelope[]): Promise<PreparedRecords> {
     const keyring = await deps.keys.keyring(thread)
     const verified = await records.verifyMany(thread, envelopes.map((envelope) => ({ ...envelope, keys: keyring })))
     // Decrypting needs no state either, so it is done here too; admission needs the ACL as committed, so it waits for the turn.

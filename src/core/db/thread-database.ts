@@ -36,6 +36,9 @@ import { createFollowRequest } from '../sync/follow-request.ts'
 import { createInviteChange, roleReads, type Invite, type InviteOptions } from '../sync/invite.ts'
 import { createSnapshotTracker, loadSnapshot } from './snapshots.ts'
 import { clockKey, createThreadView, stagedKey, type ThreadView } from './view.ts'
+import type { RecordEnvelope } from '../log/record-envelope.ts'
+
+export type { RecordEnvelope }
 
 /** How long the database must have nothing to apply before a due snapshot is written. */
 const SNAPSHOT_IDLE_MS = 500
@@ -45,12 +48,6 @@ const SNAPSHOT_DEFER = 64
 /** Records read and verified in parallel during a replay. */
 const REPLAY_WINDOW = 256
 
-/** A record as exchanged between replicas. */
-export interface RecordEnvelope {
-  readonly log: string
-  readonly record: string
-  readonly blocks: readonly RawBlock[]
-}
 
 /** Commands of a transaction: staged, then written as one event. */
 export interface Transaction {
@@ -93,8 +90,13 @@ export interface ThreadDatabase {
   addAddresses(log: string, addrs: readonly string[], ttlMs: number): Promise<void>
   /** Unexpired addresses of a log. */
   addresses(log: string): Promise<string[]>
-  /** A request, signed by this peer's log, that a follower keep this thread: follow keys only, and this log's first record (the owner's genesis, or a join). */
-  followRequest(): Promise<Awaited<ReturnType<typeof createFollowRequest>>>
+  /**
+   * A request, signed by this peer's log, that a follower keep this thread: follow keys only, and this log's first
+   * record (the owner's genesis, or a join). With `epochs`, only the keys of the first that many epochs held (in
+   * epoch order): a follower takes a key only once it holds the rotation that commits it, so after several
+   * rotations a member hands them over one at a time.
+   */
+  followRequest(options?: { readonly epochs?: number }): Promise<Awaited<ReturnType<typeof createFollowRequest>>>
   /** Every stored record of every log, oldest first per log. */
   exportRecords(): Promise<RecordEnvelope[]>
   /**
@@ -372,14 +374,15 @@ export async function openThreadDatabase (deps: {
         via: { log: identity.logId, record: written.record }
       }
     },
-    followRequest: async () => {
-      const epochs = await keys.epochs(thread)
+    followRequest: async (options = {}) => {
+      const held = await keys.epochs(thread)
+      const epochs = options.epochs === undefined ? held : held.slice(0, Math.max(1, options.epochs))
       const first = await records.recordAt(thread, identity.logId, 1)
       return await createFollowRequest({
         thread,
         followKeys: epochs.map((e) => e.followKey),
         member: identity,
-        first: first === undefined ? undefined : { log: identity.logId, record: first, blocks: await records.recordBlocks(first, createKeyring(epochs), { thread }) }
+        first: first === undefined ? undefined : { log: identity.logId, record: first, blocks: await records.recordBlocks(first, createKeyring(held), { thread }) }
       })
     },
     async exportRecords () {

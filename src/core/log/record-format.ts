@@ -62,8 +62,8 @@ export interface Dependency {
   readonly kind: string
 }
 
-/** A decrypted record node, with CIDs as canonical strings. */
-export interface RecordNode {
+/** The fields of a record node, with links of type `Link`. */
+interface NodeFields<Link> {
   readonly v: number
   readonly thread: string
   readonly log: string
@@ -71,8 +71,12 @@ export interface RecordNode {
   /** The key ID of the epoch that seals this record. */
   readonly key: Uint8Array
   readonly kind: RecordKind
-  readonly event: string
-  readonly prev: string | null
+  readonly event: Link
+  readonly prev: Link | null
+}
+
+/** A decrypted record node, with CIDs as canonical strings. */
+export interface RecordNode extends NodeFields<string> {
   readonly deps: readonly Dependency[]
   readonly sig: Uint8Array
 }
@@ -99,15 +103,7 @@ const asLink = (cid: CidLike): CID => typeof cid === 'string' ? CID.parse(cid) :
 const utf8Length = (text: string): number => utf8ToBytes(text).length
 
 /** The node fields that are signed, in any form the writer holds them. */
-export interface UnsignedNode {
-  readonly v: number
-  readonly thread: string
-  readonly log: string
-  readonly seq: number
-  readonly key: Uint8Array
-  readonly kind: RecordKind
-  readonly event: CidLike
-  readonly prev: CidLike | null
+export interface UnsignedNode extends NodeFields<CidLike> {
   readonly deps: ReadonlyArray<{ readonly log: string, readonly record: CidLike, readonly kind: string }>
 }
 

@@ -34,9 +34,6 @@ export interface IngestResult {
   readonly node: RecordNode
 }
 
-/** A record received from a peer, with the follow keys to open it. */
-export type IncomingRecord = ReceivedRecord
-
 /** A record opened down to its payload. */
 export interface OpenedEvent {
   readonly record: string
@@ -210,7 +207,7 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
      * Verifies a received record of `log` and stores it with its blocks.
      * Throws a typed error (and stores nothing) when any check fails.
      */
-    async ingest (input: IncomingRecord & { thread: string }, options?: StoreCallOptions & { hook?: CommitHook }): Promise<IngestResult> {
+    async ingest (input: ReceivedRecord & { thread: string }, options?: StoreCallOptions & { hook?: CommitHook }): Promise<IngestResult> {
       const verified = await verifyIncomingRecord(input.thread, input)
       return await serialize(input.thread, async () => await commitOne(input.thread, { verified, hook: options?.hook }, options))
     },
@@ -220,7 +217,7 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
      * write, in order (a record may depend on one before it in the batch).
      * Each item is answered with its result or its typed error.
      */
-    async ingestMany (thread: string, inputs: ReadonlyArray<IncomingRecord & { hook?: CommitHook }>, options?: StoreCallOptions): Promise<BatchOutcome[]> {
+    async ingestMany (thread: string, inputs: ReadonlyArray<ReceivedRecord & { hook?: CommitHook }>, options?: StoreCallOptions): Promise<BatchOutcome[]> {
       const verified = await store.verifyMany(thread, inputs)
       return await store.commitVerified(thread, verified.map((v, i) => ({ verified: v, hook: inputs[i]!.hook })), options)
     },
@@ -231,7 +228,7 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
      * access: a caller can verify one batch while the batch before it is being
      * committed. Each is answered with its verified form or its typed error.
      */
-    async verifyMany (thread: string, inputs: readonly IncomingRecord[]): Promise<Array<VerifiedRecord | Error>> {
+    async verifyMany (thread: string, inputs: readonly ReceivedRecord[]): Promise<Array<VerifiedRecord | Error>> {
       return await verifyIncomingBatch(thread, inputs)
     },
 

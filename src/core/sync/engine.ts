@@ -10,7 +10,7 @@
  */
 import { ThreadsError, throwIfAborted } from '../errors.ts'
 import { roomFor } from './message-size.ts'
-import { MAX_RECORDS_PER_MESSAGE, SYNC_VERSION, type SyncRequest, type SyncResponse, type WireHead, type WireRecord } from './messages.ts'
+import { MAX_RECORDS_PER_MESSAGE, SYNC_VERSION, type SyncRequest, type SyncResponse, type WireHead, type RecordEnvelope } from './messages.ts'
 import { pullRecords } from './pull.ts'
 import { batchesWithin, readRecordsWithin, tooLarge } from './record-batches.ts'
 import { PULL_PROOF_WINDOW_MS, type PullProof } from './pull-proof.ts'
@@ -175,10 +175,10 @@ export async function syncThread (input: {
   const behind = mine.filter((h) => h.seq > (remote.get(h.log) ?? 0))
   const pushTotal = behind.reduce((n, h) => n + h.seq - (remote.get(h.log) ?? 0), 0)
   let pushed = pushedFirst
-  let retry: WireRecord[] = []
+  let retry: RecordEnvelope[] = []
   const refused: Array<{ record: string, name: string, message: string }> = []
   const room = roomFor({ v: SYNC_VERSION, type: 'push', thread, records: [] })
-  const send = async (records: WireRecord[]): Promise<void> => {
+  const send = async (records: RecordEnvelope[]): Promise<void> => {
     const response = await ask(transport, { v: SYNC_VERSION, type: 'push', thread, records }, 'pushed', signal)
     pushed += response.stored
     const sent = new Map(records.map((r) => [r.record, r]))

@@ -11,16 +11,16 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { verifySignature } from '../crypto/ed25519.ts'
 import { BadSignatureError } from '../errors.ts'
 import { publicKeyFromLogId, type LogIdentity } from '../ids/log-id.ts'
-import { SYNC_VERSION, type SyncRequest, type WireRecord } from './messages.ts'
+import { SYNC_VERSION, type SyncRequest, type RecordEnvelope } from './messages.ts'
 
 /** A follow request as exchanged. */
 export type FollowRequest = Extract<SyncRequest, { type: 'follow' }>
 
-const signedBytes = (request: { thread: string, keys: readonly Uint8Array[], by: string, first?: WireRecord }): Uint8Array =>
+const signedBytes = (request: { thread: string, keys: readonly Uint8Array[], by: string, first?: RecordEnvelope }): Uint8Array =>
   dagCbor.encode({ purpose: 'threads/v3/follow', thread: request.thread, keys: [...request.keys], by: request.by, first: request.first?.record ?? null })
 
 /** Builds a signed follow request. */
-export async function createFollowRequest (input: { readonly thread: string, readonly followKeys: readonly Uint8Array[], readonly member: LogIdentity, readonly first?: WireRecord }): Promise<FollowRequest> {
+export async function createFollowRequest (input: { readonly thread: string, readonly followKeys: readonly Uint8Array[], readonly member: LogIdentity, readonly first?: RecordEnvelope }): Promise<FollowRequest> {
   const unsigned = { thread: input.thread, keys: input.followKeys, by: input.member.logId, ...(input.first === undefined ? {} : { first: input.first }) }
   const sig = await input.member.signer.sign(signedBytes(unsigned))
   return { v: SYNC_VERSION, type: 'follow', ...unsigned, sig }

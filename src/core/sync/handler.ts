@@ -10,7 +10,7 @@ import { parseThreadId } from '../ids/thread-id.ts'
 import { verifyFollowRequest } from './follow-request.ts'
 import { verifyPullProof } from './pull-proof.ts'
 import { countWithin, roomFor } from './message-size.ts'
-import { MAX_ERROR_MESSAGE_LENGTH, MAX_ITEMS_PER_MESSAGE, MAX_RECORDS_PER_MESSAGE, SYNC_VERSION, type SyncRequest, type SyncResponse, type WireRecord } from './messages.ts'
+import { MAX_ERROR_MESSAGE_LENGTH, MAX_ITEMS_PER_MESSAGE, MAX_RECORDS_PER_MESSAGE, SYNC_VERSION, type SyncRequest, type SyncResponse, type RecordEnvelope } from './messages.ts'
 import { readRecordsWithin, tooLarge } from './record-batches.ts'
 import type { SyncReplica } from './replica.ts'
 
@@ -47,7 +47,7 @@ function page<T extends { readonly log: string }> (items: readonly T[], after: s
 
 /** The records response to a pull: log by log, as many as fit in the count asked for and in one message. */
 async function pullResponse (replica: SyncReplica, request: Extract<SyncRequest, { type: 'pull' }>): Promise<SyncResponse> {
-  const records: WireRecord[] = []
+  const records: RecordEnvelope[] = []
   const room = roomFor({ v: SYNC_VERSION, type: 'records', thread: request.thread, records: [], more: true })
   const limit = Math.min(request.limit, MAX_RECORDS_PER_MESSAGE)
   let used = 0

@@ -11,6 +11,9 @@ import { MalformedMessageError, TooLargeError, UnsupportedVersionError } from '.
 import type { RawBlock } from '../storage/interfaces.ts'
 import { parsePullProof, type PullProof } from './pull-proof.ts'
 import { wireCid, wireLogId, wireThreadId } from './wire-ids.ts'
+import type { RecordEnvelope } from '../log/record-envelope.ts'
+
+export type { RecordEnvelope }
 
 /** The protocol version every message carries as `v`. */
 export const SYNC_VERSION = 2
@@ -29,13 +32,11 @@ export const MAX_FOLLOW_KEYS = 256
 
 /** A log's head as exchanged. */
 export interface WireHead { readonly log: string, readonly seq: number, readonly record: string }
-/** A record and its four blocks as exchanged. */
-export interface WireRecord { readonly log: string, readonly record: string, readonly blocks: readonly RawBlock[] }
 /** Requests. The list that grows with a thread (heads) comes in pages: `after` is the last log ID of the page before. */
 export type SyncRequest =
   | { readonly v: 2, readonly type: 'heads', readonly thread: string, readonly after?: string, readonly proof?: PullProof }
   | { readonly v: 2, readonly type: 'pull', readonly thread: string, readonly from: ReadonlyArray<{ readonly log: string, readonly after: number }>, readonly limit: number, readonly proof?: PullProof }
-  | { readonly v: 2, readonly type: 'push', readonly thread: string, readonly records: readonly WireRecord[] }
+  | { readonly v: 2, readonly type: 'push', readonly thread: string, readonly records: readonly RecordEnvelope[] }
   /**
    * A signed request that a follower keep a thread (see follow-request.ts):
    * the follow keys of the epochs the signer knows, and, from the owner, the
@@ -43,12 +44,12 @@ export type SyncRequest =
    * first follow) or a member's join (so a follower that does not hold the
    * member's log yet can admit it).
    */
-  | { readonly v: 2, readonly type: 'follow', readonly thread: string, readonly keys: readonly Uint8Array[], readonly by: string, readonly sig: Uint8Array, readonly first?: WireRecord }
+  | { readonly v: 2, readonly type: 'follow', readonly thread: string, readonly keys: readonly Uint8Array[], readonly by: string, readonly sig: Uint8Array, readonly first?: RecordEnvelope }
 
 /** Responses. */
 export type SyncResponse =
   | { readonly v: 2, readonly type: 'heads', readonly thread: string, readonly heads: readonly WireHead[], readonly more: boolean }
-  | { readonly v: 2, readonly type: 'records', readonly thread: string, readonly records: readonly WireRecord[], readonly more: boolean }
+  | { readonly v: 2, readonly type: 'records', readonly thread: string, readonly records: readonly RecordEnvelope[], readonly more: boolean }
   | { readonly v: 2, readonly type: 'pushed', readonly stored: number, readonly duplicates: number, readonly rejected: ReadonlyArray<{ readonly record: string, readonly name: string, readonly message: string }> }
   | { readonly v: 2, readonly type: 'following', readonly thread: string }
   | { readonly v: 2, readonly type: 'error', readonly name: string, readonly message: string }
@@ -68,7 +69,7 @@ const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof
 const isText = (v: unknown, max = 256): v is string => typeof v === 'string' && v.length > 0 && v.length <= max
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0
 
-function records (value: unknown): WireRecord[] {
+function records (value: unknown): RecordEnvelope[] {
   if (!Array.isArray(value) || value.length > MAX_RECORDS_PER_MESSAGE) throw new MalformedMessageError(`a message carries at most ${MAX_RECORDS_PER_MESSAGE} records`)
   return value.map((r, i) => {
     if (!isMap(r) || !Array.isArray(r.blocks) || r.blocks.length !== 4) throw new MalformedMessageError(`record ${i} of the message is malformed`)

@@ -11,7 +11,7 @@
 import { throwIfAborted } from '../errors.ts'
 import { createLogger } from '../logger.ts'
 import type { BatchOutcome } from '../log/record-store.ts'
-import { MAX_LOGS_PER_REQUEST, SYNC_VERSION, type SyncRequest, type SyncResponse, type WireHead, type WireRecord } from './messages.ts'
+import { MAX_LOGS_PER_REQUEST, SYNC_VERSION, type SyncRequest, type SyncResponse, type WireHead, type RecordEnvelope } from './messages.ts'
 import type { SyncReplica } from './replica.ts'
 
 const log = createLogger('sync:pull')
@@ -58,7 +58,7 @@ export async function pullRecords (input: {
   const { thread, replica, want, signal } = input
   const position = new Map(want.map((h) => [h.log, input.local.get(h.log) ?? 0]))
   let pulled = 0
-  let waiting: WireRecord[] = []
+  let waiting: RecordEnvelope[] = []
   const pull = (): InFlight<RecordsResponse> => inFlight(signal, async (s) =>
     // A pull names at most MAX_LOGS_PER_REQUEST logs; the others follow as those are done.
     await input.ask({ v: SYNC_VERSION, type: 'pull', thread, from: [...position].slice(0, MAX_LOGS_PER_REQUEST).map(([log, after]) => ({ log, after })), limit: input.batchSize }, s))
@@ -67,7 +67,7 @@ export async function pullRecords (input: {
    * refusal that is not a missing dependency, nor a record this peer cannot
    * read or admit yet (left out: the records after it in its log wait for it).
    */
-  const settle = async (batch: { readonly attempt: WireRecord[], readonly outcomes: Promise<BatchOutcome[]> }): Promise<void> => {
+  const settle = async (batch: { readonly attempt: RecordEnvelope[], readonly outcomes: Promise<BatchOutcome[]> }): Promise<void> => {
     const outcomes = await batch.outcomes
     waiting.push(...batch.attempt.filter((_, i) => outcomes[i] instanceof Error && outcomes[i]!.name === 'MissingDependencyError'))
     pulled += outcomes.filter((o) => !(o instanceof Error) && o.status === 'stored').length
@@ -75,7 +75,7 @@ export async function pullRecords (input: {
     if (failed !== undefined) throw failed
     input.onProgress?.(pulled)
   }
-  const handOver = (attempt: WireRecord[]): { attempt: WireRecord[], outcomes: Promise<BatchOutcome[]> } => {
+  const handOver = (attempt: RecordEnvelope[]): { attempt: RecordEnvelope[], outcomes: Promise<BatchOutcome[]> } => {
     const outcomes = replica.ingest(thread, attempt)
     // Reported by settle, unless an earlier batch failed first.
     outcomes.catch((error: unknown) => { log.failure('a batch behind an earlier failure could not be handed over', error) })

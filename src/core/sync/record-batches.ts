@@ -7,7 +7,7 @@
  */
 import { TooLargeError } from '../errors.ts'
 import { encodedSize } from './message-size.ts'
-import type { WireRecord } from './messages.ts'
+import type { RecordEnvelope } from './messages.ts'
 import type { SyncReplica } from './replica.ts'
 
 /** Records read before anything is known of their size. */
@@ -15,13 +15,13 @@ const FIRST_READ = 8
 
 /** What `readRecordsWithin` found. */
 export interface RecordsWithin {
-  readonly records: WireRecord[]
+  readonly records: RecordEnvelope[]
   /** Their encoded size, as `encodedSize` counts it. */
   readonly bytes: number
   /** Why it stopped: the log has nothing after the last record, `maxCount` was reached, or the next record did not fit. */
   readonly stop: 'end' | 'count' | 'room'
   /** When the next record did not fit: that record and its size. */
-  readonly overflow?: { readonly record: WireRecord, readonly size: number }
+  readonly overflow?: { readonly record: RecordEnvelope, readonly size: number }
 }
 
 /**
@@ -37,7 +37,7 @@ export async function readRecordsWithin (input: {
   readonly room: number
 }): Promise<RecordsWithin> {
   const { replica, thread, log, maxCount, room } = input
-  const records: WireRecord[] = []
+  const records: RecordEnvelope[] = []
   let bytes = 0
   let largest = 0
   while (records.length < maxCount) {
@@ -61,9 +61,9 @@ export async function readRecordsWithin (input: {
  * and `room` bytes each. A record too large for a message on its own (which
  * the record size limits rule out) is a TooLargeError.
  */
-export function batchesWithin (records: readonly WireRecord[], room: number, maxCount: number): WireRecord[][] {
-  const batches: WireRecord[][] = []
-  let batch: WireRecord[] = []
+export function batchesWithin (records: readonly RecordEnvelope[], room: number, maxCount: number): RecordEnvelope[][] {
+  const batches: RecordEnvelope[][] = []
+  let batch: RecordEnvelope[] = []
   let bytes = 0
   for (const record of records) {
     const size = encodedSize(record)
@@ -81,6 +81,6 @@ export function batchesWithin (records: readonly WireRecord[], room: number, max
 }
 
 /** The error for a record that does not fit in a message even alone. */
-export function tooLarge (record: WireRecord, size: number, room: number): TooLargeError {
+export function tooLarge (record: RecordEnvelope, size: number, room: number): TooLargeError {
   return new TooLargeError(`record ${record.record} of log ${record.log} takes ${size} bytes; a sync message has room for ${room}`)
 }

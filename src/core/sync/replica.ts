@@ -13,7 +13,7 @@ import { atLeast } from '../acl/roles.ts'
 import { logIdentityFromSeed } from '../ids/log-id.ts'
 import type { KeyBook } from '../storage/key-book.ts'
 import type { FollowRequest } from './follow-request.ts'
-import type { WireHead, WireRecord } from './messages.ts'
+import type { WireHead, RecordEnvelope } from './messages.ts'
 import { createPullProof, type PullProof } from './pull-proof.ts'
 
 /** A peer's storage as sync sees it. */
@@ -21,9 +21,9 @@ export interface SyncReplica {
   hasThread(thread: string): Promise<boolean>
   heads(thread: string): Promise<WireHead[]>
   /** Up to `limit` records of a log after sequence number `after`, oldest first. */
-  recordsAfter(thread: string, log: string, after: number, limit: number): Promise<WireRecord[]>
+  recordsAfter(thread: string, log: string, after: number, limit: number): Promise<RecordEnvelope[]>
   /** Verifies and stores received records; answers each with its result or typed error. */
-  ingest(thread: string, records: readonly WireRecord[]): Promise<BatchOutcome[]>
+  ingest(thread: string, records: readonly RecordEnvelope[]): Promise<BatchOutcome[]>
   /** Starts following a thread on a member's signed request (followers only); a request it refuses throws a named error. */
   follow?(request: FollowRequest): Promise<void>
   /** Whether `log` may read the thread's heads and records from here (role follow or above); absent: anyone may. */
@@ -42,7 +42,7 @@ export interface SyncReplica {
 export function createStoreReplica (deps: {
   readonly records: RecordStore
   readonly keys: KeyBook
-  readonly ingest?: (thread: string, records: readonly WireRecord[]) => Promise<BatchOutcome[]>
+  readonly ingest?: (thread: string, records: readonly RecordEnvelope[]) => Promise<BatchOutcome[]>
   readonly follow?: (request: FollowRequest) => Promise<void>
 }): SyncReplica {
   const { records, keys } = deps

@@ -1,14 +1,15 @@
 /**
- * The single writer of one log. Every append goes through the record store's
+ * For tests: a bare single writer of one log, without a database (the
+ * product appends through the database's dispatcher). Every append goes through the record store's
  * queue for this log, so records get consecutive sequence numbers and each
  * links the one before, however many callers append at once.
  */
-import type { RandomSource } from '../crypto/random.ts'
-import type { LogIdentity } from '../ids/log-id.ts'
-import type { StoreCallOptions } from '../storage/interfaces.ts'
-import { headerKeyOf, sealEvent, signRecord, type SealingEpoch } from './create-record.ts'
-import type { Dependency, RecordKind } from './record-format.ts'
-import type { CommitHook, IngestResult, RecordStore } from './record-store.ts'
+import type { RandomSource } from '../../src/core/crypto/random.ts'
+import type { LogIdentity } from '../../src/core/ids/log-id.ts'
+import type { StoreCallOptions } from '../../src/core/storage/interfaces.ts'
+import { headerKeyOf, sealEvent, signRecord, type SealingEpoch } from '../../src/core/log/create-record.ts'
+import type { Dependency, RecordKind } from '../../src/core/log/record-format.ts'
+import type { CommitHook, IngestResult, RecordStore } from '../../src/core/log/record-store.ts'
 
 /** Options of one append. */
 export interface AppendOptions extends StoreCallOptions {

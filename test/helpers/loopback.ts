@@ -4,10 +4,10 @@
  * tests exercise the codec and the handler exactly as a peer would, without a
  * network.
  */
-import type { SyncTransport } from './engine.ts'
-import type { HandledRequest } from './handler.ts'
-import { decodeResponse, encodeMessage, type SyncRequest } from './messages.ts'
-import { answerRequest } from './serve.ts'
+import type { SyncTransport } from '../../src/core/sync/engine.ts'
+import type { HandledRequest } from '../../src/core/sync/handler.ts'
+import { decodeResponse, encodeMessage, type SyncRequest } from '../../src/core/sync/messages.ts'
+import { answerRequest } from '../../src/core/sync/serve.ts'
 
 /** A transport that hands each request to `handler` and reports abusive peers to `onAbuse`. */
 export function createLoopbackTransport (handler: (request: SyncRequest) => Promise<HandledRequest>, onAbuse?: () => void): SyncTransport {
