@@ -93,7 +93,7 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
     const pass = gate.enter(requester)
     return pass instanceof ThreadsError ? pass : () => { pass.release() }
   }
-  await serveSync(node, async (request, from) => await handler(request, from.ip ?? from.peer), { admit: (from) => admit(from.peer) })
+  await serveSync(node, async (request, from) => await handler(request, from.ip ?? from.peer, from), { admit: (from) => admit(from.peer) })
   const http = await startHttp({ host: config.host, port: config.httpPort, node, handler, gate, corsOrigins: config.corsOrigins, retryAfterSeconds: limits.retryAfterSeconds })
   const multiaddrs = node.getMultiaddrs().map((a) => a.toString())
   return {

@@ -14,7 +14,7 @@
  */
 import type { RecordEnvelope } from '../src/core/log/record-envelope.ts'
 import { SYNC_VERSION, type SyncRequest } from '../src/core/sync/messages.ts'
-import type { HandledRequest } from '../src/core/sync/handler.ts'
+import type { HandledRequest, RequestContext } from '../src/core/sync/handler.ts'
 import type { SyncReplica } from '../src/core/sync/replica.ts'
 import type { KeyValueStore } from '../src/core/storage/interfaces.ts'
 import { ThreadsError } from '../src/core/errors.ts'
@@ -29,7 +29,7 @@ const untext = new TextDecoder()
 /** The handler wrapped with quotas, and the replica whose ingest counts what it stores. */
 export interface Quotas {
   readonly replica: SyncReplica
-  handler(inner: (request: SyncRequest) => Promise<HandledRequest>): (request: SyncRequest, requester: string) => Promise<HandledRequest>
+  handler(inner: (request: SyncRequest, context?: RequestContext) => Promise<HandledRequest>): (request: SyncRequest, requester: string, context?: RequestContext) => Promise<HandledRequest>
 }
 
 const refused = (error: ThreadsError): HandledRequest => ({ response: { v: SYNC_VERSION, type: 'error', name: error.name, message: error.message }, abusive: false })
@@ -122,9 +122,10 @@ export function createQuotas ({ replica, meta, limits }: {
 
   return {
     replica: wrapped,
-    handler: (inner) => async (request, requester) => {
+    handler: (inner) => async (request, requester, context) => {
       if (request.type === 'push') return await push(inner, request)
-      if (request.type !== 'follow') return await inner(request)
+      // What the transport knows of the connection (the peer a pull proof must name) goes through.
+      if (request.type !== 'follow') return await inner(request, context)
       // One follow at a time per requester, so two cannot both take its last place.
       const turn = (follows.get(requester) ?? Promise.resolve()).then(async () => await follow(inner, request, requester))
       const settled = turn.catch((error: unknown) => error)

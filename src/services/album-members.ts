@@ -41,8 +41,10 @@ export interface MemberHandlerDeps {
 
 type MemberHandlers = Pick<RequestHandlers, 'album.invite' | 'member.setRole' | 'member.remove' | 'album.leave' | 'album.delete' | 'profile.get' | 'profile.setName'>
 
-/** Runs `fn`, telling a refusal by role (RoleError) in words a person understands. */
-export async function asMember<T> (thread: ThreadDatabase, doing: string, fn: () => Promise<T>): Promise<T> {
+/** Runs `fn`, telling a refusal by role (RoleError) in words a person understands; refuses at once when the followers refuse this log as no member. */
+export async function asMember<T> (thread: ThreadDatabase, doing: string, fn: () => Promise<T>, refusedByFollower = false): Promise<T> {
+  // The followers no longer take this log's records: a removal not received here yet. Refused here too, as the engine will once it is.
+  if (refusedByFollower) throw new RoleError(`You cannot ${doing}: in this album you are no longer a member`)
   try {
     return await fn()
   } catch (error) {

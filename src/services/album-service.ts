@@ -105,6 +105,8 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
   const subscriptions = new WeakMap<LinkContext, () => void>()
   /** Albums being removed from this device: not opened again meanwhile. */
   const forgetting = new Set<string>()
+  /** Albums whose followers refuse this log as no member: writes there are refused here too, in words. */
+  const refused = new Set<string>()
   /** Album topics joined, to leave on stop. */
   const topicsJoined = new Set<string>()
   // Revisions start from the clock, so a node that took over from another (the
@@ -176,6 +178,9 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
       onStatus: (status) => {
         changes.changed(thread.id)
         if (status.state === 'synced' && status.pending === 0) acks.acknowledged(thread.id)
+        // A follower that serves this log no more knows of a removal not received here (it serves nothing to non-members).
+        if (status.lastError?.name === 'NotAMemberError') refused.add(thread.id)
+        else if (status.state === 'synced') refused.delete(thread.id)
         if (status.state === 'synced' && status.pending === 0 && unannounced.delete(thread.id)) {
           // Announcing is a courtesy: members who miss it still sync on their timer.
           topics.publish(thread.id, encodeTopicMessage({ type: 'records' })).catch((error: unknown) => { log.failure(`announcing records on ${thread.id}`, error) })
@@ -249,7 +254,7 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
     const info = (await db.listThreads()).find((t) => t.id === id)
     const since = direct?.since(id)
     const peers = since === undefined ? { direct: direct?.count(id) ?? 0 } : { direct: direct?.count(id) ?? 0, directSince: since }
-    const refusedByFollower = [...schedulers.values()].some((s) => s.status().lastError?.name === 'NotAMemberError')
+    const refusedByFollower = refused.has(id)
     return await albumView({ thread, id, revision: taken, name: info?.name ?? 'Shared album', left: await prefs.left(id), refusedByFollower, sync: syncView([...schedulers.values()], peers) })
   }
 
@@ -291,7 +296,7 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
       const t = opened.thread
       const image = request.image === undefined ? {} : { image: request.image, imageType: request.imageType }
       // Who added it is the log that signs the record, not a field: nothing about the author is written here.
-      const id = await asMember(t, 'add photos', async () => await t.collection(PHOTOS).create({ title, addedAt: Date.now(), ...image }))
+      const id = await asMember(t, 'add photos', async () => await t.collection(PHOTOS).create({ title, addedAt: Date.now(), ...image }), refused.has(thread))
       wrote(thread, opened)
       return { type: 'photo.added', photo: id }
     },
@@ -306,14 +311,14 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
       const t = opened.thread
       photoOf(t, photo)
       // One field changes: a concurrent rename elsewhere merges by the field's clock, the rest of the photo is untouched.
-      await asMember(t, 'rename photos', async () => { await t.collection(PHOTOS).update(photo, { title }) })
+      await asMember(t, 'rename photos', async () => { await t.collection(PHOTOS).update(photo, { title }) }, refused.has(thread))
       wrote(thread, opened)
       return { type: 'photo.renamed', photo }
     },
     'photo.remove': async ({ thread, photo }) => {
       const opened = await album(thread)
       photoOf(opened.thread, photo)
-      await asMember(opened.thread, 'remove photos', async () => { await opened.thread.collection(PHOTOS).delete(photo) })
+      await asMember(opened.thread, 'remove photos', async () => { await opened.thread.collection(PHOTOS).delete(photo) }, refused.has(thread))
       wrote(thread, opened)
       return { type: 'photo.removed', photo }
     },

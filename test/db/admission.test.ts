@@ -6,14 +6,11 @@
 import { describe, expect, it } from 'vitest'
 import { openDatabase, type ThreadDatabase } from '../../src/core/db/index.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
+import { copyRecords } from '../helpers/copy-records.ts'
 import { LOADED_MACHINE_TIMEOUT_MS } from '../helpers/timeouts.ts'
 
 const statuses = (outcomes: ReadonlyArray<{ status: string } | Error>): string[] => outcomes.map((o) => o instanceof Error ? o.name : o.status)
-const sync = async (from: ThreadDatabase, to: ThreadDatabase): Promise<void> => {
-  // Logs in an order that puts each invite before the joins that depend on it.
-  const records = await from.exportRecords()
-  for (let round = 0; round < 3; round++) await to.ingestMany(records)
-}
+const sync = copyRecords
 
 describe('admission in the database', { timeout: LOADED_MACHINE_TIMEOUT_MS }, () => {
   it('takes a member\'s applied writes out of the view when a role change from an earlier seq arrives, and refuses the rest', async () => {

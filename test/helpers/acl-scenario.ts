@@ -27,6 +27,9 @@ export interface Person {
 export interface Invite {
   readonly event: AclEvent
   readonly seed: Uint8Array
+  readonly role: Role
+  /** The public key later epochs' keys are sealed to. */
+  readonly x25519: Uint8Array
 }
 
 export class AclScenario {
@@ -85,7 +88,7 @@ export class AclScenario {
   /** An invite carrying the keys of every epoch so far (or of `keys`). */
   invite (name: string, options: { role: Role, uses?: 1 | null, expires?: number | null, deps?: readonly AclEvent[], keys?: readonly KeyId[], key?: KeyId }): Invite {
     const created = createInvite({ role: options.role, keys: options.keys ?? this.epochs.map((e) => e.keyId), expires: options.expires ?? null, uses: options.uses ?? null, random: this.random })
-    return { event: this.event(name, [created.change], { deps: options.deps ?? [], ...(options.key === undefined ? {} : { key: options.key }) }), seed: created.seed }
+    return { event: this.event(name, [created.change], { deps: options.deps ?? [], ...(options.key === undefined ? {} : { key: options.key }) }), seed: created.seed, role: options.role, x25519: created.change.x25519 }
   }
 
   async join (name: string, invite: Invite, options: { time?: number, extra?: readonly AclChange[], key?: KeyId } = {}): Promise<AclEvent> {
@@ -101,22 +104,25 @@ export class AclScenario {
   }
 
   /** A role change of `member` by `admin`, with `at` = the member's seq so far unless given. */
-  async role (admin: string, member: string, role: Role, options: { at?: number, deps?: readonly AclEvent[], rotateTo?: ReadonlyArray<{ name: string, role: Role }> } = {}): Promise<AclEvent> {
+  async role (admin: string, member: string, role: Role, options: { at?: number, deps?: readonly AclEvent[], rotateTo?: ReadonlyArray<{ name: string, role: Role }>, invites?: readonly Invite[] } = {}): Promise<AclEvent> {
     const target = this.person(member)
     const change: AclChange = { type: 'role', member: target.log, role, at: options.at ?? target.seq }
     // As an app does, the change comes after the member's latest ACL event its author has seen.
     const deps = options.deps ?? (target.last === undefined || admin === member ? [] : [target.last])
     if (options.rotateTo === undefined) return this.event(admin, [change], { deps })
-    return await this.rotation(admin, options.rotateTo, { before: [change], deps })
+    return await this.rotation(admin, options.rotateTo, { before: [change], deps, invites: options.invites ?? [] })
   }
 
-  /** A rotate by `admin` sharing a new epoch's keys to the people named, with their roles. */
-  async rotation (admin: string, recipients: ReadonlyArray<{ name: string, role: Role }>, options: { before?: readonly AclChange[], deps?: readonly AclEvent[] } = {}): Promise<AclEvent> {
+  /** A rotate by `admin` sharing a new epoch's keys to the people named, with their roles, and to the invites given. */
+  async rotation (admin: string, recipients: ReadonlyArray<{ name: string, role: Role }>, options: { before?: readonly AclChange[], deps?: readonly AclEvent[], invites?: readonly Invite[] } = {}): Promise<AclEvent> {
     const keys = generateEpochKeys(this.random)
     const shares = await sealShares({
       thread: this.thread,
       keys,
-      recipients: recipients.map((r) => ({ member: this.log(r.name), x25519: this.person(r.name).x25519.publicKey, role: r.role })),
+      recipients: [
+        ...recipients.map((r) => ({ member: this.log(r.name), x25519: this.person(r.name).x25519.publicKey, role: r.role })),
+        ...(options.invites ?? []).map((i) => ({ member: i.event.id, x25519: i.x25519, role: i.role }))
+      ],
       random: this.random
     })
     const sealedWith = this.currentKey

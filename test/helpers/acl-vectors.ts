@@ -53,8 +53,11 @@ export async function buildAclVectors (): Promise<unknown> {
   const reader = s.invite('owner', { role: 'read' })
   await s.join('reader', reader)
   const late = await s.join('late', single) // single-use and already used: refused
-  await s.role('owner', 'writer', 'none', { rotateTo: [{ name: 'owner', role: 'admin' }, { name: 'reader', role: 'read' }] })
+  const outstanding = s.invite('owner', { role: 'read' })
+  // The rotation seals the new epoch to the outstanding invite too (by its record ID), not to the used single-use one.
+  await s.role('owner', 'writer', 'none', { rotateTo: [{ name: 'owner', role: 'admin' }, { name: 'reader', role: 'read' }], invites: [outstanding] })
   s.event('reader', [{ type: 'leave' }])
+  await s.join('viewer', outstanding) // joins after the rotation with a link made before it: holds epoch 1 through the invite's share
 
   const epoch = s.epochs[1]!
   const reading = s.person('reader')

@@ -3,7 +3,8 @@
  * cannot make the follower take someone else's thread, a member cannot hand
  * it a follow key no epoch commits to, and a viewer's database events are
  * refused by name by the follower and by members alike, while the owner's
- * and a writer's go through. Nothing refused is stored.
+ * and a writer's go through. Nothing refused is stored. Heads and records
+ * are served only to members who sign a pull proof.
  */
 import { x25519 } from '@noble/curves/ed25519.js'
 import { describe, expect, it } from 'vitest'
@@ -11,7 +12,7 @@ import { httpSyncTransport } from '../../src/adapters/http/sync-transport.ts'
 import { generateGenesisNonce, threadIdForGenesis } from '../../src/core/acl/genesis.ts'
 import { epochKeyId } from '../../src/core/acl/epoch-keys.ts'
 import { generateSymmetricKey } from '../../src/core/crypto/aead.ts'
-import { openDatabase } from '../../src/core/db/index.ts'
+import { openDatabase, type ThreadDatabase } from '../../src/core/db/index.ts'
 import { generateLogIdentity, type LogIdentity } from '../../src/core/ids/log-id.ts'
 import { createRecord } from '../../src/core/log/create-record.ts'
 import { createKeyring } from '../../src/core/log/keyring.ts'
@@ -20,6 +21,7 @@ import { createKeyBook } from '../../src/core/storage/key-book.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { syncThread } from '../../src/core/sync/engine.ts'
 import { createFollowRequest } from '../../src/core/sync/follow-request.ts'
+import { createPullProof } from '../../src/core/sync/pull-proof.ts'
 import { createJoinChange, type Invite } from '../../src/core/sync/invite.ts'
 import type { RecordEnvelope } from '../../src/core/sync/messages.ts'
 import { cleanupAfterAll, tempDir } from '../helpers/cleanup.ts'
@@ -40,14 +42,18 @@ async function handMadeMember (invite: Invite): Promise<{ identity: LogIdentity,
 
 describe('access control at a real follower', { timeout: 180_000 }, () => {
   const cleanup = cleanupAfterAll()
-
-  it('refuses strangers, bogus follow keys and a viewer\'s writes by name, storing none of them', async () => {
-    const follower = await startFollowerProcess(await tempDir('threads-acl-', cleanup))
+  /** A real follower process, and Alice's thread with one photo (not yet followed). */
+  const ownerAtFollower = async (prefix: string): Promise<{ http: ReturnType<typeof httpSyncTransport>, aliceDb: ReturnType<typeof openDatabase>, alice: ThreadDatabase }> => {
+    const follower = await startFollowerProcess(await tempDir(prefix, cleanup))
     cleanup(async () => await follower.stop())
-    const http = httpSyncTransport(follower.httpUrl)
     const aliceDb = openDatabase({ backend: createMemoryBackend() })
     const alice = await aliceDb.createThread({ name: 'Trip' })
     await alice.collection('photos').create({ _id: 'p1', title: 'one' })
+    return { http: httpSyncTransport(follower.httpUrl), aliceDb, alice }
+  }
+
+  it('refuses strangers, bogus follow keys and a viewer\'s writes by name, storing none of them', async () => {
+    const { http, aliceDb, alice } = await ownerAtFollower('threads-acl-')
 
     // 1. Before Alice asks, a stranger asks the follower to keep her thread, with a genesis of its own: refused, nothing held.
     const mallory = generateLogIdentity()
@@ -68,20 +74,23 @@ describe('access control at a real follower', { timeout: 180_000 }, () => {
     const writerInvite = await alice.invite({ role: 'write' })
     const viewerInvite = await alice.invite({ role: 'read' })
     expect(await syncThread({ thread: alice.id, replica: aliceDb.syncReplica(), transport: http })).toMatchObject({ pushed: 3, refused: [] })
-    const headsBefore = await http.request({ v: 2, type: 'heads', thread: alice.id })
+    // Heads are served to members only: Alice signs a pull proof (HTTP: with the time).
+    const aliceHeads = async (): Promise<unknown> => await http.request({ v: 2, type: 'heads', thread: alice.id, proof: await aliceDb.syncReplica().pullProof!(alice.id, Date.now()) })
+    const headsBefore = await aliceHeads()
+    expect(headsBefore).toMatchObject({ type: 'heads' })
 
     // 2. A stranger's records are sealed with keys no epoch of the thread has; its follow is no member's.
     const strangers = await createRecord({ thread: alice.id, identity: mallory, epoch: malloryEpoch, payload: { hello: 1 }, prev: null })
     expect(await http.request({ v: 2, type: 'push', thread: alice.id, records: [{ log: mallory.logId, record: strangers.record, blocks: strangers.blocks }] }))
       .toMatchObject({ type: 'pushed', stored: 0, rejected: [{ name: 'UnknownEpochError' }] })
-    expect(await http.request({ v: 2, type: 'heads', thread: alice.id })).toEqual(headsBefore)
+    expect(await aliceHeads()).toEqual(headsBefore)
 
     // 3. A member hands over a follow key no genesis or rotate commits to: refused, and its join is not taken with it.
     const carol = await handMadeMember(writerInvite)
     const bogus = generateSymmetricKey()
     const carols = await createFollowRequest({ thread: alice.id, followKeys: [writerInvite.epochs[0]!.followKey, bogus], member: carol.identity, first: carol.join })
     expect(await http.request(carols)).toMatchObject({ type: 'error', name: 'UnknownEpochError' })
-    expect(await http.request({ v: 2, type: 'heads', thread: alice.id })).toEqual(headsBefore)
+    expect(await aliceHeads()).toEqual(headsBefore)
     // A writer who joins through the same invite follows, and its photo goes through.
     const bobDb = openDatabase({ backend: createMemoryBackend() })
     const bob = await bobDb.acceptInvite(writerInvite)
@@ -100,6 +109,7 @@ describe('access control at a real follower', { timeout: 180_000 }, () => {
     // The viewer's own database, once it holds the ACL, refuses the write up front.
     const veraDb = openDatabase({ backend: createMemoryBackend() })
     const veraThread = await veraDb.acceptInvite(viewerInvite)
+    // Heads are refused until the follower holds her join: her sync pushes it first, then asks again.
     await syncThread({ thread: veraThread.id, replica: veraDb.syncReplica(), transport: http })
     expect(veraThread.collection('photos').get('b1')).toEqual({ _id: 'b1', title: 'by Bob' })
     await expect(veraThread.collection('photos').create({ _id: 'v1', title: 'by Vera' })).rejects.toMatchObject({ name: 'RoleError' })
@@ -107,6 +117,38 @@ describe('access control at a real follower', { timeout: 180_000 }, () => {
     // Alice sees Bob's photo, and nothing of the viewer's.
     await syncThread({ thread: alice.id, replica: aliceDb.syncReplica(), transport: http })
     expect(alice.collection('photos').find({}).map((d) => d._id).sort()).toEqual(['b1', 'p1'])
+  })
+
+  it('serves heads and records only to members who sign a pull proof for this thread, now', async () => {
+    const { http, aliceDb, alice } = await ownerAtFollower('threads-pull-')
+    expect(await http.request(await alice.followRequest())).toMatchObject({ type: 'following' })
+    expect(await syncThread({ thread: alice.id, replica: aliceDb.syncReplica(), transport: http })).toMatchObject({ pushed: 1, refused: [] })
+    const pull = { v: 2, type: 'pull', thread: alice.id, from: [{ log: alice.logId, after: 0 }], limit: 10 } as const
+
+    // A stranger, knowing the thread ID: without a proof, with its own key, or replaying a member's proof
+    // made for another thread or too long ago, it gets NotAMemberError and nothing else.
+    const mallory = generateLogIdentity()
+    const strangers = await createPullProof({ thread: alice.id, peer: Date.now(), member: mallory })
+    const otherThread = await aliceDb.createThread({ name: 'Other' })
+    const forOther = await aliceDb.syncReplica().pullProof!(otherThread.id, Date.now())
+    const stale = await aliceDb.syncReplica().pullProof!(alice.id, Date.now() - 10 * 60 * 1000)
+    for (const proof of [undefined, strangers, forOther, stale]) {
+      for (const request of [{ v: 2, type: 'heads', thread: alice.id } as const, pull]) {
+        const answer = await http.request(proof === undefined ? request : { ...request, proof: proof! })
+        expect(answer).toEqual({ v: 2, type: 'error', name: 'NotAMemberError', message: expect.stringContaining('members') })
+      }
+    }
+
+    // Alice's proof opens both; a new member's too, once its join reached the follower.
+    const fresh = await aliceDb.syncReplica().pullProof!(alice.id, Date.now())
+    expect(await http.request({ v: 2, type: 'heads', thread: alice.id, proof: fresh! })).toMatchObject({ type: 'heads', heads: [{ log: alice.logId, seq: 2 }] })
+    expect(await http.request({ ...pull, proof: fresh! })).toMatchObject({ type: 'records', records: [{ log: alice.logId }, { log: alice.logId }] })
+    const bobDb = openDatabase({ backend: createMemoryBackend() })
+    const bob = await bobDb.acceptInvite(await alice.invite({ role: 'follow' }))
+    await syncThread({ thread: alice.id, replica: aliceDb.syncReplica(), transport: http })
+    expect(await http.request(await bob.followRequest())).toMatchObject({ type: 'following' })
+    expect(await syncThread({ thread: bob.id, replica: bobDb.syncReplica(), transport: http })).toMatchObject({ refused: [] })
+    expect((await bob.heads()).find((h) => h.log === alice.logId)?.seq).toBe(3)
   })
 
   it('after removal, the removed member\'s new writes are refused, and what others write after it opens with no key it held', async () => {
@@ -124,6 +166,7 @@ describe('access control at a real follower', { timeout: 180_000 }, () => {
     const bob = await bobDb.acceptInvite(bobInvite)
     const carolDb = openDatabase({ backend: createMemoryBackend() })
     const carol = await carolDb.acceptInvite(carolInvite)
+    for (const t of [bob, carol]) expect(await http.request(await t.followRequest())).toMatchObject({ type: 'following' })
     for (const [db, t] of [[bobDb, bob], [carolDb, carol], [aliceDb, alice]] as const) await syncThread({ thread: t.id, replica: db.syncReplica(), transport: http })
     await bob.collection('photos').create({ _id: 'before', title: 'by Bob, before' })
     await syncThread({ thread: bob.id, replica: bobDb.syncReplica(), transport: http })
@@ -141,11 +184,14 @@ describe('access control at a real follower', { timeout: 180_000 }, () => {
     await alice.collection('photos').create({ _id: 'after', title: marker })
     expect(await syncThread({ thread: alice.id, replica: aliceDb.syncReplica(), transport: http })).toMatchObject({ pushed: 1, refused: [] })
 
-    // Bob, not knowing yet, writes: the follower refuses it (he is no member there), and so does Carol.
+    // Bob, not knowing yet, writes: the follower no longer serves him heads or records, refuses his push
+    // (he is no member there), and so does Carol.
     await bob.collection('photos').create({ _id: 'late', title: 'by Bob, after removal' })
     const bobsLate = (await bob.exportRecords()).filter((r) => r.log === bob.logId).at(-1)!
-    const bobSync = await syncThread({ thread: bob.id, replica: bobDb.syncReplica(), transport: http })
-    expect(bobSync.refused.map((r) => [r.record, r.name])).toEqual([[bobsLate.record, 'NotAMemberError']])
+    await expect(syncThread({ thread: bob.id, replica: bobDb.syncReplica(), transport: http })).rejects.toMatchObject({ remoteName: 'NotAMemberError' })
+    const bobsProof = await bobDb.syncReplica().pullProof!(bob.id, Date.now())
+    expect(await http.request({ v: 2, type: 'pull', thread: bob.id, from: [{ log: alice.logId, after: 0 }], limit: 10, proof: bobsProof })).toMatchObject({ type: 'error', name: 'NotAMemberError' })
+    expect(await http.request({ v: 2, type: 'push', thread: bob.id, records: [bobsLate] })).toMatchObject({ type: 'pushed', stored: 0, rejected: [{ record: bobsLate.record, name: 'NotAMemberError' }] })
     await syncThread({ thread: carol.id, replica: carolDb.syncReplica(), transport: http })
     expect(carol.collection('photos').get('after')).toEqual({ _id: 'after', title: marker }) // Carol opened her share of the new epoch
     expect((await carol.ingestMany([bobsLate])).map((o) => o instanceof Error ? o.name : o.status)).toEqual(['NotAMemberError'])

@@ -8,6 +8,7 @@
  */
 import { once } from 'node:events'
 import { describe, expect, it } from 'vitest'
+import type { PullProof } from '../../src/core/sync/pull-proof.ts'
 import { httpSyncTransport } from '../../src/adapters/http/sync-transport.ts'
 import { openDatabase } from '../../src/core/db/index.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
@@ -27,13 +28,15 @@ const REQUEST_TIMEOUT_MS = 60_000
 interface Stream {
   readonly thread: string
   readonly log: string
+  /** Signs the pull proof the follower asks of a member for heads and pulls. */
+  readonly proof: () => Promise<PullProof | undefined>
   readonly records: readonly RecordEnvelope[]
   acknowledged: number
 }
 
 /** What the follower holds of a log: the sequence number of its head, 0 for none. */
 async function heldSeq (transport: SyncTransport, stream: Stream): Promise<number> {
-  const answer = await transport.request({ v: 2, type: 'heads', thread: stream.thread }, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+  const answer = await transport.request({ v: 2, type: 'heads', thread: stream.thread, proof: await stream.proof() }, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
   if (answer.type !== 'heads') throw new Error(`heads answered with ${JSON.stringify(answer)}`)
   return answer.heads.find(head => head.log === stream.log)?.seq ?? 0
 }
@@ -43,7 +46,7 @@ async function pulledRecords (transport: SyncTransport, stream: Stream): Promise
   const cids: string[] = []
   for (let page = 0; page < RECORDS_PER_WRITER; page++) {
     const answer = await transport.request(
-      { v: 2, type: 'pull', thread: stream.thread, from: [{ log: stream.log, after: cids.length }], limit: 50 },
+      { v: 2, type: 'pull', thread: stream.thread, from: [{ log: stream.log, after: cids.length }], limit: 50, proof: await stream.proof() },
       { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
     if (answer.type !== 'records') throw new Error(`pull answered with ${JSON.stringify(answer)}`)
     cids.push(...answer.records.filter(record => record.log === stream.log).map(record => record.record))
@@ -100,7 +103,7 @@ describe('follower crash safety', { timeout: 600_000 }, () => {
       while (((await replica.heads(thread.id))[0]?.seq ?? 0) < RECORDS_PER_WRITER) await photos.create({ title: `photo ${w}` })
       const log = (await replica.heads(thread.id))[0]!.log
       const records = await replica.recordsAfter(thread.id, log, 0, RECORDS_PER_WRITER)
-      streams.push({ thread: thread.id, log, records, acknowledged: 0 })
+      streams.push({ thread: thread.id, log, records, acknowledged: 0, proof: async () => await replica.pullProof!(thread.id, Date.now()) })
     }
 
     for (let round = 0; round < ROUNDS; round++) {

@@ -51,6 +51,8 @@ describe('offline queue', { timeout: 120_000 }, () => {
 
     const late = openDatabase({ backend: createMemoryBackend() })
     const joined = await late.acceptInvite(await thread.invite({ role: 'admin' }))
+    // The invite reaches the follower, so it takes the joiner's join and serves it.
+    await syncThread({ thread: thread.id, replica: db.syncReplica(), transport })
     const reader = await startSyncPeer()
     cleanup(async () => await reader.stop())
     await syncThread({ thread: joined.id, replica: late.syncReplica(), transport: reader.transportTo(follower.multiaddr) })

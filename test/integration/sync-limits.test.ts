@@ -15,6 +15,7 @@ import { base36 } from 'multiformats/bases/base36'
 import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
 import { describe, expect, it } from 'vitest'
+import type { PullProof } from '../../src/core/sync/pull-proof.ts'
 import { httpSyncTransport } from '../../src/adapters/http/sync-transport.ts'
 import { startSyncPeer, type SyncPeer } from '../../src/adapters/libp2p/peer.ts'
 import { openDatabase, type Database, type ThreadDatabase } from '../../src/core/db/index.ts'
@@ -86,7 +87,9 @@ describe('sync limits against a real follower process', { timeout: 600_000 }, ()
     expect(health.status).toBe(200)
     expect(JSON.parse(health.body)).toMatchObject({ ok: true })
   }
-  const headsAt = async (): Promise<unknown> => await httpSyncTransport(follower.httpUrl).request({ v: 2, type: 'heads', thread: a.thread.id })
+  // Heads and pulls are served to members who sign a pull proof: over HTTP it names the time, over libp2p the asking peer.
+  const proofOf = async (member: Member, peer: string | number = Date.now()): Promise<PullProof | undefined> => await member.db.syncReplica().pullProof!(member.thread.id, peer)
+  const headsAt = async (): Promise<unknown> => await httpSyncTransport(follower.httpUrl).request({ v: 2, type: 'heads', thread: a.thread.id, proof: await proofOf(a) })
 
   it('40 photos of ~1 MB sync with default options over libp2p and over HTTP, and the follower stays up', async () => {
     follower = await startFollowerProcess(await tempDir('threads-limits-', cleanup))
@@ -131,13 +134,13 @@ describe('sync limits against a real follower process', { timeout: 600_000 }, ()
 
   it('a pull asking for every photo at once is answered within the limit, over both transports', async () => {
     const pull: SyncRequest = { v: 2, type: 'pull', thread: a.thread.id, from: [{ log: a.thread.logId, after: 0 }, { log: c.thread.logId, after: 0 }], limit: 512 }
-    const answer = await fetch(`${follower.httpUrl}/v1/sync`, { method: 'POST', headers: DAG_CBOR, body: cbor(pull) })
+    const answer = await fetch(`${follower.httpUrl}/v1/sync`, { method: 'POST', headers: DAG_CBOR, body: cbor({ ...pull, proof: await proofOf(a) }) })
     const bytes = new Uint8Array(await answer.arrayBuffer())
     expect(answer.status).toBe(200)
     expect(bytes.length).toBeLessThanOrEqual(MAX_MESSAGE_BYTES)
     const overHttp = decodeResponse(bytes)
     expect(overHttp).toMatchObject({ type: 'records', more: true })
-    const overLibp2p = await b.transport.request(pull)
+    const overLibp2p = await b.transport.request({ ...pull, proof: await proofOf(b, b.transport.proofPeer!()) })
     expect(overLibp2p).toMatchObject({ type: 'records', more: true })
     for (const response of [overHttp, overLibp2p]) {
       if (response.type !== 'records') continue

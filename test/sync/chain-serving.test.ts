@@ -52,6 +52,8 @@ describe('serving records accepted by chain', () => {
       const backend = createMemoryBackend()
       const keys = createKeyBook(backend.meta)
       await keys.putEpoch(thread, { keyId: epoch.keyId, epoch: 0, followKey })
+      // The puller is the writer on another device: the follower serves heads and records to members only.
+      await keys.putSelf(thread, { log: writer.logId, identitySeed: writer.seed, x25519Secret: random(32) })
       const records = createRecordStore({ backend })
       const replica = createStoreReplica({ records, keys })
       const result = await syncThread({ thread, replica, transport: follower.transport, batchSize })

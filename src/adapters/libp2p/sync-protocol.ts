@@ -10,7 +10,7 @@ import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { lpStream } from '@libp2p/utils'
 import type { SyncTransport } from '../../core/sync/engine.ts'
-import type { HandledRequest } from '../../core/sync/handler.ts'
+import type { HandledRequest, RequestContext } from '../../core/sync/handler.ts'
 import { decodeResponse, encodeMessage, MAX_MESSAGE_BYTES, SYNC_PROTOCOL, type SyncRequest } from '../../core/sync/messages.ts'
 import { answerRequest, refusal, type EncodedAnswer } from '../../core/sync/serve.ts'
 import { MalformedMessageError, ThreadsError, TooLargeError } from '../../core/errors.ts'
@@ -50,9 +50,10 @@ function readFailure (error: unknown, whose: string): ThreadsError {
   return new MalformedMessageError(`${whose} could not be read: ${(error as Error)?.message ?? String(error)}`, { cause: error })
 }
 
-/** Who sent a request: its peer ID, and the IP address its connection comes from (when it has one). */
-export interface Requester {
+/** Who sent a request: its peer ID (also as the context pull proofs are checked against), and the IP address its connection comes from (when it has one). */
+export interface Requester extends RequestContext {
   readonly peer: string
+  readonly remotePeer: string
   readonly ip?: string
 }
 
@@ -78,7 +79,9 @@ export async function serveSync (node: Libp2p, handler: (request: SyncRequest, f
     const lp = lpStream(stream, { ...LP_OPTIONS })
     const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS)
     const ip = ipOf(connection.remoteAddr)
-    const from: Requester = ip === undefined ? { peer: connection.remotePeer.toString() } : { peer: connection.remotePeer.toString(), ip }
+    const peer = connection.remotePeer.toString()
+    // The requester's peer ID is what its pull proofs must name on this connection.
+    const from: Requester = ip === undefined ? { peer, remotePeer: peer } : { peer, remotePeer: peer, ip }
     const admitted = options.admit?.(from) ?? (() => {})
     let answer: EncodedAnswer
     if (admitted instanceof ThreadsError) {
@@ -113,6 +116,7 @@ export async function serveSync (node: Libp2p, handler: (request: SyncRequest, f
 /** A transport that sends each request to `peer` over a new stream. */
 export function libp2pSyncTransport (node: Libp2p, peer: PeerId | Multiaddr | Multiaddr[]): SyncTransport {
   return {
+    proofPeer: () => node.peerId.toString(),
     async request (request, options) {
       const bytes = encodeMessage(request)
       // The caller's signal (a sync being cancelled, or one request called off) and the wire timeout both end it.

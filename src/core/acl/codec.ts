@@ -120,7 +120,7 @@ function checkCombination (changes: readonly AclChange[]): void {
 
 const CHANGE_FIELDS: Record<AclChange['type'], readonly string[]> = {
   genesis: ['type', 'nonce', 'followKeyId', 'x25519'],
-  invite: ['type', 'key', 'role', 'expires', 'uses', 'keys'],
+  invite: ['type', 'key', 'role', 'expires', 'uses', 'keys', 'x25519'],
   join: ['type', 'invite', 'proof', 'x25519', 'time'],
   role: ['type', 'member', 'role', 'at'],
   leave: ['type'],
@@ -147,7 +147,8 @@ function parseChange (value: unknown, what: string): AclChange {
         role: role(change.role, `${at} field "role"`),
         expires: change.expires === null ? null : integer(change.expires, 0, `${at} field "expires"`),
         uses: uses(change.uses, `${at} field "uses"`),
-        keys: keyIdList(change.keys, `${at} field "keys"`)
+        keys: keyIdList(change.keys, `${at} field "keys"`),
+        x25519: bytes(change.x25519, ACL_SIZES.x25519, `${at} field "x25519"`)
       }
     case 'join':
       return { type: 'join', invite: cidText(change.invite, `${at} field "invite"`), proof: bytes(change.proof, ACL_SIZES.signature, `${at} field "proof"`), x25519: bytes(change.x25519, ACL_SIZES.x25519, `${at} field "x25519"`), time: integer(change.time, 0, `${at} field "time"`) }
@@ -171,7 +172,7 @@ function shareList (value: unknown, what: string): KeyShare[] {
   return value.map((raw, i) => {
     const share = asMap(raw, `${what} item ${i}`)
     exactFields(share, ['member', 'enc', 'ct'], `${what} item ${i}`)
-    const member = logId(share.member, `${what} item ${i} field "member"`)
+    const member = shareMember(share.member, `${what} item ${i} field "member"`)
     if (members.has(member)) throw new MalformedAclError(`${what} seals keys to ${member} twice`)
     members.add(member)
     const ct = share.ct
@@ -232,6 +233,12 @@ function name (value: unknown, what: string): string {
 function cidText (value: unknown, what: string): string {
   if (typeof value !== 'string' || value.length > 128 || !isCanonicalCid(value)) throw new MalformedAclError(`${what} must be a record ID: a canonical base32 CIDv1 of dag-cbor with sha2-256`)
   return value
+}
+
+/** A share's recipient: a member's log ID, or the record ID of an invite whose link holder the keys are for. */
+function shareMember (value: unknown, what: string): string {
+  if (typeof value === 'string' && value.length <= 128 && isCanonicalCid(value)) return value
+  return logId(value, `${what} (a log ID or an invite's record ID)`)
 }
 
 function logId (value: unknown, what: string): string {

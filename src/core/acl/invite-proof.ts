@@ -4,7 +4,10 @@
  * the link proves it in its join event by signing
  * dag-cbor({ purpose: 'threads/v3/join', thread, log }) with the seed: the
  * proof names the joining log and the thread, so it cannot be replayed for
- * another log or thread, and the invite's public key alone verifies it.
+ * another log or thread, and the invite's public key alone verifies it. The
+ * invite also names an X25519 public key whose secret the link carries: each
+ * rotation seals the new epoch's keys to it, so a link made before a
+ * rotation still reaches the keys written after it.
  */
 import * as dagCbor from '@ipld/dag-cbor'
 import { base16 } from 'multiformats/bases/base16'
@@ -12,6 +15,7 @@ import { createSigner, publicKeyFromSeed, verifySignature, verifySignatureSync }
 import { secureRandom, type RandomSource } from '../crypto/random.ts'
 import { MalformedAclError } from '../errors.ts'
 import { ACL_SIZES } from './codec.ts'
+import { generateX25519KeyPair } from './epoch-keys.ts'
 import type { KeyId, Role } from './types.ts'
 
 /** The purpose a join proof signs, so an invite key's signature means nothing else. */
@@ -36,8 +40,10 @@ export function inviteKeyFromSeed (seed: Uint8Array): InviteKey {
 
 /** An invite change and the seed its link carries. */
 export interface CreatedInvite {
-  readonly change: { readonly type: 'invite', readonly key: Uint8Array, readonly role: Role, readonly expires: number | null, readonly uses: 1 | null, readonly keys: readonly KeyId[] }
+  readonly change: { readonly type: 'invite', readonly key: Uint8Array, readonly role: Role, readonly expires: number | null, readonly uses: 1 | null, readonly keys: readonly KeyId[], readonly x25519: Uint8Array }
   readonly seed: Uint8Array
+  /** The X25519 secret key the link carries next to the seed: later epochs' keys are sealed to its public part. */
+  readonly x25519Secret: Uint8Array
 }
 
 /**
@@ -47,7 +53,12 @@ export interface CreatedInvite {
  */
 export function createInvite (options: { role: Role, keys: readonly KeyId[], expires?: number | null, uses?: 1 | null, random?: RandomSource }): CreatedInvite {
   const { seed, publicKey } = generateInviteKey(options.random)
-  return { seed, change: { type: 'invite', key: publicKey, role: options.role, expires: options.expires ?? null, uses: options.uses ?? null, keys: options.keys } }
+  const x25519 = generateX25519KeyPair(options.random)
+  return {
+    seed,
+    x25519Secret: x25519.secretKey,
+    change: { type: 'invite', key: publicKey, role: options.role, expires: options.expires ?? null, uses: options.uses ?? null, keys: options.keys, x25519: x25519.publicKey }
+  }
 }
 
 /** The bytes a join proof signs. */

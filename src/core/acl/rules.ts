@@ -74,7 +74,7 @@ function checkInvite (ctx: ChangeContext, change: Extract<AclChange, { type: 'in
   if (!change.keys.every((k) => epochKnown(ctx, k))) return refuse('unknown-epoch', 'the invite carries keys of an epoch the ACL does not admit')
   const { event, state } = ctx
   ctx.effects.push(() => {
-    state.invites.set(event.id, { id: event.id, by: event.log, key: change.key, role: change.role, expires: change.expires, uses: change.uses, keys: change.keys, usedBy: [] })
+    state.invites.set(event.id, { id: event.id, by: event.log, key: change.key, role: change.role, expires: change.expires, uses: change.uses, keys: change.keys, x25519: change.x25519, sharedKeys: [], usedBy: [] })
   })
   return undefined
 }
@@ -95,7 +95,7 @@ function checkJoin (ctx: ChangeContext, change: Extract<AclChange, { type: 'join
   ctx.effects.push(() => {
     state.members.set(event.log, { log: event.log, owner: false, admittedBy: event.id, segments: [{ fromSeq: 1, role: invite.role, by: event.id, leave: false }], x25519: change.x25519 })
     invite.usedBy.push(event.log)
-    for (const keyId of invite.keys) state.epoch(keyId)?.holders.add(event.log)
+    for (const keyId of [...invite.keys, ...invite.sharedKeys]) state.epoch(keyId)?.holders.add(event.log)
   })
   return undefined
 }
@@ -145,7 +145,8 @@ function checkRotate (ctx: ChangeContext, change: Extract<AclChange, { type: 'ro
   if (shares !== undefined) return shares
   ctx.newEpochs.add(keyIdText(change.followKeyId))
   ctx.effects.push(() => {
-    state.addEpoch({ keyId: change.followKeyId, epoch: change.epoch, createdBy: event.id, holders: new Set([event.log, ...change.shares.map((s) => s.member)]) })
+    state.addEpoch({ keyId: change.followKeyId, epoch: change.epoch, createdBy: event.id, holders: new Set([event.log]) })
+    noteShares(state, change.followKeyId, change.shares)
   })
   return undefined
 }
@@ -157,16 +158,43 @@ function checkShare (ctx: ChangeContext, change: Extract<AclChange, { type: 'sha
   if (shares !== undefined) return shares
   const { state } = ctx
   // An epoch created earlier in the same event exists once that change's effect has run, before this one.
-  ctx.effects.push(() => {
-    const holders = state.epoch(change.key)!.holders
-    for (const share of change.shares) holders.add(share.member)
-  })
+  ctx.effects.push(() => { noteShares(state, change.key, change.shares) })
   return undefined
 }
 
-/** Keys go to members of role follow or above, read keys to role read or above. */
+/** Records who received an epoch's keys: members become holders; an invite keeps the key ID for whoever joins through it. */
+function noteShares (state: MutableAclState, keyId: KeyId, shares: readonly KeyShare[]): void {
+  const holders = state.epoch(keyId)!.holders
+  for (const share of shares) {
+    const invite = state.invites.get(share.member)
+    if (invite === undefined) holders.add(share.member)
+    else {
+      invite.sharedKeys.push(keyId)
+      for (const log of invite.usedBy) holders.add(log)
+    }
+  }
+}
+
+/**
+ * Keys go to members of role follow or above, read keys to role read or
+ * above. A share to an invite (its record ID) is for whoever joins through
+ * it: valid only while the invite is outstanding (its author still an admin,
+ * not a used single-use invite, and nobody who joined through it now below
+ * its role: that member holds the link), with a read key only if the invite grants
+ * read or above. Expiry is the sharing author's judgement by its own clock
+ * (evaluation has none); a join after expiry is refused anyway.
+ */
 function checkShares (ctx: ChangeContext, shares: readonly KeyShare[]): Refusal | undefined {
   for (const share of shares) {
+    const invite = ctx.state.invites.get(share.member)
+    if (invite !== undefined) {
+      if (!atLeast(roleOf(ctx, invite.by), 'admin')) return refuse('share-to-spent-invite', `keys are shared to invite ${share.member}, whose author ${invite.by} is no longer an admin`)
+      if (invite.uses === 1 && invite.usedBy.length > 0) return refuse('share-to-spent-invite', `keys are shared to the single-use invite ${share.member}, used by ${invite.usedBy[0]!}`)
+      const demoted = invite.usedBy.find((log) => !atLeast(roleOf(ctx, log), invite.role))
+      if (demoted !== undefined) return refuse('share-to-spent-invite', `keys are shared to invite ${share.member}, whose link ${demoted} holds with a role now below the invite's`)
+      if (shareHasReadKey(share) && !atLeast(invite.role, 'read')) return refuse('read-key-below-read', `a read key is shared to invite ${share.member}, which grants ${invite.role}`)
+      continue
+    }
     const role = roleOf(ctx, share.member)
     if (!atLeast(role, 'follow')) return refuse('share-to-nonmember', `keys are shared to ${share.member}, whose role is ${role}`)
     if (shareHasReadKey(share) && !atLeast(role, 'read')) return refuse('read-key-below-read', `a read key is shared to ${share.member}, whose role is ${role}`)

@@ -31,8 +31,9 @@ export interface EpochRecord {
   readonly holders: Set<string>
 }
 
-export interface InviteRecord extends Omit<InviteInfo, 'usedBy'> {
+export interface InviteRecord extends Omit<InviteInfo, 'usedBy' | 'sharedKeys'> {
   readonly usedBy: string[]
+  readonly sharedKeys: KeyId[]
 }
 
 /** Everything the ACL events established so far. */
@@ -114,14 +115,17 @@ export class MutableAclState {
       current,
       invite: (id) => {
         const i = this.invites.get(id)
-        return i === undefined ? undefined : { ...i, usedBy: [...i.usedBy] }
+        return i === undefined ? undefined : inviteInfo(i)
       },
+      invites: () => [...this.invites.values()].map(inviteInfo),
       order: [...this.order],
       refused: [...this.refused],
       pending
     }
   }
 }
+
+const inviteInfo = (i: InviteRecord): InviteInfo => ({ ...i, usedBy: [...i.usedBy], sharedKeys: [...i.sharedKeys] })
 
 /** Index of the last segment with fromSeq ≤ seq, or −1. */
 function lastAtOrBefore (segments: readonly RoleSegment[], seq: number): number {

@@ -21,6 +21,7 @@ export interface EpochKeys {
 
 /** An epoch key set sealed to one member with HPKE. */
 export interface KeyShare {
+  /** The recipient: a member's log ID, or an outstanding invite's record ID (for whoever holds its link). */
   readonly member: string
   /** HPKE encapsulated key. */
   readonly enc: Uint8Array
@@ -30,7 +31,7 @@ export interface KeyShare {
 
 export type AclChange =
   | { readonly type: 'genesis', readonly nonce: Uint8Array, readonly followKeyId: KeyId, readonly x25519: Uint8Array }
-  | { readonly type: 'invite', readonly key: Uint8Array, readonly role: Role, readonly expires: number | null, readonly uses: 1 | null, readonly keys: readonly KeyId[] }
+  | { readonly type: 'invite', readonly key: Uint8Array, readonly role: Role, readonly expires: number | null, readonly uses: 1 | null, readonly keys: readonly KeyId[], readonly x25519: Uint8Array }
   | { readonly type: 'join', readonly invite: string, readonly proof: Uint8Array, readonly x25519: Uint8Array, readonly time: number }
   | { readonly type: 'role', readonly member: string, readonly role: Role, readonly at: number }
   | { readonly type: 'leave' }
@@ -62,7 +63,7 @@ export type AclRefusalCode =
   | 'duplicate-position' | 'not-first-record' | 'thread-mismatch' | 'already-owned' | 'wrong-epoch-key'
   | 'unknown-epoch' | 'not-member' | 'role-too-low' | 'owner-immutable' | 'invite-unknown' | 'invite-not-in-deps'
   | 'invite-revoked' | 'invite-exhausted' | 'invite-expired' | 'bad-proof' | 'already-member' | 'invite-role'
-  | 'rotate-required' | 'epoch-exists' | 'epoch-number' | 'share-to-nonmember' | 'read-key-below-read'
+  | 'rotate-required' | 'epoch-exists' | 'epoch-number' | 'share-to-nonmember' | 'read-key-below-read' | 'share-to-spent-invite'
 
 /** Why an ACL event changed nothing. */
 export interface AclRefusal {
@@ -102,6 +103,10 @@ export interface InviteInfo {
   readonly expires: number | null
   readonly uses: 1 | null
   readonly keys: readonly KeyId[]
+  /** The X25519 public key whose secret the link carries: later epochs' keys are sealed to it. */
+  readonly x25519: Uint8Array
+  /** Key IDs of later epochs whose keys were sealed to the invite (by rotates), in ACL order. */
+  readonly sharedKeys: readonly KeyId[]
   /** Logs admitted through it, in ACL order. */
   readonly usedBy: readonly string[]
 }
@@ -135,6 +140,8 @@ export interface AclState {
   readonly current: EpochInfo | undefined
   /** A valid invite by its record ID. */
   invite(id: string): InviteInfo | undefined
+  /** Every valid invite, in ACL order. */
+  invites(): InviteInfo[]
   /** Record IDs of the events applied or refused, in ACL order. */
   readonly order: readonly string[]
   /** Events (and changes) that were refused, with reasons, in ACL order. */

@@ -1,7 +1,8 @@
 /**
  * Whether newly stored ACL events change the admission of records a member
  * has already applied: a role event that lowers a member below write from a
- * seq before the member's records held here. The database then rebuilds its
+ * seq before the member's records held here, or a member's leave from
+ * before records of its log held here. The database then rebuilds its
  * view from the log, and the replay skips (and reports) what the ACL no
  * longer admits. A rare event: a role change that raced the member's writes.
  */
@@ -13,7 +14,7 @@ import type { EpochKeyring } from '../log/keyring.ts'
 import { decryptBody, decryptHeader } from '../log/open-record.ts'
 import type { BatchOutcome, RecordStore } from '../log/record-store.ts'
 
-/** True when a stored, valid ACL event among `outcomes` lowers a member below write from before its held head. */
+/** True when a stored, valid ACL event among `outcomes` lowers a member below write (a role change or a leave) from before its held head. */
 export async function lowersAppliedWrites (input: {
   readonly thread: string
   readonly records: RecordStore
@@ -33,9 +34,11 @@ export async function lowersAppliedWrites (input: {
       continue // not an ACL body: it changes nothing
     }
     for (const change of changes) {
-      if (change.type !== 'role' || atLeast(change.role, 'write')) continue
-      const head = await records.head(thread, change.member)
-      if (head !== undefined && head.seq > change.at) return true
+      // A leave takes the leaver to none from its next seq, as a role change to none `at` the leave's own seq would.
+      const lowered = change.type === 'leave' ? { member: outcome.node.log, at: outcome.node.seq } : change.type === 'role' && !atLeast(change.role, 'write') ? change : undefined
+      if (lowered === undefined) continue
+      const head = await records.head(thread, lowered.member)
+      if (head !== undefined && head.seq > lowered.at) return true
     }
   }
   return false

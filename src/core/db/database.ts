@@ -120,7 +120,7 @@ export function openDatabase (options: DatabaseOptions): Database {
         const x25519Secret = random(32)
         const first = await createJoinChange({ invite, member: identity, x25519: x25519.getPublicKey(x25519Secret), time: now() })
         for (const epoch of invite.epochs) await keys.putEpoch(id, epoch)
-        await keys.putSelf(id, { log: identity.logId, identitySeed: identity.seed, x25519Secret, first })
+        await keys.putSelf(id, { log: identity.logId, identitySeed: identity.seed, x25519Secret, first, invite: { record: invite.via.record, x25519Secret: invite.shareSecret } })
         await threads.put({ id, name: invite.name, createdAt: now() })
       } else {
         for (const epoch of invite.epochs) await keys.putEpoch(id, epoch)

@@ -6,11 +6,18 @@
  * whose keys are sealed (HPKE) to every remaining member, so what is written
  * after it does not open with any key the removed member held. Members who
  * receive a rotation open their share and hold the new epoch (`learnEpochs`).
+ * A rotation also seals the new keys to every outstanding invite (to the
+ * X25519 key its link carries), so a link made before it still lets its
+ * holder join and read what is written after it; a joiner opens those shares
+ * rotation by rotation while catching up. After a rotation the follower must
+ * be handed the new epoch's follow key: `setRole` and `remove` say so
+ * (`refollow`), and the caller sends `db.followRequest()` to its followers.
  */
 import { shareHasReadKey } from '../acl/codec.ts'
 import { generateEpochKeys, openShare, sealShares } from '../acl/epoch-keys.ts'
+import { outstandingInvites } from '../acl/outstanding-invites.ts'
 import { atLeast } from '../acl/roles.ts'
-import type { AclChange, MemberInfo, Role } from '../acl/types.ts'
+import type { AclChange, AclState, KeyShare, MemberInfo, Role } from '../acl/types.ts'
 import type { RandomSource } from '../crypto/random.ts'
 import { DecryptError, NotAMemberError, RoleError } from '../errors.ts'
 import type { Admission } from '../log/admission.ts'
@@ -28,9 +35,9 @@ export interface Members {
   /** Writes an invite ACL event and returns what the share link carries. */
   invite(options: InviteOptions): Promise<Invite>
   /** Gives `member` a new role (an admin's change); lowering below read rotates the keys in the same record. */
-  setRole(member: string, role: Role): Promise<void>
+  setRole(member: string, role: Role): Promise<RoleChanged>
   /** Removes `member`: role none and a key rotation, in one record. */
-  remove(member: string): Promise<void>
+  remove(member: string): Promise<RoleChanged>
   /** This member leaves: from its next record on it has role none. */
   leave(): Promise<void>
   /** This member's display name (at most 64 UTF-8 bytes). */
@@ -39,6 +46,16 @@ export interface Members {
   onChange(listener: (members: MemberInfo[]) => void): () => void
   /** Tells listeners if the member list changed since they were last told (the database calls it after ACL events). */
   refresh(): Promise<void>
+}
+
+/** What a role change did beyond the change itself. */
+export interface RoleChanged {
+  /**
+   * The keys were rotated: followers hold only the old epochs' follow keys and
+   * would refuse what is sealed with the new one, so send each follower a new
+   * `db.followRequest()` (it carries the new follow key).
+   */
+  readonly refollow: boolean
 }
 
 /** What the facet needs from its thread's database. */
@@ -53,6 +70,8 @@ export interface MembersDeps {
   /** Called after this peer holds a new epoch (so new records are sealed with it). */
   readonly epochsChanged: () => Promise<void>
   readonly random?: RandomSource
+  /** The clock that decides which invites have expired (and so get no share of a rotation). */
+  readonly now?: () => number
 }
 
 /** The members facet over a thread's ACL. */
@@ -60,7 +79,7 @@ export function createMembers (deps: MembersDeps): Members {
   const { thread, self, records, keys, admission } = deps
   const state = async (): Promise<Awaited<ReturnType<Admission['state']>>> => await admission.state(await keys.keyring(thread))
 
-  async function changeRole (member: string, role: Role): Promise<void> {
+  async function changeRole (member: string, role: Role): Promise<RoleChanged> {
     const acl = await state()
     requireAdmin(acl, self.log, thread)
     const target = acl.members().find((m) => m.log === member)
@@ -77,7 +96,7 @@ export function createMembers (deps: MembersDeps): Members {
         const after = m.log === member ? role : m.role
         return atLeast(after, 'follow') && m.x25519 !== undefined ? [{ member: m.log, role: after, x25519: m.x25519 }] : []
       })
-      const shares = await sealShares({ thread, keys: next, recipients, random: deps.random })
+      const shares = [...await sealShares({ thread, keys: next, recipients, random: deps.random }), ...await inviteShares(acl, next, member, role)]
       changes.push({ type: 'rotate', epoch: acl.current.epoch + 1, followKeyId: next.keyId, shares })
     }
     // The change depends on the member's first record (its join), so every replica orders it after the
@@ -88,6 +107,17 @@ export function createMembers (deps: MembersDeps): Members {
       await keys.putEpoch(thread, { ...next, epoch: acl.current!.epoch + 1 })
       await deps.epochsChanged()
     }
+    return { refollow: next !== undefined }
+  }
+
+  /**
+   * The new epoch's keys sealed to each invite still outstanding once the
+   * lowered member has its new role (read keys only for invites of role read
+   * or above): not those it wrote, nor those it joined through.
+   */
+  async function inviteShares (acl: AclState, next: ReturnType<typeof generateEpochKeys>, lowered: string, role: Role): Promise<KeyShare[]> {
+    const invites = outstandingInvites(acl, (deps.now ?? Date.now)(), new Map([[lowered, role]]))
+    return await sealShares({ thread, keys: next, recipients: invites.map((i) => ({ member: i.id, x25519: i.x25519, role: i.role })), random: deps.random })
   }
 
   const listeners = new Set<(members: MemberInfo[]) => void>()
@@ -104,7 +134,7 @@ export function createMembers (deps: MembersDeps): Members {
     role: async () => (await state()).members().find((m) => m.log === self.log)?.role ?? 'none',
     invite: deps.invite,
     setRole: changeRole,
-    remove: async (member) => { await changeRole(member, 'none') },
+    remove: async (member) => await changeRole(member, 'none'),
     leave: async () => { await writeAndRefresh([{ type: 'leave' }]) },
     setName: async (name) => { await writeAndRefresh([{ type: 'profile', name }]) },
     onChange (listener) {
@@ -132,19 +162,23 @@ export function requireAdmin (acl: Awaited<ReturnType<Admission['state']>>, log:
 /**
  * Opens the key shares sealed to this member for epochs the ACL admits and it
  * does not hold yet, and keeps their keys; returns how many epochs were added.
- * A share that does not open is left (another valid share may follow).
+ * A member who joined by a link also opens the shares sealed to its invite
+ * (with the link's X25519 secret). A share that does not open is left
+ * (another valid share may follow).
  */
 export async function learnEpochs (deps: Pick<MembersDeps, 'thread' | 'self' | 'keys' | 'admission'>): Promise<number> {
   const { thread, self, keys, admission } = deps
   const keyring = await keys.keyring(thread)
   const acl = await admission.state(keyring)
+  const recipients = [{ member: self.log, secretKey: self.x25519Secret }, ...(self.invite === undefined ? [] : [{ member: self.invite.record, secretKey: self.invite.x25519Secret }])]
+  const shares = (await Promise.all(recipients.map(async (r) => (await admission.sharesFor(r.member, keyring)).map((found) => ({ ...found, ...r }))))).flat()
   let added = 0
-  for (const { keyId, share } of await admission.sharesFor(self.log, keyring)) {
+  for (const { keyId, share, member, secretKey } of shares) {
     const epoch = acl.epoch(keyId)
     // Nothing to learn: an epoch the ACL does not admit, or one held already with all this share gives.
     if (epoch === undefined || keyring.readKey(keyId) !== undefined || (keyring.followKey(keyId) !== undefined && !shareHasReadKey(share))) continue
     try {
-      const opened = await openShare({ thread, share, keyId, secretKey: self.x25519Secret, log: self.log })
+      const opened = await openShare({ thread, share, keyId, secretKey, log: member })
       await keys.putEpoch(thread, { ...opened, epoch: epoch.epoch })
       added++
     } catch (error) {

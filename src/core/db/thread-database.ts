@@ -282,7 +282,8 @@ export async function openThreadDatabase (deps: {
       return invite
     },
     epochsChanged: async () => { epoch = await currentEpoch() },
-    random: deps.random
+    random: deps.random,
+    now: deps.now
   })
 
   const db: ThreadDatabase = {
@@ -341,12 +342,15 @@ export async function openThreadDatabase (deps: {
       // A member lowered from a seq before records of its log already applied here: those are no longer admitted.
       if (await lowersAppliedWrites({ thread, records, keyring: await keys.keyring(thread), admission, outcomes })) await db.rebuild('log')
       await members.refresh()
-      if (await learnEpochs({ thread, self: deps.self, keys, admission }) === 0) return outcomes
-      epoch = await currentEpoch()
-      const again = outcomes.flatMap((o, i) => o instanceof Error && o.name === 'UnknownEpochError' ? [i] : [])
-      if (again.length === 0) return outcomes
-      const retried = await dispatcher.ingest(again.map((i) => envelopes[i]!))
-      again.forEach((i, j) => { outcomes[i] = retried[j]! })
+      // Each round may store a rotate sealed with the epoch just learnt, whose share opens the next one
+      // (a joiner catching up through rotations its link predates); each round adds an epoch, so it ends.
+      while (await learnEpochs({ thread, self: deps.self, keys, admission }) > 0) {
+        epoch = await currentEpoch()
+        const again = outcomes.flatMap((o, i) => o instanceof Error && o.name === 'UnknownEpochError' ? [i] : [])
+        if (again.length === 0) return outcomes
+        const retried = await dispatcher.ingest(again.map((i) => envelopes[i]!))
+        again.forEach((i, j) => { outcomes[i] = retried[j]! })
+      }
       return outcomes
     },
     heads: async () => await records.heads(thread),
@@ -358,7 +362,7 @@ export async function openThreadDatabase (deps: {
       requireAdmin(await admission.state(await keys.keyring(thread)), identity.logId, thread)
       const addrs = options.addrs ?? (await addressBook.get(thread, identity.logId)).map((a) => a.addr)
       const epochs = await keys.epochs(thread)
-      const { change, secret } = createInviteChange({ role: options.role, expires: options.expires ?? null, uses: options.uses ?? null, epochs, random: deps.random })
+      const { change, secret, shareSecret } = createInviteChange({ role: options.role, expires: options.expires ?? null, uses: options.uses ?? null, epochs, random: deps.random })
       const written = await writeAcl([change])
       return {
         thread,
@@ -366,6 +370,7 @@ export async function openThreadDatabase (deps: {
         role: options.role,
         epochs: epochs.map((e) => roleReads(options.role) ? e : { keyId: e.keyId, epoch: e.epoch, followKey: e.followKey }),
         secret,
+        shareSecret,
         via: { log: identity.logId, record: written.record }
       }
     },

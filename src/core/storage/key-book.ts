@@ -28,6 +28,8 @@ export interface MemberSecrets {
   readonly x25519Secret: Uint8Array
   /** The ACL record that opens the log (the owner's genesis, or a join), written at seq 1 if the log is still empty. */
   readonly first?: { readonly changes: readonly AclChange[], readonly deps: readonly Dependency[] }
+  /** For a member who joined by a link: the invite record and the link's X25519 secret, to open keys rotations sealed to the invite. */
+  readonly invite?: { readonly record: string, readonly x25519Secret: Uint8Array }
 }
 
 /** Key book operations. */

@@ -13,11 +13,44 @@ import { roomFor } from './message-size.ts'
 import { MAX_RECORDS_PER_MESSAGE, SYNC_VERSION, type SyncRequest, type SyncResponse, type WireHead, type RecordEnvelope } from './messages.ts'
 import { pullRecords } from './pull.ts'
 import { batchesWithin, readRecordsWithin, tooLarge } from './record-batches.ts'
+import { PULL_PROOF_WINDOW_MS, type PullProof } from './pull-proof.ts'
 import type { SyncReplica } from './replica.ts'
 
 /** Sends a request to one peer and returns its response. */
 export interface SyncTransport {
   request(request: SyncRequest, options?: { signal?: AbortSignal }): Promise<SyncResponse>
+  /**
+   * What a pull proof names as `peer` on this transport (pull-proof.ts): this
+   * node's own peer ID where the other side sees it (libp2p); absent: the
+   * current time, for transports with no peer identity (HTTP).
+   */
+  proofPeer?(): string | number
+}
+
+/** How long one sync reuses a pull proof; a timestamp proof is accepted for ±PULL_PROOF_WINDOW_MS. */
+const PROOF_REUSE_MS = PULL_PROOF_WINDOW_MS / 2
+
+/**
+ * The transport with this member's pull proof added to each heads and pull
+ * request, so a follower serves it. One proof serves a sync until it is half
+ * as old as a follower accepts (a timestamp proof ages).
+ */
+function withPullProof (transport: SyncTransport, replica: SyncReplica, thread: string): SyncTransport {
+  if (replica.pullProof === undefined) return transport
+  const sign = replica.pullProof.bind(replica)
+  let held: { proof: Promise<PullProof | undefined>, at: number } | undefined
+  const proof = (): Promise<PullProof | undefined> => {
+    const now = Date.now()
+    if (held === undefined || now - held.at > PROOF_REUSE_MS) held = { proof: sign(thread, transport.proofPeer?.() ?? now), at: now }
+    return held.proof
+  }
+  return {
+    async request (request, options) {
+      if (request.type !== 'heads' && request.type !== 'pull') return await transport.request(request, options)
+      const signed = await proof()
+      return await transport.request(signed === undefined ? request : { ...request, proof: signed }, options)
+    }
+  }
 }
 
 /** A peer answered with an error or an unexpected message. */
@@ -85,6 +118,25 @@ async function remoteHeadsOf (transport: SyncTransport, thread: string, signal?:
   return heads
 }
 
+/**
+ * The peer's heads, asked as a member. A follower that does not hold this
+ * member's join yet (a joiner whose first contact is this sync) refuses with
+ * NotAMemberError: the first record of this peer's own log is pushed, and the
+ * heads asked once more.
+ */
+async function remoteHeadsAsMember (transport: SyncTransport, replica: SyncReplica, thread: string, signal?: AbortSignal): Promise<{ heads: WireHead[], pushed: number }> {
+  try {
+    return { heads: await remoteHeadsOf(transport, thread, signal), pushed: 0 }
+  } catch (error) {
+    const own = await replica.ownLog?.(thread)
+    if (!(error instanceof SyncRemoteError) || error.remoteName !== 'NotAMemberError' || own === undefined) throw error
+    const first = await replica.recordsAfter(thread, own, 0, 1)
+    if (first.length === 0) throw error
+    const { stored } = await ask(transport, { v: SYNC_VERSION, type: 'push', thread, records: first }, 'pushed', signal)
+    return { heads: await remoteHeadsOf(transport, thread, signal), pushed: stored }
+  }
+}
+
 /** Syncs one thread with one peer. */
 export async function syncThread (input: {
   readonly thread: string
@@ -96,10 +148,11 @@ export async function syncThread (input: {
   /** False to only push: for a host that may send what is stored but must not change the store (a service worker). */
   readonly pull?: boolean
 }): Promise<SyncResult> {
-  const { thread, replica, transport, signal } = input
+  const { thread, replica, signal } = input
+  const transport = withPullProof(input.transport, replica, thread)
   const pulling = input.pull ?? true
   const batchSize = Math.min(input.batchSize ?? 256, MAX_RECORDS_PER_MESSAGE)
-  const remoteHeads = await remoteHeadsOf(transport, thread, signal)
+  const { heads: remoteHeads, pushed: pushedFirst } = await remoteHeadsAsMember(transport, replica, thread, signal)
   const local = seqOf(await replica.heads(thread))
   const remote = seqOf(remoteHeads)
 
@@ -121,7 +174,7 @@ export async function syncThread (input: {
   const mine = await replica.heads(thread)
   const behind = mine.filter((h) => h.seq > (remote.get(h.log) ?? 0))
   const pushTotal = behind.reduce((n, h) => n + h.seq - (remote.get(h.log) ?? 0), 0)
-  let pushed = 0
+  let pushed = pushedFirst
   let retry: RecordEnvelope[] = []
   const refused: Array<{ record: string, name: string, message: string }> = []
   const room = roomFor({ v: SYNC_VERSION, type: 'push', thread, records: [] })

@@ -5,9 +5,10 @@
  * transport can disconnect it. No response passes MAX_MESSAGE_BYTES: records
  * and heads are cut by bytes as well as count, and heads come in pages.
  */
-import { ThreadsError } from '../errors.ts'
+import { NotAMemberError, ThreadsError } from '../errors.ts'
 import { parseThreadId } from '../ids/thread-id.ts'
 import { verifyFollowRequest } from './follow-request.ts'
+import { verifyPullProof } from './pull-proof.ts'
 import { countWithin, roomFor } from './message-size.ts'
 import { MAX_ERROR_MESSAGE_LENGTH, MAX_ITEMS_PER_MESSAGE, MAX_RECORDS_PER_MESSAGE, SYNC_VERSION, type SyncRequest, type SyncResponse, type RecordEnvelope } from './messages.ts'
 import { readRecordsWithin, tooLarge } from './record-batches.ts'
@@ -63,9 +64,22 @@ async function pullResponse (replica: SyncReplica, request: Extract<SyncRequest,
   return { v: SYNC_VERSION, type: 'records', thread: request.thread, records, more }
 }
 
+/** What the transport knows of the connection a request came on. */
+export interface RequestContext {
+  /** The requester's peer ID, when the transport authenticates one (libp2p). */
+  readonly remotePeer?: string
+}
+
 /** Answers sync requests from a replica. */
-export function createSyncHandler (replica: SyncReplica): (request: SyncRequest) => Promise<HandledRequest> {
-  return async (request) => {
+export function createSyncHandler (replica: SyncReplica, options: { readonly now?: () => number } = {}): (request: SyncRequest, context?: RequestContext) => Promise<HandledRequest> {
+  const now = options.now ?? Date.now
+  /** Heads and records go only to members, when the replica says who they are (pull-proof.ts); one NotAMemberError for every failure. */
+  async function requireMember (request: Extract<SyncRequest, { type: 'heads' | 'pull' }>, context: RequestContext): Promise<void> {
+    if (replica.mayPull === undefined) return
+    const by = await verifyPullProof({ thread: request.thread, proof: request.proof, remotePeer: context.remotePeer, now: now() })
+    if (!await replica.mayPull(request.thread, by)) throw new NotAMemberError(`thread ${request.thread} is served only to its members: sign a pull proof with a member's log key`)
+  }
+  return async (request, context = {}) => {
     try {
       const { thread } = request
       // The decoder checked it already; a handler called directly (in-process) checks it too.
@@ -78,6 +92,7 @@ export function createSyncHandler (replica: SyncReplica): (request: SyncRequest)
         return answer({ v: SYNC_VERSION, type: 'following', thread })
       }
       if (!await replica.hasThread(thread)) return notHeld(thread)
+      if (request.type === 'heads' || request.type === 'pull') await requireMember(request, context)
       switch (request.type) {
         case 'heads': {
           const { items, more } = page(await replica.heads(thread), request.after, { v: SYNC_VERSION, type: 'heads', thread, heads: [], more: true })

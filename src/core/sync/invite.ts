@@ -3,8 +3,8 @@
  * event naming a fresh Ed25519 invite key; the share link carries — only in
  * the URL fragment, which browsers never send to a server — the thread ID,
  * the keys of the thread's epochs the invited role needs (follow keys, and
- * read keys from role read up), the invite's secret key, the invite record
- * and where to sync. The joiner proves it holds the invite key in the `join`
+ * read keys from role read up), the invite's secret key, the X25519 secret
+ * that later rotations seal their keys to, the invite record and where to sync. The joiner proves it holds the invite key in the `join`
  * ACL event that opens its log, which depends on the invite record; members
  * and followers find the new log through heads and admit it through that
  * join. Nothing else announces a join.
@@ -34,6 +34,8 @@ export interface Invite {
   readonly epochs: readonly HeldEpoch[]
   /** The Ed25519 seed of the invite key, whose public part the invite record names. */
   readonly secret: Uint8Array
+  /** The X25519 secret key whose public part the invite record names: rotations after the link was made seal their keys to it. */
+  readonly shareSecret: Uint8Array
   /** The invite record and the log that wrote it. */
   readonly via: { readonly log: string, readonly record: string }
 }
@@ -65,10 +67,10 @@ const rank = (role: Role): number => ROLES.indexOf(role)
 export const roleReads = (role: Role): boolean => rank(role) >= rank('read')
 
 /** A fresh invite key and the `invite` change that names it, for the epochs the link carries. */
-export function createInviteChange (input: { readonly role: Role, readonly expires: number | null, readonly uses: 1 | null, readonly epochs: readonly HeldEpoch[], readonly random?: RandomSource }): { change: AclChange, secret: Uint8Array } {
+export function createInviteChange (input: { readonly role: Role, readonly expires: number | null, readonly uses: 1 | null, readonly epochs: readonly HeldEpoch[], readonly random?: RandomSource }): { change: AclChange, secret: Uint8Array, shareSecret: Uint8Array } {
   if (!ROLES.includes(input.role) || input.role === 'none') throw new InvalidInviteError(`an invite grants follow, read, write, delete or admin, not ${String(input.role)}`)
-  const { change, seed } = createInvite({ role: input.role, keys: input.epochs.map((e) => e.keyId), expires: input.expires, uses: input.uses, random: input.random })
-  return { change, secret: seed }
+  const { change, seed, x25519Secret } = createInvite({ role: input.role, keys: input.epochs.map((e) => e.keyId), expires: input.expires, uses: input.uses, random: input.random })
+  return { change, secret: seed, shareSecret: x25519Secret }
 }
 
 /** The `join` change that opens `member`'s log, and the dependency on the invite record it must carry. */
@@ -89,6 +91,7 @@ export function createInviteLink (base: string, invite: Invite): string {
     role: invite.role,
     epochs: invite.epochs.map((e) => e.readKey === undefined ? { epoch: e.epoch, followKey: e.followKey } : { epoch: e.epoch, followKey: e.followKey, readKey: e.readKey }),
     secret: invite.secret,
+    shareSecret: invite.shareSecret,
     via: { log: invite.via.log, record: invite.via.record }
   }
   if (invite.name !== undefined) value.name = invite.name
@@ -115,6 +118,7 @@ export function parseInviteLink (link: string): Invite {
   if (typeof v.role !== 'string' || !(ROLES as readonly string[]).includes(v.role) || v.role === 'none') throw new InvalidInviteError('the invite grants no valid role')
   const role = v.role as Role
   if (!isKey(v.secret)) throw new InvalidInviteError('the invite carries no valid invite key')
+  if (!isKey(v.shareSecret)) throw new InvalidInviteError('the invite carries no valid key for later epochs\' shares')
   const via = v.via as Record<string, unknown> | null
   if (via === null || typeof via !== 'object' || typeof via.log !== 'string' || typeof via.record !== 'string' || !isCanonicalCid(via.record)) throw new InvalidInviteError('the invite names no valid invite record')
   try { parseLogId(via.log) } catch (cause) { throw new InvalidInviteError('the invite names an invalid inviting log', { cause }) }
@@ -127,6 +131,6 @@ export function parseInviteLink (link: string): Invite {
   })
   if (roleReads(role) && epochs.some((e) => e.readKey === undefined)) throw new InvalidInviteError(`an invite for role ${role} must carry read keys`)
   const addrs = v.addrs.filter((a): a is string => typeof a === 'string')
-  const invite: Invite = { thread: v.thread, addrs, role, epochs, secret: v.secret, via: { log: via.log, record: via.record } }
+  const invite: Invite = { thread: v.thread, addrs, role, epochs, secret: v.secret, shareSecret: v.shareSecret, via: { log: via.log, record: via.record } }
   return typeof v.name === 'string' ? { ...invite, name: v.name } : invite
 }

@@ -9,6 +9,7 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import { MalformedMessageError, TooLargeError, UnsupportedVersionError } from '../errors.ts'
 import type { RawBlock } from '../storage/interfaces.ts'
+import { parsePullProof, type PullProof } from './pull-proof.ts'
 import { wireCid, wireLogId, wireThreadId } from './wire-ids.ts'
 import type { RecordEnvelope } from '../log/record-envelope.ts'
 
@@ -33,8 +34,8 @@ export const MAX_FOLLOW_KEYS = 256
 export interface WireHead { readonly log: string, readonly seq: number, readonly record: string }
 /** Requests. The list that grows with a thread (heads) comes in pages: `after` is the last log ID of the page before. */
 export type SyncRequest =
-  | { readonly v: 2, readonly type: 'heads', readonly thread: string, readonly after?: string }
-  | { readonly v: 2, readonly type: 'pull', readonly thread: string, readonly from: ReadonlyArray<{ readonly log: string, readonly after: number }>, readonly limit: number }
+  | { readonly v: 2, readonly type: 'heads', readonly thread: string, readonly after?: string, readonly proof?: PullProof }
+  | { readonly v: 2, readonly type: 'pull', readonly thread: string, readonly from: ReadonlyArray<{ readonly log: string, readonly after: number }>, readonly limit: number, readonly proof?: PullProof }
   | { readonly v: 2, readonly type: 'push', readonly thread: string, readonly records: readonly RecordEnvelope[] }
   /**
    * A signed request that a follower keep a thread (see follow-request.ts):
@@ -100,19 +101,22 @@ function decode (bytes: Uint8Array): Record<string, unknown> {
 /** The optional `after` of a page request: a canonical log ID, or absent. */
 const pageAfter = (m: Record<string, unknown>): { after?: string } => m.after === undefined ? {} : { after: wireLogId(m.after) }
 
+/** The optional pull proof of a heads or pull request (pull-proof.ts). */
+const proofOf = (m: Record<string, unknown>): { proof?: PullProof } => m.proof === undefined ? {} : { proof: parsePullProof(m.proof) }
+
 /** Decodes and checks a request. */
 export function decodeRequest (bytes: Uint8Array): SyncRequest {
   const m = decode(bytes)
   const thread = wireThreadId(m.thread)
   switch (m.type) {
-    case 'heads': return { v: 2, type: 'heads', thread, ...pageAfter(m) }
+    case 'heads': return { v: 2, type: 'heads', thread, ...pageAfter(m), ...proofOf(m) }
     case 'pull': {
       if (!Array.isArray(m.from) || m.from.length > MAX_LOGS_PER_REQUEST || !Number.isSafeInteger(m.limit) || (m.limit as number) < 1) throw new MalformedMessageError('malformed pull request')
       const from = m.from.map((f) => {
         if (!isMap(f) || !isCount(f.after)) throw new MalformedMessageError('malformed pull position')
         return { log: wireLogId(f.log), after: f.after }
       })
-      return { v: 2, type: 'pull', thread, from, limit: Math.min(m.limit as number, MAX_RECORDS_PER_MESSAGE) }
+      return { v: 2, type: 'pull', thread, from, limit: Math.min(m.limit as number, MAX_RECORDS_PER_MESSAGE), ...proofOf(m) }
     }
     case 'push': return { v: 2, type: 'push', thread, records: records(m.records) }
     case 'follow': {

@@ -2,14 +2,19 @@
  * What sync needs from a peer's storage: heads, records after a position, and
  * a way to take in received records. A follower's replica stores records
  * verified with follow keys alone; a member's passes them through its
- * database so views follow.
+ * database so views follow. A follower serves heads and records only to
+ * members (role follow or above) that prove who they are (pull-proof.ts); a
+ * member's replica signs that proof with its own log key when it asks.
  */
 import { createAdmission, type Admission } from '../log/admission.ts'
 import type { BatchOutcome, RecordStore } from '../log/record-store.ts'
 import { MissingKeyError } from '../errors.ts'
+import { atLeast } from '../acl/roles.ts'
+import { logIdentityFromSeed } from '../ids/log-id.ts'
 import type { KeyBook } from '../storage/key-book.ts'
 import type { FollowRequest } from './follow-request.ts'
 import type { WireHead, RecordEnvelope } from './messages.ts'
+import { createPullProof, type PullProof } from './pull-proof.ts'
 
 /** A peer's storage as sync sees it. */
 export interface SyncReplica {
@@ -21,9 +26,19 @@ export interface SyncReplica {
   ingest(thread: string, records: readonly RecordEnvelope[]): Promise<BatchOutcome[]>
   /** Starts following a thread on a member's signed request (followers only); a request it refuses throws a named error. */
   follow?(request: FollowRequest): Promise<void>
+  /** Whether `log` may read the thread's heads and records from here (role follow or above); absent: anyone may. */
+  mayPull?(thread: string, log: string): Promise<boolean>
+  /** A pull proof signed by this peer's own log in the thread for `peer` (see pull-proof.ts); undefined when it has none. */
+  pullProof?(thread: string, peer: string | number): Promise<PullProof | undefined>
+  /** This peer's own log in the thread, if it is a member. */
+  ownLog?(thread: string): Promise<string | undefined>
 }
 
-/** A replica over a record store and key book; `ingest` defaults to storing with follow keys only. */
+/**
+ * A replica over a record store and key book; `ingest` defaults to storing
+ * with follow keys only. A replica that follows for others (`follow` given)
+ * answers heads and pulls only to members with a valid pull proof.
+ */
 export function createStoreReplica (deps: {
   readonly records: RecordStore
   readonly keys: KeyBook
@@ -67,6 +82,19 @@ export function createStoreReplica (deps: {
       const verified = await records.verifyMany(thread, received.map((r) => ({ ...r, keys: keyring })))
       return await records.commitVerified(thread, verified.map((v) => ({ verified: v })), { admit: async (items) => await admissionOf(thread).admit(items, keyring) })
     }),
-    follow: deps.follow
+    follow: deps.follow,
+    ...(deps.follow === undefined
+      ? {}
+      : {
+          async mayPull (thread: string, log: string): Promise<boolean> {
+            const acl = await admissionOf(thread).state(await keys.keyring(thread))
+            return atLeast(acl.members().find((m) => m.log === log)?.role ?? 'none', 'follow')
+          }
+        }),
+    ownLog: async (thread) => (await keys.findSelf(thread))?.log,
+    async pullProof (thread, peer) {
+      const self = await keys.findSelf(thread)
+      return self === undefined ? undefined : await createPullProof({ thread, peer, member: logIdentityFromSeed(self.identitySeed) })
+    }
   }
 }

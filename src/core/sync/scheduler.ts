@@ -10,7 +10,7 @@ import { createLifecycle, type Startable } from '../lifecycle.ts'
 import { createLogger } from '../logger.ts'
 import { retryWithBackoff } from '../retry.ts'
 import type { KeyValueStore } from '../storage/interfaces.ts'
-import { syncThread, type SyncProgress, type SyncTransport } from './engine.ts'
+import { SyncRemoteError, syncThread, type SyncProgress, type SyncTransport } from './engine.ts'
 import { acknowledge, pendingFor } from './outbox.ts'
 import type { SyncReplica } from './replica.ts'
 
@@ -86,7 +86,9 @@ export function createSyncScheduler (input: SyncSchedulerOptions): SyncScheduler
       if (result.refused.length === 0) await acknowledge(input.meta, input.thread, input.peer, result.peerHeads)
       publish({ state: 'synced', pending: await pendingCount(), lastError: undefined, progress: undefined })
     } catch (error) {
-      publish({ state: 'offline', pending: await pendingCount(), lastError: { name: (error as Error).name, message: (error as Error).message }, progress: undefined })
+      // A peer's refusal is reported by the name the peer gave it (NotAMemberError, StorageQuotaError, …), so the status says what was refused.
+      const name = error instanceof SyncRemoteError ? error.remoteName : (error as Error).name
+      publish({ state: 'offline', pending: await pendingCount(), lastError: { name, message: (error as Error).message }, progress: undefined })
       throw error
     }
   }

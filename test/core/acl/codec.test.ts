@@ -15,11 +15,11 @@ const share = { member, enc: random(32), ct: random(SHARE_CT_LENGTH.withReadKey)
 /** One change of every type, each field at a valid value. */
 const every = {
   genesis: { type: 'genesis', nonce: random(16), followKeyId: random(16), x25519: random(32) },
-  invite: { type: 'invite', key: inviteKey, role: 'write', expires: 1_700_000_000_000, uses: 1, keys: [random(16), random(16)] },
+  invite: { type: 'invite', key: inviteKey, role: 'write', expires: 1_700_000_000_000, uses: 1, keys: [random(16), random(16)], x25519: random(32) },
   join: { type: 'join', invite: recordId, proof: random(64), x25519: random(32), time: 12 },
   role: { type: 'role', member, role: 'read', at: 3 },
   leave: { type: 'leave' },
-  rotate: { type: 'rotate', epoch: 2, followKeyId: random(16), shares: [share] },
+  rotate: { type: 'rotate', epoch: 2, followKeyId: random(16), shares: [share, { member: recordId, enc: random(32), ct: random(SHARE_CT_LENGTH.followOnly) }] },
   share: { type: 'share', key: random(16), shares: [{ member, enc: random(32), ct: random(SHARE_CT_LENGTH.followOnly) }] },
   profile: { type: 'profile', name: 'Ana 🌿' }
 } satisfies Record<AclChange['type'], AclChange>
@@ -78,6 +78,8 @@ describe('ACL body codec', () => {
     ['duplicate invite key ID', withField('invite', 'keys', [new Uint8Array(16), new Uint8Array(16)]), /one key ID twice/],
     ['two shares to one member', withField('rotate', 'shares', [share, share]), /to .* twice/],
     ['share ct of another length', withField('rotate', 'shares', [{ ...share, ct: random(50) }]), /"ct" must be/],
+    ['share to something neither a log nor a record', withField('rotate', 'shares', [{ ...share, member: 'bafy-not-a-cid' }]), /a log ID or an invite's record ID/],
+    ['invite without its X25519 key', withField('invite', 'x25519', random(31)), /"x25519" must be 32 bytes/],
     ['share with extra field', withField('rotate', 'shares', [{ ...share, readKey: random(32) }]), /unknown fields: readKey/],
     ['two genesis changes', raw(body(every.genesis, every.genesis)), /more than one genesis/],
     ['two invites', raw(body(every.invite, every.invite)), /more than one invite/],
