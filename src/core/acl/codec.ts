@@ -10,13 +10,13 @@
  */
 import * as dagCbor from '@ipld/dag-cbor'
 import { utf8ToBytes } from '@noble/hashes/utils.js'
-import { CID } from 'multiformats/cid'
 import { publicKeyProblem } from '../crypto/ed25519.ts'
 import { MalformedAclError, MalformedLogIdError, TooLargeError, UnsupportedVersionError } from '../errors.ts'
 import { parseLogId } from '../ids/log-id.ts'
 import { isCanonicalCid } from '../log/blocks.ts'
 import { decodeCanonical } from '../log/record-format.ts'
 import { ROLES, type AclBody, type AclChange, type KeyShare, type Role } from './types.ts'
+import { asMap, exactFields } from '../map-shape.ts'
 
 /** The ACL body version these modules write and read. */
 export const ACL_VERSION = 3
@@ -93,9 +93,9 @@ export function decodeAclBody (bytes: Uint8Array): AclBody {
 
 /** Checks the shape of a decoded ACL body (see the module comment). */
 export function parseAclBody (value: unknown): AclBody {
-  const body = asMap(value, 'ACL body')
+  const body = asMap(value, 'ACL body', MalformedAclError)
   if (body.v !== ACL_VERSION) throw new UnsupportedVersionError(`ACL body has version ${String(body.v).slice(0, 20)}; this reader knows version ${ACL_VERSION} only`)
-  exactFields(body, ['v', 'changes'], 'ACL body')
+  exactFields(body, ['v', 'changes'], 'ACL body', MalformedAclError)
   if (!Array.isArray(body.changes)) throw new MalformedAclError('ACL body field "changes" must be a list')
   const count = body.changes.length
   if (count < ACL_LIMITS.minChanges || count > ACL_LIMITS.maxChanges) {
@@ -130,12 +130,12 @@ const CHANGE_FIELDS: Record<AclChange['type'], readonly string[]> = {
 }
 
 function parseChange (value: unknown, what: string): AclChange {
-  const change = asMap(value, what)
+  const change = asMap(value, what, MalformedAclError)
   const type = change.type
   if (typeof type !== 'string' || !Object.hasOwn(CHANGE_FIELDS, type)) {
     throw new MalformedAclError(`${what} has unknown type ${JSON.stringify(String(type).slice(0, 20))}`)
   }
-  exactFields(change, CHANGE_FIELDS[type as AclChange['type']], `${what} (${type})`)
+  exactFields(change, CHANGE_FIELDS[type as AclChange['type']], `${what} (${type})`, MalformedAclError)
   const at = `${what} (${type})`
   switch (type as AclChange['type']) {
     case 'genesis':
@@ -170,8 +170,8 @@ function shareList (value: unknown, what: string): KeyShare[] {
   if (value.length > ACL_LIMITS.maxShares) throw new MalformedAclError(`${what} has ${value.length} shares; at most ${ACL_LIMITS.maxShares} are allowed`)
   const members = new Set<string>()
   return value.map((raw, i) => {
-    const share = asMap(raw, `${what} item ${i}`)
-    exactFields(share, ['member', 'enc', 'ct'], `${what} item ${i}`)
+    const share = asMap(raw, `${what} item ${i}`, MalformedAclError)
+    exactFields(share, ['member', 'enc', 'ct'], `${what} item ${i}`, MalformedAclError)
     const member = shareMember(share.member, `${what} item ${i} field "member"`)
     if (members.has(member)) throw new MalformedAclError(`${what} seals keys to ${member} twice`)
     members.add(member)
@@ -251,17 +251,3 @@ function logId (value: unknown, what: string): string {
   return value as string
 }
 
-function asMap (value: unknown, what: string): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array || CID.asCID(value) !== null) {
-    throw new MalformedAclError(`${what} must be a map`)
-  }
-  return value as Record<string, unknown>
-}
-
-function exactFields (map: Record<string, unknown>, fields: readonly string[], what: string): void {
-  const keys = Object.keys(map)
-  const extra = keys.filter((k) => !fields.includes(k))
-  if (extra.length > 0) throw new MalformedAclError(`${what} has unknown fields: ${extra.slice(0, 8).map((k) => k.slice(0, 40)).join(', ')}`)
-  const missing = fields.filter((k) => !(k in map))
-  if (missing.length > 0) throw new MalformedAclError(`${what} lacks fields: ${missing.join(', ')}`)
-}

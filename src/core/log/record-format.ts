@@ -24,6 +24,7 @@ import { utf8ToBytes } from '@noble/hashes/utils.js'
 import { CID } from 'multiformats/cid'
 import { BadSequenceError, MalformedRecordError, UnsupportedVersionError } from '../errors.ts'
 import { cidToString, isBlockCidBytes } from './blocks.ts'
+import { asMap, exactFields } from '../map-shape.ts'
 
 /** The record format version these modules write and read. */
 export const RECORD_FORMAT_VERSION = 3
@@ -156,9 +157,9 @@ const NODE_FIELDS = ['v', 'thread', 'log', 'seq', 'key', 'kind', 'event', 'prev'
  * one) are the caller's.
  */
 export function parseRecordNode (value: unknown): RecordNode {
-  const node = asMap(value, 'record node')
+  const node = asMap(value, 'record node', MalformedRecordError)
   expectVersion(node.v, 'record node')
-  exactFields(node, NODE_FIELDS, 'record node')
+  exactFields(node, NODE_FIELDS, 'record node', MalformedRecordError)
   const thread = idText(node.thread, 'record node field "thread"', LIMITS.maxThreadIdBytes)
   const log = idText(node.log, 'record node field "log"')
   if (!Number.isSafeInteger(node.seq) || (node.seq as number) < 1) throw new MalformedRecordError('record node field "seq" must be an integer from 1 to 2^53 − 1')
@@ -180,8 +181,8 @@ export function parseRecordNode (value: unknown): RecordNode {
 }
 
 function parseDependency (value: unknown, index: number): Dependency {
-  const dep = asMap(value, `dependency ${index}`)
-  exactFields(dep, ['log', 'record', 'kind'], `dependency ${index}`)
+  const dep = asMap(value, `dependency ${index}`, MalformedRecordError)
+  exactFields(dep, ['log', 'record', 'kind'], `dependency ${index}`, MalformedRecordError)
   const log = idText(dep.log, `dependency ${index} field "log"`)
   if (typeof dep.kind !== 'string' || dep.kind.length === 0 || utf8Length(dep.kind) > LIMITS.maxDependencyKindBytes) {
     throw new MalformedRecordError(`dependency ${index} field "kind" must be text of 1 to ${LIMITS.maxDependencyKindBytes} UTF-8 bytes`)
@@ -191,17 +192,17 @@ function parseDependency (value: unknown, index: number): Dependency {
 
 /** Checks the shape of a decoded event block. */
 export function parseEventLinks (value: unknown): EventLinks {
-  const event = asMap(value, 'event')
+  const event = asMap(value, 'event', MalformedRecordError)
   expectVersion(event.v, 'event')
-  exactFields(event, ['v', 'header', 'body'], 'event')
+  exactFields(event, ['v', 'header', 'body'], 'event', MalformedRecordError)
   return { header: link(event.header, 'event field "header"'), body: link(event.body, 'event field "body"') }
 }
 
 /** Checks the shape of a decrypted header. */
 export function parseEventHeader (value: unknown): EventHeader {
-  const header = asMap(value, 'header')
+  const header = asMap(value, 'header', MalformedRecordError)
   expectVersion(header.v, 'header')
-  exactFields(header, ['v', 'time', 'key'], 'header')
+  exactFields(header, ['v', 'time', 'key'], 'header', MalformedRecordError)
   if (!Number.isSafeInteger(header.time) || (header.time as number) < 0) throw new MalformedRecordError('header field "time" must be an integer from 0 to 2^53 − 1')
   if (!(header.key instanceof Uint8Array) || header.key.length !== 32) throw new MalformedRecordError('header field "key" must be a 32-byte key')
   return { v: RECORD_FORMAT_VERSION, time: header.time as number, key: header.key }
@@ -219,20 +220,6 @@ function idText (value: unknown, what: string, maxBytes: number = LIMITS.maxIdBy
   return value
 }
 
-function asMap (value: unknown, what: string): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array || CID.asCID(value) !== null) {
-    throw new MalformedRecordError(`${what} must be a map`)
-  }
-  return value as Record<string, unknown>
-}
-
-function exactFields (map: Record<string, unknown>, fields: readonly string[], what: string): void {
-  const keys = Object.keys(map)
-  const extra = keys.filter((k) => !fields.includes(k))
-  if (extra.length > 0) throw new MalformedRecordError(`${what} has unknown fields: ${extra.slice(0, 8).join(', ')}`)
-  const missing = fields.filter((k) => !(k in map))
-  if (missing.length > 0) throw new MalformedRecordError(`${what} lacks fields: ${missing.join(', ')}`)
-}
 
 function expectVersion (v: unknown, what: string): void {
   if (v !== RECORD_FORMAT_VERSION) {
