@@ -6,6 +6,9 @@
  */
 import { expect, test, type Page } from '@playwright/test'
 import { httpSyncTransport } from '../src/adapters/http/sync-transport.ts'
+import { openDatabase } from '../src/core/db/index.ts'
+import { createMemoryBackend } from '../src/core/storage/memory.ts'
+import { syncThread } from '../src/core/sync/engine.ts'
 import { parseInviteLink } from '../src/core/sync/invite.ts'
 import { createAlbum, makeInvite, submitPhoto } from './fixtures/album-page.ts'
 import { FOLLOWER_HTTP_PORT, startE2eFollower, type E2eFollower } from './fixtures/follower.ts'
@@ -124,14 +127,19 @@ test('photos still waiting when the last tab closes are sent by the service work
   const link = await makeInvite(alice, 'write')
   const invite = parseInviteLink(link)
   const http = httpSyncTransport(`http://127.0.0.1:${FOLLOWER_HTTP_PORT}`)
-  const followerSeq = async (): Promise<number> => {
-    const heads = await http.request({ v: 2, type: 'heads', thread: invite.thread })
-    return heads.type === 'heads' ? heads.heads.find((h) => h.log === invite.via.log)?.seq ?? 0 : -1
+  // The follower shows a thread's heads to its members only: the test looks through a member of its own, joined with the link.
+  const probe = openDatabase({ backend: createMemoryBackend() })
+  await probe.acceptInvite(invite)
+  const heads = async (): Promise<Array<{ log: string, seq: number, record: string }> | undefined> => {
+    const proof = await probe.syncReplica().pullProof!(invite.thread, Date.now())
+    const answer = await http.request({ v: 2, type: 'heads', thread: invite.thread, proof: proof! })
+    return answer.type === 'heads' ? [...answer.heads] : undefined
   }
-  // The invite record goes to the follower at once; wait until it holds it, so what waits below is the photos alone.
+  const followerSeq = async (): Promise<number> => (await heads())?.find((h) => h.log === invite.via.log)?.seq ?? -1
+  // The invite record goes to the follower at once; wait until it holds it (the probe's join is taken then), so what waits below is the photos alone.
   const followerHead = async (): Promise<string | undefined> => {
-    const heads = await http.request({ v: 2, type: 'heads', thread: invite.thread })
-    return heads.type === 'heads' ? heads.heads.find((h) => h.log === invite.via.log)?.record : undefined
+    const joined = await syncThread({ thread: invite.thread, replica: probe.syncReplica(), transport: http }).then(() => true, () => false)
+    return joined ? (await heads())?.find((h) => h.log === invite.via.log)?.record : undefined
   }
   await expect.poll(followerHead, { timeout: 20_000 }).toBe(invite.via.record)
   const before = await followerSeq()

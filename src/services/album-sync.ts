@@ -77,6 +77,8 @@ function followingFirst (thread: ThreadDatabase, { address, transport }: Followe
     return true
   }
   return {
+    // Pull proofs name what the follower's transport names (the libp2p peer on a connection).
+    ...(transport.proofPeer === undefined ? {} : { proofPeer: () => transport.proofPeer!() }),
     async request (request, options) {
       // Otherwise the sync goes on: the follower's answer to it says in words what is wrong, and the next sync asks again.
       const followed = await follow(options)
