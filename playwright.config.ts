@@ -4,8 +4,7 @@
  */
 import { defineConfig } from '@playwright/test'
 import { chromiumArgs, chromiumPath } from './scripts/chromium.ts'
-
-const PORT = 4173
+import { APP_PORT as PORT } from './e2e/fixtures/ports.ts'
 
 export default defineConfig({
   testDir: 'e2e',
