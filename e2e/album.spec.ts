@@ -10,7 +10,7 @@ import { openDatabase } from '../src/core/db/index.ts'
 import { createMemoryBackend } from '../src/core/storage/memory.ts'
 import { syncThread } from '../src/core/sync/engine.ts'
 import { parseInviteLink } from '../src/core/sync/invite.ts'
-import { createAlbum, makeInvite, submitPhoto } from './fixtures/album-page.ts'
+import { createAlbum, makeInvite, openPhoto, renamePhoto, submitPhoto } from './fixtures/album-page.ts'
 import { FOLLOWER_HTTP_PORT, startE2eFollower, type E2eFollower } from './fixtures/follower.ts'
 
 let follower: E2eFollower
@@ -58,18 +58,18 @@ test('two people share an album through an invite link', async ({ browser }) => 
   await expect(bob.getByRole('alert')).toHaveCount(0)
 
   // A contributor edits the photos they added (not others'); the owner, an admin, edits any.
-  await expect(bob.getByRole('button', { name: 'Rename Beach at dawn' })).toHaveCount(0)
-  await alice.getByRole('button', { name: 'Rename Beach at dawn' }).click()
-  await alice.getByLabel('New title for Beach at dawn').fill('Beach at sunrise')
-  await alice.getByRole('button', { name: 'Save', exact: true }).click()
+  await openPhoto(bob, 'Beach at dawn')
+  await expect(bob.getByRole('dialog').getByRole('button', { name: 'Edit caption' })).toHaveCount(0)
+  await bob.keyboard.press('Escape')
+  await renamePhoto(alice, 'Beach at dawn', 'Beach at sunrise')
   await expect(bob.getByRole('list', { name: 'Photos' })).toContainText('Beach at sunrise', { timeout: 30_000 })
   await expect(bob.getByRole('img', { name: 'Beach at sunrise' })).toBeVisible() // the image stays with the photo
-  await bob.getByRole('button', { name: 'Rename Dunes' }).click()
-  await bob.getByLabel('New title for Dunes').fill('Dunes at noon')
-  await bob.getByRole('button', { name: 'Save', exact: true }).click()
+  await renamePhoto(bob, 'Dunes', 'Dunes at noon')
   await expect(alice.getByRole('list', { name: 'Photos' })).toContainText('Dunes at noon', { timeout: 30_000 })
   alice.once('dialog', (dialog) => { void dialog.accept() })
-  await alice.getByRole('button', { name: 'Remove Dunes at noon' }).click()
+  await openPhoto(alice, 'Dunes at noon')
+  await alice.getByRole('button', { name: 'Remove photo' }).click()
+  await expect(alice.getByRole('dialog')).toHaveCount(0)
   await expect(bob.getByRole('list', { name: 'Photos' })).not.toContainText('Dunes', { timeout: 30_000 })
   await expect(bob.getByRole('list', { name: 'Photos' })).toContainText('Beach at sunrise')
 })
@@ -89,7 +89,7 @@ test('photos added while the follower is unreachable are kept, counted and sent 
   }
   await expect(status).toHaveAttribute('data-state', 'offline', { timeout: 20_000 })
   await expect(status).toHaveAttribute('data-pending', '2')
-  await expect(status).toContainText('2 waiting to send')
+  await expect(status).toContainText('2 changes waiting to send')
   await expect(alice.getByRole('list', { name: 'Photos' })).toContainText('Lake') // still usable offline
 
   await follower.proxy.restore()

@@ -1,25 +1,40 @@
-/** The app shell: product header and the status of what runs in the background. */
-import { AlbumView } from './components/album-view.tsx'
-import { NodeStatusLine } from './components/node-status.tsx'
+/** The app shell: the header, then the home screen or the album shown, and a quiet footer. */
+import { useEffect } from 'react'
+import { AppHeader } from './components/app-header.tsx'
 import { OfflineStatusLine } from './components/offline-status.tsx'
+import { AlbumScreen } from './screens/album-screen.tsx'
+import { HomeScreen } from './screens/home-screen.tsx'
+import { useAlbumStore } from './state/album-store.ts'
+import { useNodeStore } from './state/node-store.ts'
+import { useUiStore } from './state/ui-store.ts'
 
-/** Root component. */
 export function App () {
+  const screen = useUiStore((s) => s.screen)
+  const current = useAlbumStore((s) => s.current)
+  useStartup()
+  useEffect(() => { document.title = screen === 'album' && current !== undefined ? `${useAlbumStore.getState().name || 'Album'} · Threads` : 'Threads' }, [screen, current])
   return (
-    <div className='shell'>
-      <header className='header'>
-        <img className='logo' src='/favicon.svg' alt='' width={40} height={40} />
-        <div>
-          <h1>Threads</h1>
-          <p className='tagline'>Shared photo albums, kept in your browser and synced peer to peer.</p>
-        </div>
-      </header>
-      <main className='panel' aria-label='Status'>
-        <h2>Status</h2>
-        <NodeStatusLine />
-        <OfflineStatusLine />
+    <>
+      <a className='skip-link' href='#main'>Skip to content</a>
+      <AppHeader />
+      <main id='main' tabIndex={-1} className='shell'>
+        {screen === 'album' && current !== undefined ? <AlbumScreen /> : <HomeScreen />}
       </main>
-      <AlbumView />
-    </div>
+      <footer className='shell footer'><OfflineStatusLine /></footer>
+    </>
   )
+}
+
+/** Once the node answers: join the album of an invite link in the address, or list the albums here. */
+function useStartup (): void {
+  const ready = useNodeStore((s) => s.status.state === 'ready')
+  useEffect(() => {
+    if (!ready) return
+    const store = useAlbumStore.getState()
+    const link = location.hash.includes('invite=') ? location.href : undefined
+    if (link !== undefined) {
+      history.replaceState(null, '', location.pathname) // the keys leave the address bar
+      void store.join(link)
+    } else void store.refreshAlbums()
+  }, [ready])
 }

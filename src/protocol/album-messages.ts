@@ -59,6 +59,14 @@ export interface AlbumSnapshot {
   readonly access: AccessView
 }
 
+/** An album in the list: its name and, where the node could open it, how many photos it holds and which one is its cover (the newest with an image). */
+export interface AlbumSummary {
+  readonly id: string
+  readonly name: string
+  readonly photos?: number
+  readonly cover?: string
+}
+
 /** Album requests (without the v/id envelope). */
 export type AlbumRequest =
   | { readonly type: 'album.create', readonly name: string }
@@ -75,7 +83,7 @@ export type AlbumRequest =
 /** Album replies (without the v/id envelope). */
 export type AlbumReply =
   | { readonly type: 'album.created', readonly thread: string }
-  | { readonly type: 'album.listed', readonly albums: ReadonlyArray<{ readonly id: string, readonly name: string }> }
+  | { readonly type: 'album.listed', readonly albums: readonly AlbumSummary[] }
   | { readonly type: 'album.joined', readonly thread: string }
   | { readonly type: 'album.invited', readonly link: string, readonly role: GrantableRole, readonly expires: number | null, readonly uses: 1 | null }
   | { readonly type: 'photo.added', readonly photo: string }

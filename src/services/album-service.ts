@@ -27,7 +27,7 @@ import type { LinkContext, RequestHandlers } from '../protocol/rpc-server.ts'
 import { createAlbumChanges, type AlbumReport } from './album-changes.ts'
 import { applyName, asMember, memberHandlers } from './album-members.ts'
 import { createAlbumPrefs } from './album-prefs.ts'
-import { albumView, PHOTOS, photoSchema, syncView } from './album-snapshot.ts'
+import { albumView, PHOTOS, photoSchema, photoViews, syncView } from './album-snapshot.ts'
 import { createFollowerSync, type FollowerPeer, type FollowerSyncTiming } from './album-sync.ts'
 import type { DirectPeers } from './direct-peers.ts'
 import { createFollowerAcks } from './follower-acks.ts'
@@ -258,6 +258,18 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
     return await albumView({ thread, id, revision: taken, name: info?.name ?? 'Shared album', left: await prefs.left(id), refusedByFollower, sync: syncView([...schedulers.values()], peers) })
   }
 
+  /** How many photos album `id` holds and its cover (the newest with an image); nothing where it cannot be opened now (the list still names it). */
+  async function albumSummary (id: string): Promise<{ photos?: number, cover?: string }> {
+    try {
+      const photos = photoViews((await album(id)).thread, [])
+      const cover = photos.find((p) => p.hasImage)?.id
+      return { photos: photos.length, ...(cover === undefined ? {} : { cover }) }
+    } catch (error) {
+      log.failure(`counting the photos of ${id}`, error)
+      return {}
+    }
+  }
+
   const photoOf = (thread: ThreadDatabase, photo: string): Record<string, unknown> => {
     const found = thread.collection(PHOTOS).find({ _id: photo })[0]
     if (found === undefined) throw new PhotoNotFoundError(`There is no photo ${photo} in this album`)
@@ -274,7 +286,7 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
     },
     'album.list': async () => {
       running()
-      return { type: 'album.listed', albums: (await db.listThreads()).map((t) => ({ id: t.id, name: t.name ?? 'Shared album' })) }
+      return { type: 'album.listed', albums: await Promise.all((await db.listThreads()).map(async (t) => ({ id: t.id, name: t.name ?? 'Shared album', ...await albumSummary(t.id) }))) }
     },
     'album.join': async ({ link }) => {
       running()

@@ -18,7 +18,7 @@ export function InviteLink ({ link, role }: { link: string, role: GrantableRole 
       <label htmlFor='invite-link'>Invite link for a {ROLE_WORDS[role]} (the keys are only in the part after #)</label>
       <div className='row'>
         <input id='invite-link' readOnly value={link} onFocus={(e) => e.target.select()} />
-        <button type='button' onClick={copy}>Copy</button>
+        <button type='button' className='button primary' onClick={copy}>Copy</button>
       </div>
       {copied === 'yes' && <p role='status' className='muted'>Copied. Send it to the person you invite.</p>}
       {copied === 'no' && <p role='status' className='error'>This browser did not let the page copy: the link is selected, copy it with Ctrl+C (⌘C).</p>}

@@ -7,6 +7,8 @@ import { useState, type FormEvent } from 'react'
 import { ROLE_WORDS, type GrantableRole, type MemberView } from '../../protocol/member-messages.ts'
 import { useAlbumStore } from '../state/album-store.ts'
 import { InviteLink } from './invite-link.tsx'
+import { ProfileName } from './profile-name.tsx'
+import { nameOf } from './status-words.ts'
 
 /** The roles people are offered, by the name the album gives them. */
 const ROLE_CHOICES: ReadonlyArray<{ readonly role: GrantableRole, readonly label: string }> = [
@@ -22,8 +24,6 @@ const EXPIRY_CHOICES = [
   { label: 'Expires in 7 days', ms: 7 * 24 * 3600 * 1000 }
 ] as const
 
-const nameOf = (m: MemberView): string => m.name ?? `someone (${m.log.slice(-6)})`
-
 export function MembersPanel () {
   const members = useAlbumStore((s) => s.members)
   const access = useAlbumStore((s) => s.access)
@@ -31,8 +31,9 @@ export function MembersPanel () {
   const owner = members.some((m) => m.you && m.owner)
   const shown = members.filter((m) => m.role !== 'none')
   return (
-    <section className='members' aria-labelledby='members-heading'>
+    <section className='members section' aria-labelledby='members-heading'>
       <h3 id='members-heading'>People in this album</h3>
+      <ProfileName />
       <ul aria-label='Members' className='member-list'>
         {shown.map((m) => <MemberRow key={m.log} member={m} canManage={admin && !m.owner && !m.you} />)}
       </ul>
@@ -56,7 +57,7 @@ function MemberRow ({ member, canManage }: { member: MemberView, canManage: bool
             {ROLE_CHOICES.map((c) => <option key={c.role} value={c.role}>{c.label}</option>)}
             {member.role === 'delete' && <option value='delete'>Editor</option>}
           </select>{' '}
-          <button type='button' aria-label={`Remove ${name} from this album`} onClick={() => { if (confirm(`Remove ${name} from this album? They keep what they have, but see nothing added from now on.`)) void remove(member.log) }}>Remove</button>
+          <button type='button' className='button small danger' aria-label={`Remove ${name} from this album`} onClick={() => { if (confirm(`Remove ${name} from this album? They keep what they have, but see nothing added from now on.`)) void remove(member.log) }}>Remove</button>
         </>
       )}
     </li>
@@ -85,7 +86,7 @@ function InviteForm () {
         {EXPIRY_CHOICES.map((c, i) => <option key={c.label} value={i}>{c.label}</option>)}
       </select></label>{' '}
       <label className='check'><input type='checkbox' checked={singleUse} onChange={(e) => setSingleUse(e.target.checked)} /> Single use</label>{' '}
-      <button type='submit' disabled={making}>{making ? 'Making the link…' : 'Make invite link'}</button>
+      <button type='submit' className='button' disabled={making}>{making ? 'Making the link…' : 'Make invite link'}</button>
       {invite !== undefined && <InviteLink link={invite.link} role={invite.role} />}
     </form>
   )
@@ -103,9 +104,9 @@ function AlbumExit ({ owner, member }: { owner: boolean, member: boolean }) {
   return (
     <div className='row'>
       {member && !owner && (
-        <button type='button' disabled={busy} onClick={() => run('Leave this album? You keep what you have here, read-only, and see nothing added from now on.', leave)}>Leave album</button>
+        <button type='button' className='button small' disabled={busy} onClick={() => run('Leave this album? You keep what you have here, read-only, and see nothing added from now on.', leave)}>Leave album</button>
       )}
-      <button type='button' disabled={busy} onClick={() => run(owner
+      <button type='button' className='button small danger' disabled={busy} onClick={() => run(owner
         ? 'Delete this album for everyone? Everyone else is removed (they keep what they have, read-only) and it leaves this device.'
         : 'Delete this album from this device? You leave it; the others keep it.', deleteAlbum)}
       >{owner ? 'Delete album for everyone' : 'Delete album from this device'}</button>

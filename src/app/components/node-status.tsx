@@ -1,16 +1,15 @@
-/** One line saying where the background node stands, in words. */
+/** Where the background node stands, in a word or two; a retry after a failure. */
 import { useNodeStore, type NodeStatus } from '../state/node-store.ts'
 
-/** Shows the node's status; offers a retry after a failure. */
 export function NodeStatusLine () {
   const status = useNodeStore((s) => s.status)
   const connect = useNodeStore((s) => s.connect)
   return (
-    <p className='status-line' data-state={status.state} data-testid='node-status' role='status'>
+    <p className='status-line' data-state={status.state} data-testid='node-status' data-worker={status.state === 'ready' ? status.workerId : undefined} role='status'>
       <span className='status-dot' aria-hidden='true' />
       <span className='status-text'>{describe(status)}</span>
       {status.state === 'failed' && (
-        <button type='button' className='link-button' onClick={() => { void connect() }}>Try again</button>
+        <button type='button' className='button small' onClick={() => { void connect() }}>Try again</button>
       )}
     </p>
   )
@@ -20,10 +19,10 @@ function describe (status: NodeStatus): string {
   switch (status.state) {
     case 'idle':
     case 'connecting':
-      return 'Starting the background node…'
+      return 'Starting…'
     case 'ready':
-      return `Node ready · protocol v${status.protocol} · worker ${status.workerId}`
+      return 'Ready'
     case 'failed':
-      return `Node unavailable: ${status.error.message}`
+      return `Cannot start: ${status.error.message}`
   }
 }

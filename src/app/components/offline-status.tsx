@@ -1,17 +1,21 @@
-/** One line saying whether the app works offline, with the update prompt when one waits. */
+/** Whether the app works offline, and the update prompt when a new version waits. */
 import { useOfflineStore, type OfflineStatus } from '../state/offline-store.ts'
 
-/** Shows offline availability; offers to reload into a waiting update. */
+/** A quiet line for the footer. */
 export function OfflineStatusLine () {
   const status = useOfflineStore((s) => s.status)
+  return <p className='muted small-text' data-state={status.state} data-testid='offline-status'>{describe(status)}</p>
+}
+
+/** A banner with the update prompt, shown only while a new version waits. */
+export function UpdatePrompt () {
+  const status = useOfflineStore((s) => s.status)
+  if (status.state !== 'update-available') return null
   return (
-    <p className='status-line' data-state={status.state} data-testid='offline-status' role='status'>
-      <span className='status-dot' aria-hidden='true' />
-      <span className='status-text'>{describe(status)}</span>
-      {status.state === 'update-available' && (
-        <button type='button' className='link-button' onClick={() => { void status.apply() }}>Reload to update</button>
-      )}
-    </p>
+    <div className='banner' role='status'>
+      <span>A new version of Threads is ready.</span>
+      <button type='button' className='button primary small' onClick={() => { void status.apply() }}>Reload to update</button>
+    </div>
   )
 }
 
@@ -21,9 +25,8 @@ function describe (status: OfflineStatus): string {
     case 'registering':
       return 'Preparing offline use…'
     case 'ready':
-      return 'Available offline'
     case 'update-available':
-      return 'A new version of Threads is ready'
+      return 'Available offline'
     case 'unsupported':
       return 'This browser cannot keep Threads available offline'
     case 'failed':

@@ -28,7 +28,7 @@ export function ProfileName () {
     <form onSubmit={submit} className='row' aria-label='Your name'>
       <label htmlFor='profile-name'>Your name in albums</label>
       <input id='profile-name' value={name} onChange={(e) => setDraft(e.target.value)} aria-invalid={problem !== undefined} aria-describedby={problem === undefined ? undefined : 'profile-name-problem'} />
-      <button type='submit'>Save name</button>
+      <button type='submit' className='button'>Save name</button>
       {saved !== undefined && saved === name.trim() && <span className='muted'>Saved</span>}
       {problem !== undefined && <p id='profile-name-problem' role='alert' className='error'>{problem}</p>}
     </form>

@@ -5,17 +5,27 @@
  * are shown in words.
  */
 import { create } from 'zustand'
-import type { AlbumSnapshot, PhotoView, SyncView } from '../../protocol/album-messages.ts'
+import type { AlbumSnapshot, AlbumSummary, PhotoView, SyncView } from '../../protocol/album-messages.ts'
 import type { AccessView, GrantableRole, MemberView } from '../../protocol/member-messages.ts'
 import type { NodeEvent, WireError } from '../../protocol/messages.ts'
-import { NodeNotReadyError, toWireError } from '../../protocol/errors.ts'
+import { toWireError } from '../../protocol/errors.ts'
+import { nodeRpc } from '../client/current-node.ts'
 import { prepareImage } from '../client/photo-image.ts'
 import { requestOutboxFlush } from '../client/service-worker.ts'
-import { useNodeStore } from './node-store.ts'
+import { concurrentLosses, type OwnEdit } from './edit-outcomes.ts'
+import { useUiStore } from './ui-store.ts'
+
+/** This person's latest change here, which they may undo. */
+export type OwnChange =
+  | { readonly kind: 'added', readonly photos: readonly string[] }
+  | { readonly kind: 'renamed', readonly photo: string, readonly from: string, readonly to: string }
+
+/** Where the album shown last is remembered, so a reload opens it again. */
+const LAST_ALBUM = 'threads.lastAlbum'
 
 /** What the album view shows. */
 export interface AlbumState {
-  readonly albums: ReadonlyArray<{ readonly id: string, readonly name: string }>
+  readonly albums: readonly AlbumSummary[]
   readonly current: string | undefined
   readonly name: string
   readonly photos: readonly PhotoView[]
@@ -29,8 +39,10 @@ export interface AlbumState {
   readonly error: WireError | undefined
   /** What adding a photo is doing right now, in words, while it takes a moment. */
   readonly adding: string | undefined
-  /** Object URLs of photos' images, by photo id, once loaded. */
-  readonly images: Readonly<Record<string, string>>
+  /** This person's latest change, while it can be undone. */
+  readonly lastChange: OwnChange | undefined
+  /** Said when a concurrent edit made elsewhere won over this person's. */
+  readonly notice: string | undefined
   refreshAlbums(): Promise<void>
   open(id: string): void
   create(name: string): Promise<void>
@@ -39,8 +51,11 @@ export interface AlbumState {
   addPhoto(title: string, file?: Blob): Promise<void>
   renamePhoto(photo: string, title: string): Promise<void>
   removePhoto(photo: string): Promise<void>
-  /** Loads a photo's image into {@link images} (once). */
-  loadImage(photo: string): Promise<void>
+  /** Records photos this person just added, so the addition can be undone. */
+  noteAdded(photos: readonly string[]): void
+  /** Undoes {@link lastChange}: removes the photos added, or gives a caption back. */
+  undo(): Promise<void>
+  dismissNotice(): void
   /** Makes an invite link granting `role`; optionally expiring in `expiresInMs` and good for one use. */
   makeInvite(options: { role: GrantableRole, expiresInMs?: number, singleUse?: boolean }): Promise<void>
   setRole(member: string, role: GrantableRole): Promise<void>
@@ -53,19 +68,21 @@ export interface AlbumState {
   setName(name: string): Promise<void>
 }
 
-const rpc = () => {
-  const client = useNodeStore.getState().client
-  if (client === undefined) throw new NodeNotReadyError('The background node is not ready yet')
-  return client.rpc
-}
+const rpc = nodeRpc
 
 let watching = 0
 /** The newest revision shown of the current album: reports that cross on the way never go back in time. */
 let shownRevision = -1
 /** Stops hearing the node's events for the album shown before. */
 let stopHearing: (() => void) | undefined
-/** Photos whose image is loaded or on its way, so each is asked for once. */
-const loadingImages = new Set<string>()
+/** Captions this person set lately, watched so a concurrent edit that wins is told. */
+let ownEdits: OwnEdit[] = []
+
+/** The cover of an album: its newest photo with an image. */
+const coverOf = (photos: readonly PhotoView[]): { cover?: string } => {
+  const cover = photos.find((p) => p.hasImage)?.id
+  return cover === undefined ? {} : { cover }
+}
 
 export const useAlbumStore = create<AlbumState>()((set, get) => {
   const fail = (error: unknown): void => { set({ error: toWireError(error) }) }
@@ -82,7 +99,11 @@ export const useAlbumStore = create<AlbumState>()((set, get) => {
   const show = (snapshot: AlbumSnapshot): void => {
     if (snapshot.thread !== get().current || snapshot.revision <= shownRevision) return
     shownRevision = snapshot.revision
-    set({ name: snapshot.name, photos: snapshot.photos, sync: snapshot.sync, members: snapshot.members, access: snapshot.access })
+    const { lost, watching } = concurrentLosses(ownEdits, snapshot.photos, Date.now())
+    ownEdits = watching
+    const notice = lost[0] === undefined ? get().notice : `Your caption “${lost[0].title}” was replaced by “${lost[0].now}”, an edit made elsewhere at the same time. Both were kept in the album's history; the other one won.`
+    set({ name: snapshot.name, photos: snapshot.photos, sync: snapshot.sync, members: snapshot.members, access: snapshot.access, notice })
+    set({ albums: get().albums.map((a) => a.id === snapshot.thread ? { ...a, name: snapshot.name, photos: snapshot.photos.length, ...coverOf(snapshot.photos) } : a) })
     // Records wait for a follower out of reach: let the service worker send them even if every tab closes first.
     if (snapshot.sync.state === 'offline' && snapshot.sync.pending > 0) requestOutboxFlush()
   }
@@ -122,18 +143,25 @@ export const useAlbumStore = create<AlbumState>()((set, get) => {
     profileName: undefined,
     error: undefined,
     adding: undefined,
-    images: {},
+    lastChange: undefined,
+    notice: undefined,
     async refreshAlbums () {
       try {
-        const { albums } = await rpc().request({ type: 'album.list' })
+        const { albums } = await rpc().request({ type: 'album.list' }, { timeoutMs: 30_000 })
         set({ albums })
-        if (get().current === undefined && albums[0] !== undefined) get().open(albums[0].id)
+        // A reload opens the album shown last, as it was left.
+        const last = localStorage.getItem(LAST_ALBUM)
+        if (get().current === undefined && albums.some((a) => a.id === last)) get().open(last!)
       } catch (error) { fail(error) }
     },
     open (id) {
+      useUiStore.getState().showAlbum()
+      localStorage.setItem(LAST_ALBUM, id)
+      if (id === get().current) return
       const token = ++watching
       shownRevision = -1
-      set({ current: id, photos: [], members: [], access: undefined, invite: undefined, error: undefined })
+      ownEdits = []
+      set({ current: id, name: get().albums.find((a) => a.id === id)?.name ?? '', photos: [], members: [], sync: undefined, access: undefined, invite: undefined, error: undefined, lastChange: undefined, notice: undefined })
       void watch(id, token)
     },
     async create (name) {
@@ -161,24 +189,37 @@ export const useAlbumStore = create<AlbumState>()((set, get) => {
           image = { image: prepared.bytes, imageType: prepared.type }
           set({ adding: `Saving the photo (${Math.ceil(prepared.bytes.byteLength / 1024)} KiB)…` })
         }
-        await rpc().request({ type: 'photo.add', thread: current, title, ...image }, { timeoutMs: 30_000 })
-        set({ error: undefined })
+        const { photo } = await rpc().request({ type: 'photo.add', thread: current, title, ...image }, { timeoutMs: 30_000 })
+        set({ error: undefined, lastChange: { kind: 'added', photos: [photo] } })
       } catch (error) { fail(error) } finally { set({ adding: undefined }) }
     },
-    renamePhoto: async (photo, title) => { await onCurrent(async (current) => { await rpc().request({ type: 'photo.rename', thread: current, photo, title }) }) },
-    removePhoto: async (photo) => { await onCurrent(async (current) => { await rpc().request({ type: 'photo.remove', thread: current, photo }) }) },
-    async loadImage (photo) {
-      const current = get().current
-      if (current === undefined || loadingImages.has(photo)) return
-      loadingImages.add(photo)
-      try {
-        const { image, imageType } = await rpc().request({ type: 'photo.image', thread: current, photo }, { timeoutMs: 30_000 })
-        set({ images: { ...get().images, [photo]: URL.createObjectURL(new Blob([image as Uint8Array<ArrayBuffer>], { type: imageType })) } })
-      } catch (error) {
-        loadingImages.delete(photo)
-        fail(error)
+    async renamePhoto (photo, title) {
+      const from = get().photos.find((p) => p.id === photo)?.title
+      await onCurrent(async (current) => { await rpc().request({ type: 'photo.rename', thread: current, photo, title }) })
+      if (from === undefined || get().error !== undefined) return
+      ownEdits = [...ownEdits.filter((e) => e.photo !== photo), { photo, title, from, at: Date.now() }]
+      set({ lastChange: { kind: 'renamed', photo, from, to: title } })
+    },
+    async removePhoto (photo) {
+      await onCurrent(async (current) => { await rpc().request({ type: 'photo.remove', thread: current, photo }) })
+      const change = get().lastChange
+      if (change?.kind === 'added' && change.photos.includes(photo)) set({ lastChange: undefined })
+    },
+    noteAdded (photos) { if (photos.length > 0) set({ lastChange: { kind: 'added', photos } }) },
+    async undo () {
+      const change = get().lastChange
+      if (change === undefined) return
+      set({ lastChange: undefined })
+      if (change.kind === 'renamed') {
+        await onCurrent(async (current) => { await rpc().request({ type: 'photo.rename', thread: current, photo: change.photo, title: change.from }) })
+        return
+      }
+      const present = new Set(get().photos.map((p) => p.id))
+      for (const photo of change.photos.filter((p) => present.has(p))) {
+        await onCurrent(async (current) => { await rpc().request({ type: 'photo.remove', thread: current, photo }) })
       }
     },
+    dismissNotice () { set({ notice: undefined }) },
     async makeInvite ({ role, expiresInMs, singleUse }) {
       const current = get().current
       if (current === undefined) return
@@ -204,7 +245,9 @@ export const useAlbumStore = create<AlbumState>()((set, get) => {
         await rpc().request({ type: 'album.delete', thread: current }, { timeoutMs: 60_000 })
         ++watching // stop following the album that is gone
         stopHearing?.()
-        set({ current: undefined, albums: get().albums.filter((a) => a.id !== current), photos: [], members: [], access: undefined, invite: undefined, error: undefined })
+        set({ current: undefined, albums: get().albums.filter((a) => a.id !== current), photos: [], members: [], access: undefined, invite: undefined, error: undefined, lastChange: undefined })
+        localStorage.removeItem(LAST_ALBUM)
+        useUiStore.getState().showHome()
         await get().refreshAlbums()
       } catch (error) { fail(error) }
     },

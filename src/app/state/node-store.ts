@@ -5,6 +5,7 @@
 import { create } from 'zustand'
 import type { WireError } from '../../protocol/messages.ts'
 import { toWireError } from '../../protocol/errors.ts'
+import { setCurrentNode } from '../client/current-node.ts'
 import { connectToNode, type NodeClient } from '../client/node-client.ts'
 
 /** Where the link to the background node stands. */
@@ -40,6 +41,7 @@ export function createNodeStore ({ connect = connectToNode }: NodeStoreOptions =
       set({ status: { state: 'connecting' } })
       try {
         const client = await connect()
+        setCurrentNode(client.rpc)
         set({ client, status: { state: 'ready', workerId: client.workerId, protocol: client.protocol } })
       } catch (error) {
         // Kept as name and message: that is what the UI shows and all a worker error carries.

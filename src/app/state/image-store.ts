@@ -1,0 +1,78 @@
+/**
+ * Object URLs of photos' images, loaded on demand and kept for the most
+ * recently shown few hundred: a grid of 10,000 photos holds only what was
+ * near the screen lately. Loads run a few at a time so a fast scroll does not
+ * queue thousands of requests ahead of what is on screen now.
+ */
+import { useEffect } from 'react'
+import { create } from 'zustand'
+import { photoImage, type PhotoVariant } from '../client/photos.ts'
+import { pageFailureLog } from '../client/log.ts'
+
+/** How many images stay loaded. */
+const KEEP = 400
+/** How many loads run at once. */
+const IN_FLIGHT = 6
+
+const keyOf = (thread: string, photo: string, variant: PhotoVariant): string => `${thread}/${photo}/${variant}`
+
+/** Loaded images by key, and what failed to load. */
+export interface ImageStore {
+  readonly urls: Readonly<Record<string, string>>
+  readonly failed: Readonly<Record<string, true>>
+  /** Asks for an image (once); it appears in {@link urls} when loaded. */
+  want(thread: string, photo: string, variant: PhotoVariant): void
+}
+
+const queue: Array<[string, string, PhotoVariant]> = []
+const asked = new Set<string>()
+let running = 0
+const log = pageFailureLog('images')
+
+export const useImageStore = create<ImageStore>()((set, get) => {
+  const pump = (): void => {
+    while (running < IN_FLIGHT && queue.length > 0) {
+      // Newest wishes first: what was asked for last is what the screen shows now.
+      const [thread, photo, variant] = queue.pop()!
+      const key = keyOf(thread, photo, variant)
+      running++
+      photoImage(thread, photo, variant).then((blob) => {
+        const urls = { ...get().urls, [key]: URL.createObjectURL(blob) }
+        const keys = Object.keys(urls)
+        // Oldest first in insertion order: forget those beyond the budget.
+        for (const old of keys.slice(0, Math.max(0, keys.length - KEEP))) {
+          URL.revokeObjectURL(urls[old]!)
+          delete urls[old]
+          asked.delete(old)
+        }
+        set({ urls })
+      }, (error: unknown) => {
+        log(`loading ${key}`, error)
+        set({ failed: { ...get().failed, [key]: true } })
+      }).finally(() => {
+        running--
+        pump()
+      })
+    }
+  }
+  return {
+    urls: {},
+    failed: {},
+    want (thread, photo, variant) {
+      const key = keyOf(thread, photo, variant)
+      if (asked.has(key)) return
+      asked.add(key)
+      queue.push([thread, photo, variant])
+      pump()
+    }
+  }
+})
+
+/** The loaded URL of an image, asking for it when missing. */
+export function useImage (thread: string, photo: string, variant: PhotoVariant, enabled = true): { url: string | undefined, failed: boolean } {
+  const key = keyOf(thread, photo, variant)
+  const url = useImageStore((s) => s.urls[key])
+  const failed = useImageStore((s) => s.failed[key] === true)
+  useEffect(() => { if (enabled && url === undefined && !failed) useImageStore.getState().want(thread, photo, variant) }, [key, enabled, url, failed])
+  return { url, failed }
+}
