@@ -4,6 +4,7 @@ import { benchDatabase } from './database.ts'
 import { benchLogRecords } from './log-records.ts'
 import { benchMembers } from './members.ts'
 import { benchSync } from './sync.ts'
+import { benchUi } from './ui.ts'
 
 const only = process.argv[2]
 const results: boolean[] = []
@@ -12,6 +13,7 @@ if (only === undefined || only === 'db') results.push(await benchDatabase())
 if (only === undefined || only === 'chromium') results.push(await benchChromium())
 if (only === undefined || only === 'sync') results.push(await benchSync())
 if (only === undefined || only === 'members') results.push(await benchMembers())
+if (only === 'ui') results.push(await benchUi())
 if (only === 'sync-node') results.push(await benchSync({ chromium: false }))
 if (results.includes(false)) {
   console.log('\nSome goals were not met.')

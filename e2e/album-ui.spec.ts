@@ -9,7 +9,7 @@
  * screenshots shown in the README (docs/screenshots/).
  */
 import AxeBuilder from '@axe-core/playwright'
-import { expect, test, type Page } from '@playwright/test'
+import { expect, test, type Locator, type Page } from '@playwright/test'
 import { copyInvite, createAlbum, openPhoto, pickPhotos, samplePhotos, setName } from './fixtures/album-page.ts'
 import { startE2eFollower, type E2eFollower } from './fixtures/follower.ts'
 
@@ -19,8 +19,8 @@ test.afterAll(async () => { await follower.close() })
 
 const SHOTS = process.env.UPDATE_SCREENSHOTS === '1'
 
-/** Saves a screenshot for the docs when asked to. */
-async function shot (page: Page, name: string): Promise<void> {
+/** Saves a screenshot of the page (or of one part of it) for the docs when asked to. */
+async function shot (page: Page | Locator, name: string): Promise<void> {
   if (SHOTS) await page.screenshot({ path: `docs/screenshots/${name}.png` })
 }
 
@@ -98,10 +98,17 @@ test('create an album, add 50 photos at once, view them with the keyboard, invit
   await expect(alice.getByRole('list', { name: 'Members' }).getByTestId('member').filter({ hasText: 'Bob' })).toContainText('contributor', { timeout: 30_000 })
   await shot(alice, 'members-desktop')
 
+  // The picture of the logs: Alice's and Bob's logs, Bob's join linked to Alice's invite.
+  await alice.getByText('Picture of the logs').click()
+  await expect(alice.getByRole('img', { name: /^2 logs, \d+ records in causal order, [1-9]\d* links? between logs; all sent\.$/ })).toBeVisible({ timeout: 30_000 })
+  await accessible(alice, 'picture of the logs')
+  await shot(alice.locator('.activity'), 'activity-and-logs')
+
   await bob.getByRole('button', { name: 'Activity' }).click()
   const activity = bob.getByRole('list', { name: 'Activity' })
   await expect(activity).toContainText('Alice added 50 photos')
-  await expect(activity).toContainText('Bob (you) joined as contributor')
+  await expect(activity).toContainText('Bob joined', { timeout: 30_000 })
+  await expect(activity).toContainText('Alice made an invite link for a contributor')
 
   // The viewer on a phone: swiping left shows the next photo.
   await bob.getByRole('button', { name: 'Photos' }).click()

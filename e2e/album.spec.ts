@@ -30,7 +30,7 @@ test('two people share an album through an invite link', async ({ browser }) => 
   await expect(alice.getByTestId('album-name')).toHaveText('Summer')
   await alice.getByLabel('Photo title').fill('Beach at dawn')
   await alice.getByLabel('Photo file').setInputFiles('public/pwa-512x512.png')
-  await alice.getByRole('button', { name: 'Add photo' }).click()
+  await alice.getByRole('button', { name: 'Add photo', exact: true }).click()
   await expect(alice.getByRole('list', { name: 'Photos' })).toContainText('Beach at dawn')
   await expect(alice.getByRole('img', { name: 'Beach at dawn' })).toBeVisible()
   await expect(alice.getByRole('alert')).toHaveCount(0) // no error shown
@@ -109,7 +109,7 @@ test('a file that is not an image is refused in words, and nothing is added', as
   await createAlbum(page, 'Careful')
   await page.getByLabel('Photo title').fill('Not a photo')
   await page.getByLabel('Photo file').setInputFiles({ name: 'notes.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('these are words, not pixels') })
-  await page.getByRole('button', { name: 'Add photo' }).click()
+  await page.getByRole('button', { name: 'Add photo', exact: true }).click()
   await expect(page.getByRole('alert')).toHaveText('That file is not an image this browser can read')
   await expect(page.getByRole('list', { name: 'Photos' })).not.toContainText('Not a photo')
 })

@@ -56,7 +56,7 @@ test('a viewer cannot add photos, and a removed contributor keeps what she had b
 
   // Bob is a viewer: no control to add, rename or remove, and his node refuses an attempt made around the page.
   await expect(bob.getByTestId('viewer-note')).toBeVisible()
-  await expect(bob.getByRole('button', { name: 'Add photo' })).toHaveCount(0)
+  await expect(bob.getByRole('button', { name: 'Add photo', exact: true })).toHaveCount(0)
   await expect(bob.getByLabel('Photo title')).toHaveCount(0)
   const attempt = await askNode(bob, { type: 'photo.add', thread, title: 'Sneaked in' })
   expect(attempt).toMatchObject({ type: 'error', error: { name: 'RoleError', message: expect.stringMatching(/cannot add photos/) } })
@@ -81,7 +81,7 @@ test('a viewer cannot add photos, and a removed contributor keeps what she had b
   await expect(access).toHaveAttribute('data-state', 'removed', { timeout: 60_000 })
   await expect(access).toContainText('You no longer have access to this album')
   await expect(photos(carol)).toContainText('Carol at the lake')
-  await expect(carol.getByRole('button', { name: 'Add photo' })).toHaveCount(0)
+  await expect(carol.getByRole('button', { name: 'Add photo', exact: true })).toHaveCount(0)
 
   // A photo Alice adds now reaches Bob, and never Carol's device.
   await submitPhoto(alice, 'After Carol left')

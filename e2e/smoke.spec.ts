@@ -63,7 +63,7 @@ test('without SharedWorker, tabs share one node led through Web Locks, and anoth
   await first.getByRole('button', { name: 'Create album' }).click()
   await expect(first.getByTestId('album-name')).toHaveText('Fallback')
   await first.getByLabel('Photo title').fill('From the first tab')
-  await first.getByRole('button', { name: 'Add photo' }).click()
+  await first.getByRole('button', { name: 'Add photo', exact: true }).click()
   await expect(first.getByRole('list', { name: 'Photos' })).toContainText('From the first tab', { timeout: 20_000 })
 
   const second = await context.newPage()
@@ -71,7 +71,7 @@ test('without SharedWorker, tabs share one node led through Web Locks, and anoth
   expect(await workerIdShownOn(second)).toBe(leader) // one node for both tabs
   await expect(second.getByRole('list', { name: 'Photos' })).toContainText('From the first tab', { timeout: 20_000 })
   await second.getByLabel('Photo title').fill('From the second tab')
-  await second.getByRole('button', { name: 'Add photo' }).click()
+  await second.getByRole('button', { name: 'Add photo', exact: true }).click()
   await expect(first.getByRole('list', { name: 'Photos' })).toContainText('From the second tab', { timeout: 20_000 })
 
   // The first tab's worker leads. Closing it hands the node to the other tab's worker while that
@@ -92,7 +92,7 @@ test('without SharedWorker, tabs share one node led through Web Locks, and anoth
   await expect.poll(holder, { timeout: 20_000 }).not.toBe(before)
   await expect.poll(holder).toBeDefined()
   await second.getByLabel('Photo title').fill('After the handover')
-  await second.getByRole('button', { name: 'Add photo' }).click()
+  await second.getByRole('button', { name: 'Add photo', exact: true }).click()
   // Pushed by the new leader, to which the tab's subscription was handed: no reload, no polling.
   await expect(second.getByRole('list', { name: 'Photos' })).toContainText('After the handover', { timeout: 8_000 })
   expect(await second.evaluate(() => Reflect.get(globalThis, 'alertsSeen'))).toEqual([])

@@ -7,6 +7,7 @@
  * Reports carry the album's members and where this device stands in it
  * (member-messages.ts).
  */
+import type { HistoryEntry } from '../core/db/history.ts'
 import { isGrantableRole, isMemberView, MEMBER_ROLES, type AccessView, type GrantableRole, type MemberView } from './member-messages.ts'
 
 /** A photo as the album shows it; its image, if it has one, is fetched on its own with `photo.image`. */
@@ -67,6 +68,9 @@ export interface AlbumSummary {
   readonly cover?: string
 }
 
+/** One record of an album's history as the node reads it from the signed logs (see core/db/history.ts). */
+export type HistoryEntryView = HistoryEntry
+
 /** Album requests (without the v/id envelope). */
 export type AlbumRequest =
   | { readonly type: 'album.create', readonly name: string }
@@ -79,6 +83,8 @@ export type AlbumRequest =
   | { readonly type: 'photo.rename', readonly thread: string, readonly photo: string, readonly title: string }
   | { readonly type: 'photo.remove', readonly thread: string, readonly photo: string }
   | { readonly type: 'album.subscribe', readonly thread: string }
+  /** The album's recent history from its logs: activity in words and the picture of the logs are drawn from it. */
+  | { readonly type: 'album.history', readonly thread: string }
 
 /** Album replies (without the v/id envelope). */
 export type AlbumReply =
@@ -91,6 +97,7 @@ export type AlbumReply =
   | { readonly type: 'photo.renamed', readonly photo: string }
   | { readonly type: 'photo.removed', readonly photo: string }
   | ({ readonly type: 'album.subscribed' } & AlbumSnapshot)
+  | { readonly type: 'album.historyRead', readonly thread: string, readonly entries: readonly HistoryEntryView[] }
 
 /** Album events, pushed by the node without being asked (without the v envelope; events carry no id). */
 export type AlbumEvent =
@@ -117,7 +124,8 @@ export const albumRequestValidators = {
   'photo.image': (m: Fields) => text(m.thread, 256) && text(m.photo, 256),
   'photo.rename': (m: Fields) => text(m.thread, 256) && text(m.photo, 256) && text(m.title, 500),
   'photo.remove': (m: Fields) => text(m.thread, 256) && text(m.photo, 256),
-  'album.subscribe': (m: Fields) => text(m.thread, 256)
+  'album.subscribe': (m: Fields) => text(m.thread, 256),
+  'album.history': (m: Fields) => text(m.thread, 256)
 } as const
 
 const isAccess = (a: unknown): boolean => typeof a === 'object' && a !== null && (MEMBER_ROLES as readonly unknown[]).includes((a as Fields).role) && typeof (a as Fields).state === 'string'
@@ -134,7 +142,8 @@ export const albumReplyValidators = {
   'photo.imageData': (m: Fields) => isImage(m.image, m.imageType),
   'photo.renamed': (m: Fields) => text(m.photo, 256),
   'photo.removed': (m: Fields) => text(m.photo, 256),
-  'album.subscribed': isSnapshot
+  'album.subscribed': isSnapshot,
+  'album.historyRead': (m: Fields) => text(m.thread, 256) && Array.isArray(m.entries)
 } as const
 
 /** Shape checks of album events, by type. */
@@ -153,7 +162,8 @@ export const ALBUM_REPLY_TYPE_OF = {
   'photo.image': 'photo.imageData',
   'photo.rename': 'photo.renamed',
   'photo.remove': 'photo.removed',
-  'album.subscribe': 'album.subscribed'
+  'album.subscribe': 'album.subscribed',
+  'album.history': 'album.historyRead'
 } as const
 
 /**
@@ -171,5 +181,6 @@ export const ALBUM_SAFE_TO_REPEAT = {
   'photo.image': true,
   'photo.rename': true,
   'photo.remove': false,
-  'album.subscribe': true
+  'album.subscribe': true,
+  'album.history': true
 } as const

@@ -95,6 +95,7 @@ export interface ReplyTypes {
   'photo.rename': Extract<AlbumReply, { type: 'photo.renamed' }> & Envelope1
   'photo.remove': Extract<AlbumReply, { type: 'photo.removed' }> & Envelope1
   'album.subscribe': Extract<AlbumReply, { type: 'album.subscribed' }> & Envelope1
+  'album.history': Extract<AlbumReply, { type: 'album.historyRead' }> & Envelope1
   'member.setRole': Extract<MemberReply, { type: 'member.roleSet' }> & Envelope1
   'member.remove': Extract<MemberReply, { type: 'member.removed' }> & Envelope1
   'album.leave': Extract<MemberReply, { type: 'album.left' }> & Envelope1

@@ -334,6 +334,10 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
       wrote(thread, opened)
       return { type: 'photo.removed', photo }
     },
+    'album.history': async ({ thread }) => {
+      const { thread: t } = await album(thread)
+      return { type: 'album.historyRead', thread, entries: await t.history() }
+    },
     'album.subscribe': async ({ thread }, link) => {
       await album(thread)
       // The tab now follows this album alone; its subscription ends with its link.

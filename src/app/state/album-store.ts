@@ -13,6 +13,7 @@ import { nodeRpc } from '../client/current-node.ts'
 import { prepareImage } from '../client/photo-image.ts'
 import { requestOutboxFlush } from '../client/service-worker.ts'
 import { concurrentLosses, type OwnEdit } from './edit-outcomes.ts'
+import { useHistoryStore } from './history-store.ts'
 import { useUiStore } from './ui-store.ts'
 
 /** This person's latest change here, which they may undo. */
@@ -99,6 +100,7 @@ export const useAlbumStore = create<AlbumState>()((set, get) => {
   const show = (snapshot: AlbumSnapshot): void => {
     if (snapshot.thread !== get().current || snapshot.revision <= shownRevision) return
     shownRevision = snapshot.revision
+    useHistoryStore.getState().changed(snapshot.thread)
     const { lost, watching } = concurrentLosses(ownEdits, snapshot.photos, Date.now())
     ownEdits = watching
     const notice = lost[0] === undefined ? get().notice : `Your caption “${lost[0].title}” was replaced by “${lost[0].now}”, an edit made elsewhere at the same time. Both were kept in the album's history; the other one won.`

@@ -34,6 +34,7 @@ import { openRecordUnsigned } from '../log/open-record.ts'
 import type { Dependency } from '../log/record-format.ts'
 import { createFollowRequest } from '../sync/follow-request.ts'
 import { createInviteChange, roleReads, type Invite, type InviteOptions } from '../sync/invite.ts'
+import { readHistory, type HistoryEntry } from './history.ts'
 import { createSnapshotTracker, loadSnapshot } from './snapshots.ts'
 import { clockKey, createThreadView, stagedKey, type ThreadView } from './view.ts'
 import type { RecordEnvelope } from '../log/record-envelope.ts'
@@ -107,6 +108,8 @@ export interface ThreadDatabase {
    * same schemas report the same.
    */
   skipped(): Promise<Skipped[]>
+  /** The newest records of each log, summarised, for an activity list or a picture of the logs (history.ts). */
+  history(options?: { readonly perLog?: number }): Promise<HistoryEntry[]>
   /** Writes a snapshot of the view now. */
   snapshot(): Promise<void>
   /**
@@ -396,6 +399,7 @@ export async function openThreadDatabase (deps: {
       }
       return out
     },
+    history: async (options = {}) => await readHistory({ thread, records, keyring: await keys.keyring(thread), ...options }),
     async skipped () {
       return await dispatcher.serialize(async () => {
         const fromView = await Promise.all(viewReports(view).map(async (entry): Promise<Skipped> => {
