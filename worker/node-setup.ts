@@ -13,6 +13,7 @@
  */
 import { multiaddr } from '@multiformats/multiaddr'
 import { openIdbBackend } from '../src/adapters/idb/index.ts'
+import { openTabViews } from '../src/adapters/idb/tab-views.ts'
 import { libp2pSyncTransport, serveSync } from '../src/adapters/libp2p/sync-protocol.ts'
 import { retryWithBackoff } from '../src/core/retry.ts'
 import { createSyncHandler } from '../src/core/sync/handler.ts'
@@ -45,6 +46,7 @@ export async function setupNode (workerId: string): Promise<RequestHandlers> {
   }
   const album = createAlbumService({
     backend: await openIdbBackend({ name: DATABASE_NAME }),
+    tabViews: await openTabViews({ onError: (what, error) => { log.failure(what, error) } }),
     onFollowerAddresses: (addresses) => { for (const address of addresses) follow(address) },
     topics: pubsubTopics(node.services.pubsub),
     direct: ({ replica, onChange }) => createDirectPeers({

@@ -5,6 +5,9 @@
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
 import { App } from './app.tsx'
+import { readCachedViews } from './client/cached-views.ts'
+import { pageFailureLog } from './client/log.ts'
+import { LAST_ALBUM, useAlbumStore } from './state/album-store.ts'
 import { useNodeStore } from './state/node-store.ts'
 import { useOfflineStore } from './state/offline-store.ts'
 import './styles.css'
@@ -18,5 +21,8 @@ createRoot(root).render(
   </StrictMode>
 )
 
+// What the node last wrote for tabs shows at once; the node, starting meanwhile, then reports the album as it is.
+readCachedViews(localStorage.getItem(LAST_ALBUM)).then((views) => { if (views !== undefined) useAlbumStore.getState().showCached(views) },
+  (error: unknown) => { pageFailureLog('cached-views')('reading the albums kept for tabs', error) })
 void useNodeStore.getState().connect()
 useOfflineStore.getState().register()

@@ -23,6 +23,7 @@ import type { SyncReplica } from '../core/sync/replica.ts'
 import type { SyncScheduler } from '../core/sync/scheduler.ts'
 import { isImage, type AlbumSnapshot } from '../protocol/album-messages.ts'
 import { toWireError } from '../protocol/errors.ts'
+import type { TabViewsWriter } from '../protocol/tab-views.ts'
 import type { LinkContext, RequestHandlers } from '../protocol/rpc-server.ts'
 import { createAlbumChanges, type AlbumReport } from './album-changes.ts'
 import { applyName, asMember, memberHandlers } from './album-members.ts'
@@ -63,6 +64,8 @@ export interface AlbumServiceOptions {
   readonly direct?: (hooks: DirectPeerHooks) => DirectPeers
   /** How often follower syncs run unprompted, and their longest backoff. */
   readonly followerSync?: FollowerSyncTiming
+  /** Where the albums are kept as tabs show them, for tabs to read before the node starts (IndexedDB in the browser). */
+  readonly tabViews?: TabViewsWriter
   /** How long deleting or leaving an album waits for the follower to take what tells the others (20 s unless given). */
   readonly sendTimeoutMs?: number
 }
@@ -115,7 +118,15 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
   let direct: DirectPeers | undefined
   let stopListening: (() => void) | undefined
 
-  const changes = createAlbumChanges(async (id) => await snapshot(id))
+  const changes = createAlbumChanges(async (id) => {
+    const taken = await snapshot(id)
+    const opened = await album(id)
+    options.tabViews?.album(taken, (photo) => {
+      const found = opened.thread.collection(PHOTOS).find({ _id: photo })[0]
+      return found !== undefined && isImage(found.image, found.imageType) ? { image: found.image as Uint8Array, imageType: found.imageType as string } : undefined
+    })
+    return taken
+  })
 
   const lifecycle = createLifecycle({
     what: 'The album service',
@@ -234,6 +245,7 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
       await Promise.all([...(held?.schedulers.values() ?? [])].map(async (scheduler) => { await scheduler.stop() }))
       await db.forgetThread(id)
       await prefs.forget(id)
+      options.tabViews?.forget(id)
     } finally {
       forgetting.delete(id)
     }
@@ -286,7 +298,9 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
     },
     'album.list': async () => {
       running()
-      return { type: 'album.listed', albums: await Promise.all((await db.listThreads()).map(async (t) => ({ id: t.id, name: t.name ?? 'Shared album', ...await albumSummary(t.id) }))) }
+      const albums = await Promise.all((await db.listThreads()).map(async (t) => ({ id: t.id, name: t.name ?? 'Shared album', ...await albumSummary(t.id) })))
+      options.tabViews?.list(albums)
+      return { type: 'album.listed', albums }
     },
     'album.join': async ({ link }) => {
       running()

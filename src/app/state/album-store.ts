@@ -9,11 +9,13 @@ import type { AlbumSnapshot, AlbumSummary, PhotoView, SyncView } from '../../pro
 import type { AccessView, GrantableRole, MemberView } from '../../protocol/member-messages.ts'
 import type { NodeEvent, WireError } from '../../protocol/messages.ts'
 import { toWireError } from '../../protocol/errors.ts'
+import type { CachedViews } from '../client/cached-views.ts'
 import { nodeRpc } from '../client/current-node.ts'
 import { prepareImage } from '../client/photo-image.ts'
 import { requestOutboxFlush } from '../client/service-worker.ts'
 import { concurrentLosses, type OwnEdit } from './edit-outcomes.ts'
 import { useHistoryStore } from './history-store.ts'
+import { useImageStore } from './image-store.ts'
 import { useUiStore } from './ui-store.ts'
 
 /** This person's latest change here, which they may undo. */
@@ -22,7 +24,7 @@ export type OwnChange =
   | { readonly kind: 'renamed', readonly photo: string, readonly from: string, readonly to: string }
 
 /** Where the album shown last is remembered, so a reload opens it again. */
-const LAST_ALBUM = 'threads.lastAlbum'
+export const LAST_ALBUM = 'threads.lastAlbum'
 
 /** What the album view shows. */
 export interface AlbumState {
@@ -52,6 +54,8 @@ export interface AlbumState {
   addPhoto(title: string, file?: Blob): Promise<void>
   renamePhoto(photo: string, title: string): Promise<void>
   removePhoto(photo: string): Promise<void>
+  /** Shows what the node last wrote for tabs (read before it starts); the node's own reports replace it. */
+  showCached(views: CachedViews): void
   /** Records photos this person just added, so the addition can be undone. */
   noteAdded(photos: readonly string[]): void
   /** Undoes {@link lastChange}: removes the photos added, or gives a caption back. */
@@ -72,6 +76,8 @@ export interface AlbumState {
 const rpc = nodeRpc
 
 let watching = 0
+/** The album the node was asked to report (not merely shown from the tabs' views). */
+let subscribed: string | undefined
 /** The newest revision shown of the current album: reports that cross on the way never go back in time. */
 let shownRevision = -1
 /** Stops hearing the node's events for the album shown before. */
@@ -152,18 +158,21 @@ export const useAlbumStore = create<AlbumState>()((set, get) => {
         const { albums } = await rpc().request({ type: 'album.list' }, { timeoutMs: 30_000 })
         set({ albums })
         // A reload opens the album shown last, as it was left.
-        const last = localStorage.getItem(LAST_ALBUM)
-        if (get().current === undefined && albums.some((a) => a.id === last)) get().open(last!)
+        // (or the one shown from the tabs' views, which the node is now asked to report).
+        const wanted = subscribed === undefined ? get().current ?? localStorage.getItem(LAST_ALBUM) : undefined
+        if (wanted !== undefined && wanted !== null && albums.some((a) => a.id === wanted)) get().open(wanted)
       } catch (error) { fail(error) }
     },
     open (id) {
       useUiStore.getState().showAlbum()
       localStorage.setItem(LAST_ALBUM, id)
-      if (id === get().current) return
+      if (id === get().current && id === subscribed) return
+      subscribed = id
       const token = ++watching
       shownRevision = -1
       ownEdits = []
-      set({ current: id, name: get().albums.find((a) => a.id === id)?.name ?? '', photos: [], members: [], sync: undefined, access: undefined, invite: undefined, error: undefined, lastChange: undefined, notice: undefined })
+      // An album shown from the tabs' views stays on screen until the node's first report replaces it.
+      if (id !== get().current) set({ current: id, name: get().albums.find((a) => a.id === id)?.name ?? '', photos: [], members: [], sync: undefined, access: undefined, invite: undefined, error: undefined, lastChange: undefined, notice: undefined })
       void watch(id, token)
     },
     async create (name) {
@@ -207,6 +216,15 @@ export const useAlbumStore = create<AlbumState>()((set, get) => {
       const change = get().lastChange
       if (change?.kind === 'added' && change.photos.includes(photo)) set({ lastChange: undefined })
     },
+    showCached ({ albums, album }) {
+      // The node may have answered first: what it says is newer.
+      if (get().albums.length === 0) set({ albums })
+      if (album === undefined || get().current !== undefined) return
+      useImageStore.getState().seed(album.view.thread, album.images)
+      useUiStore.getState().showAlbum()
+      const { view } = album
+      set({ current: view.thread, name: view.name, photos: view.photos, members: view.members, access: view.access })
+    },
     noteAdded (photos) { if (photos.length > 0) set({ lastChange: { kind: 'added', photos } }) },
     async undo () {
       const change = get().lastChange
@@ -246,6 +264,7 @@ export const useAlbumStore = create<AlbumState>()((set, get) => {
       try {
         await rpc().request({ type: 'album.delete', thread: current }, { timeoutMs: 60_000 })
         ++watching // stop following the album that is gone
+        subscribed = undefined
         stopHearing?.()
         set({ current: undefined, albums: get().albums.filter((a) => a.id !== current), photos: [], members: [], access: undefined, invite: undefined, error: undefined, lastChange: undefined })
         localStorage.removeItem(LAST_ALBUM)

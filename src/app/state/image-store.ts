@@ -22,6 +22,8 @@ export interface ImageStore {
   readonly failed: Readonly<Record<string, true>>
   /** Asks for an image (once); it appears in {@link urls} when loaded. */
   want(thread: string, photo: string, variant: PhotoVariant): void
+  /** Images already at hand (read from the tabs' views before the node started), by photo, shown for every size until the node gives its own. */
+  seed(thread: string, images: ReadonlyMap<string, string>): void
 }
 
 const queue: Array<[string, string, PhotoVariant]> = []
@@ -58,6 +60,13 @@ export const useImageStore = create<ImageStore>()((set, get) => {
   return {
     urls: {},
     failed: {},
+    seed (thread, images) {
+      const urls = { ...get().urls }
+      for (const [photo, url] of images) {
+        for (const variant of ['thumbnail', 'preview'] as const) urls[keyOf(thread, photo, variant)] ??= url
+      }
+      set({ urls })
+    },
     want (thread, photo, variant) {
       const key = keyOf(thread, photo, variant)
       if (asked.has(key)) return
