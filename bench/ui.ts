@@ -111,6 +111,8 @@ export async function benchUi (): Promise<boolean> {
       const batch = small.slice(0, Math.min(small.length, GRID - added))
       await pick(page, batch, added + batch.length)
     }
+    // Scrolling is measured once the album has sent everything (the follower's sync reports are over).
+    await page.getByTestId('sync-status').filter({ hasText: /^Up to date/ }).waitFor({ timeout: 600_000 })
     const longest = await page.evaluate(async () => await new Promise<number>((resolve) => {
       let max = 0
       const observer = new PerformanceObserver((list) => { for (const e of list.getEntries()) max = Math.max(max, e.duration) })

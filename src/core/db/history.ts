@@ -48,7 +48,7 @@ export interface HistoryEntry {
 }
 
 /** The most records read per log, newest first: enough for an activity list and a picture of recent history. */
-export const HISTORY_PER_LOG = 200
+export const HISTORY_PER_LOG = 100
 const MAX_TEXT = 200
 
 const short = (v: unknown): string | null => typeof v === 'string' ? v.slice(0, MAX_TEXT) : null
@@ -67,13 +67,27 @@ function aclChange (change: AclChange): HistoryAclChange {
   return { type: change.type }
 }
 
-/** Reads the newest `perLog` records of each of the thread's logs, oldest first within each log. */
-export async function readHistory ({ thread, records, keyring, perLog = HISTORY_PER_LOG }: { thread: string, records: RecordStore, keyring: EpochKeyring, perLog?: number }): Promise<HistoryEntry[]> {
+/** How many summaries a {@link HistoryCache} keeps. */
+const CACHED = 4096
+
+/** Summaries of records already read, by record ID: a record never changes, so each is opened once. */
+export type HistoryCache = Map<string, HistoryEntry>
+
+/**
+ * Reads the newest `perLog` records of each of the thread's logs, oldest first
+ * within each log; records summarised before are taken from `cache`.
+ */
+export async function readHistory ({ thread, records, keyring, perLog = HISTORY_PER_LOG, cache = new Map() }: { thread: string, records: RecordStore, keyring: EpochKeyring, perLog?: number, cache?: HistoryCache }): Promise<HistoryEntry[]> {
   const out: HistoryEntry[] = []
   for (const head of await records.heads(thread)) {
     for (let seq = Math.max(1, head.seq - perLog + 1); seq <= head.seq; seq++) {
       const record = await records.recordAt(thread, head.log, seq)
       if (record === undefined) continue
+      const known = cache.get(record)
+      if (known !== undefined) {
+        out.push(known)
+        continue
+      }
       const blocks = await records.recordBlocks(record, keyring)
       const node = openRecordUnsigned(blocks[0]!, keyring)
       const at = { log: head.log, seq, record, deps: node.deps.filter((d) => d.log !== head.log).map((d) => ({ log: d.log, record: String(d.record) })) }
@@ -86,11 +100,18 @@ export async function readHistory ({ thread, records, keyring, perLog = HISTORY_
         out.push(node.kind === 'acl'
           ? { ...at, time: opened.time, kind: 'acl', acl: parseAclBody(payload).changes.map(aclChange) }
           : { ...at, time: opened.time, kind: 'db', ops: parseDbEvent(payload).ops.map(summarise) })
+        remember(cache, out.at(-1)!)
       } catch (error) {
         if (!(error instanceof ThreadsError)) throw error
+        // Not remembered: a key that arrives later (a share of an epoch) may open it.
         out.push({ ...at, time: 0, kind: 'unreadable' })
       }
     }
   }
   return out
+}
+
+function remember (cache: HistoryCache, entry: HistoryEntry): void {
+  if (cache.size >= CACHED) cache.delete(cache.keys().next().value!)
+  cache.set(entry.record, entry)
 }

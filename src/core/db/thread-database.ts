@@ -34,7 +34,7 @@ import { openRecordUnsigned } from '../log/open-record.ts'
 import type { Dependency } from '../log/record-format.ts'
 import { createFollowRequest } from '../sync/follow-request.ts'
 import { createInviteChange, roleReads, type Invite, type InviteOptions } from '../sync/invite.ts'
-import { readHistory, type HistoryEntry } from './history.ts'
+import { readHistory, type HistoryCache, type HistoryEntry } from './history.ts'
 import { createSnapshotTracker, loadSnapshot } from './snapshots.ts'
 import { clockKey, createThreadView, stagedKey, type ThreadView } from './view.ts'
 import type { RecordEnvelope } from '../log/record-envelope.ts'
@@ -135,6 +135,8 @@ export async function openThreadDatabase (deps: {
   readonly snapshotEvery?: number
 }): Promise<ThreadDatabase> {
   const { thread, backend, records, keys } = deps
+  /** Summaries of records read for the history, each opened once (history.ts). */
+  const historyCache: HistoryCache = new Map()
   const identity = logIdentityFromSeed(deps.self.identitySeed)
   const meta = backend.meta
   let epoch = await currentEpoch()
@@ -399,7 +401,7 @@ export async function openThreadDatabase (deps: {
       }
       return out
     },
-    history: async (options = {}) => await readHistory({ thread, records, keyring: await keys.keyring(thread), ...options }),
+    history: async (options = {}) => await readHistory({ thread, records, keyring: await keys.keyring(thread), cache: historyCache, ...options }),
     async skipped () {
       return await dispatcher.serialize(async () => {
         const fromView = await Promise.all(viewReports(view).map(async (entry): Promise<Skipped> => {
