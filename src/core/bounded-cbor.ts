@@ -4,7 +4,8 @@
  * one-byte items is eight million values, and cborg's decoder recurses once
  * per level of nesting. Here the decoder reads through a tokenizer that
  * counts items and tracks how deep it is, and stops at the first item past
- * either limit with a TooComplexError, so a crafted structure costs at most
+ * either limit with a TooComplexError (a declared length is not trusted or
+ * allocated: items are counted as they are read), so a crafted structure costs at most
  * what `maxItems` honest items cost, and cannot exhaust the stack.
  */
 import * as dagCbor from '@ipld/dag-cbor'
@@ -57,8 +58,6 @@ class BoundedTokenizer extends Tokenizer {
     if (this.open.length > 0) this.open[this.open.length - 1]!--
     const contained = itemsWithin(token)
     if (contained > 0) {
-      // A declared length past what is left of the budget is refused before any of it is read.
-      if (contained > this.limits.maxItems - this.items) throw new TooComplexError(`${this.what} declares more than ${this.limits.maxItems} items`)
       this.open.push(contained)
       if (this.open.length > this.limits.maxDepth) throw new TooComplexError(`${this.what} nests deeper than ${this.limits.maxDepth} levels`)
     }
@@ -73,5 +72,7 @@ class BoundedTokenizer extends Tokenizer {
  * structure in the error.
  */
 export function decodeBoundedDagCbor (bytes: Uint8Array, limits: DecodeLimits, what: string): unknown {
-  return cborDecode(bytes, { ...dagCbor.decodeOptions, tokenizer: new BoundedTokenizer(bytes, limits, what) })
+  // A plain Uint8Array view, as dag-cbor's own decode makes: byte strings read from a Node Buffer would be Buffers.
+  const view = bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  return cborDecode(view, { ...dagCbor.decodeOptions, tokenizer: new BoundedTokenizer(view, limits, what) })
 }

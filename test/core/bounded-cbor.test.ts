@@ -21,11 +21,13 @@ describe('decoding within limits', () => {
     // 300 lists of three zeros: 1,200 items; the input is cut after 260 of them, so reading to the end would fail otherwise.
     const items = new Uint8Array(260 * 4).fill(0).map((_, i) => i % 4 === 0 ? 0x83 : 0)
     const bytes = Uint8Array.from([...listHead(300), ...items])
-    expect(() => decodeBoundedDagCbor(bytes, limits, 'a test list')).toThrow(expect.objectContaining({ name: 'TooComplexError', message: expect.stringMatching(/^a test list (holds|declares) more than 1000 items$/) }))
+    expect(() => decodeBoundedDagCbor(bytes, limits, 'a test list')).toThrow(expect.objectContaining({ name: 'TooComplexError', message: expect.stringMatching(/^a test list holds more than 1000 items$/) }))
   })
 
-  it('refuses a declared length past the limit before reading any of it', () => {
-    expect(() => decodeBoundedDagCbor(Uint8Array.from(listHead(2 ** 31)), limits, 'a list')).toThrow(expect.objectContaining({ name: 'TooComplexError', message: 'a list declares more than 1000 items' }))
+  it('trusts no declared length: items are counted as they come, and a list cut short is malformed as the strict decoder says', () => {
+    const claims = listHead(2 ** 31)
+    expect(() => decodeBoundedDagCbor(Uint8Array.from([...claims, ...new Array<number>(2000).fill(0)]), limits, 'a list')).toThrow(expect.objectContaining({ name: 'TooComplexError', message: 'a list holds more than 1000 items' }))
+    expect(() => decodeBoundedDagCbor(Uint8Array.from([...claims, 0, 0]), limits, 'a list')).toThrow(expect.not.objectContaining({ name: 'TooComplexError' }))
   })
 
   it('refuses nesting past the depth limit, far short of the stack', () => {
@@ -41,7 +43,7 @@ describe('decoding within limits', () => {
   })
 
   it('refuses a crafted sync message by name, wide or deep, and keeps the limit out of an honest page of heads', async () => {
-    expect(() => decodeRequest(craftedPush('x', Uint8Array.of(0x81, 0x00), 40_000))).toThrow(expect.objectContaining({ name: 'TooComplexError', message: expect.stringMatching(/^sync message (holds|declares) more than 65536 items$/) }))
+    expect(() => decodeRequest(craftedPush('x', Uint8Array.of(0x81, 0x00), 40_000))).toThrow(expect.objectContaining({ name: 'TooComplexError', message: expect.stringMatching(/^sync message holds more than 65536 items$/) }))
     expect(() => decodeRequest(craftedPush('x', nestedLists(1000), 1))).toThrow(expect.objectContaining({ name: 'TooComplexError', message: expect.stringContaining('nests deeper') }))
 
     const thread = await openDatabase({ backend: createMemoryBackend() }).createThread()
