@@ -155,17 +155,23 @@ describe('libp2p limits of a real follower', { timeout: 180_000 }, () => {
     })
   }
 
-  it('cuts a relayed connection past its data limit, so the relay carries signalling and not bulk data', async () => {
-    const limit = 16 * 1024
-    const f = await follower(['--relay-data-limit-bytes', String(limit)])
+  /** A follower with `flags`; a listener reachable through its relay, counting what reaches it on SINK; a sender dialling it there. */
+  const relayPair = async (flags: string[]): Promise<{ listener: Libp2p, sender: Libp2p, target: ReturnType<typeof multiaddr>, received: { count: number } }> => {
+    const f = await follower(flags)
     const listener = await relayed(f)
-    let received = 0
+    const received = { count: 0 }
     await listener.handle(SINK, async (stream: Stream) => {
-      for await (const chunk of stream) received += chunk.byteLength
+      for await (const chunk of stream) received.count += chunk.byteLength
     }, { runOnLimitedConnection: true })
     const sender = await createLibp2p(withBaseOptions({ transports: [circuitRelayTransport()] }))
     cleanup(async () => await sender.stop())
-    const target = multiaddr(`${f.multiaddr}/p2p-circuit/p2p/${listener.peerId.toString()}`)
+    return { listener, sender, target: multiaddr(`${f.multiaddr}/p2p-circuit/p2p/${listener.peerId.toString()}`), received }
+  }
+
+  it('cuts a relayed connection past its data limit, so the relay carries signalling and not bulk data', async () => {
+    const limit = 16 * 1024
+    const { listener, sender, target, received: bytes } = await relayPair(['--relay-data-limit-bytes', String(limit)])
+    const received = (): number => bytes.count
 
     /** Sends up to `chunks` of 16 KiB; how many went before the stream failed. */
     const send = async (chunks: number): Promise<number> => {
@@ -183,30 +189,22 @@ describe('libp2p limits of a real follower', { timeout: 180_000 }, () => {
     }
     await send(64)
     await vi.waitFor(async () => { expect(sender.getConnections(listener.peerId)).toHaveLength(0) }, WAIT)
-    expect(received).toBeLessThan(2 * limit)
+    expect(received()).toBeLessThan(2 * limit)
 
     // A small exchange, like signalling, still goes through on a fresh relayed connection.
-    const before = received
+    const before = received()
     expect(await send(0)).toBe(0)
     const stream = await sender.dialProtocol(target, SINK, { runOnLimitedConnection: true })
     stream.send(new Uint8Array(1000))
     await stream.close()
-    await vi.waitFor(() => { expect(received).toBe(before + 1000) }, WAIT)
+    await vi.waitFor(() => { expect(received()).toBe(before + 1000) }, WAIT)
   })
 
   it('closes a relayed connection past its duration limit, however little it carries', async () => {
-    const f = await follower(['--relay-duration-limit-ms', '3000'])
-    const listener = await relayed(f)
-    let received = 0
-    await listener.handle(SINK, async (stream: Stream) => {
-      for await (const chunk of stream) received += chunk.byteLength
-    }, { runOnLimitedConnection: true })
-    const sender = await createLibp2p(withBaseOptions({ transports: [circuitRelayTransport()] }))
-    cleanup(async () => await sender.stop())
-    const target = multiaddr(`${f.multiaddr}/p2p-circuit/p2p/${listener.peerId.toString()}`)
+    const { listener, sender, target, received } = await relayPair(['--relay-duration-limit-ms', '3000'])
     const stream = await sender.dialProtocol(target, SINK, { runOnLimitedConnection: true })
     stream.send(new Uint8Array(100))
-    await vi.waitFor(() => { expect(received).toBe(100) }, WAIT)
+    await vi.waitFor(() => { expect(received.count).toBe(100) }, WAIT)
     // Well within the data limit, the relay still ends it once its time is up.
     await vi.waitFor(() => { expect(sender.getConnections(listener.peerId)).toHaveLength(0) }, WAIT)
     // Both ends keep their own connections to the follower, and a new relayed connection works.
@@ -214,7 +212,7 @@ describe('libp2p limits of a real follower', { timeout: 180_000 }, () => {
     const again = await sender.dialProtocol(target, SINK, { runOnLimitedConnection: true })
     again.send(new Uint8Array(10))
     await again.close()
-    await vi.waitFor(() => { expect(received).toBe(110) }, WAIT)
+    await vi.waitFor(() => { expect(received.count).toBe(110) }, WAIT)
   })
 
   it('drops gossip over 1 KiB or not a topic message, and forwards on a thread\'s topic only what its members say', async () => {

@@ -32,8 +32,8 @@ describe('two followers of one thread', { timeout: 180_000 }, () => {
   /** What a follower holds of the thread, as a member reads it: its heads. */
   const headsAt = async (thread: ThreadDatabase, db: ReturnType<typeof openDatabase>, transport: SyncTransport): Promise<unknown> => {
     const response = await transport.request({ v: 2, type: 'heads', thread: thread.id, proof: await db.syncReplica().pullProof!(thread.id, transport.proofPeer?.() ?? Date.now()) })
-    expect(response.type).toBe('heads')
-    return (response as { heads: Array<{ log: string }> }).heads.slice().sort((a, b) => a.log < b.log ? -1 : 1)
+    if (response.type !== 'heads') throw new Error(`no heads: ${JSON.stringify(response)}`)
+    return response.heads.slice().sort((a, b) => a.log < b.log ? -1 : 1)
   }
 
   it('converge through a member that syncs with both, and either serves a joiner on its own', async () => {
