@@ -1,6 +1,7 @@
 /** The app shell: the header, then the home screen or the album shown, and a quiet footer. */
 import { useEffect } from 'react'
 import { AppHeader } from './components/app-header.tsx'
+import { ConnectionSettings } from './components/connection-settings.tsx'
 import { OfflineStatusLine } from './components/offline-status.tsx'
 import { AlbumScreen } from './screens/album-screen.tsx'
 import { HomeScreen } from './screens/home-screen.tsx'
@@ -20,7 +21,10 @@ export function App () {
       <main id='main' tabIndex={-1} className='shell'>
         {screen === 'album' && current !== undefined ? <AlbumScreen /> : <HomeScreen />}
       </main>
-      <footer className='shell footer'><OfflineStatusLine /></footer>
+      <footer className='shell footer'>
+        <ConnectionSettings />
+        <OfflineStatusLine />
+      </footer>
     </>
   )
 }

@@ -7,6 +7,7 @@ import { ActivityPanel } from '../components/activity-panel.tsx'
 import { AddPhotos } from '../components/add-photos.tsx'
 import { AlbumHeader } from '../components/album-header.tsx'
 import { AlbumToolbar } from '../components/album-toolbar.tsx'
+import { FollowersPanel } from '../components/followers-panel.tsx'
 import { MembersPanel } from '../components/members-panel.tsx'
 import { PhotoGrid } from '../components/photo-grid.tsx'
 import { PhotoViewer } from '../components/photo-viewer.tsx'
@@ -44,6 +45,7 @@ export function AlbumScreen () {
         </div>
         <aside className='album-aside' aria-label='People and activity'>
           <MembersPanel />
+          <FollowersPanel />
           <ActivityPanel />
         </aside>
       </div>
