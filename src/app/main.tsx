@@ -21,8 +21,10 @@ createRoot(root).render(
   </StrictMode>
 )
 
-// What the node last wrote for tabs shows at once; the node, starting meanwhile, then reports the album as it is.
-readCachedViews(localStorage.getItem(LAST_ALBUM)).then((views) => { if (views !== undefined) useAlbumStore.getState().showCached(views) },
-  (error: unknown) => { pageFailureLog('cached-views')('reading the albums kept for tabs', error) })
-void useNodeStore.getState().connect()
+// What the node last wrote for tabs shows at once. The node is started once that is read (a few ms),
+// so starting it does not hold up the first screen; it then reports the album as it is.
+readCachedViews(localStorage.getItem(LAST_ALBUM))
+  .then((views) => { if (views !== undefined) useAlbumStore.getState().showCached(views) },
+    (error: unknown) => { pageFailureLog('cached-views')('reading the albums kept for tabs', error) })
+  .finally(() => { void useNodeStore.getState().connect() })
 useOfflineStore.getState().register()
