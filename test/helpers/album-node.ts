@@ -3,6 +3,7 @@
  * follower transport and topics, served over a real MessageChannel through the
  * same RPC server and client the SharedWorker and the page use.
  */
+import { afterEach } from 'vitest'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import type { SyncTransport } from '../../src/core/sync/engine.ts'
 import { PROTOCOL_VERSION } from '../../src/protocol/messages.ts'
@@ -46,5 +47,16 @@ export async function startAlbumNode ({ follower, topics, direct }: { follower?:
       await service.stop()
       await backend.close()
     }
+  }
+}
+
+/** Starts album nodes for one test file, each closed after the test that started it. */
+export function albumNodesPerTest (): (options: Parameters<typeof startAlbumNode>[0]) => Promise<AlbumNode> {
+  const started: AlbumNode[] = []
+  afterEach(async () => { for (const node of started.splice(0)) await node.close() })
+  return async (options) => {
+    const node = await startAlbumNode(options)
+    started.push(node)
+    return node
   }
 }

@@ -4,23 +4,16 @@
  * draws from it: who added, renamed and removed photos, who joined, and which
  * record of one log depends on which of another.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { HistoryEntryView } from '../../src/protocol/album-messages.ts'
 import { activityOf } from '../../src/app/components/activity.ts'
 import { causalOrder } from '../../src/app/components/log-order.ts'
-import { startAlbumNode, type AlbumNode } from '../helpers/album-node.ts'
+import { albumNodesPerTest } from '../helpers/album-node.ts'
 import { memoryFollower } from '../helpers/memory-follower.ts'
 import { memoryTopicBus } from '../helpers/memory-topics.ts'
 
 const WAIT = { timeout: 30_000, interval: 20 }
-const nodes: AlbumNode[] = []
-afterEach(async () => { for (const node of nodes.splice(0)) await node.close() })
-
-async function node (options: Parameters<typeof startAlbumNode>[0]): Promise<AlbumNode> {
-  const started = await startAlbumNode(options)
-  nodes.push(started)
-  return started
-}
+const node = albumNodesPerTest()
 
 describe('album history', { timeout: 120_000 }, () => {
   it('reads who did what from the signed logs, in words and in causal order', async () => {

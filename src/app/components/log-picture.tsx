@@ -4,14 +4,14 @@
  * of another log as a dependency. Filled points are signed and verified here;
  * hollow ones are this device's records still waiting to reach a follower.
  */
-import { useMemo } from 'react'
+import { useEffect, useMemo, useRef } from 'react'
 import { useAlbumStore } from '../state/album-store.ts'
 import { useHistoryStore } from '../state/history-store.ts'
 import { causalOrder } from './log-order.ts'
 import { count, nameOf } from './status-words.ts'
 
 const LANE = 36
-const STEP = 16
+const STEP = 11
 const LEFT = 96
 const TOP = 20
 
@@ -21,6 +21,9 @@ export function LogPicture () {
   const pending = useAlbumStore((s) => s.sync?.pending ?? 0)
   const self = members.find((m) => m.you)?.log
   const ordered = useMemo(() => causalOrder(entries), [entries])
+  const scroller = useRef<HTMLDivElement>(null)
+  // The newest records are at the right: show them first.
+  useEffect(() => { scroller.current?.scrollTo({ left: scroller.current.scrollWidth }) }, [ordered.length])
   const lanes = useMemo(() => [...new Set(entries.map((e) => e.log))].sort((a, b) => Number(b === self) - Number(a === self)), [entries, self])
   if (ordered.length === 0) return <p className='muted'>Nothing to draw yet.</p>
 
@@ -42,7 +45,7 @@ export function LogPicture () {
   return (
     <div className='log-picture'>
       <p className='muted small-text'>{summary} Every record shown is signed by its writer and was verified on this device before it was stored.</p>
-      <div className='log-scroll' tabIndex={0} role='group' aria-label='Picture of the logs, scrolls sideways'>
+      <div ref={scroller} className='log-scroll' tabIndex={0} role='group' aria-label='Picture of the logs, scrolls sideways'>
         <svg width={width} height={height} role='img' aria-label={summary}>
           {lanes.map((log, i) => (
             <g key={log}>
@@ -55,7 +58,7 @@ export function LogPicture () {
             const p = position.get(e.record)!
             const open = waiting(e.log, e.seq)
             return (
-              <circle key={e.record} cx={p.x} cy={p.y} r={5} className={`point ${e.kind}${open ? ' waiting' : ''}`}>
+              <circle key={e.record} cx={p.x} cy={p.y} r={4} className={`point ${e.kind}${open ? ' waiting' : ''}`}>
                 <title>{`${name(e.log)} #${e.seq}: ${e.kind === 'acl' ? 'membership' : e.kind === 'db' ? 'photos' : 'not readable here'}, ${open ? 'waiting to send' : 'signed and verified'}`}</title>
               </circle>
             )
