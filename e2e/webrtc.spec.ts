@@ -14,13 +14,12 @@ let follower: E2eFollower
 test.beforeEach(async () => { follower = await startE2eFollower() })
 test.afterEach(async () => { await follower.close() })
 
-const WORKER = /worker ([0-9a-f]{16})$/
-
+/** The id of the worker serving the page, as its status line carries it once the node is ready. */
 async function workerOf (page: Page): Promise<string> {
   const status = page.getByTestId('node-status')
   await expect(status).toHaveAttribute('data-state', 'ready')
-  await expect(status).toHaveText(WORKER)
-  return WORKER.exec(await status.innerText())![1]!
+  await expect(status).toHaveAttribute('data-worker', /^[0-9a-f]{16}$/)
+  return (await status.getAttribute('data-worker'))!
 }
 
 async function addPhoto (page: Page, title: string): Promise<void> {
