@@ -12,7 +12,9 @@ import { count, nameOf } from './status-words.ts'
 
 const LANE = 36
 const STEP = 11
-const LEFT = 96
+const LEFT = 10
+/** Width of the lane names, which stay put while the records scroll. */
+const NAMES = 84
 const TOP = 20
 
 export function LogPicture () {
@@ -45,25 +47,25 @@ export function LogPicture () {
   return (
     <div className='log-picture'>
       <p className='muted small-text'>{summary} Every record shown is signed by its writer and was verified on this device before it was stored.</p>
-      <div ref={scroller} className='log-scroll' tabIndex={0} role='group' aria-label='Picture of the logs, scrolls sideways'>
-        <svg width={width} height={height} role='img' aria-label={summary}>
-          {lanes.map((log, i) => (
-            <g key={log}>
-              <text x={4} y={TOP + i * LANE + 4} className='lane-name'>{name(log)}</text>
-              <line x1={LEFT - 8} x2={width} y1={TOP + i * LANE} y2={TOP + i * LANE} className='lane' />
-            </g>
-          ))}
-          {links.map((l) => <path key={l.key} d={`M${l.from.x},${l.from.y} C${l.from.x + 24},${l.from.y} ${l.to.x - 24},${l.to.y} ${l.to.x},${l.to.y}`} className='dep' />)}
-          {ordered.map((e) => {
-            const p = position.get(e.record)!
-            const open = waiting(e.log, e.seq)
-            return (
-              <circle key={e.record} cx={p.x} cy={p.y} r={4} className={`point ${e.kind}${open ? ' waiting' : ''}`}>
-                <title>{`${name(e.log)} #${e.seq}: ${e.kind === 'acl' ? 'membership' : e.kind === 'db' ? 'photos' : 'not readable here'}, ${open ? 'waiting to send' : 'signed and verified'}`}</title>
-              </circle>
-            )
-          })}
+      <div className='log-frame'>
+        <svg width={NAMES} height={height} aria-hidden='true' className='lane-names'>
+          {lanes.map((log, i) => <text key={log} x={4} y={TOP + i * LANE + 4} className='lane-name'>{name(log)}</text>)}
         </svg>
+        <div ref={scroller} className='log-scroll' tabIndex={0} role='group' aria-label='Picture of the logs, scrolls sideways'>
+          <svg width={width} height={height} role='img' aria-label={summary}>
+            {lanes.map((log, i) => <line key={log} x1={0} x2={width} y1={TOP + i * LANE} y2={TOP + i * LANE} className='lane' />)}
+            {links.map((l) => <path key={l.key} d={`M${l.from.x},${l.from.y} C${l.from.x + 24},${l.from.y} ${l.to.x - 24},${l.to.y} ${l.to.x},${l.to.y}`} className='dep' />)}
+            {ordered.map((e) => {
+              const p = position.get(e.record)!
+              const open = waiting(e.log, e.seq)
+              return (
+                <circle key={e.record} cx={p.x} cy={p.y} r={4} className={`point ${e.kind}${open ? ' waiting' : ''}`}>
+                  <title>{`${name(e.log)} #${e.seq}: ${e.kind === 'acl' ? 'membership' : e.kind === 'db' ? 'photos' : 'not readable here'}, ${open ? 'waiting to send' : 'signed and verified'}`}</title>
+                </circle>
+              )
+            })}
+          </svg>
+        </div>
       </div>
       <p className='legend small-text'>
         <span><svg width='12' height='12' aria-hidden='true'><circle cx='6' cy='6' r='5' className='point db' /></svg> photos</span>
