@@ -175,3 +175,34 @@ describe('a follower keeps media blocks', { timeout: 240_000 }, () => {
     expect(await status()).toMatchObject({ kept: 1, complete: 1 })
   })
 })
+
+describe('a follower caps the media bytes a thread keeps', { timeout: 240_000 }, () => {
+  it('refuses a file that would take the thread past its byte limit with StorageQuotaError, and holds none of it', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'threads-media-quota-'))
+    const follower = await startFollowerProcess(dataDir, { flags: ['--max-bytes-per-thread', String(512 * 1024)] })
+    const peer = await startSyncPeer()
+    const store = new MemoryBlockstore()
+    const blocks = await createBlockNode({ libp2p: peer.node, blockstore: store })
+    try {
+      const db = openDatabase({ backend: createMemoryBackend() })
+      const thread = await db.createThread({ name: 'album' })
+      expect((await peer.transportTo(follower.multiaddr).request(await thread.followRequest())).type).toBe('following')
+      const size = 1024 * 1024
+      const ref = await encryptMedia([new Uint8Array(size)], { size, type: 'image/png', put: async (b) => { await store.put(b.cid, b.bytes) } })
+      await thread.collection('photos').create({ _id: 'big', original: mediaRefValue(ref) })
+      await syncThread({ thread: thread.id, replica: db.syncReplica(), transport: peer.transportTo(follower.multiaddr) })
+      const media = async (): Promise<MediaStatus> => ((await (await fetch(`${follower.httpUrl}/health`)).json()) as { media: MediaStatus }).media
+      await vi.waitFor(async () => { expect((await media()).refused.map((r) => r.error).join(), 'the file to be refused').toMatch(/^StorageQuotaError/) }, { timeout: 60_000, interval: 200 })
+      expect((await media()).complete).toBe(0)
+      await follower.stop()
+      const onDisk = await openLmdbBlockstore({ directory: join(dataDir, 'blocks') })
+      expect(onDisk.has(ref.root)).toBe(false)
+      await onDisk.close()
+    } finally {
+      await follower.stop()
+      await blocks.stop()
+      await peer.stop()
+      await rm(dataDir, { recursive: true, force: true })
+    }
+  })
+})
