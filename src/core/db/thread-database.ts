@@ -28,7 +28,7 @@ import type { AclBody, AclChange } from '../acl/types.ts'
 import { headerKeyOf, sealEvent, signRecord } from '../log/create-record.ts'
 import { createKeyring } from '../log/keyring.ts'
 import { createAdmission } from '../log/admission.ts'
-import { lowersAppliedWrites } from './admission-changes.ts'
+import { changesAppliedWrites } from './admission-changes.ts'
 import { createMembers, learnEpochs, requireAdmin, type Members } from './members.ts'
 import { openRecordUnsigned } from '../log/open-record.ts'
 import type { Dependency } from '../log/record-format.ts'
@@ -205,6 +205,7 @@ export async function openThreadDatabase (deps: {
     staged: () => 0,
     submit: async (build) => { await dispatcher.commit(build) },
     textClientId,
+    log: identity.logId,
     random: deps.random
   }
   const makeCollection = (context: CommandContext) => (name: string, options?: CollectionOptions): Collection => {
@@ -243,7 +244,7 @@ export async function openThreadDatabase (deps: {
               : new RoleError(`log ${log} has role ${role} at seq ${node.seq}; writing data needs write`)))
             return
           }
-          const outcome = receivedChange(target, payload, { record, log, seq: seqs[i]! })
+          const outcome = receivedChange(target, payload, { record, log, seq: seqs[i]!, role })
           if ('kind' in outcome) skipped.push(outcome)
           else target.apply(outcome)
         })
@@ -307,6 +308,7 @@ export async function openThreadDatabase (deps: {
           }
         },
         textClientId,
+        log: identity.logId,
         random: deps.random
       }
       const tx: Transaction = { collection: makeCollection(context), kv: createKeyValue(makeCollection(context)) }
@@ -339,8 +341,8 @@ export async function openThreadDatabase (deps: {
       // A stored ACL event may carry keys of a new epoch sealed to this member: then the records of
       // the batch sealed with it, refused a moment ago as of an unknown epoch, are taken now.
       if (!outcomes.some((o) => !(o instanceof Error) && o.status === 'stored' && o.node.kind === 'acl')) return outcomes
-      // A member lowered from a seq before records of its log already applied here: those are no longer admitted.
-      if (await lowersAppliedWrites({ thread, records, keyring: await keys.keyring(thread), admission, outcomes })) await db.rebuild('log')
+      // A member's role set from a seq before records of its log already applied here: those are judged anew.
+      if (await changesAppliedWrites({ thread, records, keyring: await keys.keyring(thread), admission, outcomes })) await db.rebuild('log')
       await members.refresh()
       // Each round may store a rotate sealed with the epoch just learnt, whose share opens the next one
       // (a joiner catching up through rotations its link predates); each round adds an epoch, so it ends.
