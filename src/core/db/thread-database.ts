@@ -259,9 +259,12 @@ export async function openThreadDatabase (deps: {
     const body: AclBody = parseAclBody({ v: 3, changes })
     const sealing = epoch
     const event = sealEvent({ headerKey: headerKeyOf(sealing, 'acl'), payload: body, time: (deps.now ?? Date.now)(), random: deps.random })
-    return await records.appendOwn(thread, identity.logId, async (prev) => await signRecord({
+    const written = await records.appendOwn(thread, identity.logId, async (prev) => await signRecord({
       thread, identity, epoch: sealing, kind: 'acl', event, prev: prev === null ? null : { record: prev.record, seq: prev.seq }, deps: options.deps, random: deps.random
     }))
+    // A role set from before a member's records applied here judges them anew, here as on every replica that receives it.
+    if (changes.some((c) => c.type === 'role') && await changesAppliedWrites({ thread, records, keyring: await keys.keyring(thread), admission, outcomes: [written] })) await db.rebuild('log')
+    return written
   }
 
   // The record that opens this peer's log (its genesis or join) is written as soon as the thread opens,
