@@ -6,16 +6,12 @@
  * before writing. Members of role delete and admins may change it.
  */
 import { describe, expect, it } from 'vitest'
-import type { EpochKeys } from '../../src/core/acl/types.ts'
 import { boundLog } from '../../src/core/db/document-access.ts'
-import type { DbEvent } from '../../src/core/db/events.ts'
-import { createKeyring } from '../../src/core/log/keyring.ts'
-import { decryptBody, decryptHeader, openRecordUnsigned } from '../../src/core/log/open-record.ts'
 import { openDatabase, type RecordEnvelope, type ThreadDatabase } from '../../src/core/db/index.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { copyRecords } from '../helpers/copy-records.ts'
 import { LOADED_MACHINE_TIMEOUT_MS } from '../helpers/timeouts.ts'
-import { dbEvent, inc, rawPeer } from './raw-peer.ts'
+import { createdIncarnation, dbEvent, inc, rawPeer } from './raw-peer.ts'
 import { deliver } from './replicas.ts'
 
 const statuses = (outcomes: ReadonlyArray<{ status: string } | Error>): string[] => outcomes.map((o) => o instanceof Error ? o.name : o.status)
@@ -91,7 +87,7 @@ describe('documents bound to their creator', { timeout: LOADED_MACHINE_TIMEOUT_M
     const id = await bob.collection('photos').create({ title: 'beach' })
     await everyoneHoldsEverything(all)
     const live = (t: ThreadDatabase): string => t.collection('photos').get(id) === undefined ? 'gone' : String(t.collection('photos').get(id)!.title)
-    const photoInc = await incarnationOf(bob, id, invite.epochs)
+    const photoInc = await createdIncarnation(bob, id, invite.epochs)
 
     // A rename, a removal and a create of a fresh incarnation under Bob's ID, each its own event; then one of her own.
     const crafted: RecordEnvelope[] = [
@@ -135,12 +131,3 @@ describe('documents bound to their creator', { timeout: LOADED_MACHINE_TIMEOUT_M
     expect(bob.dump()).toEqual(dave.dump())
   })
 })
-
-/** The incarnation a writer's latest record created `id` in, read with the read keys of `epochs`, as any member can. */
-async function incarnationOf (thread: ThreadDatabase, id: string, epochs: readonly EpochKeys[]): Promise<Uint8Array> {
-  const latest = (await thread.exportRecords()).filter((r) => r.log === thread.logId).at(-1)!
-  const keys = createKeyring(epochs)
-  const node = openRecordUnsigned(latest.blocks[0]!, keys)
-  const event = decryptBody(latest.blocks[3]!, decryptHeader(latest.blocks[2]!, keys.readKey(node.key)!).key) as DbEvent
-  return event.ops.find((op) => op.id === id && op.op === 'create')!.inc
-}
