@@ -26,6 +26,9 @@ import type { IngestResult, RecordStore } from '../log/record-store.ts'
 import type { KeyBook, MemberSecrets } from '../storage/key-book.ts'
 import type { Invite, InviteOptions } from '../sync/invite.ts'
 
+/** At most this many leaves a rotation names in its dependencies (a record has at most 64). */
+const MAX_LEAVE_DEPS = 32
+
 /** Membership of one thread, and the changes a member may make to it. */
 export interface Members {
   /** Every log ever admitted, with its current role and name. */
@@ -38,8 +41,17 @@ export interface Members {
   setRole(member: string, role: Role): Promise<RoleChanged>
   /** Removes `member`: role none and a key rotation, in one record. */
   remove(member: string): Promise<RoleChanged>
-  /** This member leaves: from its next record on it has role none. */
+  /** This member leaves: from its next record on it has role none. An admin's database then rotates the keys (`rotateAfterLeaves`). */
   leave(): Promise<void>
+  /**
+   * If this member is an admin and the current epoch is held by a log whose
+   * role is now none (it left, or lost its role in a record ordered after a
+   * rotation that still shared to it), rotates to a new epoch sealed to the
+   * remaining members and outstanding invites, depending on each such log's
+   * leave; returns whether it did. The database calls it after ACL events
+   * arrive; the caller then hands followers the new follow key (`refollow`).
+   */
+  rotateAfterLeaves(): Promise<boolean>
   /** This member's display name (at most 64 UTF-8 bytes). */
   setName(name: string): Promise<void>
   /** Calls `listener` with the member list each time it changes (an ACL event written here or received); returns `unsubscribe`. */
@@ -87,39 +99,75 @@ export function createMembers (deps: MembersDeps): Members {
     // `at`: the member's last record this peer has seen; its later records are judged under the new role.
     const at = (await records.head(thread, member))?.seq ?? 0
     const changes: AclChange[] = [{ type: 'role', member, role, at }]
-    const rotate = atLeast(target.role, 'read') && !atLeast(role, 'read')
-    let next: ReturnType<typeof generateEpochKeys> | undefined
-    if (rotate) {
-      if (acl.current === undefined) throw new RoleError(`thread ${thread} has no current epoch to rotate`)
-      next = generateEpochKeys(deps.random)
-      const recipients = acl.members().flatMap((m) => {
-        const after = m.log === member ? role : m.role
-        return atLeast(after, 'follow') && m.x25519 !== undefined ? [{ member: m.log, role: after, x25519: m.x25519 }] : []
-      })
-      const shares = [...await sealShares({ thread, keys: next, recipients, random: deps.random }), ...await inviteShares(acl, next, member, role)]
-      changes.push({ type: 'rotate', epoch: acl.current.epoch + 1, followKeyId: next.keyId, shares })
-    }
+    const rotation = atLeast(target.role, 'read') && !atLeast(role, 'read') ? await rotate(acl, new Map([[member, role]])) : undefined
+    if (rotation !== undefined) changes.push(rotation.change)
     // The change depends on the member's first record (its join), so every replica orders it after the
     // member's admission: ranked before it, a change of a member not yet admitted would be refused.
     const joined = await records.recordAt(thread, member, 1)
     await writeAndRefresh(changes, { deps: joined === undefined ? [] : [{ log: member, record: joined, kind: 'acl' }] })
-    if (next !== undefined) {
-      await keys.putEpoch(thread, { ...next, epoch: acl.current!.epoch + 1 })
-      await deps.epochsChanged()
-    }
-    return { refollow: next !== undefined }
+    if (rotation !== undefined) await rotation.keep()
+    return { refollow: rotation !== undefined }
   }
 
   /**
-   * The new epoch's keys sealed to each invite still outstanding once the
-   * lowered member has its new role (read keys only for invites of role read
-   * or above): not those it wrote, nor those it joined through.
+   * A rotate change to a new epoch, its keys sealed to every member whose role
+   * (as `changed` sets it, in the same record) is follow or above, read keys
+   * to read and above, and to each invite still outstanding then (read keys
+   * only for invites of role read or above; not those a lowered member wrote
+   * or joined through); `keep` stores the new keys once the record is written.
    */
-  async function inviteShares (acl: AclState, next: ReturnType<typeof generateEpochKeys>, lowered: string, role: Role): Promise<KeyShare[]> {
-    const invites = outstandingInvites(acl, (deps.now ?? Date.now)(), new Map([[lowered, role]]))
-    return await sealShares({ thread, keys: next, recipients: invites.map((i) => ({ member: i.id, x25519: i.x25519, role: i.role })), random: deps.random })
+  async function rotate (acl: AclState, changed: ReadonlyMap<string, Role>): Promise<{ change: AclChange, keep: () => Promise<void> }> {
+    if (acl.current === undefined) throw new RoleError(`thread ${thread} has no current epoch to rotate`)
+    const epoch = acl.current.epoch + 1
+    const next = generateEpochKeys(deps.random)
+    const recipients = acl.members().flatMap((m) => {
+      const after = changed.get(m.log) ?? m.role
+      return atLeast(after, 'follow') && m.x25519 !== undefined ? [{ member: m.log, role: after, x25519: m.x25519 }] : []
+    })
+    const invites = outstandingInvites(acl, (deps.now ?? Date.now)(), changed)
+    const shares: KeyShare[] = [
+      ...await sealShares({ thread, keys: next, recipients, random: deps.random }),
+      ...await sealShares({ thread, keys: next, recipients: invites.map((i) => ({ member: i.id, x25519: i.x25519, role: i.role })), random: deps.random })
+    ]
+    return {
+      change: { type: 'rotate', epoch, followKeyId: next.keyId, shares },
+      keep: async () => {
+        await keys.putEpoch(thread, { ...next, epoch })
+        await deps.epochsChanged()
+      }
+    }
   }
 
+  /**
+   * After a leave (or anything else that leaves the current epoch held by a
+   * log whose role is now none), an admin rotates: see `rotateAfterLeaves`.
+   */
+  async function rotateAfterLeaves (): Promise<boolean> {
+    const acl = await state()
+    const current = acl.current
+    if (current === undefined || !atLeast(acl.members().find((m) => m.log === self.log)?.role ?? 'none', 'admin')) return false
+    const roles = new Map(acl.members().map((m) => [m.log, m.role]))
+    const gone = current.holders.filter((log) => (roles.get(log) ?? 'none') === 'none')
+    // Once per such log: a rotation this node wrote that the ACL refused is not written again and again.
+    if (!gone.some((log) => !rotatedFor.has(log))) return false
+    // Sealed with the current epoch, whose read key this admin must hold; until it learns it, it waits.
+    if ((await keys.keyring(thread)).readKey(current.keyId) === undefined) return false
+    for (const log of gone) rotatedFor.add(log)
+    // The rotate depends on each leave (the leaver's last record, an ACL event), so every replica orders it after them.
+    const acls = new Set(acl.order)
+    const leaves: Dependency[] = []
+    for (const log of gone.slice(0, MAX_LEAVE_DEPS)) {
+      const head = await records.head(thread, log)
+      if (head !== undefined && acls.has(head.record)) leaves.push({ log, record: head.record, kind: 'acl' })
+    }
+    const rotation = await rotate(acl, new Map())
+    await writeAndRefresh([rotation.change], { deps: leaves })
+    await rotation.keep()
+    return true
+  }
+
+  /** Logs this node has rotated keys away from after they lost their role (see rotateAfterLeaves). */
+  const rotatedFor = new Set<string>()
   const listeners = new Set<(members: MemberInfo[]) => void>()
   let told: string | undefined
   const fingerprint = (list: readonly MemberInfo[]): string => JSON.stringify(list.map((m) => [m.log, m.role, m.owner, m.name ?? null, m.admittedBy]))
@@ -136,6 +184,7 @@ export function createMembers (deps: MembersDeps): Members {
     setRole: changeRole,
     remove: async (member) => await changeRole(member, 'none'),
     leave: async () => { await writeAndRefresh([{ type: 'leave' }]) },
+    rotateAfterLeaves,
     setName: async (name) => { await writeAndRefresh([{ type: 'profile', name }]) },
     onChange (listener) {
       listeners.add(listener)

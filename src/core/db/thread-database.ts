@@ -352,10 +352,12 @@ export async function openThreadDatabase (deps: {
       while (await learnEpochs({ thread, self: deps.self, keys, admission }) > 0) {
         epoch = await currentEpoch()
         const again = outcomes.flatMap((o, i) => o instanceof Error && o.name === 'UnknownEpochError' ? [i] : [])
-        if (again.length === 0) return outcomes
+        if (again.length === 0) break
         const retried = await dispatcher.ingest(again.map((i) => envelopes[i]!))
         again.forEach((i, j) => { outcomes[i] = retried[j]! })
       }
+      // A member left: an admin's database rotates the keys, so the leaver opens nothing written from now on.
+      await members.rotateAfterLeaves()
       return outcomes
     },
     heads: async () => await records.heads(thread),
