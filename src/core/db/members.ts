@@ -23,7 +23,7 @@ import { DecryptError, NotAMemberError, RoleError } from '../errors.ts'
 import type { Admission } from '../log/admission.ts'
 import type { Dependency } from '../log/record-format.ts'
 import type { IngestResult, RecordStore } from '../log/record-store.ts'
-import type { KeyBook, MemberSecrets } from '../storage/key-book.ts'
+import type { HeldEpoch, KeyBook, MemberSecrets } from '../storage/key-book.ts'
 import type { Invite, InviteOptions } from '../sync/invite.ts'
 
 /** At most this many leaves a rotation names in its dependencies (a record has at most 64). */
@@ -77,7 +77,7 @@ export interface MembersDeps {
   readonly records: RecordStore
   readonly keys: KeyBook
   readonly admission: Admission
-  readonly writeAcl: (changes: readonly AclChange[], options?: { readonly deps?: readonly Dependency[] }) => Promise<IngestResult>
+  readonly writeAcl: (changes: readonly AclChange[], options?: { readonly deps?: readonly Dependency[], readonly epoch?: HeldEpoch }) => Promise<IngestResult>
   readonly invite: (options: InviteOptions) => Promise<Invite>
   /** Called after this peer holds a new epoch (so new records are sealed with it). */
   readonly epochsChanged: () => Promise<void>
@@ -91,7 +91,23 @@ export function createMembers (deps: MembersDeps): Members {
   const { thread, self, records, keys, admission } = deps
   const state = async (): Promise<Awaited<ReturnType<Admission['state']>>> => await admission.state(await keys.keyring(thread))
 
+  /**
+   * Runs the changes that rotate one at a time (a removal, and the rotation
+   * after a leave that an ingest may start meanwhile): each judges the ACL,
+   * numbers its epoch and seals its record after the one before has kept its keys.
+   */
+  let rotating: Promise<unknown> = Promise.resolve()
+  const oneAtATime = <T>(task: () => Promise<T>): Promise<T> => {
+    const run = rotating.then(task, task)
+    rotating = run.then(() => undefined, () => undefined)
+    return run
+  }
+
   async function changeRole (member: string, role: Role): Promise<RoleChanged> {
+    return await oneAtATime(async () => await changeRoleNow(member, role))
+  }
+
+  async function changeRoleNow (member: string, role: Role): Promise<RoleChanged> {
     const acl = await state()
     requireAdmin(acl, self.log, thread)
     const target = acl.members().find((m) => m.log === member)
@@ -104,7 +120,7 @@ export function createMembers (deps: MembersDeps): Members {
     // The change depends on the member's first record (its join), so every replica orders it after the
     // member's admission: ranked before it, a change of a member not yet admitted would be refused.
     const joined = await records.recordAt(thread, member, 1)
-    await writeAndRefresh(changes, { deps: joined === undefined ? [] : [{ log: member, record: joined, kind: 'acl' }] })
+    await writeAndRefresh(changes, { deps: joined === undefined ? [] : [{ log: member, record: joined, kind: 'acl' }], ...rotation?.sealing })
     if (rotation !== undefined) await rotation.keep()
     return { refollow: rotation !== undefined }
   }
@@ -115,10 +131,13 @@ export function createMembers (deps: MembersDeps): Members {
    * to read and above, and to each invite still outstanding then (read keys
    * only for invites of role read or above; not those a lowered member wrote
    * or joined through); `keep` stores the new keys once the record is written.
+   * Its number is above every epoch's the ACL admits and the one its record
+   * is sealed with (`sealing`, the newest held), as evaluation requires.
    */
-  async function rotate (acl: AclState, changed: ReadonlyMap<string, Role>): Promise<{ change: AclChange, keep: () => Promise<void> }> {
+  async function rotate (acl: AclState, changed: ReadonlyMap<string, Role>): Promise<{ change: AclChange, sealing: { epoch: HeldEpoch }, keep: () => Promise<void> }> {
     if (acl.current === undefined) throw new RoleError(`thread ${thread} has no current epoch to rotate`)
-    const epoch = acl.current.epoch + 1
+    const newest = (await keys.epochs(thread)).at(-1)!
+    const epoch = Math.max(newest.epoch, ...acl.epochs().map((e) => e.epoch)) + 1
     const next = generateEpochKeys(deps.random)
     const recipients = acl.members().flatMap((m) => {
       const after = changed.get(m.log) ?? m.role
@@ -131,6 +150,7 @@ export function createMembers (deps: MembersDeps): Members {
     ]
     return {
       change: { type: 'rotate', epoch, followKeyId: next.keyId, shares },
+      sealing: { epoch: newest },
       keep: async () => {
         await keys.putEpoch(thread, { ...next, epoch })
         await deps.epochsChanged()
@@ -143,6 +163,10 @@ export function createMembers (deps: MembersDeps): Members {
    * log whose role is now none), an admin rotates: see `rotateAfterLeaves`.
    */
   async function rotateAfterLeaves (): Promise<boolean> {
+    return await oneAtATime(rotateAfterLeavesNow)
+  }
+
+  async function rotateAfterLeavesNow (): Promise<boolean> {
     const acl = await state()
     const current = acl.current
     if (current === undefined || !atLeast(acl.members().find((m) => m.log === self.log)?.role ?? 'none', 'admin')) return false
@@ -161,7 +185,7 @@ export function createMembers (deps: MembersDeps): Members {
       if (head !== undefined && acls.has(head.record)) leaves.push({ log, record: head.record, kind: 'acl' })
     }
     const rotation = await rotate(acl, new Map())
-    await writeAndRefresh([rotation.change], { deps: leaves })
+    await writeAndRefresh([rotation.change], { deps: leaves, ...rotation.sealing })
     await rotation.keep()
     return true
   }
@@ -171,7 +195,7 @@ export function createMembers (deps: MembersDeps): Members {
   const listeners = new Set<(members: MemberInfo[]) => void>()
   let told: string | undefined
   const fingerprint = (list: readonly MemberInfo[]): string => JSON.stringify(list.map((m) => [m.log, m.role, m.owner, m.name ?? null, m.admittedBy]))
-  const writeAndRefresh = async (changes: readonly AclChange[], options?: { readonly deps?: readonly Dependency[] }): Promise<IngestResult> => {
+  const writeAndRefresh = async (changes: readonly AclChange[], options?: { readonly deps?: readonly Dependency[], readonly epoch?: HeldEpoch }): Promise<IngestResult> => {
     const written = await deps.writeAcl(changes, options)
     await facet.refresh()
     return written

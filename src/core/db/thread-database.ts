@@ -84,8 +84,8 @@ export interface ThreadDatabase {
   invite(options: InviteOptions): Promise<Invite>
   /** Who is in the thread and with which role; invites, role changes, removal (with key rotation), leaving, names. */
   readonly members: Members
-  /** Appends an ACL event with these changes to this peer's log (sealed with the current epoch). */
-  writeAcl(changes: readonly AclChange[], options?: { readonly deps?: readonly Dependency[] }): Promise<IngestResult>
+  /** Appends an ACL event with these changes to this peer's log, sealed with the current epoch (or `epoch`, one held). */
+  writeAcl(changes: readonly AclChange[], options?: { readonly deps?: readonly Dependency[], readonly epoch?: HeldEpoch }): Promise<IngestResult>
   /** Notes where a log can be fetched (e.g. a follower that follows it) for `ttlMs`. */
   addAddresses(log: string, addrs: readonly string[], ttlMs: number): Promise<void>
   /** Unexpired addresses of a log. */
@@ -254,10 +254,10 @@ export async function openThreadDatabase (deps: {
   }
 
   /** Appends an ACL event to this peer's log, sealed with the current epoch (its header with the follow key). */
-  async function writeAcl (changes: readonly AclChange[], options: { readonly deps?: readonly Dependency[] } = {}): Promise<IngestResult> {
+  async function writeAcl (changes: readonly AclChange[], options: { readonly deps?: readonly Dependency[], readonly epoch?: HeldEpoch } = {}): Promise<IngestResult> {
     // Checked as every replica will check it: a malformed body is refused here, not written.
     const body: AclBody = parseAclBody({ v: 3, changes })
-    const sealing = epoch
+    const sealing = options.epoch ?? epoch
     const event = sealEvent({ headerKey: headerKeyOf(sealing, 'acl'), payload: body, time: (deps.now ?? Date.now)(), random: deps.random })
     const written = await records.appendOwn(thread, identity.logId, async (prev) => await signRecord({
       thread, identity, epoch: sealing, kind: 'acl', event, prev: prev === null ? null : { record: prev.record, seq: prev.seq }, deps: options.deps, random: deps.random
