@@ -32,7 +32,7 @@ describe('rotation after a leave', { timeout: LOADED_MACHINE_TIMEOUT_MS }, () =>
     await everyoneHoldsEverything([alice, bob, carol])
     expect(await aliceEpochs()).toBe(1)
 
-    // Bob leaves; the leave reaches Alice, whose database rotates at once (one record: a rotate depending on the leave).
+    // Bob leaves; the leave reaches Alice, whose database rotates at once (one record: a rotate).
     await bob.members.leave()
     const leave = await ownLast(bob)
     expect(statuses(await alice.ingestMany([leave]))).toEqual(['stored'])

@@ -26,9 +26,6 @@ import type { IngestResult, RecordStore } from '../log/record-store.ts'
 import type { HeldEpoch, KeyBook, MemberSecrets } from '../storage/key-book.ts'
 import type { Invite, InviteOptions } from '../sync/invite.ts'
 
-/** At most this many leaves a rotation names in its dependencies (a record has at most 64). */
-const MAX_LEAVE_DEPS = 32
-
 /** Membership of one thread, and the changes a member may make to it. */
 export interface Members {
   /** Every log ever admitted, with its current role and name. */
@@ -47,8 +44,7 @@ export interface Members {
    * If this member is an admin and the current epoch is held by a log whose
    * role is now none (it left, or lost its role in a record ordered after a
    * rotation that still shared to it), rotates to a new epoch sealed to the
-   * remaining members and outstanding invites, depending on each such log's
-   * leave; returns whether it did. The database calls it after ACL events
+   * remaining members and outstanding invites; returns whether it did. The database calls it after ACL events
    * arrive; the caller then hands followers the new follow key (`refollow`).
    */
   rotateAfterLeaves(): Promise<boolean>
@@ -177,15 +173,10 @@ export function createMembers (deps: MembersDeps): Members {
     // Sealed with the current epoch, whose read key this admin must hold; until it learns it, it waits.
     if ((await keys.keyring(thread)).readKey(current.keyId) === undefined) return false
     for (const log of gone) rotatedFor.add(log)
-    // The rotate depends on each leave (the leaver's last record, an ACL event), so every replica orders it after them.
-    const acls = new Set(acl.order)
-    const leaves: Dependency[] = []
-    for (const log of gone.slice(0, MAX_LEAVE_DEPS)) {
-      const head = await records.head(thread, log)
-      if (head !== undefined && acls.has(head.record)) leaves.push({ log, record: head.record, kind: 'acl' })
-    }
+    // No dependency on the leaves: ordered before or after them, the rotation leaves the same members and
+    // the same current epoch, and a receiver need not place another log's record first to take it.
     const rotation = await rotate(acl, new Map())
-    await writeAndRefresh([rotation.change], { deps: leaves, ...rotation.sealing })
+    await writeAndRefresh([rotation.change], rotation.sealing)
     await rotation.keep()
     return true
   }
