@@ -7,11 +7,10 @@
  */
 import { describe, expect, it } from 'vitest'
 import { httpSyncTransport } from '../../src/adapters/http/sync-transport.ts'
-import { openDatabase, type Database, type ThreadDatabase } from '../../src/core/db/index.ts'
-import { createMemoryBackend } from '../../src/core/storage/memory.ts'
-import { syncThread } from '../../src/core/sync/engine.ts'
+import type { ThreadDatabase } from '../../src/core/db/index.ts'
 import { cleanupAfterAll, tempDir } from '../helpers/cleanup.ts'
 import { startFollowerProcess } from '../helpers/follower-process.ts'
+import { membersAtFollower } from '../helpers/follower-members.ts'
 import { createdIncarnation, dbEvent, rawPeer } from '../db/raw-peer.ts'
 
 /** The album's photos, declared as the album declares them: only a photo's creator, an editor or an admin may change it. */
@@ -24,30 +23,20 @@ describe('documents bound to their creator, across a real follower', { timeout: 
     const follower = await startFollowerProcess(await tempDir('threads-doc-access-', cleanup))
     cleanup(async () => await follower.stop())
     const http = httpSyncTransport(follower.httpUrl)
-    const aliceDb = openDatabase({ backend: createMemoryBackend() })
-    const alice = await aliceDb.createThread({ name: 'Trip' })
-    expect(await http.request(await alice.followRequest())).toMatchObject({ type: 'following' })
-    const [bobInvite, daveInvite, carolInvite] = [await alice.invite({ role: 'write' }), await alice.invite({ role: 'write' }), await alice.invite({ role: 'write' })]
-    await syncThread({ thread: alice.id, replica: aliceDb.syncReplica(), transport: http })
-    const members: Array<[Database, ThreadDatabase]> = [[aliceDb, alice]]
-    for (const invite of [bobInvite, daveInvite]) {
-      const db = openDatabase({ backend: createMemoryBackend() })
-      const t = await db.acceptInvite(invite)
-      expect(await http.request(await t.followRequest())).toMatchObject({ type: 'following' })
-      members.push([db, t])
-    }
-    const bob = members[1]![1]
+    const { owner, members: joined } = await membersAtFollower(http, ['write', 'write'])
+    const carolInvite = await owner.thread.invite({ role: 'write' })
+    const alice = owner.thread
+    const bob = joined[0]!.thread
+    const members = [owner, ...joined]
     const syncAll = async (): Promise<void> => {
-      for (let round = 0; round < 2; round++) {
-        for (const [db, t] of members) expect(await syncThread({ thread: t.id, replica: db.syncReplica(), transport: http })).toMatchObject({ refused: [] })
-      }
+      for (let round = 0; round < 2; round++) for (const m of members) expect(await m.sync()).toMatchObject({ refused: [] })
     }
     await syncAll()
 
     // Bob adds a photo; everyone sees it.
     const photo = await photosOf(bob).create({ title: 'Beach at dawn' })
     await syncAll()
-    for (const [, t] of members) expect(photosOf(t).get(photo)).toEqual({ _id: photo, title: 'Beach at dawn' })
+    for (const { thread: t } of members) expect(photosOf(t).get(photo)).toEqual({ _id: photo, title: 'Beach at dawn' })
 
     // Carol, a contributor, crafts a rename and a removal of Bob's photo by hand. The follower cannot read
     // them: it stores them as any writer's records.
@@ -62,7 +51,7 @@ describe('documents bound to their creator, across a real follower', { timeout: 
     // Every member receives them, stores them, and ignores them the same way, reporting them by name.
     await syncAll()
     const reports: unknown[] = []
-    for (const [, t] of members) {
+    for (const { thread: t } of members) {
       expect((await t.heads()).find((h) => h.log === carol.log)?.seq).toBe(3)
       expect(photosOf(t).get(photo)).toEqual({ _id: photo, title: 'Beach at dawn' })
       const skipped = await t.skipped()
@@ -75,7 +64,7 @@ describe('documents bound to their creator, across a real follower', { timeout: 
     // Alice, an admin, removes it: every member applies that.
     await photosOf(alice).delete(photo)
     await syncAll()
-    for (const [, t] of members) {
+    for (const { thread: t } of members) {
       expect(photosOf(t).get(photo)).toBeUndefined()
       expect(await t.skipped()).toEqual(reports[0])
     }
