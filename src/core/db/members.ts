@@ -44,8 +44,9 @@ export interface Members {
    * If this member is an admin and the current epoch is held by a log whose
    * role is now none (it left, or lost its role in a record ordered after a
    * rotation that still shared to it), rotates to a new epoch sealed to the
-   * remaining members and outstanding invites; returns whether it did. The database calls it after ACL events
-   * arrive; the caller then hands followers the new follow key (`refollow`).
+   * remaining members and outstanding invites; returns whether it did. The
+   * database calls it after ACL events arrive; followers then need the new
+   * follow key (`followRequest()`).
    */
   rotateAfterLeaves(): Promise<boolean>
   /** This member's display name (at most 64 UTF-8 bytes). */
