@@ -14,6 +14,7 @@
  * records that tell the others, so a failed delete can be tried again.
  */
 import { RoleError } from '../core/errors.ts'
+import { DocumentAccessError } from '../core/db/errors.ts'
 import type { ThreadDatabase } from '../core/db/index.ts'
 import type { RequestHandlers } from '../protocol/rpc-server.ts'
 import { createInviteLink } from '../core/sync/invite.ts'
@@ -41,16 +42,22 @@ export interface MemberHandlerDeps {
 
 type MemberHandlers = Pick<RequestHandlers, 'album.invite' | 'member.setRole' | 'member.remove' | 'album.leave' | 'album.delete' | 'profile.get' | 'profile.setName'>
 
-/** Runs `fn`, telling a refusal by role (RoleError) in words a person understands; refuses at once when the followers refuse this log as no member. */
+/**
+ * Runs `fn`, telling a refusal by role (RoleError), or of a change to someone
+ * else's photo (DocumentAccessError), in words a person understands; refuses
+ * at once when the followers refuse this log as no member.
+ */
 export async function asMember<T> (thread: ThreadDatabase, doing: string, fn: () => Promise<T>, refusedByFollower = false): Promise<T> {
   // The followers no longer take this log's records: a removal not received here yet. Refused here too, as the engine will once it is.
   if (refusedByFollower) throw new RoleError(`You cannot ${doing}: in this album you are no longer a member`)
   try {
     return await fn()
   } catch (error) {
-    if (!(error instanceof RoleError)) throw error
+    if (!(error instanceof RoleError) && !(error instanceof DocumentAccessError)) throw error
     const role = await thread.members.role()
-    throw new RoleError(`You cannot ${doing}: in this album you are ${role === 'none' ? 'no longer a member' : `a ${ROLE_WORDS[role]}`}`, { cause: error })
+    const standing = `in this album you are ${role === 'none' ? 'no longer a member' : `a ${ROLE_WORDS[role]}`}`
+    if (error instanceof DocumentAccessError) throw new DocumentAccessError(`You cannot ${doing} that someone else added: ${standing}`, { cause: error })
+    throw new RoleError(`You cannot ${doing}: ${standing}`, { cause: error })
   }
 }
 
