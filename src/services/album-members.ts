@@ -5,7 +5,7 @@
  *
  * Deleting: the protocol has no "delete a thread" event, so an owner's delete
  * writes a deletion to the album (read by every member, signed by the owner),
- * removes every other member (each removal a key rotation), waits until the
+ * removes every other member (one key rotation for all), waits until the
  * follower holds all of it, then removes the album from this device. The
  * others keep what they had, read-only, and their app says the owner deleted
  * the album. Anyone else's delete leaves (if still a member), waits likewise,
@@ -110,7 +110,8 @@ export function memberHandlers (deps: MemberHandlerDeps): MemberHandlers {
       const owner = members.find((m) => m.owner)?.log === t.logId
       if (owner) {
         if (!deletedHere(t)) await t.collection(ALBUM_STATE).create({ deleted: true, at: Date.now() })
-        for (const m of members) if (!m.owner && m.role !== 'none') await t.members.remove(m.log)
+        // One record and one key rotation for everyone, so the follower takes one new key, not one per member.
+        await t.members.removeAll(members.filter((m) => !m.owner && m.role !== 'none').map((m) => m.log))
       } else if (await t.members.role() !== 'none') {
         await t.members.leave()
       }

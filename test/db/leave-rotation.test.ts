@@ -82,3 +82,34 @@ describe('rotation after a leave', { timeout: LOADED_MACHINE_TIMEOUT_MS }, () =>
     expect(dave.collection('notes').get('later')).toEqual({ _id: 'later', title: 'after both rotations' })
   })
 })
+
+describe('removing several members at once', { timeout: LOADED_MACHINE_TIMEOUT_MS }, () => {
+  it('writes one record with a role change each and one rotation; neither removed member opens what is written afterwards', async () => {
+    const alice = await openDatabase({ backend: createMemoryBackend() }).createThread()
+    const others = []
+    for (const role of ['write', 'read', 'write'] as const) {
+      const backend = createMemoryBackend()
+      others.push({ backend, thread: await openDatabase({ backend }).acceptInvite(await alice.invite({ role })) })
+    }
+    const [bob, carol, dave] = others
+    await everyoneHoldsEverything([alice, ...others.map((o) => o.thread)])
+    const before = (await alice.heads()).find((h) => h.log === alice.logId)!.seq
+
+    expect(await alice.members.removeAll([bob!.thread.logId, carol!.thread.logId])).toEqual({ refollow: true })
+    expect((await alice.heads()).find((h) => h.log === alice.logId)!.seq).toBe(before + 1)
+    const removal = await ownLast(alice)
+    await alice.collection('notes').create({ _id: 'after', title: 'PLAINTEXT-AFTER-BOTH' })
+    const after = await ownLast(alice)
+    for (const o of others) expect(statuses(await o.thread.ingestMany([removal]))).toEqual(['stored'])
+    // Every replica holds the same membership; Dave, who stays, reads what follows; the removed two open nothing of it.
+    for (const t of [alice, ...others.map((o) => o.thread)]) {
+      expect((await t.members.list()).map((m) => m.role).sort()).toEqual(['admin', 'none', 'none', 'write'])
+    }
+    expect(statuses(await dave!.thread.ingestMany([after]))).toEqual(['stored'])
+    expect(dave!.thread.collection('notes').get('after')).toEqual({ _id: 'after', title: 'PLAINTEXT-AFTER-BOTH' })
+    for (const removed of [bob!, carol!]) {
+      expect(statuses(await removed.thread.ingestMany([after]))).toEqual(['UnknownEpochError'])
+      await expectSealedFrom(after, removed, 'PLAINTEXT-AFTER-BOTH')
+    }
+  })
+})

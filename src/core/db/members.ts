@@ -26,6 +26,9 @@ import type { IngestResult, RecordStore } from '../log/record-store.ts'
 import type { HeldEpoch, KeyBook, MemberSecrets } from '../storage/key-book.ts'
 import type { Invite, InviteOptions } from '../sync/invite.ts'
 
+/** Members removed by one record: each a role change and a dependency on its join (a record has at most 64 of each), plus one rotation. */
+const REMOVALS_PER_RECORD = 32
+
 /** Membership of one thread, and the changes a member may make to it. */
 export interface Members {
   /** Every log ever admitted, with its current role and name. */
@@ -38,6 +41,8 @@ export interface Members {
   setRole(member: string, role: Role): Promise<RoleChanged>
   /** Removes `member`: role none and a key rotation, in one record. */
   remove(member: string): Promise<RoleChanged>
+  /** Removes every log of `members` with one key rotation (one record per 32 members): how an album is closed for everyone. */
+  removeAll(members: readonly string[]): Promise<RoleChanged>
   /** This member leaves: from its next record on it has role none. An admin's database then rotates the keys (`rotateAfterLeaves`). */
   leave(): Promise<void>
   /**
@@ -101,25 +106,46 @@ export function createMembers (deps: MembersDeps): Members {
   }
 
   async function changeRole (member: string, role: Role): Promise<RoleChanged> {
-    return await oneAtATime(async () => await changeRoleNow(member, role))
+    return await oneAtATime(async () => await changeRolesNow([member], role))
   }
 
-  async function changeRoleNow (member: string, role: Role): Promise<RoleChanged> {
+  /**
+   * Gives every log of `targets` `role`, in one record: one role change each
+   * and, when any of them loses read keys, one rotation after them all.
+   */
+  async function changeRolesNow (targets: readonly string[], role: Role): Promise<RoleChanged> {
     const acl = await state()
     requireAdmin(acl, self.log, thread)
-    const target = acl.members().find((m) => m.log === member)
-    if (target === undefined) throw new NotAMemberError(`${member} is not a member of thread ${thread}`)
-    // `at`: the member's last record this peer has seen; its later records are judged under the new role.
-    const at = (await records.head(thread, member))?.seq ?? 0
-    const changes: AclChange[] = [{ type: 'role', member, role, at }]
-    const rotation = atLeast(target.role, 'read') && !atLeast(role, 'read') ? await rotate(acl, new Map([[member, role]])) : undefined
+    const changes: AclChange[] = []
+    const deps: Dependency[] = []
+    let losesReadKeys = false
+    for (const member of targets) {
+      const target = acl.members().find((m) => m.log === member)
+      if (target === undefined) throw new NotAMemberError(`${member} is not a member of thread ${thread}`)
+      // `at`: the member's last record this peer has seen; its later records are judged under the new role.
+      const at = (await records.head(thread, member))?.seq ?? 0
+      changes.push({ type: 'role', member, role, at })
+      losesReadKeys ||= atLeast(target.role, 'read') && !atLeast(role, 'read')
+      // The change depends on the member's first record (its join), so every replica orders it after the
+      // member's admission: ranked before it, a change of a member not yet admitted would be refused.
+      const joined = await records.recordAt(thread, member, 1)
+      if (joined !== undefined) deps.push({ log: member, record: joined, kind: 'acl' })
+    }
+    const rotation = losesReadKeys ? await rotate(acl, new Map(targets.map((m) => [m, role]))) : undefined
     if (rotation !== undefined) changes.push(rotation.change)
-    // The change depends on the member's first record (its join), so every replica orders it after the
-    // member's admission: ranked before it, a change of a member not yet admitted would be refused.
-    const joined = await records.recordAt(thread, member, 1)
-    await writeAndRefresh(changes, { deps: joined === undefined ? [] : [{ log: member, record: joined, kind: 'acl' }], ...rotation?.sealing })
+    await writeAndRefresh(changes, { deps, ...rotation?.sealing })
     if (rotation !== undefined) await rotation.keep()
     return { refollow: rotation !== undefined }
+  }
+
+  /** Removes `members` in records of at most REMOVALS_PER_RECORD each (role changes, a dependency each, and one rotation). */
+  async function removeAll (members: readonly string[]): Promise<RoleChanged> {
+    let refollow = false
+    for (let i = 0; i < members.length; i += REMOVALS_PER_RECORD) {
+      const group = members.slice(i, i + REMOVALS_PER_RECORD)
+      refollow = (await oneAtATime(async () => await changeRolesNow(group, 'none'))).refollow || refollow
+    }
+    return { refollow }
   }
 
   /**
@@ -199,6 +225,7 @@ export function createMembers (deps: MembersDeps): Members {
     invite: deps.invite,
     setRole: changeRole,
     remove: async (member) => await changeRole(member, 'none'),
+    removeAll,
     leave: async () => { await writeAndRefresh([{ type: 'leave' }]) },
     rotateAfterLeaves,
     setName: async (name) => { await writeAndRefresh([{ type: 'profile', name }]) },
