@@ -5,7 +5,7 @@
  *
  * Deleting: the protocol has no "delete a thread" event, so an owner's delete
  * writes a deletion to the album (read by every member, signed by the owner),
- * removes every other member (each removal a key rotation), waits until the
+ * removes every other member (one key rotation for all), waits until the
  * follower holds all of it, then removes the album from this device. The
  * others keep what they had, read-only, and their app says the owner deleted
  * the album. Anyone else's delete leaves (if still a member), waits likewise,
@@ -14,6 +14,7 @@
  * records that tell the others, so a failed delete can be tried again.
  */
 import { RoleError } from '../core/errors.ts'
+import { DocumentAccessError } from '../core/db/errors.ts'
 import type { ThreadDatabase } from '../core/db/index.ts'
 import type { RequestHandlers } from '../protocol/rpc-server.ts'
 import { createInviteLink } from '../core/sync/invite.ts'
@@ -41,16 +42,22 @@ export interface MemberHandlerDeps {
 
 type MemberHandlers = Pick<RequestHandlers, 'album.invite' | 'member.setRole' | 'member.remove' | 'album.leave' | 'album.delete' | 'profile.get' | 'profile.setName'>
 
-/** Runs `fn`, telling a refusal by role (RoleError) in words a person understands; refuses at once when the followers refuse this log as no member. */
+/**
+ * Runs `fn`, telling a refusal by role (RoleError), or of a change to someone
+ * else's photo (DocumentAccessError), in words a person understands; refuses
+ * at once when the followers refuse this log as no member.
+ */
 export async function asMember<T> (thread: ThreadDatabase, doing: string, fn: () => Promise<T>, refusedByFollower = false): Promise<T> {
   // The followers no longer take this log's records: a removal not received here yet. Refused here too, as the engine will once it is.
   if (refusedByFollower) throw new RoleError(`You cannot ${doing}: in this album you are no longer a member`)
   try {
     return await fn()
   } catch (error) {
-    if (!(error instanceof RoleError)) throw error
+    if (!(error instanceof RoleError) && !(error instanceof DocumentAccessError)) throw error
     const role = await thread.members.role()
-    throw new RoleError(`You cannot ${doing}: in this album you are ${role === 'none' ? 'no longer a member' : `a ${ROLE_WORDS[role]}`}`, { cause: error })
+    const standing = `in this album you are ${role === 'none' ? 'no longer a member' : `a ${ROLE_WORDS[role]}`}`
+    if (error instanceof DocumentAccessError) throw new DocumentAccessError(`You cannot ${doing} that someone else added: ${standing}`, { cause: error })
+    throw new RoleError(`You cannot ${doing}: ${standing}`, { cause: error })
   }
 }
 
@@ -103,7 +110,8 @@ export function memberHandlers (deps: MemberHandlerDeps): MemberHandlers {
       const owner = members.find((m) => m.owner)?.log === t.logId
       if (owner) {
         if (!deletedHere(t)) await t.collection(ALBUM_STATE).create({ deleted: true, at: Date.now() })
-        for (const m of members) if (!m.owner && m.role !== 'none') await t.members.remove(m.log)
+        // One record and one key rotation for everyone, so the follower takes one new key, not one per member.
+        await t.members.removeAll(members.filter((m) => !m.owner && m.role !== 'none').map((m) => m.log))
       } else if (await t.members.role() !== 'none') {
         await t.members.leave()
       }

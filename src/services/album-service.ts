@@ -207,7 +207,7 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
 
   async function openAlbum (id: string): Promise<Album> {
     const thread = await db.openThread(id)
-    thread.collection(PHOTOS, { schema: photoSchema, indexes: ['addedAt'] })
+    thread.collection(PHOTOS, { schema: photoSchema, indexes: ['addedAt'], access: 'creator' })
     thread.subscribe(PHOTOS, {}, {}, () => { changes.changed(id) })
     const schedulers = new Map<string, SyncScheduler>()
     const stopMembers = thread.members.onChange((members) => {

@@ -8,8 +8,10 @@
 import { utf8ToBytes } from '@noble/hashes/utils.js'
 import { x25519 } from '@noble/curves/ed25519.js'
 import { deterministicRandom } from '../../src/core/crypto/random.ts'
-import type { Operation } from '../../src/core/db/events.ts'
-import type { RecordEnvelope } from '../../src/core/db/index.ts'
+import type { EpochKeys } from '../../src/core/acl/types.ts'
+import type { DbEvent, Operation } from '../../src/core/db/events.ts'
+import type { RecordEnvelope, ThreadDatabase } from '../../src/core/db/index.ts'
+import { decryptBody, decryptHeader, openRecordUnsigned } from '../../src/core/log/open-record.ts'
 import { createKeyring } from '../../src/core/log/keyring.ts'
 import { createJoinChange, type Invite } from '../../src/core/sync/invite.ts'
 import { writerFixture } from '../helpers/log-fixture.ts'
@@ -58,3 +60,14 @@ export function dbEvent (clock: number, ...ops: Operation[]): { v: 2, type: 'db'
 
 /** An incarnation ID named by a readable label (writers pick random ones; any 1 to 32 bytes are valid). */
 export const inc = (label: string): Uint8Array => utf8ToBytes(label)
+
+/** The incarnation the latest record of `thread`'s own log created `id` in, read with the read keys of `epochs`, as any member can. */
+export async function createdIncarnation (thread: ThreadDatabase, id: string, epochs: readonly EpochKeys[]): Promise<Uint8Array> {
+  const latest = (await thread.exportRecords()).filter((r) => r.log === thread.logId).at(-1)!
+  const keys = createKeyring(epochs)
+  const node = openRecordUnsigned(latest.blocks[0]!, keys)
+  const event = decryptBody(latest.blocks[3]!, decryptHeader(latest.blocks[2]!, keys.readKey(node.key)!).key) as DbEvent
+  const create = event.ops.find((op) => op.id === id && op.op === 'create')
+  if (create === undefined) throw new Error(`the latest record of ${thread.logId} creates no document ${id}`)
+  return create.inc
+}

@@ -26,6 +26,7 @@ import { createJoinChange, type Invite } from '../../src/core/sync/invite.ts'
 import type { RecordEnvelope } from '../../src/core/sync/messages.ts'
 import { cleanupAfterAll, tempDir } from '../helpers/cleanup.ts'
 import { startFollowerProcess } from '../helpers/follower-process.ts'
+import { expectSealedFrom, membersAtFollower } from '../helpers/follower-members.ts'
 
 /** A log built by hand that joins through `invite` and then writes one database event, as a careless or hostile member could. */
 async function handMadeMember (invite: Invite): Promise<{ identity: LogIdentity, join: RecordEnvelope, write: RecordEnvelope }> {
@@ -155,19 +156,10 @@ describe('access control at a real follower', { timeout: 180_000 }, () => {
     const follower = await startFollowerProcess(await tempDir('threads-remove-', cleanup))
     cleanup(async () => await follower.stop())
     const http = httpSyncTransport(follower.httpUrl)
-    const aliceDb = openDatabase({ backend: createMemoryBackend() })
-    const alice = await aliceDb.createThread({ name: 'Trip' })
-    expect(await http.request(await alice.followRequest())).toMatchObject({ type: 'following' })
-    const bobInvite = await alice.invite({ role: 'write' })
-    const carolInvite = await alice.invite({ role: 'write' })
-    await syncThread({ thread: alice.id, replica: aliceDb.syncReplica(), transport: http })
-    const bobBackend = createMemoryBackend()
-    const bobDb = openDatabase({ backend: bobBackend })
-    const bob = await bobDb.acceptInvite(bobInvite)
-    const carolDb = openDatabase({ backend: createMemoryBackend() })
-    const carol = await carolDb.acceptInvite(carolInvite)
-    for (const t of [bob, carol]) expect(await http.request(await t.followRequest())).toMatchObject({ type: 'following' })
-    for (const [db, t] of [[bobDb, bob], [carolDb, carol], [aliceDb, alice]] as const) await syncThread({ thread: t.id, replica: db.syncReplica(), transport: http })
+    const { owner, members: [bobMember, carolMember] } = await membersAtFollower(http, ['write', 'write'])
+    const { db: aliceDb, thread: alice } = owner
+    const { db: bobDb, thread: bob } = bobMember!
+    const { db: carolDb, thread: carol } = carolMember!
     await bob.collection('photos').create({ _id: 'before', title: 'by Bob, before' })
     await syncThread({ thread: bob.id, replica: bobDb.syncReplica(), transport: http })
     await syncThread({ thread: alice.id, replica: aliceDb.syncReplica(), transport: http })
@@ -200,14 +192,6 @@ describe('access control at a real follower', { timeout: 180_000 }, () => {
     // Bob holds Alice's record written after his removal, and no key he holds opens it; its marker is nowhere in plaintext.
     const after = (await alice.exportRecords()).filter((r) => r.log === alice.logId).at(-1)!
     expect((await bob.ingestMany([after])).map((o) => o instanceof Error ? o.name : o.status)).toEqual(['UnknownEpochError'])
-    const bobsEpochs = await createKeyBook(bobBackend.meta).epochs(bob.id)
-    expect(bobsEpochs.length).toBeGreaterThan(0)
-    for (const epoch of bobsEpochs) {
-      expect(() => openRecordUnsigned(after.blocks[0]!, createKeyring([epoch]))).toThrow(expect.objectContaining({ name: 'UnknownEpochError' }))
-      for (const key of [epoch.followKey, epoch.readKey!]) {
-        expect(() => openHeader(after.blocks[2]!, key)).toThrow(expect.objectContaining({ name: 'DecryptError' }))
-      }
-    }
-    for (const block of after.blocks) expect(Buffer.from(block.bytes).includes(Buffer.from(marker))).toBe(false)
+    await expectSealedFrom(after, bobMember!, marker)
   })
 })

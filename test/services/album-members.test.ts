@@ -134,6 +134,11 @@ describe('album members', { timeout: 120_000 }, () => {
     const toCarol = await following(carol!, thread)
     await vi.waitFor(() => { expect(titles(toCarol())).toEqual(['kept']) }, WAIT)
     await vi.waitFor(() => { expect(toBob().access.state).toBe('member') }, WAIT)
+    await vi.waitFor(() => { expect(titles(toBob())).toEqual(['kept']) }, WAIT)
+    // Bob, a contributor, may not rename or remove the photo Alice added: refused in words, nothing written.
+    const kept = toBob().photos[0]!.id
+    await expect(bob!.tab.request({ type: 'photo.rename', thread, photo: kept, title: 'mine now' })).rejects.toMatchObject({ name: 'DocumentAccessError', message: 'You cannot rename photos that someone else added: in this album you are a contributor' })
+    await expect(bob!.tab.request({ type: 'photo.remove', thread, photo: kept })).rejects.toMatchObject({ name: 'DocumentAccessError', message: expect.stringMatching(/cannot remove photos that someone else added/) })
 
     // Carol deletes it for herself: she leaves, and the album is gone from her device only.
     expect(await carol!.tab.request({ type: 'album.delete', thread })).toMatchObject({ forEveryone: false })

@@ -1,21 +1,23 @@
 /**
- * Whether newly stored ACL events change the admission of records a member
- * has already applied: a role event that lowers a member below write from a
- * seq before the member's records held here, or a member's leave from
- * before records of its log held here. The database then rebuilds its
- * view from the log, and the replay skips (and reports) what the ACL no
- * longer admits. A rare event: a role change that raced the member's writes.
+ * Whether newly stored ACL events change how records a member has already
+ * applied are judged: a role event that sets a member's role from a seq
+ * before the member's records held here (lowered below write, its records
+ * are no longer admitted; moved across delete, its changes to others'
+ * documents are judged anew, document-access.ts), or a member's leave from
+ * before records of its log held here. The database then rebuilds its view
+ * from the log, and the replay skips (and reports) what the ACL no longer
+ * admits and applies what it now allows. A rare event: a role change that
+ * raced the member's writes.
  */
 import { parseAclBody } from '../acl/codec.ts'
-import { atLeast } from '../acl/roles.ts'
 import type { AclChange } from '../acl/types.ts'
 import type { Admission } from '../log/admission.ts'
 import type { EpochKeyring } from '../log/keyring.ts'
 import { decryptBody, decryptHeader } from '../log/open-record.ts'
 import type { BatchOutcome, RecordStore } from '../log/record-store.ts'
 
-/** True when a stored, valid ACL event among `outcomes` lowers a member below write (a role change or a leave) from before its held head. */
-export async function lowersAppliedWrites (input: {
+/** True when a stored, valid ACL event among `outcomes` sets a member's role (a role change or a leave) from before its held head. */
+export async function changesAppliedWrites (input: {
   readonly thread: string
   readonly records: RecordStore
   readonly keyring: EpochKeyring
@@ -35,10 +37,10 @@ export async function lowersAppliedWrites (input: {
     }
     for (const change of changes) {
       // A leave takes the leaver to none from its next seq, as a role change to none `at` the leave's own seq would.
-      const lowered = change.type === 'leave' ? { member: outcome.node.log, at: outcome.node.seq } : change.type === 'role' && !atLeast(change.role, 'write') ? change : undefined
-      if (lowered === undefined) continue
-      const head = await records.head(thread, lowered.member)
-      if (head !== undefined && head.seq > lowered.at) return true
+      const changed = change.type === 'leave' ? { member: outcome.node.log, at: outcome.node.seq } : change.type === 'role' ? change : undefined
+      if (changed === undefined) continue
+      const head = await records.head(thread, changed.member)
+      if (head !== undefined && head.seq > changed.at) return true
     }
   }
   return false

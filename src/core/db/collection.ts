@@ -6,12 +6,15 @@
  * writes nothing. Every operation names the incarnation it was written
  * against (doc-state.ts). A document the view keeps out for breaking the
  * schema (a peer's write) is absent to commands as to reads: `create` or
- * `upsert` ends its incarnation and starts a fresh one.
+ * `upsert` ends its incarnation and starts a fresh one. The IDs `create`
+ * makes follow the collection's `access` rule (document-access.ts).
  */
 import { base32 } from 'multiformats/bases/base32'
 import { hexToBytes } from '@noble/hashes/utils.js'
 import { secureRandom, type RandomSource } from '../crypto/random.ts'
 import { applyOperation, emptyDocState, liveIncarnation, pendingVersion, visibleDoc, type Doc, type DocState } from './doc-state.ts'
+import type { DocumentRule } from '../acl/roles.ts'
+import { boundId } from './document-access.ts'
 import { DocumentExistsError, DocumentNotFoundError, InvalidCommandError } from './errors.ts'
 import { INCARNATION_BYTES, isName, ownOperations, type Fields, type Operation } from './events.ts'
 import { runQuery, type Filter, type FindOptions, type QueryPlan } from './query.ts'
@@ -27,6 +30,14 @@ export interface CollectionOptions {
   readonly indexes?: readonly string[]
   /** String fields edited collaboratively, merged character by character. */
   readonly text?: readonly string[]
+  /**
+   * Who may change its documents (docs/API.md, "Who may change a document"):
+   * `creator` (the default) gives each document `create` makes an ID bound to
+   * this member's log, so only this member and members of role delete or above
+   * may change it, on every replica; `shared` gives unbound IDs, which every
+   * member of role write may change.
+   */
+  readonly access?: DocumentRule
 }
 
 /** Where commands read current state and send their operations. */
@@ -39,6 +50,8 @@ export interface CommandContext {
   submit(build: () => Operation[]): Promise<void>
   /** A stable Yjs client ID for this writer. */
   readonly textClientId: number
+  /** This member's log: documents it creates in a `creator` collection get IDs bound to it. */
+  readonly log: string
   readonly random?: RandomSource
 }
 
@@ -82,6 +95,11 @@ export function createCollection (name: string, options: CollectionOptions, view
     return doc === undefined || schema?.(doc) !== undefined ? undefined : doc
   }
 
+  /** A fresh document ID: bound to this member's log in a `creator` collection. */
+  const newId = (): string => {
+    const random = base32.baseEncode((context.random ?? secureRandom)(16))
+    return (options.access ?? 'creator') === 'creator' ? boundId(context.log, random) : random
+  }
   const current = (id: string): DocState => context.read(name, id) ?? emptyDocState(id)
   /**
    * The command's operations as peers will decode them, once its result passes
@@ -147,7 +165,7 @@ export function createCollection (name: string, options: CollectionOptions, view
   return {
     name,
     async create (doc) {
-      const id = doc._id ?? base32.baseEncode((context.random ?? secureRandom)(16))
+      const id = doc._id ?? newId()
       if (!isName(id, 1024)) throw new InvalidCommandError('_id must be a non-empty string of at most 1,024 bytes in UTF-8')
       await context.submit(() => {
         const state = current(id)

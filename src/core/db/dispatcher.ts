@@ -13,10 +13,14 @@
  * same as on a follower, which cannot read payloads: a record it accepts whose
  * payload this replica cannot apply (no read key, does not open, not a valid
  * database event) is stored all the same, so its log's head advances and it is
- * relayed, and is left out of the views and reported (skipped.ts).
+ * relayed, and is left out of the views and reported (skipped.ts). So is a
+ * database event that changes a document bound to another log while its
+ * author's role there is below delete (document-access.ts); this peer's own
+ * such command is refused before it is written.
  */
 import type { RandomSource } from '../crypto/random.ts'
 import { atLeast } from '../acl/roles.ts'
+import type { AclState, Role } from '../acl/types.ts'
 import { MalformedRecordError, MissingKeyError, RoleError, ThreadsError } from '../errors.ts'
 import type { LogIdentity } from '../ids/log-id.ts'
 import { headerKeyOf, sealEvent, signRecord } from '../log/create-record.ts'
@@ -31,6 +35,7 @@ import type { RecordNode } from '../log/record-format.ts'
 import type { HeldEpoch, KeyBook } from '../storage/key-book.ts'
 import type { RawBlock } from '../storage/interfaces.ts'
 import type { DocState } from './doc-state.ts'
+import { documentAccessRefusal, ownDocumentRefusal } from './document-access.ts'
 import { InvalidEventError } from './errors.ts'
 import { DB_EVENT_VERSION, ownEvent, parseDbEvent, type DbEvent, type Operation } from './events.ts'
 import { skippedRecord, skippedRecordRow, type SkippedRecord } from './skipped.ts'
@@ -112,11 +117,16 @@ export function openPayload (blocks: readonly RawBlock[], readKey: Uint8Array | 
 /**
  * What a stored record received from a peer does to `view` (computed against
  * `staged` states where given): the change its event makes, or the report of
- * why it is skipped. Installing is the caller's; a rebuild's replay gives the
+ * why it is skipped (its payload does not open or parse, or it changes a
+ * document bound to another log while `role`, its log's role at its seq, is
+ * below delete). Installing is the caller's; a rebuild's replay gives the
  * same answer as the ingest did.
  */
-export function receivedChange (view: ThreadView, payload: Payload, at: { readonly record: string, readonly log: string, readonly seq: number }, staged?: ReadonlyMap<string, DocState>): ViewChange | SkippedRecord {
+export function receivedChange (view: ThreadView, payload: Payload, at: { readonly record: string, readonly log: string, readonly seq: number, readonly role: Role }, staged?: ReadonlyMap<string, DocState>): ViewChange | SkippedRecord {
   if (payload instanceof Error) return skippedRecord(at.record, at.log, at.seq, payload)
+  // A change to a document bound to another log, by a member below delete there: skipped whole.
+  const refusal = documentAccessRefusal(payload.ops, at.log, at.role)
+  if (refusal !== undefined) return skippedRecord(at.record, at.log, at.seq, refusal)
   try {
     return view.compute(payload, at.log, at.seq, staged)
   } catch (cause) {
@@ -182,16 +192,16 @@ export function createDispatcher (deps: {
     async ({ node }) => stageChange(deps.view().compute(eventOf(), node.log, node.seq, staged), touched, applied)
 
   /** A hook that stages a received record's view change, or writes the report of why it is skipped. */
-  const receivedHook = (payload: Payload | typeof ACL_EVENT, touched: Set<string>, applied: { count: number }): CommitHook =>
+  const receivedHook = (payload: Payload | typeof ACL_EVENT, touched: Set<string>, applied: { count: number }, acl: () => AclState): CommitHook =>
     async ({ record, node }) => {
       if (payload === ACL_EVENT) return { operations: [] }
-      const outcome = receivedChange(deps.view(), payload, { record, log: node.log, seq: node.seq }, staged)
+      const outcome = receivedChange(deps.view(), payload, { record, log: node.log, seq: node.seq, role: acl().roleAt(node.log, node.seq) }, staged)
       if ('kind' in outcome) return { operations: [skippedRecordRow(thread, outcome)] }
       return stageChange(outcome, touched, applied)
     }
 
   async function runCommands (batch: Array<Extract<Queued, { kind: 'command' }>>, touched: Set<string>, applied: { count: number }): Promise<void> {
-    const refusal = await ownRoleRefusal()
+    const { refusal, role } = await ownRole()
     if (refusal !== undefined) {
       for (const command of batch) command.done(refusal)
       return
@@ -205,6 +215,9 @@ export function createDispatcher (deps: {
         build: async (prev: { record: string, seq: number } | null) => {
           const ops = command.build()
           if (ops.length === 0) throw new NothingToWrite('no change')
+          // Refused here, in words, as every replica would skip it.
+          const denied = ownDocumentRefusal(ops, identity.logId, role)
+          if (denied !== undefined) throw denied
           // Capped, so a peer's event at the largest clock cannot stop this peer from writing.
           event = ownEvent({ v: DB_EVENT_VERSION, type: 'db', clock: Math.min(stagedClock + 1, Number.MAX_SAFE_INTEGER), ops })
           const dependencies = firstOfTurn ? heads.map((h) => ({ log: h.log, record: h.record, kind: 'causal' })) : []
@@ -224,16 +237,18 @@ export function createDispatcher (deps: {
   }
 
   /**
-   * Why this peer may not write database events now, if the ACL says so: its
-   * log is admitted and its role for its next record is below write. A log
-   * whose join is not admitted here yet (its invite record not synced yet)
-   * writes on the strength of its invite; peers judge it when it arrives.
+   * This peer's role for its next record, and why it may not write database
+   * events now, if the ACL says so: its log is admitted and its role is below
+   * write. A log whose join is not admitted here yet (its invite record not
+   * synced yet) writes on the strength of its invite, judged as a writer
+   * (the least role that writes); peers judge it when it arrives.
    */
-  async function ownRoleRefusal (): Promise<RoleError | undefined> {
+  async function ownRole (): Promise<{ readonly refusal?: RoleError, readonly role: Role }> {
     const state = await deps.admission.state(await deps.keys.keyring(thread))
     const own = state.members().find((m) => m.log === identity.logId)
-    if (own === undefined || atLeast(own.role, 'write')) return undefined
-    return new RoleError(`this member has role ${own.role} in thread ${thread}; writing needs write`)
+    if (own === undefined) return { role: 'write' }
+    if (atLeast(own.role, 'write')) return { role: own.role }
+    return { role: own.role, refusal: new RoleError(`this member has role ${own.role} in thread ${thread}; writing needs write`) }
   }
 
   /**
@@ -252,10 +267,12 @@ export function createDispatcher (deps: {
 
   async function runRecords (item: Extract<Queued, { kind: 'records' }>, touched: Set<string>, applied: { count: number }): Promise<void> {
     const { records: prepared, keyring } = await item.prepared
+    // The ACL admission evaluated with the batch: it gives each record's role at its seq for the document rule.
+    let acl: AclState | undefined
     item.done(await records.commitVerified(thread, prepared.map(({ verified, payload }) => ({
       verified,
-      hook: payload === undefined ? undefined : receivedHook(payload, touched, applied)
-    })), { admit: async (verified) => await deps.admission.admit(verified, keyring) }))
+      hook: payload === undefined ? undefined : receivedHook(payload, touched, applied, () => acl!)
+    })), { admit: async (verified) => await deps.admission.admit(verified, keyring, (state) => { acl = state }) }))
   }
 
   /** One turn: everything queued, in order, commands grouped into batches. */

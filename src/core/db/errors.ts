@@ -47,3 +47,13 @@ export class ThreadNotFoundError extends ThreadsError {
 export class CollectionConflictError extends ThreadsError {
   static override readonly errorName = 'CollectionConflictError'
 }
+
+/**
+ * An operation on a document bound to another member's log (see
+ * document-access.ts) by a member whose role is below `delete`: every replica
+ * skips the event whole, and a member's own database refuses such a command
+ * before writing.
+ */
+export class DocumentAccessError extends ThreadsError {
+  static override readonly errorName = 'DocumentAccessError'
+}

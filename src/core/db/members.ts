@@ -23,8 +23,11 @@ import { DecryptError, NotAMemberError, RoleError } from '../errors.ts'
 import type { Admission } from '../log/admission.ts'
 import type { Dependency } from '../log/record-format.ts'
 import type { IngestResult, RecordStore } from '../log/record-store.ts'
-import type { KeyBook, MemberSecrets } from '../storage/key-book.ts'
+import type { HeldEpoch, KeyBook, MemberSecrets } from '../storage/key-book.ts'
 import type { Invite, InviteOptions } from '../sync/invite.ts'
+
+/** Members removed by one record: each a role change and a dependency on its join (a record has at most 64 of each), plus one rotation. */
+const REMOVALS_PER_RECORD = 32
 
 /** Membership of one thread, and the changes a member may make to it. */
 export interface Members {
@@ -38,8 +41,19 @@ export interface Members {
   setRole(member: string, role: Role): Promise<RoleChanged>
   /** Removes `member`: role none and a key rotation, in one record. */
   remove(member: string): Promise<RoleChanged>
-  /** This member leaves: from its next record on it has role none. */
+  /** Removes every log of `members` with one key rotation (one record per 32 members): how an album is closed for everyone. */
+  removeAll(members: readonly string[]): Promise<RoleChanged>
+  /** This member leaves: from its next record on it has role none. An admin's database then rotates the keys (`rotateAfterLeaves`). */
   leave(): Promise<void>
+  /**
+   * If this member is an admin and the current epoch is held by a log whose
+   * role is now none (it left, or lost its role in a record ordered after a
+   * rotation that still shared to it), rotates to a new epoch sealed to the
+   * remaining members and outstanding invites; returns whether it did. The
+   * database calls it after ACL events arrive; followers then need the new
+   * follow key (`followRequest()`).
+   */
+  rotateAfterLeaves(): Promise<boolean>
   /** This member's display name (at most 64 UTF-8 bytes). */
   setName(name: string): Promise<void>
   /** Calls `listener` with the member list each time it changes (an ACL event written here or received); returns `unsubscribe`. */
@@ -65,7 +79,7 @@ export interface MembersDeps {
   readonly records: RecordStore
   readonly keys: KeyBook
   readonly admission: Admission
-  readonly writeAcl: (changes: readonly AclChange[], options?: { readonly deps?: readonly Dependency[] }) => Promise<IngestResult>
+  readonly writeAcl: (changes: readonly AclChange[], options?: { readonly deps?: readonly Dependency[], readonly epoch?: HeldEpoch }) => Promise<IngestResult>
   readonly invite: (options: InviteOptions) => Promise<Invite>
   /** Called after this peer holds a new epoch (so new records are sealed with it). */
   readonly epochsChanged: () => Promise<void>
@@ -79,51 +93,127 @@ export function createMembers (deps: MembersDeps): Members {
   const { thread, self, records, keys, admission } = deps
   const state = async (): Promise<Awaited<ReturnType<Admission['state']>>> => await admission.state(await keys.keyring(thread))
 
+  /**
+   * Runs the changes that rotate one at a time (a removal, and the rotation
+   * after a leave that an ingest may start meanwhile): each judges the ACL,
+   * numbers its epoch and seals its record after the one before has kept its keys.
+   */
+  let rotating: Promise<unknown> = Promise.resolve()
+  const oneAtATime = <T>(task: () => Promise<T>): Promise<T> => {
+    const run = rotating.then(task, task)
+    rotating = run.then(() => undefined, () => undefined)
+    return run
+  }
+
   async function changeRole (member: string, role: Role): Promise<RoleChanged> {
-    const acl = await state()
-    requireAdmin(acl, self.log, thread)
-    const target = acl.members().find((m) => m.log === member)
-    if (target === undefined) throw new NotAMemberError(`${member} is not a member of thread ${thread}`)
-    // `at`: the member's last record this peer has seen; its later records are judged under the new role.
-    const at = (await records.head(thread, member))?.seq ?? 0
-    const changes: AclChange[] = [{ type: 'role', member, role, at }]
-    const rotate = atLeast(target.role, 'read') && !atLeast(role, 'read')
-    let next: ReturnType<typeof generateEpochKeys> | undefined
-    if (rotate) {
-      if (acl.current === undefined) throw new RoleError(`thread ${thread} has no current epoch to rotate`)
-      next = generateEpochKeys(deps.random)
-      const recipients = acl.members().flatMap((m) => {
-        const after = m.log === member ? role : m.role
-        return atLeast(after, 'follow') && m.x25519 !== undefined ? [{ member: m.log, role: after, x25519: m.x25519 }] : []
-      })
-      const shares = [...await sealShares({ thread, keys: next, recipients, random: deps.random }), ...await inviteShares(acl, next, member, role)]
-      changes.push({ type: 'rotate', epoch: acl.current.epoch + 1, followKeyId: next.keyId, shares })
-    }
-    // The change depends on the member's first record (its join), so every replica orders it after the
-    // member's admission: ranked before it, a change of a member not yet admitted would be refused.
-    const joined = await records.recordAt(thread, member, 1)
-    await writeAndRefresh(changes, { deps: joined === undefined ? [] : [{ log: member, record: joined, kind: 'acl' }] })
-    if (next !== undefined) {
-      await keys.putEpoch(thread, { ...next, epoch: acl.current!.epoch + 1 })
-      await deps.epochsChanged()
-    }
-    return { refollow: next !== undefined }
+    return await oneAtATime(async () => await changeRolesNow([member], role))
   }
 
   /**
-   * The new epoch's keys sealed to each invite still outstanding once the
-   * lowered member has its new role (read keys only for invites of role read
-   * or above): not those it wrote, nor those it joined through.
+   * Gives every log of `targets` `role`, in one record: one role change each
+   * and, when any of them loses read keys, one rotation after them all.
    */
-  async function inviteShares (acl: AclState, next: ReturnType<typeof generateEpochKeys>, lowered: string, role: Role): Promise<KeyShare[]> {
-    const invites = outstandingInvites(acl, (deps.now ?? Date.now)(), new Map([[lowered, role]]))
-    return await sealShares({ thread, keys: next, recipients: invites.map((i) => ({ member: i.id, x25519: i.x25519, role: i.role })), random: deps.random })
+  async function changeRolesNow (targets: readonly string[], role: Role): Promise<RoleChanged> {
+    const acl = await state()
+    requireAdmin(acl, self.log, thread)
+    const changes: AclChange[] = []
+    const deps: Dependency[] = []
+    let losesReadKeys = false
+    for (const member of targets) {
+      const target = acl.members().find((m) => m.log === member)
+      if (target === undefined) throw new NotAMemberError(`${member} is not a member of thread ${thread}`)
+      // `at`: the member's last record this peer has seen; its later records are judged under the new role.
+      const at = (await records.head(thread, member))?.seq ?? 0
+      changes.push({ type: 'role', member, role, at })
+      losesReadKeys ||= atLeast(target.role, 'read') && !atLeast(role, 'read')
+      // The change depends on the member's first record (its join), so every replica orders it after the
+      // member's admission: ranked before it, a change of a member not yet admitted would be refused.
+      const joined = await records.recordAt(thread, member, 1)
+      if (joined !== undefined) deps.push({ log: member, record: joined, kind: 'acl' })
+    }
+    const rotation = losesReadKeys ? await rotate(acl, new Map(targets.map((m) => [m, role]))) : undefined
+    if (rotation !== undefined) changes.push(rotation.change)
+    await writeAndRefresh(changes, { deps, ...rotation?.sealing })
+    if (rotation !== undefined) await rotation.keep()
+    return { refollow: rotation !== undefined }
   }
 
+  /** Removes `members` in records of at most REMOVALS_PER_RECORD each (role changes, a dependency each, and one rotation). */
+  async function removeAll (members: readonly string[]): Promise<RoleChanged> {
+    let refollow = false
+    for (let i = 0; i < members.length; i += REMOVALS_PER_RECORD) {
+      const group = members.slice(i, i + REMOVALS_PER_RECORD)
+      refollow = (await oneAtATime(async () => await changeRolesNow(group, 'none'))).refollow || refollow
+    }
+    return { refollow }
+  }
+
+  /**
+   * A rotate change to a new epoch, its keys sealed to every member whose role
+   * (as `changed` sets it, in the same record) is follow or above, read keys
+   * to read and above, and to each invite still outstanding then (read keys
+   * only for invites of role read or above; not those a lowered member wrote
+   * or joined through); `keep` stores the new keys once the record is written.
+   * Its number is above every epoch's the ACL admits and the one its record
+   * is sealed with (`sealing`, the newest held), as evaluation requires.
+   */
+  async function rotate (acl: AclState, changed: ReadonlyMap<string, Role>): Promise<{ change: AclChange, sealing: { epoch: HeldEpoch }, keep: () => Promise<void> }> {
+    if (acl.current === undefined) throw new RoleError(`thread ${thread} has no current epoch to rotate`)
+    const newest = (await keys.epochs(thread)).at(-1)!
+    const epoch = Math.max(newest.epoch, ...acl.epochs().map((e) => e.epoch)) + 1
+    const next = generateEpochKeys(deps.random)
+    const recipients = acl.members().flatMap((m) => {
+      const after = changed.get(m.log) ?? m.role
+      return atLeast(after, 'follow') && m.x25519 !== undefined ? [{ member: m.log, role: after, x25519: m.x25519 }] : []
+    })
+    const invites = outstandingInvites(acl, (deps.now ?? Date.now)(), changed)
+    const shares: KeyShare[] = [
+      ...await sealShares({ thread, keys: next, recipients, random: deps.random }),
+      ...await sealShares({ thread, keys: next, recipients: invites.map((i) => ({ member: i.id, x25519: i.x25519, role: i.role })), random: deps.random })
+    ]
+    return {
+      change: { type: 'rotate', epoch, followKeyId: next.keyId, shares },
+      sealing: { epoch: newest },
+      keep: async () => {
+        await keys.putEpoch(thread, { ...next, epoch })
+        await deps.epochsChanged()
+      }
+    }
+  }
+
+  /**
+   * After a leave (or anything else that leaves the current epoch held by a
+   * log whose role is now none), an admin rotates: see `rotateAfterLeaves`.
+   */
+  async function rotateAfterLeaves (): Promise<boolean> {
+    return await oneAtATime(rotateAfterLeavesNow)
+  }
+
+  async function rotateAfterLeavesNow (): Promise<boolean> {
+    const acl = await state()
+    const current = acl.current
+    if (current === undefined || !atLeast(acl.members().find((m) => m.log === self.log)?.role ?? 'none', 'admin')) return false
+    const roles = new Map(acl.members().map((m) => [m.log, m.role]))
+    const gone = current.holders.filter((log) => (roles.get(log) ?? 'none') === 'none')
+    // Once per such log: a rotation this node wrote that the ACL refused is not written again and again.
+    if (!gone.some((log) => !rotatedFor.has(log))) return false
+    // Sealed with the current epoch, whose read key this admin must hold; until it learns it, it waits.
+    if ((await keys.keyring(thread)).readKey(current.keyId) === undefined) return false
+    for (const log of gone) rotatedFor.add(log)
+    // No dependency on the leaves: ordered before or after them, the rotation leaves the same members and
+    // the same current epoch, and a receiver need not place another log's record first to take it.
+    const rotation = await rotate(acl, new Map())
+    await writeAndRefresh([rotation.change], rotation.sealing)
+    await rotation.keep()
+    return true
+  }
+
+  /** Logs this node has rotated keys away from after they lost their role (see rotateAfterLeaves). */
+  const rotatedFor = new Set<string>()
   const listeners = new Set<(members: MemberInfo[]) => void>()
   let told: string | undefined
   const fingerprint = (list: readonly MemberInfo[]): string => JSON.stringify(list.map((m) => [m.log, m.role, m.owner, m.name ?? null, m.admittedBy]))
-  const writeAndRefresh = async (changes: readonly AclChange[], options?: { readonly deps?: readonly Dependency[] }): Promise<IngestResult> => {
+  const writeAndRefresh = async (changes: readonly AclChange[], options?: { readonly deps?: readonly Dependency[], readonly epoch?: HeldEpoch }): Promise<IngestResult> => {
     const written = await deps.writeAcl(changes, options)
     await facet.refresh()
     return written
@@ -135,7 +225,9 @@ export function createMembers (deps: MembersDeps): Members {
     invite: deps.invite,
     setRole: changeRole,
     remove: async (member) => await changeRole(member, 'none'),
+    removeAll,
     leave: async () => { await writeAndRefresh([{ type: 'leave' }]) },
+    rotateAfterLeaves,
     setName: async (name) => { await writeAndRefresh([{ type: 'profile', name }]) },
     onChange (listener) {
       listeners.add(listener)

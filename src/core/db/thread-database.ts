@@ -28,7 +28,7 @@ import type { AclBody, AclChange } from '../acl/types.ts'
 import { headerKeyOf, sealEvent, signRecord } from '../log/create-record.ts'
 import { createKeyring } from '../log/keyring.ts'
 import { createAdmission } from '../log/admission.ts'
-import { lowersAppliedWrites } from './admission-changes.ts'
+import { changesAppliedWrites } from './admission-changes.ts'
 import { createMembers, learnEpochs, requireAdmin, type Members } from './members.ts'
 import { openRecordUnsigned } from '../log/open-record.ts'
 import type { Dependency } from '../log/record-format.ts'
@@ -85,8 +85,8 @@ export interface ThreadDatabase {
   invite(options: InviteOptions): Promise<Invite>
   /** Who is in the thread and with which role; invites, role changes, removal (with key rotation), leaving, names. */
   readonly members: Members
-  /** Appends an ACL event with these changes to this peer's log (sealed with the current epoch). */
-  writeAcl(changes: readonly AclChange[], options?: { readonly deps?: readonly Dependency[] }): Promise<IngestResult>
+  /** Appends an ACL event with these changes to this peer's log, sealed with the current epoch (or `epoch`, one held). */
+  writeAcl(changes: readonly AclChange[], options?: { readonly deps?: readonly Dependency[], readonly epoch?: HeldEpoch }): Promise<IngestResult>
   /** Notes where a log can be fetched (e.g. a follower that follows it) for `ttlMs`. */
   addAddresses(log: string, addrs: readonly string[], ttlMs: number): Promise<void>
   /** Unexpired addresses of a log. */
@@ -210,6 +210,7 @@ export async function openThreadDatabase (deps: {
     staged: () => 0,
     submit: async (build) => { await dispatcher.commit(build) },
     textClientId,
+    log: identity.logId,
     random: deps.random
   }
   const makeCollection = (context: CommandContext) => (name: string, options?: CollectionOptions): Collection => {
@@ -248,7 +249,7 @@ export async function openThreadDatabase (deps: {
               : new RoleError(`log ${log} has role ${role} at seq ${node.seq}; writing data needs write`)))
             return
           }
-          const outcome = receivedChange(target, payload, { record, log, seq: seqs[i]! })
+          const outcome = receivedChange(target, payload, { record, log, seq: seqs[i]!, role })
           if ('kind' in outcome) skipped.push(outcome)
           else target.apply(outcome)
         })
@@ -258,14 +259,17 @@ export async function openThreadDatabase (deps: {
   }
 
   /** Appends an ACL event to this peer's log, sealed with the current epoch (its header with the follow key). */
-  async function writeAcl (changes: readonly AclChange[], options: { readonly deps?: readonly Dependency[] } = {}): Promise<IngestResult> {
+  async function writeAcl (changes: readonly AclChange[], options: { readonly deps?: readonly Dependency[], readonly epoch?: HeldEpoch } = {}): Promise<IngestResult> {
     // Checked as every replica will check it: a malformed body is refused here, not written.
     const body: AclBody = parseAclBody({ v: 3, changes })
-    const sealing = epoch
+    const sealing = options.epoch ?? epoch
     const event = sealEvent({ headerKey: headerKeyOf(sealing, 'acl'), payload: body, time: (deps.now ?? Date.now)(), random: deps.random })
-    return await records.appendOwn(thread, identity.logId, async (prev) => await signRecord({
+    const written = await records.appendOwn(thread, identity.logId, async (prev) => await signRecord({
       thread, identity, epoch: sealing, kind: 'acl', event, prev: prev === null ? null : { record: prev.record, seq: prev.seq }, deps: options.deps, random: deps.random
     }))
+    // A role set from before a member's records applied here judges them anew, here as on every replica that receives it.
+    if (changes.some((c) => c.type === 'role') && await changesAppliedWrites({ thread, records, keyring: await keys.keyring(thread), admission, outcomes: [written] })) await db.rebuild('log')
+    return written
   }
 
   // The record that opens this peer's log (its genesis or join) is written as soon as the thread opens,
@@ -312,6 +316,7 @@ export async function openThreadDatabase (deps: {
           }
         },
         textClientId,
+        log: identity.logId,
         random: deps.random
       }
       const tx: Transaction = { collection: makeCollection(context), kv: createKeyValue(makeCollection(context)) }
@@ -344,18 +349,20 @@ export async function openThreadDatabase (deps: {
       // A stored ACL event may carry keys of a new epoch sealed to this member: then the records of
       // the batch sealed with it, refused a moment ago as of an unknown epoch, are taken now.
       if (!outcomes.some((o) => !(o instanceof Error) && o.status === 'stored' && o.node.kind === 'acl')) return outcomes
-      // A member lowered from a seq before records of its log already applied here: those are no longer admitted.
-      if (await lowersAppliedWrites({ thread, records, keyring: await keys.keyring(thread), admission, outcomes })) await db.rebuild('log')
+      // A member's role set from a seq before records of its log already applied here: those are judged anew.
+      if (await changesAppliedWrites({ thread, records, keyring: await keys.keyring(thread), admission, outcomes })) await db.rebuild('log')
       await members.refresh()
       // Each round may store a rotate sealed with the epoch just learnt, whose share opens the next one
       // (a joiner catching up through rotations its link predates); each round adds an epoch, so it ends.
       while (await learnEpochs({ thread, self: deps.self, keys, admission }) > 0) {
         epoch = await currentEpoch()
         const again = outcomes.flatMap((o, i) => o instanceof Error && o.name === 'UnknownEpochError' ? [i] : [])
-        if (again.length === 0) return outcomes
+        if (again.length === 0) break
         const retried = await dispatcher.ingest(again.map((i) => envelopes[i]!))
         again.forEach((i, j) => { outcomes[i] = retried[j]! })
       }
+      // A member left: an admin's database rotates the keys, so the leaver opens nothing written from now on.
+      await members.rotateAfterLeaves()
       return outcomes
     },
     heads: async () => await records.heads(thread),

@@ -46,8 +46,12 @@ const MAX_DECODED = 16384
 export interface Admission {
   /** The ACL as evaluated over the held ACL events. */
   state(keys: EpochKeyring): Promise<AclState>
-  /** Each verified record, or the error that refuses it; errors passed in are passed through. */
-  admit(verified: ReadonlyArray<VerifiedRecord | Error>, keys: EpochKeyring): Promise<Array<VerifiedRecord | Error>>
+  /**
+   * Each verified record, or the error that refuses it; errors passed in are
+   * passed through. `seen`, if given, is handed the ACL evaluated with the
+   * batch (a member judges documents by the roles it gives).
+   */
+  admit(verified: ReadonlyArray<VerifiedRecord | Error>, keys: EpochKeyring, seen?: (state: AclState) => void): Promise<Array<VerifiedRecord | Error>>
   /** Key shares sealed to `member` in the held rotate and share events, with the key ID each is for. */
   sharesFor(member: string, keys: EpochKeyring): Promise<Array<{ keyId: Uint8Array, share: KeyShare }>>
 }
@@ -113,7 +117,7 @@ export function createAdmission (input: { readonly thread: string, readonly reco
       }
       return out
     },
-    async admit (verified, keys) {
+    async admit (verified, keys, seen) {
       const held = await heldEvents(keys)
       const heldIds = new Set(held.map((e) => e.id))
       const batch: DecodedAcl[] = []
@@ -123,6 +127,7 @@ export function createAdmission (input: { readonly thread: string, readonly reco
         if (event !== null) batch.push(event)
       }
       const state = evaluate([...held, ...batch])
+      seen?.(state)
       const inBatch = new Set(verified.flatMap((v) => v instanceof Error ? [] : [v.record]))
       // In batch order: a record after one left to the record store for a missing link is left to it too.
       const deferred = new Set<string>()
