@@ -20,6 +20,7 @@ import { createThreadBook } from '../src/core/storage/thread-book.ts'
 import { admitFollow } from '../src/core/sync/follow-admission.ts'
 import { createSyncHandler } from '../src/core/sync/handler.ts'
 import { createStoreReplica } from '../src/core/sync/replica.ts'
+import { createSnapshotShelf } from '../src/core/sync/snapshot-shelf.ts'
 import type { FollowerConfig } from './config.ts'
 import { startHttp } from './http.ts'
 import { connectionManagerOptions, gossipLimits, limitsGater, relayReservationOptions, releaseReservationsOnDisconnect, topicValidator } from './libp2p-limits.ts'
@@ -54,6 +55,7 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
   const replica = createStoreReplica({
     records,
     keys,
+    snapshots: createSnapshotShelf({ meta: backend.meta, records, keys }),
     follow: async (request) => {
       await admitFollow(request, { records, keys })
       const { thread } = request

@@ -30,6 +30,11 @@ export const MAX_LOGS_PER_REQUEST = 1024
 /** Most epoch follow keys in one follow request. */
 export const MAX_FOLLOW_KEYS = 256
 
+/** A published snapshot's blocks as exchanged: its root and the blocks the root names. */
+export interface SnapshotBlocks { readonly root: RawBlock, readonly blocks: readonly RawBlock[] }
+/** Most blocks of a snapshot in one message. */
+export const MAX_SNAPSHOT_BLOCKS_PER_MESSAGE = 1024
+
 /** A log's head as exchanged. */
 export interface WireHead { readonly log: string, readonly seq: number, readonly record: string }
 /** Requests. The list that grows with a thread (heads) comes in pages: `after` is the last log ID of the page before. */
@@ -45,6 +50,10 @@ export type SyncRequest =
    * member's log yet can admit it).
    */
   | { readonly v: 2, readonly type: 'follow', readonly thread: string, readonly keys: readonly Uint8Array[], readonly by: string, readonly sig: Uint8Array, readonly first?: RecordEnvelope }
+  /** A published snapshot of the thread's views (db/published-snapshot.ts) to keep; it is signed by its publisher. */
+  | { readonly v: 2, readonly type: 'snapshot-put', readonly thread: string, readonly snapshot: SnapshotBlocks }
+  /** The newest published snapshot kept; members only, like heads and pulls. */
+  | { readonly v: 2, readonly type: 'snapshot-get', readonly thread: string, readonly proof?: PullProof }
 
 /** Responses. */
 export type SyncResponse =
@@ -52,6 +61,9 @@ export type SyncResponse =
   | { readonly v: 2, readonly type: 'records', readonly thread: string, readonly records: readonly RecordEnvelope[], readonly more: boolean }
   | { readonly v: 2, readonly type: 'pushed', readonly stored: number, readonly duplicates: number, readonly rejected: ReadonlyArray<{ readonly record: string, readonly name: string, readonly message: string }> }
   | { readonly v: 2, readonly type: 'following', readonly thread: string }
+  | { readonly v: 2, readonly type: 'snapshot-stored', readonly thread: string }
+  /** The newest published snapshot, absent when none is kept. */
+  | { readonly v: 2, readonly type: 'snapshot', readonly thread: string, readonly snapshot?: SnapshotBlocks }
   | { readonly v: 2, readonly type: 'error', readonly name: string, readonly message: string }
 
 /** Longest error name, and message, a response carries. */
@@ -79,6 +91,15 @@ function records (value: unknown): RecordEnvelope[] {
     })
     return { log: wireLogId(r.log), record: wireCid(r.record, () => `record ${i}`), blocks }
   })
+}
+
+function snapshotBlocks (value: unknown): SnapshotBlocks {
+  if (!isMap(value) || !Array.isArray(value.blocks) || value.blocks.length > MAX_SNAPSHOT_BLOCKS_PER_MESSAGE) throw new MalformedMessageError(`a snapshot is { root, blocks } with at most ${MAX_SNAPSHOT_BLOCKS_PER_MESSAGE} blocks`)
+  const block = (b: unknown, what: string): RawBlock => {
+    if (!isMap(b) || !(b.bytes instanceof Uint8Array)) throw new MalformedMessageError(`${what} of a snapshot is malformed`)
+    return { cid: wireCid(b.cid, what), bytes: b.bytes }
+  }
+  return { root: block(value.root, 'root block'), blocks: value.blocks.map((b, i) => block(b, `block ${i}`)) }
 }
 
 function decode (bytes: Uint8Array): Record<string, unknown> {
@@ -130,6 +151,8 @@ export function decodeRequest (bytes: Uint8Array): SyncRequest {
       const [first] = records([m.first])
       return { ...request, first: first! }
     }
+    case 'snapshot-put': return { v: 2, type: 'snapshot-put', thread, snapshot: snapshotBlocks(m.snapshot) }
+    case 'snapshot-get': return { v: 2, type: 'snapshot-get', thread, ...proofOf(m) }
     default: throw new MalformedMessageError(`unknown sync request "${String(m.type).slice(0, 40)}"`)
   }
 }
@@ -159,6 +182,10 @@ export function decodeResponse (bytes: Uint8Array): SyncResponse {
     }
     case 'following':
       return { v: 2, type: 'following', thread: wireThreadId(m.thread) }
+    case 'snapshot-stored':
+      return { v: 2, type: 'snapshot-stored', thread: wireThreadId(m.thread) }
+    case 'snapshot':
+      return { v: 2, type: 'snapshot', thread: wireThreadId(m.thread), ...m.snapshot === undefined ? {} : { snapshot: snapshotBlocks(m.snapshot) } }
     case 'error':
       return { v: 2, type: 'error', name: String(m.name).slice(0, MAX_ERROR_NAME_LENGTH), message: String(m.message).slice(0, MAX_ERROR_MESSAGE_LENGTH) }
     default: throw new MalformedMessageError(`unknown sync response "${String(m.type).slice(0, 40)}"`)
