@@ -39,6 +39,9 @@ import { openPublishedSnapshot, type OpenedSnapshot, type SnapshotBundle } from 
 import { checkAdoptedSnapshot, distrustedPublishers, rememberAdopted, snapshotOfView, type SnapshotCheck } from './snapshot-check.ts'
 import { clockKey, createThreadView, stagedKey, type ThreadView } from './view.ts'
 import type { RecordEnvelope } from '../log/record-envelope.ts'
+import { createLogger } from '../logger.ts'
+
+const log = createLogger('db:thread-database')
 
 export type { RecordEnvelope }
 
@@ -286,15 +289,25 @@ export async function openThreadDatabase (deps: {
     }
   }
 
-  /** Stores `target` in place of the view (with `extra` writes in the same batch), then shows it. */
-  async function installView (target: ThreadView, extra: readonly BatchOperation[], options?: StoreCallOptions): Promise<void> {
+  /** Stores `target` in place of the stored view, with `extra` writes in the same batch. */
+  async function storeView (target: ThreadView, extra: readonly BatchOperation[], options?: StoreCallOptions): Promise<void> {
     const operations: BatchOperation[] = []
     for await (const [key] of meta.list(viewPrefix)) operations.push({ type: 'delete', key })
     const rows = target.persist(thread, { clock: target.clock, states: [...target.collections].flatMap(([coll, c]) => [...c.states.values()].map((state) => ({ coll, state }))) })
     await meta.batch([...operations, ...rows, ...extra], options)
+  }
+
+  /** Makes `target` the view shown. */
+  function showView (target: ThreadView): void {
     view = target
     tracker = createSnapshotTracker(view)
     for (const sub of subscriptions) sub.rerun()
+  }
+
+  /** Stores `target` in place of the view (with `extra` writes in the same batch), then shows it. */
+  async function installView (target: ThreadView, extra: readonly BatchOperation[], options?: StoreCallOptions): Promise<void> {
+    await storeView(target, extra, options)
+    showView(target)
   }
 
   /** Appends an ACL event to this peer's log, sealed with the current epoch (its header with the follow key). */
@@ -473,13 +486,27 @@ export async function openThreadDatabase (deps: {
     distrustedPublishers: async () => await distrustedPublishers(meta, thread),
     async adoptSnapshot (bundle, heads) {
       const snapshot = await openPublishedSnapshot({ thread, bundle, heads, keyring: await keys.keyring(thread), distrusted: await distrustedPublishers(meta, thread) })
-      return await dispatcher.serialize(async () => {
-        if ([...view.collections.values()].some((c) => c.states.size > 0)) return undefined
+      let shown: (adopted: boolean) => void = () => {}
+      const showing = new Promise<boolean>((resolve) => { shown = resolve })
+      // Shown as soon as it is in memory; nothing else runs on this thread until it is stored, and should storing fail
+      // the empty view comes back (the records then build it, as without a snapshot).
+      const stored = dispatcher.serialize(async () => {
+        if ([...view.collections.values()].some((c) => c.states.size > 0)) return false
+        const before = view
         const target = createThreadView({ clock: snapshot.clock, states: snapshot.states.map(([coll, state]) => ({ coll, state })) })
         declare(target)
-        await installView(target, [rememberAdopted(thread, snapshot)])
-        return snapshot
+        showView(target)
+        shown(true)
+        try {
+          await storeView(target, [rememberAdopted(thread, snapshot)])
+        } catch (error) {
+          showView(before)
+          throw error
+        }
+        return true
       })
+      stored.catch((error: unknown) => { log.failure(`storing the snapshot shown for thread ${thread}`, error) })
+      return await Promise.race([showing, stored]) ? snapshot : undefined
     },
     checkSnapshot: async () => await dispatcher.serialize(async () => await checkAdoptedSnapshot({
       thread,

@@ -7,31 +7,68 @@
  * joined by replay, as without snapshots, and the refusal is reported by name.
  */
 import type { ThreadDatabase } from '../db/thread-database.ts'
-import type { OpenedSnapshot, SnapshotBundle } from '../db/published-snapshot.ts'
+import type { OpenedSnapshot } from '../db/published-snapshot.ts'
 import type { SnapshotCheck } from '../db/snapshot-check.ts'
 import { ThreadsError } from '../errors.ts'
 import { createLogger } from '../logger.ts'
 import { remoteHeadsAsMember, syncThread, withPullProof, type SyncResult, type SyncTransport } from './engine.ts'
+import { SYNC_VERSION } from './messages.ts'
 import type { SyncReplica } from './replica.ts'
 import { remoteSnapshotShelf, type SnapshotShelf } from './snapshot-shelf.ts'
 
 const log = createLogger('sync:snapshot-join')
 
 /** How a join went: the snapshot shown (or why none was), and the sync and check still under way. */
-export interface SnapshotJoin {
-  /** The snapshot now shown, if one was found, verified and the view was empty. */
-  readonly snapshot?: OpenedSnapshot
-  /** Why the snapshot found was not used (a named snapshot error); the view is then built by replay. */
-  readonly refused?: Error
+export interface SnapshotJoin extends SnapshotShown {
   /** The sync of every record, then the check of the snapshot against them. */
   readonly rest: Promise<{ readonly sync: SyncResult, readonly check: SnapshotCheck }>
 }
 
+/** What showing a thread from a snapshot came to: the snapshot shown, or why none was. */
+export interface SnapshotShown {
+  /** The snapshot now shown, if one was found, verified and the view was empty. */
+  readonly snapshot?: OpenedSnapshot
+  /** Why the snapshot found was not used (a named snapshot error, or the peer's refusal); the view is then built by replay. */
+  readonly refused?: Error
+}
+
 /**
  * Shows `thread` from the newest snapshot `shelf` (by default the peer behind
- * `transport`) keeps, then syncs it with that peer and checks the snapshot.
- * Resolves once the snapshot is shown (or refused); `rest` once the records
- * are in and the snapshot checked.
+ * `transport`) keeps, checked against that peer's heads, when its view is
+ * still empty. Syncs nothing else: the records follow with the next sync, and
+ * `thread.checkSnapshot()` checks the snapshot once they are in. A peer out
+ * of reach or refusing is reported in `refused`, like a refused snapshot.
+ */
+export async function showFromSnapshot (input: {
+  readonly thread: ThreadDatabase
+  readonly replica: SyncReplica
+  readonly transport: SyncTransport
+  readonly shelf?: SnapshotShelf
+  readonly signal?: AbortSignal
+}): Promise<SnapshotShown> {
+  const { thread, replica } = input
+  const proofed = withPullProof(input.transport, replica, thread.id)
+  const shelf = input.shelf ?? remoteSnapshotShelf(async (request) => await proofed.request(request, { signal: input.signal }))
+  try {
+    // A joiner's first contact: its join goes first, so the follower serves it as a member; then the heads (to hold the
+    // snapshot's vector against) and the snapshot are asked for at once. A join the follower holds already is a duplicate.
+    const own = await replica.ownLog?.(thread.id)
+    const first = own === undefined ? [] : await replica.recordsAfter(thread.id, own, 0, 1)
+    if (first.length === 1) await proofed.request({ v: SYNC_VERSION, type: 'push', thread: thread.id, records: first }, { signal: input.signal })
+    const [{ heads }, bundle] = await Promise.all([remoteHeadsAsMember(proofed, replica, thread.id, input.signal), shelf.latest(thread.id)])
+    const snapshot = bundle === undefined ? undefined : await thread.adoptSnapshot(bundle, heads)
+    return snapshot === undefined ? {} : { snapshot }
+  } catch (error) {
+    if (!(error instanceof ThreadsError)) throw error
+    log('the snapshot of thread %s was not used: %s', thread.id, error.message)
+    return { refused: error }
+  }
+}
+
+/**
+ * `showFromSnapshot`, then a sync of every record with the same peer and the
+ * check of the snapshot against them. Resolves once the snapshot is shown
+ * (or refused); `rest` once the records are in and the snapshot checked.
  */
 export async function joinFromSnapshot (input: {
   readonly thread: ThreadDatabase
@@ -42,24 +79,10 @@ export async function joinFromSnapshot (input: {
   readonly signal?: AbortSignal
 }): Promise<SnapshotJoin> {
   const { thread, replica, transport } = input
-  const proofed = withPullProof(transport, replica, thread.id)
-  const shelf = input.shelf ?? remoteSnapshotShelf(async (request) => await proofed.request(request, { signal: input.signal }))
-  // Heads first: as a member (a joiner's first contact pushes its join), and to hold the snapshot's vector against.
-  const { heads } = await remoteHeadsAsMember(proofed, replica, thread.id, input.signal)
-  let bundle: SnapshotBundle | undefined
-  let snapshot: OpenedSnapshot | undefined
-  let refused: Error | undefined
-  try {
-    bundle = await shelf.latest(thread.id)
-    if (bundle !== undefined) snapshot = await thread.adoptSnapshot(bundle, heads)
-  } catch (error) {
-    if (!(error instanceof ThreadsError)) throw error
-    log('the snapshot of thread %s was not used: %s', thread.id, error.message)
-    refused = error
-  }
+  const shown = await showFromSnapshot(input)
   const rest = (async () => {
     const sync = await syncThread({ thread: thread.id, replica, transport, batchSize: input.batchSize, signal: input.signal })
     return { sync, check: await thread.checkSnapshot() }
   })()
-  return { ...snapshot === undefined ? {} : { snapshot }, ...refused === undefined ? {} : { refused }, rest }
+  return { ...shown, rest }
 }
