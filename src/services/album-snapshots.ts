@@ -28,7 +28,7 @@ export const SNAPSHOT_EVERY_RECORDS = 500
 /** Shortest time between two snapshots of one album by this device (default). */
 export const SNAPSHOT_MIN_INTERVAL_MS = 10 * 60 * 1000
 /** Longest wait for a follower's snapshot when joining, before the album is simply synced. */
-const SHOW_TIMEOUT_MS = 15_000
+const SHOW_TIMEOUT_MS = 5000
 
 /** Snapshot duties of the album service. */
 export interface AlbumSnapshots {
