@@ -284,7 +284,7 @@ export async function openPublishedSnapshot (input: {
   readonly thread: string
   readonly bundle: SnapshotBundle
   readonly keyring: EpochKeyring
-  readonly heads: ReadonlyArray<{ readonly log: string, readonly seq: number }>
+  readonly heads: ReadonlyArray<{ readonly log: string, readonly seq: number }> | Promise<ReadonlyArray<{ readonly log: string, readonly seq: number }>>
   /** Logs whose snapshots this peer no longer trusts (one of theirs lied before). */
   readonly distrusted?: ReadonlySet<string>
 }): Promise<OpenedSnapshot> {
@@ -296,10 +296,6 @@ export async function openPublishedSnapshot (input: {
   const acl = await aclOfSnapshot(thread, manifest, blocks, keyring)
   const role = acl.roleAt(manifest.by, position[1])
   if (!atLeast(role, 'write')) throw new SnapshotPublisherError(`log ${manifest.by} has role ${role} at seq ${position[1]}; publishing a snapshot needs write, like the writes it vouches for`)
-  const heads = new Map(input.heads.map((h) => [h.log, h.seq]))
-  for (const [log, seq] of manifest.vector) {
-    if (seq > (heads.get(log) ?? 0)) throw new SnapshotVectorError(`the snapshot covers log ${log} up to seq ${seq}, but the thread holds it up to seq ${heads.get(log) ?? 0}`)
-  }
   const readKey = keyring.readKey(manifest.key)
   if (readKey === undefined) throw new SnapshotContentError(`the snapshot is sealed with epoch ${keyIdText(manifest.key)}, whose read key is not held here`)
   const states: Array<readonly [string, DocState]> = []
@@ -314,6 +310,11 @@ export async function openPublishedSnapshot (input: {
     }
   }
   if (states.length !== manifest.docs) throw new SnapshotContentError(`the snapshot says it holds ${manifest.docs} documents but its chunks hold ${states.length}`)
+  // Last, as the heads may still be on their way while the content opens.
+  const heads = new Map((await input.heads).map((h) => [h.log, h.seq]))
+  for (const [log, seq] of manifest.vector) {
+    if (seq > (heads.get(log) ?? 0)) throw new SnapshotVectorError(`the snapshot covers log ${log} up to seq ${seq}, but the thread holds it up to seq ${heads.get(log) ?? 0}`)
+  }
   return {
     root: input.bundle.root.cid,
     manifest,

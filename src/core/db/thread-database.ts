@@ -139,7 +139,7 @@ export interface ThreadDatabase {
    * later change nothing it already holds; `checkSnapshot` then verifies it
    * against them.
    */
-  adoptSnapshot(bundle: SnapshotBundle, heads: ReadonlyArray<{ readonly log: string, readonly seq: number }>): Promise<OpenedSnapshot | undefined>
+  adoptSnapshot(bundle: SnapshotBundle, heads: ReadonlyArray<{ readonly log: string, readonly seq: number }> | Promise<ReadonlyArray<{ readonly log: string, readonly seq: number }>>): Promise<OpenedSnapshot | undefined>
   /**
    * Checks the adopted snapshot, if any, against the records it covers once
    * they are all held (snapshot-check.ts): on a mismatch its publisher is

@@ -92,6 +92,11 @@ export function createSyncHandler (replica: SyncReplica, options: { readonly now
         return answer({ v: SYNC_VERSION, type: 'following', thread })
       }
       if (!await replica.hasThread(thread)) return notHeld(thread)
+      if (request.type === 'snapshot-get' && request.first !== undefined) {
+        // A joiner's join, as a push would bring it; a refusal is answered like one (by name).
+        const [outcome] = await replica.ingest(thread, [request.first])
+        if (outcome instanceof Error) throw outcome
+      }
       if (request.type === 'heads' || request.type === 'pull' || request.type === 'snapshot-get') await requireMember(request, context)
       switch (request.type) {
         case 'heads': {

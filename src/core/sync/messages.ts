@@ -52,8 +52,11 @@ export type SyncRequest =
   | { readonly v: 2, readonly type: 'follow', readonly thread: string, readonly keys: readonly Uint8Array[], readonly by: string, readonly sig: Uint8Array, readonly first?: RecordEnvelope }
   /** A published snapshot of the thread's views (db/published-snapshot.ts) to keep; it is signed by its publisher. */
   | { readonly v: 2, readonly type: 'snapshot-put', readonly thread: string, readonly snapshot: SnapshotBlocks }
-  /** The newest published snapshot kept; members only, like heads and pulls. */
-  | { readonly v: 2, readonly type: 'snapshot-get', readonly thread: string, readonly proof?: PullProof }
+  /**
+   * The newest published snapshot kept; members only, like heads and pulls. `first` is the asker's first record (its
+   * join), taken as a push before membership is checked, so a joiner's first contact is one request.
+   */
+  | { readonly v: 2, readonly type: 'snapshot-get', readonly thread: string, readonly proof?: PullProof, readonly first?: RecordEnvelope }
 
 /** Responses. */
 export type SyncResponse =
@@ -152,7 +155,7 @@ export function decodeRequest (bytes: Uint8Array): SyncRequest {
       return { ...request, first: first! }
     }
     case 'snapshot-put': return { v: 2, type: 'snapshot-put', thread, snapshot: snapshotBlocks(m.snapshot) }
-    case 'snapshot-get': return { v: 2, type: 'snapshot-get', thread, ...proofOf(m) }
+    case 'snapshot-get': return { v: 2, type: 'snapshot-get', thread, ...proofOf(m), ...m.first === undefined ? {} : { first: records([m.first])[0]! } }
     default: throw new MalformedMessageError(`unknown sync request "${String(m.type).slice(0, 40)}"`)
   }
 }

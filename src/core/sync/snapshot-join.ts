@@ -12,7 +12,6 @@ import type { SnapshotCheck } from '../db/snapshot-check.ts'
 import { ThreadsError } from '../errors.ts'
 import { createLogger } from '../logger.ts'
 import { remoteHeadsAsMember, syncThread, withPullProof, type SyncResult, type SyncTransport } from './engine.ts'
-import { SYNC_VERSION } from './messages.ts'
 import type { SyncReplica } from './replica.ts'
 import { remoteSnapshotShelf, type SnapshotShelf } from './snapshot-shelf.ts'
 
@@ -50,13 +49,15 @@ export async function showFromSnapshot (input: {
   const proofed = withPullProof(input.transport, replica, thread.id)
   const shelf = input.shelf ?? remoteSnapshotShelf(async (request) => await proofed.request(request, { signal: input.signal }))
   try {
-    // A joiner's first contact: its join goes first, so the follower serves it as a member; then the heads (to hold the
-    // snapshot's vector against) and the snapshot are asked for at once. A join the follower holds already is a duplicate.
+    // A joiner's first contact: its join rides with the request for the snapshot (a join the peer holds already is a
+    // duplicate); then the heads, to hold the snapshot's vector against, come while the snapshot opens.
     const own = await replica.ownLog?.(thread.id)
-    const first = own === undefined ? [] : await replica.recordsAfter(thread.id, own, 0, 1)
-    if (first.length === 1) await proofed.request({ v: SYNC_VERSION, type: 'push', thread: thread.id, records: first }, { signal: input.signal })
-    const [{ heads }, bundle] = await Promise.all([remoteHeadsAsMember(proofed, replica, thread.id, input.signal), shelf.latest(thread.id)])
-    const snapshot = bundle === undefined ? undefined : await thread.adoptSnapshot(bundle, heads)
+    const [first] = own === undefined ? [] : await replica.recordsAfter(thread.id, own, 0, 1)
+    const bundle = await shelf.latest(thread.id, first)
+    if (bundle === undefined) return {}
+    const heads = remoteHeadsAsMember(proofed, replica, thread.id, input.signal).then((r) => r.heads)
+    heads.catch((error: unknown) => { log('the heads of %s did not come: %s', thread.id, (error as Error).message) }) // adoptSnapshot reports it
+    const snapshot = await thread.adoptSnapshot(bundle, heads)
     return snapshot === undefined ? {} : { snapshot }
   } catch (error) {
     if (!(error instanceof ThreadsError)) throw error

@@ -22,7 +22,7 @@ import { getValue, putValue } from '../storage/meta-values.ts'
 import { readSignedSnapshot, type SnapshotBundle, type SnapshotManifest } from '../db/published-snapshot.ts'
 import { SnapshotPublisherError, SnapshotVectorError } from '../db/snapshot-errors.ts'
 import { ThreadsError } from '../errors.ts'
-import { SYNC_VERSION, type SyncRequest, type SyncResponse } from './messages.ts'
+import { SYNC_VERSION, type RecordEnvelope, type SyncRequest, type SyncResponse } from './messages.ts'
 
 /** A snapshot that covers no more than the one already kept. */
 export class StaleSnapshotError extends ThreadsError {
@@ -33,8 +33,8 @@ export class StaleSnapshotError extends ThreadsError {
 export interface SnapshotShelf {
   /** Checks and keeps `bundle` as `thread`'s newest snapshot; a refusal throws its named error. */
   put(thread: string, bundle: SnapshotBundle): Promise<void>
-  /** The newest snapshot kept for `thread`, if any. */
-  latest(thread: string): Promise<SnapshotBundle | undefined>
+  /** The newest snapshot kept for `thread`, if any; `first` is the asker's join, for a shelf that must admit it first. */
+  latest(thread: string, first?: RecordEnvelope): Promise<SnapshotBundle | undefined>
 }
 
 const shelfKey = (thread: string): string => `published-snapshot/${thread}`
@@ -74,8 +74,8 @@ export function remoteSnapshotShelf (request: (request: SyncRequest) => Promise<
     async put (thread, bundle) {
       expect(await request({ v: SYNC_VERSION, type: 'snapshot-put', thread, snapshot: bundle }), 'snapshot-stored')
     },
-    async latest (thread) {
-      return expect(await request({ v: SYNC_VERSION, type: 'snapshot-get', thread }), 'snapshot').snapshot
+    async latest (thread, first) {
+      return expect(await request({ v: SYNC_VERSION, type: 'snapshot-get', thread, ...first === undefined ? {} : { first } }), 'snapshot').snapshot
     }
   }
 }
