@@ -20,6 +20,7 @@ import type { StorageBackend } from '../../src/core/storage/interfaces.ts'
 import { syncThread } from '../../src/core/sync/engine.ts'
 import { joinFromSnapshot } from '../../src/core/sync/snapshot-join.ts'
 import { remoteSnapshotShelf, type SnapshotShelf } from '../../src/core/sync/snapshot-shelf.ts'
+import { decodeRequest } from '../../src/core/sync/messages.ts'
 import { memoryFollower } from '../helpers/memory-follower.ts'
 
 const PHOTOS = 40
@@ -188,6 +189,21 @@ describe('joins from published snapshots', { timeout: 120_000 }, () => {
     const dave = await joiner(ta, follower, alice.db)
     expect((await dave.thread.adoptSnapshot(fresh, await follower.replica.heads(ta.id)))?.by).toBe(tc.logId)
     await expect(bob.thread.adoptSnapshot(fresh, await follower.replica.heads(ta.id))).rejects.toMatchObject({ name: 'SnapshotPublisherError' })
+  })
+
+  it('a snapshot message of the wrong shape is refused whole, by name, before anything reads it', async () => {
+    const { follower, ta, honest } = await album()
+    const put = (snapshot: unknown): Uint8Array => dagCbor.encode({ v: 2, type: 'snapshot-put', thread: ta.id, snapshot })
+    const cases: Array<[string, Uint8Array]> = [
+      ['MalformedMessageError', put({ root: honest.root, blocks: Array.from({ length: 1025 }, () => honest.blocks[0]) })],
+      ['MalformedMessageError', put({ root: { cid: honest.root.cid }, blocks: [] })],
+      ['BadCidError', put({ root: { cid: honest.root.cid.toUpperCase(), bytes: honest.root.bytes }, blocks: [] })]
+    ]
+    for (const [name, bytes] of cases) expect(() => decodeRequest(bytes), name).toThrow(expect.objectContaining({ name }))
+    // Well formed but not a snapshot of this thread's writers: the follower answers by name and keeps the one it has.
+    const response = await follower.handler({ v: 2, type: 'snapshot-put', thread: ta.id, snapshot: { root: honest.blocks[0]!, blocks: [] } })
+    expect(response.response).toMatchObject({ type: 'error', name: 'MalformedSnapshotError' })
+    expect((await follower.replica.snapshots!.latest(ta.id))?.root.cid).toBe(honest.root.cid)
   })
 
   it('a reader cannot publish, and a follower keeps only the newest snapshot', async () => {
