@@ -4,8 +4,6 @@
  * able to read it (a marker in the photos' titles is absent from its disk),
  * and a new member shows every photo from it, then syncs and verifies it.
  */
-import { readdir, readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { startSyncPeer } from '../../src/adapters/libp2p/peer.ts'
 import { openDatabase } from '../../src/core/db/index.ts'
@@ -15,17 +13,10 @@ import { joinFromSnapshot } from '../../src/core/sync/snapshot-join.ts'
 import { remoteSnapshotShelf } from '../../src/core/sync/snapshot-shelf.ts'
 import { startFollowerProcess } from '../helpers/follower-process.ts'
 import { cleanupAfterAll, tempDir } from '../helpers/cleanup.ts'
+import { allBytes } from '../helpers/disk-bytes.ts'
 
 const MARKER = 'plaintext-marker-7f3a'
 const PHOTOS = 60
-
-async function allBytes (dir: string): Promise<Buffer> {
-  const parts: Buffer[] = []
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) parts.push(await readFile(join(entry.parentPath, entry.name)))
-  }
-  return Buffer.concat(parts)
-}
 
 describe('join from a snapshot through a follower process', { timeout: 120_000 }, () => {
   const cleanup = cleanupAfterAll()

@@ -26,6 +26,7 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { open } from '../crypto/aead.ts'
 import { verifySignature } from '../crypto/ed25519.ts'
 import type { RandomSource } from '../crypto/random.ts'
+import { BLOCK_DECODE_LIMITS, decodeBoundedDagCbor } from '../bounded-cbor.ts'
 import { ThreadsError } from '../errors.ts'
 import { atLeast } from '../acl/roles.ts'
 import { keyIdText } from '../acl/state.ts'
@@ -53,6 +54,11 @@ export const MAX_SNAPSHOT_BYTES = 7 * 1024 * 1024
 export const MAX_SNAPSHOT_BLOCKS = 1024
 /** Documents per chunk. */
 const DOCS_PER_CHUNK = 512
+/**
+ * How a chunk's plaintext is decoded: items are bounded by its bytes (each takes one at least), and depth by what
+ * a record's values may nest (BLOCK_DECODE_LIMITS) plus the chunk's own levels.
+ */
+const CHUNK_DECODE_LIMITS = { maxItems: MAX_SNAPSHOT_BYTES, maxDepth: BLOCK_DECODE_LIMITS.maxDepth + 16 }
 /** Most logs a vector names. */
 const MAX_VECTOR_LOGS = 4096
 
@@ -303,7 +309,7 @@ export async function openPublishedSnapshot (input: {
     const bytes = blocks.get(cid)
     if (bytes === undefined) throw new SnapshotContentError(`chunk ${cid.slice(0, 80)} of the snapshot is missing`)
     try {
-      states.push(...parseChunk(dagCbor.decode(open(readKey, sealedBytesOf(bytes, 'snapshot chunk'), 'snapshot chunk'))))
+      states.push(...parseChunk(decodeBoundedDagCbor(open(readKey, sealedBytesOf(bytes, 'snapshot chunk'), 'snapshot chunk'), CHUNK_DECODE_LIMITS, 'snapshot chunk')))
     } catch (cause) {
       if (cause instanceof SnapshotContentError) throw cause
       throw new SnapshotContentError(`chunk ${cid.slice(0, 80)} of the snapshot does not open with the read key it names`, { cause: cause instanceof ThreadsError ? cause : undefined })
