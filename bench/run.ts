@@ -3,6 +3,7 @@ import { benchChromium } from './chromium.ts'
 import { benchDatabase } from './database.ts'
 import { benchJoin } from './join.ts'
 import { benchLogRecords } from './log-records.ts'
+import { benchMedia } from './media.ts'
 import { benchMembers } from './members.ts'
 import { benchSync } from './sync.ts'
 
@@ -13,6 +14,8 @@ if (only === undefined || only === 'db') results.push(await benchDatabase())
 if (only === undefined || only === 'chromium') results.push(await benchChromium())
 if (only === undefined || only === 'sync') results.push(await benchSync())
 if (only === undefined || only === 'members') results.push(await benchMembers())
+// Media: moving an original over bitswap; joining from a snapshot is its own part (`join`).
+if (only === undefined || only === 'media') results.push(await benchMedia())
 if (only === undefined || only === 'join') results.push(await benchJoin())
 if (only === 'sync-node') results.push(await benchSync({ chromium: false }))
 if (results.includes(false)) {
