@@ -1,6 +1,7 @@
 /** `npm run bench`: every benchmark, one run, each rate beside its baseline. */
 import { benchChromium } from './chromium.ts'
 import { benchDatabase } from './database.ts'
+import { benchJoin } from './join.ts'
 import { benchLogRecords } from './log-records.ts'
 import { benchMedia } from './media.ts'
 import { benchMembers } from './members.ts'
@@ -14,9 +15,10 @@ if (only === undefined || only === 'db') results.push(await benchDatabase())
 if (only === undefined || only === 'chromium') results.push(await benchChromium())
 if (only === undefined || only === 'sync') results.push(await benchSync())
 if (only === undefined || only === 'members') results.push(await benchMembers())
-// Media: moving an original over bitswap; the join-from-snapshot figures belong beside it here.
+// Media: moving an original over bitswap; joining from a snapshot is its own part (`join`).
 if (only === undefined || only === 'media') results.push(await benchMedia())
 if (only === 'ui') results.push(await benchUi())
+if (only === undefined || only === 'join') results.push(await benchJoin())
 if (only === 'sync-node') results.push(await benchSync({ chromium: false }))
 if (results.includes(false)) {
   console.log('\nSome goals were not met.')

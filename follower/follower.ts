@@ -23,6 +23,7 @@ import { createThreadBook } from '../src/core/storage/thread-book.ts'
 import { admitFollow } from '../src/core/sync/follow-admission.ts'
 import { createSyncHandler } from '../src/core/sync/handler.ts'
 import { createStoreReplica } from '../src/core/sync/replica.ts'
+import { createSnapshotShelf } from '../src/core/sync/snapshot-shelf.ts'
 import type { FollowerConfig } from './config.ts'
 import { startHttp } from './http.ts'
 import { connectionManagerOptions, gossipLimits, limitsGater, relayReservationOptions, releaseReservationsOnDisconnect, topicValidator } from './libp2p-limits.ts'
@@ -62,6 +63,7 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
   const replica = createStoreReplica({
     records,
     keys,
+    snapshots: createSnapshotShelf({ meta: backend.meta, records, keys }),
     // Set before anything is served: records commit with the media rows they imply.
     hook: (thread) => media!.hook(thread),
     follow: async (request) => {

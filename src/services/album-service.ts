@@ -28,6 +28,7 @@ import type { LinkContext, RequestHandlers } from '../protocol/rpc-server.ts'
 import { createAlbumChanges, type AlbumReport } from './album-changes.ts'
 import { applyName, asMember, memberHandlers } from './album-members.ts'
 import { createAlbumPrefs } from './album-prefs.ts'
+import { createAlbumSnapshots } from './album-snapshots.ts'
 import { albumView, PHOTOS, photoSchema, photoViews, syncView } from './album-snapshot.ts'
 import { createFollowerSync, type FollowerPeer, type FollowerSyncTiming } from './album-sync.ts'
 import type { DirectPeers } from './direct-peers.ts'
@@ -69,6 +70,8 @@ export interface AlbumServiceOptions {
   readonly followerSync?: FollowerSyncTiming
   /** Where the albums are kept as tabs show them, for tabs to read before the node starts (IndexedDB in the browser). */
   readonly tabViews?: TabViewsWriter
+  /** When a writer publishes a snapshot of an album for people joining later (album-snapshots.ts defaults unless given). */
+  readonly snapshots?: { readonly everyRecords?: number, readonly minIntervalMs?: number }
   /** How long deleting or leaving an album waits for the follower to take what tells the others (20 s unless given). */
   readonly sendTimeoutMs?: number
 }
@@ -113,6 +116,7 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
   const forgetting = new Set<string>()
   /** Albums whose followers refuse this log as no member: writes there are refused here too, in words. */
   const refused = new Set<string>()
+  const snapshots = createAlbumSnapshots({ replica: () => db.syncReplica(), ...options.snapshots, onRefused: (id) => { changes.changed(id) } })
   /** Album topics joined, to leave on stop. */
   const topicsJoined = new Set<string>()
   // Revisions start from the clock, so a node that took over from another (the
@@ -195,6 +199,7 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
         // A follower that serves this log no more knows of a removal not received here (it serves nothing to non-members).
         if (status.lastError?.name === 'NotAMemberError') refused.add(thread.id)
         else if (status.state === 'synced') refused.delete(thread.id)
+        if (status.state === 'synced') snapshots.afterSync(thread, follower, status.pending === 0).catch((error: unknown) => { log.failure(`checking or publishing a snapshot of ${thread.id}`, error) })
         if (status.state === 'synced' && status.pending === 0 && unannounced.delete(thread.id)) {
           // Announcing is a courtesy: members who miss it still sync on their timer.
           topics.publish(thread.id, encodeTopicMessage({ type: 'records' })).catch((error: unknown) => { log.failure(`announcing records on ${thread.id}`, error) })
@@ -311,6 +316,8 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
       const invite = parseInviteLink(link)
       const thread = await db.acceptInvite(invite)
       if (invite.addrs.length > 0) options.onFollowerAddresses?.(invite.addrs)
+      // Shown from a follower's snapshot before the first sync, when one verifies: a large album shows at once.
+      if (!albums.has(thread.id)) await snapshots.show(thread, [...followers.values()])
       // Its log opens with its join: the follow request and the first sync carry it to each follower, where the others find it.
       const opened = await album(thread.id)
       await applyName(thread, await prefs.name())

@@ -23,13 +23,14 @@ export interface AlbumNode {
 }
 
 /** Starts a service over memory storage and connects a tab to it. */
-export async function startAlbumNode ({ follower, topics, direct }: { follower?: SyncTransport, topics: Topics, direct?: AlbumServiceOptions['direct'] }): Promise<AlbumNode> {
+export async function startAlbumNode ({ follower, topics, direct, snapshots }: { follower?: SyncTransport, topics: Topics, direct?: AlbumServiceOptions['direct'], snapshots?: AlbumServiceOptions['snapshots'] }): Promise<AlbumNode> {
   const backend = createMemoryBackend()
   const service = createAlbumService({
     backend,
     ...(follower === undefined ? {} : { follower: { address: FOLLOWER_ADDRESS, transport: follower } }),
     topics,
     ...(direct === undefined ? {} : { direct }),
+    ...(snapshots === undefined ? {} : { snapshots }),
     // Only writes and announcements start syncs here: a sync that happens proves the change path works.
     followerSync: { intervalMs: 600_000, maxBackoffMs: 200 }
   })

@@ -10,13 +10,14 @@ import { admitFollow } from '../../src/core/sync/follow-admission.ts'
 import { createSyncHandler } from '../../src/core/sync/handler.ts'
 import { createLoopbackTransport } from './loopback.ts'
 import { createStoreReplica } from '../../src/core/sync/replica.ts'
+import { createSnapshotShelf } from '../../src/core/sync/snapshot-shelf.ts'
 
 /** Starts one; `abuse()` counts the requests it found abusive. */
 export function memoryFollower () {
   const backend = createMemoryBackend()
   const keys = createKeyBook(backend.meta)
   const records = createRecordStore({ backend })
-  const replica = createStoreReplica({ records, keys, follow: async (request) => { await admitFollow(request, { records, keys }) } })
+  const replica = createStoreReplica({ records, keys, snapshots: createSnapshotShelf({ meta: backend.meta, records, keys }), follow: async (request) => { await admitFollow(request, { records, keys }) } })
   const handler = createSyncHandler(replica)
   let abuse = 0
   return { backend, keys, replica, handler, transport: createLoopbackTransport(handler, () => { abuse++ }), abuse: () => abuse }

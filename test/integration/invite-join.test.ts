@@ -5,8 +5,6 @@
  * inviter finds the new log through the follower's heads at its next sync.
  * The follower holds follow keys and never a read key.
  */
-import { readdir, readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { startSyncPeer } from '../../src/adapters/libp2p/peer.ts'
 import { openDatabase } from '../../src/core/db/index.ts'
@@ -15,14 +13,7 @@ import { syncThread } from '../../src/core/sync/engine.ts'
 import { createInviteLink, parseInviteLink } from '../../src/core/sync/invite.ts'
 import { startFollowerProcess } from '../helpers/follower-process.ts'
 import { cleanupAfterAll, tempDir } from '../helpers/cleanup.ts'
-
-async function allBytes (dir: string): Promise<Buffer> {
-  const parts: Buffer[] = []
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) parts.push(await readFile(join(entry.parentPath, entry.name)))
-  }
-  return Buffer.concat(parts)
-}
+import { allBytes } from '../helpers/disk-bytes.ts'
 
 describe('invite and join', { timeout: 120_000 }, () => {
   const cleanup = cleanupAfterAll()

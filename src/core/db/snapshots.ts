@@ -43,15 +43,16 @@ export interface ViewSnapshot extends SnapshotHeader {
  * them by index, since a 52-character log ID repeated in every version would
  * make most of a snapshot's bytes and of its decoding time.
  */
-interface StoredChunk {
+export interface StoredChunk {
   readonly logs: string[]
   readonly states: Array<[coll: string, id: string, current: string | null, incarnations: StoredIncarnation[]]>
 }
-type StoredIncarnation = [inc: string, created: StoredVersion | null, deleted: boolean, latest: StoredVersion | null,
+export type StoredIncarnation = [inc: string, created: StoredVersion | null, deleted: boolean, latest: StoredVersion | null,
   fields: Array<[name: string, ver: StoredVersion, unset: boolean, value: unknown]>, text: Record<string, Uint8Array>]
-type StoredVersion = [clock: number, log: number, seq: number, op: number]
+export type StoredVersion = [clock: number, log: number, seq: number, op: number]
 
-function encodeChunk (states: ReadonlyArray<readonly [string, DocState]>): StoredChunk {
+/** A chunk of document states as stored (log IDs in a table). */
+export function encodeChunk (states: ReadonlyArray<readonly [string, DocState]>): StoredChunk {
   const logs: string[] = []
   const index = new Map<string, number>()
   const ver = (v: Version): StoredVersion => {
@@ -72,7 +73,8 @@ function encodeChunk (states: ReadonlyArray<readonly [string, DocState]>): Store
   }
 }
 
-function decodeChunk (chunk: StoredChunk): Array<readonly [string, DocState]> {
+/** The document states of a stored chunk. */
+export function decodeChunk (chunk: StoredChunk): Array<readonly [string, DocState]> {
   const ver = (v: StoredVersion): Version => [v[0], chunk.logs[v[1]]!, v[2], v[3]]
   const maybe = (v: StoredVersion | null): Version | null => v === null ? null : ver(v)
   return chunk.states.map(([coll, id, current, stored]) => {

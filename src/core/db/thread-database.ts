@@ -36,8 +36,13 @@ import { createFollowRequest } from '../sync/follow-request.ts'
 import { createInviteChange, roleReads, type Invite, type InviteOptions } from '../sync/invite.ts'
 import { readHistory, type HistoryCache, type HistoryEntry } from './history.ts'
 import { createSnapshotTracker, loadSnapshot } from './snapshots.ts'
+import { openPublishedSnapshot, type OpenedSnapshot, type SnapshotBundle } from './published-snapshot.ts'
+import { checkAdoptedSnapshot, distrustedPublishers, rememberAdopted, snapshotOfView, type SnapshotCheck } from './snapshot-check.ts'
 import { clockKey, createThreadView, stagedKey, type ThreadView } from './view.ts'
 import type { RecordEnvelope } from '../log/record-envelope.ts'
+import { createLogger } from '../logger.ts'
+
+const log = createLogger('db:thread-database')
 
 export type { RecordEnvelope }
 
@@ -120,6 +125,30 @@ export interface ThreadDatabase {
   rebuild(from: 'log' | 'snapshot', options?: StoreCallOptions): Promise<{ restoreMs: number, writeMs: number }>
   /** Every visible document by collection (stable order). */
   dump(): Record<string, Doc[]>
+  /**
+   * A snapshot of the view to share with members who join later
+   * (published-snapshot.ts), signed by this peer's log, which must be a writer;
+   * SnapshotTooLargeError past its size limit.
+   */
+  publishSnapshot(): Promise<SnapshotBundle>
+  /** Logs whose published snapshots this peer no longer uses (one of theirs lied). */
+  distrustedPublishers(): Promise<Set<string>>
+  /**
+   * Opens a published snapshot a peer served (published-snapshot.ts: checked
+   * against this thread's keys, the ACL it carries and the thread's `heads` as
+   * that peer reports them; a refusal throws its named error) and, when the
+   * view holds no document yet (a join), shows it as this thread's view.
+   * Returns it, or undefined when the view was not empty. Records applied
+   * later change nothing it already holds; `checkSnapshot` then verifies it
+   * against them.
+   */
+  adoptSnapshot(bundle: SnapshotBundle, heads: ReadonlyArray<{ readonly log: string, readonly seq: number }> | Promise<ReadonlyArray<{ readonly log: string, readonly seq: number }>>): Promise<OpenedSnapshot | undefined>
+  /**
+   * Checks the adopted snapshot, if any, against the records it covers once
+   * they are all held (snapshot-check.ts): on a mismatch its publisher is
+   * distrusted and the view rebuilt from the records.
+   */
+  checkSnapshot(): Promise<SnapshotCheck>
 }
 
 /** Loads a thread's view from storage and wires its database. */
@@ -256,6 +285,35 @@ export async function openThreadDatabase (deps: {
       }
     }
     return skipped
+  }
+
+  /** Gives `target` the schemas and indexes the app declared. */
+  function declare (target: ThreadView): void {
+    for (const [name, definition] of declared) {
+      target.collection(name).setSchema(definition.schema === undefined ? undefined : compileSchema(definition.schema))
+      for (const field of definition.indexes ?? []) target.collection(name).ensureIndex(field)
+    }
+  }
+
+  /** Stores `target` in place of the stored view, with `extra` writes in the same batch. */
+  async function storeView (target: ThreadView, extra: readonly BatchOperation[], options?: StoreCallOptions): Promise<void> {
+    const operations: BatchOperation[] = []
+    for await (const [key] of meta.list(viewPrefix)) operations.push({ type: 'delete', key })
+    const rows = target.persist(thread, { clock: target.clock, states: [...target.collections].flatMap(([coll, c]) => [...c.states.values()].map((state) => ({ coll, state }))) })
+    await meta.batch([...operations, ...rows, ...extra], options)
+  }
+
+  /** Makes `target` the view shown. */
+  function showView (target: ThreadView): void {
+    view = target
+    tracker = createSnapshotTracker(view)
+    for (const sub of subscriptions) sub.rerun()
+  }
+
+  /** Stores `target` in place of the view (with `extra` writes in the same batch), then shows it. */
+  async function installView (target: ThreadView, extra: readonly BatchOperation[], options?: StoreCallOptions): Promise<void> {
+    await storeView(target, extra, options)
+    showView(target)
   }
 
   /** Appends an ACL event to this peer's log, sealed with the current epoch (its header with the follow key). */
@@ -429,23 +487,55 @@ export async function openThreadDatabase (deps: {
         const target = createThreadView({ clock: snapshot?.clock ?? 0, states: snapshot?.states.map(([coll, state]) => ({ coll, state })) })
         const after = snapshot?.vector ?? {}
         const skipped = await replay(target, after)
-        for (const [name, definition] of declared) {
-          target.collection(name).setSchema(definition.schema === undefined ? undefined : compileSchema(definition.schema))
-          for (const field of definition.indexes ?? []) target.collection(name).ensureIndex(field)
-        }
+        declare(target)
         const restoreMs = performance.now() - started
         started = performance.now()
-        const operations: BatchOperation[] = []
-        for await (const [key] of meta.list(viewPrefix)) operations.push({ type: 'delete', key })
-        const rows = target.persist(thread, { clock: target.clock, states: [...target.collections].flatMap(([coll, c]) => [...c.states.values()].map((state) => ({ coll, state }))) })
-        await meta.batch([...operations, ...rows, ...await replaceSkippedRecords(meta, thread, after, skipped)], options)
-        view = target
-        tracker = createSnapshotTracker(view)
-        for (const sub of subscriptions) sub.rerun()
+        await installView(target, await replaceSkippedRecords(meta, thread, after, skipped), options)
         return { restoreMs, writeMs: performance.now() - started }
       })
     },
-    dump: () => view.dump()
+    dump: () => view.dump(),
+    publishSnapshot: async () => await dispatcher.serialize(async () => await snapshotOfView({ thread, view, records, keys, admission, identity, now: deps.now ?? Date.now, random: deps.random })),
+    distrustedPublishers: async () => await distrustedPublishers(meta, thread),
+    async adoptSnapshot (bundle, heads) {
+      const snapshot = await openPublishedSnapshot({ thread, bundle, heads, keyring: await keys.keyring(thread), distrusted: await distrustedPublishers(meta, thread) })
+      let shown: (adopted: boolean) => void = () => {}
+      const showing = new Promise<boolean>((resolve) => { shown = resolve })
+      // Shown as soon as it is in memory; nothing else runs on this thread until it is stored, and should storing fail
+      // the empty view comes back (the records then build it, as without a snapshot).
+      const stored = dispatcher.serialize(async () => {
+        if ([...view.collections.values()].some((c) => c.states.size > 0)) return false
+        const before = view
+        const target = createThreadView({ clock: snapshot.clock, states: snapshot.states.map(([coll, state]) => ({ coll, state })) })
+        declare(target)
+        showView(target)
+        shown(true)
+        try {
+          await storeView(target, [rememberAdopted(thread, snapshot)])
+        } catch (error) {
+          showView(before)
+          throw error
+        }
+        return true
+      })
+      stored.catch((error: unknown) => { log.failure(`storing the snapshot shown for thread ${thread}`, error) })
+      return await Promise.race([showing, stored]) ? snapshot : undefined
+    },
+    checkSnapshot: async () => await dispatcher.serialize(async () => await checkAdoptedSnapshot({
+      thread,
+      meta,
+      records,
+      keys,
+      admission,
+      view: () => view,
+      rebuild: async () => {
+        const target = createThreadView()
+        await replay(target, {})
+        declare(target)
+        return target
+      },
+      replace: async (target, extra) => { await installView(target, extra) }
+    }))
   }
   return db
 }

@@ -27,7 +27,7 @@ import type { RecordStore } from './record-store.ts'
 import type { VerifiedRecord } from './verify-incoming.ts'
 
 /** An ACL event with the links it may come after (kept until the set of ACL record IDs is known). */
-interface DecodedAcl {
+export interface DecodedAcl {
   readonly id: string
   readonly log: string
   readonly seq: number
@@ -56,22 +56,37 @@ export interface Admission {
   sharesFor(member: string, keys: EpochKeyring): Promise<Array<{ keyId: Uint8Array, share: KeyShare }>>
 }
 
+/** An ACL record decoded with its epoch's follow key; null when its body is no ACL body (stored, but changes nothing). */
+export function decodeAclRecord (record: string, node: RecordNode, header: { cid: string, bytes: Uint8Array }, body: { cid: string, bytes: Uint8Array }, followKey: Uint8Array): DecodedAcl | null {
+  let parsed: AclBody
+  try {
+    parsed = parseAclBody(decryptBody(body, decryptHeader(header, followKey).key))
+  } catch (error) {
+    if (error instanceof ThreadsError) return null
+    throw error
+  }
+  return { id: record, log: node.log, seq: node.seq, key: node.key, body: parsed, prev: node.prev, aclDeps: node.deps.filter((d) => d.kind === 'acl').map((d) => d.record) }
+}
+
+/**
+ * Evaluates the ACL over `events`: each comes after its prev when that is an
+ * ACL event, and after its "acl" dependencies, held or not (an event after
+ * one not held waits: this peer's own join, written before its invite
+ * record arrived, is admitted once it does).
+ */
+export function evaluateDecodedAcl (thread: string, events: readonly DecodedAcl[]): AclState {
+  const ids = new Set(events.map((e) => e.id))
+  return evaluateAcl(thread, events.map((e): AclEvent => ({
+    id: e.id, log: e.log, seq: e.seq, key: e.key, body: e.body, after: [...(e.prev !== null && ids.has(e.prev) ? [e.prev] : []), ...e.aclDeps]
+  })))
+}
+
 /** Admission of `thread`'s records against the ACL events `records` holds. */
 export function createAdmission (input: { readonly thread: string, readonly records: RecordStore }): Admission {
   const { thread, records } = input
   /** Decoded ACL events by record ID; null for an ACL record whose body is no ACL body. */
   const decoded = new Map<string, DecodedAcl | null>()
 
-  const decode = (record: string, node: RecordNode, header: { cid: string, bytes: Uint8Array }, body: { cid: string, bytes: Uint8Array }, followKey: Uint8Array): DecodedAcl | null => {
-    let parsed: AclBody
-    try {
-      parsed = parseAclBody(decryptBody(body, decryptHeader(header, followKey).key))
-    } catch (error) {
-      if (error instanceof ThreadsError) return null
-      throw error
-    }
-    return { id: record, log: node.log, seq: node.seq, key: node.key, body: parsed, prev: node.prev, aclDeps: node.deps.filter((d) => d.kind === 'acl').map((d) => d.record) }
-  }
   const remember = (id: string, event: DecodedAcl | null): void => {
     if (decoded.size >= MAX_DECODED) decoded.clear()
     decoded.set(id, event)
@@ -83,7 +98,7 @@ export function createAdmission (input: { readonly thread: string, readonly reco
       if (!decoded.has(record)) {
         const blocks = await records.recordBlocks(record, keys, { thread })
         const node = await records.readRecord(record, keys)
-        remember(record, decode(record, node, blocks[2]!, blocks[3]!, keys.followKey(node.key)!))
+        remember(record, decodeAclRecord(record, node, blocks[2]!, blocks[3]!, keys.followKey(node.key)!))
       }
       const event = decoded.get(record)
       if (event != null) out.push(event)
@@ -91,18 +106,7 @@ export function createAdmission (input: { readonly thread: string, readonly reco
     return out
   }
 
-  /**
-   * Evaluates the ACL over `events`: each comes after its prev when that is an
-   * ACL event, and after its "acl" dependencies, held or not (an event after
-   * one not held waits: this peer's own join, written before its invite
-   * record arrived, is admitted once it does).
-   */
-  const evaluate = (events: readonly DecodedAcl[]): AclState => {
-    const ids = new Set(events.map((e) => e.id))
-    return evaluateAcl(thread, events.map((e): AclEvent => ({
-      id: e.id, log: e.log, seq: e.seq, key: e.key, body: e.body, after: [...(e.prev !== null && ids.has(e.prev) ? [e.prev] : []), ...e.aclDeps]
-    })))
-  }
+  const evaluate = (events: readonly DecodedAcl[]): AclState => evaluateDecodedAcl(thread, events)
 
   return {
     state: async (keys) => evaluate(await heldEvents(keys)),
@@ -123,7 +127,7 @@ export function createAdmission (input: { readonly thread: string, readonly reco
       const batch: DecodedAcl[] = []
       for (const v of verified) {
         if (v instanceof Error || v.node.kind !== 'acl' || heldIds.has(v.record)) continue
-        const event = decode(v.record, v.node, v.blocks[2]!, v.blocks[3]!, keys.followKey(v.node.key)!)
+        const event = decodeAclRecord(v.record, v.node, v.blocks[2]!, v.blocks[3]!, keys.followKey(v.node.key)!)
         if (event !== null) batch.push(event)
       }
       const state = evaluate([...held, ...batch])

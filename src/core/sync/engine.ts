@@ -35,7 +35,7 @@ const PROOF_REUSE_MS = PULL_PROOF_WINDOW_MS / 2
  * request, so a follower serves it. One proof serves a sync until it is half
  * as old as a follower accepts (a timestamp proof ages).
  */
-function withPullProof (transport: SyncTransport, replica: SyncReplica, thread: string): SyncTransport {
+export function withPullProof (transport: SyncTransport, replica: SyncReplica, thread: string): SyncTransport {
   if (replica.pullProof === undefined) return transport
   const sign = replica.pullProof.bind(replica)
   let held: { proof: Promise<PullProof | undefined>, at: number } | undefined
@@ -46,7 +46,7 @@ function withPullProof (transport: SyncTransport, replica: SyncReplica, thread: 
   }
   return {
     async request (request, options) {
-      if (request.type !== 'heads' && request.type !== 'pull') return await transport.request(request, options)
+      if (request.type !== 'heads' && request.type !== 'pull' && request.type !== 'snapshot-get') return await transport.request(request, options)
       const signed = await proof()
       return await transport.request(signed === undefined ? request : { ...request, proof: signed }, options)
     }
@@ -124,7 +124,7 @@ async function remoteHeadsOf (transport: SyncTransport, thread: string, signal?:
  * NotAMemberError: the first record of this peer's own log is pushed, and the
  * heads asked once more.
  */
-async function remoteHeadsAsMember (transport: SyncTransport, replica: SyncReplica, thread: string, signal?: AbortSignal): Promise<{ heads: WireHead[], pushed: number }> {
+export async function remoteHeadsAsMember (transport: SyncTransport, replica: SyncReplica, thread: string, signal?: AbortSignal): Promise<{ heads: WireHead[], pushed: number }> {
   try {
     return { heads: await remoteHeadsOf(transport, thread, signal), pushed: 0 }
   } catch (error) {

@@ -16,7 +16,7 @@ import type { SyncReplica } from './replica.ts'
 
 /** Errors that only mean "send me something first", not misbehaviour. */
 /** (NotAMemberError: a log whose join has not arrived yet; the pusher sends it again later.) */
-const BENIGN = new Set(['MissingDependencyError', 'MissingKeyError', 'UnknownEpochError', 'NotAMemberError'])
+const BENIGN = new Set(['MissingDependencyError', 'MissingKeyError', 'UnknownEpochError', 'NotAMemberError', 'StaleSnapshotError', 'SnapshotVectorError'])
 
 /** A response, and whether the requesting peer misbehaved. */
 export interface HandledRequest {
@@ -74,7 +74,7 @@ export interface RequestContext {
 export function createSyncHandler (replica: SyncReplica, options: { readonly now?: () => number } = {}): (request: SyncRequest, context?: RequestContext) => Promise<HandledRequest> {
   const now = options.now ?? Date.now
   /** Heads and records go only to members, when the replica says who they are (pull-proof.ts); one NotAMemberError for every failure. */
-  async function requireMember (request: Extract<SyncRequest, { type: 'heads' | 'pull' }>, context: RequestContext): Promise<void> {
+  async function requireMember (request: Extract<SyncRequest, { type: 'heads' | 'pull' | 'snapshot-get' }>, context: RequestContext): Promise<void> {
     if (replica.mayPull === undefined) return
     const by = await verifyPullProof({ thread: request.thread, proof: request.proof, remotePeer: context.remotePeer, now: now() })
     if (!await replica.mayPull(request.thread, by)) throw new NotAMemberError(`thread ${request.thread} is served only to its members: sign a pull proof with a member's log key`)
@@ -92,7 +92,12 @@ export function createSyncHandler (replica: SyncReplica, options: { readonly now
         return answer({ v: SYNC_VERSION, type: 'following', thread })
       }
       if (!await replica.hasThread(thread)) return notHeld(thread)
-      if (request.type === 'heads' || request.type === 'pull') await requireMember(request, context)
+      if (request.type === 'snapshot-get' && request.first !== undefined) {
+        // A joiner's join, as a push would bring it; a refusal is answered like one (by name).
+        const [outcome] = await replica.ingest(thread, [request.first])
+        if (outcome instanceof Error) throw outcome
+      }
+      if (request.type === 'heads' || request.type === 'pull' || request.type === 'snapshot-get') await requireMember(request, context)
       switch (request.type) {
         case 'heads': {
           const { items, more } = page(await replica.heads(thread), request.after, { v: SYNC_VERSION, type: 'heads', thread, heads: [], more: true })
@@ -100,6 +105,14 @@ export function createSyncHandler (replica: SyncReplica, options: { readonly now
         }
         case 'pull':
           return answer(await pullResponse(replica, request))
+        case 'snapshot-get': {
+          const snapshot = await replica.snapshots?.latest(thread)
+          return answer({ v: SYNC_VERSION, type: 'snapshot', thread, ...snapshot === undefined ? {} : { snapshot } })
+        }
+        case 'snapshot-put':
+          if (replica.snapshots === undefined) return answer({ v: SYNC_VERSION, type: 'error', name: 'NotAFollowerError', message: 'this peer keeps no snapshots for others' })
+          await replica.snapshots.put(thread, request.snapshot)
+          return answer({ v: SYNC_VERSION, type: 'snapshot-stored', thread })
         case 'push': {
           const outcomes = await replica.ingest(thread, request.records)
           const rejected = outcomes.flatMap((o, i) => o instanceof Error ? [{ record: request.records[i]!.record, name: o.name, message: o.message.slice(0, 500) }] : [])

@@ -31,6 +31,10 @@ export const MAX_LOGS_PER_REQUEST = 1024
 /** Most epoch follow keys in one follow request. */
 export const MAX_FOLLOW_KEYS = 256
 
+/** A published snapshot's blocks as exchanged: its root and the blocks the root names. */
+export interface SnapshotBlocks { readonly root: RawBlock, readonly blocks: readonly RawBlock[] }
+/** Most blocks of a snapshot in one message. */
+export const MAX_SNAPSHOT_BLOCKS_PER_MESSAGE = 1024
 /**
  * Most items and deepest nesting of one message. The fullest honest message,
  * a page of MAX_ITEMS_PER_MESSAGE heads, holds about 29,000 items at depth 3;
@@ -53,6 +57,13 @@ export type SyncRequest =
    * member's log yet can admit it).
    */
   | { readonly v: 2, readonly type: 'follow', readonly thread: string, readonly keys: readonly Uint8Array[], readonly by: string, readonly sig: Uint8Array, readonly first?: RecordEnvelope }
+  /** A published snapshot of the thread's views (db/published-snapshot.ts) to keep; it is signed by its publisher. */
+  | { readonly v: 2, readonly type: 'snapshot-put', readonly thread: string, readonly snapshot: SnapshotBlocks }
+  /**
+   * The newest published snapshot kept; members only, like heads and pulls. `first` is the asker's first record (its
+   * join), taken as a push before membership is checked, so a joiner's first contact is one request.
+   */
+  | { readonly v: 2, readonly type: 'snapshot-get', readonly thread: string, readonly proof?: PullProof, readonly first?: RecordEnvelope }
 
 /** Responses. */
 export type SyncResponse =
@@ -60,6 +71,9 @@ export type SyncResponse =
   | { readonly v: 2, readonly type: 'records', readonly thread: string, readonly records: readonly RecordEnvelope[], readonly more: boolean }
   | { readonly v: 2, readonly type: 'pushed', readonly stored: number, readonly duplicates: number, readonly rejected: ReadonlyArray<{ readonly record: string, readonly name: string, readonly message: string }> }
   | { readonly v: 2, readonly type: 'following', readonly thread: string }
+  | { readonly v: 2, readonly type: 'snapshot-stored', readonly thread: string }
+  /** The newest published snapshot, absent when none is kept. */
+  | { readonly v: 2, readonly type: 'snapshot', readonly thread: string, readonly snapshot?: SnapshotBlocks }
   | { readonly v: 2, readonly type: 'error', readonly name: string, readonly message: string }
 
 /** Longest error name, and message, a response carries. */
@@ -87,6 +101,15 @@ function records (value: unknown): RecordEnvelope[] {
     })
     return { log: wireLogId(r.log), record: wireCid(r.record, () => `record ${i}`), blocks }
   })
+}
+
+function snapshotBlocks (value: unknown): SnapshotBlocks {
+  if (!isMap(value) || !Array.isArray(value.blocks) || value.blocks.length > MAX_SNAPSHOT_BLOCKS_PER_MESSAGE) throw new MalformedMessageError(`a snapshot is { root, blocks } with at most ${MAX_SNAPSHOT_BLOCKS_PER_MESSAGE} blocks`)
+  const block = (b: unknown, what: string): RawBlock => {
+    if (!isMap(b) || !(b.bytes instanceof Uint8Array)) throw new MalformedMessageError(`${what} of a snapshot is malformed`)
+    return { cid: wireCid(b.cid, what), bytes: b.bytes }
+  }
+  return { root: block(value.root, 'root block'), blocks: value.blocks.map((b, i) => block(b, `block ${i}`)) }
 }
 
 function decode (bytes: Uint8Array): Record<string, unknown> {
@@ -139,6 +162,8 @@ export function decodeRequest (bytes: Uint8Array): SyncRequest {
       const [first] = records([m.first])
       return { ...request, first: first! }
     }
+    case 'snapshot-put': return { v: 2, type: 'snapshot-put', thread, snapshot: snapshotBlocks(m.snapshot) }
+    case 'snapshot-get': return { v: 2, type: 'snapshot-get', thread, ...proofOf(m), ...m.first === undefined ? {} : { first: records([m.first])[0]! } }
     default: throw new MalformedMessageError(`unknown sync request "${String(m.type).slice(0, 40)}"`)
   }
 }
@@ -168,6 +193,10 @@ export function decodeResponse (bytes: Uint8Array): SyncResponse {
     }
     case 'following':
       return { v: 2, type: 'following', thread: wireThreadId(m.thread) }
+    case 'snapshot-stored':
+      return { v: 2, type: 'snapshot-stored', thread: wireThreadId(m.thread) }
+    case 'snapshot':
+      return { v: 2, type: 'snapshot', thread: wireThreadId(m.thread), ...m.snapshot === undefined ? {} : { snapshot: snapshotBlocks(m.snapshot) } }
     case 'error':
       return { v: 2, type: 'error', name: String(m.name).slice(0, MAX_ERROR_NAME_LENGTH), message: String(m.message).slice(0, MAX_ERROR_MESSAGE_LENGTH) }
     default: throw new MalformedMessageError(`unknown sync response "${String(m.type).slice(0, 40)}"`)

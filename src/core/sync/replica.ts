@@ -15,6 +15,7 @@ import type { KeyBook } from '../storage/key-book.ts'
 import type { FollowRequest } from './follow-request.ts'
 import type { WireHead, RecordEnvelope } from './messages.ts'
 import { createPullProof, type PullProof } from './pull-proof.ts'
+import type { SnapshotShelf } from './snapshot-shelf.ts'
 
 /** A peer's storage as sync sees it. */
 export interface SyncReplica {
@@ -32,6 +33,8 @@ export interface SyncReplica {
   pullProof?(thread: string, peer: string | number): Promise<PullProof | undefined>
   /** This peer's own log in the thread, if it is a member. */
   ownLog?(thread: string): Promise<string | undefined>
+  /** Published snapshots kept for members (followers). */
+  readonly snapshots?: SnapshotShelf
 }
 
 /**
@@ -44,6 +47,7 @@ export function createStoreReplica (deps: {
   readonly keys: KeyBook
   readonly ingest?: (thread: string, records: readonly RecordEnvelope[]) => Promise<BatchOutcome[]>
   readonly follow?: (request: FollowRequest) => Promise<void>
+  readonly snapshots?: SnapshotShelf
   /** Runs for each admitted record of `thread` in its commit (the follower records the media a record attaches and releases). */
   readonly hook?: (thread: string) => CommitHook
 }): SyncReplica {
@@ -86,6 +90,7 @@ export function createStoreReplica (deps: {
       return await records.commitVerified(thread, verified.map((v) => ({ verified: v, hook })), { admit: async (items) => await admissionOf(thread).admit(items, keyring) })
     }),
     follow: deps.follow,
+    snapshots: deps.snapshots,
     ...(deps.follow === undefined
       ? {}
       : {

@@ -1,0 +1,99 @@
+/**
+ * `npm run bench -- join`: a new member joining an album of 2,000 photos
+ * (one record each: title, date and a thumbnail reference) through a
+ * follower process over loopback libp2p, in Node with the real sync engine:
+ * until every photo shows from a writer's published snapshot, beside until
+ * every photo shows by full replay, in the same run. Rounds alternate the
+ * two; the goal is the snapshot join ≥ 10× faster (medians). The time until
+ * the snapshot is checked against the synced records is reported too.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { multiaddr } from '@multiformats/multiaddr'
+import { startSyncPeer } from '../src/adapters/libp2p/peer.ts'
+import { openDatabase } from '../src/core/db/index.ts'
+import { createMemoryBackend } from '../src/core/storage/memory.ts'
+import { syncThread } from '../src/core/sync/engine.ts'
+import { joinFromSnapshot } from '../src/core/sync/snapshot-join.ts'
+import { remoteSnapshotShelf } from '../src/core/sync/snapshot-shelf.ts'
+import { startFollowerProcess } from '../test/helpers/follower-process.ts'
+import { median } from './lib.ts'
+
+const PHOTOS = 2000
+const ROUNDS = Number(process.env.JOIN_ROUNDS ?? 7)
+const GOAL = 10
+
+/** Runs the join benchmark; returns whether its goal was met. */
+export async function benchJoin (): Promise<boolean> {
+  const dir = await mkdtemp(join(tmpdir(), 'threads-bench-join-'))
+  const follower = await startFollowerProcess(dir)
+  const address = follower.multiaddr
+  try {
+    const writer = openDatabase({ backend: createMemoryBackend() })
+    const album = await writer.createThread()
+    const photos = album.collection('photos')
+    await Promise.all(Array.from({ length: PHOTOS }, async (_, i) => await photos.create({
+      _id: `photo-${i}`,
+      title: `IMG_${String(i).padStart(4, '0')}.jpg`,
+      addedAt: 1_700_000_000_000 + i,
+      imageType: 'image/jpeg',
+      // What a photo's record carries of its thumbnail: a reference to encrypted blocks, not the bytes.
+      thumbnail: { cid: `bafyreig${String(i).padStart(52, 'a')}`, width: 400, height: 300, bytes: 24_000 }
+    })))
+    const writerPeer = await startSyncPeer()
+    const toFollower = writerPeer.transportTo(address)
+    await toFollower.request(await album.followRequest())
+    const invite = await album.invite({ role: 'read', addrs: [address] })
+    await syncThread({ thread: album.id, replica: writer.syncReplica(), transport: toFollower })
+    const published = performance.now()
+    const snapshot = await album.publishSnapshot()
+    const snapshotBytes = snapshot.blocks.reduce((n, b) => n + b.bytes.length, snapshot.root.bytes.length)
+    await remoteSnapshotShelf(async (request) => await toFollower.request(request)).put(album.id, snapshot)
+    const publishMs = performance.now() - published
+    await writerPeer.stop()
+
+    const replayMs: number[] = []
+    const snapshotMs: number[] = []
+    const verifiedMs: number[] = []
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const mode of round % 2 === 0 ? ['replay', 'snapshot'] as const : ['snapshot', 'replay'] as const) {
+        const reader = openDatabase({ backend: createMemoryBackend() })
+        const joined = await reader.acceptInvite(invite)
+        const peer = await startSyncPeer()
+        await peer.node.dial(multiaddr(address))
+        const transport = peer.transportTo(address)
+        const start = performance.now()
+        if (mode === 'replay') {
+          await syncThread({ thread: joined.id, replica: reader.syncReplica(), transport, batchSize: 512 })
+          replayMs.push(performance.now() - start)
+        } else {
+          const joining = await joinFromSnapshot({ thread: joined, replica: reader.syncReplica(), transport, batchSize: 512 })
+          snapshotMs.push(performance.now() - start)
+          if (joining.snapshot === undefined) throw new Error(`the snapshot was not used: ${joining.refused?.message ?? 'none found'}`)
+          if (joined.collection('photos').find({}).length !== PHOTOS) throw new Error('the snapshot did not show every photo')
+          const { check } = await joining.rest
+          verifiedMs.push(performance.now() - start)
+          if (check.state !== 'verified') throw new Error(`the snapshot was not verified: ${check.state}`)
+        }
+        const shown = joined.collection('photos').find({})
+        if (shown.length !== PHOTOS || shown.some((p) => typeof (p.thumbnail as { cid?: unknown } | undefined)?.cid !== 'string')) throw new Error(`the ${mode} join does not show every photo with its thumbnail reference`)
+        await peer.stop()
+        await reader.close()
+      }
+    }
+    const ratio = median(replayMs) / median(snapshotMs)
+    const ratios = replayMs.map((r, i) => r / snapshotMs[i]!)
+    const ok = ratio >= GOAL
+    console.log(`\nJoin (Node, a new member joins an album of ${PHOTOS.toLocaleString('en')} photos through a follower process over loopback libp2p; snapshot ${(snapshotBytes / 1e3).toFixed(0)} kB, published in ${publishMs.toFixed(0)} ms; medians of ${ROUNDS} rounds)`)
+    console.log(`  until every photo shows, full replay: ${replayMs.map((t) => t.toFixed(0)).join(', ')} ms`)
+    console.log(`  until every photo shows, from the snapshot: ${snapshotMs.map((t) => t.toFixed(0)).join(', ')} ms`)
+    console.log(`  until the snapshot is checked against every record (in the background): ${verifiedMs.map((t) => t.toFixed(0)).join(', ')} ms`)
+    console.log(`${'join from snapshot vs full replay'.padEnd(44)} ${median(snapshotMs).toFixed(0).padStart(8)} ms   ${'full replay'.padEnd(36)} ${median(replayMs).toFixed(0).padStart(8)} ms   ${ratio.toFixed(1)}× faster (${Math.min(...ratios).toFixed(1)}–${Math.max(...ratios).toFixed(1)}; goal ≥ ${GOAL}×) ${ok ? 'ok' : 'BELOW GOAL'}`)
+    await writer.close()
+    return ok
+  } finally {
+    await follower.stop()
+    await rm(dir, { recursive: true, force: true })
+  }
+}

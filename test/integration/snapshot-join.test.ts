@@ -1,0 +1,55 @@
+/**
+ * A join from a published snapshot through a real follower process over
+ * libp2p: a writer publishes, the follower keeps the snapshot without being
+ * able to read it (a marker in the photos' titles is absent from its disk),
+ * and a new member shows every photo from it, then syncs and verifies it.
+ */
+import { describe, expect, it } from 'vitest'
+import { startSyncPeer } from '../../src/adapters/libp2p/peer.ts'
+import { openDatabase } from '../../src/core/db/index.ts'
+import { createMemoryBackend } from '../../src/core/storage/memory.ts'
+import { syncThread } from '../../src/core/sync/engine.ts'
+import { joinFromSnapshot } from '../../src/core/sync/snapshot-join.ts'
+import { remoteSnapshotShelf } from '../../src/core/sync/snapshot-shelf.ts'
+import { startFollowerProcess } from '../helpers/follower-process.ts'
+import { cleanupAfterAll, tempDir } from '../helpers/cleanup.ts'
+import { allBytes } from '../helpers/disk-bytes.ts'
+
+const MARKER = 'plaintext-marker-7f3a'
+const PHOTOS = 60
+
+describe('join from a snapshot through a follower process', { timeout: 120_000 }, () => {
+  const cleanup = cleanupAfterAll()
+
+  it('the follower keeps a snapshot it cannot read, and a joiner shows every photo from it, then verifies it', async () => {
+    const dataDir = await tempDir('threads-snapshot-', cleanup)
+    const follower = await startFollowerProcess(dataDir)
+    cleanup(async () => await follower.stop())
+    const a = openDatabase({ backend: createMemoryBackend() })
+    const album = await a.createThread()
+    for (let i = 0; i < PHOTOS; i++) await album.collection('photos').create({ _id: `p${i}`, title: `${MARKER} ${i}`, addedAt: i })
+    const alice = await startSyncPeer()
+    cleanup(async () => await alice.stop())
+    const toFollower = alice.transportTo(follower.multiaddr)
+    await toFollower.request(await album.followRequest())
+    const invite = await album.invite({ role: 'read' })
+    await syncThread({ thread: album.id, replica: a.syncReplica(), transport: toFollower })
+    const snapshot = await album.publishSnapshot()
+    await remoteSnapshotShelf(async (r) => await toFollower.request(r)).put(album.id, snapshot)
+
+    const b = openDatabase({ backend: createMemoryBackend() })
+    const joined = await b.acceptInvite(invite)
+    const bob = await startSyncPeer()
+    cleanup(async () => await bob.stop())
+    const join = await joinFromSnapshot({ thread: joined, replica: b.syncReplica(), transport: bob.transportTo(follower.multiaddr) })
+    expect(join.refused).toBeUndefined()
+    expect(joined.collection('photos').find({})).toHaveLength(PHOTOS)
+    expect((await join.rest).check).toMatchObject({ state: 'verified', by: album.logId })
+    expect(joined.dump()).toEqual(album.dump())
+
+    const stored = await allBytes(dataDir)
+    expect(stored.includes(Buffer.from(snapshot.blocks[0]!.bytes))).toBe(true) // the sealed chunk is on its disk
+    expect(stored.includes(Buffer.from(MARKER))).toBe(false)
+    expect(stored.includes(Buffer.from(invite.epochs[0]!.readKey!))).toBe(false)
+  })
+})
