@@ -17,8 +17,10 @@
 import { AbortError, BadSignatureError, BlockNotFoundError, MalformedRecordError, MissingKeyError, ThreadsError, throwIfAborted } from '../errors.ts'
 import type { BatchOperation, RawBlock, StorageBackend, StoreCallOptions } from '../storage/interfaces.ts'
 import { getValue, lastWriteOfEachKey, listValues, putValue } from '../storage/meta-values.ts'
+import type { CID } from 'multiformats/cid'
+import { createLogger } from '../logger.ts'
 import { checkBlock } from './blocks.ts'
-import { headerKeyOf } from './create-record.ts'
+import { headerKeyOf, type LogPosition } from './create-record.ts'
 import type { EpochKeyring, FollowKeys } from './keyring.ts'
 import { checkRecordBlock, openBody, openEvent, openHeader, openRecordUnsigned, verifyRecordSignature } from './open-record.ts'
 import { LIMITS, type EventHeader, type RecordNode } from './record-format.ts'
@@ -26,6 +28,8 @@ import { aclKey, headKey, placeRecord, recKey, seqKey, type LogHead, type Positi
 import { verifyIncomingBatch, verifyIncomingRecord, type ReceivedRecord, type VerifiedRecord } from './verify-incoming.ts'
 
 export type { LogHead } from './record-position.ts'
+
+const logger = createLogger('log:record-store')
 
 /** Outcome of ingesting a record. */
 export interface IngestResult {
@@ -47,6 +51,26 @@ interface OwnItem {
   readonly log: string
   readonly build: (prev: LogHead | null) => Promise<{ record: string, node: RecordNode, blocks: readonly RawBlock[] }>
   readonly hook?: CommitHook
+}
+
+/**
+ * A record of this peer's own log made in two steps, so that signing one
+ * record (a round trip to WebCrypto) overlaps with making the next: `prepare`
+ * runs in batch order, knowing the record's seq, and makes its content and
+ * the view rows it derives (it may see what the items before it staged);
+ * `sign` then places it after the record before it. A `prepare` that throws
+ * a ThreadsError writes nothing for its item.
+ */
+export interface DraftItem {
+  readonly log: string
+  readonly prepare: (seq: number) => Promise<OwnDraft>
+}
+
+/** What `DraftItem.prepare` makes: the signing still to do, and the derived rows. */
+export interface OwnDraft {
+  readonly sign: (prev: LogPosition | null) => Promise<{ record: string, link?: CID, node: RecordNode, blocks: readonly RawBlock[] }>
+  readonly operations?: readonly BatchOperation[]
+  readonly committed?: () => void
 }
 
 /** One record of a batch: received and verified, or to be created. */
@@ -159,10 +183,76 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
   }
 
   async function ownRecord (item: OwnItem, head: LogHead | undefined): Promise<VerifiedRecord> {
-    const created = await item.build(head ?? null)
+    return checkedOwn(item.log, await item.build(head ?? null))
+  }
+
+  function checkedOwn (log: string, created: { record: string, node: RecordNode, blocks: readonly RawBlock[] }): VerifiedRecord {
     const [, event] = created.blocks
-    if (event === undefined || created.node.log !== item.log) throw new MalformedRecordError('a created record must carry its blocks and belong to the log')
-    return { ...created, links: openEvent(event) }
+    if (event === undefined || created.node.log !== log) throw new MalformedRecordError('a created record must carry its blocks and belong to the log')
+    return { record: created.record, node: created.node, blocks: created.blocks, links: openEvent(event) }
+  }
+
+  /**
+   * Appends drafts to one log as one storage write: each draft is prepared in
+   * order and its signing started at once, chained to the signing of the one
+   * before it, so the next draft is prepared while WebCrypto signs. A draft
+   * whose prepare throws a ThreadsError is left out; a signing that fails
+   * fails the batch, and nothing of it is written.
+   */
+  async function commitDrafts (thread: string, log: string, items: readonly DraftItem[], options?: StoreCallOptions): Promise<BatchOutcome[]> {
+    const head = await getValue<LogHead>(meta, headKey(thread, log), options)
+    let seq = head?.seq ?? 0
+    let previous: Promise<LogPosition | null> = Promise.resolve(head ?? null)
+    const pending: Array<Promise<{ verified: VerifiedRecord, link?: CID }> | Error> = []
+    const derived: Array<{ operations: readonly BatchOperation[], committed?: () => void }> = []
+    for (const item of items) {
+      throwIfAborted(options?.signal)
+      if (item.log !== log) throw new MalformedRecordError('the drafts of one batch belong to one log')
+      let draft: OwnDraft
+      try {
+        draft = await item.prepare(seq + 1)
+      } catch (error) {
+        if (!(error instanceof ThreadsError) || error instanceof AbortError) throw error
+        pending.push(error)
+        continue
+      }
+      seq++
+      const signed = previous.then(async (prev) => {
+        const created = await draft.sign(prev)
+        return { verified: checkedOwn(log, created), link: created.link }
+      })
+      previous = signed.then(({ verified, link }) => ({ record: verified.record, seq: verified.node.seq, link }))
+      // Awaited below, in order, where a failure ends the batch; until then it must not count as unhandled.
+      signed.catch((error: unknown) => { logger('signing a record failed (the batch fails with it): %s', (error as Error)?.name) })
+      pending.push(signed)
+      derived.push({ operations: draft.operations ?? [], committed: draft.committed })
+    }
+    const outcomes: BatchOutcome[] = []
+    const newBlocks: RawBlock[] = []
+    const operations: BatchOperation[] = []
+    let last: LogHead | undefined
+    for (const entry of pending) {
+      if (entry instanceof Error) { outcomes.push(entry); continue }
+      const { record, node, blocks: recordBlocks, links } = (await entry).verified
+      if (node.seq !== (last?.seq ?? head?.seq ?? 0) + 1) throw new MalformedRecordError(`a draft of log ${log} was signed at seq ${node.seq}, out of order`)
+      newBlocks.push(...recordBlocks)
+      operations.push(putValue(recKey(thread, record), { log, seq: node.seq, links: [node.event, links.header, links.body] } satisfies Position), putValue(seqKey(thread, log, node.seq), record))
+      if (node.kind === 'acl') operations.push(putValue(aclKey(thread, record), { log, seq: node.seq }))
+      last = { log, record, seq: node.seq }
+      outcomes.push({ status: 'stored', record, node })
+    }
+    if (last === undefined) return outcomes
+    for (const d of derived) operations.push(...d.operations)
+    operations.push(putValue(headKey(thread, log), last))
+    throwIfAborted(options?.signal)
+    const writes = lastWriteOfEachKey(operations)
+    if (backend.commit !== undefined) await backend.commit(newBlocks, writes, options)
+    else {
+      await blocks.putMany(newBlocks, options)
+      await meta.batch(writes, options)
+    }
+    for (const d of derived) d.committed?.()
+    return outcomes
   }
 
   /** Commits one item and throws its error, if any. */
@@ -259,6 +349,14 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
     /** Appends several records to this peer's own log as one storage write (group commit). */
     async appendOwnMany (thread: string, items: ReadonlyArray<Omit<OwnItem, 'hook'> & { hook?: CommitHook }>, options?: StoreCallOptions): Promise<BatchOutcome[]> {
       return await serialize(thread, async () => await commitBatch(thread, items, options))
+    },
+
+    /**
+     * Appends drafts to this peer's own log `log` as one storage write (group
+     * commit), signing each while the next is prepared (see DraftItem).
+     */
+    async appendDrafts (thread: string, log: string, items: readonly DraftItem[], options?: StoreCallOptions): Promise<BatchOutcome[]> {
+      return await serialize(thread, async () => await commitDrafts(thread, log, items, options))
     },
 
     async head (thread: string, log: string, options?: StoreCallOptions): Promise<LogHead | undefined> {
