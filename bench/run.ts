@@ -1,8 +1,10 @@
 /** `npm run bench`: every benchmark, one run, each rate beside its baseline. */
 import { benchChromium } from './chromium.ts'
 import { benchDatabase } from './database.ts'
+import { benchFollower } from './follower.ts'
 import { benchLogRecords } from './log-records.ts'
 import { benchMembers } from './members.ts'
+import { benchNodeDb } from './node-db.ts'
 import { benchSync } from './sync.ts'
 
 const only = process.argv[2]
@@ -12,6 +14,9 @@ if (only === undefined || only === 'db') results.push(await benchDatabase())
 if (only === undefined || only === 'chromium') results.push(await benchChromium())
 if (only === undefined || only === 'sync') results.push(await benchSync())
 if (only === undefined || only === 'members') results.push(await benchMembers())
+if (only === undefined || only === 'node-db') results.push(await benchNodeDb())
+// Minutes each (a million records; browsers): run when named.
+if (only === 'follower') results.push(await benchFollower())
 if (only === 'sync-node') results.push(await benchSync({ chromium: false }))
 if (results.includes(false)) {
   console.log('\nSome goals were not met.')

@@ -123,7 +123,24 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
    * atomic batch (one step with the blocks where the backend can, as IndexedDB
    * does); `committed` hooks run in order once it is durable.
    */
-  async function commitBatch (thread: string, items: readonly BatchItem[], options?: StoreCallOptions): Promise<BatchOutcome[]> {
+  /**
+   * Writes a batch's blocks and index rows; resolves with the sync still to
+   * await. Where the backend applies before it syncs (commitApplied) and no
+   * hook waits on durability, it resolves once applied: the caller awaits the
+   * sync outside the thread's queue, so the next batch is applied while this
+   * one syncs and both share a sync. Otherwise it resolves once durable.
+   */
+  async function writeBatch (newBlocks: readonly RawBlock[], writes: readonly BatchOperation[], options: StoreCallOptions | undefined, hooks: number): Promise<{ readonly synced: Promise<void> }> {
+    if (backend.commitApplied !== undefined && hooks === 0) return await backend.commitApplied(newBlocks, writes, options)
+    if (backend.commit !== undefined) await backend.commit(newBlocks, writes, options)
+    else {
+      await blocks.putMany(newBlocks, options)
+      await meta.batch(writes, options)
+    }
+    return { synced: Promise.resolve() }
+  }
+
+  async function commitBatch (thread: string, items: readonly BatchItem[], options?: StoreCallOptions, onSync?: (synced: Promise<void>) => void): Promise<BatchOutcome[]> {
     // What the batch wrote or already read (absent keys too): each key is read from storage at most once.
     const staged = new Map<string, unknown>()
     const read = async <T>(key: string): Promise<T | undefined> => {
@@ -171,12 +188,9 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
       // Each log's head is written once, at its newest record; rows rewritten by several records
       // of the batch (a document, the view's clock) once, with their last value.
       for (const head of heads.values()) operations.push(putValue(headKey(thread, head.log), head))
-      const writes = lastWriteOfEachKey(operations)
-      if (backend.commit !== undefined) await backend.commit(newBlocks, writes, options)
-      else {
-        await blocks.putMany(newBlocks, options)
-        await meta.batch(writes, options)
-      }
+      const { synced } = await writeBatch(newBlocks, lastWriteOfEachKey(operations), options, onSync === undefined ? 1 : committed.length)
+      if (onSync === undefined) await synced
+      else onSync(synced)
       for (const run of committed) run()
     }
     return outcomes
@@ -245,12 +259,7 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
     for (const d of derived) operations.push(...d.operations)
     operations.push(putValue(headKey(thread, log), last))
     throwIfAborted(options?.signal)
-    const writes = lastWriteOfEachKey(operations)
-    if (backend.commit !== undefined) await backend.commit(newBlocks, writes, options)
-    else {
-      await blocks.putMany(newBlocks, options)
-      await meta.batch(writes, options)
-    }
+    await (await writeBatch(newBlocks, lastWriteOfEachKey(operations), options, 1)).synced
     for (const d of derived) d.committed?.()
     return outcomes
   }
@@ -328,13 +337,17 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
      * from verifyMany is passed through as that item's outcome.
      */
     async commitVerified (thread: string, given: ReadonlyArray<{ verified: VerifiedRecord | Error, hook?: CommitHook }>, options?: StoreCallOptions & { admit?: Admit }): Promise<BatchOutcome[]> {
-      return await serialize(thread, async () => {
+      let synced: Promise<void> = Promise.resolve()
+      const outcomes = await serialize(thread, async () => {
         // Admission runs in the thread's queue, so it sees every batch committed before this one.
         const admitted = options?.admit === undefined ? undefined : await options.admit(given.map((item) => item.verified))
         const items = admitted === undefined ? given : given.map((item, i) => ({ ...item, verified: admitted[i]! }))
-        const outcomes = await commitBatch(thread, items.flatMap((item) => item.verified instanceof Error ? [] : [{ verified: item.verified, hook: item.hook }]), options)
-        return items.map((item) => item.verified instanceof Error ? item.verified : outcomes.shift()!)
+        const committed = await commitBatch(thread, items.flatMap((item) => item.verified instanceof Error ? [] : [{ verified: item.verified, hook: item.hook }]), options, (s) => { synced = s })
+        return items.map((item) => item.verified instanceof Error ? item.verified : committed.shift()!)
       })
+      // The next batch of the thread is applied while this one syncs; this one is answered once synced.
+      await synced
+      return outcomes
     },
 
     /**
