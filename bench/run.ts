@@ -2,6 +2,7 @@
 import { benchChromium } from './chromium.ts'
 import { benchDatabase } from './database.ts'
 import { benchFollower } from './follower.ts'
+import { benchLatency } from './latency.ts'
 import { benchLogRecords } from './log-records.ts'
 import { benchMembers } from './members.ts'
 import { benchNodeDb } from './node-db.ts'
@@ -17,6 +18,7 @@ if (only === undefined || only === 'members') results.push(await benchMembers())
 if (only === undefined || only === 'node-db') results.push(await benchNodeDb())
 // Minutes each (a million records; browsers): run when named.
 if (only === 'follower') results.push(await benchFollower())
+if (only === 'latency') results.push(await benchLatency())
 if (only === 'sync-node') results.push(await benchSync({ chromium: false }))
 if (results.includes(false)) {
   console.log('\nSome goals were not met.')
