@@ -20,6 +20,7 @@
 import { readFile, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { multiaddr } from '@multiformats/multiaddr'
 import { httpSyncTransport } from '../src/adapters/http/sync-transport.ts'
 import { startSyncPeer, type SyncPeer } from '../src/adapters/libp2p/peer.ts'
 import { syncThread, type SyncTransport } from '../src/core/sync/engine.ts'
@@ -101,6 +102,11 @@ async function runPhase (album: Album, follower: FollowerProcess, libp2pClients:
   const peers: SyncPeer[] = []
   try {
     for (let i = 0; i < libp2pClients; i++) peers.push(await startSyncPeer())
+    // Clients connect before the pushes start, a few at a time, so the phase measures pushes, not a storm of handshakes.
+    let next = 0
+    await Promise.all(Array.from({ length: 8 }, async () => {
+      while (next < peers.length) await peers[next++]!.node.dial(multiaddr(follower.multiaddr), { signal: AbortSignal.timeout(60_000) })
+    }))
     const transports: SyncTransport[] = album.members.map((_m, i) => i < libp2pClients ? peers[i]!.transportTo(follower.multiaddr) : httpSyncTransport(follower.httpUrl))
     const watcher = watch(follower)
     const start = performance.now()
