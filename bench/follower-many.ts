@@ -61,7 +61,9 @@ async function fillThread (transport: SyncTransport, events: number): Promise<vo
   await db.close()
 }
 
-const rssMb = async (pid: number): Promise<number> => Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024
+/** A field of /proc/<pid>/status in MB (VmRSS: all resident memory; RssFile: pages of mapped files, LMDB's included). */
+const statusMb = async (pid: number, field = 'VmRSS'): Promise<number> => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024
+const rssMb = async (pid: number): Promise<number> => await statusMb(pid)
 
 /** Runs the many-threads memory benchmark; returns whether its goal was met. */
 export async function benchManyThreads (): Promise<boolean> {
@@ -84,7 +86,8 @@ export async function benchManyThreads (): Promise<boolean> {
     const settled = await rssMb(follower.child.pid!)
     const ok = settled <= 150
     console.log(`\nA follower holding ${threads} threads × ${events.toLocaleString('en')} events (pushed in ${seconds.toFixed(0)} s, ${(threads * events / seconds).toFixed(0)} records/s; each thread's heads and first page then pulled by a member)`)
-    console.log(`  follower RSS ${settled.toFixed(0)} MB after, at most ${maxRss.toFixed(0)} MB while filling   (goal ≤ 150 MB) ${ok ? 'ok' : 'ABOVE GOAL'}`)
+    const pid = follower.child.pid!
+    console.log(`  follower RSS ${settled.toFixed(0)} MB after (${(await statusMb(pid, 'RssAnon')).toFixed(0)} MB anonymous, ${(await statusMb(pid, 'RssFile')).toFixed(0)} MB of mapped files), at most ${maxRss.toFixed(0)} MB while filling   (goal ≤ 150 MB) ${ok ? 'ok' : 'ABOVE GOAL'}`)
     return ok
   } finally {
     await follower.stop()
