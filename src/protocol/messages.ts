@@ -24,6 +24,10 @@ import {
   type AlbumEvent, type AlbumReply, type AlbumRequest
 } from './album-messages.ts'
 import {
+  FOLLOWER_REPLY_TYPE_OF, FOLLOWER_SAFE_TO_REPEAT, followerReplyValidators, followerRequestValidators,
+  type FollowerReply, type FollowerRequest
+} from './follower-messages.ts'
+import {
   MEMBER_REPLY_TYPE_OF, MEMBER_SAFE_TO_REPEAT, memberReplyValidators, memberRequestValidators,
   type MemberReply, type MemberRequest
 } from './member-messages.ts'
@@ -75,7 +79,7 @@ export interface ErrorReply {
 type Enveloped<U> = U extends unknown ? U & { readonly v: ProtocolVersion, readonly id: number } : never
 
 /** Every request a tab may send. */
-export type TabRequest = HelloRequest | Enveloped<AlbumRequest> | Enveloped<MemberRequest>
+export type TabRequest = HelloRequest | Enveloped<AlbumRequest> | Enveloped<MemberRequest> | Enveloped<FollowerRequest>
 
 /** The `type` of a request. */
 export type RequestType = TabRequest['type']
@@ -101,6 +105,7 @@ export interface ReplyTypes {
   'album.delete': Extract<MemberReply, { type: 'album.deleted' }> & Envelope1
   'profile.get': Extract<MemberReply, { type: 'profile.got' }> & Envelope1
   'profile.setName': Extract<MemberReply, { type: 'profile.named' }> & Envelope1
+  'follower.add': Extract<FollowerReply, { type: 'follower.added' }> & Envelope1
 }
 
 /** The v/id envelope every message carries. */
@@ -122,7 +127,8 @@ export type ReplyBody<T extends RequestType> = Omit<ReplyTo<T>, 'v' | 'id'>
 export const REPLY_TYPE_OF: { readonly [T in RequestType]: ReplyTo<T>['type'] } = {
   hello: 'ready',
   ...ALBUM_REPLY_TYPE_OF,
-  ...MEMBER_REPLY_TYPE_OF
+  ...MEMBER_REPLY_TYPE_OF,
+  ...FOLLOWER_REPLY_TYPE_OF
 }
 
 /**
@@ -134,7 +140,8 @@ export const REPLY_TYPE_OF: { readonly [T in RequestType]: ReplyTo<T>['type'] } 
 export const SAFE_TO_REPEAT: { readonly [T in RequestType]: boolean } = {
   hello: true,
   ...ALBUM_SAFE_TO_REPEAT,
-  ...MEMBER_SAFE_TO_REPEAT
+  ...MEMBER_SAFE_TO_REPEAT,
+  ...FOLLOWER_SAFE_TO_REPEAT
 }
 
 /** Whether a request of type `type` (any value, read off a message) is safe to repeat; unknown types are not. */
@@ -159,13 +166,15 @@ type Fields = Readonly<Record<string, unknown>>
 const requestValidators: { readonly [T in RequestType]: (message: Fields) => boolean } = {
   hello: () => true,
   ...albumRequestValidators,
-  ...memberRequestValidators
+  ...memberRequestValidators,
+  ...followerRequestValidators
 }
 
 const replyValidators: { readonly [T in WorkerReply['type']]: (message: Fields) => boolean } = {
   ready: (m) => typeof m.workerId === 'string' && m.protocol === PROTOCOL_VERSION,
   ...albumReplyValidators,
   ...memberReplyValidators,
+  ...followerReplyValidators,
   error: (m) => isWireError(m.error)
 }
 

@@ -31,6 +31,7 @@ import { albumView, PHOTOS, photoSchema, syncView } from './album-snapshot.ts'
 import { createFollowerSync, type FollowerPeer, type FollowerSyncTiming } from './album-sync.ts'
 import type { DirectPeers } from './direct-peers.ts'
 import { createFollowerAcks } from './follower-acks.ts'
+import { followerRequestHandlers } from './follower-requests.ts'
 import { PhotoNotFoundError } from './errors.ts'
 import { decodeTopicMessage, encodeTopicMessage } from './topic-messages.ts'
 import type { Topics } from './topics.ts'
@@ -57,6 +58,8 @@ export interface AlbumServiceOptions {
    * them and adds them with `addFollower`.
    */
   readonly onFollowerAddresses?: (addresses: readonly string[]) => void
+  /** Resolves a follower's web address to its multiaddr, for a person adding one by URL (follower-requests.ts). */
+  readonly resolveFollower?: (url: string) => Promise<string>
   /** One topic per album, for "sync now" announcements and direct peers' presence. */
   readonly topics: Topics
   /** Makes the direct peers (browsers connected over WebRTC), where the host has any. */
@@ -255,7 +258,7 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
     const since = direct?.since(id)
     const peers = since === undefined ? { direct: direct?.count(id) ?? 0 } : { direct: direct?.count(id) ?? 0, directSince: since }
     const refusedByFollower = refused.has(id)
-    return await albumView({ thread, id, revision: taken, name: info?.name ?? 'Shared album', left: await prefs.left(id), refusedByFollower, sync: syncView([...schedulers.values()], peers) })
+    return await albumView({ thread, id, revision: taken, name: info?.name ?? 'Shared album', left: await prefs.left(id), refusedByFollower, sync: syncView([...schedulers], peers) })
   }
 
   const photoOf = (thread: ThreadDatabase, photo: string): Record<string, unknown> => {
@@ -265,6 +268,7 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
   }
 
   const handlers: AlbumHandlers = {
+    ...followerRequestHandlers({ resolve: options.resolveFollower, add: (address) => { options.onFollowerAddresses?.([address]) } }),
     'album.create': async ({ name }) => {
       running()
       const thread = await db.createThread({ name })
