@@ -8,7 +8,7 @@
  * (sealed and signed as the database makes them), so making a million costs
  * what the crypto costs, not the views.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { httpSyncTransport } from '../src/adapters/http/sync-transport.ts'
@@ -72,6 +72,7 @@ export async function benchManyThreads (): Promise<boolean> {
   const follower = await startFollowerProcess(dir)
   try {
     const transport = httpSyncTransport(follower.httpUrl)
+    const atStart = await rssMb(follower.child.pid!)
     const start = performance.now()
     let next = 0
     let maxRss = 0
@@ -87,7 +88,7 @@ export async function benchManyThreads (): Promise<boolean> {
     const ok = settled <= 150
     console.log(`\nA follower holding ${threads} threads × ${events.toLocaleString('en')} events (pushed in ${seconds.toFixed(0)} s, ${(threads * events / seconds).toFixed(0)} records/s; each thread's heads and first page then pulled by a member)`)
     const pid = follower.child.pid!
-    console.log(`  follower RSS ${settled.toFixed(0)} MB after (${(await statusMb(pid, 'RssAnon')).toFixed(0)} MB anonymous, ${(await statusMb(pid, 'RssFile')).toFixed(0)} MB of mapped files), at most ${maxRss.toFixed(0)} MB while filling   (goal ≤ 150 MB) ${ok ? 'ok' : 'ABOVE GOAL'}`)
+    console.log(`  follower RSS ${atStart.toFixed(0)} MB once started, holding nothing; ${settled.toFixed(0)} MB after (${(await statusMb(pid, 'RssAnon')).toFixed(0)} MB anonymous, ${(await statusMb(pid, 'RssFile')).toFixed(0)} MB of mapped files; the database file is ${((await stat(join(dir, 'lmdb', 'threads.mdb'))).size / 1e6).toFixed(0)} MB), at most ${maxRss.toFixed(0)} MB while filling   (goal ≤ 150 MB) ${ok ? 'ok' : 'ABOVE GOAL'}`)
     return ok
   } finally {
     await follower.stop()
