@@ -92,6 +92,16 @@ export type CommitHook = (record: { readonly record: string, readonly node: Reco
 /** Decides, in the commit queue, which verified records may be committed (see admission.ts); answers each with itself or its error. */
 export type Admit = (verified: ReadonlyArray<VerifiedRecord | Error>) => Promise<ReadonlyArray<VerifiedRecord | Error>>
 
+/** commitVerified calls committed together: their items in order, the admission to use, and the commit once it has run. */
+interface OpenGroup {
+  readonly items: Array<{ readonly verified: VerifiedRecord | Error, readonly hook?: CommitHook }>
+  admit: Admit | undefined
+  done?: Promise<{ outcomes: BatchOutcome[], synced: Promise<void> }>
+}
+
+/** Most records one group of commitVerified calls commits at once. */
+const MAX_GROUPED_ITEMS = 4096
+
 /** How many record IDs `ownSignatureHolds` remembers its answer for. */
 const MAX_KNOWN_SIGNATURES = 4096
 
@@ -102,6 +112,8 @@ export type RecordStore = ReturnType<typeof createRecordStore>
 export function createRecordStore ({ backend }: { backend: StorageBackend }) {
   const { blocks, meta } = backend
   const queues = new Map<string, Promise<unknown>>()
+  /** Per thread, the group of commitVerified calls still open to more (see commitVerified). */
+  const openGroups = new Map<string, OpenGroup>()
   /** Whether a stored record's own signature holds, by record ID (see ownSignatureHolds). */
   const signatureHolds = new Map<string, boolean>()
 
@@ -301,6 +313,24 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
     return { cid, bytes }
   }
 
+  /** Admits and commits a group's items in the thread's queue; resolves once applied, with the sync still to await. */
+  async function commitGroupApplied (thread: string, group: OpenGroup, options?: StoreCallOptions): Promise<{ outcomes: BatchOutcome[], synced: Promise<void> }> {
+    let synced: Promise<void> = Promise.resolve()
+    const given = group.items
+    // Admission runs in the thread's queue, so it sees every batch committed before this one.
+    const admitted = group.admit === undefined ? undefined : await group.admit(given.map((item) => item.verified))
+    const items = admitted === undefined ? given : given.map((item, i) => ({ ...item, verified: admitted[i]! }))
+    const committed = await commitBatch(thread, items.flatMap((item) => item.verified instanceof Error ? [] : [{ verified: item.verified, hook: item.hook }]), options, (s) => { synced = s })
+    return { outcomes: items.map((item) => item.verified instanceof Error ? item.verified : committed.shift()!), synced }
+  }
+
+  /** Commits one caller's items alone, in the thread's queue; the next batch is applied while this one syncs, and this one is answered once synced. */
+  async function commitGroup (thread: string, group: OpenGroup, options?: StoreCallOptions): Promise<BatchOutcome[]> {
+    const { outcomes, synced } = await serialize(thread, async () => await commitGroupApplied(thread, group, options))
+    await synced
+    return outcomes
+  }
+
   const store = {
     /**
      * Verifies a received record of `log` and stores it with its blocks.
@@ -334,20 +364,34 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
     /**
      * Commits records that verifyMany passed, in the thread's commit queue, as
      * one storage write, with the same stateful checks as ingestMany; an error
-     * from verifyMany is passed through as that item's outcome.
+     * from verifyMany is passed through as that item's outcome. Calls without
+     * hooks made while the queue is busy (a follower's concurrent pushes) are
+     * committed together, in the order they came, as one batch: one admission
+     * and one storage write for all of them (group commit); each caller is
+     * answered its own outcomes once they are synced.
      */
     async commitVerified (thread: string, given: ReadonlyArray<{ verified: VerifiedRecord | Error, hook?: CommitHook }>, options?: StoreCallOptions & { admit?: Admit }): Promise<BatchOutcome[]> {
-      let synced: Promise<void> = Promise.resolve()
-      const outcomes = await serialize(thread, async () => {
-        // Admission runs in the thread's queue, so it sees every batch committed before this one.
-        const admitted = options?.admit === undefined ? undefined : await options.admit(given.map((item) => item.verified))
-        const items = admitted === undefined ? given : given.map((item, i) => ({ ...item, verified: admitted[i]! }))
-        const committed = await commitBatch(thread, items.flatMap((item) => item.verified instanceof Error ? [] : [{ verified: item.verified, hook: item.hook }]), options, (s) => { synced = s })
-        return items.map((item) => item.verified instanceof Error ? item.verified : committed.shift()!)
-      })
-      // The next batch of the thread is applied while this one syncs; this one is answered once synced.
+      if (options?.signal !== undefined || given.some((item) => item.hook !== undefined)) return await commitGroup(thread, { items: [...given], admit: options?.admit }, options)
+      let group = openGroups.get(thread)
+      if (group === undefined || group.items.length >= MAX_GROUPED_ITEMS) {
+        const created: OpenGroup = { items: [], admit: undefined }
+        created.done = serialize(thread, async () => {
+          // From here on, callers form the next group.
+          if (openGroups.get(thread) === created) openGroups.delete(thread)
+          return await commitGroupApplied(thread, created)
+        })
+        // Each caller awaits it below; a failure reaches them all there.
+        created.done.catch((error: unknown) => { logger('a group of commits failed (its callers are told): %s', (error as Error)?.name) })
+        openGroups.set(thread, created)
+        group = created
+      }
+      const offset = group.items.length
+      group.items.push(...given)
+      // The newest keyring admits the most: the group is admitted with the last caller's.
+      if (options?.admit !== undefined) group.admit = options.admit
+      const { outcomes, synced } = await group.done!
       await synced
-      return outcomes
+      return outcomes.slice(offset, offset + given.length)
     },
 
     /**
