@@ -4,6 +4,7 @@ import { benchDatabase } from './database.ts'
 import { benchFollower } from './follower.ts'
 import { benchLatency } from './latency.ts'
 import { benchLogRecords } from './log-records.ts'
+import { benchMedia } from './media.ts'
 import { benchMembers } from './members.ts'
 import { benchNodeDb } from './node-db.ts'
 import { benchSync } from './sync.ts'
@@ -15,6 +16,8 @@ if (only === undefined || only === 'db') results.push(await benchDatabase())
 if (only === undefined || only === 'chromium') results.push(await benchChromium())
 if (only === undefined || only === 'sync') results.push(await benchSync())
 if (only === undefined || only === 'members') results.push(await benchMembers())
+// Media: moving an original over bitswap; the join-from-snapshot figures belong beside it here.
+if (only === undefined || only === 'media') results.push(await benchMedia())
 if (only === undefined || only === 'node-db') results.push(await benchNodeDb())
 // Minutes each (a million records; browsers): run when named.
 if (only === 'follower') results.push(await benchFollower())
