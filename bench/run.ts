@@ -2,9 +2,12 @@
 import { benchChromium } from './chromium.ts'
 import { benchDatabase } from './database.ts'
 import { benchJoin } from './join.ts'
+import { benchFollower } from './follower.ts'
+import { benchLatency } from './latency.ts'
 import { benchLogRecords } from './log-records.ts'
 import { benchMedia } from './media.ts'
 import { benchMembers } from './members.ts'
+import { benchNodeDb } from './node-db.ts'
 import { benchSync } from './sync.ts'
 import { benchUi } from './ui.ts'
 
@@ -19,6 +22,10 @@ if (only === undefined || only === 'members') results.push(await benchMembers())
 if (only === undefined || only === 'media') results.push(await benchMedia())
 if (only === 'ui') results.push(await benchUi())
 if (only === undefined || only === 'join') results.push(await benchJoin())
+if (only === undefined || only === 'node-db') results.push(await benchNodeDb())
+// Minutes each (a million records; browsers): run when named.
+if (only === 'follower') results.push(await benchFollower())
+if (only === 'latency') results.push(await benchLatency())
 if (only === 'sync-node') results.push(await benchSync({ chromium: false }))
 if (results.includes(false)) {
   console.log('\nSome goals were not met.')

@@ -46,12 +46,13 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
   await mkdir(config.dataDir, { recursive: true })
   // Durable: a push is answered only once its records are synced to disk, and concurrent
   // pushes share that sync (group commit). Fresh records are the ones most asked for:
-  // keep recent blocks and rows in memory.
+  // keep recent blocks and rows in memory, a little (LMDB reads from its memory map, so
+  // a large cache buys little and costs resident memory).
   const store = await openLmdbBackend({ directory: `${config.dataDir}/lmdb` })
   // A data directory from before LMDB holds a file store: carry it over before serving.
   const migrated = await migrateFileStore({ from: `${config.dataDir}/store`, to: store })
   if (migrated !== undefined) console.log(`moved ${migrated.blocks} blocks and ${migrated.keys} keys from the file store into LMDB; the old store is at ${migrated.movedTo}`)
-  const backend = createCachedBackend(store, 128 * 1024 * 1024)
+  const backend = createCachedBackend(store, 8 * 1024 * 1024)
   const keys = createKeyBook(backend.meta)
   const threads = createThreadBook(backend.meta)
   // Set once the node runs: followed threads' topics are joined so announcements flow through.

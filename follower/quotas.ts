@@ -65,11 +65,25 @@ export function createQuotas ({ replica, meta, limits }: {
     return bytes
   }
 
-  /** Adds `bytes` to the thread's count; writes are chained per thread so the newest count lands last. */
+  /** The count's write not started yet, per thread: counts made meanwhile join it. */
+  const queuedWrites = new Map<string, Promise<void>>()
+  /**
+   * Adds `bytes` to the thread's count and resolves once a write holding it
+   * is stored. Writes are chained per thread so the newest count lands last,
+   * and the counts of pushes made while one is written share the next write:
+   * concurrent pushes cost one count write, not one each.
+   */
   const count = async (thread: string, bytes: number): Promise<void> => {
     const total = await storedBytes(thread) + bytes
     stored.set(thread, total)
-    const write = (writes.get(thread) ?? Promise.resolve()).then(async () => { await meta.batch([{ type: 'put', key: BYTES + thread, value: text.encode(String(stored.get(thread))) }]) })
+    const queued = queuedWrites.get(thread)
+    if (queued !== undefined) { await queued; return }
+    const run = async (): Promise<void> => {
+      queuedWrites.delete(thread)
+      await meta.batch([{ type: 'put', key: BYTES + thread, value: text.encode(String(stored.get(thread))) }])
+    }
+    const write = (writes.get(thread) ?? Promise.resolve()).then(run, run)
+    queuedWrites.set(thread, write)
     writes.set(thread, write)
     await write
   }

@@ -9,7 +9,9 @@
  *   once it is synced to disk, so it survives power loss, not only kill -9;
  * - group commit: every write queued in one event turn goes into one LMDB
  *   transaction, and transactions committed while a sync runs share the next one,
- *   so many concurrent batches cost one fsync, not one each;
+ *   so many concurrent batches cost one fsync, not one each; `commitApplied`
+ *   resolves at commit and hands back the sync, so a caller that orders its
+ *   writes can have the next committed while this one syncs;
  * - `batch`, `putMany`, `deleteMany` and `commit` (blocks and meta together) are
  *   each one transaction: all-or-nothing across crashes, never seen half-applied;
  * - keys are stored so that byte order is string order (ordered-keys.ts), and
@@ -70,28 +72,37 @@ export async function openLmdbBackend (options: LmdbBackendOptions): Promise<Sto
     throwIfAborted(options?.signal)
   }
 
-  /** Queues `apply`'s writes as one transaction and resolves once they are committed (and synced, if durable). */
-  const write = async (apply: () => void): Promise<void> => {
+  /**
+   * Queues `apply`'s writes as one transaction; resolves once it is committed
+   * (visible to reads) with `synced`, which resolves once it is on disk (at
+   * once when not durable). Transactions committed while a sync runs share
+   * the next one (LMDB's overlapping sync).
+   */
+  const applyWrite = async (apply: () => void): Promise<{ synced: Promise<void> }> => {
+    const committed = root.batch(apply)
     const done = (async () => {
-      await root.batch(apply)
+      await committed
       if (durable) await root.flushed
     })()
     inFlight.add(done)
-    try {
-      await done
-    } finally {
-      inFlight.delete(done)
-    }
+    void done.then(() => inFlight.delete(done), () => inFlight.delete(done))
+    await committed
+    return { synced: done }
   }
+  /** Queues `apply`'s writes as one transaction and resolves once they are committed (and synced, if durable). */
+  const write = async (apply: () => void): Promise<void> => { await (await applyWrite(apply)).synced }
   /** Blocks and meta operations, checked and copied whole before one transaction applies them. */
-  const commit = async (input: readonly RawBlock[], operations: readonly BatchOperation[], options?: StoreCallOptions): Promise<void> => {
+  const commitApplied = async (input: readonly RawBlock[], operations: readonly BatchOperation[], options?: StoreCallOptions): Promise<{ synced: Promise<void> }> => {
     check(options)
     const blockCopies = copyBlocks(input).map(block => ({ key: blockKey(block.cid), bytes: block.bytes }))
     const copies = copyBatchOperations(operations).map(op => ({ ...op, stored: metaKey(op.key) }))
-    await write(() => {
+    return await applyWrite(() => {
       for (const block of blockCopies) void blockDb.put(block.key, block.bytes as Buffer)
       for (const op of copies) void (op.type === 'put' ? metaDb.put(op.stored, op.value as Buffer) : metaDb.remove(op.stored))
     })
+  }
+  const commit = async (input: readonly RawBlock[], operations: readonly BatchOperation[], options?: StoreCallOptions): Promise<void> => {
+    await (await commitApplied(input, operations, options)).synced
   }
   /** get and has over one named database. */
   const lookups = (db: Database<Buffer, Buffer>, toKey: (id: string) => Buffer): Pick<BlockStore, 'get' | 'has'> => ({
@@ -123,6 +134,7 @@ export async function openLmdbBackend (options: LmdbBackendOptions): Promise<Sto
     blocks,
     meta,
     commit,
+    commitApplied,
     async close () {
       closing ??= (async () => {
         // Let accepted writes finish before the environment goes away.

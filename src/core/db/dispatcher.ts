@@ -27,7 +27,7 @@ import { headerKeyOf, sealEvent, signRecord } from '../log/create-record.ts'
 import { mediaChanges } from './media-references.ts'
 import { createLogger } from '../logger.ts'
 import { decryptBody, decryptHeader } from '../log/open-record.ts'
-import type { BatchOutcome, CommitHook, IngestResult, RecordStore } from '../log/record-store.ts'
+import type { BatchOutcome, CommitHook, DraftItem, IngestResult, RecordStore } from '../log/record-store.ts'
 import type { VerifiedRecord } from '../log/verify-incoming.ts'
 import type { Admission } from '../log/admission.ts'
 import type { EpochKeyring } from '../log/keyring.ts'
@@ -187,10 +187,6 @@ export function createDispatcher (deps: {
     }
   }
 
-  /** A hook that stages the view change of this peer's own event. */
-  const ownHook = (eventOf: () => DbEvent, touched: Set<string>, applied: { count: number }): CommitHook =>
-    async ({ node }) => stageChange(deps.view().compute(eventOf(), node.log, node.seq, staged), touched, applied)
-
   /** A hook that stages a received record's view change, or writes the report of why it is skipped. */
   const receivedHook = (payload: Payload | typeof ACL_EVENT, touched: Set<string>, applied: { count: number }, acl: () => AclState): CommitHook =>
     async ({ record, node }) => {
@@ -208,30 +204,31 @@ export function createDispatcher (deps: {
     }
     const heads = (await records.heads(thread)).filter((h) => h.log !== identity.logId && (covered.get(h.log) ?? 0) < h.seq)
     let firstOfTurn = true
-    const items = batch.map((command) => {
-      let event: DbEvent | undefined
-      return {
-        log: identity.logId,
-        build: async (prev: { record: string, seq: number } | null) => {
-          const ops = command.build()
-          if (ops.length === 0) throw new NothingToWrite('no change')
-          // Refused here, in words, as every replica would skip it.
-          const denied = ownDocumentRefusal(ops, identity.logId, role)
-          if (denied !== undefined) throw denied
-          // Capped, so a peer's event at the largest clock cannot stop this peer from writing.
-          event = ownEvent({ v: DB_EVENT_VERSION, type: 'db', clock: Math.min(stagedClock + 1, Number.MAX_SAFE_INTEGER), ops })
-          const dependencies = firstOfTurn ? heads.map((h) => ({ log: h.log, record: h.record, kind: 'causal' })) : []
-          firstOfTurn = false
-          const epoch = deps.epoch()
-          const sealed = sealEvent({ headerKey: headerKeyOf(epoch, 'data'), payload: event, time: (deps.now ?? Date.now)(), random: deps.random })
-          // The media its documents start and stop referencing, for followers to keep or drop without reading it.
-          const media = mediaChanges(deps.view(), event, identity.logId, (prev?.seq ?? 0) + 1, staged)
-          return await signRecord({ thread, identity, epoch, kind: 'data', event: sealed, prev, deps: dependencies, ...media, random: deps.random })
-        },
-        hook: ownHook(() => event!, touched, applied)
+    const items = batch.map((command): DraftItem => ({
+      log: identity.logId,
+      prepare: async (seq) => {
+        const ops = command.build()
+        if (ops.length === 0) throw new NothingToWrite('no change')
+        // Refused here, in words, as every replica would skip it.
+        const denied = ownDocumentRefusal(ops, identity.logId, role)
+        if (denied !== undefined) throw denied
+        // Capped, so a peer's event at the largest clock cannot stop this peer from writing.
+        const event = ownEvent({ v: DB_EVENT_VERSION, type: 'db', clock: Math.min(stagedClock + 1, Number.MAX_SAFE_INTEGER), ops })
+        const dependencies = firstOfTurn ? heads.map((h) => ({ log: h.log, record: h.record, kind: 'causal' })) : []
+        firstOfTurn = false
+        const epoch = deps.epoch()
+        const sealed = sealEvent({ headerKey: headerKeyOf(epoch, 'data'), payload: event, time: (deps.now ?? Date.now)(), random: deps.random })
+        // The media its documents start and stop referencing, for followers to keep or drop without reading it.
+        const media = mediaChanges(deps.view(), event, identity.logId, seq, staged)
+        // The view change is staged now, so the next command of the turn builds on it while this record is signed.
+        const staging = stageChange(deps.view().compute(event, identity.logId, seq, staged), touched, applied)
+        return {
+          ...staging,
+          sign: async (prev) => await signRecord({ thread, identity, epoch, kind: 'data', event: sealed, prev, deps: dependencies, ...media, random: deps.random })
+        }
       }
-    })
-    const outcomes = await records.appendOwnMany(thread, items)
+    }))
+    const outcomes = await records.appendDrafts(thread, identity.logId, items)
     if (!firstOfTurn) for (const h of heads) covered.set(h.log, h.seq)
     batch.forEach((command, i) => command.done(outcomes[i] instanceof NothingToWrite ? undefined : outcomes[i]))
   }

@@ -103,6 +103,8 @@ export interface ThreadDatabase {
    * rotations a member hands them over one at a time.
    */
   followRequest(options?: { readonly epochs?: number }): Promise<Awaited<ReturnType<typeof createFollowRequest>>>
+  /** How many epochs' keys are held: a follow request carries that many (cheap: nothing is signed or read but the keys). */
+  heldEpochs(): Promise<number>
   /** Every stored record of every log, oldest first per log. */
   exportRecords(): Promise<RecordEnvelope[]>
   /**
@@ -444,6 +446,7 @@ export async function openThreadDatabase (deps: {
         via: { log: identity.logId, record: written.record }
       }
     },
+    heldEpochs: async () => (await keys.epochs(thread)).length,
     followRequest: async (options = {}) => {
       const held = await keys.epochs(thread)
       const epochs = options.epochs === undefined ? held : held.slice(0, Math.max(1, options.epochs))

@@ -108,8 +108,17 @@ export function createAdmission (input: { readonly thread: string, readonly reco
 
   const evaluate = (events: readonly DecodedAcl[]): AclState => evaluateDecodedAcl(thread, events)
 
+  /** The last evaluation and the held ACL events it was made from: most calls find the same set. */
+  let last: { readonly ids: string, readonly state: AclState } | undefined
+  const stateOf = (events: readonly DecodedAcl[]): AclState => {
+    const ids = events.map((e) => e.id).join(' ')
+    if (last?.ids !== ids) last = { ids, state: evaluate(events) }
+    return last.state
+  }
+  const heldState = async (keys: EpochKeyring): Promise<AclState> => stateOf(await heldEvents(keys))
+
   return {
-    state: async (keys) => evaluate(await heldEvents(keys)),
+    state: heldState,
     async sharesFor (member, keys) {
       const out: Array<{ keyId: Uint8Array, share: KeyShare }> = []
       for (const event of await heldEvents(keys)) {
@@ -130,7 +139,7 @@ export function createAdmission (input: { readonly thread: string, readonly reco
         const event = decodeAclRecord(v.record, v.node, v.blocks[2]!, v.blocks[3]!, keys.followKey(v.node.key)!)
         if (event !== null) batch.push(event)
       }
-      const state = evaluate([...held, ...batch])
+      const state = stateOf([...held, ...batch])
       seen?.(state)
       const inBatch = new Set(verified.flatMap((v) => v instanceof Error ? [] : [v.record]))
       // In batch order: a record after one left to the record store for a missing link is left to it too.

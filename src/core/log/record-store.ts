@@ -17,8 +17,10 @@
 import { AbortError, BadSignatureError, BlockNotFoundError, MalformedRecordError, MissingKeyError, ThreadsError, throwIfAborted } from '../errors.ts'
 import type { BatchOperation, RawBlock, StorageBackend, StoreCallOptions } from '../storage/interfaces.ts'
 import { getValue, lastWriteOfEachKey, listValues, putValue } from '../storage/meta-values.ts'
+import type { CID } from 'multiformats/cid'
+import { createLogger } from '../logger.ts'
 import { checkBlock } from './blocks.ts'
-import { headerKeyOf } from './create-record.ts'
+import { headerKeyOf, type LogPosition } from './create-record.ts'
 import type { EpochKeyring, FollowKeys } from './keyring.ts'
 import { checkRecordBlock, openBody, openEvent, openHeader, openRecordUnsigned, verifyRecordSignature } from './open-record.ts'
 import { LIMITS, type EventHeader, type RecordNode } from './record-format.ts'
@@ -26,6 +28,8 @@ import { aclKey, headKey, placeRecord, recKey, seqKey, type LogHead, type Positi
 import { verifyIncomingBatch, verifyIncomingRecord, type ReceivedRecord, type VerifiedRecord } from './verify-incoming.ts'
 
 export type { LogHead } from './record-position.ts'
+
+const logger = createLogger('log:record-store')
 
 /** Outcome of ingesting a record. */
 export interface IngestResult {
@@ -49,6 +53,26 @@ interface OwnItem {
   readonly hook?: CommitHook
 }
 
+/**
+ * A record of this peer's own log made in two steps, so that signing one
+ * record (a round trip to WebCrypto) overlaps with making the next: `prepare`
+ * runs in batch order, knowing the record's seq, and makes its content and
+ * the view rows it derives (it may see what the items before it staged);
+ * `sign` then places it after the record before it. A `prepare` that throws
+ * a ThreadsError writes nothing for its item.
+ */
+export interface DraftItem {
+  readonly log: string
+  readonly prepare: (seq: number) => Promise<OwnDraft>
+}
+
+/** What `DraftItem.prepare` makes: the signing still to do, and the derived rows. */
+export interface OwnDraft {
+  readonly sign: (prev: LogPosition | null) => Promise<{ record: string, link?: CID, node: RecordNode, blocks: readonly RawBlock[] }>
+  readonly operations?: readonly BatchOperation[]
+  readonly committed?: () => void
+}
+
 /** One record of a batch: received and verified, or to be created. */
 type BatchItem = { readonly verified: VerifiedRecord, readonly hook?: CommitHook } | OwnItem
 
@@ -68,6 +92,16 @@ export type CommitHook = (record: { readonly record: string, readonly node: Reco
 /** Decides, in the commit queue, which verified records may be committed (see admission.ts); answers each with itself or its error. */
 export type Admit = (verified: ReadonlyArray<VerifiedRecord | Error>) => Promise<ReadonlyArray<VerifiedRecord | Error>>
 
+/** commitVerified calls committed together: their items in order, the admission to use, and the commit once it has run. */
+interface OpenGroup {
+  readonly items: Array<{ readonly verified: VerifiedRecord | Error, readonly hook?: CommitHook }>
+  admit: Admit | undefined
+  done?: Promise<{ outcomes: BatchOutcome[], synced: Promise<void> }>
+}
+
+/** Most records one group of commitVerified calls commits at once. */
+const MAX_GROUPED_ITEMS = 4096
+
 /** How many record IDs `ownSignatureHolds` remembers its answer for. */
 const MAX_KNOWN_SIGNATURES = 4096
 
@@ -78,6 +112,8 @@ export type RecordStore = ReturnType<typeof createRecordStore>
 export function createRecordStore ({ backend }: { backend: StorageBackend }) {
   const { blocks, meta } = backend
   const queues = new Map<string, Promise<unknown>>()
+  /** Per thread, the group of commitVerified calls still open to more (see commitVerified). */
+  const openGroups = new Map<string, OpenGroup>()
   /** Whether a stored record's own signature holds, by record ID (see ownSignatureHolds). */
   const signatureHolds = new Map<string, boolean>()
 
@@ -99,7 +135,24 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
    * atomic batch (one step with the blocks where the backend can, as IndexedDB
    * does); `committed` hooks run in order once it is durable.
    */
-  async function commitBatch (thread: string, items: readonly BatchItem[], options?: StoreCallOptions): Promise<BatchOutcome[]> {
+  /**
+   * Writes a batch's blocks and index rows; resolves with the sync still to
+   * await. Where the backend applies before it syncs (commitApplied) and no
+   * hook waits on durability, it resolves once applied: the caller awaits the
+   * sync outside the thread's queue, so the next batch is applied while this
+   * one syncs and both share a sync. Otherwise it resolves once durable.
+   */
+  async function writeBatch (newBlocks: readonly RawBlock[], writes: readonly BatchOperation[], options: StoreCallOptions | undefined, hooks: number): Promise<{ readonly synced: Promise<void> }> {
+    if (backend.commitApplied !== undefined && hooks === 0) return await backend.commitApplied(newBlocks, writes, options)
+    if (backend.commit !== undefined) await backend.commit(newBlocks, writes, options)
+    else {
+      await blocks.putMany(newBlocks, options)
+      await meta.batch(writes, options)
+    }
+    return { synced: Promise.resolve() }
+  }
+
+  async function commitBatch (thread: string, items: readonly BatchItem[], options?: StoreCallOptions, onSync?: (synced: Promise<void>) => void): Promise<BatchOutcome[]> {
     // What the batch wrote or already read (absent keys too): each key is read from storage at most once.
     const staged = new Map<string, unknown>()
     const read = async <T>(key: string): Promise<T | undefined> => {
@@ -147,22 +200,80 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
       // Each log's head is written once, at its newest record; rows rewritten by several records
       // of the batch (a document, the view's clock) once, with their last value.
       for (const head of heads.values()) operations.push(putValue(headKey(thread, head.log), head))
-      const writes = lastWriteOfEachKey(operations)
-      if (backend.commit !== undefined) await backend.commit(newBlocks, writes, options)
-      else {
-        await blocks.putMany(newBlocks, options)
-        await meta.batch(writes, options)
-      }
+      const { synced } = await writeBatch(newBlocks, lastWriteOfEachKey(operations), options, onSync === undefined ? 1 : committed.length)
+      if (onSync === undefined) await synced
+      else onSync(synced)
       for (const run of committed) run()
     }
     return outcomes
   }
 
   async function ownRecord (item: OwnItem, head: LogHead | undefined): Promise<VerifiedRecord> {
-    const created = await item.build(head ?? null)
+    return checkedOwn(item.log, await item.build(head ?? null))
+  }
+
+  function checkedOwn (log: string, created: { record: string, node: RecordNode, blocks: readonly RawBlock[] }): VerifiedRecord {
     const [, event] = created.blocks
-    if (event === undefined || created.node.log !== item.log) throw new MalformedRecordError('a created record must carry its blocks and belong to the log')
-    return { ...created, links: openEvent(event) }
+    if (event === undefined || created.node.log !== log) throw new MalformedRecordError('a created record must carry its blocks and belong to the log')
+    return { record: created.record, node: created.node, blocks: created.blocks, links: openEvent(event) }
+  }
+
+  /**
+   * Appends drafts to one log as one storage write: each draft is prepared in
+   * order and its signing started at once, chained to the signing of the one
+   * before it, so the next draft is prepared while WebCrypto signs. A draft
+   * whose prepare throws a ThreadsError is left out; a signing that fails
+   * fails the batch, and nothing of it is written.
+   */
+  async function commitDrafts (thread: string, log: string, items: readonly DraftItem[], options?: StoreCallOptions): Promise<BatchOutcome[]> {
+    const head = await getValue<LogHead>(meta, headKey(thread, log), options)
+    let seq = head?.seq ?? 0
+    let previous: Promise<LogPosition | null> = Promise.resolve(head ?? null)
+    const pending: Array<Promise<{ verified: VerifiedRecord, link?: CID }> | Error> = []
+    const derived: Array<{ operations: readonly BatchOperation[], committed?: () => void }> = []
+    for (const item of items) {
+      throwIfAborted(options?.signal)
+      if (item.log !== log) throw new MalformedRecordError('the drafts of one batch belong to one log')
+      let draft: OwnDraft
+      try {
+        draft = await item.prepare(seq + 1)
+      } catch (error) {
+        if (!(error instanceof ThreadsError) || error instanceof AbortError) throw error
+        pending.push(error)
+        continue
+      }
+      seq++
+      const signed = previous.then(async (prev) => {
+        const created = await draft.sign(prev)
+        return { verified: checkedOwn(log, created), link: created.link }
+      })
+      previous = signed.then(({ verified, link }) => ({ record: verified.record, seq: verified.node.seq, link }))
+      // Awaited below, in order, where a failure ends the batch; until then it must not count as unhandled.
+      signed.catch((error: unknown) => { logger('signing a record failed (the batch fails with it): %s', (error as Error)?.name) })
+      pending.push(signed)
+      derived.push({ operations: draft.operations ?? [], committed: draft.committed })
+    }
+    const outcomes: BatchOutcome[] = []
+    const newBlocks: RawBlock[] = []
+    const operations: BatchOperation[] = []
+    let last: LogHead | undefined
+    for (const entry of pending) {
+      if (entry instanceof Error) { outcomes.push(entry); continue }
+      const { record, node, blocks: recordBlocks, links } = (await entry).verified
+      if (node.seq !== (last?.seq ?? head?.seq ?? 0) + 1) throw new MalformedRecordError(`a draft of log ${log} was signed at seq ${node.seq}, out of order`)
+      newBlocks.push(...recordBlocks)
+      operations.push(putValue(recKey(thread, record), { log, seq: node.seq, links: [node.event, links.header, links.body] } satisfies Position), putValue(seqKey(thread, log, node.seq), record))
+      if (node.kind === 'acl') operations.push(putValue(aclKey(thread, record), { log, seq: node.seq }))
+      last = { log, record, seq: node.seq }
+      outcomes.push({ status: 'stored', record, node })
+    }
+    if (last === undefined) return outcomes
+    for (const d of derived) operations.push(...d.operations)
+    operations.push(putValue(headKey(thread, log), last))
+    throwIfAborted(options?.signal)
+    await (await writeBatch(newBlocks, lastWriteOfEachKey(operations), options, 1)).synced
+    for (const d of derived) d.committed?.()
+    return outcomes
   }
 
   /** Commits one item and throws its error, if any. */
@@ -202,6 +313,24 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
     return { cid, bytes }
   }
 
+  /** Admits and commits a group's items in the thread's queue; resolves once applied, with the sync still to await. */
+  async function commitGroupApplied (thread: string, group: OpenGroup, options?: StoreCallOptions): Promise<{ outcomes: BatchOutcome[], synced: Promise<void> }> {
+    let synced: Promise<void> = Promise.resolve()
+    const given = group.items
+    // Admission runs in the thread's queue, so it sees every batch committed before this one.
+    const admitted = group.admit === undefined ? undefined : await group.admit(given.map((item) => item.verified))
+    const items = admitted === undefined ? given : given.map((item, i) => ({ ...item, verified: admitted[i]! }))
+    const committed = await commitBatch(thread, items.flatMap((item) => item.verified instanceof Error ? [] : [{ verified: item.verified, hook: item.hook }]), options, (s) => { synced = s })
+    return { outcomes: items.map((item) => item.verified instanceof Error ? item.verified : committed.shift()!), synced }
+  }
+
+  /** Commits one caller's items alone, in the thread's queue; the next batch is applied while this one syncs, and this one is answered once synced. */
+  async function commitGroup (thread: string, group: OpenGroup, options?: StoreCallOptions): Promise<BatchOutcome[]> {
+    const { outcomes, synced } = await serialize(thread, async () => await commitGroupApplied(thread, group, options))
+    await synced
+    return outcomes
+  }
+
   const store = {
     /**
      * Verifies a received record of `log` and stores it with its blocks.
@@ -235,16 +364,34 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
     /**
      * Commits records that verifyMany passed, in the thread's commit queue, as
      * one storage write, with the same stateful checks as ingestMany; an error
-     * from verifyMany is passed through as that item's outcome.
+     * from verifyMany is passed through as that item's outcome. Calls without
+     * hooks made while the queue is busy (a follower's concurrent pushes) are
+     * committed together, in the order they came, as one batch: one admission
+     * and one storage write for all of them (group commit); each caller is
+     * answered its own outcomes once they are synced.
      */
     async commitVerified (thread: string, given: ReadonlyArray<{ verified: VerifiedRecord | Error, hook?: CommitHook }>, options?: StoreCallOptions & { admit?: Admit }): Promise<BatchOutcome[]> {
-      return await serialize(thread, async () => {
-        // Admission runs in the thread's queue, so it sees every batch committed before this one.
-        const admitted = options?.admit === undefined ? undefined : await options.admit(given.map((item) => item.verified))
-        const items = admitted === undefined ? given : given.map((item, i) => ({ ...item, verified: admitted[i]! }))
-        const outcomes = await commitBatch(thread, items.flatMap((item) => item.verified instanceof Error ? [] : [{ verified: item.verified, hook: item.hook }]), options)
-        return items.map((item) => item.verified instanceof Error ? item.verified : outcomes.shift()!)
-      })
+      if (options?.signal !== undefined || given.some((item) => item.hook !== undefined)) return await commitGroup(thread, { items: [...given], admit: options?.admit }, options)
+      let group = openGroups.get(thread)
+      if (group === undefined || group.items.length >= MAX_GROUPED_ITEMS) {
+        const created: OpenGroup = { items: [], admit: undefined }
+        created.done = serialize(thread, async () => {
+          // From here on, callers form the next group.
+          if (openGroups.get(thread) === created) openGroups.delete(thread)
+          return await commitGroupApplied(thread, created)
+        })
+        // Each caller awaits it below; a failure reaches them all there.
+        created.done.catch((error: unknown) => { logger('a group of commits failed (its callers are told): %s', (error as Error)?.name) })
+        openGroups.set(thread, created)
+        group = created
+      }
+      const offset = group.items.length
+      group.items.push(...given)
+      // The newest keyring admits the most: the group is admitted with the last caller's.
+      if (options?.admit !== undefined) group.admit = options.admit
+      const { outcomes, synced } = await group.done!
+      await synced
+      return outcomes.slice(offset, offset + given.length)
     },
 
     /**
@@ -259,6 +406,14 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
     /** Appends several records to this peer's own log as one storage write (group commit). */
     async appendOwnMany (thread: string, items: ReadonlyArray<Omit<OwnItem, 'hook'> & { hook?: CommitHook }>, options?: StoreCallOptions): Promise<BatchOutcome[]> {
       return await serialize(thread, async () => await commitBatch(thread, items, options))
+    },
+
+    /**
+     * Appends drafts to this peer's own log `log` as one storage write (group
+     * commit), signing each while the next is prepared (see DraftItem).
+     */
+    async appendDrafts (thread: string, log: string, items: readonly DraftItem[], options?: StoreCallOptions): Promise<BatchOutcome[]> {
+      return await serialize(thread, async () => await commitDrafts(thread, log, items, options))
     },
 
     async head (thread: string, log: string, options?: StoreCallOptions): Promise<LogHead | undefined> {

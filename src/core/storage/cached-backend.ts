@@ -66,7 +66,7 @@ export function createCachedBackend (backend: StorageBackend, maxBytes = 64 * 10
     if (value !== undefined) lru.set(key, value)
     return value
   }
-  const cached: StorageBackend = {
+  const cached: { -readonly [K in keyof StorageBackend]: StorageBackend[K] } = {
     blocks: {
       get: async (cid, options) => await readThrough(blocks, cid, async () => await backend.blocks.get(cid, options), options),
       has: async (cid, options) => { check(options); return blocks.get(cid) !== undefined || await backend.blocks.has(cid, options) },
@@ -97,14 +97,22 @@ export function createCachedBackend (backend: StorageBackend, maxBytes = 64 * 10
   }
   if (backend.commit !== undefined) {
     const commit = backend.commit.bind(backend)
-    return {
-      ...cached,
-      async commit (input, operations, options) {
-        for (const op of operations) if (op.type === 'delete') meta.remove(op.key)
-        await commit(input, operations, options)
-        rememberBlocks(input)
-        rememberOps(operations)
-      }
+    cached.commit = async (input, operations, options) => {
+      for (const op of operations) if (op.type === 'delete') meta.remove(op.key)
+      await commit(input, operations, options)
+      rememberBlocks(input)
+      rememberOps(operations)
+    }
+  }
+  if (backend.commitApplied !== undefined) {
+    const commitApplied = backend.commitApplied.bind(backend)
+    cached.commitApplied = async (input, operations, options) => {
+      for (const op of operations) if (op.type === 'delete') meta.remove(op.key)
+      const applied = await commitApplied(input, operations, options)
+      // Applied is what reads see, so the cache may hold it now.
+      rememberBlocks(input)
+      rememberOps(operations)
+      return applied
     }
   }
   return cached

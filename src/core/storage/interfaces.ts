@@ -63,5 +63,14 @@ export interface StorageBackend {
    * callers write the blocks first, then the meta batch.
    */
   commit?(blocks: readonly RawBlock[], operations: readonly BatchOperation[], options?: StoreCallOptions): Promise<void>
+  /**
+   * `commit` in two steps, where the backend syncs to disk apart from
+   * applying: resolves once the write is applied (later reads see it, and
+   * later writes come after it) with `synced`, which resolves once it is as
+   * durable as `commit` would have made it. A caller that orders its writes
+   * can start the next while this one syncs, so that many share one sync
+   * (group commit); it must not report the write done before `synced`.
+   */
+  commitApplied?(blocks: readonly RawBlock[], operations: readonly BatchOperation[], options?: StoreCallOptions): Promise<{ readonly synced: Promise<void> }>
   close(): Promise<void>
 }

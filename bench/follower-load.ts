@@ -1,0 +1,102 @@
+/**
+ * The load side of the follower benchmark: members of one access-controlled
+ * thread (each joined through the owner's invite, as in use), each with
+ * records of its own log made up front, and clients that push those records
+ * to a follower, over HTTP or libp2p, one push at a time, backing off when
+ * refused for load. Every loop is bounded: a client stops after its records,
+ * or after MAX_ATTEMPTS refusals, or at the deadline.
+ */
+import { openDatabase, type Database, type ThreadDatabase } from '../src/core/db/index.ts'
+import { createMemoryBackend } from '../src/core/storage/memory.ts'
+import type { SyncTransport } from '../src/core/sync/engine.ts'
+import type { RecordEnvelope } from '../src/core/sync/messages.ts'
+
+/** One member's log, ready to push. */
+export interface MemberLog {
+  readonly log: string
+  readonly records: readonly RecordEnvelope[]
+}
+
+/** The thread, its owner and its members' logs. */
+export interface Album {
+  readonly db: Database
+  readonly owner: ThreadDatabase
+  readonly members: readonly MemberLog[]
+}
+
+/** What one client saw. */
+export interface ClientResult {
+  pushed: number
+  /** Milliseconds of each push the follower answered `pushed`. */
+  readonly latencies: number[]
+  /** Names of the refusals met (the follower busy, too many requests), counted. */
+  readonly refusals: Map<string, number>
+  /** Failures other than refusals (a connection dropped, a timeout), by name. */
+  readonly failures: Map<string, number>
+  /** Whether every record was acknowledged. */
+  readonly done: boolean
+}
+
+const LOAD_REFUSALS = new Set(['FollowerBusyError', 'TooManyRequestsError', 'ConnectionRefusedError', 'TooManyConnectionsError'])
+const MAX_ATTEMPTS = 50
+const REQUEST_TIMEOUT_MS = 30_000
+
+/** An album whose owner invites `count` writers; each writes `recordsEach` documents of about `bytes` bytes. */
+export async function makeAlbum (count: number, recordsEach: number, bytes = 200): Promise<Album> {
+  const db = openDatabase({ backend: createMemoryBackend() })
+  const owner = await db.createThread({ name: 'Bench album' })
+  // One invite any number of people may use, as a link shared in a group would be.
+  const invite = await owner.members.invite({ role: 'write' })
+  const caption = 'x'.repeat(bytes)
+  const members: MemberLog[] = []
+  for (let i = 0; i < count; i++) {
+    const memberDb = openDatabase({ backend: createMemoryBackend() })
+    const member = await memberDb.acceptInvite(invite)
+    const photos = member.collection('photos')
+    for (let r = 0; r < recordsEach; r++) await photos.create({ _id: `m${i}-p${r}`, caption })
+    const records = (await member.exportRecords()).filter((record) => record.log === member.logId)
+    members.push({ log: member.logId, records })
+    await memberDb.close()
+  }
+  return { db, owner, members }
+}
+
+/**
+ * Pushes `member`'s records through `transport`, `perPush` at a time, until
+ * all are acknowledged or `deadline` (a `performance.now()` time) passes. A
+ * push refused for load waits a jittered second (the follower's Retry-After)
+ * and is sent again.
+ */
+export async function pushLog (transport: SyncTransport, thread: string, member: MemberLog, perPush: number, deadline: number): Promise<ClientResult> {
+  const result: ClientResult = { pushed: 0, latencies: [], refusals: new Map(), failures: new Map(), done: false }
+  const count = (map: Map<string, number>, name: string): void => { map.set(name, (map.get(name) ?? 0) + 1) }
+  let attempts = 0
+  while (result.pushed < member.records.length && performance.now() < deadline && attempts < MAX_ATTEMPTS) {
+    const records = member.records.slice(result.pushed, result.pushed + perPush)
+    const start = performance.now()
+    let name: string
+    try {
+      const answer = await transport.request({ v: 2, type: 'push', thread, records }, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+      if (answer.type === 'pushed' && answer.rejected.length === 0) {
+        result.latencies.push(performance.now() - start)
+        result.pushed += records.length
+        continue
+      }
+      name = answer.type === 'error' ? answer.name : answer.type === 'pushed' ? `rejected:${answer.rejected[0]!.name}` : `answer:${answer.type}`
+    } catch (error) {
+      name = (error as Error).name
+    }
+    attempts++
+    if (LOAD_REFUSALS.has(name)) count(result.refusals, name)
+    else count(result.failures, name)
+    await new Promise((resolve) => setTimeout(resolve, 500 + Math.random() * 1000))
+  }
+  return { ...result, done: result.pushed === member.records.length }
+}
+
+/** The value at quantile `q` (0–1) of a list, 0 for an empty one. */
+export function quantile (values: readonly number[], q: number): number {
+  if (values.length === 0) return 0
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
+}
