@@ -27,11 +27,13 @@ import type { LinkContext, RequestHandlers } from '../protocol/rpc-server.ts'
 import { createAlbumChanges, type AlbumReport } from './album-changes.ts'
 import { applyName, asMember, memberHandlers } from './album-members.ts'
 import { createAlbumPrefs } from './album-prefs.ts'
+import { mediaHandlers } from './album-media.ts'
 import { albumView, PHOTOS, photoSchema, syncView } from './album-snapshot.ts'
 import { createFollowerSync, type FollowerPeer, type FollowerSyncTiming } from './album-sync.ts'
 import type { DirectPeers } from './direct-peers.ts'
 import { createFollowerAcks } from './follower-acks.ts'
 import { PhotoNotFoundError } from './errors.ts'
+import type { MediaStore } from './media-store.ts'
 import { decodeTopicMessage, encodeTopicMessage } from './topic-messages.ts'
 import type { Topics } from './topics.ts'
 
@@ -63,6 +65,8 @@ export interface AlbumServiceOptions {
   readonly direct?: (hooks: DirectPeerHooks) => DirectPeers
   /** How often follower syncs run unprompted, and their longest backoff. */
   readonly followerSync?: FollowerSyncTiming
+  /** Photos' files: where their blocks live and how they are fetched. Without it, photos carry no files. */
+  readonly media?: MediaStore
   /** How long deleting or leaving an album waits for the follower to take what tells the others (20 s unless given). */
   readonly sendTimeoutMs?: number
 }
@@ -255,7 +259,8 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
     const since = direct?.since(id)
     const peers = since === undefined ? { direct: direct?.count(id) ?? 0 } : { direct: direct?.count(id) ?? 0, directSince: since }
     const refusedByFollower = refused.has(id)
-    return await albumView({ thread, id, revision: taken, name: info?.name ?? 'Shared album', left: await prefs.left(id), refusedByFollower, sync: syncView([...schedulers.values()], peers) })
+    const view = await albumView({ thread, id, revision: taken, name: info?.name ?? 'Shared album', left: await prefs.left(id), refusedByFollower, sync: syncView([...schedulers.values()], peers) })
+    return options.media === undefined ? view : { ...view, keepOriginals: await options.media.keeps(id) }
   }
 
   const photoOf = (thread: ThreadDatabase, photo: string): Record<string, unknown> => {
@@ -339,6 +344,17 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
       wrote: (id) => { void albums.get(id)?.then((opened) => { wrote(id, opened) }) },
       sent,
       forget,
+      changed: (id) => { changes.changed(id) }
+    }),
+    ...mediaHandlers({
+      media: options.media,
+      album,
+      write: async (id, doing, fn) => {
+        const opened = await album(id)
+        const result = await asMember(opened.thread, doing, async () => await fn(opened.thread), refused.has(id))
+        wrote(id, opened)
+        return result
+      },
       changed: (id) => { changes.changed(id) }
     })
   }

@@ -3,6 +3,7 @@
  * follower transport and topics, served over a real MessageChannel through the
  * same RPC server and client the SharedWorker and the page use.
  */
+import type { KeyValueStore } from '../../src/core/storage/interfaces.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import type { SyncTransport } from '../../src/core/sync/engine.ts'
 import { PROTOCOL_VERSION } from '../../src/protocol/messages.ts'
@@ -22,13 +23,14 @@ export interface AlbumNode {
 }
 
 /** Starts a service over memory storage and connects a tab to it. */
-export async function startAlbumNode ({ follower, topics, direct }: { follower?: SyncTransport, topics: Topics, direct?: AlbumServiceOptions['direct'] }): Promise<AlbumNode> {
+export async function startAlbumNode ({ follower, topics, direct, media }: { follower?: SyncTransport, topics: Topics, direct?: AlbumServiceOptions['direct'], media?: (meta: KeyValueStore) => NonNullable<AlbumServiceOptions['media']> }): Promise<AlbumNode> {
   const backend = createMemoryBackend()
   const service = createAlbumService({
     backend,
     ...(follower === undefined ? {} : { follower: { address: FOLLOWER_ADDRESS, transport: follower } }),
     topics,
     ...(direct === undefined ? {} : { direct }),
+    ...(media === undefined ? {} : { media: media(backend.meta) }),
     // Only writes and announcements start syncs here: a sync that happens proves the change path works.
     followerSync: { intervalMs: 600_000, maxBackoffMs: 200 }
   })

@@ -10,6 +10,7 @@ import { MEMBER_ROLES, type AccessView, type MemberRole } from '../../protocol/m
 import { useAlbumStore } from '../state/album-store.ts'
 import { useNodeStore } from '../state/node-store.ts'
 import { MembersPanel } from './members-panel.tsx'
+import { PhotoMediaActions } from './photo-media-actions.tsx'
 import { ProfileName } from './profile-name.tsx'
 
 const atLeast = (role: MemberRole, wanted: MemberRole): boolean => MEMBER_ROLES.indexOf(role) >= MEMBER_ROLES.indexOf(wanted)
@@ -59,7 +60,7 @@ export function AlbumView () {
   const ready = useNodeStore((s) => s.status.state === 'ready')
   const store = useAlbumStore()
   const [title, setTitle] = useState('')
-  const [file, setFile] = useState<File | undefined>(undefined)
+  const [files, setFiles] = useState<File[]>([])
   const [fileKey, setFileKey] = useState(0)
   const [albumName, setAlbumName] = useState('')
 
@@ -78,12 +79,11 @@ export function AlbumView () {
   const accessWords = store.access === undefined ? undefined : ACCESS_WORDS[store.access.state]
   const submitPhoto = (event: FormEvent): void => {
     event.preventDefault()
-    // A photo needs a title; a chosen file's name stands in when none was typed.
-    const name = title.trim() !== '' ? title.trim() : file?.name.replace(/\.[^.]*$/, '').trim() ?? ''
-    if (name === '') return
-    void store.addPhoto(name.slice(0, 500), file)
+    // A photo needs a title; each chosen file's name stands in when none was typed.
+    if (title.trim() === '' && files.length === 0) return
+    void store.addPhoto(title.trim().slice(0, 500), files)
     setTitle('')
-    setFile(undefined)
+    setFiles([])
     setFileKey((k) => k + 1) // a fresh input: file inputs cannot be cleared otherwise
   }
   const submitAlbum = (event: FormEvent): void => {
@@ -119,7 +119,7 @@ export function AlbumView () {
           {rights.add && (
             <form onSubmit={submitPhoto} className='row'>
               <input aria-label='Photo title' placeholder='Photo title' value={title} onChange={(e) => setTitle(e.target.value)} />
-              <input key={fileKey} aria-label='Photo file' type='file' accept='image/*' onChange={(e) => setFile(e.target.files?.[0])} />
+              <input key={fileKey} aria-label='Photo file' type='file' accept='image/*,.heic,.heif' multiple onChange={(e) => setFiles([...e.target.files ?? []])} />
               <button type='submit' disabled={store.adding !== undefined}>Add photo</button>
             </form>
           )}
@@ -146,6 +146,7 @@ function PhotoImage ({ id, title }: { id: string, title: string }) {
 
 /** One photo: its image, title and author, and renaming or removing it where allowed (offline too: edits sync later). */
 function PhotoItem ({ photo, canEdit }: { photo: PhotoView, canEdit: boolean }) {
+  const thread = useAlbumStore((s) => s.current)
   const rename = useAlbumStore((s) => s.renamePhoto)
   const remove = useAlbumStore((s) => s.removePhoto)
   const [editing, setEditing] = useState<string | undefined>(undefined)
@@ -162,6 +163,7 @@ function PhotoItem ({ photo, canEdit }: { photo: PhotoView, canEdit: boolean }) 
         ? (
           <>
             <strong>{photo.title}</strong> <span className='muted'>by {photo.by}</span>
+            {photo.hasImage && thread !== undefined && <PhotoMediaActions thread={thread} photo={photo} />}
             {canEdit && (
               <>
                 {' '}<button type='button' className='link-button' aria-label={`Rename ${photo.title}`} onClick={() => setEditing(photo.title)}>Rename</button>{' '}

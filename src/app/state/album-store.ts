@@ -9,7 +9,7 @@ import type { AlbumSnapshot, PhotoView, SyncView } from '../../protocol/album-me
 import type { AccessView, GrantableRole, MemberView } from '../../protocol/member-messages.ts'
 import type { NodeEvent, WireError } from '../../protocol/messages.ts'
 import { NodeNotReadyError, toWireError } from '../../protocol/errors.ts'
-import { prepareImage } from '../client/photo-image.ts'
+import { addPhotos, photoImage } from '../client/media.ts'
 import { requestOutboxFlush } from '../client/service-worker.ts'
 import { useNodeStore } from './node-store.ts'
 
@@ -35,11 +35,11 @@ export interface AlbumState {
   open(id: string): void
   create(name: string): Promise<void>
   join(link: string): Promise<void>
-  /** Adds a photo; with a file, its image is scaled down and stored with it. */
-  addPhoto(title: string, file?: Blob): Promise<void>
+  /** Adds a photo; with files, each is added as a photo (its original, a preview and a thumbnail), refused ones said in words. */
+  addPhoto(title: string, files?: readonly File[]): Promise<void>
   renamePhoto(photo: string, title: string): Promise<void>
   removePhoto(photo: string): Promise<void>
-  /** Loads a photo's image into {@link images} (once). */
+  /** Loads a photo's thumbnail into {@link images} (once). */
   loadImage(photo: string): Promise<void>
   /** Makes an invite link granting `role`; optionally expiring in `expiresInMs` and good for one use. */
   makeInvite(options: { role: GrantableRole, expiresInMs?: number, singleUse?: boolean }): Promise<void>
@@ -89,7 +89,7 @@ export const useAlbumStore = create<AlbumState>()((set, get) => {
 
   const hear = (event: NodeEvent): void => {
     if (event.type === 'album.changed') show(event)
-    else if (event.thread === get().current) fail(event.error)
+    else if (event.type === 'album.failed' && event.thread === get().current) fail(event.error)
   }
 
   /** Subscribes to album `id`, trying again every 2 s until the node accepts; the node then pushes its changes. */
@@ -150,19 +150,20 @@ export const useAlbumStore = create<AlbumState>()((set, get) => {
         get().open(thread)
       } catch (error) { fail(error) }
     },
-    async addPhoto (title, file) {
+    async addPhoto (title, files) {
       const current = get().current
       if (current === undefined) return
       try {
-        let image = {}
-        if (file !== undefined) {
-          set({ adding: 'Preparing the photo…' })
-          const prepared = await prepareImage(file)
-          image = { image: prepared.bytes, imageType: prepared.type }
-          set({ adding: `Saving the photo (${Math.ceil(prepared.bytes.byteLength / 1024)} KiB)…` })
+        if (files === undefined || files.length === 0) {
+          await rpc().request({ type: 'photo.add', thread: current, title }, { timeoutMs: 30_000 })
+          set({ error: undefined })
+          return
         }
-        await rpc().request({ type: 'photo.add', thread: current, title, ...image }, { timeoutMs: 30_000 })
-        set({ error: undefined })
+        const { refused } = await addPhotos(current, files, (p) => {
+          const share = p.total === 0 ? '' : ` ${Math.floor(100 * p.done / p.total)}%`
+          set({ adding: `${p.stage === 'preparing' ? 'Preparing' : 'Saving'} ${p.files > 1 ? `${p.file + 1} of ${p.files}: ` : ''}${p.name}${p.stage === 'storing' ? share : ''}…` })
+        }, { title })
+        set({ error: refused.length === 0 ? undefined : { name: 'PhotoImageError', message: refused.map((r) => r.error.message).join(' · ') } })
       } catch (error) { fail(error) } finally { set({ adding: undefined }) }
     },
     renamePhoto: async (photo, title) => { await onCurrent(async (current) => { await rpc().request({ type: 'photo.rename', thread: current, photo, title }) }) },
@@ -172,8 +173,8 @@ export const useAlbumStore = create<AlbumState>()((set, get) => {
       if (current === undefined || loadingImages.has(photo)) return
       loadingImages.add(photo)
       try {
-        const { image, imageType } = await rpc().request({ type: 'photo.image', thread: current, photo }, { timeoutMs: 30_000 })
-        set({ images: { ...get().images, [photo]: URL.createObjectURL(new Blob([image as Uint8Array<ArrayBuffer>], { type: imageType })) } })
+        const url = await photoImage(current, photo, 'thumbnail')
+        set({ images: { ...get().images, [photo]: url } })
       } catch (error) {
         loadingImages.delete(photo)
         fail(error)

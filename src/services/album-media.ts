@@ -1,0 +1,150 @@
+/**
+ * The album service's media requests: adding a photo with its original,
+ * preview and thumbnail (each encrypted in chunks under a key of its own and
+ * stored as blocks, the record carrying the refs that open them); handing a
+ * tab one of them as a Blob, fetched from peers where this device lacks it;
+ * and an album's "keep originals on this device" choice.
+ *
+ * Guarantees:
+ * - a file is read and written a piece at a time: adding or opening a 200 MB
+ *   original holds a few MiB of it in the worker, never the file;
+ * - nothing is written to the album until every block of the photo is stored
+ *   here, so a record never references blocks this device cannot serve;
+ * - every block fetched is checked against its CID and every chunk
+ *   authenticated before a byte reaches the tab (src/core/media);
+ * - progress goes to the asking tab only, as `media.progress` events naming
+ *   the tab's task.
+ */
+import type { ThreadDatabase } from '../core/db/index.ts'
+import { createLogger } from '../core/logger.ts'
+import { encryptMedia, mediaRefValue, openMedia, parseMediaRef, type MediaRef } from '../core/media/index.ts'
+import { isImage } from '../protocol/album-messages.ts'
+import type { MediaVariant } from '../protocol/media-messages.ts'
+import type { LinkContext, RequestHandlers } from '../protocol/rpc-server.ts'
+import { cleanMedia, PHOTOS } from './album-snapshot.ts'
+import { MediaUnavailableError, PhotoNotFoundError } from './errors.ts'
+import { blobPieces, gatherBlob } from './media-blobs.ts'
+import type { MediaStore } from './media-store.ts'
+
+const log = createLogger('services:album-media')
+
+/** What the media requests need from the album service. */
+export interface MediaHandlerDeps {
+  /** The device's media, where the host has a block store and peers to fetch from. */
+  readonly media: MediaStore | undefined
+  /** The album, opened (and its sync started) on first use. */
+  readonly album: (id: string) => Promise<{ readonly thread: ThreadDatabase }>
+  /** Runs a write to the album as its member, then syncs it (the album service's `asMember` and `wrote`). */
+  readonly write: <T>(id: string, doing: string, fn: (thread: ThreadDatabase) => Promise<T>) => Promise<T>
+  /** Something about the album changed: tell the tabs following it. */
+  readonly changed: (id: string) => void
+}
+
+type MediaHandlers = Pick<RequestHandlers, 'photo.addMedia' | 'photo.media' | 'album.keepOriginals'>
+
+/** Reports progress to the asking tab at most every this many bytes (and at the end). */
+const PROGRESS_STEP = 1024 * 1024
+
+/** The media request handlers. */
+export function mediaHandlers (deps: MediaHandlerDeps): MediaHandlers {
+  const media = (): MediaStore => {
+    if (deps.media === undefined) throw new MediaUnavailableError('This device has no store for photos\' files; reload the page')
+    return deps.media
+  }
+
+  /** A progress reporter for `task` on `link`, throttled to a step. */
+  const progress = (link: LinkContext, task: string | undefined, phase: 'store' | 'fetch', total: number) => {
+    let told = -PROGRESS_STEP
+    return (done: number): void => {
+      if (task === undefined || (done - told < PROGRESS_STEP && done < total)) return
+      told = done
+      link.emit({ type: 'media.progress', task, phase, done, total })
+    }
+  }
+
+  return {
+    'photo.addMedia': async ({ thread, title, task, original, preview, thumbnail, media: about }, link) => {
+      const store = media()
+      await deps.album(thread)
+      const total = original.size + preview.size + thumbnail.size
+      const tell = progress(link, task, 'store', total)
+      let before = 0
+      const encrypt = async (blob: Blob, type: string): Promise<MediaRef> => {
+        const ref = await encryptMedia(blobPieces(blob), {
+          size: blob.size,
+          type,
+          put: async (block) => { await store.blocks.put(block) },
+          signal: link.signal,
+          onProgress: ({ bytes }) => { tell(before + bytes) }
+        })
+        before += blob.size
+        return ref
+      }
+      // Smallest first: a member sees the thumbnail as soon as the record arrives and the first blocks with it.
+      const refs = {
+        thumbnail: await encrypt(thumbnail, thumbnail.type || 'image/jpeg'),
+        preview: await encrypt(preview, preview.type || 'image/jpeg'),
+        original: await encrypt(original, about.type)
+      }
+      tell(total)
+      const doc = {
+        title,
+        addedAt: Date.now(),
+        media: cleanMedia(about),
+        thumbnail: mediaRefValue(refs.thumbnail),
+        preview: mediaRefValue(refs.preview),
+        original: mediaRefValue(refs.original)
+      }
+      const id = await deps.write(thread, 'add photos', async (t) => await t.collection(PHOTOS).create(doc))
+      await store.markOwn(thread, refs.original)
+      return { type: 'photo.mediaAdded', photo: id }
+    },
+
+    'photo.media': async ({ thread, photo, variant, task }, link) => {
+      const { thread: t } = await deps.album(thread)
+      const found = t.collection(PHOTOS).find({ _id: photo })[0]
+      if (found === undefined) throw new PhotoNotFoundError(`There is no photo ${photo} in this album`)
+      // Photos added before media carry one small image in their record: it stands for every variant.
+      if (found.original === undefined && isImage(found.image, found.imageType)) {
+        return { type: 'photo.mediaData', variant, blob: new Blob([found.image as Uint8Array<ArrayBuffer>], { type: found.imageType as string }) }
+      }
+      const ref = refOf(found, variant)
+      const store = media()
+      const tell = progress(link, task, 'fetch', ref.size)
+      const blob = await gatherBlob(openMedia(ref, store.reader(link.signal), { signal: link.signal, onProgress: ({ bytes }) => { tell(bytes) } }), ref.type)
+      if (variant === 'original') {
+        store.used(thread, ref).catch((error: unknown) => { log.failure(`noting the use of an original of ${thread}`, error) })
+      }
+      return { type: 'photo.mediaData', variant, blob }
+    },
+
+    'album.keepOriginals': async ({ thread, keep }) => {
+      const store = media()
+      const { thread: t } = await deps.album(thread)
+      await store.setKeeps(thread, keep)
+      deps.changed(thread)
+      if (keep) {
+        fetchOriginals(store, thread, t).catch((error: unknown) => { log.failure(`fetching the originals of ${thread} to keep them`, error) })
+      }
+      return { type: 'album.keptOriginals', thread, keep }
+    }
+  }
+}
+
+/** Fetches every original of an album this device lacks, one at a time, while the album keeps its originals. */
+export async function fetchOriginals (store: MediaStore, id: string, thread: ThreadDatabase): Promise<void> {
+  for (const doc of thread.collection(PHOTOS).find({})) {
+    if (!await store.keeps(id)) return
+    if (doc.original === undefined) continue
+    const ref = parseMediaRef(doc.original)
+    for await (const chunk of openMedia(ref, store.reader())) void chunk
+    await store.used(id, ref)
+  }
+}
+
+/** The ref of a photo's `variant`, checked; a photo without it is refused in words. */
+function refOf (doc: Record<string, unknown>, variant: MediaVariant): MediaRef {
+  const value = doc[variant]
+  if (value === undefined) throw new PhotoNotFoundError(`This photo has no ${variant}`)
+  return parseMediaRef(value)
+}
