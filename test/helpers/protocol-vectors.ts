@@ -182,7 +182,19 @@ export async function buildProtocolVectors () {
   const v2 = JSON.parse(readFileSync(new URL('../fixtures/protocol-v2.json', import.meta.url), 'utf8')).records.a1
   const v2Blocks = [{ cid: v2.record.id, bytes: v2.record.bytes }, v2.event, v2.header, v2.body].map((b: { cid: string, bytes: string }) => ({ cid: b.cid, bytes: b.bytes }))
 
+  // a2 re-signed with media: one manifest attached, another released (links only: the follow key reads them, the payload stays sealed).
+  const manifestA = CID.createV1(dagCbor.code, await sha256.digest(dagCbor.encode({ v: 1, size: 0, chunkSize: 16384, chunks: [] })))
+  const manifestB = CID.createV1(dagCbor.code, await sha256.digest(dagCbor.encode({ v: 1, size: 1, chunkSize: 16384, chunks: [] })))
+  const withMedia = await resign(a2, (n) => ({ ...n, attachments: [manifestA], releases: [manifestB] }))
   const cases = [
+    { name: 'attachments and releases', description: `a2 re-signed with attachments [${manifestA.toString()}] and releases [${manifestB.toString()}]`, held: ['a1'],
+      batch: [wire(logA.logId, withMedia.block.cid, [withMedia.block, ...rest(a2)])], outcomes: ['stored'] },
+    { name: 'empty attachments', description: 'a2 re-signed with attachments: [] (no media is written by leaving the field out)', held: ['a1'],
+      batch: [await resign(a2, (n) => ({ ...n, attachments: [] })).then((s) => wire(logA.logId, s.block.cid, [s.block, ...rest(a2)]))], outcomes: ['MalformedRecordError'] },
+    { name: 'attachment twice', description: 'a2 re-signed with the same manifest attached twice', held: ['a1'],
+      batch: [await resign(a2, (n) => ({ ...n, attachments: [manifestA, manifestA] })).then((s) => wire(logA.logId, s.block.cid, [s.block, ...rest(a2)]))], outcomes: ['MalformedRecordError'] },
+    { name: 'raw attachment', description: 'a2 re-signed with an attachment that is a raw CID, not a manifest (dag-cbor)', held: ['a1'],
+      batch: [await resign(a2, (n) => ({ ...n, attachments: [CID.createV1(0x55, manifestA.multihash)] })).then((s) => wire(logA.logId, s.block.cid, [s.block, ...rest(a2)]))], outcomes: ['MalformedRecordError'] },
     { name: 're-sealed copy', description: 'a1 sealed again under another nonce is the same record: a duplicate, and a2 still follows it', held: ['a1'],
       batch: [wire(logA.logId, a1.record, [{ cid: a1.record, bytes: resealed.bytes }, ...rest(a1)]), wireOf(a2)], outcomes: ['duplicate', 'stored'] },
     { name: 're-sealed copy first', description: 'a receiver that gets the re-sealed copy first holds a1 and accepts a2', held: [],

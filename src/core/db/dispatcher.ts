@@ -20,6 +20,7 @@ import { atLeast } from '../acl/roles.ts'
 import { MalformedRecordError, MissingKeyError, RoleError, ThreadsError } from '../errors.ts'
 import type { LogIdentity } from '../ids/log-id.ts'
 import { headerKeyOf, sealEvent, signRecord } from '../log/create-record.ts'
+import { mediaChanges } from './media-references.ts'
 import { createLogger } from '../logger.ts'
 import { decryptBody, decryptHeader } from '../log/open-record.ts'
 import type { BatchOutcome, CommitHook, IngestResult, RecordStore } from '../log/record-store.ts'
@@ -210,7 +211,9 @@ export function createDispatcher (deps: {
           firstOfTurn = false
           const epoch = deps.epoch()
           const sealed = sealEvent({ headerKey: headerKeyOf(epoch, 'data'), payload: event, time: (deps.now ?? Date.now)(), random: deps.random })
-          return await signRecord({ thread, identity, epoch, kind: 'data', event: sealed, prev, deps: dependencies, random: deps.random })
+          // The media its documents start and stop referencing, for followers to keep or drop without reading it.
+          const media = mediaChanges(deps.view(), event, identity.logId, (prev?.seq ?? 0) + 1, staged)
+          return await signRecord({ thread, identity, epoch, kind: 'data', event: sealed, prev, deps: dependencies, ...media, random: deps.random })
         },
         hook: ownHook(() => event!, touched, applied)
       }

@@ -12,10 +12,10 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import { generateSymmetricKey } from '../crypto/aead.ts'
 import { secureRandom, type RandomSource } from '../crypto/random.ts'
-import { MalformedRecordError, MissingKeyError, TooLargeError } from '../errors.ts'
+import { BadCidError, MalformedRecordError, MissingKeyError, TooLargeError } from '../errors.ts'
 import type { LogIdentity } from '../ids/log-id.ts'
 import type { RawBlock } from '../storage/interfaces.ts'
-import { cidOf, cidToString, encodeBlock, encodeRecordEnvelope, encodeSealedBlock, parseCid, type EncodedBlock } from './blocks.ts'
+import { cidOf, cidToString, encodeBlock, isCanonicalCid, encodeRecordEnvelope, encodeSealedBlock, parseCid, type EncodedBlock } from './blocks.ts'
 import { LIMITS, RECORD_FORMAT_VERSION, signedPart, type Dependency, type RecordKind, type RecordNode } from './record-format.ts'
 
 /** The epoch a record is sealed with: its key ID and follow key. */
@@ -84,9 +84,14 @@ export async function signRecord (input: {
   readonly event: SealedEvent
   readonly prev: LogPosition | null
   readonly deps?: readonly Dependency[]
+  /** Manifest CIDs of the media the record starts referencing (src/core/media), readable with the follow key. */
+  readonly attachments?: readonly string[]
+  /** Manifest CIDs of the media the record stops referencing. */
+  readonly releases?: readonly string[]
   readonly random?: RandomSource
 }): Promise<CreatedRecord> {
   const deps = input.deps ?? []
+  const media = { attachments: mediaLinks(input.attachments, 'attachments'), releases: mediaLinks(input.releases, 'releases') }
   if (deps.length > LIMITS.maxDependencies) throw new TooLargeError(`${deps.length} dependencies; at most ${LIMITS.maxDependencies} are allowed`)
   for (const dep of deps) {
     if (dep.log === input.identity.logId) throw new MalformedRecordError('a dependency on the same log is expressed by prev, not deps')
@@ -101,7 +106,9 @@ export async function signRecord (input: {
     kind: input.kind,
     event: event.cid,
     prev: input.prev?.record ?? null,
-    deps: deps.map((d) => ({ log: d.log, record: d.record, kind: d.kind }))
+    deps: deps.map((d) => ({ log: d.log, record: d.record, kind: d.kind })),
+    ...(media.attachments.length > 0 ? { attachments: media.attachments } : {}),
+    ...(media.releases.length > 0 ? { releases: media.releases } : {})
   }
   const signed = signedPart({ ...unsigned, event: event.link, prev: input.prev === null ? null : (input.prev.link ?? parseCid(input.prev.record)) })
   const sig = await input.identity.signer.sign(dagCbor.encode(signed))
@@ -129,6 +136,17 @@ export function sealRecordNode (node: Record<string, unknown>, epoch: SealingEpo
   return { link, block: { cid: cidToString(link), bytes: encodeRecordEnvelope(epoch.keyId, epoch.followKey, plaintext, random) } }
 }
 
+/** Attachments or releases: at most maxAttachments distinct manifest CIDs, each in its one canonical spelling. */
+function mediaLinks (cids: readonly string[] | undefined, field: string): readonly string[] {
+  if (cids === undefined) return []
+  if (cids.length > LIMITS.maxAttachments) throw new TooLargeError(`${cids.length} ${field}; at most ${LIMITS.maxAttachments} are allowed`)
+  if (new Set(cids).size !== cids.length) throw new MalformedRecordError(`a record names each of its ${field} once`)
+  for (const cid of cids) {
+    if (!isCanonicalCid(cid)) throw new BadCidError(`${field} "${cid.slice(0, 80)}" is not a canonical base32 CIDv1 of dag-cbor with sha2-256`, cid)
+  }
+  return cids
+}
+
 const rawBlock = (block: RawBlock): RawBlock => ({ cid: block.cid, bytes: block.bytes })
 
 /** Everything needed to create a record in one call. */
@@ -143,6 +161,10 @@ export interface CreateRecordInput {
   readonly payload: unknown
   readonly prev: LogPosition | null
   readonly deps?: readonly Dependency[]
+  /** Manifest CIDs of the media the record starts referencing (src/core/media); followers keep those blocks. */
+  readonly attachments?: readonly string[]
+  /** Manifest CIDs of the media the record stops referencing; followers drop blocks nothing references. */
+  readonly releases?: readonly string[]
   /** Milliseconds since the epoch; defaults to now. */
   readonly time?: number
   readonly random?: RandomSource

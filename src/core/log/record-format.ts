@@ -1,7 +1,7 @@
 /**
  * The record format, version 3 (docs/PROTOCOL.md describes it byte by byte).
  *
- *   RecordNode    = { v: 3, thread, log, seq, key: keyId, kind, event: CID, prev: CID | null, deps: [Dependency], sig }
+ *   RecordNode    = { v: 3, thread, log, seq, key: keyId, kind, event: CID, prev: CID | null, deps: [Dependency], attachments?: [CID], releases?: [CID], sig }
  *   record ID     = CIDv1(dag-cbor, sha2-256) of dag-cbor(RecordNode)      (the plaintext node, sig included)
  *   record block  = { k: keyId, s: bstr( seal(followKey, dag-cbor(RecordNode)) ) }   (an envelope; its bytes name nothing)
  *   event block   = { v: 3, header: CID, body: CID }
@@ -18,6 +18,13 @@
  * never by its envelope, so re-sealing a record (a fresh nonce) gives the same
  * record, and `prev` commits each record to every record before it, signatures
  * included. Every structure must be canonical dag-cbor with exactly its fields.
+ *
+ * `attachments`, present only when the record references media (never as an
+ * empty list, so a node has one encoding), lists the manifest CIDs of the
+ * media files the event starts using (src/core/media); `releases`, likewise,
+ * those it stops using (a photo removed or replaced). A holder of the follow
+ * key learns which blocks to keep, and when to let them go, without reading
+ * the payload, and the signature fixes both lists.
  */
 import * as dagCbor from '@ipld/dag-cbor'
 import { utf8ToBytes } from '@noble/hashes/utils.js'
@@ -45,6 +52,8 @@ export const LIMITS = {
   maxEventBlockBytes: 512,
   maxRecordBlockBytes: 16 * 1024,
   maxDependencies: 64,
+  /** Media manifests one record may attach, and (separately) release. */
+  maxAttachments: 64,
   /** Length of a dependency's `kind`, in UTF-8 bytes. */
   maxDependencyKindBytes: 32,
   /** Length of a log ID text, in UTF-8 bytes. */
@@ -79,6 +88,10 @@ interface NodeFields<Link> {
 /** A decrypted record node, with CIDs as canonical strings. */
 export interface RecordNode extends NodeFields<string> {
   readonly deps: readonly Dependency[]
+  /** Manifest CIDs of the media the record starts referencing; absent when none. */
+  readonly attachments?: readonly string[]
+  /** Manifest CIDs of the media the record stops referencing; absent when none. */
+  readonly releases?: readonly string[]
   readonly sig: Uint8Array
 }
 
@@ -106,11 +119,13 @@ const utf8Length = (text: string): number => utf8ToBytes(text).length
 /** The node fields that are signed, in any form the writer holds them. */
 export interface UnsignedNode extends NodeFields<CidLike> {
   readonly deps: ReadonlyArray<{ readonly log: string, readonly record: CidLike, readonly kind: string }>
+  readonly attachments?: readonly CidLike[]
+  readonly releases?: readonly CidLike[]
 }
 
 /** The dag-cbor value that is signed: the node without its signature, links as CIDs. */
 export function signedPart (node: UnsignedNode): Record<string, unknown> {
-  return {
+  const part: Record<string, unknown> = {
     v: node.v,
     thread: node.thread,
     log: node.log,
@@ -121,6 +136,9 @@ export function signedPart (node: UnsignedNode): Record<string, unknown> {
     prev: node.prev === null ? null : asLink(node.prev),
     deps: node.deps.map((d) => ({ log: d.log, record: asLink(d.record), kind: d.kind }))
   }
+  if (node.attachments !== undefined && node.attachments.length > 0) part.attachments = node.attachments.map(asLink)
+  if (node.releases !== undefined && node.releases.length > 0) part.releases = node.releases.map(asLink)
+  return part
 }
 
 /** The bytes a node's signature covers. */
@@ -149,6 +167,8 @@ export function decodeCanonical (bytes: Uint8Array, what: string): unknown {
 }
 
 const NODE_FIELDS = ['v', 'thread', 'log', 'seq', 'key', 'kind', 'event', 'prev', 'deps', 'sig']
+/** Optional fields, present only when not empty. */
+const MEDIA_FIELDS = ['attachments', 'releases'] as const
 
 /**
  * Checks the shape of a decoded record node; throws MalformedRecordError naming
@@ -159,7 +179,7 @@ const NODE_FIELDS = ['v', 'thread', 'log', 'seq', 'key', 'kind', 'event', 'prev'
 export function parseRecordNode (value: unknown): RecordNode {
   const node = asMap(value, 'record node', MalformedRecordError)
   expectVersion(node.v, 'record node')
-  exactFields(node, NODE_FIELDS, 'record node', MalformedRecordError)
+  exactFields(node, [...NODE_FIELDS, ...MEDIA_FIELDS.filter((f) => f in node)], 'record node', MalformedRecordError)
   const thread = idText(node.thread, 'record node field "thread"', LIMITS.maxThreadIdBytes)
   const log = idText(node.log, 'record node field "log"')
   if (!Number.isSafeInteger(node.seq) || (node.seq as number) < 1) throw new MalformedRecordError('record node field "seq" must be an integer from 1 to 2^53 − 1')
@@ -177,7 +197,20 @@ export function parseRecordNode (value: unknown): RecordNode {
   }
   const prev = node.prev === null ? null : link(node.prev, 'record node field "prev"')
   if ((prev === null) !== (node.seq === 1)) throw new BadSequenceError(`record node has seq ${node.seq as number} and ${prev === null ? 'no prev' : 'a prev'}; prev is null exactly when seq is 1`)
-  return { v: RECORD_FORMAT_VERSION, thread, log, seq: node.seq as number, key: node.key, kind: node.kind as RecordKind, event: link(node.event, 'record node field "event"'), prev, deps, sig: node.sig }
+  const parsed: RecordNode = { v: RECORD_FORMAT_VERSION, thread, log, seq: node.seq as number, key: node.key, kind: node.kind as RecordKind, event: link(node.event, 'record node field "event"'), prev, deps, sig: node.sig }
+  const media: { attachments?: string[], releases?: string[] } = {}
+  for (const field of MEDIA_FIELDS) if (field in node) media[field] = parseMediaLinks(node[field], field)
+  return MEDIA_FIELDS.some((f) => f in node) ? { ...parsed, ...media } : parsed
+}
+
+/** A node's attachments or releases: 1 to maxAttachments distinct dag-cbor sha2-256 links (an empty list would be a second encoding of none). */
+function parseMediaLinks (value: unknown, field: string): string[] {
+  if (!Array.isArray(value) || value.length === 0 || value.length > LIMITS.maxAttachments) {
+    throw new MalformedRecordError(`record node field "${field}" must be a list of 1 to ${LIMITS.maxAttachments} links, or absent`)
+  }
+  const links = value.map((raw, i) => link(raw, `record node field "${field}" item ${i}`))
+  if (new Set(links).size !== links.length) throw new MalformedRecordError(`record node field "${field}" names a link twice`)
+  return links
 }
 
 function parseDependency (value: unknown, index: number): Dependency {
