@@ -42,6 +42,9 @@ export interface MediaHandlerDeps {
 
 type MediaHandlers = Pick<RequestHandlers, 'photo.addMedia' | 'photo.media' | 'album.keepOriginals'>
 
+/** How long fetching a file of `bytes` may take: two minutes, and a second per 100 kB (a slow connection). */
+export const fetchTimeoutMs = (bytes: number): number => 120_000 + Math.ceil(bytes / 100)
+
 /** Reports progress to the asking tab at most every this many bytes (and at the end). */
 const PROGRESS_STEP = 1024 * 1024
 
@@ -111,7 +114,9 @@ export function mediaHandlers (deps: MediaHandlerDeps): MediaHandlers {
       const ref = refOf(found, variant)
       const store = media()
       const tell = progress(link, task, 'fetch', ref.size)
-      const blob = await gatherBlob(openMedia(ref, store.reader(link.signal), { signal: link.signal, onProgress: ({ bytes }) => { tell(bytes) } }), ref.type)
+      // Nobody holding a block keeps a want open until the tab goes or the time a file of this size may take is up.
+      const signal = AbortSignal.any([link.signal, AbortSignal.timeout(fetchTimeoutMs(ref.size))])
+      const blob = await gatherBlob(openMedia(ref, store.reader(signal), { signal, onProgress: ({ bytes }) => { tell(bytes) } }), ref.type)
       if (variant === 'original') {
         store.used(thread, ref).catch((error: unknown) => { log.failure(`noting the use of an original of ${thread}`, error) })
       }

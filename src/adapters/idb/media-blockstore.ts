@@ -26,6 +26,7 @@ import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import * as Digest from 'multiformats/hashes/digest'
 import { StoreClosedError } from '../../core/errors.ts'
+import { concatBytes } from '@noble/hashes/utils.js'
 
 /** The object store of blocks. */
 const BLOCKS = 'blocks'
@@ -165,11 +166,7 @@ async function joined (value: Uint8Array | Iterable<Uint8Array> | AsyncIterable<
   if (value instanceof Uint8Array) return value
   const parts: Uint8Array[] = []
   for await (const part of value) parts.push(part)
-  if (parts.length === 1) return parts[0]!
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
-  let at = 0
-  for (const part of parts) { out.set(part, at); at += part.byteLength }
-  return out
+  return parts.length === 1 ? parts[0]! : concatBytes(...parts)
 }
 
 /** A view never stores its (possibly much larger) backing buffer. */

@@ -17,6 +17,7 @@ import type { Libp2p } from '@libp2p/interface'
 import { MemoryDatastore } from 'datastore-core'
 import { createHeliaLight, type Helia } from 'helia'
 import type { Blockstore } from 'interface-blockstore'
+import { concatBytes } from '@noble/hashes/utils.js'
 import type { CID } from 'multiformats/cid'
 
 /** Options of {@link startMediaNode}. */
@@ -81,9 +82,5 @@ export function mediaBlocksOf (helia: Helia, local: Blockstore): NodeMediaBlocks
 async function joined (parts: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<Uint8Array> {
   const all: Uint8Array[] = []
   for await (const part of parts) all.push(part)
-  if (all.length === 1) return all[0]!
-  const out = new Uint8Array(all.reduce((n, p) => n + p.byteLength, 0))
-  let at = 0
-  for (const part of all) { out.set(part, at); at += part.byteLength }
-  return out
+  return all.length === 1 ? all[0]! : concatBytes(...all)
 }
