@@ -1,0 +1,105 @@
+/**
+ * Photos as media between two people (two browser contexts, each with its own
+ * SharedWorker node, IndexedDB and Helia blockstore), with the real follower:
+ * Alice adds a 30 MB PNG and a 12-megapixel JPEG at once; Bob, invited, sees
+ * both thumbnails, opens a photo's preview, downloads the original and gets
+ * the very bytes Alice chose (SHA-256 compared); with the follower stopped,
+ * he downloads the other over the direct connection all the same.
+ *
+ * The images are made in Alice's page (noise, so PNG cannot compress it, and
+ * a JPEG of the camera's size) and put into the file input as a person's
+ * choice would be.
+ */
+import { createHash } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { expect, test, type Page } from '@playwright/test'
+import { createAlbum, makeInvite } from './fixtures/album-page.ts'
+import { startE2eFollower, type E2eFollower } from './fixtures/follower.ts'
+
+let follower: E2eFollower
+test.beforeEach(async () => { follower = await startE2eFollower() })
+test.afterEach(async () => { await follower.close() })
+
+/** Makes the two images in the page, chooses them in "Photo file", and returns their SHA-256 by file name. */
+async function chooseGeneratedPhotos (page: Page): Promise<Record<string, string>> {
+  return await page.evaluate(async () => {
+    /** A canvas of noise (xorshift, seeded): incompressible, so its PNG is as large as its pixels. */
+    const noise = (width: number, height: number, seed: number): OffscreenCanvas => {
+      const canvas = new OffscreenCanvas(width, height)
+      const context = canvas.getContext('2d')!
+      const image = context.createImageData(width, height)
+      const words = new Uint32Array(image.data.buffer)
+      let x = seed
+      for (let i = 0; i < words.length; i++) {
+        x ^= x << 13; x ^= x >>> 17; x ^= x << 5
+        words[i] = (x >>> 0) | 0xff000000 // opaque
+      }
+      context.putImageData(image, 0, 0)
+      return canvas
+    }
+    const png = await noise(3000, 3000, 7).convertToBlob({ type: 'image/png' })
+    const camera = noise(4000, 3000, 11)
+    const jpeg = await camera.convertToBlob({ type: 'image/jpeg', quality: 0.9 })
+    const files = [new File([png], 'Noise.png', { type: 'image/png' }), new File([jpeg], 'Camera.jpg', { type: 'image/jpeg' })]
+    const input = document.querySelector<HTMLInputElement>('input[aria-label="Photo file"]')!
+    const chosen = new DataTransfer()
+    for (const file of files) chosen.items.add(file)
+    input.files = chosen.files
+    input.dispatchEvent(new Event('change', { bubbles: true }))
+    const hex = async (blob: Blob): Promise<string> => Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer())), (b) => b.toString(16).padStart(2, '0')).join('')
+    return { 'Noise.png': await hex(png), 'Camera.jpg': await hex(jpeg), sizes: `${png.size},${jpeg.size}` }
+  })
+}
+
+/** Downloads a photo's original through its button; returns the SHA-256 of the file saved. */
+async function downloadOriginal (page: Page, title: string): Promise<{ hash: string, name: string }> {
+  const download = page.waitForEvent('download', { timeout: 180_000 })
+  await page.getByRole('button', { name: `Download original of ${title}` }).click()
+  const saved = await download
+  const bytes = await readFile(await saved.path())
+  return { hash: createHash('sha256').update(bytes).digest('hex'), name: saved.suggestedFilename() }
+}
+
+test('a 30 MB PNG and a 12 MP JPEG reach another person as thumbnails, previews and byte-identical originals, with or without the follower', async ({ browser }) => {
+  test.setTimeout(480_000)
+  const alice = await (await browser.newContext()).newPage()
+  await alice.goto('/')
+  await expect(alice.getByTestId('node-status')).toHaveAttribute('data-state', 'ready')
+  await createAlbum(alice, 'Originals')
+  await expect(alice.getByTestId('album-name')).toHaveText('Originals')
+  const hashes = await chooseGeneratedPhotos(alice)
+  const [pngSize] = hashes.sizes!.split(',').map(Number)
+  expect(pngSize).toBeGreaterThan(30 * 1000 * 1000)
+  await alice.getByRole('button', { name: 'Add photo' }).click()
+  const photos = alice.getByRole('list', { name: 'Photos' })
+  await expect(photos).toContainText('Noise', { timeout: 180_000 })
+  await expect(photos).toContainText('Camera', { timeout: 180_000 })
+  await expect(alice.getByRole('alert')).toHaveCount(0)
+  await expect(alice.getByTestId('sync-status')).toHaveAttribute('data-pending', '0', { timeout: 60_000 })
+  const link = await makeInvite(alice, 'read')
+
+  const bob = await (await browser.newContext({ acceptDownloads: true })).newPage()
+  await bob.goto(link)
+  const bobPhotos = bob.getByRole('list', { name: 'Photos' })
+  await expect(bobPhotos).toContainText('Camera', { timeout: 60_000 })
+  // Thumbnails first: each at most 400 px on its longer side.
+  for (const [title, width, height] of [['Noise', 400, 400], ['Camera', 400, 300]] as const) {
+    const thumbnail = bob.getByRole('img', { name: title, exact: true })
+    await expect(thumbnail).toBeVisible({ timeout: 120_000 })
+    await expect.poll(async () => await thumbnail.evaluate((img: HTMLImageElement) => [img.complete, img.naturalWidth, img.naturalHeight]), { timeout: 30_000 }).toEqual([true, width, height])
+  }
+  // The preview on opening: display size, at most 2,048 px.
+  await bob.getByRole('button', { name: 'Open Camera' }).click()
+  const preview = bob.getByRole('img', { name: 'Camera (preview)' })
+  await expect(preview).toBeVisible({ timeout: 120_000 })
+  await expect.poll(async () => await preview.evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight]), { timeout: 30_000 }).toEqual([2048, 1536])
+
+  // The original, byte for byte, under its title and type.
+  expect(await downloadOriginal(bob, 'Noise')).toEqual({ hash: hashes['Noise.png'], name: 'Noise.png' })
+
+  // Without the follower, the other original comes over the direct connection.
+  await expect(bob.getByTestId('sync-status')).toHaveAttribute('data-direct', '1', { timeout: 60_000 })
+  expect(await follower.process.stop()).toBe(0)
+  expect(await downloadOriginal(bob, 'Camera')).toEqual({ hash: hashes['Camera.jpg'], name: 'Camera.jpg' })
+  await expect(bob.getByRole('alert')).toHaveCount(0)
+})
