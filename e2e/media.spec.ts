@@ -103,3 +103,47 @@ test('a 30 MB PNG and a 12 MP JPEG reach another person as thumbnails, previews 
   expect(await downloadOriginal(bob, 'Camera')).toEqual({ hash: hashes['Camera.jpg'], name: 'Camera.jpg' })
   await expect(bob.getByRole('alert')).toHaveCount(0)
 })
+
+test('a person who joins an album of 500 photos sees every thumbnail', async ({ browser }) => {
+  test.setTimeout(900_000)
+  const PHOTOS = 500
+  const alice = await (await browser.newContext()).newPage()
+  await alice.goto('/')
+  await expect(alice.getByTestId('node-status')).toHaveAttribute('data-state', 'ready')
+  await createAlbum(alice, 'Five hundred')
+  await expect(alice.getByTestId('album-name')).toHaveText('Five hundred')
+  // Cheaply made originals of about 2 MB: one small JPEG, each copy followed by bytes of its own after the
+  // image ends (which decoders ignore), so every file differs and is stored and fetched whole.
+  await alice.evaluate(async (count) => {
+    const canvas = new OffscreenCanvas(640, 480)
+    const context = canvas.getContext('2d')!
+    const gradient = context.createLinearGradient(0, 0, 640, 480)
+    gradient.addColorStop(0, '#224'); gradient.addColorStop(1, '#fc8')
+    context.fillStyle = gradient
+    context.fillRect(0, 0, 640, 480)
+    const jpeg = await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.8 })
+    const tail = new Uint8Array(2 * 1024 * 1024 - jpeg.size)
+    const chosen = new DataTransfer()
+    for (let i = 0; i < count; i++) {
+      new DataView(tail.buffer).setUint32(0, i)
+      chosen.items.add(new File([jpeg, tail.slice()], `Photo ${String(i).padStart(3, '0')}.jpg`, { type: 'image/jpeg' }))
+    }
+    const input = document.querySelector<HTMLInputElement>('input[aria-label="Photo file"]')!
+    input.files = chosen.files
+    input.dispatchEvent(new Event('change', { bubbles: true }))
+  }, PHOTOS)
+  await alice.getByRole('button', { name: 'Add photo' }).click()
+  const photos = alice.getByRole('list', { name: 'Photos' }).getByRole('listitem')
+  await expect(photos).toHaveCount(PHOTOS, { timeout: 600_000 })
+  await expect(alice.getByTestId('photo-progress')).toHaveCount(0, { timeout: 60_000 })
+  await expect(alice.getByRole('alert')).toHaveCount(0)
+  await expect(alice.getByTestId('sync-status')).toHaveAttribute('data-pending', '0', { timeout: 120_000 })
+  const link = await makeInvite(alice, 'read')
+
+  const bob = await (await browser.newContext()).newPage()
+  await bob.goto(link)
+  await expect(bob.getByRole('list', { name: 'Photos' }).getByRole('listitem')).toHaveCount(PHOTOS, { timeout: 180_000 })
+  // Every thumbnail shown and decoded.
+  await expect.poll(async () => await bob.locator('img.photo').evaluateAll((images: HTMLImageElement[]) => images.filter((img) => img.complete && img.naturalWidth === 400).length), { timeout: 300_000, intervals: [1000] }).toBe(PHOTOS)
+  await expect(bob.getByRole('alert')).toHaveCount(0)
+})
