@@ -2,7 +2,9 @@
  * The follower: a Node peer that relays for browsers and keeps the logs of
  * threads its members asked it to follow, holding follow keys only. It wires
  * the core (record store, key book, sync handler) to an LMDB database on disk, a libp2p
- * node (WebSockets, circuit relay v2 server, gossipsub) and an HTTP server.
+ * node (WebSockets, circuit relay v2 server, gossipsub) and an HTTP server, and
+ * keeps the media blocks its threads' records reference in a blockstore on disk,
+ * served to any node over bitswap by a light Helia node on the same libp2p.
  */
 import { mkdir } from 'node:fs/promises'
 import { circuitRelayServer, type CircuitRelayService } from '@libp2p/circuit-relay-v2'
@@ -10,8 +12,9 @@ import { gossipsub } from '@libp2p/gossipsub'
 import { ping } from '@libp2p/ping'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { withBaseOptions } from '../src/adapters/libp2p/base-options.ts'
-import { migrateFileStore, openLmdbBackend } from '../src/adapters/node/index.ts'
+import { migrateFileStore, openLmdbBackend, openLmdbBlockstore } from '../src/adapters/node/index.ts'
 import { serveSync } from '../src/adapters/libp2p/sync-protocol.ts'
+import { createBlockNode } from '../src/adapters/libp2p/block-node.ts'
 import { ThreadsError } from '../src/core/errors.ts'
 import { createRecordStore } from '../src/core/log/record-store.ts'
 import { createCachedBackend } from '../src/core/storage/cached-backend.ts'
@@ -23,6 +26,7 @@ import { createStoreReplica } from '../src/core/sync/replica.ts'
 import type { FollowerConfig } from './config.ts'
 import { startHttp } from './http.ts'
 import { connectionManagerOptions, gossipLimits, limitsGater, relayReservationOptions, releaseReservationsOnDisconnect, topicValidator } from './libp2p-limits.ts'
+import { startMediaKeeper, type MediaKeeper } from './media-keeper.ts'
 import { loadNodeKey } from './node-key.ts'
 import { createQuotas } from './quotas.ts'
 import { createRequestGate } from './request-gate.ts'
@@ -51,9 +55,14 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
   // Set once the node runs: followed threads' topics are joined so announcements flow through.
   let joinTopic = (_thread: string): void => {}
   const records = createRecordStore({ backend })
+  // Media blocks live in a Helia blockstore on disk beside the records, served over bitswap.
+  const blockstore = await openLmdbBlockstore({ directory: `${config.dataDir}/blocks` })
+  let media: MediaKeeper | undefined
   const replica = createStoreReplica({
     records,
     keys,
+    // Set before anything is served: records commit with the media rows they imply.
+    hook: (thread) => media!.hook(thread),
     follow: async (request) => {
       await admitFollow(request, { records, keys })
       const { thread } = request
@@ -89,12 +98,18 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
     node.services.pubsub.subscribe(thread)
   }
   for (const thread of await threads.list()) joinTopic(thread.id)
+  const blockNode = await createBlockNode({ libp2p: node, blockstore })
+  media = await startMediaKeeper({ meta: backend.meta, store: blockstore, node: blockNode, quota: quotas.media })
+  const keeper = media
   const admit = (requester: string): (() => void) | ThreadsError => {
     const pass = gate.enter(requester)
     return pass instanceof ThreadsError ? pass : () => { pass.release() }
   }
   await serveSync(node, async (request, from) => await handler(request, from.ip ?? from.peer, from), { admit: (from) => admit(from.peer) })
-  const http = await startHttp({ host: config.host, port: config.httpPort, node, handler, gate, corsOrigins: config.corsOrigins, retryAfterSeconds: limits.retryAfterSeconds })
+  const http = await startHttp({ host: config.host, port: config.httpPort, node, handler, gate, corsOrigins: config.corsOrigins, retryAfterSeconds: limits.retryAfterSeconds,
+    acceptBlock: keeper.accept,
+    report: () => ({ media: keeper.status() })
+  })
   const multiaddrs = node.getMultiaddrs().map((a) => a.toString())
   return {
     node,
@@ -102,7 +117,10 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
     httpUrl: http.url,
     async stop () {
       await http.close()
+      await keeper.stop()
+      await blockNode.stop()
       await node.stop()
+      await blockstore.close()
       await backend.close()
     }
   }

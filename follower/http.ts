@@ -26,6 +26,8 @@ import { MAX_MESSAGE_BYTES, type SyncRequest } from '../src/core/sync/messages.t
 import { answerRequest } from '../src/core/sync/serve.ts'
 import { EndpointNotFoundError, FollowerBusyError, LengthRequiredError, OriginNotAllowedError, TooManyRequestsError, UnsupportedContentTypeError } from './limit-errors.ts'
 import type { RequestGate } from './request-gate.ts'
+import { CHUNK_OVERHEAD, MEDIA_LIMITS } from '../src/core/media/format.ts'
+import { UnreferencedBlockError } from './media-errors.ts'
 
 const log = createLogger('follower:http')
 
@@ -50,7 +52,16 @@ export interface HttpOptions {
   /** Origins whose pages may call the follower (`*` for any). */
   readonly corsOrigins: readonly string[]
   readonly retryAfterSeconds: number
+  /** Takes a media block pushed with PUT /v1/blocks/<cid> (the media keeper); absent: no such endpoint. */
+  readonly acceptBlock?: (cid: string, bytes: Uint8Array) => Promise<void>
+  /** More to report on /health. */
+  readonly report?: () => Record<string, unknown>
 }
+
+/** The largest media block a push may carry: a sealed chunk or a manifest. */
+const MAX_BLOCK_PUSH_BYTES = Math.max(MEDIA_LIMITS.maxChunkBytes + CHUNK_OVERHEAD, MEDIA_LIMITS.maxManifestBytes)
+const BLOCK_CONTENT_TYPE = 'application/vnd.ipld.raw'
+const BLOCK_PATH = /^\/v1\/blocks\/([a-z0-9]{1,200})$/
 
 /** The status each refusal is sent with. */
 function statusOf (error: ThreadsError): number {
@@ -61,6 +72,7 @@ function statusOf (error: ThreadsError): number {
   if (error instanceof LengthRequiredError) return 411
   if (error instanceof OriginNotAllowedError) return 403
   if (error instanceof EndpointNotFoundError) return 404
+  if (error instanceof UnreferencedBlockError) return 403
   return 400
 }
 
@@ -77,7 +89,7 @@ export async function startHttp (options: HttpOptions): Promise<{ url: string, c
     const origin = request.headers.origin
     if (origin === undefined) return {}
     if (!anyOrigin && !allowed.has(origin)) return new OriginNotAllowedError(`pages from ${origin.slice(0, 200)} may not call this follower; it serves ${[...allowed].join(', ')}`)
-    return { 'access-control-allow-origin': origin, 'access-control-allow-headers': 'content-type', 'access-control-allow-methods': 'GET, POST', vary: 'origin' }
+    return { 'access-control-allow-origin': origin, 'access-control-allow-headers': 'content-type', 'access-control-allow-methods': 'GET, POST, PUT', vary: 'origin' }
   }
 
   /** Sends a refusal in words; the rest of the body is read and dropped. */
@@ -120,13 +132,47 @@ export async function startHttp (options: HttpOptions): Promise<{ url: string, c
     }
   }
 
+  /** PUT /v1/blocks/<cid>: one media block, checked and kept only if a record this follower holds references it. */
+  const serveBlockPut = async (request: IncomingMessage, response: ServerResponse, cid: string, headers: Record<string, string>): Promise<void> => {
+    const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
+    if (type !== BLOCK_CONTENT_TYPE) { refuse(request, response, new UnsupportedContentTypeError(`a block is ${BLOCK_CONTENT_TYPE}, not "${type.slice(0, 100)}"`), headers); return }
+    const declared = request.headers['content-length']
+    if (declared === undefined) { refuse(request, response, new LengthRequiredError('a block push declares its length (Content-Length)'), headers); return }
+    const length = Number(declared)
+    if (length > MAX_BLOCK_PUSH_BYTES) { refuse(request, response, new TooLargeError(`the block is ${length} bytes; a media block may take ${MAX_BLOCK_PUSH_BYTES}`), headers); return }
+    const pass = options.gate.enter(ipOf(request))
+    if (pass instanceof ThreadsError) { refuse(request, response, pass, headers); return }
+    try {
+      if (!pass.hold(length)) { refuse(request, response, new FollowerBusyError(`the follower holds as many request bytes as it may; try again in ${options.retryAfterSeconds} s`), headers); return }
+      const body = await readBody(request)
+      try {
+        await options.acceptBlock!(cid, body)
+      } catch (error) {
+        if (!(error instanceof ThreadsError)) throw error
+        refuse(request, response, error, headers)
+        return
+      }
+      response.writeHead(204, headers).end()
+    } finally {
+      pass.release()
+    }
+  }
+
   const server = createServer((request, response) => {
     const headers = cors(request)
     if (headers instanceof OriginNotAllowedError) { refuse(request, response, headers); return }
     if (request.method === 'OPTIONS') { request.resume(); response.writeHead(204, headers).end(); return }
     if (request.method === 'GET' && request.url === '/health') {
       response.writeHead(200, { ...headers, 'content-type': 'application/json' })
-      response.end(JSON.stringify({ ok: true, peerId: options.node.peerId.toString(), multiaddrs: options.node.getMultiaddrs().map(String), connections: options.node.getConnections().length, ...options.gate.load() }))
+      response.end(JSON.stringify({ ok: true, peerId: options.node.peerId.toString(), multiaddrs: options.node.getMultiaddrs().map(String), connections: options.node.getConnections().length, ...options.gate.load(), ...options.report?.() }))
+      return
+    }
+    const block = request.method === 'PUT' && options.acceptBlock !== undefined ? BLOCK_PATH.exec(request.url ?? '') : null
+    if (block !== null) {
+      serveBlockPut(request, response, block[1]!, headers).catch((error: unknown) => {
+        log.failure('taking a pushed block', error)
+        refuse(request, response, new ThreadsError(`the block could not be taken: ${(error as Error).message}`))
+      })
       return
     }
     if (request.method === 'POST' && request.url === '/v1/sync') {

@@ -29,6 +29,12 @@ const untext = new TextDecoder()
 /** The handler wrapped with quotas, and the replica whose ingest counts what it stores. */
 export interface Quotas {
   readonly replica: SyncReplica
+  /** Media bytes a thread keeps count against the same per-thread limit as its records. */
+  readonly media: {
+    /** Counts `bytes` more for `thread`, or throws StorageQuotaError past its limit. */
+    charge(thread: string, bytes: number): Promise<void>
+    refund(thread: string, bytes: number): Promise<void>
+  }
   handler(inner: (request: SyncRequest, context?: RequestContext) => Promise<HandledRequest>): (request: SyncRequest, requester: string, context?: RequestContext) => Promise<HandledRequest>
 }
 
@@ -122,6 +128,16 @@ export function createQuotas ({ replica, meta, limits }: {
 
   return {
     replica: wrapped,
+    media: {
+      async charge (thread, bytes) {
+        const held = await storedBytes(thread) + (reserved.get(thread) ?? 0)
+        if (held + bytes > limits.maxBytesPerThread) {
+          throw new StorageQuotaError(`thread ${thread} holds ${held} bytes on this follower; a file of ${bytes} more would pass the ${limits.maxBytesPerThread} bytes one thread may hold`)
+        }
+        await count(thread, bytes)
+      },
+      refund: async (thread, bytes) => { await count(thread, -bytes) }
+    },
     handler: (inner) => async (request, requester, context) => {
       if (request.type === 'push') return await push(inner, request)
       // What the transport knows of the connection (the peer a pull proof must name) goes through.

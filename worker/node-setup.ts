@@ -14,7 +14,8 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { openIdbBackend } from '../src/adapters/idb/index.ts'
 import { openIdbMediaBlockstore } from '../src/adapters/idb/media-blockstore.ts'
-import { mediaBlocksOf, startMediaNode } from '../src/adapters/libp2p/media-node.ts'
+import { createBlockNode } from '../src/adapters/libp2p/block-node.ts'
+import { mediaBlocksOf } from '../src/adapters/libp2p/media-blocks.ts'
 import { libp2pSyncTransport, serveSync } from '../src/adapters/libp2p/sync-protocol.ts'
 import { retryWithBackoff } from '../src/core/retry.ts'
 import { createSyncHandler } from '../src/core/sync/handler.ts'
@@ -39,7 +40,7 @@ export async function setupNode (workerId: string): Promise<RequestHandlers> {
   const node = await startWorkerNode()
   // Photos' files: blocks in IndexedDB, fetched from and served to peers over bitswap on the node's own connections.
   const blockstore = await openIdbMediaBlockstore(MEDIA_DATABASE_NAME)
-  const helia = await startMediaNode({ libp2p: node, blockstore })
+  const helia = await createBlockNode({ libp2p: node, blockstore })
   const links = new Map<string, FollowerLink>()
   /** Syncs every album with the follower at `address` from now on, through a link that keeps it dialled. */
   const follow = (address: string): void => {

@@ -6,7 +6,7 @@
  * read key and no plaintext ever reaches its data directory; a hostile peer's
  * tampered, forged, oversized and out-of-order records are refused.
  */
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -15,20 +15,12 @@ import { openDatabase, type Database, type ThreadDatabase } from '../../src/core
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { syncThread } from '../../src/core/sync/engine.ts'
 import type { Invite } from '../../src/core/sync/invite.ts'
+import { filesUnder } from '../helpers/files-under.ts'
 import { startFollowerProcess, type FollowerProcess } from '../helpers/follower-process.ts'
 
 const EVENTS_PER_WRITER = 1000
 const MARKER = 'KNOWN-PLAINTEXT-MARKER'
 
-async function filesUnder (dir: string): Promise<string[]> {
-  const out: string[] = []
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name)
-    if (entry.isDirectory()) out.push(...await filesUnder(path))
-    else out.push(path)
-  }
-  return out
-}
 
 interface Writer { db: Database, thread: ThreadDatabase, peer: SyncPeer }
 

@@ -2,3 +2,4 @@
 export { openLmdbBackend, type LmdbBackendOptions } from './lmdb-backend.ts'
 export { openFileBackend, type FileBackendOptions } from './file-backend.ts'
 export { migrateFileStore, type MigratedFileStore } from './migrate-file-store.ts'
+export { openLmdbBlockstore, LmdbBlockstore, type LmdbBlockstoreOptions } from './lmdb-blockstore.ts'

@@ -7,7 +7,7 @@
  * member's replica signs that proof with its own log key when it asks.
  */
 import { createAdmission, type Admission } from '../log/admission.ts'
-import type { BatchOutcome, RecordStore } from '../log/record-store.ts'
+import type { BatchOutcome, CommitHook, RecordStore } from '../log/record-store.ts'
 import { MissingKeyError } from '../errors.ts'
 import { atLeast } from '../acl/roles.ts'
 import { logIdentityFromSeed } from '../ids/log-id.ts'
@@ -44,6 +44,8 @@ export function createStoreReplica (deps: {
   readonly keys: KeyBook
   readonly ingest?: (thread: string, records: readonly RecordEnvelope[]) => Promise<BatchOutcome[]>
   readonly follow?: (request: FollowRequest) => Promise<void>
+  /** Runs for each admitted record of `thread` in its commit (the follower records the media a record attaches and releases). */
+  readonly hook?: (thread: string) => CommitHook
 }): SyncReplica {
   const { records, keys } = deps
   const admissions = new Map<string, Admission>()
@@ -80,7 +82,8 @@ export function createStoreReplica (deps: {
       // Stored only when the thread's ACL admits them (admission.ts), as on a member.
       const keyring = await keys.keyring(thread)
       const verified = await records.verifyMany(thread, received.map((r) => ({ ...r, keys: keyring })))
-      return await records.commitVerified(thread, verified.map((v) => ({ verified: v })), { admit: async (items) => await admissionOf(thread).admit(items, keyring) })
+      const hook = deps.hook?.(thread)
+      return await records.commitVerified(thread, verified.map((v) => ({ verified: v, hook })), { admit: async (items) => await admissionOf(thread).admit(items, keyring) })
     }),
     follow: deps.follow,
     ...(deps.follow === undefined

@@ -1,0 +1,359 @@
+/**
+ * Keeps exactly the media blocks that admitted records reference. A record
+ * names, in its node (readable with the follow key), the media manifests its
+ * event attaches and releases (docs/PROTOCOL.md, "Media"); a manifest lists
+ * its chunks without any key. So the follower, holding follow keys only:
+ * - records, in the same atomic write as the record, which manifests each
+ *   thread attaches (kept) and releases (final: a released manifest is never
+ *   kept again by that thread);
+ * - fetches a kept manifest and its chunks over bitswap from whichever peer has
+ *   them (the writer, usually), or takes them pushed by anyone (`accept`),
+ *   checking every block against its CID and the size its manifest gives it;
+ * - charges each thread that keeps a file its bytes (StorageQuotaError past
+ *   the thread's limit: the file is not kept) and refunds them on release;
+ * - refuses any other block (UnreferencedBlockError), and deletes a file's
+ *   blocks once no thread keeps it, unless another kept file shares them.
+ * Fetches that find no peer holding the blocks are tried again when a peer
+ * connects, and every `retryMs`.
+ */
+import { CID } from 'multiformats/cid'
+import { base32 } from 'multiformats/bases/base32'
+import type { Blockstore } from 'interface-blockstore'
+import type { BlockNode } from '../src/adapters/libp2p/block-node.ts'
+import { BadCidError, ThreadsError } from '../src/core/errors.ts'
+import type { CommitHook } from '../src/core/log/record-store.ts'
+import { createLogger } from '../src/core/logger.ts'
+import { CHUNK_OVERHEAD, MEDIA_LIMITS, parseManifest, verifyMediaBlock, type MediaManifest } from '../src/core/media/format.ts'
+import type { BatchOperation, KeyValueStore } from '../src/core/storage/interfaces.ts'
+import { UnreferencedBlockError } from './media-errors.ts'
+
+const log = createLogger('follower:media')
+
+/** Meta rows: REF + root + '/' + thread → [1] kept, [0] released. */
+const REF = 'follower/media/ref/'
+const KEPT = Uint8Array.of(1)
+const RELEASED = Uint8Array.of(0)
+
+/** How a thread's media bytes are charged against its quota. */
+export interface MediaQuota {
+  /** Counts `bytes` more for `thread`, or throws StorageQuotaError past its limit. */
+  charge(thread: string, bytes: number): Promise<void>
+  refund(thread: string, bytes: number): Promise<void>
+}
+
+/** What the keeper holds and waits for. */
+export interface MediaStatus {
+  /** Manifests some thread keeps. */
+  readonly kept: number
+  /** Of those, the ones held whole (manifest and every chunk). */
+  readonly complete: number
+  /** Kept manifests that could not be kept, with why (quota, malformed). */
+  readonly refused: ReadonlyArray<{ readonly root: string, readonly error: string }>
+}
+
+/** The follower's media keeper. */
+export interface MediaKeeper {
+  /** The commit hook of records of `thread`: records what they attach and release with them. */
+  hook(thread: string): CommitHook
+  /** Takes a block pushed by anyone: kept only if a kept manifest is it or lists it. */
+  accept(cid: string, bytes: Uint8Array): Promise<void>
+  status(): MediaStatus
+  /** Resolves once nothing is being fetched or dropped (tests and shutdown). */
+  idle(): Promise<void>
+  stop(): Promise<void>
+}
+
+/** A held manifest and what it costs. */
+interface HeldManifest {
+  readonly manifest: MediaManifest
+  /** Bytes of the manifest block and every sealed chunk. */
+  readonly bytes: number
+}
+
+const mhKey = (cid: CID): string => base32.encode(cid.multihash.bytes)
+
+/** Starts the keeper: loads what threads keep and fetches whatever of it is missing. */
+export async function startMediaKeeper (deps: {
+  readonly meta: KeyValueStore
+  /** The blockstore on disk (local reads, writes and deletes). */
+  readonly store: Blockstore
+  /** The Helia node over the follower's libp2p (fetches over bitswap into `store`, serves from it). */
+  readonly node: BlockNode
+  readonly quota: MediaQuota
+  readonly fetchTimeoutMs?: number
+  readonly retryMs?: number
+}): Promise<MediaKeeper> {
+  const { meta, store, node, quota } = deps
+  const fetchTimeoutMs = deps.fetchTimeoutMs ?? 60_000
+  /** root → threads keeping it. */
+  const kept = new Map<string, Set<string>>()
+  /** "root/thread" of every release (final). */
+  const released = new Set<string>()
+  /** root → its manifest, once held. */
+  const manifests = new Map<string, HeldManifest>()
+  /** multihash of a held block → roots whose file it belongs to. */
+  const owners = new Map<string, Set<string>>()
+  /** root → threads charged for it. */
+  const charged = new Map<string, Set<string>>()
+  const complete = new Set<string>()
+  const refused = new Map<string, string>()
+  const waiting = new Set<string>()
+  const running = new Map<string, Promise<void>>()
+  let stopped = false
+  const controller = new AbortController()
+
+  for await (const [key, value] of meta.list(REF)) {
+    const [root, thread] = key.slice(REF.length).split('/') as [string, string]
+    if (value[0] === 1) add(kept, root, thread)
+    else released.add(`${root}/${thread}`)
+  }
+
+  function add (map: Map<string, Set<string>>, key: string, value: string): void {
+    let set = map.get(key)
+    if (set === undefined) map.set(key, set = new Set())
+    set.add(value)
+  }
+
+  /** Indexes a held manifest's blocks under its root. */
+  function index (root: string, held: HeldManifest): void {
+    manifests.set(root, held)
+    add(owners, mhKey(CID.parse(root)), root)
+    for (const chunk of held.manifest.chunks) add(owners, mhKey(chunk), root)
+  }
+
+  async function localBytes (cid: CID): Promise<Uint8Array | undefined> {
+    if (!await store.has(cid)) return undefined
+    const parts: Uint8Array[] = []
+    for await (const part of store.get(cid)) parts.push(part)
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts)
+  }
+
+  /** Fetchers waiting for a block, by multihash: a push of it ends their wait. */
+  const arrivals = new Map<string, Set<(bytes: Uint8Array) => void>>()
+
+  /** A block from whichever peer has it over bitswap, or from a push, whichever comes first. */
+  async function networkBytes (cid: CID, signal: AbortSignal): Promise<Uint8Array> {
+    const key = mhKey(cid)
+    const done = new AbortController()
+    let arrived: (bytes: Uint8Array) => void = () => {}
+    const pushed = new Promise<Uint8Array>((resolve) => { arrived = resolve })
+    let waiters = arrivals.get(key)
+    if (waiters === undefined) arrivals.set(key, waiters = new Set())
+    waiters.add(arrived)
+    const fetched = (async () => {
+      const parts: Uint8Array[] = []
+      for await (const part of node.blockstore.get(cid, { signal: AbortSignal.any([signal, done.signal]) })) parts.push(part)
+      return parts.length === 1 ? parts[0]! : Buffer.concat(parts)
+    })()
+    try {
+      return await Promise.race([fetched, pushed])
+    } finally {
+      done.abort()
+      waiters.delete(arrived)
+      if (waiters.size === 0) arrivals.delete(key)
+    }
+  }
+
+  /**
+   * Stores a checked block through Helia, which tells bitswap: a fetch waiting
+   * for it (the same file, asked of peers) gets it at once.
+   */
+  async function keep (cid: CID, bytes: Uint8Array): Promise<void> {
+    if (!await store.has(cid)) await node.blockstore.put(cid, bytes)
+    for (const arrived of arrivals.get(mhKey(cid)) ?? []) arrived(bytes)
+  }
+
+  /** Checks a manifest's bytes and indexes it; charges the threads keeping it. */
+  async function takeManifest (root: string, bytes: Uint8Array): Promise<HeldManifest> {
+    const cid = CID.parse(root)
+    await verifyMediaBlock(cid, bytes, MEDIA_LIMITS.maxManifestBytes, 'manifest')
+    const manifest = parseManifest(bytes)
+    const held = { manifest, bytes: bytes.length + manifest.size + manifest.chunks.length * CHUNK_OVERHEAD }
+    await chargeKeepers(root, held.bytes)
+    await keep(cid, bytes)
+    index(root, held)
+    return held
+  }
+
+  async function chargeKeepers (root: string, bytes: number): Promise<void> {
+    for (const thread of kept.get(root) ?? []) {
+      if (charged.get(root)?.has(thread) === true) continue
+      await quota.charge(thread, bytes)
+      add(charged, root, thread)
+    }
+  }
+
+  /** The expected sealed length of each chunk of a manifest. */
+  const chunkBytes = (manifest: MediaManifest, i: number): number =>
+    Math.min(manifest.chunkSize, manifest.size - i * manifest.chunkSize) + CHUNK_OVERHEAD
+
+  /** Fetches what is missing of a kept file. */
+  async function fetch (root: string): Promise<void> {
+    const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(fetchTimeoutMs)])
+    const cid = CID.parse(root)
+    let held = manifests.get(root)
+    if (held === undefined) {
+      const bytes = await localBytes(cid) ?? await networkBytes(cid, signal)
+      held = await takeManifest(root, bytes)
+    } else {
+      await chargeKeepers(root, held.bytes)
+    }
+    const { manifest } = held
+    const missing: number[] = []
+    for (let i = 0; i < manifest.chunks.length; i++) if (!await store.has(manifest.chunks[i]!)) missing.push(i)
+    // A few chunks in flight at once: bitswap asks every connected peer for each.
+    let next = 0
+    const worker = async (): Promise<void> => {
+      while (next < missing.length && kept.has(root)) {
+        const i = missing[next++]!
+        const chunk = manifest.chunks[i]!
+        const bytes = await networkBytes(chunk, signal)
+        if (bytes.length !== chunkBytes(manifest, i)) {
+          await store.delete(chunk)
+          throw new BadCidError(`chunk ${i} of ${root} is ${bytes.length} bytes where its manifest gives ${chunkBytes(manifest, i)}`, chunk.toString())
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(8, missing.length) }, worker))
+    if (kept.has(root)) complete.add(root)
+  }
+
+  /** Starts fetching a kept file unless it is held whole or being fetched. */
+  function schedule (root: string): void {
+    if (stopped || !kept.has(root) || complete.has(root) || running.has(root)) return
+    waiting.delete(root)
+    const run = fetch(root).catch((error: unknown) => {
+      if (controller.signal.aborted) return
+      if (error instanceof ThreadsError && !(error instanceof BadCidError)) {
+        // Quota, malformed manifest, too large: keeping it again would fail the same way.
+        refused.set(root, `${error.name}: ${error.message}`)
+        log.failure(`refusing media ${root}`, error)
+        // Not kept in memory (the rows stay, so a restart tries again, when the quota may allow it).
+        kept.delete(root)
+      } else {
+        // Nobody connected holds it yet, or the fetch timed out: try again later.
+        waiting.add(root)
+        log(`media ${root} not fetched yet: ${(error as Error).message}`)
+      }
+    }).finally(() => {
+      running.delete(root)
+      // Released while it was being fetched: what arrived meanwhile goes.
+      if (!kept.has(root)) void drop(root)
+    })
+    running.set(root, run)
+  }
+
+  /** Deletes a file's blocks that no kept file shares, and refunds its keepers. */
+  async function drop (root: string): Promise<void> {
+    const held = manifests.get(root)
+    for (const thread of charged.get(root) ?? []) {
+      if (kept.get(root)?.has(thread) === true) continue
+      charged.get(root)!.delete(thread)
+      if (held !== undefined) await quota.refund(thread, held.bytes)
+    }
+    if (kept.has(root)) return
+    if (held === undefined) {
+      // Refused before it was indexed: a manifest fetched (or pushed) already must still go.
+      if (!owners.has(mhKey(CID.parse(root)))) await store.delete(CID.parse(root))
+      return
+    }
+    manifests.delete(root)
+    complete.delete(root)
+    for (const cid of [CID.parse(root), ...held.manifest.chunks]) {
+      const roots = owners.get(mhKey(cid))
+      roots?.delete(root)
+      if (roots === undefined || roots.size === 0) {
+        owners.delete(mhKey(cid))
+        await store.delete(cid)
+      }
+    }
+  }
+
+  // Manifests already held are indexed from disk; the rest of every kept file is fetched.
+  for (const root of kept.keys()) {
+    const bytes = await localBytes(CID.parse(root))
+    if (bytes !== undefined) {
+      const manifest = parseManifest(bytes)
+      const held = { manifest, bytes: bytes.length + manifest.size + manifest.chunks.length * CHUNK_OVERHEAD }
+      index(root, held)
+      // Charged when it was first taken.
+      for (const thread of kept.get(root)!) add(charged, root, thread)
+    }
+    schedule(root)
+  }
+
+  const retry = (): void => { for (const root of [...waiting]) schedule(root) }
+  node.libp2p.addEventListener('peer:identify', retry)
+  const timer = setInterval(retry, deps.retryMs ?? 30_000)
+  timer.unref()
+
+  return {
+    hook: (thread) => async ({ node: record }) => {
+      if (record.attachments === undefined && record.releases === undefined) return { operations: [] }
+      const operations: BatchOperation[] = []
+      const releases = record.releases ?? []
+      const attaches: string[] = []
+      for (const root of releases) {
+        released.add(`${root}/${thread}`)
+        operations.push({ type: 'put', key: `${REF}${root}/${thread}`, value: RELEASED })
+      }
+      for (const root of record.attachments ?? []) {
+        if (released.has(`${root}/${thread}`) || kept.get(root)?.has(thread) === true) continue
+        attaches.push(root)
+        operations.push({ type: 'put', key: `${REF}${root}/${thread}`, value: KEPT })
+      }
+      return {
+        operations,
+        committed: () => {
+          for (const root of releases) {
+            kept.get(root)?.delete(thread)
+            if (kept.get(root)?.size === 0) kept.delete(root)
+            void drop(root).catch((error: unknown) => { log.failure(`dropping media ${root}`, error) })
+          }
+          for (const root of attaches) {
+            add(kept, root, thread)
+            schedule(root)
+          }
+        }
+      }
+    },
+
+    async accept (text, bytes) {
+      let cid: CID
+      try {
+        cid = CID.parse(text)
+      } catch (cause) {
+        throw new BadCidError(`"${text.slice(0, 80)}" is not a CID`, text, { cause })
+      }
+      const root = cid.toString()
+      if (kept.has(root)) {
+        if (!manifests.has(root)) await takeManifest(root, bytes)
+        schedule(root)
+        return
+      }
+      for (const owner of owners.get(mhKey(cid)) ?? []) {
+        const held = manifests.get(owner)
+        const i = held?.manifest.chunks.findIndex((c) => c.equals(cid)) ?? -1
+        if (held === undefined || i < 0) continue
+        await verifyMediaBlock(cid, bytes, chunkBytes(held.manifest, i), `chunk ${i} of ${owner}`)
+        await keep(cid, bytes)
+        return
+      }
+      throw new UnreferencedBlockError(`no record this follower holds references block ${root.slice(0, 80)}; it keeps only the media of the threads it follows`)
+    },
+
+    status: () => ({ kept: kept.size, complete: [...kept.keys()].filter((r) => complete.has(r)).length, refused: [...refused].map(([root, error]) => ({ root, error })) }),
+
+    async idle () {
+      while (running.size > 0) await Promise.allSettled([...running.values()])
+    },
+
+    async stop () {
+      stopped = true
+      clearInterval(timer)
+      node.libp2p.removeEventListener('peer:identify', retry)
+      controller.abort()
+      await Promise.allSettled([...running.values()])
+    }
+  }
+}
