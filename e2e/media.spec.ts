@@ -4,7 +4,10 @@
  * Alice adds a 30 MB PNG and a 12-megapixel JPEG at once; Bob, invited, sees
  * both thumbnails, opens a photo's preview, downloads the original and gets
  * the very bytes Alice chose (SHA-256 compared); with the follower stopped,
- * he downloads the other over the direct connection all the same.
+ * he downloads the other over the direct connection all the same. Once the
+ * follower holds a photo's blocks, someone who joins gets them from it with
+ * the author's browser closed. And someone who joins an album of 500 photos
+ * sees every thumbnail.
  *
  * The images are made in Alice's page (noise, so PNG cannot compress it, and
  * a JPEG of the camera's size) and put into the file input as a person's
@@ -14,7 +17,7 @@ import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { expect, test, type Page } from '@playwright/test'
 import { createAlbum, makeInvite } from './fixtures/album-page.ts'
-import { startE2eFollower, type E2eFollower } from './fixtures/follower.ts'
+import { FOLLOWER_HTTP_PORT, startE2eFollower, type E2eFollower } from './fixtures/follower.ts'
 
 let follower: E2eFollower
 test.beforeEach(async () => { follower = await startE2eFollower() })
@@ -146,4 +149,47 @@ test('a person who joins an album of 500 photos sees every thumbnail', async ({ 
   // Every thumbnail shown and decoded.
   await expect.poll(async () => await bob.locator('img.photo').evaluateAll((images: HTMLImageElement[]) => images.filter((img) => img.complete && img.naturalWidth === 400).length), { timeout: 300_000, intervals: [1000] }).toBe(PHOTOS)
   await expect(bob.getByRole('alert')).toHaveCount(0)
+})
+
+test('once the follower holds a photo\'s blocks, a person who joins gets them with its author gone', async ({ browser }) => {
+  test.setTimeout(240_000)
+  const aliceContext = await browser.newContext()
+  const alice = await aliceContext.newPage()
+  await alice.goto('/')
+  await expect(alice.getByTestId('node-status')).toHaveAttribute('data-state', 'ready')
+  await createAlbum(alice, 'Kept by the follower')
+  await expect(alice.getByTestId('album-name')).toHaveText('Kept by the follower')
+  const hashes = await alice.evaluate(async () => {
+    const canvas = new OffscreenCanvas(1600, 1200)
+    const context = canvas.getContext('2d')!
+    context.fillStyle = '#468'
+    context.fillRect(0, 0, 1600, 1200)
+    context.fillStyle = '#fd4'
+    context.fillRect(200, 200, 600, 400)
+    const jpeg = await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.95 })
+    const input = document.querySelector<HTMLInputElement>('input[aria-label="Photo file"]')!
+    const chosen = new DataTransfer()
+    chosen.items.add(new File([jpeg], 'Window.jpg', { type: 'image/jpeg' }))
+    input.files = chosen.files
+    input.dispatchEvent(new Event('change', { bubbles: true }))
+    return Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', await jpeg.arrayBuffer())), (b) => b.toString(16).padStart(2, '0')).join('')
+  })
+  await alice.getByRole('button', { name: 'Add photo' }).click()
+  await expect(alice.getByRole('list', { name: 'Photos' })).toContainText('Window', { timeout: 60_000 })
+  await expect(alice.getByTestId('sync-status')).toHaveAttribute('data-pending', '0', { timeout: 60_000 })
+  const link = await makeInvite(alice, 'read')
+  // The follower fetches the three files (original, preview, thumbnail) from Alice and holds them whole.
+  await expect.poll(async () => {
+    const health = await (await fetch(`http://127.0.0.1:${FOLLOWER_HTTP_PORT}/health`)).json() as { media?: { kept: number, complete: number } }
+    return health.media
+  }, { timeout: 60_000 }).toMatchObject({ kept: 3, complete: 3 })
+  await aliceContext.close()
+
+  const bob = await (await browser.newContext({ acceptDownloads: true })).newPage()
+  await bob.goto(link)
+  const thumbnail = bob.getByRole('img', { name: 'Window', exact: true })
+  await expect(thumbnail).toBeVisible({ timeout: 60_000 })
+  await expect.poll(async () => await thumbnail.evaluate((img: HTMLImageElement) => [img.complete, img.naturalWidth]), { timeout: 30_000 }).toEqual([true, 400])
+  expect(await downloadOriginal(bob, 'Window')).toEqual({ hash: hashes, name: 'Window.jpg' })
+  await expect(bob.getByTestId('sync-status')).toHaveAttribute('data-direct', '0')
 })
