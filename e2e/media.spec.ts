@@ -192,4 +192,11 @@ test('once the follower holds a photo\'s blocks, a person who joins gets them wi
   await expect.poll(async () => await thumbnail.evaluate((img: HTMLImageElement) => [img.complete, img.naturalWidth]), { timeout: 30_000 }).toEqual([true, 400])
   expect(await downloadOriginal(bob, 'Window')).toEqual({ hash: hashes, name: 'Window.jpg' })
   await expect(bob.getByTestId('sync-status')).toHaveAttribute('data-direct', '0')
+  // The page says what this site stores, and the album's choice to keep its originals holds.
+  await expect(bob.getByTestId('media-storage')).toContainText(/This site stores \d+ MB of [\d.]+ GB/)
+  await bob.getByLabel('Keep originals on this device').check()
+  await expect(bob.getByLabel('Keep originals on this device')).toBeChecked()
+  await bob.reload()
+  await expect(bob.getByLabel('Keep originals on this device')).toBeChecked({ timeout: 30_000 })
+  await expect(bob.getByRole('alert')).toHaveCount(0)
 })

@@ -136,15 +136,40 @@ export function mediaHandlers (deps: MediaHandlerDeps): MediaHandlers {
   }
 }
 
-/** Fetches every original of an album this device lacks, one at a time, while the album keeps its originals. */
+/** Starts fetching the originals album `id` lacks if this device keeps them; failures are logged, and tried again on the next change. */
+export function keepOriginalsOf (store: MediaStore, id: string, thread: ThreadDatabase): void {
+  store.keeps(id).then(async (keep) => { if (keep) await fetchOriginals(store, id, thread) })
+    .catch((error: unknown) => { log.failure(`keeping the originals of ${id}`, error) })
+}
+
+/** Albums whose originals are being fetched now, so a burst of changes starts one fetch. */
+const fetching = new Map<string, Promise<void>>()
+
+/**
+ * Fetches every original of album `id` this device lacks, one at a time, while
+ * the album keeps its originals; call it again when photos arrive. Originals
+ * that cannot be fetched now are tried on the next call.
+ */
 export async function fetchOriginals (store: MediaStore, id: string, thread: ThreadDatabase): Promise<void> {
-  for (const doc of thread.collection(PHOTOS).find({})) {
-    if (!await store.keeps(id)) return
-    if (doc.original === undefined) continue
-    const ref = parseMediaRef(doc.original)
-    for await (const chunk of openMedia(ref, store.reader())) void chunk
-    await store.used(id, ref)
-  }
+  const running = fetching.get(id)
+  if (running !== undefined) return await running
+  const run = (async () => {
+    for (const doc of thread.collection(PHOTOS).find({})) {
+      if (!await store.keeps(id)) return
+      if (doc.original === undefined) continue
+      const ref = parseMediaRef(doc.original)
+      if (await store.holds(ref)) continue
+      try {
+        // Opening checks every block; the plaintext is not needed, only that the blocks are here and sound.
+        for await (const chunk of openMedia(ref, store.reader(AbortSignal.timeout(fetchTimeoutMs(ref.size))))) void chunk
+        await store.used(id, ref)
+      } catch (error) {
+        log.failure(`fetching an original of ${id} to keep it`, error)
+      }
+    }
+  })().finally(() => { fetching.delete(id) })
+  fetching.set(id, run)
+  await run
 }
 
 /** The ref of a photo's `variant`, checked; a photo without it is refused in words. */

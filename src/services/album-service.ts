@@ -27,7 +27,7 @@ import type { LinkContext, RequestHandlers } from '../protocol/rpc-server.ts'
 import { createAlbumChanges, type AlbumReport } from './album-changes.ts'
 import { applyName, asMember, memberHandlers } from './album-members.ts'
 import { createAlbumPrefs } from './album-prefs.ts'
-import { mediaHandlers } from './album-media.ts'
+import { keepOriginalsOf, mediaHandlers } from './album-media.ts'
 import { albumView, PHOTOS, photoSchema, syncView } from './album-snapshot.ts'
 import { createFollowerSync, type FollowerPeer, type FollowerSyncTiming } from './album-sync.ts'
 import type { DirectPeers } from './direct-peers.ts'
@@ -198,7 +198,11 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
   async function openAlbum (id: string): Promise<Album> {
     const thread = await db.openThread(id)
     thread.collection(PHOTOS, { schema: photoSchema, indexes: ['addedAt'] })
-    thread.subscribe(PHOTOS, {}, {}, () => { changes.changed(id) })
+    thread.subscribe(PHOTOS, {}, {}, () => {
+      changes.changed(id)
+      // An album whose originals this device keeps fetches those that arrive.
+      if (options.media !== undefined) keepOriginalsOf(options.media, id, thread)
+    })
     const schedulers = new Map<string, SyncScheduler>()
     const stopMembers = thread.members.onChange((members) => {
       changes.changed(id)

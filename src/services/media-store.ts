@@ -58,6 +58,8 @@ export interface MediaStore {
   markOwn(thread: string, ref: MediaRef): Promise<void>
   /** Notes that a fetched original was used now (for least-recently-used eviction), then evicts if storage is under pressure. */
   used(thread: string, ref: MediaRef): Promise<void>
+  /** Whether this device holds the original `ref` whole (its own, or fetched and not evicted since). */
+  holds(ref: MediaRef): Promise<boolean>
   /** Whether this device keeps every original of `thread`. */
   keeps(thread: string): Promise<boolean>
   setKeeps(thread: string, keep: boolean): Promise<void>
@@ -151,6 +153,7 @@ export function createMediaStore (options: MediaStoreOptions): MediaStore {
       await meta.batch([putValue(heldKey(ref.root), { thread, at: Date.now(), own: false, size: ref.size } satisfies HeldOriginal)])
       await store.evict()
     },
+    holds: async (ref) => await meta.has(heldKey(ref.root)),
     keeps: async (thread) => await getValue<boolean>(meta, keepKey(thread)) === true,
     async setKeeps (thread, keep) {
       await meta.batch([keep ? putValue(keepKey(thread), true) : { type: 'delete', key: keepKey(thread) }])

@@ -6,7 +6,8 @@
  * fetching only the blocks it lacks from a peer; what a hostile peer serves
  * is refused by name; requests that break the limits are refused before
  * anything is read; fetched originals are evicted least recently used under
- * pressure, never this device's own nor those of an album it keeps.
+ * pressure, never this device's own nor those of an album it keeps, which
+ * fetches its originals as they come.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { KeyValueStore } from '../../src/core/storage/interfaces.ts'
@@ -158,5 +159,8 @@ describe('photos as media', { timeout: 120_000 }, () => {
     expect(await bob.store!.evict()).toBe(0)
     expect(heldSizes()).toBe(3)
     expect([...alice.blocks.held.values()].filter((b) => b.length === 300_000 + 40)).toHaveLength(3)
+    // And a photo added later comes to the kept album's device by itself.
+    await alice.node.tab.request(photoRequest(thread, new Blob([pattern(300_000, 20)], { type: 'image/png' })))
+    await vi.waitFor(() => { expect(heldSizes()).toBe(4) }, WAIT)
   })
 })

@@ -10,6 +10,7 @@ import { MEMBER_ROLES, type AccessView, type MemberRole } from '../../protocol/m
 import { useAlbumStore } from '../state/album-store.ts'
 import { useNodeStore } from '../state/node-store.ts'
 import { MembersPanel } from './members-panel.tsx'
+import { MediaStorage } from './media-storage.tsx'
 import { PhotoMediaActions } from './photo-media-actions.tsx'
 import { ProfileName } from './profile-name.tsx'
 
@@ -124,6 +125,7 @@ export function AlbumView () {
             </form>
           )}
           {store.adding !== undefined && <p role='status' data-testid='photo-progress' className='muted'>{store.adding}</p>}
+          <MediaStorage thread={store.current} />
           <ul className='photos' aria-label='Photos'>
             {store.photos.map((p) => <PhotoItem key={p.id} photo={p} canEdit={rights.edit(p.author)} />)}
           </ul>

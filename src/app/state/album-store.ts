@@ -9,7 +9,7 @@ import type { AlbumSnapshot, PhotoView, SyncView } from '../../protocol/album-me
 import type { AccessView, GrantableRole, MemberView } from '../../protocol/member-messages.ts'
 import type { NodeEvent, WireError } from '../../protocol/messages.ts'
 import { NodeNotReadyError, toWireError } from '../../protocol/errors.ts'
-import { addPhotos, photoImage } from '../client/media.ts'
+import { addPhotos, persistStorage, photoImage } from '../client/media.ts'
 import { requestOutboxFlush } from '../client/service-worker.ts'
 import { useNodeStore } from './node-store.ts'
 
@@ -29,6 +29,8 @@ export interface AlbumState {
   readonly error: WireError | undefined
   /** What adding a photo is doing right now, in words, while it takes a moment. */
   readonly adding: string | undefined
+  /** Whether this device keeps every original of the album shown. */
+  readonly keepOriginals: boolean
   /** Object URLs of photos' images, by photo id, once loaded. */
   readonly images: Readonly<Record<string, string>>
   refreshAlbums(): Promise<void>
@@ -82,7 +84,7 @@ export const useAlbumStore = create<AlbumState>()((set, get) => {
   const show = (snapshot: AlbumSnapshot): void => {
     if (snapshot.thread !== get().current || snapshot.revision <= shownRevision) return
     shownRevision = snapshot.revision
-    set({ name: snapshot.name, photos: snapshot.photos, sync: snapshot.sync, members: snapshot.members, access: snapshot.access })
+    set({ name: snapshot.name, photos: snapshot.photos, sync: snapshot.sync, members: snapshot.members, access: snapshot.access, keepOriginals: snapshot.keepOriginals === true })
     // Records wait for a follower out of reach: let the service worker send them even if every tab closes first.
     if (snapshot.sync.state === 'offline' && snapshot.sync.pending > 0) requestOutboxFlush()
   }
@@ -122,6 +124,7 @@ export const useAlbumStore = create<AlbumState>()((set, get) => {
     profileName: undefined,
     error: undefined,
     adding: undefined,
+    keepOriginals: false,
     images: {},
     async refreshAlbums () {
       try {
@@ -159,6 +162,8 @@ export const useAlbumStore = create<AlbumState>()((set, get) => {
           set({ error: undefined })
           return
         }
+        // Photos are kept here until a follower holds them: ask the browser not to clear this site's storage under pressure.
+        persistStorage().catch((error: unknown) => { fail(error) })
         const { refused } = await addPhotos(current, files, (p) => {
           const share = p.total === 0 ? '' : ` ${Math.floor(100 * p.done / p.total)}%`
           set({ adding: `${p.stage === 'preparing' ? 'Preparing' : 'Saving'} ${p.files > 1 ? `${p.file + 1} of ${p.files}: ` : ''}${p.name}${p.stage === 'storing' ? share : ''}…` })
