@@ -2,6 +2,7 @@
 import { benchChromium } from './chromium.ts'
 import { benchDatabase } from './database.ts'
 import { benchLogRecords } from './log-records.ts'
+import { benchMediaHeap } from './media-heap.ts'
 import { benchMembers } from './members.ts'
 import { benchSync } from './sync.ts'
 
@@ -12,6 +13,7 @@ if (only === undefined || only === 'db') results.push(await benchDatabase())
 if (only === undefined || only === 'chromium') results.push(await benchChromium())
 if (only === undefined || only === 'sync') results.push(await benchSync())
 if (only === undefined || only === 'members') results.push(await benchMembers())
+if (only === undefined || only === 'media-heap') results.push(await benchMediaHeap())
 if (only === 'sync-node') results.push(await benchSync({ chromium: false }))
 if (results.includes(false)) {
   console.log('\nSome goals were not met.')
