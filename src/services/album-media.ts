@@ -19,7 +19,7 @@ import type { ThreadDatabase } from '../core/db/index.ts'
 import { createLogger } from '../core/logger.ts'
 import { encryptMedia, mediaRefValue, openMedia, parseMediaRef, type MediaRef } from '../core/media/index.ts'
 import { isImage } from '../protocol/album-messages.ts'
-import type { MediaVariant } from '../protocol/media-messages.ts'
+import { MEDIA_MESSAGE_LIMITS, type MediaVariant } from '../protocol/media-messages.ts'
 import type { LinkContext, RequestHandlers } from '../protocol/rpc-server.ts'
 import { cleanMedia, PHOTOS } from './album-snapshot.ts'
 import { MediaUnavailableError, PhotoNotFoundError } from './errors.ts'
@@ -41,6 +41,13 @@ export interface MediaHandlerDeps {
 }
 
 type MediaHandlers = Pick<RequestHandlers, 'photo.addMedia' | 'photo.media' | 'album.keepOriginals'>
+
+/** The largest file of each variant this device fetches. */
+const MAX_BYTES: { readonly [V in MediaVariant]: number } = {
+  thumbnail: MEDIA_MESSAGE_LIMITS.maxThumbnailBytes,
+  preview: MEDIA_MESSAGE_LIMITS.maxPreviewBytes,
+  original: MEDIA_MESSAGE_LIMITS.maxOriginalBytes
+}
 
 /** How long fetching a file of `bytes` may take: two minutes, and a second per 100 kB (a slow connection). */
 export const fetchTimeoutMs = (bytes: number): number => 120_000 + Math.ceil(bytes / 100)
@@ -116,7 +123,8 @@ export function mediaHandlers (deps: MediaHandlerDeps): MediaHandlers {
       const tell = progress(link, task, 'fetch', ref.size)
       // Nobody holding a block keeps a want open until the tab goes or the time a file of this size may take is up.
       const signal = AbortSignal.any([link.signal, AbortSignal.timeout(fetchTimeoutMs(ref.size))])
-      const blob = await gatherBlob(openMedia(ref, store.reader(signal), { signal, onProgress: ({ bytes }) => { tell(bytes) } }), ref.type)
+      // A writer's ref may claim any size: a thumbnail or preview larger than the tab could have made is refused before anything is fetched.
+      const blob = await gatherBlob(openMedia(ref, store.reader(signal), { signal, maxBytes: MAX_BYTES[variant], onProgress: ({ bytes }) => { tell(bytes) } }), ref.type)
       if (variant === 'original') {
         store.used(thread, ref).catch((error: unknown) => { log.failure(`noting the use of an original of ${thread}`, error) })
       }

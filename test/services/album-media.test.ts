@@ -4,14 +4,19 @@
  * encrypted blocks, with progress to the asking tab; a member who joins sees
  * the photo's metadata and gets each variant, the original byte for byte,
  * fetching only the blocks it lacks from a peer; what a hostile peer serves
- * is refused by name; requests that break the limits are refused before
+ * is refused by name, as is a thumbnail or preview ref claiming a file larger
+ * than a tab makes; requests that break the limits are refused before
  * anything is read; fetched originals are evicted least recently used under
  * pressure, never this device's own nor those of an album it keeps, which
  * fetches its originals as they come.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { openDatabase } from '../../src/core/db/index.ts'
+import { encryptMedia, mediaRefValue } from '../../src/core/media/index.ts'
 import type { KeyValueStore } from '../../src/core/storage/interfaces.ts'
-import type { NodeEvent } from '../../src/protocol/messages.ts'
+import { createMemoryBackend } from '../../src/core/storage/memory.ts'
+import { PROTOCOL_VERSION, type NodeEvent } from '../../src/protocol/messages.ts'
+import { mediaHandlers } from '../../src/services/album-media.ts'
 import { createMediaStore, type MediaStore, type StorageEstimate } from '../../src/services/media-store.ts'
 import { startAlbumNode, type AlbumNode } from '../helpers/album-node.ts'
 import { memoryFollower } from '../helpers/memory-follower.ts'
@@ -110,6 +115,20 @@ describe('photos as media', { timeout: 120_000 }, () => {
     await bob.node.tab.request({ type: 'album.join', link })
     await vi.waitFor(async () => { expect((await bob.node.tab.request({ type: 'album.subscribe', thread })).photos).toHaveLength(1) }, WAIT)
     await expect(bob.node.tab.request({ type: 'photo.media', thread, photo, variant: 'original' })).rejects.toMatchObject({ name: 'BadCidError' })
+  })
+
+  it('refuses by name a thumbnail larger than a tab makes, which a writer could claim, before fetching it', async () => {
+    // A writer's photo whose thumbnail ref names a 3 MB file, written straight into its album.
+    const thread = await openDatabase({ backend: createMemoryBackend() }).createThread({ name: 'Hostile' })
+    const blocks = memoryMediaBlocks()
+    const store = createMediaStore({ blocks: blocks.blocks, meta: createMemoryBackend().meta })
+    const big = await encryptMedia([pattern(ORIGINAL, 4)], { size: ORIGINAL, type: 'image/jpeg', put: async (block) => { await blocks.blocks.put(block) } })
+    const photo = await thread.collection('photos').create({ title: 'Huge', addedAt: 1, thumbnail: mediaRefValue(big), original: mediaRefValue(big) })
+    const handlers = mediaHandlers({ media: store, album: async () => ({ thread }), write: async (_id, _doing, fn) => await fn(thread), changed: () => {} })
+    const link = { emit: () => {}, signal: new AbortController().signal }
+    const ask = (variant: 'thumbnail' | 'original') => handlers['photo.media']({ v: PROTOCOL_VERSION, id: 1, type: 'photo.media', thread: thread.id, photo, variant }, link)
+    await expect(ask('thumbnail')).rejects.toMatchObject({ name: 'TooLargeError' })
+    expect((await ask('original')).blob.size).toBe(ORIGINAL)
   })
 
   it('refuses a photo whose original is not the size it says, or over the limits, before reading it', async () => {
