@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- media-heap`: the background node's heap (the real
+ * `npm run bench -- media` (or `-- media-heap` alone): the background node's heap (the real
  * SharedWorker in headless Chromium, read over the DevTools protocol) while a
  * tab browses an album of 2,000 photos: after adding them, then while every
  * thumbnail is shown as a grid would show them, then while previews are

@@ -1,0 +1,136 @@
+/**
+ * Media benchmarks in Node, over loopback libp2p (WebSockets, noise, yamux,
+ * as the follower runs):
+ * - moving a 100 MB original between two nodes: one holds the file's
+ *   encrypted blocks, the other fetches its manifest and every chunk over
+ *   bitswap (light Helia on each libp2p), beside raw libp2p stream throughput
+ *   (the same bytes written down one stream) measured in the same rounds;
+ *   goal: media ≥ 1/2 of raw. Encrypting and opening the file are timed
+ *   apart, for reference.
+ * - joining an album of 2,000 photos from a snapshot against full replay:
+ *   measured in `benchJoin` (join snapshots), reported beside these.
+ */
+import { createHash } from 'node:crypto'
+import { MemoryBlockstore } from 'blockstore-core'
+import { createLibp2p, type Libp2p } from 'libp2p'
+import { createBlockNode, type BlockNode } from '../src/adapters/libp2p/block-node.ts'
+import { withBaseOptions } from '../src/adapters/libp2p/base-options.ts'
+import { encryptMedia, openMedia, readManifest, type MediaRef } from '../src/core/media/index.ts'
+import { median, reportRounds } from './lib.ts'
+
+const MB = 1024 * 1024
+const FILE_BYTES = Number(process.env.BENCH_MEDIA_MB ?? 100) * 1024 * 1024
+const ROUNDS = 3
+const RAW_PROTOCOL = '/threads-bench/raw/1.0.0'
+/** Chunks asked for at once: bitswap sends each wanted block in its own message. */
+const IN_FLIGHT = Number(process.env.BENCH_MEDIA_IN_FLIGHT ?? 16)
+
+
+async function startNode (): Promise<Libp2p> {
+  return await createLibp2p(withBaseOptions({ addresses: { listen: ['/ip4/127.0.0.1/tcp/0/ws'] } }))
+}
+
+/** The file, 1 MiB at a time, without holding it whole (a counter pattern, different in every MiB). */
+function * fileBytes (): Iterable<Uint8Array> {
+  for (let at = 0; at < FILE_BYTES; at += MB) {
+    const piece = new Uint8Array(Math.min(MB, FILE_BYTES - at))
+    for (let i = 0; i < piece.length; i += 4) piece[i] = (at + i) & 0xff
+    yield piece
+  }
+}
+
+/** Bytes per second of FILE_BYTES written down one raw libp2p stream from `from` to `to`. */
+async function rawStream (from: Libp2p, to: Libp2p): Promise<number> {
+  let done: () => void = () => {}
+  const received = new Promise<void>((resolve) => { done = resolve })
+  await to.handle(RAW_PROTOCOL, async (stream) => {
+    let bytes = 0
+    for await (const chunk of stream) {
+      bytes += chunk.byteLength
+      if (bytes >= FILE_BYTES) done()
+    }
+  })
+  const piece = new Uint8Array(MB).fill(7)
+  const start = performance.now()
+  const stream = await from.dialProtocol(to.getMultiaddrs()[0]!, RAW_PROTOCOL)
+  for (let sent = 0; sent < FILE_BYTES; sent += MB) {
+    if (!stream.send(piece)) await stream.onDrain()
+  }
+  await received
+  const seconds = (performance.now() - start) / 1000
+  await stream.close()
+  await to.unhandle(RAW_PROTOCOL)
+  return FILE_BYTES / seconds
+}
+
+/** Bytes per second of the file's blocks fetched by `to` over bitswap from `from`'s block node. */
+async function bitswapFetch (to: BlockNode, from: Libp2p, ref: MediaRef): Promise<number> {
+  const start = performance.now()
+  await to.libp2p.dial(from.getMultiaddrs()[0]!)
+  const get = async (cid: Parameters<BlockNode['blockstore']['get']>[0]): Promise<Uint8Array> => {
+    const parts: Uint8Array[] = []
+    for await (const part of to.blockstore.get(cid)) parts.push(part)
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts)
+  }
+  const manifest = await readManifest(ref.root, async (cid) => await get(cid))
+  let next = 0
+  let bytes = 0
+  await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
+    while (next < manifest.chunks.length) {
+      const chunk = await get(manifest.chunks[next++]!)
+      bytes += chunk.length
+    }
+  }))
+  const seconds = (performance.now() - start) / 1000
+  return bytes / seconds
+}
+
+/** Runs the media benchmarks; false when a goal is missed. */
+export async function benchMedia (): Promise<boolean> {
+  console.log(`\nMedia (${FILE_BYTES / MB} MB original, loopback libp2p, ${ROUNDS} rounds)`)
+  const sender = await startNode()
+  const senderStore = new MemoryBlockstore()
+  const senderBlocks = await createBlockNode({ libp2p: sender, blockstore: senderStore })
+  const original = createHash('sha256')
+  for (const piece of fileBytes()) original.update(piece)
+  const encryptStart = performance.now()
+  const ref = await encryptMedia(fileBytes(), { size: FILE_BYTES, type: 'image/png', put: async (block) => { await senderStore.put(block.cid, block.bytes) } })
+  const encryptSeconds = (performance.now() - encryptStart) / 1000
+
+  const raw: number[] = []
+  const media: number[] = []
+  let opened = { seconds: 0, same: false }
+  for (let round = 0; round < ROUNDS; round++) {
+    // Each measure on a connection of its own, from a fresh node.
+    const rawReceiver = await startNode()
+    raw.push(await rawStream(sender, rawReceiver))
+    await rawReceiver.stop()
+    const receiver = await startNode()
+    const store = new MemoryBlockstore()
+    const receiverBlocks = await createBlockNode({ libp2p: receiver, blockstore: store })
+    media.push(await bitswapFetch(receiverBlocks, sender, ref))
+    if (round === 0) {
+      // Opening what arrived: every chunk checked against its CID and decrypted, from the local store.
+      const start = performance.now()
+      const hash = createHash('sha256')
+      const local = async (cid: Parameters<typeof store.get>[0]): Promise<Uint8Array> => {
+        const parts: Uint8Array[] = []
+        for await (const part of store.get(cid)) parts.push(part)
+        return parts[0]!
+      }
+      for await (const chunk of openMedia(ref, local)) hash.update(chunk)
+      opened = { seconds: (performance.now() - start) / 1000, same: hash.digest('hex') === original.copy().digest('hex') }
+    }
+    await receiverBlocks.stop()
+    await receiver.stop()
+  }
+  await senderBlocks.stop()
+  await sender.stop()
+
+  const mbps = (values: number[]): number[] => values.map((v) => v / MB)
+  const ok = reportRounds(`${FILE_BYTES / MB} MB original over bitswap (MB)`, mbps(media), 'raw libp2p stream (MB)', mbps(raw), 0.5)
+  console.log(`${'encrypting it (MB)'.padEnd(44)} ${(FILE_BYTES / MB / encryptSeconds).toFixed(0).padStart(8)}/s`)
+  console.log(`${'opening it from the local store (MB)'.padEnd(44)} ${(FILE_BYTES / MB / opened.seconds).toFixed(0).padStart(8)}/s   bytes identical to the original: ${opened.same ? 'yes' : 'NO'}`)
+  console.log(`(medians: bitswap ${median(mbps(media)).toFixed(0)} MB/s, raw ${median(mbps(raw)).toFixed(0)} MB/s)`)
+  return ok && opened.same
+}
