@@ -1,7 +1,8 @@
 /**
  * Photos as media between two people (two browser contexts, each with its own
  * SharedWorker node, IndexedDB and Helia blockstore), with the real follower:
- * Alice adds a 30 MB PNG and a 12-megapixel JPEG at once; Bob, invited, sees
+ * Alice adds a 30 MB PNG and a 12-megapixel JPEG at once (and a text file,
+ * refused on its own in words); Bob, invited, sees
  * both thumbnails, opens a photo's preview, downloads the original and gets
  * the very bytes Alice chose (SHA-256 compared); with the follower stopped,
  * he downloads the other over the direct connection all the same. Once the
@@ -43,7 +44,8 @@ async function chooseGeneratedPhotos (page: Page): Promise<Record<string, string
     const png = await noise(3000, 3000, 7).convertToBlob({ type: 'image/png' })
     const camera = noise(4000, 3000, 11)
     const jpeg = await camera.convertToBlob({ type: 'image/jpeg', quality: 0.9 })
-    const files = [new File([png], 'Noise.png', { type: 'image/png' }), new File([jpeg], 'Camera.jpg', { type: 'image/jpeg' })]
+    // Among them a file that is no photo: refused on its own, the others added.
+    const files = [new File([png], 'Noise.png', { type: 'image/png' }), new File(['a shopping list'], 'notes.txt', { type: 'text/plain' }), new File([jpeg], 'Camera.jpg', { type: 'image/jpeg' })]
     const input = document.querySelector<HTMLInputElement>('input[aria-label="Photo file"]')!
     const chosen = new DataTransfer()
     for (const file of files) chosen.items.add(file)
@@ -77,7 +79,8 @@ test('a 30 MB PNG and a 12 MP JPEG reach another person as thumbnails, previews 
   const photos = alice.getByRole('list', { name: 'Photos' })
   await expect(photos).toContainText('Noise', { timeout: 180_000 })
   await expect(photos).toContainText('Camera', { timeout: 180_000 })
-  await expect(alice.getByRole('alert')).toHaveCount(0)
+  await expect(alice.getByRole('alert')).toHaveText('"notes.txt" is not a photo Threads can keep (it takes JPEG, PNG, WebP, GIF, AVIF or HEIC files)')
+  await expect(photos.getByRole('listitem')).toHaveCount(2)
   await expect(alice.getByTestId('sync-status')).toHaveAttribute('data-pending', '0', { timeout: 60_000 })
   const link = await makeInvite(alice, 'read')
 
