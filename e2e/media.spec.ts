@@ -8,7 +8,8 @@
  * he downloads the other over the direct connection all the same. Once the
  * follower holds a photo's blocks, someone who joins gets them from it with
  * the author's browser closed. And someone who joins an album of 500 photos
- * sees every thumbnail.
+ * sees every thumbnail. Where SharedWorker is missing, the same works through
+ * the leading tab's node.
  *
  * The images are made in Alice's page (noise, so PNG cannot compress it, and
  * a JPEG of the camera's size) and put into the file input as a person's
@@ -53,6 +54,25 @@ async function chooseGeneratedPhotos (page: Page): Promise<Record<string, string
     input.dispatchEvent(new Event('change', { bubbles: true }))
     const hex = async (blob: Blob): Promise<string> => Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer())), (b) => b.toString(16).padStart(2, '0')).join('')
     return { 'Noise.png': await hex(png), 'Camera.jpg': await hex(jpeg), sizes: `${png.size},${jpeg.size}` }
+  })
+}
+
+/** Makes a 1600 × 1200 JPEG in the page, chooses it in "Photo file" as Window.jpg, and returns its SHA-256. */
+async function chooseWindowPhoto (page: Page): Promise<string> {
+  return await page.evaluate(async () => {
+    const canvas = new OffscreenCanvas(1600, 1200)
+    const context = canvas.getContext('2d')!
+    context.fillStyle = '#468'
+    context.fillRect(0, 0, 1600, 1200)
+    context.fillStyle = '#fd4'
+    context.fillRect(200, 200, 600, 400)
+    const jpeg = await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.95 })
+    const input = document.querySelector<HTMLInputElement>('input[aria-label="Photo file"]')!
+    const chosen = new DataTransfer()
+    chosen.items.add(new File([jpeg], 'Window.jpg', { type: 'image/jpeg' }))
+    input.files = chosen.files
+    input.dispatchEvent(new Event('change', { bubbles: true }))
+    return Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', await jpeg.arrayBuffer())), (b) => b.toString(16).padStart(2, '0')).join('')
   })
 }
 
@@ -162,21 +182,7 @@ test('once the follower holds a photo\'s blocks, a person who joins gets them wi
   await expect(alice.getByTestId('node-status')).toHaveAttribute('data-state', 'ready')
   await createAlbum(alice, 'Kept by the follower')
   await expect(alice.getByTestId('album-name')).toHaveText('Kept by the follower')
-  const hashes = await alice.evaluate(async () => {
-    const canvas = new OffscreenCanvas(1600, 1200)
-    const context = canvas.getContext('2d')!
-    context.fillStyle = '#468'
-    context.fillRect(0, 0, 1600, 1200)
-    context.fillStyle = '#fd4'
-    context.fillRect(200, 200, 600, 400)
-    const jpeg = await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.95 })
-    const input = document.querySelector<HTMLInputElement>('input[aria-label="Photo file"]')!
-    const chosen = new DataTransfer()
-    chosen.items.add(new File([jpeg], 'Window.jpg', { type: 'image/jpeg' }))
-    input.files = chosen.files
-    input.dispatchEvent(new Event('change', { bubbles: true }))
-    return Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', await jpeg.arrayBuffer())), (b) => b.toString(16).padStart(2, '0')).join('')
-  })
+  const hashes = await chooseWindowPhoto(alice)
   await alice.getByRole('button', { name: 'Add photo' }).click()
   await expect(alice.getByRole('list', { name: 'Photos' })).toContainText('Window', { timeout: 60_000 })
   await expect(alice.getByTestId('sync-status')).toHaveAttribute('data-pending', '0', { timeout: 60_000 })
@@ -202,4 +208,33 @@ test('once the follower holds a photo\'s blocks, a person who joins gets them wi
   await bob.reload()
   await expect(bob.getByLabel('Keep originals on this device')).toBeChecked({ timeout: 30_000 })
   await expect(bob.getByRole('alert')).toHaveCount(0)
+})
+
+test('without SharedWorker, photos are added and fetched through the leading tab\'s node', async ({ browser }) => {
+  test.setTimeout(180_000)
+  const fallback = async (): Promise<Page> => {
+    const context = await browser.newContext({ acceptDownloads: true })
+    await context.addInitScript(() => { Reflect.deleteProperty(globalThis, 'SharedWorker') })
+    return await context.newPage()
+  }
+  const alice = await fallback()
+  await alice.goto('/')
+  await expect(alice.getByTestId('node-status')).toHaveAttribute('data-state', 'ready')
+  // A second tab of Alice's relays to the leader: the file crosses the channel between the workers.
+  const aliceAgain = await alice.context().newPage()
+  await aliceAgain.goto('/')
+  await expect(aliceAgain.getByTestId('node-status')).toHaveAttribute('data-state', 'ready')
+  await createAlbum(aliceAgain, 'Fallback media')
+  await expect(aliceAgain.getByTestId('album-name')).toHaveText('Fallback media')
+  const hash = await chooseWindowPhoto(aliceAgain)
+  await aliceAgain.getByRole('button', { name: 'Add photo' }).click()
+  await expect(aliceAgain.getByRole('img', { name: 'Window', exact: true })).toBeVisible({ timeout: 60_000 })
+  await expect(aliceAgain.getByRole('alert')).toHaveCount(0)
+  const link = await makeInvite(aliceAgain, 'read')
+  const bob = await fallback()
+  await bob.goto(link)
+  const thumbnail = bob.getByRole('img', { name: 'Window', exact: true })
+  await expect(thumbnail).toBeVisible({ timeout: 60_000 })
+  await expect.poll(async () => await thumbnail.evaluate((img: HTMLImageElement) => [img.complete, img.naturalWidth]), { timeout: 30_000 }).toEqual([true, 400])
+  expect(await downloadOriginal(bob, 'Window')).toEqual({ hash, name: 'Window.jpg' })
 })
