@@ -8,8 +8,12 @@
 import react from '@vitejs/plugin-react'
 import { defineConfig } from 'vite'
 import { VitePWA } from 'vite-plugin-pwa'
+import { parseIceServers } from './src/protocol/ice-servers.ts'
 
 const THEME = '#4c6ef5'
+
+// A wrong VITE_ICE_SERVERS fails the build, in words, rather than every WebRTC connection later.
+parseIceServers(process.env.VITE_ICE_SERVERS ?? '')
 
 export default defineConfig({
   plugins: [

@@ -30,6 +30,7 @@ import { startMediaKeeper, type MediaKeeper } from './media-keeper.ts'
 import { loadNodeKey } from './node-key.ts'
 import { createQuotas } from './quotas.ts'
 import { createRequestGate } from './request-gate.ts'
+import { createTopicSpeakers } from './topic-speakers.ts'
 
 /** A running follower. */
 export interface Follower {
@@ -75,6 +76,8 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
   const quotas = createQuotas({ replica, meta: backend.meta, limits })
   const handler = quotas.handler(createSyncHandler(quotas.replica))
   const gate = createRequestGate(limits)
+  // Members proven over libp2p may speak on their threads' topics; strangers' gossip is not forwarded.
+  const speakers = createTopicSpeakers()
   let running: Libp2p<{ relay: CircuitRelayService }> | undefined
   const node = await createLibp2p(withBaseOptions({
     privateKey: await loadNodeKey(config.dataDir),
@@ -94,7 +97,7 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
   running = node
   releaseReservationsOnDisconnect(node)
   joinTopic = (thread) => {
-    node.services.pubsub.topicValidators.set(thread, topicValidator)
+    node.services.pubsub.topicValidators.set(thread, topicValidator(thread, speakers))
     node.services.pubsub.subscribe(thread)
   }
   for (const thread of await threads.list()) joinTopic(thread.id)
@@ -105,7 +108,11 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
     const pass = gate.enter(requester)
     return pass instanceof ThreadsError ? pass : () => { pass.release() }
   }
-  await serveSync(node, async (request, from) => await handler(request, from.ip ?? from.peer, from), { admit: (from) => admit(from.peer) })
+  await serveSync(node, async (request, from) => {
+    const handled = await handler(request, from.ip ?? from.peer, from)
+    speakers.served(request, handled.response, from.remotePeer)
+    return handled
+  }, { admit: (from) => admit(from.peer) })
   const http = await startHttp({ host: config.host, port: config.httpPort, node, handler, gate, corsOrigins: config.corsOrigins, retryAfterSeconds: limits.retryAfterSeconds,
     acceptBlock: keeper.accept,
     report: () => ({ media: keeper.status() })

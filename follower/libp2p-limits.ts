@@ -4,7 +4,8 @@
  * from an IP address already holding its share and a relay reservation past
  * an address's share, the relay server's quotas (relayed connections carry
  * WebRTC signalling, not bulk data), and gossipsub's frame limit and a topic
- * validator that drops what is not a topic message. libp2p refuses a
+ * validator that rejects what is not a topic message and does not forward
+ * what a thread's members did not say (topic-speakers.ts). libp2p refuses a
  * connection by closing it and a reservation with `PERMISSION_DENIED` or
  * `RESERVATION_REFUSED`: the protocol has no room for words there.
  */
@@ -17,6 +18,7 @@ import { ipOf } from '../src/adapters/libp2p/sync-protocol.ts'
 import { createLogger } from '../src/core/logger.ts'
 import { decodeTopicMessage, MAX_TOPIC_MESSAGE_BYTES } from '../src/services/topic-messages.ts'
 import type { FollowerLimits } from './limits.ts'
+import type { TopicSpeakers } from './topic-speakers.ts'
 
 const log = createLogger('follower:limits')
 
@@ -96,8 +98,18 @@ export function releaseReservationsOnDisconnect (node: Pick<Libp2p, 'addEventLis
   })
 }
 
-/** Accepts a thread topic's message only if it is a topic message this version reads, within the size limit. */
-export const topicValidator: TopicValidatorFn = (_peer, message) => {
-  if (message.data.byteLength > MAX_TOPIC_MESSAGE_BYTES) return TopicValidatorResult.Reject
-  return decodeTopicMessage(message.data) === undefined ? TopicValidatorResult.Reject : TopicValidatorResult.Accept
+/**
+ * The validator of `thread`'s topic: a message over the size limit or not a
+ * topic message this version reads is rejected (it counts against the peer
+ * that sent it); one whose author has not proven membership of the thread to
+ * this follower is ignored, neither delivered nor forwarded (no penalty: a
+ * member may speak before its first proof arrives).
+ */
+export function topicValidator (thread: string, speakers: TopicSpeakers): TopicValidatorFn {
+  return (_peer, message) => {
+    if (message.data.byteLength > MAX_TOPIC_MESSAGE_BYTES || decodeTopicMessage(message.data) === undefined) return TopicValidatorResult.Reject
+    if (message.type === 'signed' && speakers.maySpeak(thread, message.from.toString())) return TopicValidatorResult.Accept
+    log(`did not forward a message on ${thread} from ${message.type === 'signed' ? message.from.toString() : 'an unsigned author'}, who has not proven membership here`)
+    return TopicValidatorResult.Ignore
+  }
 }

@@ -14,6 +14,7 @@ import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { withBaseOptions } from '../src/adapters/libp2p/base-options.ts'
+import { buildIceServers } from '../src/protocol/ice-servers.ts'
 import { installRtcBridge } from './rtc-bridge/install.ts'
 
 /** The worker's node, with gossipsub for each thread's topic. */
@@ -28,8 +29,9 @@ export async function startWorkerNode (): Promise<WorkerNode> {
     addresses: { listen: ['/p2p-circuit', '/webrtc'] },
     transports: [
       circuitRelayTransport(),
-      // Closed networks have no STUN server; host candidates are enough between browsers that can reach each other.
-      webRTC({ rtcConfiguration: { iceServers: [] } })
+      // The build's STUN/TURN servers (none by default: on a closed network host candidates are enough
+      // between browsers that can reach each other); a tab with servers set in the app uses those instead.
+      webRTC({ rtcConfiguration: { iceServers: buildIceServers().map((s) => ({ ...s, urls: typeof s.urls === 'string' ? s.urls : [...s.urls] })) } })
     ],
     services: { pubsub: gossipsub({ allowPublishToZeroTopicPeers: true }) }
   }))

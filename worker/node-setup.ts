@@ -8,7 +8,8 @@
  * Followers: the build's follower is found through its health endpoint, tried
  * again with backoff until it answers (a node started while it is down syncs
  * once it is up, without a reload); followers named by invites are added as
- * albums are joined. Each gets a link that redials it and tells the album
+ * albums are joined, and those a person adds in the app (by web address or
+ * multiaddr). Each gets a link that redials it and tells the album
  * service when it comes or goes.
  */
 import { multiaddr } from '@multiformats/multiaddr'
@@ -55,6 +56,8 @@ export async function setupNode (workerId: string): Promise<RequestHandlers> {
     backend,
     media: createMediaStore({ blocks: mediaBlocksOf(helia, blockstore), meta: backend.meta, estimate: storageEstimate }),
     onFollowerAddresses: (addresses) => { for (const address of addresses) follow(address) },
+    // A person adding a follower by its web address: its health endpoint says its multiaddr.
+    resolveFollower: async (url) => await findFollower(url, { timeoutMs: 5000 }),
     topics: pubsubTopics(node.services.pubsub),
     direct: ({ replica, onChange }) => createDirectPeers({
       node,

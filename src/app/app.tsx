@@ -1,5 +1,6 @@
 /** The app shell: product header and the status of what runs in the background. */
 import { AlbumView } from './components/album-view.tsx'
+import { ConnectionSettings } from './components/connection-settings.tsx'
 import { NodeStatusLine } from './components/node-status.tsx'
 import { OfflineStatusLine } from './components/offline-status.tsx'
 
@@ -20,6 +21,7 @@ export function App () {
         <OfflineStatusLine />
       </main>
       <AlbumView />
+      <ConnectionSettings />
     </div>
   )
 }

@@ -92,6 +92,15 @@ export class TooLargeError extends ThreadsError {
   static override readonly errorName = 'TooLargeError'
 }
 
+/**
+ * CBOR from a peer with more items, or deeper nesting, than its format can
+ * hold (src/core/bounded-cbor.ts): refused part way through decoding, so
+ * crafted input costs no more than honest input of the same kind.
+ */
+export class TooComplexError extends ThreadsError {
+  static override readonly errorName = 'TooComplexError'
+}
+
 /** A record whose sequence number does not follow its previous record's. */
 export class BadSequenceError extends ThreadsError {
   static override readonly errorName = 'BadSequenceError'

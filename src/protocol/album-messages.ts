@@ -44,6 +44,16 @@ export interface SyncView {
   readonly message?: string
   /** Of the followers this album syncs with, how many hold everything now. */
   readonly followers?: { readonly synced: number, readonly total: number }
+  /** Each follower this album syncs with (its multiaddr), how its sync stands and what waits for it. */
+  readonly followerList?: readonly FollowerSyncView[]
+}
+
+/** How an album's sync with one follower stands. */
+export interface FollowerSyncView {
+  readonly address: string
+  readonly state: 'idle' | 'syncing' | 'synced' | 'offline'
+  /** Records written here that this follower has not acknowledged yet. */
+  readonly pending: number
 }
 
 /**

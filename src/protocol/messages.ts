@@ -24,6 +24,10 @@ import {
   type AlbumEvent, type AlbumReply, type AlbumRequest
 } from './album-messages.ts'
 import {
+  FOLLOWER_REPLY_TYPE_OF, FOLLOWER_SAFE_TO_REPEAT, followerReplyValidators, followerRequestValidators,
+  type FollowerReply, type FollowerRequest
+} from './follower-messages.ts'
+import {
   MEDIA_REPLY_TYPE_OF, MEDIA_SAFE_TO_REPEAT, mediaEventValidators, mediaReplyValidators, mediaRequestValidators,
   type MediaEvent, type MediaReply, type MediaRequest
 } from './media-messages.ts'
@@ -80,7 +84,7 @@ export interface ErrorReply {
 type Enveloped<U> = U extends unknown ? U & { readonly v: ProtocolVersion, readonly id: number } : never
 
 /** Every request a tab may send. */
-export type TabRequest = HelloRequest | Enveloped<AlbumRequest> | Enveloped<MemberRequest> | Enveloped<MediaRequest>
+export type TabRequest = HelloRequest | Enveloped<AlbumRequest> | Enveloped<MemberRequest> | Enveloped<FollowerRequest> | Enveloped<MediaRequest>
 
 /** The `type` of a request. */
 export type RequestType = TabRequest['type']
@@ -106,6 +110,7 @@ export interface ReplyTypes {
   'album.delete': Extract<MemberReply, { type: 'album.deleted' }> & Envelope1
   'profile.get': Extract<MemberReply, { type: 'profile.got' }> & Envelope1
   'profile.setName': Extract<MemberReply, { type: 'profile.named' }> & Envelope1
+  'follower.add': Extract<FollowerReply, { type: 'follower.added' }> & Envelope1
   'photo.addMedia': Extract<MediaReply, { type: 'photo.mediaAdded' }> & Envelope1
   'photo.media': Extract<MediaReply, { type: 'photo.mediaData' }> & Envelope1
   'album.keepOriginals': Extract<MediaReply, { type: 'album.keptOriginals' }> & Envelope1
@@ -131,6 +136,7 @@ export const REPLY_TYPE_OF: { readonly [T in RequestType]: ReplyTo<T>['type'] } 
   hello: 'ready',
   ...ALBUM_REPLY_TYPE_OF,
   ...MEMBER_REPLY_TYPE_OF,
+  ...FOLLOWER_REPLY_TYPE_OF,
   ...MEDIA_REPLY_TYPE_OF
 }
 
@@ -144,6 +150,7 @@ export const SAFE_TO_REPEAT: { readonly [T in RequestType]: boolean } = {
   hello: true,
   ...ALBUM_SAFE_TO_REPEAT,
   ...MEMBER_SAFE_TO_REPEAT,
+  ...FOLLOWER_SAFE_TO_REPEAT,
   ...MEDIA_SAFE_TO_REPEAT
 }
 
@@ -170,6 +177,7 @@ const requestValidators: { readonly [T in RequestType]: (message: Fields) => boo
   hello: () => true,
   ...albumRequestValidators,
   ...memberRequestValidators,
+  ...followerRequestValidators,
   ...mediaRequestValidators
 }
 
@@ -177,6 +185,7 @@ const replyValidators: { readonly [T in WorkerReply['type']]: (message: Fields) 
   ready: (m) => typeof m.workerId === 'string' && m.protocol === PROTOCOL_VERSION,
   ...albumReplyValidators,
   ...memberReplyValidators,
+  ...followerReplyValidators,
   ...mediaReplyValidators,
   error: (m) => isWireError(m.error)
 }

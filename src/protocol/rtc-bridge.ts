@@ -13,6 +13,7 @@
  * Handles: the worker numbers the peer connections and channels it creates
  * from 1 up; the tab numbers the channels the remote side opens from -1 down.
  */
+import type { IceServer } from './ice-servers.ts'
 
 /** Sent by a tab on its node port, with the bridge's own MessagePort transferred alongside. */
 export interface BridgeOffer {
@@ -39,7 +40,8 @@ export type BridgeArgument = { readonly type: string, readonly sdp?: string } | 
 
 /** Worker → tab. */
 export type BridgeCommand =
-  | { readonly op: 'pc.create', readonly pc: number, readonly config: { readonly iceServers: ReadonlyArray<{ readonly urls: string | readonly string[] }> } }
+  /** The node's STUN/TURN servers (the build's); a tab with servers set in the app uses those instead. */
+  | { readonly op: 'pc.create', readonly pc: number, readonly config: { readonly iceServers: readonly IceServer[] } }
   | { readonly op: 'pc.call', readonly pc: number, readonly call: number, readonly method: BridgeMethod, readonly arg?: BridgeArgument }
   | { readonly op: 'pc.close', readonly pc: number }
   | { readonly op: 'dc.create', readonly pc: number, readonly dc: number, readonly label: string, readonly options?: { readonly ordered?: boolean, readonly protocol?: string } }

@@ -32,6 +32,7 @@ import { albumView, PHOTOS, photoSchema, syncView } from './album-snapshot.ts'
 import { createFollowerSync, type FollowerPeer, type FollowerSyncTiming } from './album-sync.ts'
 import type { DirectPeers } from './direct-peers.ts'
 import { createFollowerAcks } from './follower-acks.ts'
+import { followerRequestHandlers } from './follower-requests.ts'
 import { PhotoNotFoundError } from './errors.ts'
 import type { MediaStore } from './media-store.ts'
 import { decodeTopicMessage, encodeTopicMessage } from './topic-messages.ts'
@@ -59,6 +60,8 @@ export interface AlbumServiceOptions {
    * them and adds them with `addFollower`.
    */
   readonly onFollowerAddresses?: (addresses: readonly string[]) => void
+  /** Resolves a follower's web address to its multiaddr, for a person adding one by URL (follower-requests.ts). */
+  readonly resolveFollower?: (url: string) => Promise<string>
   /** One topic per album, for "sync now" announcements and direct peers' presence. */
   readonly topics: Topics
   /** Makes the direct peers (browsers connected over WebRTC), where the host has any. */
@@ -263,7 +266,7 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
     const since = direct?.since(id)
     const peers = since === undefined ? { direct: direct?.count(id) ?? 0 } : { direct: direct?.count(id) ?? 0, directSince: since }
     const refusedByFollower = refused.has(id)
-    const view = await albumView({ thread, id, revision: taken, name: info?.name ?? 'Shared album', left: await prefs.left(id), refusedByFollower, sync: syncView([...schedulers.values()], peers) })
+    const view = await albumView({ thread, id, revision: taken, name: info?.name ?? 'Shared album', left: await prefs.left(id), refusedByFollower, sync: syncView([...schedulers], peers) })
     return options.media === undefined ? view : { ...view, keepOriginals: await options.media.keeps(id) }
   }
 
@@ -274,6 +277,7 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
   }
 
   const handlers: AlbumHandlers = {
+    ...followerRequestHandlers({ resolve: options.resolveFollower, add: (address) => { options.onFollowerAddresses?.([address]) } }),
     'album.create': async ({ name }) => {
       running()
       const thread = await db.createThread({ name })

@@ -98,14 +98,16 @@ export interface DirectView {
 }
 
 /**
- * The album's sync state over its followers' schedulers, with the direct
- * peers'. Synced once any follower holds everything (what waits is what no
- * follower acknowledged yet, at most the fewest any follower lacks); offline
- * only when none is in reach, with the words of a follower's failure.
+ * The album's sync state over its followers' schedulers (by address), with
+ * the direct peers'. Synced once any follower holds everything (what waits is
+ * what no follower acknowledged yet, at most the fewest any follower lacks);
+ * offline only when none is in reach, with the words of a follower's failure;
+ * and how each follower stands, with what waits for it.
  */
-export function syncView (schedulers: readonly SyncScheduler[], peers: DirectView): SyncView {
+export function syncView (schedulers: ReadonlyArray<readonly [string, SyncScheduler]>, peers: DirectView): SyncView {
   if (schedulers.length === 0) return { state: 'no-follower', pending: 0, ...peers, message: 'No follower found yet: photos stay on this device until one is reachable.' }
-  const statuses = schedulers.map((s) => s.status())
+  const statuses = schedulers.map(([, s]) => s.status())
+  const followerList = schedulers.map(([address], i) => ({ address, state: statuses[i]!.state, pending: statuses[i]!.pending }))
   const synced = statuses.filter((s) => s.state === 'synced').length
   const state = synced > 0 ? 'synced' : statuses.some((s) => s.state === 'syncing') ? 'syncing' : statuses.some((s) => s.state === 'offline') ? 'offline' : 'idle'
   const pending = Math.min(...statuses.map((s) => s.pending))
@@ -113,5 +115,5 @@ export function syncView (schedulers: readonly SyncScheduler[], peers: DirectVie
   const progress = running === undefined ? {} : { progress: { phase: running.phase, done: running.done, total: running.total } }
   const failed = statuses.find((s) => s.state === 'offline' && s.lastError !== undefined)?.lastError
   const message = failed === undefined ? {} : { message: failed.message }
-  return { state, pending, ...peers, ...progress, ...message, followers: { synced, total: statuses.length } }
+  return { state, pending, ...peers, ...progress, ...message, followers: { synced, total: statuses.length }, followerList }
 }

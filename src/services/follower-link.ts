@@ -15,7 +15,8 @@ import { createLogger } from '../core/logger.ts'
 import { retryWithBackoff } from '../core/retry.ts'
 
 const DIAL_TIMEOUT_MS = 10_000
-const MAX_BACKOFF_MS = 30_000
+// Short: a follower coming back is found within seconds, and a refused dial costs next to nothing.
+const MAX_BACKOFF_MS = 5_000
 const log = createLogger('services:follower-link')
 
 /** The part of a libp2p node the link uses. */
@@ -28,7 +29,7 @@ export interface FollowerLinkOptions {
   readonly address: string
   /** How long one dial may take; 10 s unless given. */
   readonly dialTimeoutMs?: number
-  /** The first retry waits this long, doubling up to 30 s; 500 ms unless given (see src/core/retry.ts). */
+  /** The first retry waits this long, doubling up to 5 s; 500 ms unless given (see src/core/retry.ts). */
   readonly firstBackoffMs?: number
   /** Called when the follower is connected, and when its connection is lost or a dial fails. */
   readonly onChange?: (reachable: boolean) => void

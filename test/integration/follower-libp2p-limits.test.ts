@@ -1,8 +1,9 @@
 /**
  * The follower's libp2p limits against real follower processes with small
- * limits, as strangers meet them: connections past one address's share or
- * everyone's, relay reservations past an address's share, bulk data through
- * the relay, gossip messages over the protocol's size or not topic messages.
+ * limits, as strangers meet them: connections past one address's share, its
+ * rate or everyone's, relay reservations past an address's share, relayed
+ * connections past their data or duration, gossip messages over the
+ * protocol's size, not topic messages, or from strangers on a thread's topic.
  * libp2p refuses a connection by closing it and a reservation by its status;
  * the tests check that the stranger is refused and that an honest peer
  * connected before keeps syncing, and one arriving after the stranger leaves
@@ -20,6 +21,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { httpSyncTransport } from '../../src/adapters/http/sync-transport.ts'
 import { withBaseOptions } from '../../src/adapters/libp2p/base-options.ts'
 import { startSyncPeer, type SyncPeer } from '../../src/adapters/libp2p/peer.ts'
+import { libp2pSyncTransport } from '../../src/adapters/libp2p/sync-protocol.ts'
 import { openDatabase } from '../../src/core/db/index.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { syncThread } from '../../src/core/sync/engine.ts'
@@ -90,6 +92,21 @@ describe('libp2p limits of a real follower', { timeout: 180_000 }, () => {
     })
   }
 
+  it('refuses new connections from an address past its rate, keeps serving the peer connected before, and takes that address again a moment later', async () => {
+    const f = await follower(['--connections-per-ip-per-second', '4', '--max-connections-per-ip', '100'])
+    const honest = await peer()
+    await honestSyncs(f, honest)
+    // Twelve strangers from the same address dial at once: at most four a second get in.
+    const strangers = await Promise.all(Array.from({ length: 12 }, async () => await peer()))
+    const dials = await Promise.allSettled(strangers.map(async (s) => await s.node.dial(multiaddr(f.multiaddr), { signal: AbortSignal.timeout(20_000) })))
+    const refused = dials.filter((d) => d.status === 'rejected')
+    expect(refused.length).toBeGreaterThanOrEqual(4)
+    await honestSyncs(f, honest)
+    for (const s of strangers) await s.stop()
+    // The rate is per second: a newcomer from the address is served once it has passed.
+    await vi.waitFor(async () => { await honestSyncs(f, await peer()) }, WAIT)
+  })
+
   it('gives up on connections that never finish their upgrade, refusing others past the pending limit meanwhile', async () => {
     const f = await follower(['--max-pending-connections', '2', '--inbound-upgrade-timeout-ms', '10000'])
     const parts = multiaddr(f.multiaddr).getComponents()
@@ -138,17 +155,23 @@ describe('libp2p limits of a real follower', { timeout: 180_000 }, () => {
     })
   }
 
-  it('cuts a relayed connection past its data limit, so the relay carries signalling and not bulk data', async () => {
-    const limit = 16 * 1024
-    const f = await follower(['--relay-data-limit-bytes', String(limit)])
+  /** A follower with `flags`; a listener reachable through its relay, counting what reaches it on SINK; a sender dialling it there. */
+  const relayPair = async (flags: string[]): Promise<{ listener: Libp2p, sender: Libp2p, target: ReturnType<typeof multiaddr>, received: { count: number } }> => {
+    const f = await follower(flags)
     const listener = await relayed(f)
-    let received = 0
+    const received = { count: 0 }
     await listener.handle(SINK, async (stream: Stream) => {
-      for await (const chunk of stream) received += chunk.byteLength
+      for await (const chunk of stream) received.count += chunk.byteLength
     }, { runOnLimitedConnection: true })
     const sender = await createLibp2p(withBaseOptions({ transports: [circuitRelayTransport()] }))
     cleanup(async () => await sender.stop())
-    const target = multiaddr(`${f.multiaddr}/p2p-circuit/p2p/${listener.peerId.toString()}`)
+    return { listener, sender, target: multiaddr(`${f.multiaddr}/p2p-circuit/p2p/${listener.peerId.toString()}`), received }
+  }
+
+  it('cuts a relayed connection past its data limit, so the relay carries signalling and not bulk data', async () => {
+    const limit = 16 * 1024
+    const { listener, sender, target, received: bytes } = await relayPair(['--relay-data-limit-bytes', String(limit)])
+    const received = (): number => bytes.count
 
     /** Sends up to `chunks` of 16 KiB; how many went before the stream failed. */
     const send = async (chunks: number): Promise<number> => {
@@ -166,18 +189,33 @@ describe('libp2p limits of a real follower', { timeout: 180_000 }, () => {
     }
     await send(64)
     await vi.waitFor(async () => { expect(sender.getConnections(listener.peerId)).toHaveLength(0) }, WAIT)
-    expect(received).toBeLessThan(2 * limit)
+    expect(received()).toBeLessThan(2 * limit)
 
     // A small exchange, like signalling, still goes through on a fresh relayed connection.
-    const before = received
+    const before = received()
     expect(await send(0)).toBe(0)
     const stream = await sender.dialProtocol(target, SINK, { runOnLimitedConnection: true })
     stream.send(new Uint8Array(1000))
     await stream.close()
-    await vi.waitFor(() => { expect(received).toBe(before + 1000) }, WAIT)
+    await vi.waitFor(() => { expect(received()).toBe(before + 1000) }, WAIT)
   })
 
-  it('drops gossip over 1 KiB or not a topic message, and passes on the ones that are', async () => {
+  it('closes a relayed connection past its duration limit, however little it carries', async () => {
+    const { listener, sender, target, received } = await relayPair(['--relay-duration-limit-ms', '3000'])
+    const stream = await sender.dialProtocol(target, SINK, { runOnLimitedConnection: true })
+    stream.send(new Uint8Array(100))
+    await vi.waitFor(() => { expect(received.count).toBe(100) }, WAIT)
+    // Well within the data limit, the relay still ends it once its time is up.
+    await vi.waitFor(() => { expect(sender.getConnections(listener.peerId)).toHaveLength(0) }, WAIT)
+    // Both ends keep their own connections to the follower, and a new relayed connection works.
+    expect(listener.getConnections().length).toBeGreaterThan(0)
+    const again = await sender.dialProtocol(target, SINK, { runOnLimitedConnection: true })
+    again.send(new Uint8Array(10))
+    await again.close()
+    await vi.waitFor(() => { expect(received.count).toBe(110) }, WAIT)
+  })
+
+  it('drops gossip over 1 KiB or not a topic message, and forwards on a thread\'s topic only what its members say', async () => {
     const f = await follower([])
     const writer = openDatabase({ backend: createMemoryBackend() })
     const thread = await writer.createThread({ name: 'Topic' })
@@ -189,27 +227,36 @@ describe('libp2p limits of a real follower', { timeout: 180_000 }, () => {
       await node.dial(multiaddr(f.multiaddr))
       return node
     }
+    /** A member's node proves membership as members do: by syncing with a pull proof naming its own peer. */
+    const member = async (): Promise<Libp2p<{ pubsub: GossipSub }>> => {
+      const node = await gossiper()
+      await syncThread({ thread: thread.id, replica: writer.syncReplica(), transport: libp2pSyncTransport(node, multiaddr(f.multiaddr)) })
+      return node
+    }
     const stranger = await gossiper()
-    const member = await gossiper()
+    const speaker = await member()
+    const listener = await member()
     const heard: string[] = []
-    member.services.pubsub.addEventListener('message', ({ detail }) => { heard.push(new TextDecoder().decode(detail.data)) })
-    const say = async (text: string): Promise<void> => { await stranger.services.pubsub.publish(thread.id, new TextEncoder().encode(text)) }
+    listener.services.pubsub.addEventListener('message', ({ detail }) => { heard.push(new TextDecoder().decode(detail.data)) })
+    const say = async (node: Libp2p<{ pubsub: GossipSub }>, text: string): Promise<void> => { await node.services.pubsub.publish(thread.id, new TextEncoder().encode(text)) }
 
-    // The mesh forms within a few heartbeats: repeat a valid message until it arrives (bounded).
+    // The mesh forms within a few heartbeats: repeat a member's valid message until it arrives (bounded).
     const records = JSON.stringify({ v: 1, type: 'records' })
     for (let i = 0; i < 60 && heard.length === 0; i++) {
-      await say(records)
+      await say(speaker, records)
       await vi.waitFor(() => { expect(heard.length).toBeGreaterThan(0) }, { timeout: 1000, interval: 50 }).catch(() => {})
     }
     expect(heard[0]).toBe(records)
     heard.length = 0
 
-    const big = JSON.stringify({ v: 1, type: 'presence', addrs: ['x'.repeat(500), 'y'.repeat(500), 'z'.repeat(500)] })
-    await say(big)
-    await say('not json')
-    await say(JSON.stringify({ v: 1, type: 'takeover' }))
+    // A stranger's valid messages are not forwarded; neither are anyone's oversized or unreadable ones.
+    await say(stranger, records)
+    await say(stranger, JSON.stringify({ v: 1, type: 'presence', addrs: ['/stranger'] }))
+    await say(speaker, JSON.stringify({ v: 1, type: 'presence', addrs: ['x'.repeat(500), 'y'.repeat(500), 'z'.repeat(500)] }))
+    await say(speaker, 'not json')
+    await say(speaker, JSON.stringify({ v: 1, type: 'takeover' }))
     const marker = JSON.stringify({ v: 1, type: 'presence', addrs: ['/marker'] })
-    await say(marker)
+    await say(speaker, marker)
     await vi.waitFor(() => { expect(heard).toContain(marker) }, WAIT)
     expect(heard).toEqual([marker])
   })

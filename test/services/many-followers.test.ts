@@ -138,6 +138,36 @@ describe('many followers', { timeout: 120_000 }, () => {
     await vi.waitFor(async () => { expect(await seqOf(first)).toBe(before + 1) }, WAIT)
     await vi.waitFor(async () => { expect(await syncOf(alice, thread)).toMatchObject({ state: 'synced', pending: 0, followers: { synced: 1, total: 2 } }) }, WAIT)
     expect(await seqOf(second)).toBe(before)
+    // Each follower's own standing: what waits is what the stopped one has not acknowledged.
+    await vi.waitFor(async () => {
+      expect((await syncOf(alice, thread)).followerList).toEqual([
+        { address: first.address, state: 'synced', pending: 0 },
+        { address: second.address, state: 'offline', pending: 1 }
+      ])
+    }, WAIT)
+  })
+
+  it('adds a follower a person names by multiaddr or web address, and refuses other addresses in words', async () => {
+    const named: string[] = []
+    const resolved = switchableFollower(1)
+    const service = createAlbumService({
+      backend: createMemoryBackend(),
+      topics: memoryTopicBus().join().topics,
+      onFollowerAddresses: (addresses) => { named.push(...addresses) },
+      resolveFollower: async (url) => {
+        if (url !== 'http://127.0.0.1:4012') throw new Error(`nothing answers at ${url}`)
+        return resolved.address
+      }
+    })
+    await service.start()
+    const add = async (address: string): Promise<unknown> => await service.handlers['follower.add']({ v: PROTOCOL_VERSION, id: 1, type: 'follower.add', address }, link)
+    expect(await add(` /ip4/127.0.0.1/tcp/4001/ws/p2p/${PEERS[0]} `)).toEqual({ type: 'follower.added', address: `/ip4/127.0.0.1/tcp/4001/ws/p2p/${PEERS[0]}` })
+    expect(await add('http://127.0.0.1:4012')).toEqual({ type: 'follower.added', address: resolved.address })
+    await expect(add('/ip4/127.0.0.1/tcp/4001/ws')).rejects.toMatchObject({ name: 'FollowerAddressInvalidError', message: expect.stringContaining('/p2p/ peer ID') })
+    await expect(add('follower.example.org')).rejects.toMatchObject({ name: 'FollowerAddressInvalidError', message: expect.stringContaining('neither a follower\'s web address') })
+    await expect(add('http://127.0.0.1:9')).rejects.toThrow('nothing answers')
+    await service.stop()
+    expect(named).toEqual([`/ip4/127.0.0.1/tcp/4001/ws/p2p/${PEERS[0]}`, resolved.address])
   })
 
   it('names, when an album is opened again after a restart, the followers that followed it before', async () => {

@@ -46,7 +46,8 @@ export class RemotePeerConnection extends HandlerTarget implements BridgeTarget 
       return
     }
     this.#carrier.register(this.#handle, this)
-    const iceServers = (config?.iceServers ?? []).map((s) => ({ urls: s.urls }))
+    // Credentials too: a TURN server takes none without them.
+    const iceServers = (config?.iceServers ?? []).map((s) => ({ urls: s.urls, ...(s.username === undefined ? {} : { username: s.username }), ...(s.credential === undefined ? {} : { credential: s.credential }) }))
     this.#carrier.post({ op: 'pc.create', pc: this.#handle, config: { iceServers } })
   }
 

@@ -1,12 +1,16 @@
 /**
  * The tab's side of the WebRTC bridge (see src/protocol/rtc-bridge.ts): real
  * RTCPeerConnections and data channels, created and driven by the background
- * node, whose events and bytes go back to it. The tab adds nothing of its own:
- * signalling, encryption and streams all happen in the node.
+ * node, whose events and bytes go back to it. The tab adds nothing of its own
+ * but the STUN/TURN servers set in the app, if any (ice-settings.ts), which it
+ * uses in place of the node's for each connection it creates: signalling,
+ * encryption and streams all happen in the node.
  */
 import { randomId } from '../../protocol/random-id.ts'
 import { holdLockForLife } from '../../protocol/shared-names.ts'
+import type { IceServer } from '../../protocol/ice-servers.ts'
 import { tabLockName, type BridgeArgument, type BridgeCommand, type BridgeEvent, type BridgeOffer } from '../../protocol/rtc-bridge.ts'
+import { savedIceServers } from './ice-settings.ts'
 
 /**
  * Offers this tab as a carrier of the node's WebRTC connections: holds the
@@ -20,12 +24,25 @@ export async function offerRtcBridge (send: (offer: BridgeOffer, port: MessagePo
   // Held until the tab goes away; the offer is sent only once it is held, or the node would be granted it at once.
   await holdLockForLife(tabLockName(tab))
   const channel = new MessageChannel()
-  serveRtcBridge(channel.port1)
+  serveRtcBridge(channel.port1, { iceServers: savedIceServers })
   send({ v: 1, type: 'rtc.bridge', tab }, channel.port2)
 }
 
+/** Options of {@link serveRtcBridge}. */
+export interface RtcBridgeHostOptions {
+  /** Servers to use in place of the node's, read at each new connection; undefined keeps the node's. */
+  readonly iceServers?: () => readonly IceServer[] | undefined
+}
+
+/** An ICE server as RTCPeerConnection takes it. */
+const rtcIceServer = (s: IceServer): RTCIceServer => ({
+  urls: typeof s.urls === 'string' ? s.urls : [...s.urls],
+  ...(s.username === undefined ? {} : { username: s.username }),
+  ...(s.credential === undefined ? {} : { credential: s.credential })
+})
+
 /** Serves bridge commands arriving on `port` until the tab goes away. */
-export function serveRtcBridge (port: MessagePort): void {
+export function serveRtcBridge (port: MessagePort, options: RtcBridgeHostOptions = {}): void {
   const connections = new Map<number, RTCPeerConnection>()
   const channels = new Map<number, RTCDataChannel>()
   let nextIncoming = -1
@@ -62,7 +79,7 @@ export function serveRtcBridge (port: MessagePort): void {
   const handle = (command: BridgeCommand): void => {
     switch (command.op) {
       case 'pc.create': {
-        const pc = new RTCPeerConnection({ iceServers: command.config.iceServers.map((s) => ({ urls: typeof s.urls === 'string' ? s.urls : [...s.urls] })) })
+        const pc = new RTCPeerConnection({ iceServers: (options.iceServers?.() ?? command.config.iceServers).map(rtcIceServer) })
         connections.set(command.pc, pc)
         pc.onicecandidate = ({ candidate }) => { post({ ev: 'pc.candidate', pc: command.pc, candidate: candidate === null ? null : candidate.toJSON() as Record<string, unknown> }) }
         pc.onconnectionstatechange = () => {

@@ -9,6 +9,7 @@ import type { PhotoView, SyncView } from '../../protocol/album-messages.ts'
 import { MEMBER_ROLES, type AccessView, type MemberRole } from '../../protocol/member-messages.ts'
 import { useAlbumStore } from '../state/album-store.ts'
 import { useNodeStore } from '../state/node-store.ts'
+import { FollowersPanel } from './followers-panel.tsx'
 import { MembersPanel } from './members-panel.tsx'
 import { MediaStorage } from './media-storage.tsx'
 import { PhotoMediaActions } from './photo-media-actions.tsx'
@@ -130,6 +131,7 @@ export function AlbumView () {
             {store.photos.map((p) => <PhotoItem key={p.id} photo={p} canEdit={rights.edit(p.author)} />)}
           </ul>
           <MembersPanel />
+          <FollowersPanel />
         </>
       )}
     </section>

@@ -14,6 +14,7 @@
  * share cannot smuggle in another epoch's keys.
  */
 import * as dagCbor from '@ipld/dag-cbor'
+import { BLOCK_DECODE_LIMITS, decodeBoundedDagCbor } from '../bounded-cbor.ts'
 import { CipherSuite, HkdfSha256 } from '@hpke/core'
 import { Chacha20Poly1305 } from '@hpke/chacha20poly1305'
 import { DhkemX25519HkdfSha256 } from '@hpke/dhkem-x25519'
@@ -22,7 +23,7 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { utf8ToBytes } from '@noble/hashes/utils.js'
 import { generateSymmetricKey } from '../crypto/aead.ts'
 import { secureRandom, type RandomSource } from '../crypto/random.ts'
-import { DecryptError, MalformedAclError, NotShareRecipientError, ShareKeyMismatchError, ShareRoleError } from '../errors.ts'
+import { DecryptError, MalformedAclError, NotShareRecipientError, ShareKeyMismatchError, ShareRoleError, TooComplexError } from '../errors.ts'
 import { ACL_SIZES, sharePlaintext } from './codec.ts'
 import { atLeast } from './roles.ts'
 import type { EpochKeys, KeyId, KeyShare, Role } from './types.ts'
@@ -132,8 +133,9 @@ export async function openShare (options: { thread: string, share: KeyShare, key
 function parseSharePlaintext (plaintext: Uint8Array): { followKey: Uint8Array, readKey?: Uint8Array } {
   let value: unknown
   try {
-    value = dagCbor.decode(plaintext)
+    value = decodeBoundedDagCbor(plaintext, BLOCK_DECODE_LIMITS, 'a key share\'s plaintext')
   } catch (cause) {
+    if (cause instanceof TooComplexError) throw cause
     throw new MalformedAclError('a key share\'s plaintext is not dag-cbor', { cause })
   }
   const { followKey, readKey, ...rest } = (value ?? {}) as Record<string, unknown>

@@ -10,6 +10,7 @@
  * decryption for decoding goes to a reused buffer.
  */
 import * as dagCbor from '@ipld/dag-cbor'
+import { BLOCK_DECODE_LIMITS, decodeBoundedDagCbor } from '../bounded-cbor.ts'
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js'
 import { base32 } from 'multiformats/bases/base32'
 import { CID } from 'multiformats/cid'
@@ -17,7 +18,7 @@ import { Digest } from 'multiformats/hashes/digest'
 import { from as hasherFrom } from 'multiformats/hashes/hasher'
 import { openInto, SEAL_OVERHEAD, sealInto } from '../crypto/aead.ts'
 import type { RandomSource } from '../crypto/random.ts'
-import { BadCidError, MalformedRecordError, TooLargeError, UnsupportedVersionError } from '../errors.ts'
+import { BadCidError, MalformedRecordError, TooComplexError, TooLargeError, UnsupportedVersionError } from '../errors.ts'
 import type { RawBlock } from '../storage/interfaces.ts'
 
 /**
@@ -263,11 +264,12 @@ export function isCanonicalCid (cid: string): boolean {
 
 // ---- Decoding ------------------------------------------------------------------
 
-/** Decodes dag-cbor bytes; malformed CBOR is a MalformedRecordError. */
+/** Decodes dag-cbor bytes within BLOCK_DECODE_LIMITS; malformed CBOR is a MalformedRecordError, too many items a TooComplexError. */
 export function decodeBlock (bytes: Uint8Array, what = 'block'): unknown {
   try {
-    return dagCbor.decode(bytes)
+    return decodeBoundedDagCbor(bytes, BLOCK_DECODE_LIMITS, what)
   } catch (cause) {
+    if (cause instanceof TooComplexError) throw cause
     throw new MalformedRecordError(`${what} is not valid dag-cbor`, { cause })
   }
 }

@@ -27,9 +27,10 @@
  * the payload, and the signature fixes both lists.
  */
 import * as dagCbor from '@ipld/dag-cbor'
+import { BLOCK_DECODE_LIMITS, decodeBoundedDagCbor } from '../bounded-cbor.ts'
 import { utf8ToBytes } from '@noble/hashes/utils.js'
 import { CID } from 'multiformats/cid'
-import { BadSequenceError, MalformedRecordError, UnsupportedVersionError } from '../errors.ts'
+import { BadSequenceError, MalformedRecordError, TooComplexError, UnsupportedVersionError } from '../errors.ts'
 import { cidToString, isBlockCidBytes } from './blocks.ts'
 import { asMap, exactFields } from '../map-shape.ts'
 
@@ -155,8 +156,9 @@ export function signedBytes (node: UnsignedNode): Uint8Array {
 export function decodeCanonical (bytes: Uint8Array, what: string): unknown {
   let value: unknown
   try {
-    value = dagCbor.decode(bytes)
+    value = decodeBoundedDagCbor(bytes, BLOCK_DECODE_LIMITS, what)
   } catch (cause) {
+    if (cause instanceof TooComplexError) throw cause
     throw new MalformedRecordError(`${what} is not valid dag-cbor`, { cause })
   }
   const again = dagCbor.encode(value)

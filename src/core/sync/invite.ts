@@ -10,6 +10,7 @@
  * join. Nothing else announces a join.
  */
 import * as dagCbor from '@ipld/dag-cbor'
+import { BLOCK_DECODE_LIMITS, decodeBoundedDagCbor } from '../bounded-cbor.ts'
 import { base64url } from 'multiformats/bases/base64'
 import { ROLES, type AclChange, type Role } from '../acl/types.ts'
 import { createInvite, joinProof } from '../acl/invite-proof.ts'
@@ -104,7 +105,7 @@ export function parseInviteLink (link: string): Invite {
   if (code === undefined) throw new InvalidInviteError('this link carries no invite')
   let value: unknown
   try {
-    value = dagCbor.decode(base64url.baseDecode(code))
+    value = decodeBoundedDagCbor(base64url.baseDecode(code), BLOCK_DECODE_LIMITS, 'the invite in this link')
   } catch (cause) {
     throw new InvalidInviteError('the invite in this link is damaged', { cause })
   }

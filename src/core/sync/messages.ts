@@ -7,7 +7,8 @@
  * any other spelling is refused whole.
  */
 import * as dagCbor from '@ipld/dag-cbor'
-import { MalformedMessageError, TooLargeError, UnsupportedVersionError } from '../errors.ts'
+import { decodeBoundedDagCbor, type DecodeLimits } from '../bounded-cbor.ts'
+import { MalformedMessageError, TooComplexError, TooLargeError, UnsupportedVersionError } from '../errors.ts'
 import type { RawBlock } from '../storage/interfaces.ts'
 import { parsePullProof, type PullProof } from './pull-proof.ts'
 import { wireCid, wireLogId, wireThreadId } from './wire-ids.ts'
@@ -29,6 +30,13 @@ export const MAX_ITEMS_PER_MESSAGE = 4096
 export const MAX_LOGS_PER_REQUEST = 1024
 /** Most epoch follow keys in one follow request. */
 export const MAX_FOLLOW_KEYS = 256
+
+/**
+ * Most items and deepest nesting of one message. The fullest honest message,
+ * a page of MAX_ITEMS_PER_MESSAGE heads, holds about 29,000 items at depth 3;
+ * a full batch of records about 14,000 at depth 5.
+ */
+export const SYNC_DECODE_LIMITS: DecodeLimits = { maxItems: 65_536, maxDepth: 16 }
 
 /** A log's head as exchanged. */
 export interface WireHead { readonly log: string, readonly seq: number, readonly record: string }
@@ -85,8 +93,9 @@ function decode (bytes: Uint8Array): Record<string, unknown> {
   if (bytes.length > MAX_MESSAGE_BYTES) throw new TooLargeError(`sync message is ${bytes.length} bytes; the limit is ${MAX_MESSAGE_BYTES}`)
   let value: unknown
   try {
-    value = dagCbor.decode(bytes)
+    value = decodeBoundedDagCbor(bytes, SYNC_DECODE_LIMITS, 'sync message')
   } catch (cause) {
+    if (cause instanceof TooComplexError) throw cause
     throw new MalformedMessageError('sync message is not dag-cbor', { cause })
   }
   if (!isMap(value) || !('v' in value)) throw new MalformedMessageError('not a sync message: no version')
