@@ -203,8 +203,9 @@ test('once the follower holds a photo\'s blocks, a person who joins gets them wi
   await expect(bob.getByTestId('sync-status')).toHaveAttribute('data-direct', '0')
   // The page says what this site stores, and the album's choice to keep its originals holds.
   await expect(bob.getByTestId('media-storage')).toContainText(/This site stores \d+ MB of [\d.]+ GB/)
-  await bob.getByLabel('Keep originals on this device').check()
-  await expect(bob.getByLabel('Keep originals on this device')).toBeChecked()
+  // The box shows the node's answer (the album's report), which comes a moment after the click.
+  await bob.getByLabel('Keep originals on this device').click()
+  await expect(bob.getByLabel('Keep originals on this device')).toBeChecked({ timeout: 30_000 })
   await bob.reload()
   await expect(bob.getByLabel('Keep originals on this device')).toBeChecked({ timeout: 30_000 })
   await expect(bob.getByRole('alert')).toHaveCount(0)
