@@ -23,6 +23,7 @@ import type { BlockNode } from '../src/adapters/libp2p/block-node.ts'
 import { BadCidError, ThreadsError } from '../src/core/errors.ts'
 import type { CommitHook } from '../src/core/log/record-store.ts'
 import { createLogger } from '../src/core/logger.ts'
+import { MalformedMediaError } from '../src/core/media/errors.ts'
 import { CHUNK_OVERHEAD, MEDIA_LIMITS, parseManifest, verifyMediaBlock, type MediaManifest } from '../src/core/media/format.ts'
 import type { BatchOperation, KeyValueStore } from '../src/core/storage/interfaces.ts'
 import { UnreferencedBlockError } from './media-errors.ts'
@@ -31,6 +32,8 @@ const log = createLogger('follower:media')
 
 /** Meta rows: REF + root + '/' + thread → [1] kept, [0] released. */
 const REF = 'follower/media/ref/'
+/** Files fetched at once; each asks for up to 8 chunks at a time (bitswap's want list holds 1,024). */
+const MAX_FETCHES = 4
 const KEPT = Uint8Array.of(1)
 const RELEASED = Uint8Array.of(0)
 
@@ -97,7 +100,10 @@ export async function startMediaKeeper (deps: {
   const charged = new Map<string, Set<string>>()
   const complete = new Set<string>()
   const refused = new Map<string, string>()
+  /** Kept files not held whole that no peer gave yet: tried again on a new peer and every retryMs. */
   const waiting = new Set<string>()
+  /** Kept files waiting for a fetch slot, in order. */
+  const queued = new Set<string>()
   const running = new Map<string, Promise<void>>()
   let stopped = false
   const controller = new AbortController()
@@ -189,11 +195,12 @@ export async function startMediaKeeper (deps: {
 
   /** Fetches what is missing of a kept file. */
   async function fetch (root: string): Promise<void> {
-    const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(fetchTimeoutMs)])
+    // Each block gets its own time: a large file on a slow link is not cut off half way.
+    const signal = (): AbortSignal => AbortSignal.any([controller.signal, AbortSignal.timeout(fetchTimeoutMs)])
     const cid = CID.parse(root)
     let held = manifests.get(root)
     if (held === undefined) {
-      const bytes = await localBytes(cid) ?? await networkBytes(cid, signal)
+      const bytes = await localBytes(cid) ?? await networkBytes(cid, signal())
       held = await takeManifest(root, bytes)
     } else {
       await chargeKeepers(root, held.bytes)
@@ -207,10 +214,10 @@ export async function startMediaKeeper (deps: {
       while (next < missing.length && kept.has(root)) {
         const i = missing[next++]!
         const chunk = manifest.chunks[i]!
-        const bytes = await networkBytes(chunk, signal)
+        const bytes = await networkBytes(chunk, signal())
         if (bytes.length !== chunkBytes(manifest, i)) {
           await store.delete(chunk)
-          throw new BadCidError(`chunk ${i} of ${root} is ${bytes.length} bytes where its manifest gives ${chunkBytes(manifest, i)}`, chunk.toString())
+          throw new MalformedMediaError(`chunk ${i} (${chunk.toString()}) of ${root} is ${bytes.length} bytes where its manifest gives ${chunkBytes(manifest, i)}`)
         }
       }
     }
@@ -218,13 +225,18 @@ export async function startMediaKeeper (deps: {
     if (kept.has(root)) complete.add(root)
   }
 
-  /** Starts fetching a kept file unless it is held whole or being fetched. */
+  /** Starts fetching a kept file unless it is held whole or being fetched; past MAX_FETCHES at once, it waits its turn. */
   function schedule (root: string): void {
     if (stopped || !kept.has(root) || complete.has(root) || running.has(root)) return
+    if (running.size >= MAX_FETCHES) {
+      queued.add(root)
+      return
+    }
+    queued.delete(root)
     waiting.delete(root)
     const run = fetch(root).catch((error: unknown) => {
       if (controller.signal.aborted) return
-      if (error instanceof ThreadsError && !(error instanceof BadCidError)) {
+      if (error instanceof ThreadsError) {
         // Quota, malformed manifest, too large: keeping it again would fail the same way.
         refused.set(root, `${error.name}: ${error.message}`)
         log.failure(`refusing media ${root}`, error)
@@ -238,7 +250,9 @@ export async function startMediaKeeper (deps: {
     }).finally(() => {
       running.delete(root)
       // Released while it was being fetched: what arrived meanwhile goes.
-      if (!kept.has(root)) void drop(root)
+      if (!kept.has(root)) void drop(root).catch((error: unknown) => { log.failure(`dropping media ${root}`, error) })
+      const next = queued.values().next()
+      if (next.done !== true) schedule(next.value)
     })
     running.set(root, run)
   }
@@ -342,7 +356,7 @@ export async function startMediaKeeper (deps: {
       throw new UnreferencedBlockError(`no record this follower holds references block ${root.slice(0, 80)}; it keeps only the media of the threads it follows`)
     },
 
-    status: () => ({ kept: kept.size, complete: [...kept.keys()].filter((r) => complete.has(r)).length, refused: [...refused].map(([root, error]) => ({ root, error })) }),
+    status: () => ({ kept: kept.size, complete: [...kept.keys()].filter((r) => complete.has(r)).length, refused: [...refused].slice(-20).map(([root, error]) => ({ root, error })) }),
 
     async idle () {
       while (running.size > 0) await Promise.allSettled([...running.values()])

@@ -20,6 +20,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { MemoryBlockstore } from 'blockstore-core'
 import { createHeliaLight } from 'helia'
 import { CID } from 'multiformats/cid'
+import { sha256 } from 'multiformats/hashes/sha2'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { createBlockNode, type BlockNode } from '../../src/adapters/libp2p/block-node.ts'
 import { startSyncPeer, type SyncPeer } from '../../src/adapters/libp2p/peer.ts'
@@ -53,6 +54,7 @@ describe('a follower keeps media blocks', { timeout: 240_000 }, () => {
   let thread: ThreadDatabase
   let peer: SyncPeer
   let alice: BlockNode
+  let aliceStore: MemoryBlockstore
   /** The follower's blockstore, opened beside it (LMDB allows several processes). */
   let onDisk: LmdbBlockstore
   const photo: { ref?: MediaRef, blocks: MediaBlock[] } = { blocks: [] }
@@ -80,7 +82,7 @@ describe('a follower keeps media blocks', { timeout: 240_000 }, () => {
     thread = await db.createThread({ name: 'album' })
     peer = await startSyncPeer()
     cleanup.push(async () => await peer.stop())
-    const aliceStore = new MemoryBlockstore()
+    aliceStore = new MemoryBlockstore()
     alice = await createBlockNode({ libp2p: peer.node, blockstore: aliceStore })
     cleanup.push(async () => await alice.stop())
     expect((await peer.transportTo(follower.multiaddr).request(await thread.followRequest())).type).toBe('following')
@@ -150,5 +152,57 @@ describe('a follower keeps media blocks', { timeout: 240_000 }, () => {
     await vi.waitFor(async () => { expect((await status()).kept === 1, 'the follower to let the removed photo go').toBe(true) }, { timeout: 60_000, interval: 200 })
     await vi.waitFor(async () => { expect(photo.blocks.every((b) => !onDisk.has(b.cid)), 'the removed photo\'s blocks to be deleted').toBe(true) }, { timeout: 60_000, interval: 200 })
     expect((await status()).complete).toBe(1)
+  })
+
+  it('keeps what it kept across a restart', async () => {
+    expect(await follower.stop()).toBe(0)
+    follower = await startFollowerProcess(dataDir)
+    await vi.waitFor(async () => { expect(await status(), 'the restarted follower\'s media').toMatchObject({ kept: 1, complete: 1 }) }, { timeout: 60_000, interval: 200 })
+  })
+
+  it('refuses a file whose manifest gives a chunk the wrong length, and deletes what it fetched of it', async () => {
+    const chunkBytes = new Uint8Array(2000).fill(3)
+    const chunk = CID.createV1(0x55, await sha256.digest(chunkBytes))
+    const manifestBytes = dagCbor.encode({ v: 1, size: 100, chunkSize: 16384, chunks: [chunk] })
+    const root = CID.createV1(dagCbor.code, await sha256.digest(manifestBytes))
+    await aliceStore.put(chunk, chunkBytes)
+    await aliceStore.put(root, manifestBytes)
+    await thread.collection('photos').create({ _id: 'p3', title: 'Forged', original: { v: 1, root, key: new Uint8Array(32), size: 100, type: 'image/png' } })
+    await sync()
+    await vi.waitFor(async () => { expect((await status()).refused.map((r) => r.root), 'the forged file to be refused').toContain(root.toString()) }, { timeout: 60_000, interval: 200 })
+    expect((await status()).refused.find((r) => r.root === root.toString())?.error).toMatch(/^MalformedMediaError/)
+    await vi.waitFor(() => { expect(onDisk.has(root) || onDisk.has(chunk), 'the forged file\'s blocks to be deleted').toBe(false) }, { timeout: 60_000, interval: 200 })
+    expect(await status()).toMatchObject({ kept: 1, complete: 1 })
+  })
+})
+
+describe('a follower caps the media bytes a thread keeps', { timeout: 240_000 }, () => {
+  it('refuses a file that would take the thread past its byte limit with StorageQuotaError, and holds none of it', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'threads-media-quota-'))
+    const follower = await startFollowerProcess(dataDir, { flags: ['--max-bytes-per-thread', String(512 * 1024)] })
+    const peer = await startSyncPeer()
+    const store = new MemoryBlockstore()
+    const blocks = await createBlockNode({ libp2p: peer.node, blockstore: store })
+    try {
+      const db = openDatabase({ backend: createMemoryBackend() })
+      const thread = await db.createThread({ name: 'album' })
+      expect((await peer.transportTo(follower.multiaddr).request(await thread.followRequest())).type).toBe('following')
+      const size = 1024 * 1024
+      const ref = await encryptMedia([new Uint8Array(size)], { size, type: 'image/png', put: async (b) => { await store.put(b.cid, b.bytes) } })
+      await thread.collection('photos').create({ _id: 'big', original: mediaRefValue(ref) })
+      await syncThread({ thread: thread.id, replica: db.syncReplica(), transport: peer.transportTo(follower.multiaddr) })
+      const media = async (): Promise<MediaStatus> => ((await (await fetch(`${follower.httpUrl}/health`)).json()) as { media: MediaStatus }).media
+      await vi.waitFor(async () => { expect((await media()).refused.map((r) => r.error).join(), 'the file to be refused').toMatch(/^StorageQuotaError/) }, { timeout: 60_000, interval: 200 })
+      expect((await media()).complete).toBe(0)
+      await follower.stop()
+      const onDisk = await openLmdbBlockstore({ directory: join(dataDir, 'blocks') })
+      expect(onDisk.has(ref.root)).toBe(false)
+      await onDisk.close()
+    } finally {
+      await follower.stop()
+      await blocks.stop()
+      await peer.stop()
+      await rm(dataDir, { recursive: true, force: true })
+    }
   })
 })
