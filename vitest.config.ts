@@ -22,6 +22,8 @@ export default defineConfig({
         }
       },
       {
+        // Found when a test first imports it (the page loads exifr lazily): bundled up front, so Vite does not reload a running test.
+        optimizeDeps: { include: ['exifr'] },
         test: {
           name: 'chromium',
           include: ['test/browser/**/*.test.ts'],

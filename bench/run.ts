@@ -5,6 +5,7 @@ import { benchJoin } from './join.ts'
 import { benchFollower } from './follower.ts'
 import { benchLatency } from './latency.ts'
 import { benchLogRecords } from './log-records.ts'
+import { benchMediaHeap } from './media-heap.ts'
 import { benchMedia } from './media.ts'
 import { benchMembers } from './members.ts'
 import { benchNodeDb } from './node-db.ts'
@@ -20,6 +21,7 @@ if (only === undefined || only === 'sync') results.push(await benchSync())
 if (only === undefined || only === 'members') results.push(await benchMembers())
 // Media: moving an original over bitswap; joining from a snapshot is its own part (`join`).
 if (only === undefined || only === 'media') results.push(await benchMedia())
+if (only === undefined || only === 'media' || only === 'media-heap') results.push(await benchMediaHeap())
 if (only === 'ui') results.push(await benchUi())
 if (only === undefined || only === 'join') results.push(await benchJoin())
 if (only === undefined || only === 'node-db') results.push(await benchNodeDb())

@@ -15,17 +15,21 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { openIdbBackend } from '../src/adapters/idb/index.ts'
 import { openTabViews } from '../src/adapters/idb/tab-views.ts'
+import { openIdbMediaBlockstore } from '../src/adapters/idb/media-blockstore.ts'
+import { createBlockNode } from '../src/adapters/libp2p/block-node.ts'
+import { mediaBlocksOf } from '../src/adapters/libp2p/media-blocks.ts'
 import { libp2pSyncTransport, serveSync } from '../src/adapters/libp2p/sync-protocol.ts'
 import { retryWithBackoff } from '../src/core/retry.ts'
 import { createSyncHandler } from '../src/core/sync/handler.ts'
 import { PROTOCOL_VERSION } from '../src/protocol/messages.ts'
-import { DATABASE_NAME, followerUrl } from '../src/protocol/shared-names.ts'
+import { DATABASE_NAME, MEDIA_DATABASE_NAME, followerUrl } from '../src/protocol/shared-names.ts'
 import type { RequestHandlers } from '../src/protocol/rpc-server.ts'
 import { findFollower } from '../src/adapters/http/find-follower.ts'
 import { createAlbumService } from '../src/services/album-service.ts'
 import { createDirectPeers } from '../src/services/direct-peers.ts'
 import { startDirectSync } from '../src/services/direct-sync.ts'
 import { createFollowerLink, type FollowerLink } from '../src/services/follower-link.ts'
+import { createMediaStore } from '../src/services/media-store.ts'
 import { pubsubTopics } from '../src/services/topics.ts'
 import { startWorkerNode } from './libp2p-node.ts'
 import { workerLogger } from './log.ts'
@@ -36,6 +40,9 @@ const log = workerLogger('setup')
 /** Starts the node; `workerId` names this instance to the tabs it serves. */
 export async function setupNode (workerId: string): Promise<RequestHandlers> {
   const node = await startWorkerNode()
+  // Photos' files: blocks in IndexedDB, fetched from and served to peers over bitswap on the node's own connections.
+  const blockstore = await openIdbMediaBlockstore(MEDIA_DATABASE_NAME)
+  const helia = await createBlockNode({ libp2p: node, blockstore })
   const links = new Map<string, FollowerLink>()
   /** Syncs every album with the follower at `address` from now on, through a link that keeps it dialled. */
   const follow = (address: string): void => {
@@ -45,9 +52,11 @@ export async function setupNode (workerId: string): Promise<RequestHandlers> {
     album.addFollower({ address, transport: libp2pSyncTransport(node, multiaddr(address)) })
     link.start().catch((error: unknown) => { log.failure(`starting the link to the follower ${address}`, error) })
   }
+  const backend = await openIdbBackend({ name: DATABASE_NAME })
   const album = createAlbumService({
-    backend: await openIdbBackend({ name: DATABASE_NAME }),
+    backend,
     tabViews: await openTabViews({ onError: (what, error) => { log.failure(what, error) } }),
+    media: createMediaStore({ blocks: mediaBlocksOf(helia, blockstore), meta: backend.meta, estimate: storageEstimate }),
     onFollowerAddresses: (addresses) => { for (const address of addresses) follow(address) },
     // A person adding a follower by its web address: its health endpoint says its multiaddr.
     resolveFollower: async (url) => await findFollower(url, { timeoutMs: 5000 }),
@@ -67,6 +76,12 @@ export async function setupNode (workerId: string): Promise<RequestHandlers> {
     hello: () => ({ type: 'ready', workerId, protocol: PROTOCOL_VERSION }),
     ...album.handlers
   }
+}
+
+/** How much this origin stores of what it may, as the browser estimates it. */
+async function storageEstimate (): Promise<{ usage: number, quota: number }> {
+  const { usage = 0, quota = 0 } = await navigator.storage.estimate()
+  return { usage, quota }
 }
 
 /** Followers a node keeps links to at most (invites name a few each). */

@@ -8,9 +8,10 @@
  * (member-messages.ts).
  */
 import type { HistoryEntry } from '../core/db/history.ts'
+import type { PhotoMedia } from './media-messages.ts'
 import { isGrantableRole, isMemberView, MEMBER_ROLES, type AccessView, type GrantableRole, type MemberView } from './member-messages.ts'
 
-/** A photo as the album shows it; its image, if it has one, is fetched on its own with `photo.image`. */
+/** A photo as the album shows it; its images, if it has any, are fetched on their own with `photo.media` (or `photo.image`). */
 export interface PhotoView {
   readonly id: string
   readonly title: string
@@ -20,6 +21,8 @@ export interface PhotoView {
   /** The log that added it, as its signed record says (not a field the writer filled in). */
   readonly author: string
   readonly hasImage: boolean
+  /** What its record says of its original (type, size, dimensions, when taken), for photos added with one. */
+  readonly media?: PhotoMedia
 }
 
 /** The largest image a photo may carry: it travels inside one record, whose body is at most 1 MiB. */
@@ -68,6 +71,8 @@ export interface AlbumSnapshot {
   readonly members: readonly MemberView[]
   /** This device's role and standing in the album. */
   readonly access: AccessView
+  /** Whether this device keeps every original of the album (`album.keepOriginals`). */
+  readonly keepOriginals?: boolean
 }
 
 /** An album in the list: its name and, where the node could open it, how many photos it holds and which one is its cover (the newest with an image). */

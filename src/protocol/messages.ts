@@ -1,5 +1,5 @@
 /**
- * Tab↔worker messages, protocol version 3.
+ * Tab↔worker messages, protocol version 4.
  *
  * Guarantees:
  * - every message carries `v` (the protocol version) and a `type` discriminant; a
@@ -28,6 +28,10 @@ import {
   type FollowerReply, type FollowerRequest
 } from './follower-messages.ts'
 import {
+  MEDIA_REPLY_TYPE_OF, MEDIA_SAFE_TO_REPEAT, mediaEventValidators, mediaReplyValidators, mediaRequestValidators,
+  type MediaEvent, type MediaReply, type MediaRequest
+} from './media-messages.ts'
+import {
   MEMBER_REPLY_TYPE_OF, MEMBER_SAFE_TO_REPEAT, memberReplyValidators, memberRequestValidators,
   type MemberReply, type MemberRequest
 } from './member-messages.ts'
@@ -36,9 +40,10 @@ import {
  * The protocol version this build speaks. A tab and a worker from different
  * deploys may differ; version 2 replaced polling (`album.watch`) with pushed
  * `album.changed` events; version 3 added members (reports carry them, invites
- * carry a role) and the member requests.
+ * carry a role) and the member requests; version 4 photos as media (originals,
+ * previews and thumbnails as encrypted blocks, fetched with progress).
  */
-export const PROTOCOL_VERSION = 3
+export const PROTOCOL_VERSION = 4
 
 /** The type of {@link PROTOCOL_VERSION}. */
 export type ProtocolVersion = typeof PROTOCOL_VERSION
@@ -79,7 +84,7 @@ export interface ErrorReply {
 type Enveloped<U> = U extends unknown ? U & { readonly v: ProtocolVersion, readonly id: number } : never
 
 /** Every request a tab may send. */
-export type TabRequest = HelloRequest | Enveloped<AlbumRequest> | Enveloped<MemberRequest> | Enveloped<FollowerRequest>
+export type TabRequest = HelloRequest | Enveloped<AlbumRequest> | Enveloped<MemberRequest> | Enveloped<FollowerRequest> | Enveloped<MediaRequest>
 
 /** The `type` of a request. */
 export type RequestType = TabRequest['type']
@@ -107,6 +112,9 @@ export interface ReplyTypes {
   'profile.get': Extract<MemberReply, { type: 'profile.got' }> & Envelope1
   'profile.setName': Extract<MemberReply, { type: 'profile.named' }> & Envelope1
   'follower.add': Extract<FollowerReply, { type: 'follower.added' }> & Envelope1
+  'photo.addMedia': Extract<MediaReply, { type: 'photo.mediaAdded' }> & Envelope1
+  'photo.media': Extract<MediaReply, { type: 'photo.mediaData' }> & Envelope1
+  'album.keepOriginals': Extract<MediaReply, { type: 'album.keptOriginals' }> & Envelope1
 }
 
 /** The v/id envelope every message carries. */
@@ -129,7 +137,8 @@ export const REPLY_TYPE_OF: { readonly [T in RequestType]: ReplyTo<T>['type'] } 
   hello: 'ready',
   ...ALBUM_REPLY_TYPE_OF,
   ...MEMBER_REPLY_TYPE_OF,
-  ...FOLLOWER_REPLY_TYPE_OF
+  ...FOLLOWER_REPLY_TYPE_OF,
+  ...MEDIA_REPLY_TYPE_OF
 }
 
 /**
@@ -142,7 +151,8 @@ export const SAFE_TO_REPEAT: { readonly [T in RequestType]: boolean } = {
   hello: true,
   ...ALBUM_SAFE_TO_REPEAT,
   ...MEMBER_SAFE_TO_REPEAT,
-  ...FOLLOWER_SAFE_TO_REPEAT
+  ...FOLLOWER_SAFE_TO_REPEAT,
+  ...MEDIA_SAFE_TO_REPEAT
 }
 
 /** Whether a request of type `type` (any value, read off a message) is safe to repeat; unknown types are not. */
@@ -157,10 +167,10 @@ export function isSafeToRepeat (type: unknown): boolean {
 export const SUBSCRIBING_TYPES: ReadonlySet<RequestType> = new Set<RequestType>(['album.subscribe'])
 
 /** An event the worker pushes to a tab, unasked. */
-export type NodeEvent = AlbumEvent & { readonly v: ProtocolVersion }
+export type NodeEvent = (AlbumEvent | MediaEvent) & { readonly v: ProtocolVersion }
 
 /** An event without its version field, as a worker-side handler emits it. */
-export type EventBody = AlbumEvent
+export type EventBody = AlbumEvent | MediaEvent
 
 type Fields = Readonly<Record<string, unknown>>
 
@@ -168,7 +178,8 @@ const requestValidators: { readonly [T in RequestType]: (message: Fields) => boo
   hello: () => true,
   ...albumRequestValidators,
   ...memberRequestValidators,
-  ...followerRequestValidators
+  ...followerRequestValidators,
+  ...mediaRequestValidators
 }
 
 const replyValidators: { readonly [T in WorkerReply['type']]: (message: Fields) => boolean } = {
@@ -176,6 +187,7 @@ const replyValidators: { readonly [T in WorkerReply['type']]: (message: Fields) 
   ...albumReplyValidators,
   ...memberReplyValidators,
   ...followerReplyValidators,
+  ...mediaReplyValidators,
   error: (m) => isWireError(m.error)
 }
 
@@ -201,7 +213,8 @@ export function isTabRequest (value: unknown): value is TabRequest {
 }
 
 const eventValidators: { readonly [T in NodeEvent['type']]: (message: Fields) => boolean } = {
-  ...albumEventValidators
+  ...albumEventValidators,
+  ...mediaEventValidators
 }
 
 /** True when `value` is a well-formed event of this protocol version (an event has no id). */

@@ -16,6 +16,9 @@ export const NODE_WORKER_NAME = 'threads'
 /** The IndexedDB database holding the background node's records, keys and views. */
 export const DATABASE_NAME = 'threads'
 
+/** The IndexedDB database holding photos' files as encrypted blocks (evicted apart from the records). */
+export const MEDIA_DATABASE_NAME = 'threads-media'
+
 /** The Background Sync tag a page registers while records wait to be sent to the follower. */
 export const OUTBOX_SYNC_TAG = 'threads-outbox'
 

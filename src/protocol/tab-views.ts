@@ -38,8 +38,8 @@ export const imageKey = (thread: string, photo: string): string => `${thread}/${
 export interface TabViewsWriter {
   /** The album list as just listed. */
   list(albums: readonly AlbumSummary[]): void
-  /** An album as just reported; `image` reads a photo's image (asked for the newest few not held yet). */
-  album(snapshot: AlbumSnapshot, image: (photo: string) => CachedImage | undefined): void
+  /** An album as just reported; `image` reads a photo's thumbnail from this device (asked for the newest few not held yet). */
+  album(snapshot: AlbumSnapshot, image: (photo: string) => Promise<CachedImage | undefined>): void
   /** The album left this device: its view goes too. */
   forget(thread: string): void
 }

@@ -28,6 +28,7 @@ import type { LinkContext, RequestHandlers } from '../protocol/rpc-server.ts'
 import { createAlbumChanges, type AlbumReport } from './album-changes.ts'
 import { applyName, asMember, memberHandlers } from './album-members.ts'
 import { createAlbumPrefs } from './album-prefs.ts'
+import { keepOriginalsOf, localThumbnail, mediaHandlers } from './album-media.ts'
 import { createAlbumSnapshots } from './album-snapshots.ts'
 import { albumView, PHOTOS, photoSchema, photoViews, syncView } from './album-snapshot.ts'
 import { createFollowerSync, type FollowerPeer, type FollowerSyncTiming } from './album-sync.ts'
@@ -35,6 +36,7 @@ import type { DirectPeers } from './direct-peers.ts'
 import { createFollowerAcks } from './follower-acks.ts'
 import { followerRequestHandlers } from './follower-requests.ts'
 import { PhotoNotFoundError } from './errors.ts'
+import type { MediaStore } from './media-store.ts'
 import { decodeTopicMessage, encodeTopicMessage } from './topic-messages.ts'
 import type { Topics } from './topics.ts'
 
@@ -72,6 +74,8 @@ export interface AlbumServiceOptions {
   readonly tabViews?: TabViewsWriter
   /** When a writer publishes a snapshot of an album for people joining later (album-snapshots.ts defaults unless given). */
   readonly snapshots?: { readonly everyRecords?: number, readonly minIntervalMs?: number }
+  /** Photos' files: where their blocks live and how they are fetched. Without it, photos carry no files. */
+  readonly media?: MediaStore
   /** How long deleting or leaving an album waits for the follower to take what tells the others (20 s unless given). */
   readonly sendTimeoutMs?: number
 }
@@ -128,10 +132,7 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
   const changes = createAlbumChanges(async (id) => {
     const taken = await snapshot(id)
     const opened = await album(id)
-    options.tabViews?.album(taken, (photo) => {
-      const found = opened.thread.collection(PHOTOS).find({ _id: photo })[0]
-      return found !== undefined && isImage(found.image, found.imageType) ? { image: found.image as Uint8Array, imageType: found.imageType as string } : undefined
-    })
+    options.tabViews?.album(taken, async (photo) => await localThumbnail(options.media, opened.thread.collection(PHOTOS).find({ _id: photo })[0]))
     return taken
   })
 
@@ -213,7 +214,11 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
   async function openAlbum (id: string): Promise<Album> {
     const thread = await db.openThread(id)
     thread.collection(PHOTOS, { schema: photoSchema, indexes: ['addedAt'], access: 'creator' })
-    thread.subscribe(PHOTOS, {}, {}, () => { changes.changed(id) })
+    thread.subscribe(PHOTOS, {}, {}, () => {
+      changes.changed(id)
+      // An album whose originals this device keeps fetches those that arrive.
+      if (options.media !== undefined) keepOriginalsOf(options.media, id, thread)
+    })
     const schedulers = new Map<string, SyncScheduler>()
     const stopMembers = thread.members.onChange((members) => {
       changes.changed(id)
@@ -275,7 +280,8 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
     const since = direct?.since(id)
     const peers = since === undefined ? { direct: direct?.count(id) ?? 0 } : { direct: direct?.count(id) ?? 0, directSince: since }
     const refusedByFollower = refused.has(id)
-    return await albumView({ thread, id, revision: taken, name: info?.name ?? 'Shared album', left: await prefs.left(id), refusedByFollower, sync: syncView([...schedulers], peers) })
+    const view = await albumView({ thread, id, revision: taken, name: info?.name ?? 'Shared album', left: await prefs.left(id), refusedByFollower, sync: syncView([...schedulers], peers) })
+    return options.media === undefined ? view : { ...view, keepOriginals: await options.media.keeps(id) }
   }
 
   /** How many photos album `id` holds and its cover (the newest with an image); nothing where it cannot be opened now (the list still names it). */
@@ -380,6 +386,17 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
       wrote: (id) => { void albums.get(id)?.then((opened) => { wrote(id, opened) }) },
       sent,
       forget,
+      changed: (id) => { changes.changed(id) }
+    }),
+    ...mediaHandlers({
+      media: options.media,
+      album,
+      write: async (id, doing, fn) => {
+        const opened = await album(id)
+        const result = await asMember(opened.thread, doing, async () => await fn(opened.thread), refused.has(id))
+        wrote(id, opened)
+        return result
+      },
       changed: (id) => { changes.changed(id) }
     })
   }

@@ -9,6 +9,7 @@ import type { MemberInfo } from '../core/acl/types.ts'
 import type { ThreadDatabase } from '../core/db/index.ts'
 import type { SyncScheduler } from '../core/sync/scheduler.ts'
 import { IMAGE_TYPES, isImage, type AlbumSnapshot, type PhotoView, type SyncView } from '../protocol/album-messages.ts'
+import { isPhotoMedia, type PhotoMedia } from '../protocol/media-messages.ts'
 import type { AccessView, MemberView } from '../protocol/member-messages.ts'
 
 /** The collection photos live in. */
@@ -40,10 +41,14 @@ export function photoViews (thread: ThreadDatabase, members: readonly MemberInfo
       addedAt: Number(d.addedAt),
       author,
       by: names.get(author) ?? shortName(author),
-      hasImage: isImage(d.image, d.imageType)
+      hasImage: d.thumbnail !== undefined || isImage(d.image, d.imageType),
+      ...(isPhotoMedia(d.media) ? { media: cleanMedia(d.media) } : {})
     }
   })
 }
+
+/** A photo's media fields as a writer put them, with nothing else a writer may have added. */
+export const cleanMedia = (m: PhotoMedia): PhotoMedia => ({ type: m.type, size: m.size, width: m.width, height: m.height, ...(m.takenAt === undefined ? {} : { takenAt: m.takenAt }) })
 
 /** The album's members as the tab shows them: the owner first, then by name. */
 export function memberViews (members: readonly MemberInfo[], self: string): MemberView[] {

@@ -16,3 +16,8 @@ export class PhotoNotFoundError extends ThreadsError {
 export class AlbumNotSentError extends ThreadsError {
   static override readonly errorName = 'AlbumNotSentError'
 }
+
+/** The node has no store for photos' files (the host gave it none), so it can neither add nor show them. */
+export class MediaUnavailableError extends ThreadsError {
+  static override readonly errorName = 'MediaUnavailableError'
+}

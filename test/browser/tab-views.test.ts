@@ -40,7 +40,7 @@ describe('tab views', () => {
     const views = await openTabViews({ onError: (_what, error) => { failures.push(error) } })
     const asked: string[] = []
     views.list([{ id: 'album-1', name: 'Summer', photos: 30, cover: 'p0' }])
-    views.album(snapshot(30), (photo) => { asked.push(photo); return { image: new Uint8Array([0xff, 0xd8, Number(photo.slice(1))]), imageType: 'image/jpeg' } })
+    views.album(snapshot(30), async (photo) => { asked.push(photo); return { image: new Uint8Array([0xff, 0xd8, Number(photo.slice(1))]), imageType: 'image/jpeg' } })
     const read = await vi.waitFor(async () => {
       const found = await readCachedViews('album-1')
       expect(found?.album).toBeDefined()
@@ -58,7 +58,7 @@ describe('tab views', () => {
     // Written again, only images not held yet are asked for.
     asked.length = 0
     const next = snapshot(31)
-    views.album({ ...next, photos: [{ ...next.photos[0]!, id: 'new' }, ...snapshot(30).photos] }, (photo) => { asked.push(photo); return { image: new Uint8Array([1]), imageType: 'image/jpeg' } })
+    views.album({ ...next, photos: [{ ...next.photos[0]!, id: 'new' }, ...snapshot(30).photos] }, async (photo) => { asked.push(photo); return { image: new Uint8Array([1]), imageType: 'image/jpeg' } })
     await vi.waitFor(async () => { expect((await readCachedViews('album-1'))?.album?.images.has('new')).toBe(true) }, { timeout: 10_000, interval: 100 })
     expect(asked).toEqual(['new'])
 

@@ -4,6 +4,7 @@
  * same RPC server and client the SharedWorker and the page use.
  */
 import { afterEach } from 'vitest'
+import type { KeyValueStore } from '../../src/core/storage/interfaces.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import type { SyncTransport } from '../../src/core/sync/engine.ts'
 import { PROTOCOL_VERSION } from '../../src/protocol/messages.ts'
@@ -23,7 +24,7 @@ export interface AlbumNode {
 }
 
 /** Starts a service over memory storage and connects a tab to it. */
-export async function startAlbumNode ({ follower, topics, direct, snapshots }: { follower?: SyncTransport, topics: Topics, direct?: AlbumServiceOptions['direct'], snapshots?: AlbumServiceOptions['snapshots'] }): Promise<AlbumNode> {
+export async function startAlbumNode ({ follower, topics, direct, snapshots, media }: { follower?: SyncTransport, topics: Topics, direct?: AlbumServiceOptions['direct'], snapshots?: AlbumServiceOptions['snapshots'], media?: (meta: KeyValueStore) => NonNullable<AlbumServiceOptions['media']> }): Promise<AlbumNode> {
   const backend = createMemoryBackend()
   const service = createAlbumService({
     backend,
@@ -31,6 +32,7 @@ export async function startAlbumNode ({ follower, topics, direct, snapshots }: {
     topics,
     ...(direct === undefined ? {} : { direct }),
     ...(snapshots === undefined ? {} : { snapshots }),
+    ...(media === undefined ? {} : { media: media(backend.meta) }),
     // Only writes and announcements start syncs here: a sync that happens proves the change path works.
     followerSync: { intervalMs: 600_000, maxBackoffMs: 200 }
   })

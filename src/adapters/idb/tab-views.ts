@@ -20,24 +20,28 @@ export async function openTabViews ({ onError }: { onError: (what: string, error
       for (const store of Object.values(TAB_VIEW_STORES)) database.createObjectStore(store)
     }
   })
-  const due = new Map<string, { snapshot: AlbumSnapshot, image: (photo: string) => CachedImage | undefined }>()
+  const due = new Map<string, { snapshot: AlbumSnapshot, image: (photo: string) => Promise<CachedImage | undefined> }>()
   let timer: ReturnType<typeof setTimeout> | undefined
 
-  async function write (snapshot: AlbumSnapshot, image: (photo: string) => CachedImage | undefined): Promise<void> {
+  async function write (snapshot: AlbumSnapshot, image: (photo: string) => Promise<CachedImage | undefined>): Promise<void> {
     const { sync: _sync, revision: _revision, ...album } = snapshot
     const view: CachedAlbum = album
     const wanted = snapshot.photos.filter((p) => p.hasImage).slice(0, CACHED_IMAGES).map((p) => p.id)
-    const tx = db.transaction([TAB_VIEW_STORES.albums, TAB_VIEW_STORES.images], 'readwrite')
-    const images = tx.objectStore(TAB_VIEW_STORES.images)
-    const held = new Set((await images.getAllKeys(IDBKeyRange.bound(`${snapshot.thread}/`, `${snapshot.thread}/\uffff`))).map(String))
+    const range = IDBKeyRange.bound(`${snapshot.thread}/`, `${snapshot.thread}/\uffff`)
+    const held = new Set((await db.getAllKeys(TAB_VIEW_STORES.images, range)).map(String))
     const keep = new Set(wanted.map((photo) => imageKey(snapshot.thread, photo)))
-    const writes: Array<Promise<unknown>> = [tx.objectStore(TAB_VIEW_STORES.albums).put(view, snapshot.thread)]
-    for (const key of held) if (!keep.has(key)) writes.push(images.delete(key))
+    // Read before the transaction opens: a transaction waiting on anything but itself commits early.
+    const found = new Map<string, CachedImage>()
     for (const photo of wanted) {
       if (held.has(imageKey(snapshot.thread, photo))) continue
-      const found = image(photo)
-      if (found !== undefined) writes.push(images.put(found, imageKey(snapshot.thread, photo)))
+      const cached = await image(photo)
+      if (cached !== undefined) found.set(imageKey(snapshot.thread, photo), cached)
     }
+    const tx = db.transaction([TAB_VIEW_STORES.albums, TAB_VIEW_STORES.images], 'readwrite')
+    const images = tx.objectStore(TAB_VIEW_STORES.images)
+    const writes: Array<Promise<unknown>> = [tx.objectStore(TAB_VIEW_STORES.albums).put(view, snapshot.thread)]
+    for (const key of held) if (!keep.has(key)) writes.push(images.delete(key))
+    for (const [key, cached] of found) writes.push(images.put(cached, key))
     await Promise.all([...writes, tx.done])
   }
 

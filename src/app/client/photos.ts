@@ -1,38 +1,44 @@
 /**
- * Photos as the page asks for them: an image in a given size, the original to
- * download, and adding many files at once with progress. Today every size is
- * the one image a photo record carries (`photo.image`); the functions take the
- * size so a store of several sizes slots in behind them unchanged.
+ * Photos as the album's components ask for them: an image in a given size,
+ * the original to download, and adding many files at once with per-file
+ * progress. Over the media requests (media.ts): the tab makes each file's
+ * thumbnail and preview, the background node keeps all three as encrypted
+ * blocks and fetches them from peers when this device lacks them.
  */
 import { AbortError, toWireError } from '../../protocol/errors.ts'
 import type { WireError } from '../../protocol/messages.ts'
+import type { MediaVariant } from '../../protocol/media-messages.ts'
 import { nodeRpc } from './current-node.ts'
-import { prepareImage, type PreparedImage } from './photo-image.ts'
+import { photoBlob } from './media.ts'
+import { preparePhoto, type PreparedPhoto } from './photo-media.ts'
+import { randomId } from '../../protocol/random-id.ts'
 
 /** The sizes a photo is shown in. */
-export type PhotoVariant = 'thumbnail' | 'preview' | 'original'
+export type PhotoVariant = MediaVariant
 
 /** A photo's image in `variant`, as a Blob. */
 export async function photoImage (thread: string, photo: string, variant: PhotoVariant, { signal }: { signal?: AbortSignal } = {}): Promise<Blob> {
-  void variant // one stored size for now: see the module comment
-  const { image, imageType } = await nodeRpc().request({ type: 'photo.image', thread, photo }, { timeoutMs: 30_000, ...(signal === undefined ? {} : { signal }) })
-  return new Blob([image as Uint8Array<ArrayBuffer>], { type: imageType })
+  if (signal?.aborted === true) throw new AbortError('No longer shown', { cause: signal.reason })
+  return await photoBlob(thread, photo, variant)
 }
 
-/** Saves a photo's original to the person's downloads, named after its caption. */
+/** File name endings of the types a photo's original may have. */
+const ENDINGS: Readonly<Record<string, string>> = { 'image/jpeg': 'jpg', 'image/png': 'png', 'image/webp': 'webp', 'image/gif': 'gif', 'image/heic': 'heic', 'image/avif': 'avif' }
+
+/** Saves a photo's original, byte for byte as it was added, to the person's downloads, named after its caption. */
 export async function downloadOriginal (thread: string, photo: string, name: string): Promise<void> {
   const blob = await photoImage(thread, photo, 'original')
   const url = URL.createObjectURL(blob)
   try {
     const a = document.createElement('a')
     a.href = url
-    a.download = `${name.replace(/[\\/:*?"<>|]+/g, '_').slice(0, 120)}.${blob.type.split('/')[1] ?? 'jpg'}`
+    a.download = `${name.replace(/[\\/:*?"<>|]+/g, '_').slice(0, 120)}.${ENDINGS[blob.type] ?? blob.type.split('/')[1] ?? 'jpg'}`
     document.body.append(a)
     a.click()
     a.remove()
   } finally {
-    // The click has handed the URL to the download; revoking on the next turn is safe.
-    setTimeout(() => { URL.revokeObjectURL(url) }, 0)
+    // The download has taken its reference by the time a minute has passed.
+    setTimeout(() => { URL.revokeObjectURL(url) }, 60_000)
   }
 }
 
@@ -56,27 +62,31 @@ const IN_FLIGHT = 3
 /** A photo's caption from its file name: the name without its extension. */
 export const captionOf = (file: File): string => file.name.replace(/\.[^.]*$/, '').trim().slice(0, 500) || 'Photo'
 
+/** Time allowed to store a file of `bytes`: a minute, and a second per megabyte (slow disks). */
+const timeoutFor = (bytes: number): number => 60_000 + Math.ceil(bytes / 1_000)
+
 /**
- * Adds every file as a photo of `thread`, captioned by its file name, in the
- * order given (so the album keeps the order they were picked in). A few files
- * are prepared ahead while one is saved. A file that cannot be read as an
- * image is refused on its own (reported with its error) while the others go
- * on. Resolves with how many were added.
+ * Adds every file as a photo of `thread`, captioned by its file name (or
+ * `title`, when it is one file), in the order given (so the album keeps the
+ * order they were picked in). A few files are prepared ahead while one is
+ * saved. A file that cannot be read as an image is refused on its own
+ * (reported with its error) while the others go on. Resolves with the IDs
+ * of the photos added.
  */
-export async function addPhotos (thread: string, files: readonly File[], onProgress: (progress: AddProgress) => void, { signal }: { signal?: AbortSignal } = {}): Promise<number> {
+export async function addPhotos (thread: string, files: readonly File[], onProgress: (progress: AddProgress) => void, { signal, title }: { signal?: AbortSignal, title?: string } = {}): Promise<string[]> {
   let done = 0
-  let added = 0
+  const added: string[] = []
   const report = (index: number, file: FileProgress): void => {
     if (file.state === 'added' || file.state === 'refused') done++
     onProgress({ index, file, done, total: files.length })
   }
   // Settled results, so a file refused while earlier ones are still saving is not an unhandled rejection.
-  const prepared = new Map<number, Promise<{ image: PreparedImage } | { error: unknown }>>()
+  const prepared = new Map<number, Promise<{ photo: PreparedPhoto } | { error: unknown }>>()
   const prepare = (index: number): void => {
     const file = files[index]
     if (file === undefined || prepared.has(index)) return
     report(index, { state: 'preparing' })
-    prepared.set(index, prepareImage(file).then((image) => ({ image }), (error: unknown) => ({ error })))
+    prepared.set(index, preparePhoto(file).then((photo) => ({ photo }), (error: unknown) => ({ error })))
   }
   for (let index = 0; index < files.length; index++) {
     for (let ahead = index; ahead < index + IN_FLIGHT; ahead++) prepare(ahead)
@@ -85,10 +95,14 @@ export async function addPhotos (thread: string, files: readonly File[], onProgr
       const result = await prepared.get(index)!
       prepared.delete(index)
       if ('error' in result) throw result.error
-      const { image } = result
+      const { photo: p } = result
       report(index, { state: 'saving' })
-      const { photo } = await nodeRpc().request({ type: 'photo.add', thread, title: captionOf(files[index]!), image: image.bytes, imageType: image.type }, { timeoutMs: 60_000 })
-      added++
+      const file = files[index]!
+      const caption = files.length === 1 && title !== undefined && title.trim() !== '' ? title.trim().slice(0, 500) : captionOf(file)
+      const { photo } = await nodeRpc().request({
+        type: 'photo.addMedia', thread, title: caption, task: randomId(), original: p.original, preview: p.preview, thumbnail: p.thumbnail, media: p.media
+      }, { timeoutMs: timeoutFor(file.size) })
+      added.push(photo)
       report(index, { state: 'added', photo })
     } catch (error) {
       prepared.delete(index)

@@ -8,12 +8,14 @@ import { AddPhotos } from '../components/add-photos.tsx'
 import { AlbumHeader } from '../components/album-header.tsx'
 import { AlbumToolbar } from '../components/album-toolbar.tsx'
 import { FollowersPanel } from '../components/followers-panel.tsx'
+import { MediaStorage } from '../components/media-storage.tsx'
 import { MembersPanel } from '../components/members-panel.tsx'
 import { PhotoGrid } from '../components/photo-grid.tsx'
 import { PhotoViewer } from '../components/photo-viewer.tsx'
 import { UploadProgress } from '../components/upload-progress.tsx'
 import { useDroppedPhotos } from '../components/use-dropped-photos.ts'
 import { usePhotoRights } from '../components/rights.ts'
+import { useAlbumStore } from '../state/album-store.ts'
 import { useUiStore, type AlbumPanel } from '../state/ui-store.ts'
 
 const PANELS: ReadonlyArray<{ readonly panel: AlbumPanel, readonly label: string }> = [
@@ -28,6 +30,7 @@ export function AlbumScreen () {
   const viewing = useUiStore((s) => s.viewing)
   const rights = usePhotoRights()
   const dropping = useDroppedPhotos(rights.add)
+  const current = useAlbumStore((s) => s.current)
   return (
     <div className='album' data-panel={panel} data-dropping={dropping}>
       <AlbumHeader />
@@ -46,6 +49,7 @@ export function AlbumScreen () {
         <aside className='album-aside' aria-label='People and activity'>
           <MembersPanel />
           <FollowersPanel />
+          {current !== undefined && <MediaStorage thread={current} />}
           <ActivityPanel />
         </aside>
       </div>

@@ -11,7 +11,8 @@ import type { NodeEvent, WireError } from '../../protocol/messages.ts'
 import { toWireError } from '../../protocol/errors.ts'
 import type { CachedViews } from '../client/cached-views.ts'
 import { nodeRpc } from '../client/current-node.ts'
-import { prepareImage } from '../client/photo-image.ts'
+import { persistStorage } from '../client/media.ts'
+import { addPhotos } from '../client/photos.ts'
 import { requestOutboxFlush } from '../client/service-worker.ts'
 import { concurrentLosses, type OwnEdit } from './edit-outcomes.ts'
 import { useHistoryStore } from './history-store.ts'
@@ -35,6 +36,8 @@ export interface AlbumState {
   readonly sync: SyncView | undefined
   readonly members: readonly MemberView[]
   readonly access: AccessView | undefined
+  /** Whether this device keeps every original of the album shown. */
+  readonly keepOriginals: boolean
   /** The newest invite link made here, and the role it grants. */
   readonly invite: { readonly link: string, readonly role: GrantableRole } | undefined
   /** The name this person uses in every album, once known. */
@@ -51,7 +54,7 @@ export interface AlbumState {
   create(name: string): Promise<void>
   join(link: string): Promise<void>
   /** Adds a photo; with a file, its image is scaled down and stored with it. */
-  addPhoto(title: string, file?: Blob): Promise<void>
+  addPhoto(title: string, file?: File): Promise<void>
   renamePhoto(photo: string, title: string): Promise<void>
   removePhoto(photo: string): Promise<void>
   /** Shows what the node last wrote for tabs (read before it starts); the node's own reports replace it. */
@@ -110,7 +113,7 @@ export const useAlbumStore = create<AlbumState>()((set, get) => {
     const { lost, watching } = concurrentLosses(ownEdits, snapshot.photos, Date.now())
     ownEdits = watching
     const notice = lost[0] === undefined ? get().notice : `Your caption “${lost[0].title}” was replaced by “${lost[0].now}”, an edit made elsewhere at the same time. Both were kept in the album's history; the other one won.`
-    set({ name: snapshot.name, photos: snapshot.photos, sync: snapshot.sync, members: snapshot.members, access: snapshot.access, notice })
+    set({ name: snapshot.name, photos: snapshot.photos, sync: snapshot.sync, members: snapshot.members, access: snapshot.access, keepOriginals: snapshot.keepOriginals === true, notice })
     set({ albums: get().albums.map((a) => a.id === snapshot.thread ? { ...a, name: snapshot.name, photos: snapshot.photos.length, ...coverOf(snapshot.photos) } : a) })
     // Records wait for a follower out of reach: let the service worker send them even if every tab closes first.
     if (snapshot.sync.state === 'offline' && snapshot.sync.pending > 0) requestOutboxFlush()
@@ -118,7 +121,7 @@ export const useAlbumStore = create<AlbumState>()((set, get) => {
 
   const hear = (event: NodeEvent): void => {
     if (event.type === 'album.changed') show(event)
-    else if (event.thread === get().current) fail(event.error)
+    else if (event.type === 'album.failed' && event.thread === get().current) fail(event.error)
   }
 
   /** Subscribes to album `id`, trying again every 2 s until the node accepts; the node then pushes its changes. */
@@ -147,6 +150,7 @@ export const useAlbumStore = create<AlbumState>()((set, get) => {
     sync: undefined,
     members: [],
     access: undefined,
+    keepOriginals: false,
     invite: undefined,
     profileName: undefined,
     error: undefined,
@@ -193,15 +197,21 @@ export const useAlbumStore = create<AlbumState>()((set, get) => {
       const current = get().current
       if (current === undefined) return
       try {
-        let image = {}
-        if (file !== undefined) {
-          set({ adding: 'Preparing the photo…' })
-          const prepared = await prepareImage(file)
-          image = { image: prepared.bytes, imageType: prepared.type }
-          set({ adding: `Saving the photo (${Math.ceil(prepared.bytes.byteLength / 1024)} KiB)…` })
+        if (file === undefined) {
+          const { photo } = await rpc().request({ type: 'photo.add', thread: current, title }, { timeoutMs: 30_000 })
+          set({ error: undefined, lastChange: { kind: 'added', photos: [photo] } })
+          return
         }
-        const { photo } = await rpc().request({ type: 'photo.add', thread: current, title, ...image }, { timeoutMs: 30_000 })
-        set({ error: undefined, lastChange: { kind: 'added', photos: [photo] } })
+        // Photos are kept here until a follower holds them: ask the browser not to clear this site's storage under pressure.
+        persistStorage().catch((error: unknown) => { fail(error) })
+        set({ adding: 'Preparing the photo…' })
+        let refused: string | undefined
+        const added = await addPhotos(current, [file], ({ file: p }) => {
+          if (p.state === 'saving') set({ adding: `Saving the photo (${Math.ceil(file.size / 1024)} KiB)…` })
+          if (p.state === 'refused') refused = p.error.message
+        }, { title })
+        if (refused !== undefined) set({ error: { name: 'PhotoImageError', message: refused } })
+        else set({ error: undefined, lastChange: { kind: 'added', photos: added } })
       } catch (error) { fail(error) } finally { set({ adding: undefined }) }
     },
     async renamePhoto (photo, title) {

@@ -1,0 +1,36 @@
+/**
+ * The blocks of a media node (a light Helia node on the worker's libp2p, see
+ * block-node.ts) as the background node's media store reads and writes them:
+ * `get` from the local store or, failing that, from connected peers over
+ * bitswap (checked against the CID by Helia, then kept); `put` stores and
+ * tells peers waiting for the block; `getLocal` never asks the network.
+ */
+import { concatBytes } from '@noble/hashes/utils.js'
+import type { Helia } from 'helia'
+import type { Blockstore } from 'interface-blockstore'
+import type { CID } from 'multiformats/cid'
+
+/** Blocks as a media store reads and writes them (src/services/media-store.ts), over a media node. */
+export interface NodeMediaBlocks {
+  get(cid: CID, options: { signal?: AbortSignal }): Promise<Uint8Array>
+  getLocal(cid: CID): Promise<Uint8Array | undefined>
+  put(block: { readonly cid: CID, readonly bytes: Uint8Array }): Promise<void>
+  delete(cids: readonly CID[]): Promise<void>
+}
+
+/** The media node `helia`'s blocks, `local` being its blockstore. */
+export function mediaBlocksOf (helia: Helia, local: Blockstore): NodeMediaBlocks {
+  return {
+    get: async (cid, { signal }) => await joined(helia.blockstore.get(cid, signal === undefined ? {} : { signal })),
+    getLocal: async (cid) => await local.has(cid) ? await joined(local.get(cid)) : undefined,
+    put: async ({ cid, bytes }) => { await helia.blockstore.put(cid, bytes) },
+    delete: async (cids) => { for await (const cid of helia.blockstore.deleteMany(cids)) void cid }
+  }
+}
+
+/** The bytes of a block a blockstore yields in one or more parts. */
+async function joined (parts: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<Uint8Array> {
+  const all: Uint8Array[] = []
+  for await (const part of parts) all.push(part)
+  return all.length === 1 ? all[0]! : concatBytes(...all)
+}
