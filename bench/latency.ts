@@ -30,9 +30,9 @@ const TIMEOUT_MS = 120_000
 function watchPhotos (): void {
   const seen = new Map<string, number>()
   const look = (): void => {
-    const list = document.querySelector('ul[aria-label="Photos"]')
+    const list = document.querySelector('[role="list"][aria-label="Photos"]')
     if (list === null) return
-    for (const item of list.querySelectorAll('li')) {
+    for (const item of list.querySelectorAll('[role="listitem"]')) {
       const text = item.textContent ?? ''
       const match = /Edit \d+/.exec(text)
       if (match !== null && !seen.has(match[0])) seen.set(match[0], performance.timeOrigin + performance.now())
@@ -66,10 +66,11 @@ async function measure (browser: Browser, direct: boolean): Promise<number[]> {
   const bob = await person(browser, direct)
   try {
     await alice.page.goto('/')
+    await waitFor(alice.page, 'document.querySelector(\'[data-testid="node-status"]\')?.dataset.state === "ready"')
     await alice.page.getByLabel('New album name').fill(direct ? 'Direct' : 'Through the follower')
     await alice.page.getByRole('button', { name: 'Create album' }).click()
     await alice.page.getByLabel('Photo title').fill('First')
-    await alice.page.getByRole('button', { name: 'Add photo' }).click()
+    await alice.page.getByRole('button', { name: 'Add photo', exact: true }).click()
     await waitFor(alice.page, 'document.querySelector(\'[data-testid="sync-status"]\')?.dataset.state === "synced"')
     await alice.page.getByLabel('Invite as').selectOption({ label: 'Contributor (adds photos)' })
     await alice.page.getByRole('button', { name: 'Make invite link' }).click()
@@ -78,7 +79,7 @@ async function measure (browser: Browser, direct: boolean): Promise<number[]> {
     await waitFor(alice.page, '[...document.querySelectorAll("input, textarea")].some((e) => e.value.includes("#invite="))')
     const link = await field.inputValue()
     await bob.page.goto(link)
-    await waitFor(bob.page, '(document.querySelector(\'ul[aria-label="Photos"]\')?.textContent ?? "").includes("First")')
+    await waitFor(bob.page, '(document.querySelector(\'[role="list"][aria-label="Photos"]\')?.textContent ?? "").includes("First")')
     if (direct) {
       for (const p of [alice.page, bob.page]) await waitFor(p, 'document.querySelector(\'[data-testid="sync-status"]\')?.dataset.direct === "1"')
     }
@@ -88,7 +89,7 @@ async function measure (browser: Browser, direct: boolean): Promise<number[]> {
     for (let i = 1; i <= EDITS; i++) {
       const title = `Edit ${i}`
       await alice.page.getByLabel('Photo title').fill(title)
-      await alice.page.getByRole('button', { name: 'Add photo' }).click()
+      await alice.page.getByRole('button', { name: 'Add photo', exact: true }).click()
       await waitFor(bob.page, `globalThis.benchSeen.has(${JSON.stringify(title)})`)
       const seen = await bob.page.evaluate((t) => (globalThis as unknown as { benchSeen: Map<string, number> }).benchSeen.get(t)!, title)
       const submitted = await alice.page.evaluate((n) => (globalThis as unknown as { benchSubmitted: number[] }).benchSubmitted[n - 1]!, i)
