@@ -20,7 +20,7 @@ import { openDatabase, ThreadNotFoundError, type ThreadDatabase } from '../core/
 import type { StorageBackend } from '../core/storage/interfaces.ts'
 import { parseInviteLink } from '../core/sync/invite.ts'
 import type { SyncReplica } from '../core/sync/replica.ts'
-import type { SyncScheduler } from '../core/sync/scheduler.ts'
+import type { SyncHint, SyncScheduler } from '../core/sync/scheduler.ts'
 import { isImage, type AlbumSnapshot } from '../protocol/album-messages.ts'
 import { toWireError } from '../protocol/errors.ts'
 import type { TabViewsWriter } from '../protocol/tab-views.ts'
@@ -142,10 +142,12 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
       stopListening = topics.onMessage(({ topic, from, data }) => {
         if (!albums.has(topic)) return
         direct?.onTopicMessage(topic, from, data)
-        // Someone announced new records on an album we hold: sync it now.
-        if (decodeTopicMessage(data)?.type === 'records') {
-          void albums.get(topic)?.then(kickAll)
-          direct?.kick(topic)
+        // Someone announced new records on an album we hold: sync it now, pulling up to the heads it names (unverified: at most one bounded pull if false).
+        const message = decodeTopicMessage(data)
+        if (message?.type === 'records') {
+          const hint = message.heads === undefined ? undefined : { heads: message.heads }
+          void albums.get(topic)?.then((opened) => { kickAll(opened, hint) })
+          direct?.kick(topic, hint)
         }
       })
       direct = options.direct?.({ replica: db.syncReplica(), onChange: () => { changes.changed() } })
@@ -203,7 +205,7 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
         if (status.state === 'synced') snapshots.afterSync(thread, follower, status.pending === 0).catch((error: unknown) => { log.failure(`checking or publishing a snapshot of ${thread.id}`, error) })
         if (status.state === 'synced' && status.pending === 0 && unannounced.delete(thread.id)) {
           // Announcing is a courtesy: members who miss it still sync on their timer.
-          topics.publish(thread.id, encodeTopicMessage({ type: 'records' })).catch((error: unknown) => { log.failure(`announcing records on ${thread.id}`, error) })
+          announce(thread).catch((error: unknown) => { log.failure(`announcing records on ${thread.id}`, error) })
         }
       }
     })
@@ -264,13 +266,20 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
     }
   }
 
-  const kickAll = ({ schedulers }: Album): void => { for (const scheduler of schedulers.values()) scheduler.kick() }
+  const kickAll = ({ schedulers }: Album, hint?: SyncHint): void => { for (const scheduler of schedulers.values()) scheduler.kick(hint) }
 
-  /** After a local write: send it to the followers and to direct peers now, and announce it once a follower has it. */
+  /** After a local write: send it to the followers and to direct peers now (from what each acknowledged), and announce it once a follower has it. */
   const wrote = (id: string, opened: Album): void => {
     unannounced.add(id)
-    kickAll(opened)
-    direct?.kick(id)
+    kickAll(opened, {})
+    direct?.kick(id, {})
+  }
+
+  /** Tells the album's members that this device's records reached a follower, and how far its log goes, so they pull from there at once. */
+  async function announce (thread: ThreadDatabase): Promise<void> {
+    const own = (await db.syncReplica().heads(thread.id)).find((h) => h.log === thread.logId)
+    const heads = own === undefined ? {} : { heads: [{ log: own.log, seq: own.seq }] }
+    await topics.publish(thread.id, encodeTopicMessage({ type: 'records', ...heads }))
   }
 
   async function snapshot (id: string): Promise<AlbumSnapshot> {

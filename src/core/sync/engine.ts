@@ -78,7 +78,9 @@ export interface SyncResult {
   /** Records the peer refused, by name of error. */
   readonly refused: ReadonlyArray<{ record: string, name: string, message: string }>
   /** How far the peer holds each log now, as far as this sync knows: what it had, and what it took. */
-  readonly peerHeads: ReadonlyArray<{ readonly log: string, readonly seq: number }>
+  readonly peerHeads: readonly LogPosition[]
+  /** Whether the peer took every record sent (none still waits on a dependency it lacks). */
+  readonly complete: boolean
 }
 
 async function ask<T extends SyncResponse['type']> (transport: SyncTransport, request: SyncRequest, type: T, signal?: AbortSignal): Promise<Extract<SyncResponse, { type: T }>> {
@@ -88,7 +90,10 @@ async function ask<T extends SyncResponse['type']> (transport: SyncTransport, re
   return response as Extract<SyncResponse, { type: T }>
 }
 
-const seqOf = (heads: readonly WireHead[]): Map<string, number> => new Map(heads.map((h) => [h.log, h.seq]))
+/** How far a log goes: its last sequence number. */
+export interface LogPosition { readonly log: string, readonly seq: number }
+
+const seqOf = (heads: readonly LogPosition[]): Map<string, number> => new Map(heads.map((h) => [h.log, h.seq]))
 
 /**
  * Goes through a paged list (heads): `askPage` asks for the
@@ -147,17 +152,27 @@ export async function syncThread (input: {
   readonly onProgress?: (progress: SyncProgress) => void
   /** False to only push: for a host that may send what is stored but must not change the store (a service worker). */
   readonly pull?: boolean
+  /**
+   * Skips asking the peer's heads: `remote` is what the peer is known to hold
+   * (what it acknowledged), pushed from; `hints` are heads others said it
+   * holds (an announcement, untrusted), only pulled up to, never counted as held.
+   */
+  readonly known?: { readonly remote: readonly LogPosition[], readonly hints?: readonly LogPosition[] }
 }): Promise<SyncResult> {
   const { thread, replica, signal } = input
   const transport = withPullProof(input.transport, replica, thread)
   const pulling = input.pull ?? true
   const batchSize = Math.min(input.batchSize ?? 256, MAX_RECORDS_PER_MESSAGE)
-  const { heads: remoteHeads, pushed: pushedFirst } = await remoteHeadsAsMember(transport, replica, thread, signal)
+  const { heads: remoteHeads, pushed: pushedFirst }: { heads: readonly LogPosition[], pushed: number } = input.known === undefined
+    ? await remoteHeadsAsMember(transport, replica, thread, signal)
+    : { heads: input.known.remote, pushed: 0 }
   const local = seqOf(await replica.heads(thread))
   const remote = seqOf(remoteHeads)
 
   // Pull.
-  const want = pulling ? remoteHeads.filter((h) => h.seq > (local.get(h.log) ?? 0)) : []
+  const wanted = new Map(remote)
+  for (const h of input.known?.hints ?? []) wanted.set(h.log, Math.max(h.seq, wanted.get(h.log) ?? 0))
+  const want = pulling ? [...wanted].filter(([log, seq]) => seq > (local.get(log) ?? 0)).map(([log, seq]) => ({ log, seq })) : []
   const pullTotal = want.reduce((n, h) => n + h.seq - (local.get(h.log) ?? 0), 0)
   const pulled = await pullRecords({
     thread,
@@ -207,6 +222,7 @@ export async function syncThread (input: {
     if (retry.length === again.length) break
   }
   const held = new Map(remote)
-  if (refused.length === 0 && retry.length === 0) for (const h of mine) held.set(h.log, Math.max(h.seq, held.get(h.log) ?? 0))
-  return { pulled, pushed, refused, peerHeads: [...held].map(([log, seq]) => ({ log, seq })) }
+  const complete = refused.length === 0 && retry.length === 0
+  if (complete) for (const h of mine) held.set(h.log, Math.max(h.seq, held.get(h.log) ?? 0))
+  return { pulled, pushed, refused, complete, peerHeads: [...held].map(([log, seq]) => ({ log, seq })) }
 }

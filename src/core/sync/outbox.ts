@@ -7,7 +7,7 @@
 import type { KeyValueStore } from '../storage/interfaces.ts'
 import { getValue, putValue } from '../storage/meta-values.ts'
 import { syncThread } from './engine.ts'
-import type { SyncTransport } from './engine.ts'
+import type { LogPosition, SyncTransport } from './engine.ts'
 import type { SyncReplica } from './replica.ts'
 
 const ackKey = (thread: string, peer: string): string => `acked/${thread}/${encodeURIComponent(peer)}`
@@ -18,8 +18,14 @@ export async function pendingFor (meta: KeyValueStore, replica: SyncReplica, thr
   return (await replica.heads(thread)).reduce((n, h) => n + Math.max(0, h.seq - (acked[h.log] ?? 0)), 0)
 }
 
+/** How far `peer` acknowledged holding each log of `thread`; undefined when it never acknowledged anything. */
+export async function acknowledged (meta: KeyValueStore, thread: string, peer: string): Promise<LogPosition[] | undefined> {
+  const acked = await getValue<Record<string, number>>(meta, ackKey(thread, peer))
+  return acked === undefined ? undefined : Object.entries(acked).map(([log, seq]) => ({ log, seq }))
+}
+
 /** Records that `peer` holds each log up to its `seq` in `heads`. */
-export async function acknowledge (meta: KeyValueStore, thread: string, peer: string, heads: ReadonlyArray<{ readonly log: string, readonly seq: number }>): Promise<void> {
+export async function acknowledge (meta: KeyValueStore, thread: string, peer: string, heads: readonly LogPosition[]): Promise<void> {
   await meta.batch([putValue(ackKey(thread, peer), Object.fromEntries(heads.map((h) => [h.log, h.seq])))])
 }
 

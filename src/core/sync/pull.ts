@@ -49,7 +49,7 @@ export async function pullRecords (input: {
   /** Sends a pull request and returns the records response (or throws). */
   readonly ask: (request: Extract<SyncRequest, { type: 'pull' }>, signal: AbortSignal) => Promise<RecordsResponse>
   /** The peer's heads of the logs to pull, and our own positions in them. */
-  readonly want: readonly WireHead[]
+  readonly want: ReadonlyArray<Pick<WireHead, 'log' | 'seq'>>
   readonly local: ReadonlyMap<string, number>
   readonly batchSize: number
   readonly signal?: AbortSignal

@@ -10,8 +10,9 @@ import { createLifecycle, type Startable } from '../lifecycle.ts'
 import { createLogger } from '../logger.ts'
 import { retryWithBackoff } from '../retry.ts'
 import type { KeyValueStore } from '../storage/interfaces.ts'
-import { SyncRemoteError, syncThread, type SyncProgress, type SyncTransport } from './engine.ts'
-import { acknowledge, pendingFor } from './outbox.ts'
+import { SyncRemoteError, syncThread, type LogPosition, type SyncProgress, type SyncTransport } from './engine.ts'
+import { MAX_LOGS_PER_REQUEST } from './messages.ts'
+import { acknowledge, acknowledged, pendingFor } from './outbox.ts'
 import type { SyncReplica } from './replica.ts'
 
 const log = createLogger('sync:scheduler')
@@ -28,9 +29,19 @@ export interface SyncStatus {
 
 /** A scheduler; `start` syncs at once and then on its timer, `stop` clears the timer and waits for a sync in progress. */
 export interface SyncScheduler extends Startable {
-  /** Asks for a sync soon (after a local write, or when the network is back); nothing while not running. */
-  kick(): void
+  /**
+   * Asks for a sync soon; nothing while not running. With no hint (the network
+   * is back, a new key) the sync asks the peer its heads first; with a hint (a
+   * local write, an announcement) it goes from what the peer acknowledged,
+   * pulling up to the heads the hint names, and asks the heads only if that fails.
+   */
+  kick(hint?: SyncHint): void
   status(): SyncStatus
+}
+
+/** Why a sync is asked for: a local write (no heads), or an announcement of the heads someone's records reached (untrusted: they are only pulled up to). */
+export interface SyncHint {
+  readonly heads?: readonly LogPosition[]
 }
 
 /** What a scheduler keeps in sync, and how. */
@@ -63,6 +74,10 @@ export function createSyncScheduler (input: SyncSchedulerOptions): SyncScheduler
   // Aborted by a kick or stop: ends the wait between failed tries at once.
   let wake: AbortController | undefined
   let again = false
+  // Whether the next sync asks the peer's heads (at start, on the timer, after a failure, on a kick without hint).
+  let full = true
+  // Heads announced since the last sync began, pulled up to by the next; bounded, as each announcement is.
+  const hints = new Map<string, number>()
 
   const publish = (next: Partial<SyncStatus>): void => {
     current = { ...current, ...next }
@@ -71,8 +86,35 @@ export function createSyncScheduler (input: SyncSchedulerOptions): SyncScheduler
 
   const pendingCount = async (): Promise<number> => await pendingFor(input.meta, input.replica, input.thread, input.peer)
 
+  /**
+   * A sync from the positions the peer acknowledged, with no heads round trip:
+   * pushes what it lacks, pulls up to `hinted`. False when nothing was
+   * acknowledged yet or it did not go through: a full sync follows.
+   */
+  async function quick (hinted: LogPosition[]): Promise<boolean> {
+    const remote = await acknowledged(input.meta, input.thread, input.peer)
+    if (remote === undefined) return false
+    publish({ state: 'syncing' })
+    try {
+      const result = await syncThread({ thread: input.thread, replica: input.replica, transport: input.transport, signal: AbortSignal.timeout(120_000), known: { remote, hints: hinted } })
+      if (!result.complete) return false
+      await acknowledge(input.meta, input.thread, input.peer, result.peerHeads)
+    } catch (error) {
+      // The peer may hold less than it acknowledged (it lost data, it was replaced) or refuse us: the full sync finds out.
+      log('a sync from acknowledged positions failed (%s), asking the heads', (error as Error).name)
+      return false
+    }
+    publish({ state: 'synced', pending: await pendingCount(), lastError: undefined, progress: undefined })
+    return true
+  }
+
   /** One sync; a failure is published, then thrown so the retry waits and tries again. */
   async function once (): Promise<void> {
+    const whole = full
+    full = false
+    const hinted = [...hints].map(([log, seq]) => ({ log, seq }))
+    hints.clear()
+    if (!whole && await quick(hinted)) return
     publish({ state: 'syncing', pending: await pendingCount() })
     try {
       const result = await syncThread({
@@ -89,16 +131,22 @@ export function createSyncScheduler (input: SyncSchedulerOptions): SyncScheduler
       // A peer's refusal is reported by the name the peer gave it (NotAMemberError, StorageQuotaError, …), so the status says what was refused.
       const name = error instanceof SyncRemoteError ? error.remoteName : (error as Error).name
       publish({ state: 'offline', pending: await pendingCount(), lastError: { name, message: (error as Error).message }, progress: undefined })
+      full = true
       throw error
     }
   }
 
   const live = (): boolean => lifecycle.state === 'starting' || lifecycle.state === 'running'
 
-  function schedule (delay: number): void {
+  /** Runs a sync after `delay`; a `periodic` one (the timer's safety net) asks the peer's heads. */
+  function schedule (delay: number, periodic = false): void {
     if (!live()) return
     if (timer !== undefined) clearTimeout(timer)
-    timer = setTimeout(() => { timer = undefined; run() }, delay)
+    timer = setTimeout(() => {
+      timer = undefined
+      if (periodic) full = true
+      run()
+    }, delay)
   }
 
   function run (): void {
@@ -114,7 +162,7 @@ export function createSyncScheduler (input: SyncSchedulerOptions): SyncScheduler
       .then((next) => {
         running = undefined
         if (again) { again = false; run(); return }
-        schedule(next)
+        schedule(next, true)
       })
   }
 
@@ -132,7 +180,13 @@ export function createSyncScheduler (input: SyncSchedulerOptions): SyncScheduler
     get state () { return lifecycle.state },
     start: async () => { await lifecycle.start() },
     stop: async () => { await lifecycle.stop() },
-    kick: () => { schedule(0) },
+    kick: (hint) => {
+      if (hint === undefined) full = true
+      for (const h of hint?.heads ?? []) hints.set(h.log, Math.max(h.seq, hints.get(h.log) ?? 0))
+      // More announced logs than one pull names: the heads say it all.
+      if (hints.size > MAX_LOGS_PER_REQUEST) { hints.clear(); full = true }
+      schedule(0)
+    },
     status: () => current
   }
 }
