@@ -84,8 +84,10 @@ async function measure (browser: Browser, direct: boolean): Promise<number[]> {
       for (const p of [alice.page, bob.page]) await waitFor(p, 'document.querySelector(\'[data-testid="sync-status"]\')?.dataset.direct === "1"')
     }
     await bob.page.evaluate(watchPhotos)
+    await alice.page.evaluate(watchPhotos)
     await alice.page.evaluate(watchSubmits)
     const latencies: number[] = []
+    const own: number[] = []
     for (let i = 1; i <= EDITS; i++) {
       const title = `Edit ${i}`
       await alice.page.getByLabel('Photo title').fill(title)
@@ -94,7 +96,11 @@ async function measure (browser: Browser, direct: boolean): Promise<number[]> {
       const seen = await bob.page.evaluate((t) => (globalThis as unknown as { benchSeen: Map<string, number> }).benchSeen.get(t)!, title)
       const submitted = await alice.page.evaluate((n) => (globalThis as unknown as { benchSubmitted: number[] }).benchSubmitted[n - 1]!, i)
       latencies.push(seen - submitted)
+      await waitFor(alice.page, `globalThis.benchSeen.has(${JSON.stringify(title)})`)
+      own.push(await alice.page.evaluate((t) => (globalThis as unknown as { benchSeen: Map<string, number> }).benchSeen.get(t)!, title) - submitted)
     }
+    // The part of the latency that is the writer's own node and page: no network in it.
+    console.log(`  ${direct ? 'direct' : 'follower'} run, edit to the writer's own view: p50 ${median(own).toFixed(0)} ms`)
     if (direct) await waitFor(alice.page, 'document.querySelector(\'[data-testid="sync-status"]\')?.dataset.direct === "1"')
     return latencies
   } finally {
