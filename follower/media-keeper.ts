@@ -192,17 +192,18 @@ export async function startMediaKeeper (deps: {
     let refusal: ThreadsError | undefined
     for (const thread of [...kept.get(root) ?? []]) {
       if (charged.get(root)?.has(thread) === true) continue
+      // Marked before the charge is awaited: the same manifest taken twice at once (pushed, fetched) is charged once.
+      add(charged, root, thread)
       try {
         await quota.charge(thread, bytes)
       } catch (error) {
+        charged.get(root)?.delete(thread)
         if (!(error instanceof ThreadsError)) throw error
         refusal = error
         kept.get(root)?.delete(thread)
         refused.set(`${root}/${thread}`, { root, thread, error: `${error.name}: ${error.message}` })
         log.failure(`thread ${thread} may not keep media ${root}`, error)
-        continue
       }
-      add(charged, root, thread)
     }
     if (refusal !== undefined && kept.get(root)?.size === 0) {
       kept.delete(root)

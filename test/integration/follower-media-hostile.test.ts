@@ -85,6 +85,22 @@ describe('a thread past its byte limit cannot make a follower refuse another thr
     await vi.waitFor(async () => { expect(await status(), 'the album\'s photo held whole').toMatchObject({ kept: 2, complete: 1 }) }, { timeout: 60_000, interval: 200 })
   })
 
+  it('the same manifest pushed many times at once is charged once', async () => {
+    // 250 KiB beside the first photo's 200 KiB fits the album's 600 KiB once, not twice.
+    const photo = await file(250 * 1024, 3)
+    await album.thread.collection('photos').create({ _id: 'p3', original: mediaRefValue(photo.ref) })
+    await album.sync()
+    const answers = await Promise.all(Array.from({ length: 6 }, async () => (await put(photo.manifest)).status))
+    expect(answers).toEqual(Array(6).fill(204))
+    for (const block of photo.blocks) if (block !== photo.manifest) expect((await put(block)).status).toBe(204)
+    await vi.waitFor(async () => { expect(await status(), 'the third photo held whole').toMatchObject({ kept: 3, complete: 2 }) }, { timeout: 60_000, interval: 200 })
+    expect((await status()).refused.filter((r) => r.root === photo.ref.root.toString())).toEqual([])
+    // Released once, refunded once: a 150 KiB file fits again.
+    await album.thread.collection('photos').delete('p3')
+    await album.sync()
+    await vi.waitFor(async () => { expect(await status(), 'the third photo let go').toMatchObject({ kept: 2, complete: 1 }) }, { timeout: 60_000, interval: 200 })
+  })
+
   it('a file held whole already: the thread that attaches it later is charged too, and refused past its limit', async () => {
     const photo = await file(150 * 1024, 2)
     await album.thread.collection('photos').create({ _id: 'p2', original: mediaRefValue(photo.ref) })
