@@ -50,8 +50,8 @@ export interface MediaStatus {
   readonly kept: number
   /** Of those, the ones held whole (manifest and every chunk). */
   readonly complete: number
-  /** Kept manifests that could not be kept, with why (quota, malformed). */
-  readonly refused: ReadonlyArray<{ readonly root: string, readonly error: string }>
+  /** Kept manifests that could not be kept, with why (quota, malformed); `thread` when only that thread's keeping was refused. */
+  readonly refused: ReadonlyArray<{ readonly root: string, readonly thread?: string, readonly error: string }>
 }
 
 /** The follower's media keeper. */
@@ -99,7 +99,8 @@ export async function startMediaKeeper (deps: {
   /** root → threads charged for it. */
   const charged = new Map<string, Set<string>>()
   const complete = new Set<string>()
-  const refused = new Map<string, string>()
+  /** Refusals by root (the file) or root/thread (one thread's share of it). */
+  const refused = new Map<string, { readonly root: string, readonly thread?: string, readonly error: string }>()
   /** Kept files not held whole that no peer gave yet: tried again on a new peer and every retryMs. */
   const waiting = new Set<string>()
   /** Kept files waiting for a fetch slot, in order. */
@@ -181,11 +182,43 @@ export async function startMediaKeeper (deps: {
     return held
   }
 
+  /**
+   * Charges each thread keeping `root` that is not charged yet. A thread past
+   * its quota stops keeping the file (the refusal is its own: another thread
+   * keeping the same file, whose manifest CID anyone may learn, keeps it);
+   * throws only when no thread keeps it any more.
+   */
   async function chargeKeepers (root: string, bytes: number): Promise<void> {
-    for (const thread of kept.get(root) ?? []) {
+    let refusal: ThreadsError | undefined
+    for (const thread of [...kept.get(root) ?? []]) {
       if (charged.get(root)?.has(thread) === true) continue
-      await quota.charge(thread, bytes)
+      // Marked before the charge is awaited: the same manifest taken twice at once (pushed, fetched) is charged once.
       add(charged, root, thread)
+      try {
+        await quota.charge(thread, bytes)
+      } catch (error) {
+        charged.get(root)?.delete(thread)
+        if (!(error instanceof ThreadsError)) throw error
+        refusal = error
+        kept.get(root)?.delete(thread)
+        refused.set(`${root}/${thread}`, { root, thread, error: `${error.name}: ${error.message}` })
+        log.failure(`thread ${thread} may not keep media ${root}`, error)
+      }
+    }
+    if (refusal !== undefined && kept.get(root)?.size === 0) {
+      kept.delete(root)
+      throw refusal
+    }
+  }
+
+  /** Charges the new keepers of a file held whole; never rejects (a refusal is reported in the status). */
+  async function chargeHeld (root: string, held: HeldManifest): Promise<void> {
+    try {
+      await chargeKeepers(root, held.bytes)
+    } catch (error) {
+      if (!(error instanceof ThreadsError)) throw error
+      refused.set(root, { root, error: `${error.name}: ${error.message}` })
+      await drop(root)
     }
   }
 
@@ -238,7 +271,7 @@ export async function startMediaKeeper (deps: {
       if (controller.signal.aborted) return
       if (error instanceof ThreadsError) {
         // Quota, malformed manifest, too large: keeping it again would fail the same way.
-        refused.set(root, `${error.name}: ${error.message}`)
+        refused.set(root, { root, error: `${error.name}: ${error.message}` })
         log.failure(`refusing media ${root}`, error)
         // Not kept in memory (the rows stay, so a restart tries again, when the quota may allow it).
         kept.delete(root)
@@ -326,7 +359,10 @@ export async function startMediaKeeper (deps: {
           }
           for (const root of attaches) {
             add(kept, root, thread)
-            schedule(root)
+            const held = manifests.get(root)
+            // A file held whole already: the new keeper is charged for it too (a file is no free ride).
+            if (held !== undefined && complete.has(root)) void chargeHeld(root, held).catch((error: unknown) => { log.failure(`charging media ${root}`, error) })
+            else schedule(root)
           }
         }
       }
@@ -356,7 +392,7 @@ export async function startMediaKeeper (deps: {
       throw new UnreferencedBlockError(`no record this follower holds references block ${root.slice(0, 80)}; it keeps only the media of the threads it follows`)
     },
 
-    status: () => ({ kept: kept.size, complete: [...kept.keys()].filter((r) => complete.has(r)).length, refused: [...refused].slice(-20).map(([root, error]) => ({ root, error })) }),
+    status: () => ({ kept: kept.size, complete: [...kept.keys()].filter((r) => complete.has(r)).length, refused: [...refused.values()].slice(-20) }),
 
     async idle () {
       while (running.size > 0) await Promise.allSettled([...running.values()])

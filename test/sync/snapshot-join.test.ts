@@ -9,12 +9,10 @@ import { describe, expect, it } from 'vitest'
 import * as dagCbor from '@ipld/dag-cbor'
 import { openDatabase, type Database } from '../../src/core/db/index.ts'
 import type { ThreadDatabase } from '../../src/core/db/thread-database.ts'
-import { createPublishedSnapshot, openPublishedSnapshot, readSnapshot, type SnapshotBundle, type SnapshotPosition } from '../../src/core/db/published-snapshot.ts'
+import type { SnapshotBundle } from '../../src/core/db/published-snapshot.ts'
 import type { DocState } from '../../src/core/db/doc-state.ts'
 import { encodeBlock } from '../../src/core/log/blocks.ts'
-import type { RecordEnvelope } from '../../src/core/log/record-envelope.ts'
-import { generateLogIdentity, logIdentityFromSeed, type LogIdentity } from '../../src/core/ids/log-id.ts'
-import { createKeyBook } from '../../src/core/storage/key-book.ts'
+import { generateLogIdentity } from '../../src/core/ids/log-id.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import type { StorageBackend } from '../../src/core/storage/interfaces.ts'
 import { syncThread } from '../../src/core/sync/engine.ts'
@@ -22,6 +20,7 @@ import { joinFromSnapshot } from '../../src/core/sync/snapshot-join.ts'
 import { remoteSnapshotShelf, type SnapshotShelf } from '../../src/core/sync/snapshot-shelf.ts'
 import { decodeRequest } from '../../src/core/sync/messages.ts'
 import { memoryFollower } from '../helpers/memory-follower.ts'
+import { forge, identityOf } from '../helpers/snapshot-forge.ts'
 
 const PHOTOS = 40
 
@@ -65,29 +64,6 @@ async function joiner (inviter: ThreadDatabase, follower: ReturnType<typeof memo
   await syncThread({ thread: inviter.id, replica: inviterDb.syncReplica(), transport: follower.transport })
   const p = peer()
   return { ...p, thread: await p.db.acceptInvite(invite) }
-}
-
-async function identityOf (backend: StorageBackend, thread: string): Promise<LogIdentity> {
-  return logIdentityFromSeed((await createKeyBook(backend.meta).self(thread)).identitySeed)
-}
-
-/** A snapshot signed by `identity` from an honest one's parts, with whatever the test changes. */
-async function forge (input: { thread: ThreadDatabase, backend: StorageBackend, honest: SnapshotBundle, identity?: LogIdentity, states?: (s: Array<readonly [string, DocState]>) => Array<readonly [string, DocState]>, positions?: (p: SnapshotPosition[]) => SnapshotPosition[] }): Promise<SnapshotBundle> {
-  const keys = createKeyBook(input.backend.meta)
-  const epoch = (await keys.epochs(input.thread.id)).at(-1)!
-  const opened = await openPublishedSnapshot({ thread: input.thread.id, bundle: input.honest, keyring: await keys.keyring(input.thread.id), heads: await input.thread.heads() })
-  const { manifest, blocks } = readSnapshot(input.thread.id, input.honest)
-  const acl = dagCbor.decode(blocks.get(manifest.acl)!) as RecordEnvelope[]
-  return await createPublishedSnapshot({
-    thread: input.thread.id,
-    identity: input.identity ?? await identityOf(input.backend, input.thread.id),
-    epoch: { keyId: epoch.keyId, readKey: epoch.readKey! },
-    states: input.states?.([...opened.states]) ?? [...opened.states],
-    clock: opened.clock,
-    positions: input.positions?.([...opened.positions]) ?? [...opened.positions],
-    acl,
-    time: Date.now()
-  })
 }
 
 const shelfOf = (bundle: SnapshotBundle): SnapshotShelf => ({ put: async () => {}, latest: async () => bundle })

@@ -15,9 +15,8 @@
  */
 import * as dagCbor from '@ipld/dag-cbor'
 import { BLOCK_DECODE_LIMITS, decodeBoundedDagCbor } from '../bounded-cbor.ts'
-import { CipherSuite, HkdfSha256 } from '@hpke/core'
 import { Chacha20Poly1305 } from '@hpke/chacha20poly1305'
-import { DhkemX25519HkdfSha256 } from '@hpke/dhkem-x25519'
+import { CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core'
 import { x25519 } from '@noble/curves/ed25519.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { utf8ToBytes } from '@noble/hashes/utils.js'

@@ -3,6 +3,7 @@ import { utf8ToBytes } from '@noble/hashes/utils.js'
 import * as dagCbor from '@ipld/dag-cbor'
 import { CipherSuite, HkdfSha256 } from '@hpke/core'
 import { Chacha20Poly1305 } from '@hpke/chacha20poly1305'
+// An independent X25519 implementation seals the crafted shares: the product's (native WebCrypto) must open them alike.
 import { DhkemX25519HkdfSha256 } from '@hpke/dhkem-x25519'
 import { describe, expect, it } from 'vitest'
 import { SHARE_CT_LENGTH, shareHasReadKey } from '../../../src/core/acl/codec.ts'
