@@ -20,7 +20,7 @@ import { openDatabase, ThreadNotFoundError, type ThreadDatabase } from '../core/
 import type { StorageBackend } from '../core/storage/interfaces.ts'
 import { parseInviteLink } from '../core/sync/invite.ts'
 import type { SyncReplica } from '../core/sync/replica.ts'
-import type { SyncHint, SyncScheduler } from '../core/sync/scheduler.ts'
+import type { SyncHint, SyncScheduler, SyncStatus } from '../core/sync/scheduler.ts'
 import { isImage, type AlbumSnapshot } from '../protocol/album-messages.ts'
 import { toWireError } from '../protocol/errors.ts'
 import type { TabViewsWriter } from '../protocol/tab-views.ts'
@@ -205,7 +205,7 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
         if (status.state === 'synced') snapshots.afterSync(thread, follower, status.pending === 0).catch((error: unknown) => { log.failure(`checking or publishing a snapshot of ${thread.id}`, error) })
         if (status.state === 'synced' && status.pending === 0 && unannounced.delete(thread.id)) {
           // Announcing is a courtesy: members who miss it still sync on their timer.
-          announce(thread).catch((error: unknown) => { log.failure(`announcing records on ${thread.id}`, error) })
+          announce(thread, status.held).catch((error: unknown) => { log.failure(`announcing records on ${thread.id}`, error) })
         }
       }
     })
@@ -275,9 +275,14 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
     direct?.kick(id, {})
   }
 
-  /** Tells the album's members that this device's records reached a follower, and how far its log goes, so they pull from there at once. */
-  async function announce (thread: ThreadDatabase): Promise<void> {
-    const own = (await db.syncReplica().heads(thread.id)).find((h) => h.log === thread.logId)
+  /**
+   * Tells the album's members that this device's records reached a follower,
+   * and how far its log goes there (`held`), so they pull from there at once.
+   * Said at once, with nothing read first: the album may be removed from this
+   * device right after (a leave), and the others must still hear it.
+   */
+  async function announce (thread: ThreadDatabase, held: SyncStatus['held']): Promise<void> {
+    const own = held?.find((h) => h.log === thread.logId)
     const heads = own === undefined ? {} : { heads: [{ log: own.log, seq: own.seq }] }
     await topics.publish(thread.id, encodeTopicMessage({ type: 'records', ...heads }))
   }

@@ -2,8 +2,8 @@
  * Syncs asked for by a local write or an announcement go from what the
  * follower acknowledged, with no heads round trip: the write reaches the
  * follower and the announced head reaches the other member. An announcement's
- * heads are hints from anyone on the topic: a false one costs one pull and
- * changes nothing; a follower that lost what it acknowledged still ends with
+ * heads are hints from anyone on the topic: a false one costs one pull and the
+ * ordinary sync, and changes nothing; a follower that lost what it acknowledged still ends with
  * everything, through the full sync that follows.
  */
 import { describe, expect, it, vi } from 'vitest'
@@ -66,7 +66,7 @@ describe('syncs from acknowledged positions', { timeout: LOADED_MACHINE_TIMEOUT_
     await Promise.all([alice.db.close(), bob.db.close()])
   })
 
-  it('costs one pull for announced heads that are false, and changes nothing', async () => {
+  it('costs one pull and the ordinary sync for announced heads that are false, and changes nothing', async () => {
     const f = memoryFollower()
     const alice = await person(() => f, async (db) => await db.createThread({ name: 'Summer' }))
     await f.transport.request(await alice.t.followRequest())
@@ -82,6 +82,7 @@ describe('syncs from acknowledged positions', { timeout: LOADED_MACHINE_TIMEOUT_
     bob.scheduler.kick({ heads: [{ log: alice.t.logId, seq: 1_000_000 }, { log: generateLogIdentity().logId, seq: 5 }] })
     await vi.waitFor(async () => { expect(bob.asked).toContain('pull'); await settled(bob.scheduler) }, { timeout: 30_000, interval: 10 })
     expect(bob.asked.filter((type) => type === 'pull')).toHaveLength(1)
+    expect(bob.asked).toContain('heads')
     expect(bob.scheduler.status().lastError).toBeUndefined()
     expect(bob.t.dump()).toEqual(before)
     await Promise.all([alice.scheduler.stop(), bob.scheduler.stop()])

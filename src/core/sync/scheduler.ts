@@ -23,6 +23,8 @@ export interface SyncStatus {
   readonly state: 'idle' | 'syncing' | 'synced' | 'offline'
   /** Local records the peer has not acknowledged. */
   readonly pending: number
+  /** How far the peer holds each log, as of the last sync that went through. */
+  readonly held?: readonly LogPosition[]
   readonly progress?: SyncProgress
   readonly lastError?: { readonly name: string, readonly message: string }
 }
@@ -89,22 +91,28 @@ export function createSyncScheduler (input: SyncSchedulerOptions): SyncScheduler
   /**
    * A sync from the positions the peer acknowledged, with no heads round trip:
    * pushes what it lacks, pulls up to `hinted`. False when nothing was
-   * acknowledged yet or it did not go through: a full sync follows.
+   * acknowledged yet, it did not go through, or the hinted heads were not
+   * reached (records waiting on other logs, or a false hint): a full sync follows.
    */
   async function quick (hinted: LogPosition[]): Promise<boolean> {
     const remote = await acknowledged(input.meta, input.thread, input.peer)
     if (remote === undefined) return false
+    let held: readonly LogPosition[]
     publish({ state: 'syncing' })
     try {
       const result = await syncThread({ thread: input.thread, replica: input.replica, transport: input.transport, signal: AbortSignal.timeout(120_000), known: { remote, hints: hinted } })
       if (!result.complete) return false
+      // An announced record that could not be placed (it waits on records of other logs, or the head was false): the heads say what else is needed.
+      const local = new Map((await input.replica.heads(input.thread)).map((h) => [h.log, h.seq]))
+      if (hinted.some((h) => (local.get(h.log) ?? 0) < h.seq)) return false
       await acknowledge(input.meta, input.thread, input.peer, result.peerHeads)
+      held = result.peerHeads
     } catch (error) {
       // The peer may hold less than it acknowledged (it lost data, it was replaced) or refuse us: the full sync finds out.
       log('a sync from acknowledged positions failed (%s), asking the heads', (error as Error).name)
       return false
     }
-    publish({ state: 'synced', pending: await pendingCount(), lastError: undefined, progress: undefined })
+    publish({ state: 'synced', pending: await pendingCount(), held, lastError: undefined, progress: undefined })
     return true
   }
 
@@ -126,7 +134,7 @@ export function createSyncScheduler (input: SyncSchedulerOptions): SyncScheduler
       })
       // Acknowledge what the peer now holds (not our heads now: a write during the sync was not sent).
       if (result.refused.length === 0) await acknowledge(input.meta, input.thread, input.peer, result.peerHeads)
-      publish({ state: 'synced', pending: await pendingCount(), lastError: undefined, progress: undefined })
+      publish({ state: 'synced', pending: await pendingCount(), held: result.peerHeads, lastError: undefined, progress: undefined })
     } catch (error) {
       // A peer's refusal is reported by the name the peer gave it (NotAMemberError, StorageQuotaError, …), so the status says what was refused.
       const name = error instanceof SyncRemoteError ? error.remoteName : (error as Error).name
