@@ -28,7 +28,7 @@ describe('album history', { timeout: 120_000 }, () => {
     await alice.tab.request({ type: 'photo.add', thread, title: 'Dunes' })
     await alice.tab.request({ type: 'photo.rename', thread, photo: beach, title: 'Beach at dawn' })
     await vi.waitFor(async () => { expect((await follower.replica.heads(thread)).length).toBeGreaterThan(0) }, WAIT)
-    const { link } = await alice.tab.request({ type: 'album.invite', thread, base: 'http://127.0.0.1:4173/', role: 'write' })
+    const { link } = await alice.tab.request({ type: 'album.invite', thread, base: 'http://127.0.0.1:4173/', role: 'admin' })
     await bob.tab.request({ type: 'album.join', link })
     await vi.waitFor(async () => { expect((await bob.tab.request({ type: 'album.subscribe', thread })).photos).toHaveLength(2) }, WAIT)
     await bob.tab.request({ type: 'photo.remove', thread, photo: beach })
@@ -40,7 +40,7 @@ describe('album history', { timeout: 120_000 }, () => {
       'Alice created the album',
       'Alice added 2 photos',
       'Alice renamed “Beach” to “Beach at dawn”',
-      'Alice made an invite link for a contributor',
+      'Alice made an invite link for an admin',
       'Bob joined',
       'Bob removed “Beach at dawn”'
     ]))

@@ -8,6 +8,9 @@ import type { HistoryEntryView } from '../../protocol/album-messages.ts'
 import { ROLE_WORDS, type MemberRole, type MemberView } from '../../protocol/member-messages.ts'
 import { count, nameOf } from './status-words.ts'
 
+/** A role's words with their article: “a viewer”, “an admin”. */
+const withArticle = (words: string): string => `${/^[aeiou]/i.test(words) ? 'an' : 'a'} ${words}`
+
 /** One line of activity. */
 export interface ActivityLine {
   readonly key: string
@@ -42,7 +45,7 @@ function stepsOf (entry: HistoryEntryView, titles: Map<string, string>, name: (l
     if (change.type === 'genesis') steps.push({ who, kind: 'said', words: `${who} created the album` })
     if (change.type === 'join') steps.push({ who, kind: 'said', words: `${who} joined` })
     if (change.type === 'leave') steps.push({ who, kind: 'said', words: `${who} left` })
-    if (change.type === 'invite' && change.role !== undefined) steps.push({ who, kind: 'said', words: `${who} made an invite link for a ${ROLE_WORDS[change.role as MemberRole] ?? change.role}` })
+    if (change.type === 'invite' && change.role !== undefined) steps.push({ who, kind: 'said', words: `${who} made an invite link for ${withArticle(ROLE_WORDS[change.role as MemberRole] ?? change.role)}` })
     if (change.type === 'role' && change.member !== undefined) {
       steps.push({ who, kind: 'said', words: change.role === 'none' ? `${who} removed ${name(change.member)}` : `${who} made ${name(change.member)} ${ROLE_WORDS[change.role as MemberRole] ?? change.role}` })
     }
