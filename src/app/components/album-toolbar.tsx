@@ -29,7 +29,6 @@ function SelectionActions () {
   const selected = useUiStore((s) => s.selected)
   const setSelecting = useUiStore((s) => s.setSelecting)
   const photos = useAlbumStore((s) => s.photos)
-  const thread = useAlbumStore((s) => s.current)
   const remove = useAlbumStore((s) => s.removePhoto)
   const downloadOriginals = useAlbumStore((s) => s.downloadOriginals)
   const rights = usePhotoRights()
