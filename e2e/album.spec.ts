@@ -32,7 +32,7 @@ test('two people share an album through an invite link', async ({ browser }) => 
   await alice.getByLabel('Photo file').setInputFiles('public/pwa-512x512.png')
   await alice.getByRole('button', { name: 'Add photo', exact: true }).click()
   await expect(alice.getByRole('list', { name: 'Photos' })).toContainText('Beach at dawn')
-  await expect(alice.getByRole('img', { name: 'Beach at dawn' })).toBeVisible()
+  await expect(alice.getByRole('img', { name: 'Beach at dawn', exact: true })).toBeVisible()
   await expect(alice.getByRole('alert')).toHaveCount(0) // no error shown
   await expect(alice.getByTestId('sync-status')).toHaveAttribute('data-state', 'synced', { timeout: 20_000 })
   await expect(alice.getByTestId('sync-status')).toHaveAttribute('data-pending', '0')
@@ -46,9 +46,9 @@ test('two people share an album through an invite link', async ({ browser }) => 
   await expect(bob.getByTestId('album-name')).toHaveText('Summer', { timeout: 20_000 })
   await expect(bob.getByRole('list', { name: 'Photos' })).toContainText('Beach at dawn', { timeout: 20_000 })
   // The thumbnail came with the photo, and the browser decodes it at its size (the 512 px original scaled to 400).
-  const image = bob.getByRole('img', { name: 'Beach at dawn' })
+  const image = bob.getByRole('img', { name: 'Beach at dawn', exact: true })
   await expect(image).toBeVisible({ timeout: 30_000 })
-  expect(await image.evaluate((img: HTMLImageElement) => [img.complete, img.naturalWidth, img.naturalHeight])).toEqual([true, 400, 400])
+  await expect.poll(async () => await image.evaluate((img: HTMLImageElement) => [img.complete, img.naturalWidth, img.naturalHeight]), { timeout: 30_000 }).toEqual([true, 400, 400])
   expect(new URL(bob.url()).hash).toBe('') // the keys left the address bar
   await submitPhoto(bob, 'Dunes')
   await expect(bob.getByRole('list', { name: 'Photos' })).toContainText('Dunes')
@@ -63,7 +63,7 @@ test('two people share an album through an invite link', async ({ browser }) => 
   await bob.keyboard.press('Escape')
   await renamePhoto(alice, 'Beach at dawn', 'Beach at sunrise')
   await expect(bob.getByRole('list', { name: 'Photos' })).toContainText('Beach at sunrise', { timeout: 30_000 })
-  await expect(bob.getByRole('img', { name: 'Beach at sunrise' })).toBeVisible() // the image stays with the photo
+  await expect(bob.getByRole('img', { name: 'Beach at sunrise', exact: true })).toBeVisible() // the image stays with the photo
   await renamePhoto(bob, 'Dunes', 'Dunes at noon')
   await expect(alice.getByRole('list', { name: 'Photos' })).toContainText('Dunes at noon', { timeout: 30_000 })
   alice.once('dialog', (dialog) => { void dialog.accept() })

@@ -1,5 +1,4 @@
 /** Above the grid: how many photos, the order, and selecting several to download or remove. */
-import { downloadOriginal } from '../client/photos.ts'
 import { useAlbumStore } from '../state/album-store.ts'
 import { useUiStore, type PhotoOrder } from '../state/ui-store.ts'
 import { usePhotoRights } from './rights.ts'
@@ -30,13 +29,13 @@ function SelectionActions () {
   const selected = useUiStore((s) => s.selected)
   const setSelecting = useUiStore((s) => s.setSelecting)
   const photos = useAlbumStore((s) => s.photos)
-  const thread = useAlbumStore((s) => s.current)
   const remove = useAlbumStore((s) => s.removePhoto)
+  const downloadOriginals = useAlbumStore((s) => s.downloadOriginals)
   const rights = usePhotoRights()
   const chosen = photos.filter((p) => selected.has(p.id))
   const removable = chosen.filter((p) => rights.edit(p.author))
   const download = async (): Promise<void> => {
-    for (const p of chosen.filter((c) => c.hasImage)) await downloadOriginal(thread!, p.id, p.title)
+    await downloadOriginals(chosen.filter((c) => c.hasImage))
   }
   const removeAll = async (): Promise<void> => {
     if (!confirm(`Remove ${count(removable.length, 'photo')} for everyone in this album?`)) return

@@ -5,7 +5,6 @@
  * downloading the original. A modal <dialog>, so focus stays inside it.
  */
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent, type PointerEvent } from 'react'
-import { downloadOriginal } from '../client/photos.ts'
 import { useAlbumStore } from '../state/album-store.ts'
 import { useImage } from '../state/image-store.ts'
 import { useUiStore } from '../state/ui-store.ts'
@@ -20,6 +19,7 @@ const SWIPE = 50
 export function PhotoViewer ({ photo: id }: { photo: string }) {
   const photos = useAlbumStore((s) => s.photos)
   const thread = useAlbumStore((s) => s.current)!
+  const downloadOriginals = useAlbumStore((s) => s.downloadOriginals)
   const order = useUiStore((s) => s.order)
   const view = useUiStore((s) => s.view)
   const shown = useMemo(() => ordered(photos, order), [photos, order])
@@ -60,7 +60,7 @@ export function PhotoViewer ({ photo: id }: { photo: string }) {
         <button type='button' className='button small' onClick={() => { view(undefined) }}>Close</button>
         <span className='viewer-position' aria-live='polite'>{index + 1} of {shown.length}</span>
         <button type='button' className='button small' aria-pressed={zoomed} onClick={() => { setZoomed(!zoomed) }}>{zoomed ? 'Zoom out' : 'Zoom in'}</button>
-        {photo.hasImage && <button type='button' className='button small' onClick={() => { void downloadOriginal(thread, photo.id, photo.title) }}>Download original</button>}
+        {photo.hasImage && <button type='button' className='button small' onClick={() => { void downloadOriginals([photo]) }}>Download original</button>}
       </div>
       <div className='viewer-stage' data-zoomed={zoomed} onPointerDown={down} onPointerUp={up} onDoubleClick={() => { setZoomed(!zoomed) }}>
         <button type='button' className='viewer-nav prev' aria-label='Previous photo' disabled={index === 0} onClick={() => { go(-1) }}>‹</button>

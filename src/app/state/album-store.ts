@@ -12,7 +12,7 @@ import { toWireError } from '../../protocol/errors.ts'
 import type { CachedViews } from '../client/cached-views.ts'
 import { nodeRpc } from '../client/current-node.ts'
 import { persistStorage } from '../client/media.ts'
-import { addPhotos } from '../client/photos.ts'
+import { addPhotos, downloadOriginal } from '../client/photos.ts'
 import { requestOutboxFlush } from '../client/service-worker.ts'
 import { concurrentLosses, type OwnEdit } from './edit-outcomes.ts'
 import { useHistoryStore } from './history-store.ts'
@@ -57,6 +57,8 @@ export interface AlbumState {
   addPhoto(title: string, file?: File): Promise<void>
   renamePhoto(photo: string, title: string): Promise<void>
   removePhoto(photo: string): Promise<void>
+  /** Saves the originals of `photos` to the person's downloads, one after another; a failure is shown in words. */
+  downloadOriginals(photos: ReadonlyArray<{ readonly id: string, readonly title: string }>): Promise<void>
   /** Shows what the node last wrote for tabs (read before it starts); the node's own reports replace it. */
   showCached(views: CachedViews): void
   /** Records photos this person just added, so the addition can be undone. */
@@ -220,6 +222,13 @@ export const useAlbumStore = create<AlbumState>()((set, get) => {
       if (from === undefined || get().error !== undefined) return
       ownEdits = [...ownEdits.filter((e) => e.photo !== photo), { photo, title, from, at: Date.now() }]
       set({ lastChange: { kind: 'renamed', photo, from, to: title } })
+    },
+    async downloadOriginals (photos) {
+      const current = get().current
+      if (current === undefined) return
+      try {
+        for (const p of photos) await downloadOriginal(current, p.id, p.title)
+      } catch (error) { fail(error) }
     },
     async removePhoto (photo) {
       await onCurrent(async (current) => { await rpc().request({ type: 'photo.remove', thread: current, photo }) })
