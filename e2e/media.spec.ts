@@ -29,6 +29,8 @@ test.afterEach(async () => { await follower.close() })
 
 /** Makes the two images in the page, picks them (with a text file) in "Photos to add", and returns their SHA-256 by file name. */
 async function chooseGeneratedPhotos (page: Page): Promise<Record<string, string>> {
+  // The picker shows once the album knows this person may add photos.
+  await expect(page.locator('input[aria-label="Photos to add"]')).toBeAttached({ timeout: 30_000 })
   return await page.evaluate(async () => {
     /** A canvas of noise (xorshift, seeded): incompressible, so its PNG is as large as its pixels. */
     const noise = (width: number, height: number, seed: number): OffscreenCanvas => {
@@ -183,6 +185,8 @@ test('a person who joins an album of 500 photos sees every thumbnail', async ({ 
   await expect(alice.getByTestId('node-status')).toHaveAttribute('data-state', 'ready')
   await createAlbum(alice, 'Five hundred')
   await expect(alice.getByTestId('album-name')).toHaveText('Five hundred')
+  // The picker shows once the album knows this person may add photos.
+  await expect(alice.locator('input[aria-label="Photos to add"]')).toBeAttached({ timeout: 30_000 })
   // Cheaply made originals of about 2 MB: one small JPEG, each copy followed by bytes of its own after the
   // image ends (which decoders ignore), so every file differs and is stored and fetched whole.
   await alice.evaluate(async (count) => {
