@@ -72,6 +72,8 @@ export function createSyncScheduler (input: SyncSchedulerOptions): SyncScheduler
   const maxBackoff = input.maxBackoffMs ?? 30_000
   let current: SyncStatus = { peer: input.peer, state: 'idle', pending: 0 }
   let timer: ReturnType<typeof setTimeout> | undefined
+  // When the pending timer fires.
+  let timerDue = 0
   let running: Promise<void> | undefined
   // Aborted by a kick or stop: ends the wait between failed tries at once.
   let wake: AbortController | undefined
@@ -146,10 +148,17 @@ export function createSyncScheduler (input: SyncSchedulerOptions): SyncScheduler
 
   const live = (): boolean => lifecycle.state === 'starting' || lifecycle.state === 'running'
 
-  /** Runs a sync after `delay`; a `periodic` one (the timer's safety net) asks the peer's heads. */
+  /**
+   * Runs a sync after `delay`; a `periodic` one (the timer's safety net) asks the peer's heads.
+   * A sync already due sooner is kept: a kick that came while a sync ran is not put off to the
+   * next interval when that sync ends (its hints would wait there, and a member miss records).
+   */
   function schedule (delay: number, periodic = false): void {
     if (!live()) return
+    const due = Date.now() + delay
+    if (timer !== undefined && timerDue <= due) return
     if (timer !== undefined) clearTimeout(timer)
+    timerDue = due
     timer = setTimeout(() => {
       timer = undefined
       if (periodic) full = true
