@@ -128,7 +128,11 @@ export function libp2pSyncTransport (node: Libp2p, peer: PeerId | Multiaddr | Mu
         await lp.write(bytes, { signal })
         // A read called off (cancelled, timed out) keeps its own error; any other failure is named.
         const response = decodeResponse((await lp.read({ signal }).catch((error: unknown) => { throw signal.aborted ? error : readFailure(error, 'the answer') })).subarray())
-        await stream.close({ signal })
+        // The answer is whole: closing is not waited for (over WebRTC it waits for the peer to acknowledge, one more round trip).
+        stream.close({ signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }).catch((error: unknown) => {
+          log('closing a sync stream after its answer failed: %s', (error as Error)?.name)
+          stream.abort(error instanceof Error ? error : new Error(String(error)))
+        })
         return response
       } catch (error) {
         stream.abort(error instanceof Error ? error : new Error(String(error)))
