@@ -146,8 +146,12 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
         const message = decodeTopicMessage(data)
         if (message?.type === 'records') {
           const hint = message.heads === undefined ? undefined : { heads: message.heads }
-          void albums.get(topic)?.then((opened) => { kickAll(opened, hint) })
-          direct?.kick(topic, hint)
+          // The writer and its followers each announce a write: heads already held here start nothing.
+          void albums.get(topic)?.then(async (opened) => {
+            if (hint !== undefined && await holdsAll(topic, hint.heads)) return
+            kickAll(opened, hint)
+            direct?.kick(topic, hint)
+          }).catch((error: unknown) => { log.failure(`following an announcement on ${topic}`, error) })
         }
       })
       direct = options.direct?.({ replica: db.syncReplica(), onChange: () => { changes.changed() } })
@@ -264,6 +268,12 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
     } finally {
       forgetting.delete(id)
     }
+  }
+
+  /** Whether album `id` holds every log at least as far as `heads` name. */
+  async function holdsAll (id: string, heads: NonNullable<SyncHint['heads']>): Promise<boolean> {
+    const local = new Map((await db.syncReplica().heads(id)).map((h) => [h.log, h.seq]))
+    return heads.every((h) => (local.get(h.log) ?? 0) >= h.seq)
   }
 
   const kickAll = ({ schedulers }: Album, hint?: SyncHint): void => { for (const scheduler of schedulers.values()) scheduler.kick(hint) }
