@@ -300,12 +300,14 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
   async function snapshot (id: string): Promise<AlbumSnapshot> {
     const taken = ++revision
     const { thread, schedulers } = await album(id)
-    const info = (await db.listThreads()).find((t) => t.id === id)
+    // Read at once, not one after another: a report follows every change, the other side's included.
+    const [threads, left, keepOriginals] = await Promise.all([db.listThreads(), prefs.left(id), options.media?.keeps(id)])
+    const info = threads.find((t) => t.id === id)
     const since = direct?.since(id)
     const peers = since === undefined ? { direct: direct?.count(id) ?? 0 } : { direct: direct?.count(id) ?? 0, directSince: since }
     const refusedByFollower = refused.has(id)
-    const view = await albumView({ thread, id, revision: taken, name: info?.name ?? 'Shared album', left: await prefs.left(id), refusedByFollower, sync: syncView([...schedulers], peers) })
-    return options.media === undefined ? view : { ...view, keepOriginals: await options.media.keeps(id) }
+    const view = await albumView({ thread, id, revision: taken, name: info?.name ?? 'Shared album', left, refusedByFollower, sync: syncView([...schedulers], peers) })
+    return keepOriginals === undefined ? view : { ...view, keepOriginals }
   }
 
   /** How many photos album `id` holds and its cover (the newest with an image); nothing where it cannot be opened now (the list still names it). */
