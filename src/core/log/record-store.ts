@@ -23,7 +23,7 @@ import { checkBlock } from './blocks.ts'
 import { headerKeyOf, type LogPosition } from './create-record.ts'
 import type { EpochKeyring, FollowKeys } from './keyring.ts'
 import { checkRecordBlock, openBody, openEvent, openHeader, openRecordUnsigned, verifyRecordSignature } from './open-record.ts'
-import { LIMITS, type EventHeader, type RecordNode } from './record-format.ts'
+import { LIMITS, type EventHeader, type EventLinks, type RecordNode } from './record-format.ts'
 import { aclKey, headKey, placeRecord, recKey, seqKey, type LogHead, type Position } from './record-position.ts'
 import { verifyIncomingBatch, verifyIncomingRecord, type ReceivedRecord, type VerifiedRecord } from './verify-incoming.ts'
 
@@ -49,7 +49,7 @@ export interface OpenedEvent {
 /** A record of this peer's own log, created when its turn comes. */
 interface OwnItem {
   readonly log: string
-  readonly build: (prev: LogHead | null) => Promise<{ record: string, node: RecordNode, blocks: readonly RawBlock[] }>
+  readonly build: (prev: LogHead | null) => Promise<CreatedOwn>
   readonly hook?: CommitHook
 }
 
@@ -68,9 +68,21 @@ export interface DraftItem {
 
 /** What `DraftItem.prepare` makes: the signing still to do, and the derived rows. */
 export interface OwnDraft {
-  readonly sign: (prev: LogPosition | null) => Promise<{ record: string, link?: CID, node: RecordNode, blocks: readonly RawBlock[] }>
+  readonly sign: (prev: LogPosition | null) => Promise<CreatedOwn & { link?: CID }>
   readonly operations?: readonly BatchOperation[]
   readonly committed?: () => void
+}
+
+/**
+ * A record this peer created: its blocks (record, event, header, body) and,
+ * where the creator has them, its event's links (else they are read from the
+ * event block).
+ */
+export interface CreatedOwn {
+  readonly record: string
+  readonly node: RecordNode
+  readonly blocks: readonly RawBlock[]
+  readonly links?: EventLinks
 }
 
 /** One record of a batch: received and verified, or to be created. */
@@ -212,10 +224,10 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
     return checkedOwn(item.log, await item.build(head ?? null))
   }
 
-  function checkedOwn (log: string, created: { record: string, node: RecordNode, blocks: readonly RawBlock[] }): VerifiedRecord {
+  function checkedOwn (log: string, created: CreatedOwn): VerifiedRecord {
     const [, event] = created.blocks
     if (event === undefined || created.node.log !== log) throw new MalformedRecordError('a created record must carry its blocks and belong to the log')
-    return { record: created.record, node: created.node, blocks: created.blocks, links: openEvent(event) }
+    return { record: created.record, node: created.node, blocks: created.blocks, links: created.links ?? openEvent(event) }
   }
 
   /**
