@@ -27,7 +27,7 @@ import { headerKeyOf, sealEncodedEvent, signRecord } from '../log/create-record.
 import { mediaChanges } from './media-references.ts'
 import { createLogger } from '../logger.ts'
 import { decryptBody, decryptHeader } from '../log/open-record.ts'
-import type { BatchOutcome, CommitHook, DraftItem, IngestResult, RecordStore } from '../log/record-store.ts'
+import type { BatchOutcome, CommitHook, DraftItem, IngestResult, LogHead, RecordStore } from '../log/record-store.ts'
 import type { VerifiedRecord } from '../log/verify-incoming.ts'
 import type { Admission } from '../log/admission.ts'
 import type { EpochKeyring } from '../log/keyring.ts'
@@ -196,13 +196,27 @@ export function createDispatcher (deps: {
       return stageChange(outcome, touched, applied)
     }
 
+  /**
+   * This peer's role and the heads of the thread's logs, as the last turn that
+   * read them found them, while neither the records committed other than by
+   * this peer's drafts nor the keys held have changed since (a turn of
+   * awaited single writes would otherwise read them again for each write).
+   */
+  let known: { readonly stamp: string, readonly role: Awaited<ReturnType<typeof ownRole>>, readonly heads: readonly LogHead[] } | undefined
+  async function roleAndHeads (): Promise<NonNullable<typeof known>> {
+    // Taken before reading: a change while reading makes the next turn read again.
+    const stamp = `${records.changes(thread)} ${deps.keys.changes(thread)}`
+    if (known?.stamp !== stamp) known = { stamp, role: await ownRole(), heads: await records.heads(thread) }
+    return known
+  }
+
   async function runCommands (batch: Array<Extract<Queued, { kind: 'command' }>>, touched: Set<string>, applied: { count: number }): Promise<void> {
-    const { refusal, role } = await ownRole()
+    const { role: { refusal, role }, heads: held } = await roleAndHeads()
     if (refusal !== undefined) {
       for (const command of batch) command.done(refusal)
       return
     }
-    const heads = (await records.heads(thread)).filter((h) => h.log !== identity.logId && (covered.get(h.log) ?? 0) < h.seq)
+    const heads = held.filter((h) => h.log !== identity.logId && (covered.get(h.log) ?? 0) < h.seq)
     let firstOfTurn = true
     const items = batch.map((command): DraftItem => ({
       log: identity.logId,

@@ -128,6 +128,8 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
   const openGroups = new Map<string, OpenGroup>()
   /** Whether a stored record's own signature holds, by record ID (see ownSignatureHolds). */
   const signatureHolds = new Map<string, boolean>()
+  /** Per thread, how many batches commitBatch has written (see `changes`). */
+  const batchesWritten = new Map<string, number>()
 
   /** Runs `task` after every earlier task of the same log has settled. */
   function serialize<T> (key: string, task: () => Promise<T>): Promise<T> {
@@ -212,7 +214,14 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
       // Each log's head is written once, at its newest record; rows rewritten by several records
       // of the batch (a document, the view's clock) once, with their last value.
       for (const head of heads.values()) operations.push(putValue(headKey(thread, head.log), head))
-      const { synced } = await writeBatch(newBlocks, lastWriteOfEachKey(operations), options, onSync === undefined ? 1 : committed.length)
+      let written: { readonly synced: Promise<void> }
+      try {
+        written = await writeBatch(newBlocks, lastWriteOfEachKey(operations), options, onSync === undefined ? 1 : committed.length)
+      } finally {
+        // Counted even when the write failed: it may still have landed, and a spurious change costs only a re-read.
+        batchesWritten.set(thread, (batchesWritten.get(thread) ?? 0) + 1)
+      }
+      const { synced } = written
       if (onSync === undefined) await synced
       else onSync(synced)
       for (const run of committed) run()
@@ -344,6 +353,15 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
   }
 
   const store = {
+    /**
+     * A number that changes whenever this store commits records to `thread`
+     * other than by appendDrafts (that is, received records, and this peer's
+     * own ACL records): while it is unchanged, the heads of logs other than
+     * the drafting one and the thread's ACL records are as they were. Every
+     * record of a thread written in this process goes through its one store.
+     */
+    changes: (thread: string): number => batchesWritten.get(thread) ?? 0,
+
     /**
      * Verifies a received record of `log` and stores it with its blocks.
      * Throws a typed error (and stores nothing) when any check fails.
