@@ -357,8 +357,10 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
      * A number that changes whenever this store commits records to `thread`
      * other than by appendDrafts (that is, received records, and this peer's
      * own ACL records): while it is unchanged, the heads of logs other than
-     * the drafting one and the thread's ACL records are as they were. Every
-     * record of a thread written in this process goes through its one store.
+     * the drafting one and the thread's ACL records are as this store left
+     * them. Writes through another store over the same backend (another
+     * database on it, another process) do not change it: a database writes
+     * all of its threads' records through its one store.
      */
     changes: (thread: string): number => batchesWritten.get(thread) ?? 0,
 
