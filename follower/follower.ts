@@ -65,7 +65,7 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
   const replica = createStoreReplica({
     records,
     keys,
-    snapshots: createSnapshotShelf({ meta: backend.meta, records, keys }),
+    snapshots: createSnapshotShelf({ meta: backend.meta, records, keys, kept: async (thread, manifest) => { await media!.keepPacks(thread, manifest.thumbs ?? []) } }),
     // Set before anything is served: records commit with the media rows they imply.
     hook: (thread) => media!.hook(thread),
     follow: async (request) => {

@@ -15,6 +15,11 @@
  *   blocks once no thread keeps it, unless another kept file shares them.
  * Fetches that find no peer holding the blocks are tried again when a peer
  * connects, and every `retryMs`.
+ *
+ * It also keeps the thumbnail pack blocks (src/core/media/thumbnail-pack.ts)
+ * that the snapshot a thread's shelf keeps names (`keepPacks`), pushed by
+ * anyone, checked against their CID and size, charged to the thread, and
+ * deleted when a newer snapshot no longer names them.
  */
 import { CID } from 'multiformats/cid'
 import { base32 } from 'multiformats/bases/base32'
@@ -25,6 +30,8 @@ import type { CommitHook } from '../src/core/log/record-store.ts'
 import { createLogger } from '../src/core/logger.ts'
 import { MalformedMediaError } from '../src/core/media/errors.ts'
 import { CHUNK_OVERHEAD, MEDIA_LIMITS, parseManifest, verifyMediaBlock, type MediaManifest } from '../src/core/media/format.ts'
+import { PACK_LIMITS } from '../src/core/media/thumbnail-pack.ts'
+import { listValues, putValue } from '../src/core/storage/meta-values.ts'
 import type { BatchOperation, KeyValueStore } from '../src/core/storage/interfaces.ts'
 import { UnreferencedBlockError } from './media-errors.ts'
 
@@ -32,6 +39,8 @@ const log = createLogger('follower:media')
 
 /** Meta rows: REF + root + '/' + thread → [1] kept, [0] released. */
 const REF = 'follower/media/ref/'
+/** Meta rows: PACK + thread → the CIDs of the thumbnail pack blocks its kept snapshot names. */
+const PACK = 'follower/media/pack/'
 /** Files fetched at once; each asks for up to 8 chunks at a time (bitswap's want list holds 1,024). */
 const MAX_FETCHES = 4
 const KEPT = Uint8Array.of(1)
@@ -58,8 +67,10 @@ export interface MediaStatus {
 export interface MediaKeeper {
   /** The commit hook of records of `thread`: records what they attach and release with them. */
   hook(thread: string): CommitHook
-  /** Takes a block pushed by anyone: kept only if a kept manifest is it or lists it. */
+  /** Takes a block pushed by anyone: kept only if a kept manifest is it or lists it, or a kept snapshot names it as a thumbnail pack. */
   accept(cid: string, bytes: Uint8Array): Promise<void>
+  /** The thumbnail pack blocks `thread`'s newly kept snapshot names: they replace those of its previous one. */
+  keepPacks(thread: string, cids: readonly string[]): Promise<void>
   status(): MediaStatus
   /** Resolves once nothing is being fetched or dropped (tests and shutdown). */
   idle(): Promise<void>
@@ -108,6 +119,11 @@ export async function startMediaKeeper (deps: {
   const running = new Map<string, Promise<void>>()
   let stopped = false
   const controller = new AbortController()
+
+  /** thread → the thumbnail pack blocks its kept snapshot names. */
+  const packs = new Map<string, ReadonlySet<string>>()
+  for await (const [key, cids] of listValues<string[]>(meta, PACK)) packs.set(key.slice(PACK.length), new Set(cids))
+  const packOwner = (cid: string): string | undefined => [...packs].find(([, cids]) => cids.has(cid))?.[0]
 
   for await (const [key, value] of meta.list(REF)) {
     const [root, thread] = key.slice(REF.length).split('/') as [string, string]
@@ -389,7 +405,28 @@ export async function startMediaKeeper (deps: {
         await keep(cid, bytes)
         return
       }
+      const packer = packOwner(root)
+      if (packer !== undefined) {
+        await verifyMediaBlock(cid, bytes, PACK_LIMITS.maxBlockBytes, 'thumbnail pack')
+        if (await store.has(cid)) return
+        await quota.charge(packer, bytes.length)
+        await keep(cid, bytes)
+        return
+      }
       throw new UnreferencedBlockError(`no record this follower holds references block ${root.slice(0, 80)}; it keeps only the media of the threads it follows`)
+    },
+
+    async keepPacks (thread, cids) {
+      const before = packs.get(thread) ?? new Set<string>()
+      await meta.batch([cids.length === 0 ? { type: 'delete', key: PACK + thread } : putValue(PACK + thread, [...cids])])
+      packs.set(thread, new Set(cids))
+      for (const old of before) {
+        if (packOwner(old) !== undefined) continue
+        const bytes = await localBytes(CID.parse(old))
+        if (bytes === undefined) continue
+        await store.delete(CID.parse(old))
+        await quota.refund(thread, bytes.length)
+      }
     },
 
     status: () => ({ kept: kept.size, complete: [...kept.keys()].filter((r) => complete.has(r)).length, refused: [...refused.values()].slice(-20) }),

@@ -33,6 +33,7 @@ import { keyIdText } from '../acl/state.ts'
 import type { AclState } from '../acl/types.ts'
 import { publicKeyFromLogId, type LogIdentity } from '../ids/log-id.ts'
 import { asMap, exactFields } from '../map-shape.ts'
+import { PACK_LIMITS } from '../media/thumbnail-pack.ts'
 import { decodeAclRecord, evaluateDecodedAcl, type DecodedAcl } from '../log/admission.ts'
 import { checkBlock, decodeBlock, encodeBlock, encodeSealedBlock, sealedBytesOf } from '../log/blocks.ts'
 import type { EpochKeyring } from '../log/keyring.ts'
@@ -60,6 +61,8 @@ const DOCS_PER_CHUNK = 512
  * a record's values may nest (BLOCK_DECODE_LIMITS) plus the chunk's own levels.
  */
 const CHUNK_DECODE_LIMITS = { maxItems: MAX_SNAPSHOT_BYTES, maxDepth: BLOCK_DECODE_LIMITS.maxDepth + 16 }
+/** The manifest's fields; `thumbs` is optional. */
+const MANIFEST_FIELDS = ['v', 'thread', 'by', 'clock', 'vector', 'key', 'chunks', 'acl', 'docs', 'time'] as const
 /** Most logs a vector names. */
 const MAX_VECTOR_LOGS = 4096
 
@@ -95,6 +98,8 @@ export interface SnapshotManifest {
   readonly docs: number
   /** When it was made (the publisher's clock, ms). */
   readonly time: number
+  /** The thumbnail packs of the thread's photos (media/thumbnail-pack.ts), by CID; absent when none was made. */
+  readonly thumbs?: readonly string[]
 }
 
 /** A snapshot read and checked: the states to show, what it covers and who vouches for it. */
@@ -125,6 +130,8 @@ export async function createPublishedSnapshot (input: {
   readonly positions: readonly SnapshotPosition[]
   readonly acl: readonly RecordEnvelope[]
   readonly time: number
+  /** CIDs of the thumbnail pack blocks made of the photos these states show. */
+  readonly thumbs?: readonly string[]
   readonly random?: RandomSource
 }): Promise<SnapshotBundle> {
   const blocks: RawBlock[] = []
@@ -152,7 +159,8 @@ export async function createPublishedSnapshot (input: {
     chunks,
     acl,
     docs: input.states.length,
-    time: input.time
+    time: input.time,
+    ...input.thumbs === undefined || input.thumbs.length === 0 ? {} : { thumbs: [...input.thumbs] }
   }
   const root = encodeBlock({ m: manifest, sig: await input.identity.signer.sign(signedBytes(manifest)) })
   if (size + root.bytes.length > MAX_SNAPSHOT_BYTES) throw new SnapshotTooLargeError(`a snapshot of thread ${input.thread} would pass ${MAX_SNAPSHOT_BYTES} bytes`)
@@ -185,7 +193,7 @@ export function readSnapshot (thread: string, bundle: SnapshotBundle): { readonl
   exactFields(root, ['m', 'sig'], 'snapshot root', MalformedSnapshotError)
   if (!(root.sig instanceof Uint8Array) || root.sig.length !== 64) throw new MalformedSnapshotError('a snapshot signature is 64 bytes')
   const m = asMap(root.m, 'snapshot manifest', MalformedSnapshotError)
-  exactFields(m, ['v', 'thread', 'by', 'clock', 'vector', 'key', 'chunks', 'acl', 'docs', 'time'], 'snapshot manifest', MalformedSnapshotError)
+  exactFields(m, [...MANIFEST_FIELDS, ...'thumbs' in m ? ['thumbs'] : []], 'snapshot manifest', MalformedSnapshotError)
   if (m.v !== PUBLISHED_SNAPSHOT_VERSION) throw new MalformedSnapshotError(`snapshot format ${String(m.v).slice(0, 20)} is not supported; this peer reads format ${PUBLISHED_SNAPSHOT_VERSION}`)
   if (m.thread !== thread) throw new MalformedSnapshotError(`the snapshot is of thread ${String(m.thread).slice(0, 80)}, not ${thread}`)
   if (!isText(m.by, 128) || !isCount(m.clock) || !isCount(m.docs) || !isCount(m.time) || !(m.key instanceof Uint8Array) || m.key.length !== 16 || !isText(m.acl)) {
@@ -199,6 +207,9 @@ export function readSnapshot (thread: string, bundle: SnapshotBundle): { readonl
     last = p[0]
   }
   if (!Array.isArray(m.chunks) || m.chunks.length > MAX_SNAPSHOT_BLOCKS || !m.chunks.every((c) => isText(c))) throw new MalformedSnapshotError('a snapshot lists its chunks by CID')
+  if ('thumbs' in m && (!Array.isArray(m.thumbs) || m.thumbs.length === 0 || m.thumbs.length > PACK_LIMITS.maxBlocks || !m.thumbs.every((c) => isText(c)))) {
+    throw new MalformedSnapshotError(`a snapshot lists 1 to ${PACK_LIMITS.maxBlocks} thumbnail packs by CID`)
+  }
   const blocks = new Map<string, Uint8Array>()
   for (const block of bundle.blocks) blocks.set(block.cid, checkedBlock(block, 'block'))
   return { manifest: m as unknown as SnapshotManifest, sig: root.sig, blocks }

@@ -59,6 +59,7 @@ export async function snapshotOfView (input: {
   readonly admission: Admission
   readonly identity: LogIdentity
   readonly now: () => number
+  readonly thumbs?: readonly string[]
   readonly random?: RandomSource
 }): Promise<SnapshotBundle> {
   const { thread, records, keys } = input
@@ -81,6 +82,7 @@ export async function snapshotOfView (input: {
     positions: heads.map((h) => ({ log: h.log, seq: h.seq, record: h.record })),
     acl,
     time: input.now(),
+    thumbs: input.thumbs,
     random: input.random
   })
 }

@@ -130,9 +130,10 @@ export interface ThreadDatabase {
   /**
    * A snapshot of the view to share with members who join later
    * (published-snapshot.ts), signed by this peer's log, which must be a writer;
-   * SnapshotTooLargeError past its size limit.
+   * SnapshotTooLargeError past its size limit. `thumbs` names the thumbnail
+   * pack blocks made of the view's photos (media/thumbnail-pack.ts), if any.
    */
-  publishSnapshot(): Promise<SnapshotBundle>
+  publishSnapshot(options?: { readonly thumbs?: readonly string[] }): Promise<SnapshotBundle>
   /** Logs whose published snapshots this peer no longer uses (one of theirs lied). */
   distrustedPublishers(): Promise<Set<string>>
   /**
@@ -498,7 +499,7 @@ export async function openThreadDatabase (deps: {
       })
     },
     dump: () => view.dump(),
-    publishSnapshot: async () => await dispatcher.serialize(async () => await snapshotOfView({ thread, view, records, keys, admission, identity, now: deps.now ?? Date.now, random: deps.random })),
+    publishSnapshot: async (options = {}) => await dispatcher.serialize(async () => await snapshotOfView({ thread, view, records, keys, admission, identity, now: deps.now ?? Date.now, thumbs: options.thumbs, random: deps.random })),
     distrustedPublishers: async () => await distrustedPublishers(meta, thread),
     async adoptSnapshot (bundle, heads) {
       const snapshot = await openPublishedSnapshot({ thread, bundle, heads, keyring: await keys.keyring(thread), distrusted: await distrustedPublishers(meta, thread) })

@@ -40,8 +40,17 @@ export interface SnapshotShelf {
 const shelfKey = (thread: string): string => `published-snapshot/${thread}`
 const covered = (manifest: SnapshotManifest): number => manifest.vector.reduce((n, [, seq]) => n + seq, 0)
 
-/** A shelf in `meta`, checking each snapshot against the thread's records and ACL as `records` holds them. */
-export function createSnapshotShelf (deps: { readonly meta: KeyValueStore, readonly records: RecordStore, readonly keys: KeyBook }): SnapshotShelf {
+/**
+ * A shelf in `meta`, checking each snapshot against the thread's records and
+ * ACL as `records` holds them; `kept` hears of each snapshot kept (a
+ * follower keeps the thumbnail packs it names).
+ */
+export function createSnapshotShelf (deps: {
+  readonly meta: KeyValueStore
+  readonly records: RecordStore
+  readonly keys: KeyBook
+  readonly kept?: (thread: string, manifest: SnapshotManifest) => Promise<void>
+}): SnapshotShelf {
   const { meta, records, keys } = deps
   return {
     async put (thread, bundle) {
@@ -58,6 +67,7 @@ export function createSnapshotShelf (deps: { readonly meta: KeyValueStore, reado
         throw new StaleSnapshotError(`a snapshot of thread ${thread} covering as many records or more is kept already`)
       }
       await meta.batch([putValue(shelfKey(thread), { root: bundle.root, blocks: bundle.blocks })])
+      await deps.kept?.(thread, manifest)
     },
     latest: async (thread) => await getValue<SnapshotBundle>(meta, shelfKey(thread))
   }
