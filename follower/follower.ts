@@ -130,6 +130,7 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
   }, { admit: (from) => admit(from.peer) })
   const http = await startHttp({ host: config.host, port: config.httpPort, node, handler: announcing, gate, corsOrigins: config.corsOrigins, retryAfterSeconds: limits.retryAfterSeconds,
     acceptBlock: keeper.accept,
+    getBlock: keeper.get,
     report: () => ({ media: keeper.status() })
   })
   const multiaddrs = node.getMultiaddrs().map((a) => a.toString())

@@ -19,7 +19,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Libp2p } from 'libp2p'
-import { ThreadsError, TooLargeError } from '../src/core/errors.ts'
+import { BlockNotFoundError, ThreadsError, TooLargeError } from '../src/core/errors.ts'
 import { createLogger } from '../src/core/logger.ts'
 import type { HandledRequest } from '../src/core/sync/handler.ts'
 import { MAX_MESSAGE_BYTES, type SyncRequest } from '../src/core/sync/messages.ts'
@@ -54,6 +54,12 @@ export interface HttpOptions {
   readonly retryAfterSeconds: number
   /** Takes a media block pushed with PUT /v1/blocks/<cid> (the media keeper); absent: no such endpoint. */
   readonly acceptBlock?: (cid: string, bytes: Uint8Array) => Promise<void>
+  /**
+   * A media block this follower holds, for GET /v1/blocks/<cid> (the blocks it serves over bitswap to
+   * anyone: encrypted, content-addressed, checked by the fetcher); undefined when not held (404
+   * BlockNotFoundError); absent: no such endpoint.
+   */
+  readonly getBlock?: (cid: string) => Promise<Uint8Array | undefined>
   /** More to report on /health. */
   readonly report?: () => Record<string, unknown>
 }
@@ -73,6 +79,7 @@ function statusOf (error: ThreadsError): number {
   if (error instanceof OriginNotAllowedError) return 403
   if (error instanceof EndpointNotFoundError) return 404
   if (error instanceof UnreferencedBlockError) return 403
+  if (error instanceof BlockNotFoundError) return 404
   return 400
 }
 
@@ -158,6 +165,20 @@ export async function startHttp (options: HttpOptions): Promise<{ url: string, c
     }
   }
 
+  /** GET /v1/blocks/<cid>: one media block this follower holds, as bitswap would give it. */
+  const serveBlockGet = async (request: IncomingMessage, response: ServerResponse, cid: string, headers: Record<string, string>): Promise<void> => {
+    request.resume()
+    const pass = options.gate.enter(ipOf(request))
+    if (pass instanceof ThreadsError) { refuse(request, response, pass, headers); return }
+    try {
+      const bytes = await options.getBlock!(cid)
+      if (bytes === undefined) { refuse(request, response, new BlockNotFoundError(`this follower holds no block ${cid}`, cid), headers); return }
+      response.writeHead(200, { ...headers, 'content-type': BLOCK_CONTENT_TYPE, 'content-length': String(bytes.length), 'cache-control': 'public, max-age=31536000, immutable' }).end(bytes)
+    } finally {
+      pass.release()
+    }
+  }
+
   const server = createServer((request, response) => {
     const headers = cors(request)
     if (headers instanceof OriginNotAllowedError) { refuse(request, response, headers); return }
@@ -165,6 +186,14 @@ export async function startHttp (options: HttpOptions): Promise<{ url: string, c
     if (request.method === 'GET' && request.url === '/health') {
       response.writeHead(200, { ...headers, 'content-type': 'application/json' })
       response.end(JSON.stringify({ ok: true, peerId: options.node.peerId.toString(), multiaddrs: options.node.getMultiaddrs().map(String), connections: options.node.getConnections().length, ...options.gate.load(), ...options.report?.() }))
+      return
+    }
+    const wanted = request.method === 'GET' && options.getBlock !== undefined ? BLOCK_PATH.exec(request.url ?? '') : null
+    if (wanted !== null) {
+      serveBlockGet(request, response, wanted[1]!, headers).catch((error: unknown) => {
+        log.failure('serving a block', error)
+        refuse(request, response, new ThreadsError(`the block could not be read: ${(error as Error).message}`))
+      })
       return
     }
     const block = request.method === 'PUT' && options.acceptBlock !== undefined ? BLOCK_PATH.exec(request.url ?? '') : null

@@ -69,6 +69,8 @@ export interface MediaKeeper {
   hook(thread: string): CommitHook
   /** Takes a block pushed by anyone: kept only if a kept manifest is it or lists it, or a kept snapshot names it as a thumbnail pack. */
   accept(cid: string, bytes: Uint8Array): Promise<void>
+  /** A block held here (what bitswap serves to anyone); undefined when not held. */
+  get(cid: string): Promise<Uint8Array | undefined>
   /** The thumbnail pack blocks `thread`'s newly kept snapshot names: they replace those of its previous one. */
   keepPacks(thread: string, cids: readonly string[]): Promise<void>
   status(): MediaStatus
@@ -85,6 +87,15 @@ interface HeldManifest {
 }
 
 const mhKey = (cid: CID): string => base32.encode(cid.multihash.bytes)
+
+/** A CID from a client's text; BadCidError when it is none. */
+function parseCid (text: string): CID {
+  try {
+    return CID.parse(text)
+  } catch (cause) {
+    throw new BadCidError(`"${text.slice(0, 80)}" is not a CID`, text, { cause })
+  }
+}
 
 /** Starts the keeper: loads what threads keep and fetches whatever of it is missing. */
 export async function startMediaKeeper (deps: {
@@ -384,13 +395,10 @@ export async function startMediaKeeper (deps: {
       }
     },
 
+    get: async (text) => await localBytes(parseCid(text)),
+
     async accept (text, bytes) {
-      let cid: CID
-      try {
-        cid = CID.parse(text)
-      } catch (cause) {
-        throw new BadCidError(`"${text.slice(0, 80)}" is not a CID`, text, { cause })
-      }
+      const cid = parseCid(text)
       const root = cid.toString()
       if (kept.has(root)) {
         if (!manifests.has(root)) await takeManifest(root, bytes)

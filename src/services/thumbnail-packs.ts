@@ -14,8 +14,8 @@ import type { MediaBlocks } from './media-store.ts'
 
 const log = createLogger('services:thumbnail-packs')
 
-/** Pack blocks fetched at once (1 MiB each at most). */
-const PACKS_IN_FLIGHT = 4
+/** Pack blocks fetched at once (1 MiB each at most; a browser opens 6 connections to a host). */
+const PACKS_IN_FLIGHT = 6
 
 /** What loading a snapshot's packs came to. */
 export interface PacksLoaded {
@@ -34,9 +34,12 @@ export async function loadThumbnailPacks (input: {
   readonly packs: readonly string[]
   readonly thumbnails: Iterable<unknown>
   readonly blocks: MediaBlocks
+  /** Where pack blocks come from (a follower's GET /v1/blocks, say); from peers through `blocks` unless given. */
+  readonly fetch?: (cid: CID, options: { signal?: AbortSignal }) => Promise<Uint8Array>
   readonly signal?: AbortSignal
 }): Promise<PacksLoaded> {
   const { blocks, signal } = input
+  const fetch = input.fetch ?? (async (cid: CID, options: { signal?: AbortSignal }) => await blocks.get(cid, options))
   const wanted = new Set<string>()
   for (const value of input.thumbnails) {
     try {
@@ -55,11 +58,11 @@ export async function loadThumbnailPacks (input: {
       try {
         const cid = CID.parse(text)
         const held = await blocks.getLocal(cid)
-        const bytes = held ?? await blocks.get(cid, { signal })
-        const unpacked = await unpackThumbnails(cid, bytes, wanted)
+        const unpacked = await unpackThumbnails(cid, held ?? await fetch(cid, { signal }), wanted)
         for (const block of unpacked) await blocks.put(block)
         stored += unpacked.length
-        if (held === undefined) await blocks.delete([cid])
+        // Fetched from peers, it was kept here on the way: the blocks it held are what is kept.
+        if (held === undefined && input.fetch === undefined) await blocks.delete([cid])
       } catch (error) {
         if (signal?.aborted === true) throw error
         log.failure(`loading the thumbnail pack ${text.slice(0, 80)}`, error)
