@@ -32,7 +32,7 @@ const wantedOf = (all: readonly Thumbnail[]): Set<string> => new Set(all.map((t)
 
 describe('thumbnail packs', () => {
   it('a joiner opening thumbnails from the packs gets the same bytes as fetching each thumbnail\'s blocks', async () => {
-    const album = await thumbnails(80)
+    const album = await thumbnails(60, 20_000)
     const packs = await packThumbnails(album.map((t) => t.blocks))
     expect(packs.length).toBeGreaterThan(1)
     expect(packs.every((p) => p.bytes.length <= PACK_LIMITS.maxBlockBytes)).toBe(true)
@@ -46,7 +46,7 @@ describe('thumbnail packs', () => {
       expect(packed).toEqual(await readMedia(t.ref, oneByOne))
       expect(packed).toEqual(t.bytes)
     }
-  })
+  }, 120_000)
 
   it('keeps only the thumbnails asked for: blocks of photos not shown are passed over', async () => {
     const album = await thumbnails(6)
@@ -77,7 +77,7 @@ describe('thumbnail packs', () => {
     const pack = await blockOf({ v: 1, blocks: album.flatMap((t) => t.blocks.map((b) => [b.cid, b.bytes])) })
     expect(pack.bytes.length).toBeGreaterThan(PACK_LIMITS.maxBlockBytes)
     await expect(unpackThumbnails(pack.cid, pack.bytes, wantedOf(album))).rejects.toMatchObject({ name: 'TooLargeError' })
-  })
+  }, 60_000)
 
   it('refuses packs of another shape with MalformedThumbnailPackError, and too many items with TooComplexError', async () => {
     const album = await thumbnails(1)
