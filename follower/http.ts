@@ -165,6 +165,14 @@ export async function startHttp (options: HttpOptions): Promise<{ url: string, c
     }
   }
 
+  /** Waits on a handler that answers by itself; should it fail anyway, the client still hears why. */
+  const answering = (request: IncomingMessage, response: ServerResponse, served: Promise<void>, doing: string, failed: string): void => {
+    served.catch((error: unknown) => {
+      log.failure(doing, error)
+      refuse(request, response, new ThreadsError(`${failed}: ${(error as Error).message}`))
+    })
+  }
+
   /** GET /v1/blocks/<cid>: one media block this follower holds, as bitswap would give it. */
   const serveBlockGet = async (request: IncomingMessage, response: ServerResponse, cid: string, headers: Record<string, string>): Promise<void> => {
     request.resume()
@@ -190,18 +198,12 @@ export async function startHttp (options: HttpOptions): Promise<{ url: string, c
     }
     const wanted = request.method === 'GET' && options.getBlock !== undefined ? BLOCK_PATH.exec(request.url ?? '') : null
     if (wanted !== null) {
-      serveBlockGet(request, response, wanted[1]!, headers).catch((error: unknown) => {
-        log.failure('serving a block', error)
-        refuse(request, response, new ThreadsError(`the block could not be read: ${(error as Error).message}`))
-      })
+      answering(request, response, serveBlockGet(request, response, wanted[1]!, headers), 'serving a block', 'the block could not be read')
       return
     }
     const block = request.method === 'PUT' && options.acceptBlock !== undefined ? BLOCK_PATH.exec(request.url ?? '') : null
     if (block !== null) {
-      serveBlockPut(request, response, block[1]!, headers).catch((error: unknown) => {
-        log.failure('taking a pushed block', error)
-        refuse(request, response, new ThreadsError(`the block could not be taken: ${(error as Error).message}`))
-      })
+      answering(request, response, serveBlockPut(request, response, block[1]!, headers), 'taking a pushed block', 'the block could not be taken')
       return
     }
     if (request.method === 'POST' && request.url === '/v1/sync') {

@@ -8,12 +8,12 @@ import { describe, expect, it } from 'vitest'
 import { startSyncPeer } from '../../src/adapters/libp2p/peer.ts'
 import { openDatabase } from '../../src/core/db/index.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
-import { syncThread } from '../../src/core/sync/engine.ts'
 import { joinFromSnapshot } from '../../src/core/sync/snapshot-join.ts'
 import { remoteSnapshotShelf } from '../../src/core/sync/snapshot-shelf.ts'
 import { startFollowerProcess } from '../helpers/follower-process.ts'
 import { cleanupAfterAll, tempDir } from '../helpers/cleanup.ts'
 import { allBytes } from '../helpers/disk-bytes.ts'
+import { followedAlbum } from '../helpers/followed-album.ts'
 
 const MARKER = 'plaintext-marker-7f3a'
 const PHOTOS = 60
@@ -25,15 +25,9 @@ describe('join from a snapshot through a follower process', { timeout: 120_000 }
     const dataDir = await tempDir('threads-snapshot-', cleanup)
     const follower = await startFollowerProcess(dataDir)
     cleanup(async () => await follower.stop())
-    const a = openDatabase({ backend: createMemoryBackend() })
-    const album = await a.createThread()
-    for (let i = 0; i < PHOTOS; i++) await album.collection('photos').create({ _id: `p${i}`, title: `${MARKER} ${i}`, addedAt: i })
-    const alice = await startSyncPeer()
-    cleanup(async () => await alice.stop())
-    const toFollower = alice.transportTo(follower.multiaddr)
-    await toFollower.request(await album.followRequest())
-    const invite = await album.invite({ role: 'read' })
-    await syncThread({ thread: album.id, replica: a.syncReplica(), transport: toFollower })
+    const { album, toFollower, invite } = await followedAlbum(follower, cleanup, async (album) => {
+      for (let i = 0; i < PHOTOS; i++) await album.collection('photos').create({ _id: `p${i}`, title: `${MARKER} ${i}`, addedAt: i })
+    })
     const snapshot = await album.publishSnapshot()
     await remoteSnapshotShelf(async (r) => await toFollower.request(r)).put(album.id, snapshot)
 

@@ -66,7 +66,7 @@ describe('thumbnail packs', () => {
     const album = await thumbnails(3)
     const entries = album.flatMap((t) => t.blocks.map((b) => [b.cid, b.bytes] as [CID, Uint8Array]))
     const forged = entries[1]![1].slice()
-    forged[100] ^= 1
+    forged[100] = forged[100]! ^ 1
     entries[1] = [entries[1]![0], forged]
     const pack = await blockOf({ v: 1, blocks: entries })
     await expect(unpackThumbnails(pack.cid, pack.bytes, wantedOf(album))).rejects.toMatchObject({ name: 'BadCidError' })
