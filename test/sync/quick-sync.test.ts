@@ -120,6 +120,30 @@ describe('syncs from acknowledged positions', { timeout: LOADED_MACHINE_TIMEOUT_
     await Promise.all([alice.db.close(), reader.close()])
   })
 
+  it('costs a sync or two, not one an announcement, for a flood of announcements naming made-up logs', async () => {
+    const f = memoryFollower()
+    const alice = await person(() => f, async (db) => await db.createThread({ name: 'Summer' }))
+    await f.transport.request(await alice.t.followRequest())
+    const bob = await person(() => f, async (db) => await db.acceptInvite(await alice.t.invite({ role: 'admin' })))
+    await alice.scheduler.start()
+    await settled(alice.scheduler)
+    await bob.scheduler.start()
+    await settled(bob.scheduler)
+    const before = bob.t.dump()
+    bob.asked.length = 0
+
+    // As many announcements as a member could send in a burst, each naming a log nobody holds.
+    const made = Array.from({ length: 1100 }, () => generateLogIdentity().logId)
+    for (const log of made) bob.scheduler.kick({ heads: [{ log, seq: 1 }] })
+    await vi.waitFor(async () => { expect(bob.asked.length).toBeGreaterThan(0); await settled(bob.scheduler) }, { timeout: 30_000, interval: 10 })
+    // The hints kept are bounded: past what one pull names, one ordinary sync asks the heads instead.
+    expect(bob.asked.filter((type) => type === 'heads').length).toBeLessThanOrEqual(2)
+    expect(bob.asked.filter((type) => type === 'pull').length).toBeLessThanOrEqual(2)
+    expect(bob.t.dump()).toEqual(before)
+    await Promise.all([alice.scheduler.stop(), bob.scheduler.stop()])
+    await Promise.all([alice.db.close(), bob.db.close()])
+  })
+
   it('sends everything to a follower that lost what it acknowledged', async () => {
     const first = memoryFollower()
     const second = memoryFollower()
