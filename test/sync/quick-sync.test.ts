@@ -42,16 +42,22 @@ async function settled (scheduler: SyncScheduler): Promise<void> {
 
 const ownHead = async (db: ReturnType<typeof openDatabase>, t: ThreadDatabase): Promise<number> => (await db.syncReplica().heads(t.id)).find((h) => h.log === t.logId)!.seq
 
+/** Alice's album on a follower, and Bob in it, both synced once. */
+async function twoMembersSynced () {
+  const f = memoryFollower()
+  const alice = await person(() => f, async (db) => await db.createThread({ name: 'Summer' }))
+  await f.transport.request(await alice.t.followRequest())
+  const bob = await person(() => f, async (db) => await db.acceptInvite(await alice.t.invite({ role: 'admin' })))
+  await alice.scheduler.start()
+  await settled(alice.scheduler)
+  await bob.scheduler.start()
+  await settled(bob.scheduler)
+  return { f, alice, bob }
+}
+
 describe('syncs from acknowledged positions', { timeout: LOADED_MACHINE_TIMEOUT_MS }, () => {
   it('pushes a write and pulls an announced head without asking the follower its heads', async () => {
-    const f = memoryFollower()
-    const alice = await person(() => f, async (db) => await db.createThread({ name: 'Summer' }))
-    await f.transport.request(await alice.t.followRequest())
-    const bob = await person(() => f, async (db) => await db.acceptInvite(await alice.t.invite({ role: 'admin' })))
-    await alice.scheduler.start()
-    await settled(alice.scheduler)
-    await bob.scheduler.start()
-    await settled(bob.scheduler)
+    const { f, alice, bob } = await twoMembersSynced()
     alice.asked.length = 0
     bob.asked.length = 0
 
@@ -121,14 +127,7 @@ describe('syncs from acknowledged positions', { timeout: LOADED_MACHINE_TIMEOUT_
   })
 
   it('costs a sync or two, not one an announcement, for a flood of announcements naming made-up logs', async () => {
-    const f = memoryFollower()
-    const alice = await person(() => f, async (db) => await db.createThread({ name: 'Summer' }))
-    await f.transport.request(await alice.t.followRequest())
-    const bob = await person(() => f, async (db) => await db.acceptInvite(await alice.t.invite({ role: 'admin' })))
-    await alice.scheduler.start()
-    await settled(alice.scheduler)
-    await bob.scheduler.start()
-    await settled(bob.scheduler)
+    const { alice, bob } = await twoMembersSynced()
     const before = bob.t.dump()
     bob.asked.length = 0
 
