@@ -7,6 +7,9 @@
 import { openDB } from 'idb'
 import { CACHED_IMAGES, imageKey, LIST_KEY, TAB_VIEW_STORES, TAB_VIEWS_DATABASE, type CachedAlbum, type CachedImage, type CachedList } from '../../protocol/tab-views.ts'
 
+/** Where the album shown last is remembered, so a reload opens it again (and its view is read here first). */
+export const LAST_ALBUM = 'threads.lastAlbum'
+
 /** What the tab can show at once. */
 export interface CachedViews {
   readonly albums: CachedList
