@@ -10,6 +10,7 @@
  * Every refusal is a PhotoImageError naming the file, in words.
  */
 import { MEDIA_MESSAGE_LIMITS, ORIGINAL_TYPES, type PhotoMedia } from '../../protocol/media-messages.ts'
+import { parse } from 'exifr'
 import { PhotoImageError } from './errors.ts'
 import { pageFailureLog } from './log.ts'
 
@@ -107,7 +108,6 @@ async function rendition ({ name, bitmap, side, maxBytes, opaque, last }: { name
 /** When the photo was taken, from its EXIF data; undefined where it has none (or none that reads). */
 async function dateTaken (file: File): Promise<number | undefined> {
   try {
-    const { parse } = await import('exifr')
     // Only the two date tags: GPS and everything else stay unread.
     const tags = await parse(file, { pick: ['DateTimeOriginal', 'CreateDate'], gps: false, xmp: false, icc: false, iptc: false, jfif: false, ihdr: false }) as Record<string, unknown> | undefined
     const date = tags?.DateTimeOriginal ?? tags?.CreateDate

@@ -26,6 +26,22 @@ export interface ImageStore {
   seed(thread: string, images: ReadonlyMap<string, string>): void
 }
 
+/**
+ * A URL showing `blob`. Thumbnails, hundreds of which come and go while the
+ * grid scrolls, become data URLs, read asynchronously: an object URL is
+ * registered with the browser synchronously, which under load held up
+ * scrolling for tens of milliseconds at a time. Larger images stay object URLs.
+ */
+async function urlOf (blob: Blob, variant: PhotoVariant): Promise<string> {
+  if (variant !== 'thumbnail') return URL.createObjectURL(blob)
+  return await new Promise<string>((resolve, reject) => {
+    const reader = new FileReader()
+    reader.onload = () => { resolve(reader.result as string) }
+    reader.onerror = () => { reject(reader.error ?? new Error('The thumbnail could not be read')) }
+    reader.readAsDataURL(blob)
+  })
+}
+
 const queue: Array<[string, string, PhotoVariant]> = []
 const asked = new Set<string>()
 let running = 0
@@ -38,12 +54,12 @@ export const useImageStore = create<ImageStore>()((set, get) => {
       const [thread, photo, variant] = queue.pop()!
       const key = keyOf(thread, photo, variant)
       running++
-      photoImage(thread, photo, variant).then((blob) => {
-        const urls = { ...get().urls, [key]: URL.createObjectURL(blob) }
+      photoImage(thread, photo, variant).then(async (blob) => await urlOf(blob, variant)).then((url) => {
+        const urls = { ...get().urls, [key]: url }
         const keys = Object.keys(urls)
         // Oldest first in insertion order: forget those beyond the budget.
         for (const old of keys.slice(0, Math.max(0, keys.length - KEEP))) {
-          URL.revokeObjectURL(urls[old]!)
+          if (urls[old]!.startsWith('blob:')) URL.revokeObjectURL(urls[old]!)
           delete urls[old]
           asked.delete(old)
         }
