@@ -1,12 +1,13 @@
 /**
- * Object URLs of photos' images, loaded on demand and kept for the most
- * recently shown few hundred: a grid of 10,000 photos holds only what was
+ * URLs of photos' images (data URLs for thumbnails, object URLs for larger
+ * ones), loaded on demand and kept for the most recently shown few hundred: a grid of 10,000 photos holds only what was
  * near the screen lately. Loads run a few at a time so a fast scroll does not
  * queue thousands of requests ahead of what is on screen now.
  */
 import { useEffect } from 'react'
 import { create } from 'zustand'
 import { photoImage, type PhotoVariant } from '../client/photos.ts'
+import { dataUrlOf } from '../client/data-url.ts'
 import { pageFailureLog } from '../client/log.ts'
 
 /** How many images stay loaded. */
@@ -26,20 +27,9 @@ export interface ImageStore {
   seed(thread: string, images: ReadonlyMap<string, string>): void
 }
 
-/**
- * A URL showing `blob`. Thumbnails, hundreds of which come and go while the
- * grid scrolls, become data URLs, read asynchronously: an object URL is
- * registered with the browser synchronously, which under load held up
- * scrolling for tens of milliseconds at a time. Larger images stay object URLs.
- */
+/** A URL showing `blob`: thumbnails, hundreds of which come and go while the grid scrolls, as data URLs (data-url.ts). */
 async function urlOf (blob: Blob, variant: PhotoVariant): Promise<string> {
-  if (variant !== 'thumbnail') return URL.createObjectURL(blob)
-  return await new Promise<string>((resolve, reject) => {
-    const reader = new FileReader()
-    reader.onload = () => { resolve(reader.result as string) }
-    reader.onerror = () => { reject(reader.error ?? new Error('The thumbnail could not be read')) }
-    reader.readAsDataURL(blob)
-  })
+  return variant === 'thumbnail' ? await dataUrlOf(blob) : URL.createObjectURL(blob)
 }
 
 const queue: Array<[string, string, PhotoVariant]> = []
