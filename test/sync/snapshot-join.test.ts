@@ -112,7 +112,14 @@ describe('joins from published snapshots', { timeout: 120_000 }, () => {
       // Records that do not exist: beyond Alice's head.
       ['SnapshotVectorError', await forge({ thread: ta, backend: alice.backend, honest, positions: (p) => p.map((x) => x.log === ta.logId ? { ...x, seq: x.seq + 5 } : x) })],
       ['MalformedSnapshotError', tamperedChunk],
-      ['SnapshotContentError', { root: honest.root, blocks: honest.blocks.slice(1) }]
+      ['SnapshotContentError', { root: honest.root, blocks: honest.blocks.slice(1) }],
+      // Sealed and signed by a writer, yet not document states: each refused whole, by name.
+      ...await Promise.all(([
+        (s) => ({ ...s, current: 'not-an-incarnation' }),
+        (s) => ({ ...s, incarnations: Object.fromEntries(Object.entries(s.incarnations).map(([k, inc]) => [k, { ...inc, text: { body: 'not bytes' as unknown as Uint8Array } }])) }),
+        (s) => ({ ...s, incarnations: Object.fromEntries(Object.entries(s.incarnations).map(([k, inc]) => [k, { ...inc, text: { body: Uint8Array.of(1, 2, 3) } }])) }),
+        (s) => ({ ...s, incarnations: Object.fromEntries(Object.entries(s.incarnations).map(([k, inc]) => [k, { ...inc, created: [-1, ta.logId, 1, 0] as const }])) })
+      ] satisfies Array<(s: DocState) => DocState>).map(async (change) => ['SnapshotContentError', await forge({ thread: ta, backend: alice.backend, honest, states: (states) => states.map(([c, st], i) => [c, i === 0 ? change(st) : st]) })] as [string, SnapshotBundle]))
     ]
     for (const [name, bundle] of forged) {
       await expect(bob.thread.adoptSnapshot(bundle, await follower.replica.heads(ta.id)), name).rejects.toMatchObject({ name })

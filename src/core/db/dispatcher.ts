@@ -23,11 +23,11 @@ import { atLeast } from '../acl/roles.ts'
 import type { AclState, Role } from '../acl/types.ts'
 import { MalformedRecordError, MissingKeyError, RoleError, ThreadsError } from '../errors.ts'
 import type { LogIdentity } from '../ids/log-id.ts'
-import { headerKeyOf, sealEvent, signRecord } from '../log/create-record.ts'
+import { headerKeyOf, sealEncodedEvent, signRecord } from '../log/create-record.ts'
 import { mediaChanges } from './media-references.ts'
 import { createLogger } from '../logger.ts'
 import { decryptBody, decryptHeader } from '../log/open-record.ts'
-import type { BatchOutcome, CommitHook, DraftItem, IngestResult, RecordStore } from '../log/record-store.ts'
+import type { BatchOutcome, CommitHook, DraftItem, IngestResult, LogHead, RecordStore } from '../log/record-store.ts'
 import type { VerifiedRecord } from '../log/verify-incoming.ts'
 import type { Admission } from '../log/admission.ts'
 import type { EpochKeyring } from '../log/keyring.ts'
@@ -37,7 +37,7 @@ import type { RawBlock } from '../storage/interfaces.ts'
 import type { DocState } from './doc-state.ts'
 import { documentAccessRefusal, ownDocumentRefusal } from './document-access.ts'
 import { InvalidEventError } from './errors.ts'
-import { DB_EVENT_VERSION, ownEvent, parseDbEvent, type DbEvent, type Operation } from './events.ts'
+import { DB_EVENT_VERSION, ownEncodedEvent, parseDbEvent, type DbEvent, type Operation } from './events.ts'
 import { skippedRecord, skippedRecordRow, type SkippedRecord } from './skipped.ts'
 import type { ThreadView, ViewChange } from './view.ts'
 import type { RecordEnvelope } from '../log/record-envelope.ts'
@@ -196,13 +196,27 @@ export function createDispatcher (deps: {
       return stageChange(outcome, touched, applied)
     }
 
+  /**
+   * This peer's role and the heads of the thread's logs, as the last turn that
+   * read them found them, while neither the records committed other than by
+   * this peer's drafts nor the keys held have changed since (a turn of
+   * awaited single writes would otherwise read them again for each write).
+   */
+  let known: { readonly stamp: string, readonly role: Awaited<ReturnType<typeof ownRole>>, readonly heads: readonly LogHead[] } | undefined
+  async function roleAndHeads (): Promise<NonNullable<typeof known>> {
+    // Taken before reading: a change while reading makes the next turn read again.
+    const stamp = `${records.changes(thread)} ${deps.keys.changes(thread)}`
+    if (known?.stamp !== stamp) known = { stamp, role: await ownRole(), heads: await records.heads(thread) }
+    return known
+  }
+
   async function runCommands (batch: Array<Extract<Queued, { kind: 'command' }>>, touched: Set<string>, applied: { count: number }): Promise<void> {
-    const { refusal, role } = await ownRole()
+    const { role: { refusal, role }, heads: held } = await roleAndHeads()
     if (refusal !== undefined) {
       for (const command of batch) command.done(refusal)
       return
     }
-    const heads = (await records.heads(thread)).filter((h) => h.log !== identity.logId && (covered.get(h.log) ?? 0) < h.seq)
+    const heads = held.filter((h) => h.log !== identity.logId && (covered.get(h.log) ?? 0) < h.seq)
     let firstOfTurn = true
     const items = batch.map((command): DraftItem => ({
       log: identity.logId,
@@ -213,11 +227,11 @@ export function createDispatcher (deps: {
         const denied = ownDocumentRefusal(ops, identity.logId, role)
         if (denied !== undefined) throw denied
         // Capped, so a peer's event at the largest clock cannot stop this peer from writing.
-        const event = ownEvent({ v: DB_EVENT_VERSION, type: 'db', clock: Math.min(stagedClock + 1, Number.MAX_SAFE_INTEGER), ops })
+        const { event, bytes } = ownEncodedEvent({ v: DB_EVENT_VERSION, type: 'db', clock: Math.min(stagedClock + 1, Number.MAX_SAFE_INTEGER), ops })
         const dependencies = firstOfTurn ? heads.map((h) => ({ log: h.log, record: h.record, kind: 'causal' })) : []
         firstOfTurn = false
         const epoch = deps.epoch()
-        const sealed = sealEvent({ headerKey: headerKeyOf(epoch, 'data'), payload: event, time: (deps.now ?? Date.now)(), random: deps.random })
+        const sealed = sealEncodedEvent({ headerKey: headerKeyOf(epoch, 'data'), plaintext: bytes, time: (deps.now ?? Date.now)(), random: deps.random })
         // The media its documents start and stop referencing, for followers to keep or drop without reading it.
         const media = mediaChanges(deps.view(), event, identity.logId, seq, staged)
         // The view change is staged now, so the next command of the turn builds on it while this record is signed.

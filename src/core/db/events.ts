@@ -100,14 +100,25 @@ export function parseDbEvent (value: unknown): DbEvent {
  * InvalidCommandError, so what a replica writes, every replica applies.
  */
 export function ownEvent (event: DbEvent): DbEvent {
+  return ownEncodedEvent(event).event
+}
+
+/**
+ * `ownEvent`, with the dag-cbor bytes peers will decode it from: sealing
+ * these bytes, rather than encoding the parsed event again, gives peers
+ * exactly what this peer applied.
+ */
+export function ownEncodedEvent (event: DbEvent): { readonly event: DbEvent, readonly bytes: Uint8Array } {
+  let bytes: Uint8Array
   let decoded: unknown
   try {
-    decoded = dagCbor.decode(dagCbor.encode(event))
+    bytes = dagCbor.encode(event)
+    decoded = dagCbor.decode(bytes)
   } catch (cause) {
     throw new InvalidCommandError(`the command holds a value DAG-CBOR cannot carry: ${(cause as Error).message}`, { cause })
   }
   try {
-    return parseDbEvent(decoded)
+    return { event: parseDbEvent(decoded), bytes }
   } catch (cause) {
     if (!(cause instanceof InvalidEventError)) throw cause
     throw new InvalidCommandError(`the command would make an event peers cannot apply: ${cause.message}`, { cause })

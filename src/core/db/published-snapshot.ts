@@ -39,9 +39,10 @@ import type { EpochKeyring } from '../log/keyring.ts'
 import type { RecordEnvelope } from '../log/record-envelope.ts'
 import { verifyIncomingBatch } from '../log/verify-incoming.ts'
 import type { RawBlock } from '../storage/interfaces.ts'
-import type { DocState } from './doc-state.ts'
+import type { DocState, FieldEntry, Incarnation } from './doc-state.ts'
 import { MalformedSnapshotError, SnapshotContentError, SnapshotPublisherError, SnapshotSignatureError, SnapshotTooLargeError, SnapshotVectorError } from './snapshot-errors.ts'
-import { decodeChunk, encodeChunk, type StoredChunk } from './snapshots.ts'
+import { encodeChunk, type StoredChunk } from './snapshots.ts'
+import type { Version } from './version.ts'
 import { textOf } from './text.ts'
 
 /** Format of the manifest this version writes and reads. */
@@ -253,28 +254,45 @@ async function aclOfSnapshot (thread: string, manifest: SnapshotManifest, blocks
   return evaluateDecodedAcl(thread, events)
 }
 
-/** Rebuilds a chunk's states from hostile bytes: anything that is not the stored shape is SnapshotContentError. */
+/**
+ * Rebuilds a chunk's states from hostile bytes, checking the stored shape
+ * (snapshots.ts, StoredChunk) as it goes: anything else is SnapshotContentError.
+ * One pass, as the chunks of a large album hold thousands of documents and
+ * opening them is what a joiner waits for.
+ */
 function parseChunk (value: unknown): Array<readonly [string, DocState]> {
+  const malformed = (): SnapshotContentError => new SnapshotContentError('a document state in a snapshot chunk is malformed')
   const chunk = value as StoredChunk
   const ok = value !== null && typeof value === 'object' && Array.isArray(chunk.logs) && chunk.logs.every((l) => isText(l, 128)) && Array.isArray(chunk.states)
   if (!ok) throw new SnapshotContentError('a snapshot chunk is not a list of document states')
-  const version = (v: unknown): boolean => Array.isArray(v) && v.length === 4 && isCount(v[0]) && isCount(v[1]) && v[1] < chunk.logs.length && isCount(v[2]) && isCount(v[3])
-  for (const s of chunk.states as unknown[]) {
-    const good = Array.isArray(s) && s.length === 4 && isText(s[0]) && typeof s[1] === 'string' && (s[2] === null || typeof s[2] === 'string') && Array.isArray(s[3]) &&
-      (s[3] as unknown[]).every((inc) => Array.isArray(inc) && inc.length === 6 && typeof inc[0] === 'string' && (inc[1] === null || version(inc[1])) && typeof inc[2] === 'boolean' &&
-        (inc[3] === null || version(inc[3])) && Array.isArray(inc[4]) && (inc[4] as unknown[]).every((f) => Array.isArray(f) && f.length === 4 && typeof f[0] === 'string' && version(f[1]) && typeof f[2] === 'boolean') &&
-        inc[5] !== null && typeof inc[5] === 'object' && Object.values(inc[5] as object).every((t) => t instanceof Uint8Array))
-    if (!good) throw new SnapshotContentError('a document state in a snapshot chunk is malformed')
+  const logs = chunk.logs
+  const version = (v: unknown): Version => {
+    if (!Array.isArray(v) || v.length !== 4 || !isCount(v[0]) || !isCount(v[1]) || v[1] >= logs.length || !isCount(v[2]) || !isCount(v[3])) throw malformed()
+    return [v[0], logs[v[1]]!, v[2], v[3]]
   }
-  const states = decodeChunk(chunk)
-  for (const [, state] of states) {
-    if (state.current !== null && state.incarnations[state.current] === undefined) throw new SnapshotContentError(`document ${state.id.slice(0, 80)} of a snapshot names an incarnation it lacks`)
-    // A text state that does not load would fail when shown: refused here instead.
-    for (const inc of Object.values(state.incarnations)) {
-      for (const text of Object.values(inc.text)) {
-        try { textOf(text) } catch (cause) { throw new SnapshotContentError(`a text field of document ${state.id.slice(0, 80)} in a snapshot does not load`, { cause }) }
+  const states: Array<readonly [string, DocState]> = []
+  for (const s of chunk.states as unknown[]) {
+    if (!Array.isArray(s) || s.length !== 4 || !isText(s[0]) || typeof s[1] !== 'string' || (s[2] !== null && typeof s[2] !== 'string') || !Array.isArray(s[3])) throw malformed()
+    const id: string = s[1]
+    const incarnations: Record<string, Incarnation> = {}
+    for (const inc of s[3] as unknown[]) {
+      if (!Array.isArray(inc) || inc.length !== 6 || typeof inc[0] !== 'string' || typeof inc[2] !== 'boolean' || !Array.isArray(inc[4]) || inc[5] === null || typeof inc[5] !== 'object') throw malformed()
+      const fields: Record<string, FieldEntry> = {}
+      for (const f of inc[4] as unknown[]) {
+        if (!Array.isArray(f) || f.length !== 4 || typeof f[0] !== 'string' || typeof f[2] !== 'boolean') throw malformed()
+        fields[f[0]] = f[2] ? { ver: version(f[1]), unset: true } : { ver: version(f[1]), value: f[3] }
       }
+      const text: Record<string, Uint8Array> = { ...inc[5] as Record<string, unknown> as Record<string, Uint8Array> }
+      for (const t of Object.values(text)) {
+        if (!(t instanceof Uint8Array)) throw malformed()
+        // A text state that does not load would fail when shown: refused here instead.
+        try { textOf(t) } catch (cause) { throw new SnapshotContentError(`a text field of document ${id.slice(0, 80)} in a snapshot does not load`, { cause }) }
+      }
+      incarnations[inc[0]] = { created: inc[1] === null ? null : version(inc[1]), deleted: inc[2], latest: inc[3] === null ? null : version(inc[3]), fields, text }
     }
+    const current: string | null = s[2]
+    if (current !== null && incarnations[current] === undefined) throw new SnapshotContentError(`document ${id.slice(0, 80)} of a snapshot names an incarnation it lacks`)
+    states.push([s[0], { id, current, incarnations }])
   }
   return states
 }

@@ -513,6 +513,9 @@ export async function openThreadDatabase (deps: {
         declare(target)
         showView(target)
         shown(true)
+        // Encoding every state to store it takes as long as opening them: it waits a turn, so whoever awaits the
+        // adoption shows the view first.
+        await new Promise<void>((resolve) => { setTimeout(resolve, 0) })
         try {
           await storeView(target, [rememberAdopted(thread, snapshot)])
         } catch (error) {

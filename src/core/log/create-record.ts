@@ -16,7 +16,7 @@ import { BadCidError, MalformedRecordError, MissingKeyError, TooLargeError } fro
 import type { LogIdentity } from '../ids/log-id.ts'
 import type { RawBlock } from '../storage/interfaces.ts'
 import { cidOf, cidToString, encodeBlock, isCanonicalCid, encodeRecordEnvelope, encodeSealedBlock, parseCid, type EncodedBlock } from './blocks.ts'
-import { LIMITS, RECORD_FORMAT_VERSION, signedPart, type Dependency, type RecordKind, type RecordNode } from './record-format.ts'
+import { LIMITS, RECORD_FORMAT_VERSION, signedPart, type Dependency, type EventLinks, type RecordKind, type RecordNode } from './record-format.ts'
 
 /** The epoch a record is sealed with: its key ID and follow key. */
 export interface SealingEpoch {
@@ -44,6 +44,8 @@ export interface CreatedRecord {
   readonly record: string
   readonly link: CID
   readonly node: RecordNode
+  /** What its event block links: known here, so the record need not be decoded to find them. */
+  readonly links: EventLinks
   readonly contentKey: Uint8Array
   /** Record, event, header and body blocks, in that order. */
   readonly blocks: readonly [RawBlock, RawBlock, RawBlock, RawBlock]
@@ -54,13 +56,22 @@ export interface CreatedRecord {
  * with `headerKey` (the epoch's read key for kind "data", its follow key for "acl").
  */
 export function sealEvent (input: { readonly headerKey: Uint8Array, readonly payload: unknown, readonly time?: number, readonly random?: RandomSource }): SealedEvent {
-  const random = input.random ?? secureRandom
   let plaintext: Uint8Array
   try {
     plaintext = dagCbor.encode(input.payload)
   } catch (cause) {
     throw new MalformedRecordError('payload cannot be encoded as dag-cbor', { cause })
   }
+  return sealEncodedEvent({ ...input, plaintext })
+}
+
+/**
+ * `sealEvent` for a payload already encoded as dag-cbor (`plaintext`), so a
+ * caller that encoded it to check it does not encode it again.
+ */
+export function sealEncodedEvent (input: { readonly headerKey: Uint8Array, readonly plaintext: Uint8Array, readonly time?: number, readonly random?: RandomSource }): SealedEvent {
+  const random = input.random ?? secureRandom
+  const { plaintext } = input
   if (plaintext.length > LIMITS.maxPayloadBytes) throw new TooLargeError(`payload is ${plaintext.length} bytes; the limit is ${LIMITS.maxPayloadBytes}`)
   const time = input.time ?? Date.now()
   if (!Number.isSafeInteger(time) || time < 0) throw new MalformedRecordError(`event time ${time} is not an integer from 0 to 2^53 − 1`)
@@ -119,6 +130,7 @@ export async function signRecord (input: {
     record: sealed.block.cid,
     link: sealed.link,
     node: { ...unsigned, sig },
+    links: { header: header.cid, body: body.cid },
     contentKey: input.event.contentKey,
     blocks: [sealed.block, rawBlock(event), rawBlock(header), rawBlock(body)]
   }

@@ -23,7 +23,7 @@ import { checkBlock } from './blocks.ts'
 import { headerKeyOf, type LogPosition } from './create-record.ts'
 import type { EpochKeyring, FollowKeys } from './keyring.ts'
 import { checkRecordBlock, openBody, openEvent, openHeader, openRecordUnsigned, verifyRecordSignature } from './open-record.ts'
-import { LIMITS, type EventHeader, type RecordNode } from './record-format.ts'
+import { LIMITS, type EventHeader, type EventLinks, type RecordNode } from './record-format.ts'
 import { aclKey, headKey, placeRecord, recKey, seqKey, type LogHead, type Position } from './record-position.ts'
 import { verifyIncomingBatch, verifyIncomingRecord, type ReceivedRecord, type VerifiedRecord } from './verify-incoming.ts'
 
@@ -49,7 +49,7 @@ export interface OpenedEvent {
 /** A record of this peer's own log, created when its turn comes. */
 interface OwnItem {
   readonly log: string
-  readonly build: (prev: LogHead | null) => Promise<{ record: string, node: RecordNode, blocks: readonly RawBlock[] }>
+  readonly build: (prev: LogHead | null) => Promise<CreatedOwn>
   readonly hook?: CommitHook
 }
 
@@ -68,9 +68,21 @@ export interface DraftItem {
 
 /** What `DraftItem.prepare` makes: the signing still to do, and the derived rows. */
 export interface OwnDraft {
-  readonly sign: (prev: LogPosition | null) => Promise<{ record: string, link?: CID, node: RecordNode, blocks: readonly RawBlock[] }>
+  readonly sign: (prev: LogPosition | null) => Promise<CreatedOwn & { link?: CID }>
   readonly operations?: readonly BatchOperation[]
   readonly committed?: () => void
+}
+
+/**
+ * A record this peer created: its blocks (record, event, header, body) and,
+ * where the creator has them, its event's links (else they are read from the
+ * event block).
+ */
+export interface CreatedOwn {
+  readonly record: string
+  readonly node: RecordNode
+  readonly blocks: readonly RawBlock[]
+  readonly links?: EventLinks
 }
 
 /** One record of a batch: received and verified, or to be created. */
@@ -116,6 +128,8 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
   const openGroups = new Map<string, OpenGroup>()
   /** Whether a stored record's own signature holds, by record ID (see ownSignatureHolds). */
   const signatureHolds = new Map<string, boolean>()
+  /** Per thread, how many batches commitBatch has written (see `changes`). */
+  const batchesWritten = new Map<string, number>()
 
   /** Runs `task` after every earlier task of the same log has settled. */
   function serialize<T> (key: string, task: () => Promise<T>): Promise<T> {
@@ -200,7 +214,14 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
       // Each log's head is written once, at its newest record; rows rewritten by several records
       // of the batch (a document, the view's clock) once, with their last value.
       for (const head of heads.values()) operations.push(putValue(headKey(thread, head.log), head))
-      const { synced } = await writeBatch(newBlocks, lastWriteOfEachKey(operations), options, onSync === undefined ? 1 : committed.length)
+      let written: { readonly synced: Promise<void> }
+      try {
+        written = await writeBatch(newBlocks, lastWriteOfEachKey(operations), options, onSync === undefined ? 1 : committed.length)
+      } finally {
+        // Counted even when the write failed: it may still have landed, and a spurious change costs only a re-read.
+        batchesWritten.set(thread, (batchesWritten.get(thread) ?? 0) + 1)
+      }
+      const { synced } = written
       if (onSync === undefined) await synced
       else onSync(synced)
       for (const run of committed) run()
@@ -212,10 +233,10 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
     return checkedOwn(item.log, await item.build(head ?? null))
   }
 
-  function checkedOwn (log: string, created: { record: string, node: RecordNode, blocks: readonly RawBlock[] }): VerifiedRecord {
+  function checkedOwn (log: string, created: CreatedOwn): VerifiedRecord {
     const [, event] = created.blocks
     if (event === undefined || created.node.log !== log) throw new MalformedRecordError('a created record must carry its blocks and belong to the log')
-    return { record: created.record, node: created.node, blocks: created.blocks, links: openEvent(event) }
+    return { record: created.record, node: created.node, blocks: created.blocks, links: created.links ?? openEvent(event) }
   }
 
   /**
@@ -332,6 +353,17 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
   }
 
   const store = {
+    /**
+     * A number that changes whenever this store commits records to `thread`
+     * other than by appendDrafts (that is, received records, and this peer's
+     * own ACL records): while it is unchanged, the heads of logs other than
+     * the drafting one and the thread's ACL records are as this store left
+     * them. Writes through another store over the same backend (another
+     * database on it, another process) do not change it: a database writes
+     * all of its threads' records through its one store.
+     */
+    changes: (thread: string): number => batchesWritten.get(thread) ?? 0,
+
     /**
      * Verifies a received record of `log` and stores it with its blocks.
      * Throws a typed error (and stores nothing) when any check fails.

@@ -47,6 +47,11 @@ export interface KeyBook {
   self(thread: string, options?: StoreCallOptions): Promise<MemberSecrets>
   /** This peer's identity in the thread, if it has one. */
   findSelf(thread: string, options?: StoreCallOptions): Promise<MemberSecrets | undefined>
+  /**
+   * A number that changes whenever this book adds keys of `thread`: what was
+   * derived from its keyring stays valid while it is unchanged.
+   */
+  changes(thread: string): number
 }
 
 const epochKey = (thread: string, keyId: Uint8Array): string => `epoch/${thread}/${keyIdText(keyId)}`
@@ -54,6 +59,7 @@ const selfKey = (thread: string): string => `self/${thread}`
 
 /** A key book stored in `meta`. */
 export function createKeyBook (meta: KeyValueStore): KeyBook {
+  const added = new Map<string, number>()
   const book: KeyBook = {
     async putEpoch (thread, epoch, options) {
       const held = await getValue<HeldEpoch>(meta, epochKey(thread, epoch.keyId), options)
@@ -61,7 +67,12 @@ export function createKeyBook (meta: KeyValueStore): KeyBook {
       const value: Record<string, unknown> = { keyId: epoch.keyId, epoch: epoch.epoch, followKey: epoch.followKey }
       if (readKey !== undefined) value.readKey = readKey
       if (held !== undefined && held.readKey !== undefined && epoch.readKey === undefined) return
-      await meta.batch([putValue(epochKey(thread, epoch.keyId), value)], options)
+      try {
+        await meta.batch([putValue(epochKey(thread, epoch.keyId), value)], options)
+      } finally {
+        // Counted even when the write failed: it may still have landed, and a spurious change costs only a re-read.
+        added.set(thread, (added.get(thread) ?? 0) + 1)
+      }
     },
     async epochs (thread, options) {
       const out: HeldEpoch[] = []
@@ -81,7 +92,8 @@ export function createKeyBook (meta: KeyValueStore): KeyBook {
       if (secrets === undefined) throw new MissingKeyError(`this peer has no log of its own in thread ${thread}`)
       return secrets
     },
-    findSelf: async (thread, options) => await getValue<MemberSecrets>(meta, selfKey(thread), options)
+    findSelf: async (thread, options) => await getValue<MemberSecrets>(meta, selfKey(thread), options),
+    changes: (thread) => added.get(thread) ?? 0
   }
   return book
 }
