@@ -15,6 +15,7 @@
  * ACL events are decoded once and kept by record ID (an ID fixes its content).
  */
 import { parseAclBody } from '../acl/codec.ts'
+import { prepareJoinProof } from '../acl/invite-proof.ts'
 import { evaluateAcl } from '../acl/evaluate.ts'
 import { atLeast } from '../acl/roles.ts'
 import { keyIdText } from '../acl/state.ts'
@@ -81,6 +82,24 @@ export function evaluateDecodedAcl (thread: string, events: readonly DecodedAcl[
   })))
 }
 
+/**
+ * Checks the join proofs of `batch`'s joins (against their invites, held or in
+ * the batch) ahead of the evaluation, concurrently and off the event loop
+ * (invite-proof.ts): the evaluation then finds each answer in memory.
+ */
+async function prepareJoinProofs (thread: string, held: readonly DecodedAcl[], batch: readonly DecodedAcl[]): Promise<void> {
+  const joins = batch.flatMap((event) => event.body.changes.flatMap((change) => change.type === 'join' ? [{ event, change }] : []))
+  if (joins.length === 0) return
+  const inviteKeys = new Map<string, Uint8Array>()
+  for (const event of [...held, ...batch]) {
+    for (const change of event.body.changes) if (change.type === 'invite') inviteKeys.set(event.id, change.key)
+  }
+  await Promise.all(joins.map(async ({ event, change }) => {
+    const key = inviteKeys.get(change.invite)
+    if (key !== undefined) await prepareJoinProof(key, change.proof, thread, event.log)
+  }))
+}
+
 /** Admission of `thread`'s records against the ACL events `records` holds. */
 export function createAdmission (input: { readonly thread: string, readonly records: RecordStore }): Admission {
   const { thread, records } = input
@@ -139,6 +158,7 @@ export function createAdmission (input: { readonly thread: string, readonly reco
         const event = decodeAclRecord(v.record, v.node, v.blocks[2]!, v.blocks[3]!, keys.followKey(v.node.key)!)
         if (event !== null) batch.push(event)
       }
+      await prepareJoinProofs(thread, held, batch)
       const state = stateOf([...held, ...batch])
       seen?.(state)
       const inBatch = new Set(verified.flatMap((v) => v instanceof Error ? [] : [v.record]))
