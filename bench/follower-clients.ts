@@ -11,11 +11,13 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { once } from 'node:events'
 import * as dagCbor from '@ipld/dag-cbor'
-import { multiaddr } from '@multiformats/multiaddr'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { postSyncMessage } from '../src/adapters/http/sync-transport.ts'
 import { startSyncPeer, type SyncPeer } from '../src/adapters/libp2p/peer.ts'
 import { exchangeSyncMessage } from '../src/adapters/libp2p/sync-protocol.ts'
 import { pushLog, type ClientResult, type EncodedPush, type SendEncoded } from './follower-load.ts'
+
+const DIAL_ATTEMPTS = 5
 
 /** What the parent hands over. */
 export interface ClientsInput {
@@ -32,12 +34,26 @@ export interface ClientsInput {
 /** What the clients saw (maps as entry lists) and how long they took. */
 export interface ClientsOutput {
   readonly seconds: number
+  /** CPU seconds (user and system) the clients used while pushing. */
+  readonly cpuSeconds: number
   readonly clients: Array<Omit<ClientResult, 'refusals' | 'failures'> & { refusals: Array<[string, number]>, failures: Array<[string, number]> }>
 }
 
 /** The results as the parent uses them. */
-export function readClientsOutput (output: ClientsOutput): { seconds: number, clients: ClientResult[] } {
-  return { seconds: output.seconds, clients: output.clients.map((c) => ({ ...c, refusals: new Map(c.refusals), failures: new Map(c.failures) })) }
+export function readClientsOutput (output: ClientsOutput): { seconds: number, cpuSeconds: number, clients: ClientResult[] } {
+  return { seconds: output.seconds, cpuSeconds: output.cpuSeconds, clients: output.clients.map((c) => ({ ...c, refusals: new Map(c.refusals), failures: new Map(c.failures) })) }
+}
+
+/** Dials the follower, again after a failed handshake (on a loaded machine one can outlast libp2p's upgrade timeout). */
+async function connect (peer: SyncPeer, address: Multiaddr): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await peer.node.dial(address, { signal: AbortSignal.timeout(60_000) })
+      return
+    } catch (error) {
+      if (attempt >= DIAL_ATTEMPTS) throw error
+    }
+  }
 }
 
 async function main (inputPath: string, outputPath: string): Promise<void> {
@@ -49,7 +65,7 @@ async function main (inputPath: string, outputPath: string): Promise<void> {
     const address = multiaddr(input.multiaddr)
     let next = 0
     await Promise.all(Array.from({ length: 8 }, async () => {
-      while (next < peers.length) await peers[next++]!.node.dial(address, { signal: AbortSignal.timeout(60_000) })
+      while (next < peers.length) await connect(peers[next++]!, address)
     }))
     const url = new URL('/v1/sync', input.httpUrl).toString()
     const senders: SendEncoded[] = input.clients.map((_c, i) => i < peers.length
@@ -58,6 +74,7 @@ async function main (inputPath: string, outputPath: string): Promise<void> {
     console.log('ready')
     await once(process.stdin, 'data')
     const start = performance.now()
+    const cpuAtStart = process.cpuUsage()
     const deadline = start + input.limitMs
     const results: ClientResult[] = []
     if (input.sequential) {
@@ -66,7 +83,8 @@ async function main (inputPath: string, outputPath: string): Promise<void> {
       results.push(...await Promise.all(input.clients.map(async (pushes, i) => await pushLog(senders[i]!, pushes, deadline))))
     }
     const seconds = (performance.now() - start) / 1000
-    const output: ClientsOutput = { seconds, clients: results.map((r) => ({ ...r, refusals: [...r.refusals], failures: [...r.failures] })) }
+    const cpu = process.cpuUsage(cpuAtStart)
+    const output: ClientsOutput = { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, clients: results.map((r) => ({ ...r, refusals: [...r.refusals], failures: [...r.failures] })) }
     await writeFile(outputPath, JSON.stringify(output))
   } finally {
     await Promise.all(peers.map(async (peer) => { await peer.stop() }))

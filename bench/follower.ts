@@ -103,6 +103,8 @@ export interface PhaseResult {
   readonly seconds: number
   readonly clients: ClientResult[]
   readonly watched: Awaited<ReturnType<ReturnType<typeof watch>['stop']>>
+  /** CPU seconds the clients process used meanwhile. */
+  readonly clientsCpuSeconds: number
 }
 
 /** The pushes of every member of `album`, encoded up front. */
@@ -130,8 +132,8 @@ export async function runPhase (clients: readonly EncodedPush[][], follower: Fol
     const [code] = await exited as [number | null]
     const watched = await watcher.stop()
     if (code !== 0) throw new Error(`the clients process ended with ${code}: ${printed}`)
-    const { seconds, clients: results } = readClientsOutput(JSON.parse(await readFile(join(dir, 'output.json'), 'utf8')) as ClientsOutput)
-    return { seconds, clients: results, watched }
+    const { seconds, cpuSeconds: clientsCpuSeconds, clients: results } = readClientsOutput(JSON.parse(await readFile(join(dir, 'output.json'), 'utf8')) as ClientsOutput)
+    return { seconds, clients: results, watched, clientsCpuSeconds }
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
@@ -195,7 +197,7 @@ export async function benchFollower (options: { clients?: number, crowd?: number
   console.log(`  records/s ${perSecond.toFixed(0).padStart(8)}   one client at a time: ${baseline.toFixed(0)}/s   (goal ≥ 2,000/s) ${rateOk ? 'ok' : 'BELOW GOAL'}`)
   console.log(`  push latency p50 ${quantile(latencies, 0.5).toFixed(0)} ms, p99 ${p99.toFixed(0)} ms over ${latencies.length} pushes served   (goal p99 ≤ 500 ms) ${p99Ok ? 'ok' : 'ABOVE GOAL'}`)
   console.log(`  from a push's first attempt to its acknowledgement (waits after refusals included): p50 ${quantile(acknowledged, 0.5).toFixed(0)} ms, p99 ${quantile(acknowledged, 0.99).toFixed(0)} ms`)
-  console.log(`  follower CPU ${phase.watched.cpuSeconds.toFixed(1)} s: ${(phase.watched.cpuSeconds * 1e6 / pushed).toFixed(0)} µs a record, so ${(pushed / phase.watched.cpuSeconds).toFixed(0)} records/s on one free core`)
+  console.log(`  follower CPU ${phase.watched.cpuSeconds.toFixed(1)} s: ${(phase.watched.cpuSeconds * 1e6 / pushed).toFixed(0)} µs a record, so ${(pushed / phase.watched.cpuSeconds).toFixed(0)} records/s on one free core; the clients process used ${phase.clientsCpuSeconds.toFixed(1)} s`)
   console.log(`  follower RSS at most ${phase.watched.maxRssMb.toFixed(0)} MB   (goal ≤ 300 MB) ${rssOk ? 'ok' : 'ABOVE GOAL'}; /health p50 ${phase.watched.healthP50Ms.toFixed(0)} ms, slowest ${phase.watched.healthMaxMs.toFixed(0)} ms`)
   console.log(`  refused for load: ${tally(phase.clients, 'refusals')}; other failures: ${tally(phase.clients, 'failures')}`)
   results.push(rateOk, p99Ok, rssOk)
@@ -215,7 +217,7 @@ export async function benchFollower (options: { clients?: number, crowd?: number
   const healthOk = crowdPhase.watched.healthMaxMs <= 1000 && crowdPhase.watched.healthFailures === 0
   const refusedOk = refusals > 0 && served > 0
   console.log(`  ${crowdPushed.toLocaleString('en')} records acknowledged in ${crowdPhase.seconds.toFixed(1)} s (${(crowdPushed / crowdPhase.seconds).toFixed(0)}/s); ${served} clients served; refused for load: ${tally(crowdPhase.clients, 'refusals')}; other failures: ${tally(crowdPhase.clients, 'failures')}   ${refusedOk ? 'ok' : 'NOT AS EXPECTED'}`)
-  console.log(`  /health p50 ${crowdPhase.watched.healthP50Ms.toFixed(0)} ms, slowest ${crowdPhase.watched.healthMaxMs.toFixed(0)} ms, ${crowdPhase.watched.healthFailures} unanswered   (goal ≤ 1,000 ms throughout) ${healthOk ? 'ok' : 'ABOVE GOAL'}; follower RSS at most ${crowdPhase.watched.maxRssMb.toFixed(0)} MB, CPU ${crowdPhase.watched.cpuSeconds.toFixed(1)} s; load average ${crowdLoad.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after`)
+  console.log(`  /health p50 ${crowdPhase.watched.healthP50Ms.toFixed(0)} ms, slowest ${crowdPhase.watched.healthMaxMs.toFixed(0)} ms, ${crowdPhase.watched.healthFailures} unanswered   (goal ≤ 1,000 ms throughout) ${healthOk ? 'ok' : 'ABOVE GOAL'}; follower RSS at most ${crowdPhase.watched.maxRssMb.toFixed(0)} MB, CPU ${crowdPhase.watched.cpuSeconds.toFixed(1)} s (clients ${crowdPhase.clientsCpuSeconds.toFixed(1)} s); load average ${crowdLoad.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after`)
   results.push(refusedOk, healthOk)
   await crowdAlbum.db.close()
 

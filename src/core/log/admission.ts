@@ -100,6 +100,40 @@ async function prepareJoinProofs (thread: string, held: readonly DecodedAcl[], b
   }))
 }
 
+/** What judging records asks of an evaluated ACL, answered from maps made once per evaluation. */
+interface StateLookups {
+  /** Each member's log → the record that admitted it. */
+  readonly admittedBy: ReadonlyMap<string, string>
+  epochKnown(keyId: Uint8Array): boolean
+}
+
+/**
+ * Lookups per evaluated state: the state's own `members()` and `epoch()` build
+ * sorted lists of every member (an epoch's holders), which for a thread of
+ * thousands of members costs more than the rest of judging a record.
+ */
+const lookups = new WeakMap<AclState, StateLookups>()
+function lookupsOf (state: AclState): StateLookups {
+  let found = lookups.get(state)
+  if (found === undefined) {
+    const epochs = new Map<string, boolean>()
+    found = {
+      admittedBy: new Map(state.members().map((m) => [m.log, m.admittedBy])),
+      epochKnown (keyId) {
+        const id = keyIdText(keyId)
+        let known = epochs.get(id)
+        if (known === undefined) {
+          known = state.epoch(keyId) !== undefined
+          epochs.set(id, known)
+        }
+        return known
+      }
+    }
+    lookups.set(state, found)
+  }
+  return found
+}
+
 /** Admission of `thread`'s records against the ACL events `records` holds. */
 export function createAdmission (input: { readonly thread: string, readonly records: RecordStore }): Admission {
   const { thread, records } = input
@@ -183,7 +217,7 @@ export function createAdmission (input: { readonly thread: string, readonly reco
       return v
     }
     if (node.seq === 1) {
-      if (node.kind === 'acl' && state.members().some((m) => m.log === node.log && m.admittedBy === record)) return epochChecked(v, state)
+      if (node.kind === 'acl' && lookupsOf(state).admittedBy.get(node.log) === record) return epochChecked(v, state)
       return new NotAMemberError(`record ${record} opens log ${node.log} but is no genesis or join the ACL of thread ${thread} admits`)
     }
     const role = state.roleAt(node.log, node.seq)
@@ -193,7 +227,7 @@ export function createAdmission (input: { readonly thread: string, readonly reco
   }
 
   function epochChecked (v: VerifiedRecord, state: AclState): VerifiedRecord | Error {
-    if (state.epoch(v.node.key) !== undefined) return v
+    if (lookupsOf(state).epochKnown(v.node.key)) return v
     return new UnknownEpochError(`record ${v.record} is sealed with epoch ${keyIdText(v.node.key)}, which the ACL of thread ${thread} does not admit`)
   }
 }
