@@ -10,7 +10,9 @@
  * (goal: p50 ≤ 150 ms); p95 ≤ 2 × p50 in both.
  *
  * The build is made into its own directory with the follower's URL; ports
- * are those of the end-to-end runs, shifted by E2E_PORT_OFFSET.
+ * are those of the end-to-end runs, shifted by E2E_PORT_OFFSET. Browsers reach
+ * the follower directly, as they would a deployed one (not through the TCP
+ * proxy the end-to-end journeys cut, which adds a hop in this process).
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -18,8 +20,8 @@ import { join } from 'node:path'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { build, preview } from 'vite'
 import { chromiumArgs, chromiumPath } from '../scripts/chromium.ts'
-import { APP_PORT, FOLLOWER_HTTP_PORT } from '../e2e/fixtures/ports.ts'
-import { startE2eFollower } from '../e2e/fixtures/follower.ts'
+import { APP_PORT, FOLLOWER_HTTP_PORT, FOLLOWER_PORT } from '../e2e/fixtures/ports.ts'
+import { startFollowerProcess } from '../test/helpers/follower-process.ts'
 import { median } from './lib.ts'
 import { quantile } from './follower-load.ts'
 
@@ -123,7 +125,13 @@ export async function benchLatency (): Promise<boolean> {
   process.env.VITE_FOLLOWER_URL = `http://127.0.0.1:${FOLLOWER_HTTP_PORT}`
   await build({ logLevel: 'error', build: { outDir, emptyOutDir: true } })
   const server = await preview({ logLevel: 'error', build: { outDir }, preview: { host: '127.0.0.1', port: APP_PORT, strictPort: true } })
-  const follower = await startE2eFollower()
+  const followerData = await mkdtemp(join(tmpdir(), 'threads-bench-latency-follower-'))
+  const follower = await startFollowerProcess(followerData, {
+    port: FOLLOWER_PORT,
+    httpPort: FOLLOWER_HTTP_PORT,
+    announce: `/ip4/127.0.0.1/tcp/${FOLLOWER_PORT}/ws`,
+    flags: ['--cors-origins', `http://127.0.0.1:${APP_PORT}`]
+  })
   const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs })
   try {
     const direct = await measure(browser, true)
@@ -136,7 +144,8 @@ export async function benchLatency (): Promise<boolean> {
     return directOk && relayedOk
   } finally {
     await browser.close()
-    await follower.close()
+    await follower.stop()
+    await rm(followerData, { recursive: true, force: true })
     await new Promise<void>((resolve) => { server.httpServer.close(() => resolve()) })
     await rm(outDir, { recursive: true, force: true })
   }

@@ -28,6 +28,7 @@ import { startHttp } from './http.ts'
 import { connectionManagerOptions, gossipLimits, limitsGater, relayReservationOptions, releaseReservationsOnDisconnect, topicValidator } from './libp2p-limits.ts'
 import { startMediaKeeper, type MediaKeeper } from './media-keeper.ts'
 import { loadNodeKey } from './node-key.ts'
+import { createPushAnnouncer } from './push-announcer.ts'
 import { createQuotas } from './quotas.ts'
 import { createRequestGate } from './request-gate.ts'
 import { createTopicSpeakers } from './topic-speakers.ts'
@@ -109,12 +110,23 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
     const pass = gate.enter(requester)
     return pass instanceof ThreadsError ? pass : () => { pass.release() }
   }
+  // Members hear of a stored push from here at once, over libp2p and HTTP alike.
+  const announcePush = createPushAnnouncer({
+    heads: async (thread) => await replica.heads(thread),
+    listeners: (thread) => node.services.pubsub.getSubscribers(thread).length,
+    publish: async (thread, data) => await node.services.pubsub.publish(thread, data)
+  })
+  const announcing: typeof handler = async (request, requester, context) => {
+    const handled = await handler(request, requester, context)
+    announcePush(request, handled)
+    return handled
+  }
   await serveSync(node, async (request, from) => {
-    const handled = await handler(request, from.ip ?? from.peer, from)
+    const handled = await announcing(request, from.ip ?? from.peer, from)
     speakers.served(request, handled.response, from.remotePeer)
     return handled
   }, { admit: (from) => admit(from.peer) })
-  const http = await startHttp({ host: config.host, port: config.httpPort, node, handler, gate, corsOrigins: config.corsOrigins, retryAfterSeconds: limits.retryAfterSeconds,
+  const http = await startHttp({ host: config.host, port: config.httpPort, node, handler: announcing, gate, corsOrigins: config.corsOrigins, retryAfterSeconds: limits.retryAfterSeconds,
     acceptBlock: keeper.accept,
     report: () => ({ media: keeper.status() })
   })

@@ -19,6 +19,7 @@ import { openIdbMediaBlockstore } from '../src/adapters/idb/media-blockstore.ts'
 import { createBlockNode } from '../src/adapters/libp2p/block-node.ts'
 import { mediaBlocksOf } from '../src/adapters/libp2p/media-blocks.ts'
 import { libp2pSyncTransport, serveSync } from '../src/adapters/libp2p/sync-protocol.ts'
+import { libp2pSessionTransport, serveSyncSessions } from '../src/adapters/libp2p/sync-session.ts'
 import { retryWithBackoff } from '../src/core/retry.ts'
 import { createSyncHandler } from '../src/core/sync/handler.ts'
 import { PROTOCOL_VERSION } from '../src/protocol/messages.ts'
@@ -65,11 +66,14 @@ export async function setupNode (workerId: string): Promise<RequestHandlers> {
       node,
       carriers,
       onChange,
-      startSync: (thread, peer) => startDirectSync({ thread, peer, transport: libp2pSyncTransport(node, peer), replica, onStatus: onChange })
+      // Direct peers sync over sessions: a write costs one round trip over the WebRTC connection, not a new data channel each time.
+      startSync: (thread, peer) => startDirectSync({ thread, peer, transport: libp2pSessionTransport(node, peer), replica, onStatus: onChange })
     })
   })
   // Other browsers sync with this node directly, as they would with a follower.
-  await serveSync(node, createSyncHandler(album.syncReplica()))
+  const serve = createSyncHandler(album.syncReplica())
+  await serveSync(node, serve)
+  await serveSyncSessions(node, serve)
   await album.start()
   findConfiguredFollower().then(follow, (error: unknown) => { log.failure('stopped looking for the follower', error) })
   return {

@@ -146,8 +146,12 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
         const message = decodeTopicMessage(data)
         if (message?.type === 'records') {
           const hint = message.heads === undefined ? undefined : { heads: message.heads }
-          void albums.get(topic)?.then((opened) => { kickAll(opened, hint) })
-          direct?.kick(topic, hint)
+          // The writer and its followers each announce a write: heads already held here start nothing.
+          void albums.get(topic)?.then(async (opened) => {
+            if (hint !== undefined && await holdsAll(topic, hint.heads)) return
+            kickAll(opened, hint)
+            direct?.kick(topic, hint)
+          }).catch((error: unknown) => { log.failure(`following an announcement on ${topic}`, error) })
         }
       })
       direct = options.direct?.({ replica: db.syncReplica(), onChange: () => { changes.changed() } })
@@ -266,6 +270,12 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
     }
   }
 
+  /** Whether album `id` holds every log at least as far as `heads` name. */
+  async function holdsAll (id: string, heads: NonNullable<SyncHint['heads']>): Promise<boolean> {
+    const local = new Map((await db.syncReplica().heads(id)).map((h) => [h.log, h.seq]))
+    return heads.every((h) => (local.get(h.log) ?? 0) >= h.seq)
+  }
+
   const kickAll = ({ schedulers }: Album, hint?: SyncHint): void => { for (const scheduler of schedulers.values()) scheduler.kick(hint) }
 
   /** After a local write: send it to the followers and to direct peers now (from what each acknowledged), and announce it once a follower has it. */
@@ -290,12 +300,14 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
   async function snapshot (id: string): Promise<AlbumSnapshot> {
     const taken = ++revision
     const { thread, schedulers } = await album(id)
-    const info = (await db.listThreads()).find((t) => t.id === id)
+    // Read at once, not one after another: a report follows every change, the other side's included.
+    const [threads, left, keepOriginals] = await Promise.all([db.listThreads(), prefs.left(id), options.media?.keeps(id)])
+    const info = threads.find((t) => t.id === id)
     const since = direct?.since(id)
     const peers = since === undefined ? { direct: direct?.count(id) ?? 0 } : { direct: direct?.count(id) ?? 0, directSince: since }
     const refusedByFollower = refused.has(id)
-    const view = await albumView({ thread, id, revision: taken, name: info?.name ?? 'Shared album', left: await prefs.left(id), refusedByFollower, sync: syncView([...schedulers], peers) })
-    return options.media === undefined ? view : { ...view, keepOriginals: await options.media.keeps(id) }
+    const view = await albumView({ thread, id, revision: taken, name: info?.name ?? 'Shared album', left, refusedByFollower, sync: syncView([...schedulers], peers) })
+    return keepOriginals === undefined ? view : { ...view, keepOriginals }
   }
 
   /** How many photos album `id` holds and its cover (the newest with an image); nothing where it cannot be opened now (the list still names it). */

@@ -1,7 +1,8 @@
 /**
  * Syncs asked for by a local write or an announcement go from what the
  * follower acknowledged, with no heads round trip: the write reaches the
- * follower and the announced head reaches the other member. An announcement's
+ * follower and the announced head reaches the other member, who does not
+ * push it back. An announcement's
  * heads are hints from anyone on the topic: a false one costs one pull and the
  * ordinary sync, and changes nothing; a follower that lost what it acknowledged still ends with
  * everything, through the full sync that follows.
@@ -61,6 +62,8 @@ describe('syncs from acknowledged positions', { timeout: LOADED_MACHINE_TIMEOUT_
     await vi.waitFor(() => { expect(bob.t.collection('photos').get(photo)).toMatchObject({ title: 'Beach at dawn' }) }, { timeout: 30_000, interval: 10 })
     await settled(bob.scheduler)
     expect(bob.asked).not.toContain('heads')
+    // What Bob pulled from the follower is not sent back to it.
+    expect(bob.asked).not.toContain('push')
     expect(f.abuse()).toBe(0)
     await Promise.all([alice.scheduler.stop(), bob.scheduler.stop()])
     await Promise.all([alice.db.close(), bob.db.close()])

@@ -6,7 +6,7 @@
  * whose request is malformed or whose records fail verification. A stream
  * handler never throws, so no peer can end the serving process.
  */
-import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
+import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { lpStream } from '@libp2p/utils'
 import type { SyncTransport } from '../../core/sync/engine.ts'
@@ -19,16 +19,16 @@ import { createLogger } from '../../core/logger.ts'
 const log = createLogger('sync:libp2p')
 
 /** How long one request may take on the wire. */
-const REQUEST_TIMEOUT_MS = 30_000
+export const REQUEST_TIMEOUT_MS = 30_000
 
 /**
  * Length-prefixed reads of whole messages up to the limit. The reader buffers
  * a message until all of it has arrived, and by default gives up at 4 MiB:
  * allow a whole message and its length prefix, and nothing beyond.
  */
-const LP_OPTIONS = { maxDataLength: MAX_MESSAGE_BYTES, maxBufferSize: MAX_MESSAGE_BYTES + 1024 }
+export const LP_OPTIONS = { maxDataLength: MAX_MESSAGE_BYTES, maxBufferSize: MAX_MESSAGE_BYTES + 1024 }
 
-async function closedOrTimeout (stream: Stream, ms: number): Promise<void> {
+export async function closedOrTimeout (stream: Stream, ms: number): Promise<void> {
   if (stream.status === 'closed' || stream.status === 'aborted' || stream.status === 'reset') return
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, ms)
@@ -41,7 +41,7 @@ async function closedOrTimeout (stream: Stream, ms: number): Promise<void> {
  * TooLargeError (the length prefix alone decides); cut short, stalled or
  * otherwise unreadable is MalformedMessageError.
  */
-function readFailure (error: unknown, whose: string): ThreadsError {
+export function readFailure (error: unknown, whose: string): ThreadsError {
   if (error instanceof ThreadsError) return error
   const name = (error as Error)?.name
   if (name === 'InvalidDataLengthError' || name === 'InvalidDataLengthLengthError') {
@@ -73,15 +73,19 @@ export function ipOf (address: Multiaddr): string | undefined {
   return address.getComponents().find((c) => c.name === 'ip4' || c.name === 'ip6')?.value
 }
 
+/** Who asks on `connection`: the requester's peer ID is what its pull proofs must name on it. */
+export function requesterOf (connection: Connection): Requester {
+  const ip = ipOf(connection.remoteAddr)
+  const peer = connection.remotePeer.toString()
+  return ip === undefined ? { peer, remotePeer: peer } : { peer, remotePeer: peer, ip }
+}
+
 /** Serves sync requests with `handler` on `node`; `handler` is told who asks. */
 export async function serveSync (node: Libp2p, handler: (request: SyncRequest, from: Requester) => Promise<HandledRequest>, options: ServeSyncOptions = {}): Promise<void> {
   await node.handle(SYNC_PROTOCOL, async (stream, connection) => {
     const lp = lpStream(stream, { ...LP_OPTIONS })
     const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS)
-    const ip = ipOf(connection.remoteAddr)
-    const peer = connection.remotePeer.toString()
-    // The requester's peer ID is what its pull proofs must name on this connection.
-    const from: Requester = ip === undefined ? { peer, remotePeer: peer } : { peer, remotePeer: peer, ip }
+    const from = requesterOf(connection)
     const admitted = options.admit?.(from) ?? (() => {})
     let answer: EncodedAnswer
     if (admitted instanceof ThreadsError) {
@@ -128,7 +132,11 @@ export async function exchangeSyncMessage (node: Libp2p, peer: PeerId | Multiadd
     await lp.write(bytes, { signal })
     // A read called off (cancelled, timed out) keeps its own error; any other failure is named.
     const response = decodeResponse((await lp.read({ signal }).catch((error: unknown) => { throw signal.aborted ? error : readFailure(error, 'the answer') })).subarray())
-    await stream.close({ signal })
+    // The answer is whole: closing is not waited for (over WebRTC it waits for the peer to acknowledge, one more round trip).
+    stream.close({ signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }).catch((error: unknown) => {
+      log('closing a sync stream after its answer failed: %s', (error as Error)?.name)
+      stream.abort(error instanceof Error ? error : new Error(String(error)))
+    })
     return response
   } catch (error) {
     stream.abort(error instanceof Error ? error : new Error(String(error)))

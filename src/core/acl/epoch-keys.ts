@@ -82,26 +82,34 @@ export interface ShareRecipient {
 /**
  * Seals an epoch's keys to each recipient: the follow key to all, the read key
  * only to those of role read or above. A recipient of role none is a
- * ShareRoleError (nothing is sealed). `random` makes the ephemeral keys
- * deterministic, for test vectors only.
+ * ShareRoleError (nothing is sealed). A `random` other than secureRandom
+ * makes the ephemeral keys deterministic (HPKE DeriveKeyPair over its bytes),
+ * for test vectors only; without one, or with secureRandom, each seal
+ * generates its ephemeral key pair natively, a third cheaper. The seals run concurrently (each is
+ * a chain of WebCrypto calls; one after another, a rotation to dozens of
+ * members and invites spends most of its time waiting between them); the
+ * shares come back in recipient order.
  */
 export async function sealShares (options: { thread: string, keys: EpochKeys, recipients: readonly ShareRecipient[], random?: RandomSource }): Promise<KeyShare[]> {
   const { thread, keys, recipients } = options
   const refused = recipients.find((r) => !atLeast(r.role, 'follow'))
   if (refused !== undefined) throw new ShareRoleError(`${refused.member} has role ${refused.role}; epoch keys go only to members of role follow or above`)
+  const malformed = recipients.find((r) => r.x25519.length !== ACL_SIZES.x25519)
+  if (malformed !== undefined) throw new MalformedAclError(`the X25519 key of ${malformed.member} is ${malformed.x25519.length} bytes, not ${ACL_SIZES.x25519}`)
   const suite = hpke()
-  const shares: KeyShare[] = []
-  for (const recipient of recipients) {
-    if (recipient.x25519.length !== ACL_SIZES.x25519) throw new MalformedAclError(`the X25519 key of ${recipient.member} is ${recipient.x25519.length} bytes, not ${ACL_SIZES.x25519}`)
+  // Drawn before any seal starts, in recipient order, so a deterministic source gives the same shares.
+  const deterministic = options.random === secureRandom ? undefined : options.random
+  const ephemeral = recipients.map(() => deterministic?.(ACL_SIZES.x25519))
+  return await Promise.all(recipients.map(async (recipient, i): Promise<KeyShare> => {
     const readKey = atLeast(recipient.role, 'read') ? keys.readKey : undefined
+    const ekm = ephemeral[i]
     const sealed = await suite.seal({
       recipientPublicKey: await suite.kem.deserializePublicKey(recipient.x25519),
       info: SHARE_INFO,
-      ...(options.random === undefined ? {} : { ekm: options.random(ACL_SIZES.x25519) })
+      ...(ekm === undefined ? {} : { ekm })
     }, sharePlaintext({ followKey: keys.followKey, readKey }), shareAad(thread, keys.keyId, recipient.member))
-    shares.push({ member: recipient.member, enc: new Uint8Array(sealed.enc), ct: new Uint8Array(sealed.ct) })
-  }
-  return shares
+    return { member: recipient.member, enc: new Uint8Array(sealed.enc), ct: new Uint8Array(sealed.ct) }
+  }))
 }
 
 /**

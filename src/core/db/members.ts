@@ -167,10 +167,9 @@ export function createMembers (deps: MembersDeps): Members {
       return atLeast(after, 'follow') && m.x25519 !== undefined ? [{ member: m.log, role: after, x25519: m.x25519 }] : []
     })
     const invites = outstandingInvites(acl, (deps.now ?? Date.now)(), changed)
-    const shares: KeyShare[] = [
-      ...await sealShares({ thread, keys: next, recipients, random: deps.random }),
-      ...await sealShares({ thread, keys: next, recipients: invites.map((i) => ({ member: i.id, x25519: i.x25519, role: i.role })), random: deps.random })
-    ]
+    const shares: KeyShare[] = await sealShares({
+      thread, keys: next, recipients: [...recipients, ...invites.map((i) => ({ member: i.id, x25519: i.x25519, role: i.role }))], random: deps.random
+    })
     return {
       change: { type: 'rotate', epoch, followKeyId: next.keyId, shares },
       sealing: { epoch: newest },

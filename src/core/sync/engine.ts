@@ -174,7 +174,7 @@ export async function syncThread (input: {
   for (const h of input.known?.hints ?? []) wanted.set(h.log, Math.max(h.seq, wanted.get(h.log) ?? 0))
   const want = pulling ? [...wanted].filter(([log, seq]) => seq > (local.get(log) ?? 0)).map(([log, seq]) => ({ log, seq })) : []
   const pullTotal = want.reduce((n, h) => n + h.seq - (local.get(h.log) ?? 0), 0)
-  const pulled = await pullRecords({
+  const { pulled, served } = await pullRecords({
     thread,
     replica,
     ask: async (request, s) => await ask(transport, request, 'records', s),
@@ -184,6 +184,9 @@ export async function syncThread (input: {
     signal,
     onProgress: (done) => input.onProgress?.({ phase: 'pull', done, total: pullTotal })
   })
+
+  // What the peer sent, it holds: not sent back to it.
+  for (const [log, seq] of served) remote.set(log, Math.max(seq, remote.get(log) ?? 0))
 
   // Push.
   const mine = await replica.heads(thread)

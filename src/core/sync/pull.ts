@@ -39,10 +39,16 @@ function inFlight<T> (signal: AbortSignal | undefined, send: (signal: AbortSigna
 
 type RecordsResponse = Extract<SyncResponse, { type: 'records' }>
 
-/** Pulls every record of `want` beyond `local`; returns how many were stored. */
 /** Refusals that say "not yet" (an epoch whose keys are not held here, a log whose join is not admitted), not "bad". */
 const NOT_YET = new Set(['UnknownEpochError', 'NotAMemberError'])
 
+/** What a pull did: how many records were stored, and how far the peer sent each log (so it holds that much). */
+export interface PullOutcome {
+  readonly pulled: number
+  readonly served: ReadonlyMap<string, number>
+}
+
+/** Pulls every record of `want` beyond `local`. */
 export async function pullRecords (input: {
   readonly thread: string
   readonly replica: SyncReplica
@@ -54,9 +60,10 @@ export async function pullRecords (input: {
   readonly batchSize: number
   readonly signal?: AbortSignal
   readonly onProgress?: (done: number) => void
-}): Promise<number> {
+}): Promise<PullOutcome> {
   const { thread, replica, want, signal } = input
   const position = new Map(want.map((h) => [h.log, input.local.get(h.log) ?? 0]))
+  const served = new Map<string, number>()
   let pulled = 0
   let waiting: RecordEnvelope[] = []
   const pull = (): InFlight<RecordsResponse> => inFlight(signal, async (s) =>
@@ -91,7 +98,7 @@ export async function pullRecords (input: {
       next = undefined
       for (const r of response.records) {
         const seq = position.get(r.log)
-        if (seq !== undefined) position.set(r.log, seq + 1)
+        if (seq !== undefined) { position.set(r.log, seq + 1); served.set(r.log, seq + 1) }
       }
       for (const h of want) if ((position.get(h.log) ?? Infinity) >= h.seq) position.delete(h.log)
       if (position.size > 0 && response.records.length > 0) next = pull()
@@ -115,5 +122,5 @@ export async function pullRecords (input: {
     await settle(batch)
     if (pulled === before) break
   }
-  return pulled
+  return { pulled, served }
 }

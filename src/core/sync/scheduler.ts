@@ -83,9 +83,9 @@ export function createSyncScheduler (input: SyncSchedulerOptions): SyncScheduler
   // Heads announced since the last sync began, pulled up to by the next; bounded, as each announcement is.
   const hints = new Map<string, number>()
 
-  const publish = (next: Partial<SyncStatus>): void => {
+  const publish = (next: Partial<SyncStatus>, quietly = false): void => {
     current = { ...current, ...next }
-    input.onStatus?.(current)
+    if (!quietly) input.onStatus?.(current)
   }
 
   const pendingCount = async (): Promise<number> => await pendingFor(input.meta, input.replica, input.thread, input.peer)
@@ -100,7 +100,8 @@ export function createSyncScheduler (input: SyncSchedulerOptions): SyncScheduler
     const remote = await acknowledged(input.meta, input.thread, input.peer)
     if (remote === undefined) return false
     let held: readonly LogPosition[]
-    publish({ state: 'syncing' })
+    // Not reported: it takes a round trip or two, and each report makes the album's whole state again for its tabs, in the sync's way.
+    publish({ state: 'syncing' }, true)
     try {
       const result = await syncThread({ thread: input.thread, replica: input.replica, transport: input.transport, signal: AbortSignal.timeout(120_000), known: { remote, hints: hinted } })
       if (!result.complete) return false

@@ -7,8 +7,9 @@ import { Chacha20Poly1305 } from '@hpke/chacha20poly1305'
 import { DhkemX25519HkdfSha256 } from '@hpke/dhkem-x25519'
 import { describe, expect, it } from 'vitest'
 import { SHARE_CT_LENGTH, shareHasReadKey } from '../../../src/core/acl/codec.ts'
+import { keyIdText } from '../../../src/core/acl/state.ts'
 import { epochKeyId, generateEpochKeys, generateX25519KeyPair, openShare, sealShares, shareAad } from '../../../src/core/acl/epoch-keys.ts'
-import { deterministicRandom } from '../../../src/core/crypto/random.ts'
+import { deterministicRandom, secureRandom } from '../../../src/core/crypto/random.ts'
 import { generateLogIdentity } from '../../../src/core/ids/log-id.ts'
 
 const random = deterministicRandom('acl-epoch-keys')
@@ -74,5 +75,23 @@ describe('epoch keys', () => {
     const c = await sealShares({ thread, keys: epoch, recipients })
     expect(a).toEqual(b)
     expect(c[0]!.enc).not.toEqual(a[0]!.enc)
+  })
+
+  it('reach each of many recipients in order, with fresh ephemeral keys under the database\'s secure random source', async () => {
+    const many = Array.from({ length: 24 }, () => ({ log: generateLogIdentity(random).logId, keys: generateX25519KeyPair(random) }))
+    const shares = await sealShares({ thread, keys: epoch, recipients: many.map((m, i) => ({ member: m.log, x25519: m.keys.publicKey, role: i % 2 === 0 ? 'write' as const : 'follow' as const })), random: secureRandom })
+    expect(shares.map((s) => s.member)).toEqual(many.map((m) => m.log))
+    expect(new Set(shares.map((s) => keyIdText(s.enc))).size).toBe(many.length)
+    for (const [i, m] of many.entries()) {
+      const opened = await openShare({ thread, share: shares[i]!, keyId: epoch.keyId, secretKey: m.keys.secretKey, log: m.log })
+      expect(opened).toEqual(i % 2 === 0 ? epoch : { keyId: epoch.keyId, followKey: epoch.followKey })
+    }
+    // The neighbour's share does not open with this member's key, relabelled or not.
+    await expect(openShare({ thread, share: { ...shares[1]!, member: many[0]!.log }, keyId: epoch.keyId, secretKey: many[0]!.keys.secretKey, log: many[0]!.log })).rejects.toMatchObject({ name: 'DecryptError' })
+  })
+
+  it('seal nothing when one recipient\'s X25519 key is malformed', async () => {
+    const recipients = [{ member: alice.log, x25519: alice.keys.publicKey, role: 'read' as const }, { member: bob.log, x25519: bob.keys.publicKey.subarray(0, 31), role: 'read' as const }]
+    await expect(sealShares({ thread, keys: epoch, recipients })).rejects.toMatchObject({ name: 'MalformedAclError' })
   })
 })

@@ -1,0 +1,164 @@
+/**
+ * Sync sessions over libp2p: one stream carrying many requests, one after
+ * another, each a length-prefixed dag-cbor message answered by one, as on the
+ * one-request protocol (sync-protocol.ts). Opening a stream costs a round
+ * trip to agree on its protocol, and over WebRTC a new data channel set up
+ * through the tab that carries the connection: a session pays that once, so
+ * a write or an announcement costs one round trip to a directly connected
+ * peer instead of two or three.
+ *
+ * Bounded as the one-request protocol is: each message within
+ * MAX_MESSAGE_BYTES, each answer within the request timeout, a peer whose
+ * request is malformed or whose records fail verification disconnected.
+ * A session waits at most {@link SESSION_IDLE_MS} for its next request, and
+ * a connection has at most 16 open. The requester keeps at most
+ * {@link MAX_IDLE_SESSIONS} idle, reuses none idle for longer than
+ * {@link REUSE_WITHIN_MS} (well within the server's wait), sends a request
+ * again on a fresh stream once if a reused one turns out to be gone (every
+ * sync request is safe to repeat: pushes of records held already are
+ * duplicates), and falls back to one request per stream with a peer that
+ * does not serve sessions.
+ */
+import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
+import type { SyncTransport } from '../../core/sync/engine.ts'
+import type { HandledRequest } from '../../core/sync/handler.ts'
+import { decodeResponse, encodeMessage, SYNC_PROTOCOL, type SyncRequest } from '../../core/sync/messages.ts'
+import { answerRequest, refusal } from '../../core/sync/serve.ts'
+import { createLogger } from '../../core/logger.ts'
+import { closedOrTimeout, libp2pSyncTransport, LP_OPTIONS, readFailure, REQUEST_TIMEOUT_MS, requesterOf, type Requester } from './sync-protocol.ts'
+
+const log = createLogger('sync:libp2p-session')
+
+/** The session protocol: the sync protocol's messages, many a stream. */
+export const SYNC_SESSION_PROTOCOL = `${SYNC_PROTOCOL}/session`
+/** How long a served session waits for its next request. */
+export const SESSION_IDLE_MS = 30_000
+/** How long a requester may leave a session idle and still reuse it. */
+export const REUSE_WITHIN_MS = 10_000
+/** Idle sessions a requester keeps per peer (a pull asks its next batch while one is applied). */
+export const MAX_IDLE_SESSIONS = 2
+const MAX_SESSIONS_PER_CONNECTION = 16
+
+/** Read failures that end a session quietly: the requester closed it, or it stayed idle. */
+const QUIET_ENDS = new Set(['UnexpectedEOFError', 'AbortError', 'TimeoutError'])
+
+/** Serves sync sessions with `handler` on `node`; `handler` is told who asks. */
+export async function serveSyncSessions (node: Libp2p, handler: (request: SyncRequest, from: Requester) => Promise<HandledRequest>): Promise<void> {
+  await node.handle(SYNC_SESSION_PROTOCOL, async (stream, connection) => {
+    const lp = lpStream(stream, { ...LP_OPTIONS })
+    const from = requesterOf(connection)
+    try {
+      for (;;) {
+        let bytes: Uint8Array
+        try {
+          const read = await lp.read({ signal: AbortSignal.timeout(SESSION_IDLE_MS) })
+          bytes = read.subarray()
+        } catch (error) {
+          if (!QUIET_ENDS.has((error as Error)?.name)) await lp.write(refusal(readFailure(error, 'the request')).bytes, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+          break
+        }
+        const answer = await answerRequest(async (request) => await handler(request, from), bytes)
+        await lp.write(answer.bytes, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+        if (answer.abusive) {
+          // Let the peer read why before the connection goes: wait for its side to close, briefly.
+          await closedOrTimeout(stream, 2000)
+          await connection.close().catch((error: unknown) => { log.failure(`closing the connection of abusive peer ${from.peer}`, error) })
+          return
+        }
+      }
+      await stream.close({ signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+    } catch (error) {
+      // The peer went away or stopped reading: nobody is left to answer.
+      stream.abort(error instanceof Error ? error : new Error(String(error)))
+    }
+  }, { maxInboundStreams: MAX_SESSIONS_PER_CONNECTION, runOnLimitedConnection: true })
+}
+
+interface Session {
+  readonly stream: Stream
+  readonly lp: LengthPrefixedStream<Stream>
+  idleSince: number
+}
+
+/** A transport that sends requests to `peer` over sessions, or one stream a request where the peer serves no sessions. */
+export function libp2pSessionTransport (node: Libp2p, peer: PeerId | Multiaddr | Multiaddr[]): SyncTransport {
+  const single = libp2pSyncTransport(node, peer)
+  const idle: Session[] = []
+  let sessionsServed = true
+
+  const live = (stream: Stream): boolean => stream.status === 'open' && stream.remoteWriteStatus === 'writable'
+  const usable = (session: Session): boolean => live(session.stream) && Date.now() - session.idleSince <= REUSE_WITHIN_MS
+
+  /** Keeps a session that answered for the next request, or closes it. */
+  const put = (session: Session): void => {
+    if (idle.length >= MAX_IDLE_SESSIONS || !live(session.stream)) { closeQuietly(session.stream); return }
+    session.idleSince = Date.now()
+    idle.push(session)
+  }
+
+  async function open (signal: AbortSignal): Promise<Session | undefined> {
+    try {
+      const stream = await node.dialProtocol(peer, SYNC_SESSION_PROTOCOL, { signal, runOnLimitedConnection: true })
+      return { stream, lp: lpStream(stream, { ...LP_OPTIONS }), idleSince: Date.now() }
+    } catch (error) {
+      if ((error as Error)?.name !== 'UnsupportedProtocolError') throw error
+      sessionsServed = false
+      return undefined
+    }
+  }
+
+  /** One request on `session`, kept for the next once answered; a session that fails is ended. */
+  async function exchange (session: Session, bytes: Uint8Array, signal: AbortSignal): Promise<ReturnType<typeof decodeResponse>> {
+    try {
+      await session.lp.write(bytes, { signal })
+      // A read called off (cancelled, timed out) keeps its own error; any other failure is named.
+      const response = decodeResponse((await session.lp.read({ signal }).catch((error: unknown) => { throw signal.aborted ? error : readFailure(error, 'the answer') })).subarray())
+      put(session)
+      return response
+    } catch (error) {
+      session.stream.abort(error instanceof Error ? error : new Error(String(error)))
+      throw error
+    }
+  }
+
+  /** An idle session still fit to reuse, if any (those past it are closed). */
+  function takeIdle (): Session | undefined {
+    for (let session = idle.shift(); session !== undefined; session = idle.shift()) {
+      if (usable(session)) return session
+      closeQuietly(session.stream)
+    }
+    return undefined
+  }
+
+  return {
+    proofPeer: () => node.peerId.toString(),
+    async request (request, options) {
+      if (!sessionsServed) return await single.request(request, options)
+      const bytes = encodeMessage(request)
+      const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS)
+      const signal = options?.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout])
+      const reused = takeIdle()
+      if (reused !== undefined) {
+        try {
+          return await exchange(reused, bytes, signal)
+        } catch (error) {
+          if (signal.aborted) throw error
+          // The peer ended this session meanwhile: the request goes again on a fresh one.
+          log('a reused sync session failed (%s), asking on a fresh one', (error as Error)?.name)
+        }
+      }
+      const session = await open(signal)
+      return session === undefined ? await single.request(request, options) : await exchange(session, bytes, signal)
+    }
+  }
+}
+
+/** Closes a session no longer wanted; one already gone needs nothing more. */
+function closeQuietly (stream: Stream): void {
+  stream.close({ signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }).catch((error: unknown) => {
+    log('closing an idle sync session failed: %s', (error as Error)?.name)
+    stream.abort(error instanceof Error ? error : new Error(String(error)))
+  })
+}
