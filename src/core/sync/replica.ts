@@ -49,7 +49,7 @@ export function createStoreReplica (deps: {
   readonly ingest?: (thread: string, records: readonly RecordEnvelope[]) => Promise<BatchOutcome[]>
   readonly follow?: (request: FollowRequest) => Promise<void>
   readonly snapshots?: SnapshotShelf
-  /** Runs for each admitted record of `thread` in its commit (the follower records the media a record attaches and releases). */
+  /** Runs for each admitted record of `thread` in its commit (the follower records the media a record attaches and releases); it must judge each record on its own, as records of concurrent ingests are committed together. */
   readonly hook?: (thread: string) => CommitHook
 }): SyncReplica {
   const { records, keys } = deps
@@ -88,7 +88,8 @@ export function createStoreReplica (deps: {
       const keyring = await keys.keyring(thread)
       const verified = await records.verifyMany(thread, received.map((r) => ({ ...r, keys: keyring })))
       const hook = deps.hook?.(thread)
-      return await records.commitVerified(thread, verified.map((v) => ({ verified: v, hook })), { admit: async (items) => await admissionOf(thread).admit(items, keyring) })
+      // Concurrent pushes to one thread are committed together (group commit); the hook judges each record on its own.
+      return await records.commitVerified(thread, verified.map((v) => ({ verified: v, hook })), { admit: async (items) => await admissionOf(thread).admit(items, keyring), groupHooks: true })
     }),
     follow: deps.follow,
     snapshots: deps.snapshots,
