@@ -1,30 +1,16 @@
 /**
- * Browser entry: renders the app, then starts the two background pieces. They are
- * started here, once per page load, rather than in effects, which React may run twice.
+ * Browser entry, kept small so it runs as soon as it arrives: it starts
+ * reading what the node last wrote for tabs from IndexedDB and, at the same
+ * time, loading the app itself (start.tsx, most of the page's code), so the
+ * album shows as soon as both are in, before the background node has started.
  */
-import { StrictMode } from 'react'
-import { createRoot } from 'react-dom/client'
-import { App } from './app.tsx'
-import { readCachedViews } from './client/cached-views.ts'
-import { pageFailureLog } from './client/log.ts'
-import { LAST_ALBUM, useAlbumStore } from './state/album-store.ts'
-import { useNodeStore } from './state/node-store.ts'
-import { useOfflineStore } from './state/offline-store.ts'
+import { LAST_ALBUM, readCachedViews } from './client/cached-views.ts'
 import './styles.css'
 
-const root = document.getElementById('root')
-if (root === null) throw new Error('index.html has no #root element')
-
-createRoot(root).render(
-  <StrictMode>
-    <App />
-  </StrictMode>
-)
-
-// What the node last wrote for tabs shows at once. The node is started once that is read (a few ms),
-// so starting it does not hold up the first screen; it then reports the album as it is.
-readCachedViews(localStorage.getItem(LAST_ALBUM))
-  .then((views) => { if (views !== undefined) useAlbumStore.getState().showCached(views) },
-    (error: unknown) => { pageFailureLog('cached-views')('reading the albums kept for tabs', error) })
-  .finally(() => { void useNodeStore.getState().connect() })
-useOfflineStore.getState().register()
+const cached = readCachedViews(localStorage.getItem(LAST_ALBUM))
+import('./start.tsx').then(({ start }) => { start(cached) }, (error: unknown) => {
+  // Nothing of the page can show: say so where the app would have been.
+  const root = document.getElementById('root')
+  if (root !== null) root.textContent = 'Threads could not load. Reload the page to try again.'
+  throw error
+})

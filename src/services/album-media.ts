@@ -74,42 +74,72 @@ export function mediaHandlers (deps: MediaHandlerDeps): MediaHandlers {
     }
   }
 
+  /**
+   * Per album, when the last photo asked for has started its record write. Photos sent together
+   * are encrypted at once; each record write starts once the one asked for before it started,
+   * so they reach the database's queue in order and commit together (group commit).
+   */
+  const started = new Map<string, Promise<void>>()
+  /** Per album, the newest `addedAt` given: photos added in one millisecond still sort in the order asked. */
+  const lastAdded = new Map<string, number>()
+  /** Writes the record `doc` will be (undefined: none, the photo failed) once every photo asked before it started its write. */
+  const inTurn = (thread: string, doc: Promise<Record<string, unknown> | undefined>): Promise<string | undefined> => {
+    const mine = (started.get(thread) ?? Promise.resolve()).then(async () => await doc)
+    const turn = mine.then(() => {})
+    started.set(thread, turn)
+    void turn.then(() => { if (started.get(thread) === turn) started.delete(thread) })
+    return mine.then(async (fields) => {
+      if (fields === undefined) return undefined
+      const addedAt = Math.max(Date.now(), (lastAdded.get(thread) ?? 0) + 1)
+      lastAdded.set(thread, addedAt)
+      return await deps.write(thread, 'add photos', async (t) => await t.collection(PHOTOS).create({ ...fields, addedAt }))
+    })
+  }
+
   return {
     'photo.addMedia': async ({ thread, title, task, original, preview, thumbnail, media: about }, link) => {
       const store = media()
-      await deps.album(thread)
-      const total = original.size + preview.size + thumbnail.size
-      const tell = progress(link, task, 'store', total)
-      let before = 0
-      const encrypt = async (blob: Blob, type: string): Promise<MediaRef> => {
-        const ref = await encryptMedia(blobPieces(blob), {
-          size: blob.size,
-          type,
-          put: async (block) => { await store.blocks.put(block) },
-          signal: link.signal,
-          onProgress: ({ bytes }) => { tell(before + bytes) }
+      // The turn is taken now, as the request arrives, so the album keeps the order photos were sent in.
+      let encrypted!: (doc: Record<string, unknown> | undefined) => void
+      const ready = new Promise<Record<string, unknown> | undefined>((resolve) => { encrypted = resolve })
+      const written = inTurn(thread, ready)
+      try {
+        await deps.album(thread)
+        const total = original.size + preview.size + thumbnail.size
+        const tell = progress(link, task, 'store', total)
+        let before = 0
+        const encrypt = async (blob: Blob, type: string): Promise<MediaRef> => {
+          const ref = await encryptMedia(blobPieces(blob), {
+            size: blob.size,
+            type,
+            put: async (block) => { await store.blocks.put(block) },
+            signal: link.signal,
+            onProgress: ({ bytes }) => { tell(before + bytes) }
+          })
+          before += blob.size
+          return ref
+        }
+        // Smallest first: a member sees the thumbnail as soon as the record arrives and the first blocks with it.
+        const refs = {
+          thumbnail: await encrypt(thumbnail, thumbnail.type || 'image/jpeg'),
+          preview: await encrypt(preview, preview.type || 'image/jpeg'),
+          original: await encrypt(original, about.type)
+        }
+        tell(total)
+        encrypted({
+          title,
+          media: cleanMedia(about),
+          thumbnail: mediaRefValue(refs.thumbnail),
+          preview: mediaRefValue(refs.preview),
+          original: mediaRefValue(refs.original)
         })
-        before += blob.size
-        return ref
+        const id = await written
+        if (id === undefined) throw new MediaUnavailableError('The photo was not written')
+        await store.markOwn(thread, refs.original)
+        return { type: 'photo.mediaAdded', photo: id }
+      } finally {
+        encrypted(undefined) // a photo that failed before its write frees the turn
       }
-      // Smallest first: a member sees the thumbnail as soon as the record arrives and the first blocks with it.
-      const refs = {
-        thumbnail: await encrypt(thumbnail, thumbnail.type || 'image/jpeg'),
-        preview: await encrypt(preview, preview.type || 'image/jpeg'),
-        original: await encrypt(original, about.type)
-      }
-      tell(total)
-      const doc = {
-        title,
-        addedAt: Date.now(),
-        media: cleanMedia(about),
-        thumbnail: mediaRefValue(refs.thumbnail),
-        preview: mediaRefValue(refs.preview),
-        original: mediaRefValue(refs.original)
-      }
-      const id = await deps.write(thread, 'add photos', async (t) => await t.collection(PHOTOS).create(doc))
-      await store.markOwn(thread, refs.original)
-      return { type: 'photo.mediaAdded', photo: id }
     },
 
     'photo.media': async ({ thread, photo, variant, task }, link) => {

@@ -102,6 +102,30 @@ describe('photos as media', { timeout: 120_000 }, () => {
     expect(events.some((e) => e.type === 'media.progress' && e.task === 'get' && e.done === ORIGINAL)).toBe(true)
   })
 
+  it('adds photos sent together in the order sent, though the larger ones take longer to store, and one refused does not stop the rest', async () => {
+    const alice = await device({ follower: memoryFollower(), bus: memoryTopicBus() })
+    const { thread } = await alice.node.tab.request({ type: 'album.create', name: 'Batch' })
+    // A slow disk for large blocks, so the large originals finish storing well after the small ones.
+    const put = alice.blocks.blocks.put.bind(alice.blocks.blocks)
+    alice.blocks.blocks.put = async (block) => {
+      if (block.bytes.byteLength > 100_000) await new Promise((resolve) => setTimeout(resolve, 40))
+      await put(block)
+    }
+    // Larger first: were records written as each finished storing, the small ones would come first.
+    const sizes = [6_000_000, 2_000_000, 1_000, 0, 2_000]
+    const sent = sizes.map((size, i) => {
+      const original = new Blob([pattern(size, 40 + i)], { type: 'image/png' })
+      const request = { ...photoRequest(thread, original), title: `Photo ${i}` }
+      // The fourth claims a size its file does not have: refused alone.
+      return alice.node.tab.request(size === 0 ? { ...request, media: { ...request.media, size: 5 } } : request)
+    })
+    const outcomes = await Promise.allSettled(sent)
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled'])
+    const { photos } = await alice.node.tab.request({ type: 'album.subscribe', thread })
+    // Newest first.
+    expect(photos.map((p) => p.title)).toEqual(['Photo 4', 'Photo 2', 'Photo 1', 'Photo 0'])
+  })
+
   it('refuses by name an original whose blocks a peer altered, and shows nothing of it', async () => {
     const follower = memoryFollower()
     const bus = memoryTopicBus()

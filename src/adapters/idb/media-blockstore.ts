@@ -11,7 +11,8 @@
  *   `putMany` writes in transactions of up to {@link BATCH_BLOCKS} blocks or
  *   {@link BATCH_BYTES} bytes, so receiving a file over bitswap costs a
  *   transaction per batch, not per block; a put resolves once its
- *   transaction committed;
+ *   transaction committed; likewise `has` calls of one turn (Helia asks
+ *   before each put) share one readonly transaction;
  * - `get` of a missing block throws interface-store's `NotFoundError`, as
  *   Helia expects of every blockstore (it then asks bitswap);
  * - it stores what it is given: Helia checks that fetched bytes hash to their
@@ -72,6 +73,19 @@ export async function openIdbMediaBlockstore (name: string): Promise<IdbMediaBlo
       (error: unknown) => { for (const p of batch) p.settle(error) })
   }
 
+  // Group reads: `has` calls of one turn share a transaction.
+  let asked: Array<{ key: string, settle: (found: boolean | undefined, error?: unknown) => void }> = []
+  const answer = (): void => {
+    const batch = asked
+    asked = []
+    Promise.resolve().then(async () => {
+      const tx = database.transaction(BLOCKS, 'readonly')
+      return await Promise.all(batch.map(async (a) => await tx.store.getKey(a.key)))
+    }).then(
+      (keys) => { batch.forEach((a, i) => { a.settle(keys[i] !== undefined) }) },
+      (error: unknown) => { for (const a of batch) a.settle(undefined, error) })
+  }
+
   class Store extends BaseBlockstore implements IdbMediaBlockstore {
     override async put (cid: CID, value: Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>, options?: AbortOptions): Promise<CID> {
       check(options)
@@ -112,7 +126,10 @@ export async function openIdbMediaBlockstore (name: string): Promise<IdbMediaBlo
 
     override async has (cid: CID, options?: AbortOptions): Promise<boolean> {
       check(options)
-      return (await database.getKey(BLOCKS, keyOf(cid))) !== undefined
+      return await new Promise<boolean>((resolve, reject) => {
+        if (asked.length === 0) queueMicrotask(answer)
+        asked.push({ key: keyOf(cid), settle: (found, error) => { found === undefined ? reject(error) : resolve(found) } })
+      })
     }
 
     override async delete (cid: CID, options?: AbortOptions): Promise<void> {

@@ -11,6 +11,9 @@ import type { ServiceMap } from '@libp2p/interface'
 import { webSockets } from '@libp2p/websockets'
 import type { Libp2pOptions } from 'libp2p'
 
+/** The least time a liveness ping may take before its connection is judged dead and aborted. */
+export const PING_TIMEOUT_FLOOR_MS = 20_000
+
 /** `own` on top of the shared base: its transports come after WebSockets, its services beside identify. */
 export function withBaseOptions<T extends ServiceMap> (own: Libp2pOptions<T>): Libp2pOptions<T & { identify: Identify }> {
   return {
@@ -18,6 +21,11 @@ export function withBaseOptions<T extends ServiceMap> (own: Libp2pOptions<T>): L
     transports: [webSockets(), ...(own.transports ?? [])],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
+    // Pings stay on: they are how a connection that went silent without closing (a network that vanished)
+    // is found and redialled. But a ping queued behind megabytes of a photo on a busy two-core machine can
+    // take longer than libp2p's default 5 s minimum, and aborting then resets the very transfer that kept
+    // the connection busy; a longer floor still finds a dead connection within about half a minute.
+    connectionMonitor: { pingTimeout: { minTimeout: PING_TIMEOUT_FLOOR_MS }, ...own.connectionMonitor },
     // Followers on this machine listen on loopback over plain ws, which browser libp2p refuses to dial by
     // default; production followers use wss on public addresses.
     connectionGater: { denyDialMultiaddr: () => false, ...own.connectionGater },

@@ -5,12 +5,16 @@
  * database does not exist yet (the node never ran), there is nothing to show.
  */
 import { openDB } from 'idb'
+import { dataUrlOf } from './data-url.ts'
 import { CACHED_IMAGES, imageKey, LIST_KEY, TAB_VIEW_STORES, TAB_VIEWS_DATABASE, type CachedAlbum, type CachedImage, type CachedList } from '../../protocol/tab-views.ts'
+
+/** Where the album shown last is remembered, so a reload opens it again (and its view is read here first). */
+export const LAST_ALBUM = 'threads.lastAlbum'
 
 /** What the tab can show at once. */
 export interface CachedViews {
   readonly albums: CachedList
-  /** The album asked for, as last reported, with object URLs of its cached images by photo. */
+  /** The album asked for, as last reported, with data URLs of its cached images by photo. */
   readonly album?: { readonly view: CachedAlbum, readonly images: ReadonlyMap<string, string> }
 }
 
@@ -29,10 +33,10 @@ export async function readCachedViews (thread: string | null): Promise<CachedVie
     const store = tx.objectStore(TAB_VIEW_STORES.images)
     const newest = view.photos.filter((p) => p.hasImage).slice(0, CACHED_IMAGES)
     const found = await Promise.all(newest.map(async (p) => await store.get(imageKey(view.thread, p.id)) as CachedImage | undefined))
-    const images = new Map(newest.flatMap((p, i) => {
+    const images = new Map(await Promise.all(newest.flatMap((p, i) => {
       const image = found[i]
-      return image === undefined ? [] : [[p.id, URL.createObjectURL(new Blob([image.image as Uint8Array<ArrayBuffer>], { type: image.imageType }))] as const]
-    }))
+      return image === undefined ? [] : [dataUrlOf(new Blob([image.image as Uint8Array<ArrayBuffer>], { type: image.imageType })).then((url) => [p.id, url] as const)]
+    })))
     return { albums, album: { view, images } }
   } finally {
     db.close()

@@ -2,7 +2,7 @@
  * Turns a chosen file into what a photo is stored as: the original file
  * itself, untouched (it is handed to the worker as the File it is, never
  * read into the tab's memory); a display-size preview and a thumbnail, made
- * here with createImageBitmap and OffscreenCanvas; and what its record says
+ * with createImageBitmap and OffscreenCanvas (in a worker: photo-prep-pool.ts); and what its record says
  * of it: type, size, dimensions and when it was taken (EXIF, through exifr).
  * The location an original may hold stays inside it, encrypted: nothing of it
  * is read or copied into the record.
@@ -10,6 +10,7 @@
  * Every refusal is a PhotoImageError naming the file, in words.
  */
 import { MEDIA_MESSAGE_LIMITS, ORIGINAL_TYPES, type PhotoMedia } from '../../protocol/media-messages.ts'
+import { parse } from 'exifr'
 import { PhotoImageError } from './errors.ts'
 import { pageFailureLog } from './log.ts'
 
@@ -51,39 +52,62 @@ export async function preparePhoto (file: File): Promise<PreparedPhoto> {
     const heic = type === 'image/heic' || type === 'image/heif'
     throw new PhotoImageError(`This browser cannot read "${file.name}"${heic ? ' (it cannot show HEIC photos; save it as JPEG first)' : ': the file may be damaged'}`, { cause: error })
   }
+  const { width, height } = bitmap
   try {
-    const { width, height } = bitmap
-    const preview = await rendition(bitmap, MEDIA_MESSAGE_LIMITS.previewSide, MEDIA_MESSAGE_LIMITS.maxPreviewBytes, file.name)
-    const thumbnail = await rendition(bitmap, MEDIA_MESSAGE_LIMITS.thumbnailSide, MEDIA_MESSAGE_LIMITS.maxThumbnailBytes, file.name)
-    const takenAt = await dateTaken(file)
+    const opaque = OPAQUE_TYPES.has(type)
+    const [thumbnail, takenAt] = await Promise.all([
+      rendition({ name: file.name, bitmap, side: MEDIA_MESSAGE_LIMITS.thumbnailSide, maxBytes: MEDIA_MESSAGE_LIMITS.maxThumbnailBytes, opaque, last: false }),
+      dateTaken(file)
+    ])
+    // The preview comes last: it may take the decoded photo itself.
+    const preview = await rendition({ name: file.name, bitmap, side: MEDIA_MESSAGE_LIMITS.previewSide, maxBytes: MEDIA_MESSAGE_LIMITS.maxPreviewBytes, opaque, last: true })
     return { original: file, preview, thumbnail, media: { type, size: file.size, width, height, ...(takenAt === undefined ? {} : { takenAt }) } }
   } finally {
     bitmap.close()
   }
 }
 
-/** `bitmap` scaled so its longer side is at most `side`, as a JPEG of at most `maxBytes`. */
-async function rendition (bitmap: ImageBitmap, side: number, maxBytes: number, name: string): Promise<Blob> {
+/** Types that never have transparent parts, so they need no white put under them. */
+const OPAQUE_TYPES = new Set(['image/jpeg'])
+
+/**
+ * `bitmap` scaled so its longer side is at most `side`, as a JPEG of at most
+ * `maxBytes`. An opaque image is handed to the encoder as it is, without
+ * drawing it again; the `last` rendition of a photo may take `bitmap` itself
+ * for that (it is not copied).
+ */
+async function rendition ({ name, bitmap, side, maxBytes, opaque, last }: { name: string, bitmap: ImageBitmap, side: number, maxBytes: number, opaque: boolean, last: boolean }): Promise<Blob> {
   const scale = Math.min(1, side / Math.max(bitmap.width, bitmap.height))
-  const canvas = new OffscreenCanvas(Math.max(1, Math.round(bitmap.width * scale)), Math.max(1, Math.round(bitmap.height * scale)))
-  const context = canvas.getContext('2d')
-  if (context === null) throw new PhotoImageError('This browser cannot draw images, so photos cannot be prepared')
-  // JPEG has no transparency: transparent parts become white, not black.
-  context.fillStyle = '#ffffff'
-  context.fillRect(0, 0, canvas.width, canvas.height)
-  context.imageSmoothingQuality = 'high'
-  context.drawImage(bitmap, 0, 0, canvas.width, canvas.height)
-  for (const quality of QUALITIES) {
-    const blob = await canvas.convertToBlob({ type: 'image/jpeg', quality })
-    if (blob.size <= maxBytes) return blob
+  const width = Math.max(1, Math.round(bitmap.width * scale))
+  const height = Math.max(1, Math.round(bitmap.height * scale))
+  const scaled = scale === 1 ? undefined : await createImageBitmap(bitmap, { resizeWidth: width, resizeHeight: height, resizeQuality: 'high' })
+  try {
+    const canvas = new OffscreenCanvas(width, height)
+    const renderer = opaque ? canvas.getContext('bitmaprenderer') : null
+    if (renderer !== null) {
+      // The renderer takes the bitmap it is given: the shared one is copied unless this is its last use.
+      renderer.transferFromImageBitmap(scaled ?? (last ? bitmap : await createImageBitmap(bitmap)))
+    } else {
+      const context = canvas.getContext('2d')
+      if (context === null) throw new PhotoImageError('This browser cannot draw images, so photos cannot be prepared')
+      // JPEG has no transparency: transparent parts become white, not black.
+      context.fillStyle = '#ffffff'
+      context.fillRect(0, 0, width, height)
+      context.drawImage(scaled ?? bitmap, 0, 0, width, height)
+    }
+    for (const quality of QUALITIES) {
+      const blob = await canvas.convertToBlob({ type: 'image/jpeg', quality })
+      if (blob.size <= maxBytes) return blob
+    }
+    throw new PhotoImageError(`"${name}" could not be made small enough to show at ${side} pixels`)
+  } finally {
+    scaled?.close()
   }
-  throw new PhotoImageError(`"${name}" could not be made small enough to show at ${side} pixels`)
 }
 
 /** When the photo was taken, from its EXIF data; undefined where it has none (or none that reads). */
 async function dateTaken (file: File): Promise<number | undefined> {
   try {
-    const { parse } = await import('exifr')
     // Only the two date tags: GPS and everything else stay unread.
     const tags = await parse(file, { pick: ['DateTimeOriginal', 'CreateDate'], gps: false, xmp: false, icc: false, iptc: false, jfif: false, ihdr: false }) as Record<string, unknown> | undefined
     const date = tags?.DateTimeOriginal ?? tags?.CreateDate

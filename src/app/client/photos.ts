@@ -10,7 +10,7 @@ import type { WireError } from '../../protocol/messages.ts'
 import type { MediaVariant } from '../../protocol/media-messages.ts'
 import { nodeRpc } from './current-node.ts'
 import { photoBlob } from './media.ts'
-import { preparePhoto, type PreparedPhoto } from './photo-media.ts'
+import { preparePhotoOffMainThread } from './photo-prep-pool.ts'
 import { randomId } from '../../protocol/random-id.ts'
 
 /** The sizes a photo is shown in. */
@@ -56,8 +56,13 @@ export interface AddProgress {
   readonly total: number
 }
 
-/** How many files are prepared ahead of the one being saved: decoding and encoding run off the main thread meanwhile. */
-const IN_FLIGHT = 3
+/**
+ * How many files are under way at once, from preparing to stored: while one
+ * is encrypted and written by the node, the next are decoded and encoded
+ * (off the main thread, by the browser's image decoders), so neither side
+ * waits on the other. Requests still reach the node in the order picked.
+ */
+const IN_FLIGHT = 6
 
 /** A photo's caption from its file name: the name without its extension. */
 export const captionOf = (file: File): string => file.name.replace(/\.[^.]*$/, '').trim().slice(0, 500) || 'Photo'
@@ -68,46 +73,53 @@ const timeoutFor = (bytes: number): number => 60_000 + Math.ceil(bytes / 1_000)
 /**
  * Adds every file as a photo of `thread`, captioned by its file name (or
  * `title`, when it is one file), in the order given (so the album keeps the
- * order they were picked in). A few files are prepared ahead while one is
- * saved. A file that cannot be read as an image is refused on its own
- * (reported with its error) while the others go on. Resolves with the IDs
- * of the photos added.
+ * order they were picked in: each request is sent once the one before it
+ * was). A few files are prepared and saved at once. A file that cannot be
+ * read as an image is refused on its own (reported with its error) while the
+ * others go on. Resolves with the IDs of the photos added, in order.
  */
 export async function addPhotos (thread: string, files: readonly File[], onProgress: (progress: AddProgress) => void, { signal, title }: { signal?: AbortSignal, title?: string } = {}): Promise<string[]> {
   let done = 0
-  const added: string[] = []
+  const added: Array<string | undefined> = []
   const report = (index: number, file: FileProgress): void => {
     if (file.state === 'added' || file.state === 'refused') done++
     onProgress({ index, file, done, total: files.length })
   }
-  // Settled results, so a file refused while earlier ones are still saving is not an unhandled rejection.
-  const prepared = new Map<number, Promise<{ photo: PreparedPhoto } | { error: unknown }>>()
-  const prepare = (index: number): void => {
-    const file = files[index]
-    if (file === undefined || prepared.has(index)) return
-    report(index, { state: 'preparing' })
-    prepared.set(index, preparePhoto(file).then((photo) => ({ photo }), (error: unknown) => ({ error })))
-  }
-  for (let index = 0; index < files.length; index++) {
-    for (let ahead = index; ahead < index + IN_FLIGHT; ahead++) prepare(ahead)
+  /** Prepares file `index` and, once file `index - 1` was sent (`turn`), sends it; resolves when it is stored or refused. */
+  const addOne = async (index: number, file: File, turn: Promise<void>, sent: () => void): Promise<void> => {
     try {
+      report(index, { state: 'preparing' })
+      // Settled first, so a refusal waits for its turn like the others and is never unhandled.
+      const prepared = await preparePhotoOffMainThread(file).then((photo) => ({ photo }), (error: unknown) => ({ error }))
+      await turn
       if (signal?.aborted === true) throw new AbortError('Adding was stopped', { cause: signal.reason })
-      const result = await prepared.get(index)!
-      prepared.delete(index)
-      if ('error' in result) throw result.error
-      const { photo: p } = result
+      if ('error' in prepared) throw prepared.error
+      const { photo: p } = prepared
       report(index, { state: 'saving' })
-      const file = files[index]!
       const caption = files.length === 1 && title !== undefined && title.trim() !== '' ? title.trim().slice(0, 500) : captionOf(file)
-      const { photo } = await nodeRpc().request({
+      const request = nodeRpc().request({
         type: 'photo.addMedia', thread, title: caption, task: randomId(), original: p.original, preview: p.preview, thumbnail: p.thumbnail, media: p.media
       }, { timeoutMs: timeoutFor(file.size) })
-      added.push(photo)
+      sent()
+      const { photo } = await request
+      added[index] = photo
       report(index, { state: 'added', photo })
     } catch (error) {
-      prepared.delete(index)
       report(index, { state: 'refused', error: toWireError(error) })
+    } finally {
+      sent() // a refused file lets the next one go
     }
   }
-  return added
+  const running = new Set<Promise<void>>()
+  let turn: Promise<void> = Promise.resolve()
+  for (const [index, file] of files.entries()) {
+    while (running.size >= IN_FLIGHT) await Promise.race(running)
+    let sent!: () => void
+    const next = new Promise<void>((resolve) => { sent = resolve })
+    const one = addOne(index, file, turn, sent).finally(() => { running.delete(one) })
+    running.add(one)
+    turn = next
+  }
+  await Promise.all(running)
+  return added.filter((id): id is string => id !== undefined)
 }

@@ -1,5 +1,5 @@
 /** The album's activity in plain words, and for the curious, a picture of its logs. */
-import { useMemo } from 'react'
+import { useMemo, useState } from 'react'
 import { useAlbumStore } from '../state/album-store.ts'
 import { useHistoryStore } from '../state/history-store.ts'
 import { activityOf } from './activity.ts'
@@ -10,6 +10,8 @@ export function ActivityPanel () {
   const entries = useHistoryStore((s) => s.entries)
   const members = useAlbumStore((s) => s.members)
   const lines = useMemo(() => activityOf(entries, members), [entries, members])
+  // The picture draws every record: drawn only while open, it costs nothing as the album changes.
+  const [picture, setPicture] = useState(false)
   return (
     <section className='activity section' aria-labelledby='activity-heading'>
       <h3 id='activity-heading'>Activity</h3>
@@ -19,9 +21,9 @@ export function ActivityPanel () {
           <li key={l.key}>{l.words}{l.at > 0 && <span className='muted'> · {when(l.at)}</span>}</li>
         ))}
       </ol>
-      <details className='logs'>
+      <details className='logs' onToggle={(e) => { setPicture(e.currentTarget.open) }}>
         <summary>Picture of the logs</summary>
-        <LogPicture />
+        {picture && <LogPicture />}
       </details>
     </section>
   )

@@ -46,7 +46,9 @@ export function PhotoGrid () {
     count: rows,
     estimateSize: () => side + CAPTION + GAP,
     overscan: 3,
-    scrollMargin: layout.top
+    scrollMargin: layout.top,
+    // Rows near the screen are rendered with React's batching, not synchronously inside each scroll event.
+    useFlushSync: false
   })
   // Sizes depend on the width: measure again when it changes.
   useLayoutEffect(() => { virtualizer.measure() }, [side, virtualizer])

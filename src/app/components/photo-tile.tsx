@@ -28,5 +28,5 @@ function Thumbnail ({ thread, photo }: { thread: string, photo: PhotoView }) {
   if (failed) return <span className='tile-note'>Image not available</span>
   return url === undefined
     ? <span className='placeholder' role='img' aria-label={`Loading ${photo.title}`} />
-    : <img src={url} alt={photo.title} loading='lazy' decoding='async' />
+    : <img src={url} alt={photo.title} decoding='async' />
 }

@@ -2,8 +2,13 @@
 import type { SyncView } from '../../protocol/album-messages.ts'
 import type { AccessView, MemberView } from '../../protocol/member-messages.ts'
 
+// Formatters made once: toLocaleString makes one per call, which costs milliseconds in a list of hundreds.
+const numbers = new Intl.NumberFormat()
+const dates = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' })
+const datesWithYear = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' })
+
 /** "1 photo", "12 photos". */
-export const count = (n: number, one: string, many = `${one}s`): string => `${n.toLocaleString()} ${n === 1 ? one : many}`
+export const count = (n: number, one: string, many = `${one}s`): string => `${numbers.format(n)} ${n === 1 ? one : many}`
 
 const waiting = (pending: number): string => `${count(pending, 'change')} waiting to send`
 
@@ -20,7 +25,7 @@ export function syncWords (sync: SyncView): string {
       break
     case 'syncing': {
       const p = sync.progress
-      parts.push(p === undefined || p.total === 0 ? 'Syncing…' : `Syncing: ${p.phase === 'pull' ? 'received' : 'sent'} ${p.done.toLocaleString()} of ${p.total.toLocaleString()}`)
+      parts.push(p === undefined || p.total === 0 ? 'Syncing…' : `Syncing: ${p.phase === 'pull' ? 'received' : 'sent'} ${numbers.format(p.done)} of ${numbers.format(p.total)}`)
       if (sync.pending > 0) parts.push(waiting(sync.pending))
       break
     }
@@ -53,4 +58,4 @@ export const ACCESS_WORDS: { readonly [S in AccessView['state']]?: string } = {
 export const nameOf = (m: MemberView): string => m.name ?? `someone (${m.log.slice(-6)})`
 
 /** "3 Dec, 14:05". */
-export const when = (ms: number): string => new Date(ms).toLocaleString(undefined, { day: 'numeric', month: 'short', year: new Date(ms).getFullYear() === new Date().getFullYear() ? undefined : 'numeric', hour: '2-digit', minute: '2-digit' })
+export const when = (ms: number): string => (new Date(ms).getFullYear() === new Date().getFullYear() ? dates : datesWithYear).format(ms)

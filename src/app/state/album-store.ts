@@ -9,7 +9,7 @@ import type { AlbumSnapshot, AlbumSummary, PhotoView, SyncView } from '../../pro
 import type { AccessView, GrantableRole, MemberView } from '../../protocol/member-messages.ts'
 import type { NodeEvent, WireError } from '../../protocol/messages.ts'
 import { toWireError } from '../../protocol/errors.ts'
-import type { CachedViews } from '../client/cached-views.ts'
+import { LAST_ALBUM, type CachedViews } from '../client/cached-views.ts'
 import { nodeRpc } from '../client/current-node.ts'
 import { persistStorage } from '../client/media.ts'
 import { addPhotos, downloadOriginal } from '../client/photos.ts'
@@ -24,8 +24,7 @@ export type OwnChange =
   | { readonly kind: 'added', readonly photos: readonly string[] }
   | { readonly kind: 'renamed', readonly photo: string, readonly from: string, readonly to: string }
 
-/** Where the album shown last is remembered, so a reload opens it again. */
-export const LAST_ALBUM = 'threads.lastAlbum'
+export { LAST_ALBUM }
 
 /** What the album view shows. */
 export interface AlbumState {

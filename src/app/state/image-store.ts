@@ -1,12 +1,13 @@
 /**
- * Object URLs of photos' images, loaded on demand and kept for the most
- * recently shown few hundred: a grid of 10,000 photos holds only what was
+ * URLs of photos' images (data URLs for thumbnails, object URLs for larger
+ * ones), loaded on demand and kept for the most recently shown few hundred: a grid of 10,000 photos holds only what was
  * near the screen lately. Loads run a few at a time so a fast scroll does not
  * queue thousands of requests ahead of what is on screen now.
  */
 import { useEffect } from 'react'
 import { create } from 'zustand'
 import { photoImage, type PhotoVariant } from '../client/photos.ts'
+import { dataUrlOf } from '../client/data-url.ts'
 import { pageFailureLog } from '../client/log.ts'
 
 /** How many images stay loaded. */
@@ -26,6 +27,11 @@ export interface ImageStore {
   seed(thread: string, images: ReadonlyMap<string, string>): void
 }
 
+/** A URL showing `blob`: thumbnails, hundreds of which come and go while the grid scrolls, as data URLs (data-url.ts). */
+async function urlOf (blob: Blob, variant: PhotoVariant): Promise<string> {
+  return variant === 'thumbnail' ? await dataUrlOf(blob) : URL.createObjectURL(blob)
+}
+
 const queue: Array<[string, string, PhotoVariant]> = []
 const asked = new Set<string>()
 let running = 0
@@ -38,12 +44,12 @@ export const useImageStore = create<ImageStore>()((set, get) => {
       const [thread, photo, variant] = queue.pop()!
       const key = keyOf(thread, photo, variant)
       running++
-      photoImage(thread, photo, variant).then((blob) => {
-        const urls = { ...get().urls, [key]: URL.createObjectURL(blob) }
+      photoImage(thread, photo, variant).then(async (blob) => await urlOf(blob, variant)).then((url) => {
+        const urls = { ...get().urls, [key]: url }
         const keys = Object.keys(urls)
         // Oldest first in insertion order: forget those beyond the budget.
         for (const old of keys.slice(0, Math.max(0, keys.length - KEEP))) {
-          URL.revokeObjectURL(urls[old]!)
+          if (urls[old]!.startsWith('blob:')) URL.revokeObjectURL(urls[old]!)
           delete urls[old]
           asked.delete(old)
         }

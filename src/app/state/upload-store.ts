@@ -26,6 +26,9 @@ export interface UploadStore {
 
 let chain: Promise<unknown> = Promise.resolve()
 
+/** How often the rows are shown again while files are added, at most (ms). */
+const SHOW_EVERY_MS = 100
+
 export const useUploadStore = create<UploadStore>()((set, get) => ({
   rows: [],
   done: 0,
@@ -33,13 +36,19 @@ export const useUploadStore = create<UploadStore>()((set, get) => ({
   async add (thread, files) {
     if (files.length === 0) return
     const run = async (): Promise<void> => {
-      set({ rows: files.map((f) => ({ name: captionOf(f), progress: { state: 'waiting' } })), done: 0, running: true })
-      await addPhotos(thread, files, ({ index, file, done }) => {
-        const rows = get().rows.slice()
+      const rows: UploadRow[] = files.map((f) => ({ name: captionOf(f), progress: { state: 'waiting' } }))
+      set({ rows: rows.slice(), done: 0, running: true })
+      // Reports of a moment are shown together: a few hundred files make a thousand reports, each a render of every row.
+      let done = 0
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const show = (): void => { timer = undefined; set({ rows: rows.slice(), done }) }
+      await addPhotos(thread, files, ({ index, file, done: finished }) => {
         rows[index] = { name: rows[index]!.name, progress: file }
-        set({ rows, done })
+        done = finished
+        timer ??= setTimeout(show, SHOW_EVERY_MS)
       })
-      const rows = get().rows
+      clearTimeout(timer)
+      show()
       useAlbumStore.getState().noteAdded(rows.flatMap((r) => r.progress.state === 'added' ? [r.progress.photo] : []))
       const refused = rows.some((r) => r.progress.state === 'refused')
       // A batch that all went in clears itself; refusals stay until read and dismissed.
