@@ -31,3 +31,12 @@ export async function followedAlbum (follower: FollowerProcess, cleanup: (step: 
   await sync()
   return { db, album, toFollower, invite, sync }
 }
+
+/** A new member who accepted `invite`: its database, the joined thread, and a transport to `follower`. */
+export async function joinerOf (follower: FollowerProcess, invite: Invite, cleanup: (step: () => Promise<unknown>) => void): Promise<{ readonly db: Database, readonly thread: ThreadDatabase, readonly transport: SyncTransport }> {
+  const db = openDatabase({ backend: createMemoryBackend() })
+  const thread = await db.acceptInvite(invite)
+  const peer = await startSyncPeer()
+  cleanup(async () => await peer.stop())
+  return { db, thread, transport: peer.transportTo(follower.multiaddr) }
+}

@@ -5,15 +5,12 @@
  * and a new member shows every photo from it, then syncs and verifies it.
  */
 import { describe, expect, it } from 'vitest'
-import { startSyncPeer } from '../../src/adapters/libp2p/peer.ts'
-import { openDatabase } from '../../src/core/db/index.ts'
-import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { joinFromSnapshot } from '../../src/core/sync/snapshot-join.ts'
 import { remoteSnapshotShelf } from '../../src/core/sync/snapshot-shelf.ts'
 import { startFollowerProcess } from '../helpers/follower-process.ts'
 import { cleanupAfterAll, tempDir } from '../helpers/cleanup.ts'
 import { allBytes } from '../helpers/disk-bytes.ts'
-import { followedAlbum } from '../helpers/followed-album.ts'
+import { followedAlbum, joinerOf } from '../helpers/followed-album.ts'
 
 const MARKER = 'plaintext-marker-7f3a'
 const PHOTOS = 60
@@ -31,11 +28,8 @@ describe('join from a snapshot through a follower process', { timeout: 120_000 }
     const snapshot = await album.publishSnapshot()
     await remoteSnapshotShelf(async (r) => await toFollower.request(r)).put(album.id, snapshot)
 
-    const b = openDatabase({ backend: createMemoryBackend() })
-    const joined = await b.acceptInvite(invite)
-    const bob = await startSyncPeer()
-    cleanup(async () => await bob.stop())
-    const join = await joinFromSnapshot({ thread: joined, replica: b.syncReplica(), transport: bob.transportTo(follower.multiaddr) })
+    const { db: b, thread: joined, transport } = await joinerOf(follower, invite, cleanup)
+    const join = await joinFromSnapshot({ thread: joined, replica: b.syncReplica(), transport })
     expect(join.refused).toBeUndefined()
     expect(joined.collection('photos').find({})).toHaveLength(PHOTOS)
     expect((await join.rest).check).toMatchObject({ state: 'verified', by: album.logId })

@@ -9,11 +9,8 @@
 import { randomBytes } from 'node:crypto'
 import { vi, describe, expect, it } from 'vitest'
 import { httpBlockFetcher } from '../../src/adapters/http/block-fetch.ts'
-import { startSyncPeer } from '../../src/adapters/libp2p/peer.ts'
-import { openDatabase } from '../../src/core/db/index.ts'
 import { BlockNotFoundError } from '../../src/core/errors.ts'
 import { encryptMedia, mediaRefValue, PACK_LIMITS, packThumbnails, parseMediaRef, readMedia, type MediaBlock, type MediaRef } from '../../src/core/media/index.ts'
-import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { syncThread } from '../../src/core/sync/engine.ts'
 import { showFromSnapshot } from '../../src/core/sync/snapshot-join.ts'
 import { remoteSnapshotShelf } from '../../src/core/sync/snapshot-shelf.ts'
@@ -21,7 +18,7 @@ import type { MediaBlocks } from '../../src/services/media-store.ts'
 import { loadThumbnailPacks } from '../../src/services/thumbnail-packs.ts'
 import { startFollowerProcess } from '../helpers/follower-process.ts'
 import { cleanupAfterAll, tempDir } from '../helpers/cleanup.ts'
-import { followedAlbum } from '../helpers/followed-album.ts'
+import { followedAlbum, joinerOf } from '../helpers/followed-album.ts'
 
 const PHOTOS = 60
 
@@ -82,11 +79,8 @@ describe('thumbnail packs through a follower process', { timeout: 240_000 }, () 
     await expect(fetchBlock(stranger!.cid, {})).rejects.toMatchObject({ name: 'BlockNotFoundError' })
 
     // Joining from the snapshot and its packs: a request per pack, then every thumbnail opens from this device.
-    const b = openDatabase({ backend: createMemoryBackend() })
-    const joined = await b.acceptInvite(invite)
-    const bob = await startSyncPeer()
-    cleanup(async () => await bob.stop())
-    const shown = await showFromSnapshot({ thread: joined, replica: b.syncReplica(), transport: bob.transportTo(follower.multiaddr) })
+    const { db: b, thread: joined, transport: toBob } = await joinerOf(follower, invite, cleanup)
+    const shown = await showFromSnapshot({ thread: joined, replica: b.syncReplica(), transport: toBob })
     expect(shown.refused).toBeUndefined()
     const photos = joined.collection('photos').find({})
     expect(photos).toHaveLength(PHOTOS)
@@ -95,11 +89,8 @@ describe('thumbnail packs through a follower process', { timeout: 240_000 }, () 
     expect(loaded).toEqual({ blocks: PHOTOS * 2, refused: [] })
 
     // Joining by replay: every record, then each thumbnail's blocks fetched one by one.
-    const c = openDatabase({ backend: createMemoryBackend() })
-    const replayed = await c.acceptInvite(invite)
-    const carol = await startSyncPeer()
-    cleanup(async () => await carol.stop())
-    await syncThread({ thread: replayed.id, replica: c.syncReplica(), transport: carol.transportTo(follower.multiaddr) })
+    const { db: c, thread: replayed, transport: toCarol } = await joinerOf(follower, invite, cleanup)
+    await syncThread({ thread: replayed.id, replica: c.syncReplica(), transport: toCarol })
     const one = httpBlockFetcher(follower.httpUrl, PACK_LIMITS.maxBlockBytes)
     for (const photo of replayed.collection('photos').find({})) {
       const ref = parseMediaRef(photo.thumbnail)
