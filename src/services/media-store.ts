@@ -125,7 +125,9 @@ export function createMediaStore (options: MediaStoreOptions): MediaStore {
         const key = cid.toString()
         let pending = ahead.get(key)
         if (pending === undefined) {
-          pending = blocks.get(cid, { signal })
+          // Held here (a thumbnail from a pack, a file opened before): read straight from the store, not through the
+          // node's fetching path, which costs several times the read for each small block.
+          pending = blocks.getLocal(cid).then(async (held) => held ?? await blocks.get(cid, { signal }))
           // A chunk asked for ahead may be abandoned (the reader stopped): its failure is the reader's to see when it asks.
           pending.catch((error: unknown) => { log.failure(`fetching the block ${key} ahead`, error) })
           ahead.set(key, pending)
