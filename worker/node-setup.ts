@@ -18,7 +18,7 @@ import { openTabViews } from '../src/adapters/idb/tab-views.ts'
 import { openIdbMediaBlockstore } from '../src/adapters/idb/media-blockstore.ts'
 import { createBlockNode } from '../src/adapters/libp2p/block-node.ts'
 import { mediaBlocksOf } from '../src/adapters/libp2p/media-blocks.ts'
-import { libp2pSyncTransport, serveSync } from '../src/adapters/libp2p/sync-protocol.ts'
+import { serveSync } from '../src/adapters/libp2p/sync-protocol.ts'
 import { libp2pSessionTransport, serveSyncSessions } from '../src/adapters/libp2p/sync-session.ts'
 import { retryWithBackoff } from '../src/core/retry.ts'
 import { createSyncHandler } from '../src/core/sync/handler.ts'
@@ -50,7 +50,8 @@ export async function setupNode (workerId: string): Promise<RequestHandlers> {
     if (links.has(address) || links.size >= MAX_FOLLOWERS || !isFollowerAddress(address)) return
     const link = createFollowerLink({ node, address, onChange: () => { album.followerChanged(address) } })
     links.set(address, link)
-    album.addFollower({ address, transport: libp2pSyncTransport(node, multiaddr(address)) })
+    // Over sessions: a push or an announced pull costs one round trip, not a protocol negotiation first (a follower serving none is asked one stream a request).
+    album.addFollower({ address, transport: libp2pSessionTransport(node, multiaddr(address)) })
     link.start().catch((error: unknown) => { log.failure(`starting the link to the follower ${address}`, error) })
   }
   const backend = await openIdbBackend({ name: DATABASE_NAME })

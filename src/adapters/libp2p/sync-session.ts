@@ -19,13 +19,14 @@
  * duplicates), and falls back to one request per stream with a peer that
  * does not serve sessions.
  */
-import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
+import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
+import { byteStream, lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import type { SyncTransport } from '../../core/sync/engine.ts'
 import type { HandledRequest } from '../../core/sync/handler.ts'
 import { decodeResponse, encodeMessage, SYNC_PROTOCOL, type SyncRequest } from '../../core/sync/messages.ts'
-import { answerRequest, refusal } from '../../core/sync/serve.ts'
+import { answerRequest, refusal, type EncodedAnswer } from '../../core/sync/serve.ts'
+import { ThreadsError, TooManySessionsError } from '../../core/errors.ts'
 import { createLogger } from '../../core/logger.ts'
 import { closedOrTimeout, libp2pSyncTransport, LP_OPTIONS, readFailure, REQUEST_TIMEOUT_MS, requesterOf, type Requester } from './sync-protocol.ts'
 
@@ -44,36 +45,105 @@ const MAX_SESSIONS_PER_CONNECTION = 16
 /** Read failures that end a session quietly: the requester closed it, or it stayed idle. */
 const QUIET_ENDS = new Set(['UnexpectedEOFError', 'AbortError', 'TimeoutError'])
 
+/** Options of {@link serveSyncSessions}: limits a public peer (a follower) applies. */
+export interface ServeSessionsOptions {
+  /**
+   * Called as the first byte of each request arrives (an idle session takes
+   * nothing): a function to call once it is answered, or an error to answer
+   * with at once; the request is then not read, and the session ends.
+   */
+  readonly admit?: (from: Requester) => (() => void) | ThreadsError
+  /** Sessions one peer may hold open at once over all its connections; one past it is refused in words and ended. */
+  readonly maxSessionsPerPeer?: number
+}
+
 /** Serves sync sessions with `handler` on `node`; `handler` is told who asks. */
-export async function serveSyncSessions (node: Libp2p, handler: (request: SyncRequest, from: Requester) => Promise<HandledRequest>): Promise<void> {
+export async function serveSyncSessions (node: Libp2p, handler: (request: SyncRequest, from: Requester) => Promise<HandledRequest>, options: ServeSessionsOptions = {}): Promise<void> {
+  const open = new Map<string, number>()
   await node.handle(SYNC_SESSION_PROTOCOL, async (stream, connection) => {
-    const lp = lpStream(stream, { ...LP_OPTIONS })
     const from = requesterOf(connection)
+    const held = (open.get(from.peer) ?? 0) + 1
+    open.set(from.peer, held)
     try {
-      for (;;) {
-        let bytes: Uint8Array
-        try {
-          const read = await lp.read({ signal: AbortSignal.timeout(SESSION_IDLE_MS) })
-          bytes = read.subarray()
-        } catch (error) {
-          if (!QUIET_ENDS.has((error as Error)?.name)) await lp.write(refusal(readFailure(error, 'the request')).bytes, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
-          break
-        }
-        const answer = await answerRequest(async (request) => await handler(request, from), bytes)
-        await lp.write(answer.bytes, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
-        if (answer.abusive) {
-          // Let the peer read why before the connection goes: wait for its side to close, briefly.
-          await closedOrTimeout(stream, 2000)
-          await connection.close().catch((error: unknown) => { log.failure(`closing the connection of abusive peer ${from.peer}`, error) })
-          return
-        }
+      if (options.maxSessionsPerPeer !== undefined && held > options.maxSessionsPerPeer) {
+        await refuseSession(stream, new TooManySessionsError(`${from.peer} already holds the ${options.maxSessionsPerPeer} sync sessions one peer may; send on those`))
+        return
       }
-      await stream.close({ signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
-    } catch (error) {
-      // The peer went away or stopped reading: nobody is left to answer.
-      stream.abort(error instanceof Error ? error : new Error(String(error)))
+      await serveSession(stream, connection, from, handler, options.admit)
+    } finally {
+      const left = (open.get(from.peer) ?? 1) - 1
+      if (left === 0) open.delete(from.peer)
+      else open.set(from.peer, left)
     }
   }, { maxInboundStreams: MAX_SESSIONS_PER_CONNECTION, runOnLimitedConnection: true })
+}
+
+/** Answers `error` to whatever comes first on `stream`, then ends it. */
+async function refuseSession (stream: Stream, error: ThreadsError): Promise<void> {
+  try {
+    await lpStream(stream, { ...LP_OPTIONS }).write(refusal(error).bytes, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+    await stream.close({ signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+  } catch (failure) {
+    stream.abort(failure instanceof Error ? failure : new Error(String(failure)))
+  }
+}
+
+/**
+ * Waits for the first byte of the session's next request, at most
+ * SESSION_IDLE_MS; false when the session ended or stayed idle. The byte goes
+ * back to the stream, ahead of what followed it, for the request's reader.
+ */
+async function nextRequestBegins (stream: Stream): Promise<boolean> {
+  const bytes = byteStream(stream, { maxBufferSize: LP_OPTIONS.maxBufferSize })
+  let first
+  try {
+    first = await bytes.read({ bytes: 1, signal: AbortSignal.timeout(SESSION_IDLE_MS) })
+  } catch (error) {
+    if (QUIET_ENDS.has((error as Error)?.name)) return false
+    throw error
+  } finally {
+    bytes.unwrap()
+  }
+  stream.unshift(first)
+  return true
+}
+
+/** Serves one session: request after request, each admitted as it begins. */
+async function serveSession (stream: Stream, connection: Connection, from: Requester, handler: (request: SyncRequest, from: Requester) => Promise<HandledRequest>, admit?: ServeSessionsOptions['admit']): Promise<void> {
+  try {
+    for (;;) {
+      if (!await nextRequestBegins(stream)) break
+      const admitted = admit?.(from) ?? (() => {})
+      const lp = lpStream(stream, { ...LP_OPTIONS })
+      if (admitted instanceof ThreadsError) {
+        // Refused unread (a limit, not the peer's fault): the answer ends the session, whose request stays unread.
+        await lp.write(refusal(admitted).bytes, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+        break
+      }
+      let answer: EncodedAnswer
+      try {
+        answer = await answerRequest(async (request) => await handler(request, from), (await lp.read({ signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })).subarray())
+      } catch (error) {
+        // Only the read can throw here: the request was too large, cut short or too slow.
+        answer = refusal(readFailure(error, 'the request'))
+      } finally {
+        admitted()
+      }
+      await lp.write(answer.bytes, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+      // What the peer sent after this request stays in the stream for the next.
+      lp.unwrap()
+      if (answer.abusive) {
+        // Let the peer read why before the connection goes: wait for its side to close, briefly.
+        await closedOrTimeout(stream, 2000)
+        await connection.close().catch((error: unknown) => { log.failure(`closing the connection of abusive peer ${from.peer}`, error) })
+        return
+      }
+    }
+    await stream.close({ signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+  } catch (error) {
+    // The peer went away or stopped reading: nobody is left to answer.
+    stream.abort(error instanceof Error ? error : new Error(String(error)))
+  }
 }
 
 interface Session {
@@ -150,7 +220,11 @@ export function libp2pSessionTransport (node: Libp2p, peer: PeerId | Multiaddr |
         }
       }
       const session = await open(signal)
-      return session === undefined ? await single.request(request, options) : await exchange(session, bytes, signal)
+      if (session === undefined) return await single.request(request, options)
+      const answer = await exchange(session, bytes, signal)
+      // This peer holds as many sessions as the server lets it: this request goes on a stream of its own.
+      if (answer.type === 'error' && answer.name === TooManySessionsError.errorName) return await single.request(request, options)
+      return answer
     }
   }
 }
