@@ -106,8 +106,10 @@ export function createSyncScheduler (input: SyncSchedulerOptions): SyncScheduler
       const result = await syncThread({ thread: input.thread, replica: input.replica, transport: input.transport, signal: AbortSignal.timeout(120_000), known: { remote, hints: hinted } })
       if (!result.complete) return false
       // An announced record that could not be placed (it waits on records of other logs, or the head was false): the heads say what else is needed.
-      const local = new Map((await input.replica.heads(input.thread)).map((h) => [h.log, h.seq]))
-      if (hinted.some((h) => (local.get(h.log) ?? 0) < h.seq)) return false
+      if (hinted.length > 0) {
+        const local = new Map((await input.replica.heads(input.thread)).map((h) => [h.log, h.seq]))
+        if (hinted.some((h) => (local.get(h.log) ?? 0) < h.seq)) return false
+      }
       await acknowledge(input.meta, input.thread, input.peer, result.peerHeads)
       held = result.peerHeads
     } catch (error) {
