@@ -40,13 +40,15 @@ export const SESSION_IDLE_MS = 30_000
 export const REUSE_WITHIN_MS = 10_000
 /** Idle sessions a requester keeps per peer (a pull asks its next batch while one is applied). */
 export const MAX_IDLE_SESSIONS = 2
-const MAX_SESSIONS_PER_CONNECTION = 16
+/** Sessions one connection may hold open at once; libp2p resets those beyond. */
+export const MAX_SESSIONS_PER_CONNECTION = 16
 
-/** Read failures that end a session quietly: the requester closed it, or it stayed idle. */
-const QUIET_ENDS = new Set(['UnexpectedEOFError', 'AbortError', 'TimeoutError'])
-
-/** Options of {@link serveSyncSessions}: limits a public peer (a follower) applies. */
+/** Options of {@link serveSyncSessions}: the waits (shorter where a test needs to see them end), and limits a public peer (a follower) applies. */
 export interface ServeSessionsOptions {
+  /** How long a session waits for its next request ({@link SESSION_IDLE_MS} unless given). */
+  readonly idleMs?: number
+  /** How long an answer may take to be read by the peer (REQUEST_TIMEOUT_MS unless given); a session whose answer is not taken in time is ended. */
+  readonly answerTimeoutMs?: number
   /**
    * Called as the first byte of each request arrives (an idle session takes
    * nothing): a function to call once it is answered, or an error to answer
@@ -57,9 +59,13 @@ export interface ServeSessionsOptions {
   readonly maxSessionsPerPeer?: number
 }
 
+/** Read failures that end a session quietly: the requester closed it, or it stayed idle. */
+const QUIET_ENDS = new Set(['UnexpectedEOFError', 'AbortError', 'TimeoutError'])
+
 /** Serves sync sessions with `handler` on `node`; `handler` is told who asks. */
 export async function serveSyncSessions (node: Libp2p, handler: (request: SyncRequest, from: Requester) => Promise<HandledRequest>, options: ServeSessionsOptions = {}): Promise<void> {
   const open = new Map<string, number>()
+  const waits = { idleMs: options.idleMs ?? SESSION_IDLE_MS, answerTimeoutMs: options.answerTimeoutMs ?? REQUEST_TIMEOUT_MS }
   await node.handle(SYNC_SESSION_PROTOCOL, async (stream, connection) => {
     const from = requesterOf(connection)
     const held = (open.get(from.peer) ?? 0) + 1
@@ -69,7 +75,7 @@ export async function serveSyncSessions (node: Libp2p, handler: (request: SyncRe
         await refuseSession(stream, new TooManySessionsError(`${from.peer} already holds the ${options.maxSessionsPerPeer} sync sessions one peer may; send on those`))
         return
       }
-      await serveSession(stream, connection, from, handler, options.admit)
+      await serveSession(stream, connection, from, handler, { ...waits, admit: options.admit })
     } finally {
       const left = (open.get(from.peer) ?? 1) - 1
       if (left === 0) open.delete(from.peer)
@@ -88,18 +94,22 @@ async function refuseSession (stream: Stream, error: ThreadsError): Promise<void
   }
 }
 
+/** How a session is served: its waits, and the admission of each request. */
+type SessionRules = Required<Pick<ServeSessionsOptions, 'idleMs' | 'answerTimeoutMs'>> & Pick<ServeSessionsOptions, 'admit'>
+
 /**
- * Waits for the first byte of the session's next request, at most
- * SESSION_IDLE_MS; false when the session ended or stayed idle. The byte goes
- * back to the stream, ahead of what followed it, for the request's reader.
+ * Waits for the first byte of the session's next request, at most `idleMs`;
+ * false when the requester closed the session. The byte goes back to the
+ * stream, ahead of what followed it, for the request's reader.
  */
-async function nextRequestBegins (stream: Stream): Promise<boolean> {
+async function nextRequestBegins (stream: Stream, idleMs: number): Promise<boolean> {
   const bytes = byteStream(stream, { maxBufferSize: LP_OPTIONS.maxBufferSize })
   let first
   try {
-    first = await bytes.read({ bytes: 1, signal: AbortSignal.timeout(SESSION_IDLE_MS) })
+    first = await bytes.read({ bytes: 1, signal: AbortSignal.timeout(idleMs) })
   } catch (error) {
-    if (QUIET_ENDS.has((error as Error)?.name)) return false
+    const name = (error as Error)?.name
+    if (name !== 'TimeoutError' && QUIET_ENDS.has(name)) return false
     throw error
   } finally {
     bytes.unwrap()
@@ -109,27 +119,32 @@ async function nextRequestBegins (stream: Stream): Promise<boolean> {
 }
 
 /** Serves one session: request after request, each admitted as it begins. */
-async function serveSession (stream: Stream, connection: Connection, from: Requester, handler: (request: SyncRequest, from: Requester) => Promise<HandledRequest>, admit?: ServeSessionsOptions['admit']): Promise<void> {
+async function serveSession (stream: Stream, connection: Connection, from: Requester, handler: (request: SyncRequest, from: Requester) => Promise<HandledRequest>, rules: SessionRules): Promise<void> {
+  const answering = (): { signal: AbortSignal } => ({ signal: AbortSignal.timeout(rules.answerTimeoutMs) })
   try {
     for (;;) {
-      if (!await nextRequestBegins(stream)) break
-      const admitted = admit?.(from) ?? (() => {})
+      if (!await nextRequestBegins(stream, rules.idleMs)) break
+      const admitted = rules.admit?.(from) ?? (() => {})
       const lp = lpStream(stream, { ...LP_OPTIONS })
       if (admitted instanceof ThreadsError) {
         // Refused unread (a limit, not the peer's fault): the answer ends the session, whose request stays unread.
-        await lp.write(refusal(admitted).bytes, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+        await lp.write(refusal(admitted).bytes, answering())
         break
       }
-      let answer: EncodedAnswer
+      let bytes: Uint8Array
       try {
-        answer = await answerRequest(async (request) => await handler(request, from), (await lp.read({ signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })).subarray())
+        bytes = (await lp.read({ signal: AbortSignal.timeout(rules.idleMs) })).subarray()
       } catch (error) {
-        // Only the read can throw here: the request was too large, cut short or too slow.
-        answer = refusal(readFailure(error, 'the request'))
-      } finally {
         admitted()
+        // A request left unfinished: ended at once, not after waiting for a peer that is not sending to close its side.
+        if ((error as Error)?.name === 'TimeoutError') throw error
+        // Too large or cut short: answered in words.
+        await lp.write(refusal(readFailure(error, 'the request')).bytes, answering())
+        break
       }
-      await lp.write(answer.bytes, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+      const answer = await answerRequest(async (request) => await handler(request, from), bytes).finally(admitted)
+      // Written whole before the next request is read: a peer that does not read its answers has one held here, for a bounded time.
+      await lp.write(answer.bytes, answering())
       // What the peer sent after this request stays in the stream for the next.
       lp.unwrap()
       if (answer.abusive) {
@@ -139,9 +154,9 @@ async function serveSession (stream: Stream, connection: Connection, from: Reque
         return
       }
     }
-    await stream.close({ signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+    await stream.close(answering())
   } catch (error) {
-    // The peer went away or stopped reading: nobody is left to answer.
+    // Idle too long, or the peer went away or stopped reading: nobody is left to answer.
     stream.abort(error instanceof Error ? error : new Error(String(error)))
   }
 }
