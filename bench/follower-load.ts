@@ -1,15 +1,14 @@
 /**
  * The load side of the follower benchmark: members of one access-controlled
  * thread (each joined through the owner's invite, as in use), each with
- * records of its own log made up front, and clients that push those records
- * to a follower, over HTTP or libp2p, one push at a time, backing off when
- * refused for load. Every loop is bounded: a client stops after its records,
+ * records of its own log made and encoded up front, and clients that push
+ * those records to a follower, over HTTP or libp2p, one push at a time,
+ * backing off when refused for load. Every loop is bounded: a client stops after its records,
  * or after MAX_ATTEMPTS refusals, or at the deadline.
  */
 import { openDatabase, type Database, type ThreadDatabase } from '../src/core/db/index.ts'
 import { createMemoryBackend } from '../src/core/storage/memory.ts'
-import type { SyncTransport } from '../src/core/sync/engine.ts'
-import type { RecordEnvelope } from '../src/core/sync/messages.ts'
+import { encodeMessage, SYNC_VERSION, type RecordEnvelope, type SyncResponse } from '../src/core/sync/messages.ts'
 
 /** One member's log, ready to push. */
 export interface MemberLog {
@@ -27,8 +26,10 @@ export interface Album {
 /** What one client saw. */
 export interface ClientResult {
   pushed: number
-  /** Milliseconds of each push the follower answered `pushed`. */
+  /** Milliseconds of each push the follower answered `pushed`, from the request it answered. */
   readonly latencies: number[]
+  /** Milliseconds from each push's first attempt to its acknowledgement: refusals and the waits after them included. */
+  readonly acknowledged: number[]
   /** Names of the refusals met (the follower busy, too many requests), counted. */
   readonly refusals: Map<string, number>
   /** Failures other than refusals (a connection dropped, a timeout), by name. */
@@ -61,25 +62,50 @@ export async function makeAlbum (count: number, recordsEach: number, bytes = 200
   return { db, owner, members }
 }
 
+/** One push of a member's records, encoded before any clock starts (the follower still checks every record). */
+export interface EncodedPush {
+  readonly bytes: Uint8Array
+  readonly records: number
+}
+
+/** `member`'s records as pushes of `perPush`, each encoded once, up front. */
+export function encodePushes (thread: string, member: MemberLog, perPush: number): EncodedPush[] {
+  const pushes: EncodedPush[] = []
+  for (let i = 0; i < member.records.length; i += perPush) {
+    const records = member.records.slice(i, i + perPush)
+    pushes.push({ bytes: encodeMessage({ v: SYNC_VERSION, type: 'push', thread, records }), records: records.length })
+  }
+  return pushes
+}
+
+/** Sends one encoded request and reads the answer (postSyncMessage, exchangeSyncMessage). */
+export type SendEncoded = (bytes: Uint8Array, options: { signal: AbortSignal }) => Promise<SyncResponse>
+
 /**
- * Pushes `member`'s records through `transport`, `perPush` at a time, until
- * all are acknowledged or `deadline` (a `performance.now()` time) passes. A
- * push refused for load waits a jittered second (the follower's Retry-After)
- * and is sent again.
+ * Sends `pushes` through `send`, one at a time, until all are acknowledged or
+ * `deadline` (a `performance.now()` time) passes. A push refused for load
+ * waits a jittered second (the follower's Retry-After) and is sent again.
  */
-export async function pushLog (transport: SyncTransport, thread: string, member: MemberLog, perPush: number, deadline: number): Promise<ClientResult> {
-  const result: ClientResult = { pushed: 0, latencies: [], refusals: new Map(), failures: new Map(), done: false }
+export async function pushLog (send: SendEncoded, pushes: readonly EncodedPush[], deadline: number): Promise<ClientResult> {
+  const result: ClientResult = { pushed: 0, latencies: [], acknowledged: [], refusals: new Map(), failures: new Map(), done: false }
   const count = (map: Map<string, number>, name: string): void => { map.set(name, (map.get(name) ?? 0) + 1) }
   let attempts = 0
-  while (result.pushed < member.records.length && performance.now() < deadline && attempts < MAX_ATTEMPTS) {
-    const records = member.records.slice(result.pushed, result.pushed + perPush)
+  let next = 0
+  let firstTry: number | undefined
+  while (next < pushes.length && performance.now() < deadline && attempts < MAX_ATTEMPTS) {
+    const push = pushes[next]!
     const start = performance.now()
+    firstTry ??= start
     let name: string
     try {
-      const answer = await transport.request({ v: 2, type: 'push', thread, records }, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+      const answer = await send(push.bytes, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
       if (answer.type === 'pushed' && answer.rejected.length === 0) {
-        result.latencies.push(performance.now() - start)
-        result.pushed += records.length
+        const now = performance.now()
+        result.latencies.push(now - start)
+        result.acknowledged.push(now - firstTry)
+        result.pushed += push.records
+        next++
+        firstTry = undefined
         continue
       }
       name = answer.type === 'error' ? answer.name : answer.type === 'pushed' ? `rejected:${answer.rejected[0]!.name}` : `answer:${answer.type}`
@@ -91,7 +117,7 @@ export async function pushLog (transport: SyncTransport, thread: string, member:
     else count(result.failures, name)
     await new Promise((resolve) => setTimeout(resolve, 500 + Math.random() * 1000))
   }
-  return { ...result, done: result.pushed === member.records.length }
+  return { ...result, done: next === pushes.length }
 }
 
 /** The value at quantile `q` (0–1) of a list, 0 for an empty one. */

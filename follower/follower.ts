@@ -17,7 +17,6 @@ import { serveSync } from '../src/adapters/libp2p/sync-protocol.ts'
 import { createBlockNode } from '../src/adapters/libp2p/block-node.ts'
 import { ThreadsError } from '../src/core/errors.ts'
 import { createRecordStore } from '../src/core/log/record-store.ts'
-import { createCachedBackend } from '../src/core/storage/cached-backend.ts'
 import { createKeyBook } from '../src/core/storage/key-book.ts'
 import { createThreadBook } from '../src/core/storage/thread-book.ts'
 import { admitFollow } from '../src/core/sync/follow-admission.ts'
@@ -46,19 +45,18 @@ export interface Follower {
 export async function startFollower (config: FollowerConfig): Promise<Follower> {
   await mkdir(config.dataDir, { recursive: true })
   // Durable: a push is answered only once its records are synced to disk, and concurrent
-  // pushes share that sync (group commit). Fresh records are the ones most asked for:
-  // keep recent blocks and rows in memory, a little (LMDB reads from its memory map, so
-  // a large cache buys little and costs resident memory).
-  const store = await openLmdbBackend({ directory: `${config.dataDir}/lmdb` })
+  // pushes share that sync (group commit). No read cache in front: LMDB reads from its
+  // memory map, so a cache would only copy every block written and read once more.
+  const backend = await openLmdbBackend({ directory: `${config.dataDir}/lmdb` })
   // A data directory from before LMDB holds a file store: carry it over before serving.
-  const migrated = await migrateFileStore({ from: `${config.dataDir}/store`, to: store })
+  const migrated = await migrateFileStore({ from: `${config.dataDir}/store`, to: backend })
   if (migrated !== undefined) console.log(`moved ${migrated.blocks} blocks and ${migrated.keys} keys from the file store into LMDB; the old store is at ${migrated.movedTo}`)
-  const backend = createCachedBackend(store, 8 * 1024 * 1024)
   const keys = createKeyBook(backend.meta)
   const threads = createThreadBook(backend.meta)
   // Set once the node runs: followed threads' topics are joined so announcements flow through.
   let joinTopic = (_thread: string): void => {}
-  const records = createRecordStore({ backend })
+  // The follower alone writes its database, so the record store may keep indexes it reads often in memory.
+  const records = createRecordStore({ backend, soleWriter: true })
   // Media blocks live in a Helia blockstore on disk beside the records, served over bitswap.
   const blockstore = await openLmdbBlockstore({ directory: `${config.dataDir}/blocks` })
   let media: MediaKeeper | undefined

@@ -77,4 +77,30 @@ describe('record store', () => {
     expect(writes[1]!.filter((key) => key.startsWith('head/'))).toHaveLength(1)
     expect(await peer.head(thread, alice.identity.logId)).toMatchObject({ seq: 6, record: received[5]!.record })
   })
+
+  it('commits concurrent calls with hooks together when asked, running each hook once, in order, and answering each call its own', async () => {
+    const { thread, random } = threadFixture('group-hooks')
+    const first = writerFixture(thread, random)
+    const writers = [first, ...Array.from({ length: 4 }, () => writerFixture(thread, random, createMemoryBackend(), first.epoch))]
+    const received = []
+    for (const w of writers) {
+      const { record } = await w.writer.append({ n: 1 })
+      received.push({ log: w.identity.logId, keys: w.keys, record, blocks: await w.store.recordBlocks(record, w.keys) })
+    }
+    const backend = createMemoryBackend()
+    let writes = 0
+    const batch = backend.meta.batch.bind(backend.meta)
+    backend.meta.batch = async (operations, options) => { writes++; await batch(operations, options) }
+    const follower = createRecordStore({ backend })
+    const hooked: string[] = []
+    const hook = async ({ record }: { record: string }) => { hooked.push(record); return { operations: [] } }
+    const verified = await Promise.all(received.map(async (r) => (await follower.verifyMany(thread, [r]))[0]!))
+    // Pushes of five members arriving at once, as at a follower.
+    const outcomes = await Promise.all(verified.map(async (v) => await follower.commitVerified(thread, [{ verified: v, hook }], { groupHooks: true })))
+    expect(outcomes.map(([o]) => o !== undefined && !(o instanceof Error) && o.record)).toEqual(received.map((r) => r.record))
+    expect(hooked).toEqual(received.map((r) => r.record))
+    // The first call is committed alone; the ones that came while it was under way, together.
+    expect(writes).toBeLessThan(received.length)
+    for (const w of writers) expect((await follower.head(thread, w.identity.logId))?.seq).toBe(1)
+  })
 })

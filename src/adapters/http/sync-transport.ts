@@ -39,31 +39,38 @@ export class HttpSyncError extends ThreadsError {
   static override readonly errorName = 'HttpSyncError'
 }
 
+/**
+ * Posts one encoded sync request to `url` (a follower's `/v1/sync`) and reads
+ * its answer; what `httpSyncTransport` sends each request with, for callers
+ * that encode their requests ahead of time.
+ */
+export async function postSyncMessage (url: string, bytes: Uint8Array, options?: { signal?: AbortSignal }): Promise<SyncResponse> {
+  const baseUrl = new URL(url).origin
+  let response: Response
+  try {
+    response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.ipld.dag-cbor' },
+      body: bytes as Uint8Array<ArrayBuffer>,
+      signal: options?.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS)
+    })
+  } catch (error) {
+    throw new HttpSyncError(`The follower at ${baseUrl} could not be reached: ${(error as Error).message}`, { cause: error })
+  }
+  const refused = await refusalOf(response, baseUrl)
+  if (refused !== undefined) return refused
+  if (!(response.headers.get('content-type') ?? '').startsWith('application/vnd.ipld.dag-cbor')) {
+    await discardBody(response)
+    throw new HttpSyncError(`The follower answered HTTP ${response.status} without a sync message`)
+  }
+  // Error responses to requests served (HTTP 400) are sync messages too; the engine turns them into named errors.
+  return decodeResponse(await readBody(response, MAX_MESSAGE_BYTES, () => new TooLargeError(`The answer of the follower at ${baseUrl} is over the ${MAX_MESSAGE_BYTES} bytes a sync message may take`)))
+}
+
 /** A transport to the follower whose HTTP side is at `baseUrl` (e.g. `http://127.0.0.1:4002`). */
 export function httpSyncTransport (baseUrl: string): SyncTransport {
   const url = new URL('/v1/sync', baseUrl).toString()
   return {
-    async request (request, options) {
-      const bytes = encodeMessage(request)
-      let response: Response
-      try {
-        response = await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/vnd.ipld.dag-cbor' },
-          body: bytes as Uint8Array<ArrayBuffer>,
-          signal: options?.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS)
-        })
-      } catch (error) {
-        throw new HttpSyncError(`The follower at ${baseUrl} could not be reached: ${(error as Error).message}`, { cause: error })
-      }
-      const refused = await refusalOf(response, baseUrl)
-      if (refused !== undefined) return refused
-      if (!(response.headers.get('content-type') ?? '').startsWith('application/vnd.ipld.dag-cbor')) {
-        await discardBody(response)
-        throw new HttpSyncError(`The follower answered HTTP ${response.status} without a sync message`)
-      }
-      // Error responses to requests served (HTTP 400) are sync messages too; the engine turns them into named errors.
-      return decodeResponse(await readBody(response, MAX_MESSAGE_BYTES, () => new TooLargeError(`The answer of the follower at ${baseUrl} is over the ${MAX_MESSAGE_BYTES} bytes a sync message may take`)))
-    }
+    request: async (request, options) => await postSyncMessage(url, encodeMessage(request), options)
   }
 }

@@ -11,7 +11,7 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import { lpStream } from '@libp2p/utils'
 import type { SyncTransport } from '../../core/sync/engine.ts'
 import type { HandledRequest, RequestContext } from '../../core/sync/handler.ts'
-import { decodeResponse, encodeMessage, MAX_MESSAGE_BYTES, SYNC_PROTOCOL, type SyncRequest } from '../../core/sync/messages.ts'
+import { decodeResponse, encodeMessage, MAX_MESSAGE_BYTES, SYNC_PROTOCOL, type SyncRequest, type SyncResponse } from '../../core/sync/messages.ts'
 import { answerRequest, refusal, type EncodedAnswer } from '../../core/sync/serve.ts'
 import { MalformedMessageError, ThreadsError, TooLargeError } from '../../core/errors.ts'
 import { createLogger } from '../../core/logger.ts'
@@ -117,31 +117,37 @@ export async function serveSync (node: Libp2p, handler: (request: SyncRequest, f
   }, { maxInboundStreams: options.maxInboundStreams ?? 64, runOnLimitedConnection: true })
 }
 
+/**
+ * Sends one encoded sync request to `peer` over a new stream and reads its
+ * answer; what `libp2pSyncTransport` sends each request with, for callers
+ * that encode their requests ahead of time.
+ */
+export async function exchangeSyncMessage (node: Libp2p, peer: PeerId | Multiaddr | Multiaddr[], bytes: Uint8Array, options?: { signal?: AbortSignal }): Promise<SyncResponse> {
+  // The caller's signal (a sync being cancelled, or one request called off) and the wire timeout both end it.
+  const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS)
+  const signal = options?.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout])
+  const stream = await node.dialProtocol(peer, SYNC_PROTOCOL, { signal, runOnLimitedConnection: true })
+  try {
+    const lp = lpStream(stream, { ...LP_OPTIONS })
+    await lp.write(bytes, { signal })
+    // A read called off (cancelled, timed out) keeps its own error; any other failure is named.
+    const response = decodeResponse((await lp.read({ signal }).catch((error: unknown) => { throw signal.aborted ? error : readFailure(error, 'the answer') })).subarray())
+    // The answer is whole: closing is not waited for (over WebRTC it waits for the peer to acknowledge, one more round trip).
+    stream.close({ signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }).catch((error: unknown) => {
+      log('closing a sync stream after its answer failed: %s', (error as Error)?.name)
+      stream.abort(error instanceof Error ? error : new Error(String(error)))
+    })
+    return response
+  } catch (error) {
+    stream.abort(error instanceof Error ? error : new Error(String(error)))
+    throw error
+  }
+}
+
 /** A transport that sends each request to `peer` over a new stream. */
 export function libp2pSyncTransport (node: Libp2p, peer: PeerId | Multiaddr | Multiaddr[]): SyncTransport {
   return {
     proofPeer: () => node.peerId.toString(),
-    async request (request, options) {
-      const bytes = encodeMessage(request)
-      // The caller's signal (a sync being cancelled, or one request called off) and the wire timeout both end it.
-      const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS)
-      const signal = options?.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout])
-      const stream = await node.dialProtocol(peer, SYNC_PROTOCOL, { signal, runOnLimitedConnection: true })
-      try {
-        const lp = lpStream(stream, { ...LP_OPTIONS })
-        await lp.write(bytes, { signal })
-        // A read called off (cancelled, timed out) keeps its own error; any other failure is named.
-        const response = decodeResponse((await lp.read({ signal }).catch((error: unknown) => { throw signal.aborted ? error : readFailure(error, 'the answer') })).subarray())
-        // The answer is whole: closing is not waited for (over WebRTC it waits for the peer to acknowledge, one more round trip).
-        stream.close({ signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }).catch((error: unknown) => {
-          log('closing a sync stream after its answer failed: %s', (error as Error)?.name)
-          stream.abort(error instanceof Error ? error : new Error(String(error)))
-        })
-        return response
-      } catch (error) {
-        stream.abort(error instanceof Error ? error : new Error(String(error)))
-        throw error
-      }
-    }
+    request: async (request, options) => await exchangeSyncMessage(node, peer, encodeMessage(request), options)
   }
 }

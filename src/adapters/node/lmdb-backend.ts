@@ -39,6 +39,8 @@ export interface LmdbBackendOptions {
 
 /** The database file's name inside the directory. */
 export const LMDB_FILE = 'threads.mdb'
+/** Address space reserved for a database's map (the file grows only as data does); 1 TiB. */
+export const LMDB_MAP_BYTES = 2 ** 40
 /** LMDB's largest key with its default page size, in bytes. */
 const MAX_KEY_BYTES = 1978
 /** LMDB refuses empty keys, so every meta key is stored behind this byte (the empty key included). */
@@ -58,7 +60,11 @@ export async function openLmdbBackend (options: LmdbBackendOptions): Promise<Sto
     path,
     maxDbs: 2,
     // Without fsync a commit still reaches the OS before it resolves, so it survives kill -9.
-    noSync: !durable
+    noSync: !durable,
+    // The map is address space, not memory: reserved large at once, it is never remapped as the
+    // file grows (lmdb-js keeps each outgrown map, so a growing database was mapped, and resident,
+    // several times over).
+    mapSize: LMDB_MAP_BYTES
   })
   const databaseOptions = { keyEncoding: 'binary', encoding: 'binary', compression: false, cache: false } as const
   const blockDb: Database<Buffer, Buffer> = root.openDB({ name: 'blocks', ...databaseOptions })

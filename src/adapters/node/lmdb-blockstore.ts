@@ -20,6 +20,7 @@ import { open, type Database, type RootDatabase } from 'lmdb'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import * as Digest from 'multiformats/hashes/digest'
+import { LMDB_MAP_BYTES } from './lmdb-backend.ts'
 
 /** The database file's name inside the directory. */
 export const BLOCKSTORE_FILE = 'blocks.mdb'
@@ -85,7 +86,8 @@ export class LmdbBlockstore extends BaseBlockstore {
 /** Opens (creating if needed) an LMDB blockstore in `directory`. */
 export async function openLmdbBlockstore (options: LmdbBlockstoreOptions): Promise<LmdbBlockstore> {
   await mkdir(options.directory, { recursive: true })
-  return new LmdbBlockstore(open({ path: join(options.directory, BLOCKSTORE_FILE), maxDbs: 1, noSync: options.durable === false }))
+  // A map reserved at once, as for the record store (lmdb-backend.ts), is never remapped as the file grows.
+  return new LmdbBlockstore(open({ path: join(options.directory, BLOCKSTORE_FILE), maxDbs: 1, noSync: options.durable === false, mapSize: LMDB_MAP_BYTES }))
 }
 
 const keyOf = (cid: CID): Buffer => Buffer.from(cid.multihash.bytes)

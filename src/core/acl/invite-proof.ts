@@ -80,6 +80,27 @@ export async function verifyJoinProof (invitePublicKey: Uint8Array, proof: Uint8
 const verified = new Map<string, boolean>()
 const MAX_CACHED = 4096
 
+const cacheKey = (invitePublicKey: Uint8Array, proof: Uint8Array, thread: string, log: string): string =>
+  `${base16.baseEncode(invitePublicKey)} ${base16.baseEncode(proof)} ${thread} ${log}`
+
+const remember = (key: string, ok: boolean): void => {
+  if (verified.size >= MAX_CACHED) verified.clear()
+  verified.set(key, ok)
+}
+
+/**
+ * Checks a join proof ahead of an ACL evaluation through verifyJoinProof
+ * (WebCrypto, off the event loop where the platform has it), so that
+ * verifyJoinProofSync then answers from memory: evaluating the joins of a
+ * batch no longer blocks the process for a JavaScript curve check each.
+ */
+export async function prepareJoinProof (invitePublicKey: Uint8Array, proof: Uint8Array, thread: string, log: string): Promise<void> {
+  if (proof.length !== ACL_SIZES.signature) return
+  const key = cacheKey(invitePublicKey, proof, thread, log)
+  if (verified.has(key)) return
+  remember(key, await verifyJoinProof(invitePublicKey, proof, thread, log))
+}
+
 /**
  * verifyJoinProof, answered synchronously (for ACL evaluation, which is a
  * pure function). Answers are remembered by their exact inputs, since one ACL
@@ -87,11 +108,10 @@ const MAX_CACHED = 4096
  */
 export function verifyJoinProofSync (invitePublicKey: Uint8Array, proof: Uint8Array, thread: string, log: string): boolean {
   if (proof.length !== ACL_SIZES.signature) return false
-  const key = `${base16.baseEncode(invitePublicKey)} ${base16.baseEncode(proof)} ${thread} ${log}`
+  const key = cacheKey(invitePublicKey, proof, thread, log)
   const known = verified.get(key)
   if (known !== undefined) return known
   const ok = verifySignatureSync(invitePublicKey, proof, joinProofMessage(thread, log))
-  if (verified.size >= MAX_CACHED) verified.clear()
-  verified.set(key, ok)
+  remember(key, ok)
   return ok
 }

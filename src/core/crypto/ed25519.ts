@@ -61,6 +61,21 @@ const GROUP_ORDER = Point.Fn.ORDER
  */
 export function publicKeyProblem (publicKey: Uint8Array): string | undefined {
   if (publicKey.length !== ED25519_PUBLIC_KEY_LENGTH) return `an Ed25519 public key is ${ED25519_PUBLIC_KEY_LENGTH} bytes, not ${publicKey.length}`
+  // The subgroup check is a scalar multiplication in JavaScript; a key is checked when its log ID is
+  // read and again before its first signature: the answer is remembered for both.
+  const id = base64url.baseEncode(publicKey)
+  const known = keyProblems.get(id)
+  if (known !== undefined) return known === '' ? undefined : known
+  const problem = keyProblemOf(publicKey)
+  if (keyProblems.size >= MAX_CACHED_KEYS) keyProblems.clear()
+  keyProblems.set(id, problem ?? '')
+  return problem
+}
+
+/** Answers of publicKeyProblem by key ('' for none). */
+const keyProblems = new Map<string, string>()
+
+function keyProblemOf (publicKey: Uint8Array): string | undefined {
   let point
   try {
     point = Point.fromBytes(publicKey, false)

@@ -15,6 +15,7 @@
  * ACL events are decoded once and kept by record ID (an ID fixes its content).
  */
 import { parseAclBody } from '../acl/codec.ts'
+import { prepareJoinProof } from '../acl/invite-proof.ts'
 import { evaluateAcl } from '../acl/evaluate.ts'
 import { atLeast } from '../acl/roles.ts'
 import { keyIdText } from '../acl/state.ts'
@@ -81,6 +82,58 @@ export function evaluateDecodedAcl (thread: string, events: readonly DecodedAcl[
   })))
 }
 
+/**
+ * Checks the join proofs of `batch`'s joins (against their invites, held or in
+ * the batch) ahead of the evaluation, concurrently and off the event loop
+ * (invite-proof.ts): the evaluation then finds each answer in memory.
+ */
+async function prepareJoinProofs (thread: string, held: readonly DecodedAcl[], batch: readonly DecodedAcl[]): Promise<void> {
+  const joins = batch.flatMap((event) => event.body.changes.flatMap((change) => change.type === 'join' ? [{ event, change }] : []))
+  if (joins.length === 0) return
+  const inviteKeys = new Map<string, Uint8Array>()
+  for (const event of [...held, ...batch]) {
+    for (const change of event.body.changes) if (change.type === 'invite') inviteKeys.set(event.id, change.key)
+  }
+  await Promise.all(joins.map(async ({ event, change }) => {
+    const key = inviteKeys.get(change.invite)
+    if (key !== undefined) await prepareJoinProof(key, change.proof, thread, event.log)
+  }))
+}
+
+/** What judging records asks of an evaluated ACL, answered from maps made once per evaluation. */
+interface StateLookups {
+  /** Each member's log → the record that admitted it. */
+  readonly admittedBy: ReadonlyMap<string, string>
+  epochKnown(keyId: Uint8Array): boolean
+}
+
+/**
+ * Lookups per evaluated state: the state's own `members()` and `epoch()` build
+ * sorted lists of every member (an epoch's holders), which for a thread of
+ * thousands of members costs more than the rest of judging a record.
+ */
+const lookups = new WeakMap<AclState, StateLookups>()
+function lookupsOf (state: AclState): StateLookups {
+  let found = lookups.get(state)
+  if (found === undefined) {
+    const epochs = new Map<string, boolean>()
+    found = {
+      admittedBy: new Map(state.members().map((m) => [m.log, m.admittedBy])),
+      epochKnown (keyId) {
+        const id = keyIdText(keyId)
+        let known = epochs.get(id)
+        if (known === undefined) {
+          known = state.epoch(keyId) !== undefined
+          epochs.set(id, known)
+        }
+        return known
+      }
+    }
+    lookups.set(state, found)
+  }
+  return found
+}
+
 /** Admission of `thread`'s records against the ACL events `records` holds. */
 export function createAdmission (input: { readonly thread: string, readonly records: RecordStore }): Admission {
   const { thread, records } = input
@@ -139,6 +192,7 @@ export function createAdmission (input: { readonly thread: string, readonly reco
         const event = decodeAclRecord(v.record, v.node, v.blocks[2]!, v.blocks[3]!, keys.followKey(v.node.key)!)
         if (event !== null) batch.push(event)
       }
+      await prepareJoinProofs(thread, held, batch)
       const state = stateOf([...held, ...batch])
       seen?.(state)
       const inBatch = new Set(verified.flatMap((v) => v instanceof Error ? [] : [v.record]))
@@ -163,7 +217,7 @@ export function createAdmission (input: { readonly thread: string, readonly reco
       return v
     }
     if (node.seq === 1) {
-      if (node.kind === 'acl' && state.members().some((m) => m.log === node.log && m.admittedBy === record)) return epochChecked(v, state)
+      if (node.kind === 'acl' && lookupsOf(state).admittedBy.get(node.log) === record) return epochChecked(v, state)
       return new NotAMemberError(`record ${record} opens log ${node.log} but is no genesis or join the ACL of thread ${thread} admits`)
     }
     const role = state.roleAt(node.log, node.seq)
@@ -173,7 +227,7 @@ export function createAdmission (input: { readonly thread: string, readonly reco
   }
 
   function epochChecked (v: VerifiedRecord, state: AclState): VerifiedRecord | Error {
-    if (state.epoch(v.node.key) !== undefined) return v
+    if (lookupsOf(state).epochKnown(v.node.key)) return v
     return new UnknownEpochError(`record ${v.record} is sealed with epoch ${keyIdText(v.node.key)}, which the ACL of thread ${thread} does not admit`)
   }
 }

@@ -24,6 +24,7 @@ import { headerKeyOf, type LogPosition } from './create-record.ts'
 import type { EpochKeyring, FollowKeys } from './keyring.ts'
 import { checkRecordBlock, openBody, openEvent, openHeader, openRecordUnsigned, verifyRecordSignature } from './open-record.ts'
 import { LIMITS, type EventHeader, type EventLinks, type RecordNode } from './record-format.ts'
+import { createAclIndex, type AclRow } from './acl-index.ts'
 import { aclKey, headKey, placeRecord, recKey, seqKey, type LogHead, type Position } from './record-position.ts'
 import { verifyIncomingBatch, verifyIncomingRecord, type ReceivedRecord, type VerifiedRecord } from './verify-incoming.ts'
 
@@ -120,9 +121,14 @@ const MAX_KNOWN_SIGNATURES = 4096
 /** Record store operations. */
 export type RecordStore = ReturnType<typeof createRecordStore>
 
-/** A record store over a storage backend. */
-export function createRecordStore ({ backend }: { backend: StorageBackend }) {
+/**
+ * A record store over a storage backend. `soleWriter`: no other record store
+ * (in this process or another) writes records to the backend, so indexes read
+ * often may be kept in memory (acl-index.ts).
+ */
+export function createRecordStore ({ backend, soleWriter = false }: { backend: StorageBackend, soleWriter?: boolean }) {
   const { blocks, meta } = backend
+  const aclIndex = createAclIndex({ meta, inMemory: soleWriter })
   const queues = new Map<string, Promise<unknown>>()
   /** Per thread, the group of commitVerified calls still open to more (see commitVerified). */
   const openGroups = new Map<string, OpenGroup>()
@@ -180,6 +186,7 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
     const operations: BatchOperation[] = []
     const heads = new Map<string, LogHead>()
     const committed: Array<() => void> = []
+    const aclRows: AclRow[] = []
     for (const item of items) {
       throwIfAborted(options?.signal)
       try {
@@ -201,7 +208,10 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
         heads.set(node.log, head)
         newBlocks.push(...verified.blocks)
         operations.push(putValue(recKey(thread, record), position), putValue(seqKey(thread, node.log, node.seq), record), ...(derived?.operations ?? []))
-        if (node.kind === 'acl') operations.push(putValue(aclKey(thread, record), { log: node.log, seq: node.seq }))
+        if (node.kind === 'acl') {
+          operations.push(putValue(aclKey(thread, record), { log: node.log, seq: node.seq }))
+          aclRows.push({ record, log: node.log, seq: node.seq })
+        }
         if (derived?.committed !== undefined) committed.push(derived.committed)
         outcomes.push({ status: 'stored', record, node })
       } catch (error) {
@@ -221,6 +231,7 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
         // Counted even when the write failed: it may still have landed, and a spurious change costs only a re-read.
         batchesWritten.set(thread, (batchesWritten.get(thread) ?? 0) + 1)
       }
+      aclIndex.written(thread, aclRows)
       const { synced } = written
       if (onSync === undefined) await synced
       else onSync(synced)
@@ -278,13 +289,17 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
     const newBlocks: RawBlock[] = []
     const operations: BatchOperation[] = []
     let last: LogHead | undefined
+    const aclRows: AclRow[] = []
     for (const entry of pending) {
       if (entry instanceof Error) { outcomes.push(entry); continue }
       const { record, node, blocks: recordBlocks, links } = (await entry).verified
       if (node.seq !== (last?.seq ?? head?.seq ?? 0) + 1) throw new MalformedRecordError(`a draft of log ${log} was signed at seq ${node.seq}, out of order`)
       newBlocks.push(...recordBlocks)
       operations.push(putValue(recKey(thread, record), { log, seq: node.seq, links: [node.event, links.header, links.body] } satisfies Position), putValue(seqKey(thread, log, node.seq), record))
-      if (node.kind === 'acl') operations.push(putValue(aclKey(thread, record), { log, seq: node.seq }))
+      if (node.kind === 'acl') {
+        operations.push(putValue(aclKey(thread, record), { log, seq: node.seq }))
+        aclRows.push({ record, log, seq: node.seq })
+      }
       last = { log, record, seq: node.seq }
       outcomes.push({ status: 'stored', record, node })
     }
@@ -293,6 +308,7 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
     operations.push(putValue(headKey(thread, log), last))
     throwIfAborted(options?.signal)
     await (await writeBatch(newBlocks, lastWriteOfEachKey(operations), options, 1)).synced
+    aclIndex.written(thread, aclRows)
     for (const d of derived) d.committed?.()
     return outcomes
   }
@@ -400,10 +416,12 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
      * hooks made while the queue is busy (a follower's concurrent pushes) are
      * committed together, in the order they came, as one batch: one admission
      * and one storage write for all of them (group commit); each caller is
-     * answered its own outcomes once they are synced.
+     * answered its own outcomes once they are synced. `groupHooks` groups calls
+     * with hooks too, for hooks that judge each record on its own (the
+     * follower's media hook): they run in batch order, before any `committed`.
      */
-    async commitVerified (thread: string, given: ReadonlyArray<{ verified: VerifiedRecord | Error, hook?: CommitHook }>, options?: StoreCallOptions & { admit?: Admit }): Promise<BatchOutcome[]> {
-      if (options?.signal !== undefined || given.some((item) => item.hook !== undefined)) return await commitGroup(thread, { items: [...given], admit: options?.admit }, options)
+    async commitVerified (thread: string, given: ReadonlyArray<{ verified: VerifiedRecord | Error, hook?: CommitHook }>, options?: StoreCallOptions & { admit?: Admit, groupHooks?: boolean }): Promise<BatchOutcome[]> {
+      if (options?.signal !== undefined || (options?.groupHooks !== true && given.some((item) => item.hook !== undefined))) return await commitGroup(thread, { items: [...given], admit: options?.admit }, options)
       let group = openGroups.get(thread)
       if (group === undefined || group.items.length >= MAX_GROUPED_ITEMS) {
         const created: OpenGroup = { items: [], admit: undefined }
@@ -459,11 +477,8 @@ export function createRecordStore ({ backend }: { backend: StorageBackend }) {
     },
 
     /** Every held ACL record of a thread (record ID, log, seq), in record ID order. */
-    async aclRecords (thread: string, options?: StoreCallOptions): Promise<Array<{ record: string, log: string, seq: number }>> {
-      const out: Array<{ record: string, log: string, seq: number }> = []
-      const prefix = `acl/${thread}/`
-      for await (const [key, at] of listValues<{ log: string, seq: number }>(meta, prefix, options)) out.push({ record: key.slice(prefix.length), ...at })
-      return out
+    async aclRecords (thread: string, options?: StoreCallOptions): Promise<AclRow[]> {
+      return await aclIndex.list(thread, options)
     },
 
     async hasRecord (thread: string, cid: string, options?: StoreCallOptions): Promise<boolean> {

@@ -39,8 +39,9 @@ export interface SyncReplica {
 
 /**
  * A replica over a record store and key book; `ingest` defaults to storing
- * with follow keys only. A replica that follows for others (`follow` given)
- * answers heads and pulls only to members with a valid pull proof.
+ * with follow keys only. It answers heads and pulls only to members with a
+ * valid pull proof, whether it follows for others (`follow` given) or is a
+ * member's own, serving other browsers over direct connections.
  */
 export function createStoreReplica (deps: {
   readonly records: RecordStore
@@ -48,7 +49,7 @@ export function createStoreReplica (deps: {
   readonly ingest?: (thread: string, records: readonly RecordEnvelope[]) => Promise<BatchOutcome[]>
   readonly follow?: (request: FollowRequest) => Promise<void>
   readonly snapshots?: SnapshotShelf
-  /** Runs for each admitted record of `thread` in its commit (the follower records the media a record attaches and releases). */
+  /** Runs for each admitted record of `thread` in its commit (the follower records the media a record attaches and releases); it must judge each record on its own, as records of concurrent ingests are committed together. */
   readonly hook?: (thread: string) => CommitHook
 }): SyncReplica {
   const { records, keys } = deps
@@ -87,18 +88,16 @@ export function createStoreReplica (deps: {
       const keyring = await keys.keyring(thread)
       const verified = await records.verifyMany(thread, received.map((r) => ({ ...r, keys: keyring })))
       const hook = deps.hook?.(thread)
-      return await records.commitVerified(thread, verified.map((v) => ({ verified: v, hook })), { admit: async (items) => await admissionOf(thread).admit(items, keyring) })
+      // Concurrent pushes to one thread are committed together (group commit); the hook judges each record on its own.
+      return await records.commitVerified(thread, verified.map((v) => ({ verified: v, hook })), { admit: async (items) => await admissionOf(thread).admit(items, keyring), groupHooks: true })
     }),
     follow: deps.follow,
     snapshots: deps.snapshots,
-    ...(deps.follow === undefined
-      ? {}
-      : {
-          async mayPull (thread: string, log: string): Promise<boolean> {
-            const acl = await admissionOf(thread).state(await keys.keyring(thread))
-            return atLeast(acl.members().find((m) => m.log === log)?.role ?? 'none', 'follow')
-          }
-        }),
+    // A member serving other browsers directly asks what a follower asks: a stranger who reaches it learns no more than from a follower.
+    async mayPull (thread: string, log: string): Promise<boolean> {
+      const acl = await admissionOf(thread).state(await keys.keyring(thread))
+      return atLeast(acl.members().find((m) => m.log === log)?.role ?? 'none', 'follow')
+    },
     ownLog: async (thread) => (await keys.findSelf(thread))?.log,
     async pullProof (thread, peer) {
       const self = await keys.findSelf(thread)
