@@ -1,7 +1,9 @@
 /**
  * Admission of sync requests, shared by libp2p and HTTP: at most
  * `maxConcurrentRequests` under way in all and `maxConcurrentRequestsPerPeer`
- * for one requester, and at most `maxBufferedBytes` of request bodies held.
+ * for one requester, and at most `maxBufferedBytes` of request bodies held;
+ * and none while the event loop runs more than `maxEventLoopLagMs` late, so
+ * work under way finishes before more is taken and `/health` stays quick.
  * Past a limit a request is refused at once, in words, rather than queued
  * until its client gives up: the follower stays responsive under any load,
  * and clients back off.
@@ -24,13 +26,21 @@ export interface RequestGate {
 }
 
 /** Makes a gate with the limits given. */
-export function createRequestGate (limits: Pick<FollowerLimits, 'maxConcurrentRequests' | 'maxConcurrentRequestsPerPeer' | 'maxBufferedBytes' | 'retryAfterSeconds'>): RequestGate {
+export function createRequestGate (
+  limits: Pick<FollowerLimits, 'maxConcurrentRequests' | 'maxConcurrentRequestsPerPeer' | 'maxBufferedBytes' | 'maxEventLoopLagMs' | 'retryAfterSeconds'>,
+  /** How late the event loop runs now, in milliseconds (event-loop-lag.ts); absent: never judged late. */
+  lagMs: () => number = () => 0
+): RequestGate {
   const perRequester = new Map<string, number>()
   let requests = 0
   let buffered = 0
   const wait = `try again in ${limits.retryAfterSeconds} s`
   return {
     enter (requester) {
+      const lag = lagMs()
+      if (lag > limits.maxEventLoopLagMs) {
+        return new FollowerBusyError(`the follower runs ${Math.round(lag)} ms behind (it takes new requests within ${limits.maxEventLoopLagMs} ms); ${wait}`)
+      }
       if (requests >= limits.maxConcurrentRequests) {
         return new FollowerBusyError(`the follower is serving the ${limits.maxConcurrentRequests} requests it serves at once; ${wait}`)
       }
