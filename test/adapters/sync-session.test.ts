@@ -7,34 +7,22 @@
  * malformed request on a session is answered in words and costs the sender
  * its connection.
  */
-import { createLibp2p, type Libp2p } from 'libp2p'
+import type { Libp2p } from 'libp2p'
 import { lpStream } from '@libp2p/utils'
-import { afterEach, describe, expect, it } from 'vitest'
-import { withBaseOptions } from '../../src/adapters/libp2p/base-options.ts'
+import { describe, expect, it } from 'vitest'
 import { serveSync } from '../../src/adapters/libp2p/sync-protocol.ts'
 import { libp2pSessionTransport, serveSyncSessions, SYNC_SESSION_PROTOCOL } from '../../src/adapters/libp2p/sync-session.ts'
-import { openDatabase } from '../../src/core/db/index.ts'
-import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { syncThread } from '../../src/core/sync/engine.ts'
 import { createSyncHandler } from '../../src/core/sync/handler.ts'
 import { decodeResponse } from '../../src/core/sync/messages.ts'
+import { albumOfTwo, loopbackNodesPerTest } from '../helpers/loopback-nodes.ts'
 import { LOADED_MACHINE_TIMEOUT_MS } from '../helpers/timeouts.ts'
 
-const nodes: Libp2p[] = []
-afterEach(async () => { await Promise.all(nodes.splice(0).map(async (n) => { await n.stop() })) })
-
-async function node (listen: boolean): Promise<Libp2p> {
-  const created = await createLibp2p(withBaseOptions(listen ? { addresses: { listen: ['/ip4/127.0.0.1/tcp/0/ws'] } } : {}))
-  nodes.push(created)
-  return created
-}
+const node = loopbackNodesPerTest()
 
 /** Two people in one album: Alice writes, Bob's node serves the sync protocol (with sessions, or without). */
 async function album (options: { sessions: boolean }) {
-  const alice = openDatabase({ backend: createMemoryBackend() })
-  const thread = await alice.createThread({ name: 'Summer' })
-  const bob = openDatabase({ backend: createMemoryBackend() })
-  const joined = await bob.acceptInvite(await thread.invite({ role: 'admin' }))
+  const { alice, thread, bob, joined } = await albumOfTwo()
   const server = await node(true)
   const handler = createSyncHandler(bob.syncReplica())
   // Requests served one a stream.

@@ -3,8 +3,10 @@
  * follower acknowledged, with no heads round trip: the write reaches the
  * follower and the announced head reaches the other member, who does not
  * push it back. An announcement's
- * heads are hints from anyone on the topic: a false one costs one pull and the
- * ordinary sync, and changes nothing; a follower that lost what it acknowledged still ends with
+ * heads are hints from anyone on the topic: one the follower holds nothing of
+ * costs one pull and no more, and changes nothing (even when it names the
+ * member's own log, whose writes the follower lacks: they are still pushed);
+ * a follower that lost what it acknowledged still ends with
  * everything, through the full sync that follows.
  */
 import { describe, expect, it, vi } from 'vitest'
@@ -40,16 +42,22 @@ async function settled (scheduler: SyncScheduler): Promise<void> {
 
 const ownHead = async (db: ReturnType<typeof openDatabase>, t: ThreadDatabase): Promise<number> => (await db.syncReplica().heads(t.id)).find((h) => h.log === t.logId)!.seq
 
+/** Alice's album on a follower, and Bob in it, both synced once. */
+async function twoMembersSynced () {
+  const f = memoryFollower()
+  const alice = await person(() => f, async (db) => await db.createThread({ name: 'Summer' }))
+  await f.transport.request(await alice.t.followRequest())
+  const bob = await person(() => f, async (db) => await db.acceptInvite(await alice.t.invite({ role: 'admin' })))
+  await alice.scheduler.start()
+  await settled(alice.scheduler)
+  await bob.scheduler.start()
+  await settled(bob.scheduler)
+  return { f, alice, bob }
+}
+
 describe('syncs from acknowledged positions', { timeout: LOADED_MACHINE_TIMEOUT_MS }, () => {
   it('pushes a write and pulls an announced head without asking the follower its heads', async () => {
-    const f = memoryFollower()
-    const alice = await person(() => f, async (db) => await db.createThread({ name: 'Summer' }))
-    await f.transport.request(await alice.t.followRequest())
-    const bob = await person(() => f, async (db) => await db.acceptInvite(await alice.t.invite({ role: 'admin' })))
-    await alice.scheduler.start()
-    await settled(alice.scheduler)
-    await bob.scheduler.start()
-    await settled(bob.scheduler)
+    const { f, alice, bob } = await twoMembersSynced()
     alice.asked.length = 0
     bob.asked.length = 0
 
@@ -69,7 +77,7 @@ describe('syncs from acknowledged positions', { timeout: LOADED_MACHINE_TIMEOUT_
     await Promise.all([alice.db.close(), bob.db.close()])
   })
 
-  it('costs one pull and the ordinary sync for announced heads that are false, and changes nothing', async () => {
+  it('costs one pull, and no heads round trip, for announced heads the follower does not hold, and changes nothing', async () => {
     const f = memoryFollower()
     const alice = await person(() => f, async (db) => await db.createThread({ name: 'Summer' }))
     await f.transport.request(await alice.t.followRequest())
@@ -85,8 +93,51 @@ describe('syncs from acknowledged positions', { timeout: LOADED_MACHINE_TIMEOUT_
     bob.scheduler.kick({ heads: [{ log: alice.t.logId, seq: 1_000_000 }, { log: generateLogIdentity().logId, seq: 5 }] })
     await vi.waitFor(async () => { expect(bob.asked).toContain('pull'); await settled(bob.scheduler) }, { timeout: 30_000, interval: 10 })
     expect(bob.asked.filter((type) => type === 'pull')).toHaveLength(1)
-    expect(bob.asked).toContain('heads')
+    expect(bob.asked).not.toContain('heads')
     expect(bob.scheduler.status().lastError).toBeUndefined()
+    expect(bob.t.dump()).toEqual(before)
+    await Promise.all([alice.scheduler.stop(), bob.scheduler.stop()])
+    await Promise.all([alice.db.close(), bob.db.close()])
+  })
+
+  it('still pushes a member\'s writes when an announcement claims the follower holds her log far beyond them', async () => {
+    const f = memoryFollower()
+    const alice = await person(() => f, async (db) => await db.createThread({ name: 'Summer' }))
+    await f.transport.request(await alice.t.followRequest())
+    const invite = await alice.t.invite({ role: 'read' })
+    await alice.scheduler.start()
+    await settled(alice.scheduler)
+    // Written while the scheduler is told nothing: the follower lacks it.
+    const photo = await alice.t.collection('photos').create({ title: 'Beach at dawn' })
+    const own = await ownHead(alice.db, alice.t)
+    alice.asked.length = 0
+
+    // Another member announces Alice's own log at a head the follower never had.
+    alice.scheduler.kick({ heads: [{ log: alice.t.logId, seq: own + 1000 }] })
+    await vi.waitFor(async () => { expect(alice.asked).toContain('push'); await settled(alice.scheduler) }, { timeout: 30_000, interval: 10 })
+    expect(alice.scheduler.status().held).toContainEqual({ log: alice.t.logId, seq: own })
+
+    const reader = openDatabase({ backend: createMemoryBackend() })
+    const t = await reader.acceptInvite(invite)
+    await alice.scheduler.stop()
+    // What the scheduler pushed, and only that, reaches a reader through the follower.
+    await syncThread({ thread: t.id, replica: reader.syncReplica(), transport: f.transport })
+    expect(t.collection('photos').get(photo)).toMatchObject({ title: 'Beach at dawn' })
+    await Promise.all([alice.db.close(), reader.close()])
+  })
+
+  it('costs a sync or two, not one an announcement, for a flood of announcements naming made-up logs', async () => {
+    const { alice, bob } = await twoMembersSynced()
+    const before = bob.t.dump()
+    bob.asked.length = 0
+
+    // As many announcements as a member could send in a burst, each naming a log nobody holds.
+    const made = Array.from({ length: 1100 }, () => generateLogIdentity().logId)
+    for (const log of made) bob.scheduler.kick({ heads: [{ log, seq: 1 }] })
+    await vi.waitFor(async () => { expect(bob.asked.length).toBeGreaterThan(0); await settled(bob.scheduler) }, { timeout: 30_000, interval: 10 })
+    // The hints kept are bounded: past what one pull names, one ordinary sync asks the heads instead.
+    expect(bob.asked.filter((type) => type === 'heads').length).toBeLessThanOrEqual(2)
+    expect(bob.asked.filter((type) => type === 'pull').length).toBeLessThanOrEqual(2)
     expect(bob.t.dump()).toEqual(before)
     await Promise.all([alice.scheduler.stop(), bob.scheduler.stop()])
     await Promise.all([alice.db.close(), bob.db.close()])

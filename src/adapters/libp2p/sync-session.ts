@@ -39,13 +39,24 @@ export const SESSION_IDLE_MS = 30_000
 export const REUSE_WITHIN_MS = 10_000
 /** Idle sessions a requester keeps per peer (a pull asks its next batch while one is applied). */
 export const MAX_IDLE_SESSIONS = 2
-const MAX_SESSIONS_PER_CONNECTION = 16
+/** Sessions one connection may hold open at once; libp2p resets those beyond. */
+export const MAX_SESSIONS_PER_CONNECTION = 16
+
+/** Options of {@link serveSyncSessions}: the waits, shorter where a test needs to see them end. */
+export interface ServeSessionsOptions {
+  /** How long a session waits for its next request ({@link SESSION_IDLE_MS} unless given). */
+  readonly idleMs?: number
+  /** How long an answer may take to be read by the peer (REQUEST_TIMEOUT_MS unless given); a session whose answer is not taken in time is ended. */
+  readonly answerTimeoutMs?: number
+}
 
 /** Read failures that end a session quietly: the requester closed it, or it stayed idle. */
 const QUIET_ENDS = new Set(['UnexpectedEOFError', 'AbortError', 'TimeoutError'])
 
 /** Serves sync sessions with `handler` on `node`; `handler` is told who asks. */
-export async function serveSyncSessions (node: Libp2p, handler: (request: SyncRequest, from: Requester) => Promise<HandledRequest>): Promise<void> {
+export async function serveSyncSessions (node: Libp2p, handler: (request: SyncRequest, from: Requester) => Promise<HandledRequest>, options: ServeSessionsOptions = {}): Promise<void> {
+  const idleMs = options.idleMs ?? SESSION_IDLE_MS
+  const answerTimeoutMs = options.answerTimeoutMs ?? REQUEST_TIMEOUT_MS
   await node.handle(SYNC_SESSION_PROTOCOL, async (stream, connection) => {
     const lp = lpStream(stream, { ...LP_OPTIONS })
     const from = requesterOf(connection)
@@ -53,14 +64,18 @@ export async function serveSyncSessions (node: Libp2p, handler: (request: SyncRe
       for (;;) {
         let bytes: Uint8Array
         try {
-          const read = await lp.read({ signal: AbortSignal.timeout(SESSION_IDLE_MS) })
+          const read = await lp.read({ signal: AbortSignal.timeout(idleMs) })
           bytes = read.subarray()
         } catch (error) {
-          if (!QUIET_ENDS.has((error as Error)?.name)) await lp.write(refusal(readFailure(error, 'the request')).bytes, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+          const name = (error as Error)?.name
+          // Idle too long (or a request left unfinished): ended at once, not after waiting for a peer that is not answering to close its side.
+          if (name === 'TimeoutError') { stream.abort(error as Error); return }
+          if (!QUIET_ENDS.has(name)) await lp.write(refusal(readFailure(error, 'the request')).bytes, { signal: AbortSignal.timeout(answerTimeoutMs) })
           break
         }
         const answer = await answerRequest(async (request) => await handler(request, from), bytes)
-        await lp.write(answer.bytes, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+        // Written whole before the next request is read: a peer that does not read its answers has one held here, for a bounded time.
+        await lp.write(answer.bytes, { signal: AbortSignal.timeout(answerTimeoutMs) })
         if (answer.abusive) {
           // Let the peer read why before the connection goes: wait for its side to close, briefly.
           await closedOrTimeout(stream, 2000)
@@ -68,7 +83,7 @@ export async function serveSyncSessions (node: Libp2p, handler: (request: SyncRe
           return
         }
       }
-      await stream.close({ signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+      await stream.close({ signal: AbortSignal.timeout(answerTimeoutMs) })
     } catch (error) {
       // The peer went away or stopped reading: nobody is left to answer.
       stream.abort(error instanceof Error ? error : new Error(String(error)))

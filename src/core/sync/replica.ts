@@ -39,8 +39,9 @@ export interface SyncReplica {
 
 /**
  * A replica over a record store and key book; `ingest` defaults to storing
- * with follow keys only. A replica that follows for others (`follow` given)
- * answers heads and pulls only to members with a valid pull proof.
+ * with follow keys only. It answers heads and pulls only to members with a
+ * valid pull proof, whether it follows for others (`follow` given) or is a
+ * member's own, serving other browsers over direct connections.
  */
 export function createStoreReplica (deps: {
   readonly records: RecordStore
@@ -92,14 +93,11 @@ export function createStoreReplica (deps: {
     }),
     follow: deps.follow,
     snapshots: deps.snapshots,
-    ...(deps.follow === undefined
-      ? {}
-      : {
-          async mayPull (thread: string, log: string): Promise<boolean> {
-            const acl = await admissionOf(thread).state(await keys.keyring(thread))
-            return atLeast(acl.members().find((m) => m.log === log)?.role ?? 'none', 'follow')
-          }
-        }),
+    // A member serving other browsers directly asks what a follower asks: a stranger who reaches it learns no more than from a follower.
+    async mayPull (thread: string, log: string): Promise<boolean> {
+      const acl = await admissionOf(thread).state(await keys.keyring(thread))
+      return atLeast(acl.members().find((m) => m.log === log)?.role ?? 'none', 'follow')
+    },
     ownLog: async (thread) => (await keys.findSelf(thread))?.log,
     async pullProof (thread, peer) {
       const self = await keys.findSelf(thread)

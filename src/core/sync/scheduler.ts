@@ -93,8 +93,10 @@ export function createSyncScheduler (input: SyncSchedulerOptions): SyncScheduler
   /**
    * A sync from the positions the peer acknowledged, with no heads round trip:
    * pushes what it lacks, pulls up to `hinted`. False when nothing was
-   * acknowledged yet, it did not go through, or the hinted heads were not
-   * reached (records waiting on other logs, or a false hint): a full sync follows.
+   * acknowledged yet, it did not go through, or a hinted head was not reached
+   * though the peer sent records of its log (they wait on records of other
+   * logs): a full sync follows. A hinted head the peer holds nothing beyond
+   * ours of (a false hint, or one for another peer) ends it all the same.
    */
   async function quick (hinted: LogPosition[]): Promise<boolean> {
     const remote = await acknowledged(input.meta, input.thread, input.peer)
@@ -105,9 +107,12 @@ export function createSyncScheduler (input: SyncSchedulerOptions): SyncScheduler
     try {
       const result = await syncThread({ thread: input.thread, replica: input.replica, transport: input.transport, signal: AbortSignal.timeout(120_000), known: { remote, hints: hinted } })
       if (!result.complete) return false
-      // An announced record that could not be placed (it waits on records of other logs, or the head was false): the heads say what else is needed.
+      // An announced record the peer sent that could not be placed (it waits on records of other logs): the heads say what else is needed.
+      // A head the peer holds nothing beyond ours of was false, or is another peer's to serve: asking all the heads would find none of it,
+      // so an announcer naming heads nobody holds costs each member one pull, not one pull and a full sync.
       const local = new Map((await input.replica.heads(input.thread)).map((h) => [h.log, h.seq]))
-      if (hinted.some((h) => (local.get(h.log) ?? 0) < h.seq)) return false
+      const peerHolds = new Map(result.peerHeads.map((h) => [h.log, h.seq]))
+      if (hinted.some((h) => (local.get(h.log) ?? 0) < h.seq && (peerHolds.get(h.log) ?? 0) > (local.get(h.log) ?? 0))) return false
       await acknowledge(input.meta, input.thread, input.peer, result.peerHeads)
       held = result.peerHeads
     } catch (error) {
