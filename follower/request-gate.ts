@@ -2,14 +2,19 @@
  * Admission of sync requests, shared by libp2p and HTTP: at most
  * `maxConcurrentRequests` under way in all and `maxConcurrentRequestsPerPeer`
  * for one requester, and at most `maxBufferedBytes` of request bodies held;
- * and none while the event loop runs more than `maxEventLoopLagMs` late, so
- * work under way finishes before more is taken and `/health` stays quick.
+ * while the event loop runs more than `maxEventLoopLagMs` late, only a
+ * quarter of `maxConcurrentRequests` at once, so work under way finishes
+ * before more is taken and `/health` stays quick (a lone client's requests
+ * are always taken: the lag it meets is its own request's).
  * Past a limit a request is refused at once, in words, rather than queued
  * until its client gives up: the follower stays responsive under any load,
  * and clients back off.
  */
 import { FollowerBusyError, TooManyRequestsError } from './limit-errors.ts'
 import type { FollowerLimits } from './limits.ts'
+
+/** While the event loop runs late, the gate takes this fraction (1 / LATE_SHARE) of its concurrent requests. */
+const LATE_SHARE = 4
 
 /** A place taken by one request; `release` gives it back (once, however often called). */
 export interface GatePass {
@@ -35,11 +40,13 @@ export function createRequestGate (
   let requests = 0
   let buffered = 0
   const wait = `try again in ${limits.retryAfterSeconds} s`
+  const lateLimit = Math.max(1, Math.floor(limits.maxConcurrentRequests / LATE_SHARE))
   return {
     enter (requester) {
+      // A loop running late is already behind on what it holds: it takes fewer at once (a lone request is always taken).
       const lag = lagMs()
-      if (lag > limits.maxEventLoopLagMs) {
-        return new FollowerBusyError(`the follower runs ${Math.round(lag)} ms behind (it takes new requests within ${limits.maxEventLoopLagMs} ms); ${wait}`)
+      if (lag > limits.maxEventLoopLagMs && requests >= lateLimit) {
+        return new FollowerBusyError(`the follower runs ${Math.round(lag)} ms behind (over ${limits.maxEventLoopLagMs} ms) and serves the ${lateLimit} requests it serves at once while behind; ${wait}`)
       }
       if (requests >= limits.maxConcurrentRequests) {
         return new FollowerBusyError(`the follower is serving the ${limits.maxConcurrentRequests} requests it serves at once; ${wait}`)

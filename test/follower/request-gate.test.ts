@@ -1,7 +1,7 @@
 /**
- * The follower takes no new sync request while its event loop runs late (a
- * long synchronous stretch just ended): the refusal is the busy one, in
- * words, and requests are taken again once the loop keeps time. The lag is
+ * While its event loop runs late (a long synchronous stretch just ended) the
+ * follower serves fewer sync requests at once: past that the refusal is the
+ * busy one, in words, and all are taken again once the loop keeps time. The lag is
  * what the event loop's own clock says, read here after blocking it.
  */
 import { describe, expect, it } from 'vitest'
@@ -11,22 +11,25 @@ import { DEFAULT_LIMITS } from '../../follower/limits.ts'
 import { createRequestGate } from '../../follower/request-gate.ts'
 
 describe('request gate and event-loop lag', () => {
-  it('refuses new requests as busy while the event loop runs late, and takes them again once it keeps time', () => {
+  it('while the event loop runs late, takes a quarter of its concurrent requests and refuses more as busy; all again once it keeps time', () => {
     let lag = 0
-    const gate = createRequestGate(DEFAULT_LIMITS, () => lag)
+    const limits = { ...DEFAULT_LIMITS, maxConcurrentRequests: 8 }
+    const gate = createRequestGate(limits, () => lag)
+    lag = limits.maxEventLoopLagMs + 1
+    // A lone client is served whatever the lag (the lag it meets is its own request's), and so is a second.
     const first = gate.enter('peer-a')
+    const second = gate.enter('peer-b')
     expect(first).not.toBeInstanceOf(Error)
-    lag = DEFAULT_LIMITS.maxEventLoopLagMs + 1
-    const refused = gate.enter('peer-b')
+    expect(second).not.toBeInstanceOf(Error)
+    const refused = gate.enter('peer-c')
     expect(refused).toBeInstanceOf(FollowerBusyError)
-    expect((refused as Error).message).toMatch(/ms behind.*try again in 1 s/)
-    // What was refused holds no place; what was under way still releases its own.
-    expect(gate.load().requests).toBe(1)
-    if (!(first instanceof Error)) first.release()
+    expect((refused as Error).message).toMatch(/ms behind.*serves the 2 requests.*try again in 1 s/)
+    // What was refused holds no place.
+    expect(gate.load().requests).toBe(2)
     lag = 0
-    const later = gate.enter('peer-b')
-    expect(later).not.toBeInstanceOf(Error)
-    expect(gate.load().requests).toBe(1)
+    const taken = Array.from({ length: 6 }, (_, i) => gate.enter(`peer-${i}`))
+    expect(taken.filter((p) => p instanceof Error)).toEqual([])
+    expect(gate.load().requests).toBe(8)
   })
 
   it('sees a blocked event loop once it runs again', async () => {
