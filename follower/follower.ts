@@ -27,6 +27,7 @@ import { createStoreReplica } from '../src/core/sync/replica.ts'
 import { createSnapshotShelf } from '../src/core/sync/snapshot-shelf.ts'
 import type { FollowerConfig } from './config.ts'
 import { startHttp } from './http.ts'
+import { watchEventLoopLag } from './event-loop-lag.ts'
 import { connectionManagerOptions, gossipLimits, limitsGater, relayReservationOptions, releaseReservationsOnDisconnect, topicValidator } from './libp2p-limits.ts'
 import { startMediaKeeper, type MediaKeeper } from './media-keeper.ts'
 import { loadNodeKey } from './node-key.ts'
@@ -79,7 +80,8 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
   // Threads per requester, bytes per thread; then how many requests at once (shared by libp2p and HTTP).
   const quotas = createQuotas({ replica, meta: backend.meta, limits })
   const handler = quotas.handler(createSyncHandler(quotas.replica))
-  const gate = createRequestGate(limits)
+  const lag = watchEventLoopLag()
+  const gate = createRequestGate(limits, lag.lagMs)
   // Members proven over libp2p may speak on their threads' topics; strangers' gossip is not forwarded.
   const speakers = createTopicSpeakers()
   let running: Libp2p<{ relay: CircuitRelayService }> | undefined
@@ -148,6 +150,7 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
       await node.stop()
       await blockstore.close()
       await backend.close()
+      lag.stop()
     }
   }
 }
