@@ -129,7 +129,7 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
   let revision = Date.now()
   let direct: DirectPeers | undefined
   let stopListening: (() => void) | undefined
-  /** Syncs started on announcements, limited per sender and album: a member saying "sync now" without end costs the others one sync every few seconds. */
+  /** Full syncs started on announcements without heads, limited per sender and album: a member saying "sync now" without end costs the others one sync every few seconds. */
   const announcements = createAnnouncementLimit()
 
   const changes = createAlbumChanges(async (id) => {
@@ -151,11 +151,13 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
           const hint = message.heads === undefined ? undefined : { heads: message.heads }
           // The writer and its followers each announce a write: heads already held here start nothing.
           void albums.get(topic)?.then(async (opened) => {
-            if (hint !== undefined && await holdsAll(topic, hint.heads)) return
-            announcements.admit(`${topic} ${from?.toString() ?? 'unsigned'}`, () => {
+            const follow = (): void => {
               kickAll(opened, hint)
               direct?.kick(topic, hint)
-            })
+            }
+            // Heads not held here cost one pull each, bounded by the peer; "sync now" without heads costs a full sync, so those are limited per sender.
+            if (hint === undefined) announcements.admit(`${topic} ${from?.toString() ?? 'unsigned'}`, follow)
+            else if (!await holdsAll(topic, hint.heads)) follow()
           }).catch((error: unknown) => { log.failure(`following an announcement on ${topic}`, error) })
         }
       })

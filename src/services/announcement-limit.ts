@@ -1,9 +1,12 @@
 /**
- * A per-sender limit on the syncs announcements start. Anyone on an album's
- * topic can say "sync now" as often as it likes, and each such word costs
- * every member a sync with its followers; so each sender's announcements start
- * at most one sync per {@link ANNOUNCEMENT_INTERVAL_MS}. The first one starts
- * at once (an honest write is pulled without delay); those that come sooner
+ * A per-sender limit on the full syncs announcements start. A member on an
+ * album's topic can say "sync now" without heads as often as it likes, and each
+ * such word costs every other member a full sync with its followers; so each
+ * sender's head-less announcements start at most one sync per
+ * {@link ANNOUNCEMENT_INTERVAL_MS} (announcements naming heads cost one pull
+ * each, bounded by the peer, and are not held back: a writer's quick edits
+ * each reach the others at once). The first one starts at once (a member's
+ * join or a large push is followed without delay); those that come sooner
  * after it are folded into one that starts when the interval is over, so the
  * last word of an honest burst is still acted on.
  *
