@@ -24,6 +24,23 @@ import { startFollowerProcess } from '../test/helpers/follower-process.ts'
 const PER_PUSH = 500
 const IN_PARALLEL = 4
 
+/** Refusals for load, after which a request is sent again once Retry-After has passed. */
+const BUSY = new Set(['FollowerBusyError', 'TooManyRequestsError'])
+const MAX_BUSY_ATTEMPTS = 60
+
+/** `transport`, sending a request again (a second later, up to MAX_BUSY_ATTEMPTS times) while the follower refuses it for load. */
+function patient (transport: SyncTransport): SyncTransport {
+  return {
+    async request (request, options) {
+      for (let attempt = 1; ; attempt++) {
+        const answer = await transport.request(request, options)
+        if (answer.type !== 'error' || !BUSY.has(answer.name) || attempt >= MAX_BUSY_ATTEMPTS) return answer
+        await new Promise((resolve) => setTimeout(resolve, 1000))
+      }
+    }
+  }
+}
+
 /** Makes one album, has the follower follow it, and pushes `events` records of its owner's log. */
 async function fillThread (transport: SyncTransport, events: number): Promise<void> {
   const backend = createMemoryBackend()
@@ -71,7 +88,7 @@ export async function benchManyThreads (): Promise<boolean> {
   const dir = await mkdtemp(join(tmpdir(), 'threads-bench-many-'))
   const follower = await startFollowerProcess(dir)
   try {
-    const transport = httpSyncTransport(follower.httpUrl)
+    const transport = patient(httpSyncTransport(follower.httpUrl))
     const atStart = await rssMb(follower.child.pid!)
     const start = performance.now()
     let next = 0

@@ -13,18 +13,21 @@ import { ping } from '@libp2p/ping'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { withBaseOptions } from '../src/adapters/libp2p/base-options.ts'
 import { migrateFileStore, openLmdbBackend, openLmdbBlockstore } from '../src/adapters/node/index.ts'
-import { serveSync } from '../src/adapters/libp2p/sync-protocol.ts'
+import { serveSync, type Requester } from '../src/adapters/libp2p/sync-protocol.ts'
+import { serveSyncSessions } from '../src/adapters/libp2p/sync-session.ts'
 import { createBlockNode } from '../src/adapters/libp2p/block-node.ts'
 import { ThreadsError } from '../src/core/errors.ts'
 import { createRecordStore } from '../src/core/log/record-store.ts'
 import { createKeyBook } from '../src/core/storage/key-book.ts'
 import { createThreadBook } from '../src/core/storage/thread-book.ts'
 import { admitFollow } from '../src/core/sync/follow-admission.ts'
-import { createSyncHandler } from '../src/core/sync/handler.ts'
+import { createSyncHandler, type HandledRequest } from '../src/core/sync/handler.ts'
+import type { SyncRequest } from '../src/core/sync/messages.ts'
 import { createStoreReplica } from '../src/core/sync/replica.ts'
 import { createSnapshotShelf } from '../src/core/sync/snapshot-shelf.ts'
 import type { FollowerConfig } from './config.ts'
 import { startHttp } from './http.ts'
+import { watchEventLoopLag } from './event-loop-lag.ts'
 import { connectionManagerOptions, gossipLimits, limitsGater, relayReservationOptions, releaseReservationsOnDisconnect, topicValidator } from './libp2p-limits.ts'
 import { startMediaKeeper, type MediaKeeper } from './media-keeper.ts'
 import { loadNodeKey } from './node-key.ts'
@@ -77,7 +80,8 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
   // Threads per requester, bytes per thread; then how many requests at once (shared by libp2p and HTTP).
   const quotas = createQuotas({ replica, meta: backend.meta, limits })
   const handler = quotas.handler(createSyncHandler(quotas.replica))
-  const gate = createRequestGate(limits)
+  const lag = watchEventLoopLag()
+  const gate = createRequestGate(limits, lag.lagMs)
   // Members proven over libp2p may speak on their threads' topics; strangers' gossip is not forwarded.
   const speakers = createTopicSpeakers()
   let running: Libp2p<{ relay: CircuitRelayService }> | undefined
@@ -121,11 +125,15 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
     announcePush(request, handled)
     return handled
   }
-  await serveSync(node, async (request, from) => {
+  const serveLibp2p = async (request: SyncRequest, from: Requester): Promise<HandledRequest> => {
     const handled = await announcing(request, from.ip ?? from.peer, from)
     speakers.served(request, handled.response, from.remotePeer)
     return handled
-  }, { admit: (from) => admit(from.peer) })
+  }
+  await serveSync(node, serveLibp2p, { admit: (from) => admit(from.peer) })
+  // Sessions save members a protocol round trip per request; each request in one passes the same gate as it begins
+  // (an idle session holds no place), and a peer holds as many sessions at once as it may have requests under way.
+  await serveSyncSessions(node, serveLibp2p, { admit: (from) => admit(from.peer), maxSessionsPerPeer: limits.maxConcurrentRequestsPerPeer })
   const http = await startHttp({ host: config.host, port: config.httpPort, node, handler: announcing, gate, corsOrigins: config.corsOrigins, retryAfterSeconds: limits.retryAfterSeconds,
     acceptBlock: keeper.accept,
     getBlock: keeper.get,
@@ -143,6 +151,7 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
       await node.stop()
       await blockstore.close()
       await backend.close()
+      lag.stop()
     }
   }
 }

@@ -15,6 +15,7 @@ export interface FollowerLimits {
   readonly maxConcurrentRequests: number
   readonly maxConcurrentRequestsPerPeer: number
   readonly maxBufferedBytes: number
+  readonly maxEventLoopLagMs: number
   readonly retryAfterSeconds: number
   readonly maxReservations: number
   readonly maxReservationsPerIp: number
@@ -42,6 +43,8 @@ export const DEFAULT_LIMITS: FollowerLimits = {
   maxConcurrentRequestsPerPeer: 8,
   /** Bytes of HTTP request bodies held in memory at once; a body that would pass it: `FollowerBusyError` (HTTP 503). */
   maxBufferedBytes: 64 * 1024 * 1024,
+  /** How late the event loop may run (a long synchronous stretch just ended) before the follower serves only a quarter of `maxConcurrentRequests` at once; beyond that: `FollowerBusyError` (HTTP 503). */
+  maxEventLoopLagMs: 500,
   /** What `Retry-After` (and the words of a busy refusal) ask a client to wait. */
   retryAfterSeconds: 1,
   /** Circuit relay reservations held at once. */

@@ -1,13 +1,20 @@
 /**
  * Admission of sync requests, shared by libp2p and HTTP: at most
  * `maxConcurrentRequests` under way in all and `maxConcurrentRequestsPerPeer`
- * for one requester, and at most `maxBufferedBytes` of request bodies held.
+ * for one requester, and at most `maxBufferedBytes` of request bodies held;
+ * while the event loop runs more than `maxEventLoopLagMs` late, only a
+ * quarter of `maxConcurrentRequests` at once, so work under way finishes
+ * before more is taken and `/health` stays quick (a lone client's requests
+ * are always taken: the lag it meets is its own request's).
  * Past a limit a request is refused at once, in words, rather than queued
  * until its client gives up: the follower stays responsive under any load,
  * and clients back off.
  */
 import { FollowerBusyError, TooManyRequestsError } from './limit-errors.ts'
 import type { FollowerLimits } from './limits.ts'
+
+/** While the event loop runs late, the gate takes this fraction (1 / LATE_SHARE) of its concurrent requests. */
+const LATE_SHARE = 4
 
 /** A place taken by one request; `release` gives it back (once, however often called). */
 export interface GatePass {
@@ -24,13 +31,23 @@ export interface RequestGate {
 }
 
 /** Makes a gate with the limits given. */
-export function createRequestGate (limits: Pick<FollowerLimits, 'maxConcurrentRequests' | 'maxConcurrentRequestsPerPeer' | 'maxBufferedBytes' | 'retryAfterSeconds'>): RequestGate {
+export function createRequestGate (
+  limits: Pick<FollowerLimits, 'maxConcurrentRequests' | 'maxConcurrentRequestsPerPeer' | 'maxBufferedBytes' | 'maxEventLoopLagMs' | 'retryAfterSeconds'>,
+  /** How late the event loop runs now, in milliseconds (event-loop-lag.ts); absent: never judged late. */
+  lagMs: () => number = () => 0
+): RequestGate {
   const perRequester = new Map<string, number>()
   let requests = 0
   let buffered = 0
   const wait = `try again in ${limits.retryAfterSeconds} s`
+  const lateLimit = Math.max(1, Math.floor(limits.maxConcurrentRequests / LATE_SHARE))
   return {
     enter (requester) {
+      // A loop running late is already behind on what it holds: it takes fewer at once (a lone request is always taken).
+      const lag = lagMs()
+      if (lag > limits.maxEventLoopLagMs && requests >= lateLimit) {
+        return new FollowerBusyError(`the follower runs ${Math.round(lag)} ms behind (over ${limits.maxEventLoopLagMs} ms) and serves the ${lateLimit} requests it serves at once while behind; ${wait}`)
+      }
       if (requests >= limits.maxConcurrentRequests) {
         return new FollowerBusyError(`the follower is serving the ${limits.maxConcurrentRequests} requests it serves at once; ${wait}`)
       }

@@ -4,12 +4,13 @@
  * Ctrl-C. Either process exiting stops the other.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { FOLLOWER_NODE_FLAGS, followerEnvironment } from '../follower/process-options.ts'
 
 const children: ChildProcess[] = []
 let stopping = false
 
-function run (name: string, command: string, args: string[]): void {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+function run (name: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): void {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env })
   const prefix = (chunk: Buffer): string => chunk.toString().split('\n').filter((l) => l !== '').map((l) => `[${name}] ${l}`).join('\n') + '\n'
   child.stdout!.on('data', (chunk: Buffer) => process.stdout.write(prefix(chunk)))
   child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(prefix(chunk)))
@@ -29,7 +30,7 @@ function stop (code: number): void {
   Promise.all(children.map(async (child) => child.exitCode !== null || await new Promise((resolve) => child.once('exit', resolve)))).then(() => process.exit(code), () => process.exit(code))
 }
 
-run('follower', process.execPath, ['follower/main.ts'])
+run('follower', process.execPath, [...FOLLOWER_NODE_FLAGS, 'follower/main.ts'], followerEnvironment(process.env))
 run('app', process.execPath, ['node_modules/vite/bin/vite.js', 'preview', '--host', '127.0.0.1', '--port', '4173', '--strictPort'])
 console.log('Threads: app on http://127.0.0.1:4173, follower on ws://127.0.0.1:4001 (health: http://127.0.0.1:4002/health). Ctrl-C stops both.')
 process.on('SIGINT', () => { stop(0) })

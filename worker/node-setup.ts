@@ -18,7 +18,7 @@ import { openTabViews } from '../src/adapters/idb/tab-views.ts'
 import { openIdbMediaBlockstore } from '../src/adapters/idb/media-blockstore.ts'
 import { createBlockNode } from '../src/adapters/libp2p/block-node.ts'
 import { mediaBlocksOf } from '../src/adapters/libp2p/media-blocks.ts'
-import { libp2pSyncTransport, serveSync } from '../src/adapters/libp2p/sync-protocol.ts'
+import { serveSync } from '../src/adapters/libp2p/sync-protocol.ts'
 import { libp2pSessionTransport, serveSyncSessions } from '../src/adapters/libp2p/sync-session.ts'
 import { retryWithBackoff } from '../src/core/retry.ts'
 import { createSyncHandler } from '../src/core/sync/handler.ts'
@@ -31,6 +31,7 @@ import { createDirectPeers } from '../src/services/direct-peers.ts'
 import { startDirectSync } from '../src/services/direct-sync.ts'
 import { createFollowerLink, type FollowerLink } from '../src/services/follower-link.ts'
 import { createMediaStore } from '../src/services/media-store.ts'
+import { createTopicSpeakers, notingSpeakers } from '../src/services/topic-speakers.ts'
 import { pubsubTopics } from '../src/services/topics.ts'
 import { startWorkerNode } from './libp2p-node.ts'
 import { workerLogger } from './log.ts'
@@ -45,12 +46,19 @@ export async function setupNode (workerId: string): Promise<RequestHandlers> {
   const blockstore = await openIdbMediaBlockstore(MEDIA_DATABASE_NAME)
   const helia = await createBlockNode({ libp2p: node, blockstore })
   const links = new Map<string, FollowerLink>()
+  /** The peers of the followers linked: what they say or pass on on an album's topic is heard. */
+  const followerPeers = new Set<string>()
+  /** The peers that proved membership of an album to this node by a request it served: what they say on its topic is heard. */
+  const speakers = createTopicSpeakers()
   /** Syncs every album with the follower at `address` from now on, through a link that keeps it dialled. */
   const follow = (address: string): void => {
     if (links.has(address) || links.size >= MAX_FOLLOWERS || !isFollowerAddress(address)) return
     const link = createFollowerLink({ node, address, onChange: () => { album.followerChanged(address) } })
     links.set(address, link)
-    album.addFollower({ address, transport: libp2pSyncTransport(node, multiaddr(address)) })
+    const peer = multiaddr(address).getComponents().find((c) => c.name === 'p2p')?.value
+    if (peer !== undefined) followerPeers.add(peer)
+    // Over sessions: a push or an announced pull costs one round trip, not a protocol negotiation first (a follower serving none is asked one stream a request).
+    album.addFollower({ address, transport: libp2pSessionTransport(node, multiaddr(address)) })
     link.start().catch((error: unknown) => { log.failure(`starting the link to the follower ${address}`, error) })
   }
   const backend = await openIdbBackend({ name: DATABASE_NAME })
@@ -61,7 +69,7 @@ export async function setupNode (workerId: string): Promise<RequestHandlers> {
     onFollowerAddresses: (addresses) => { for (const address of addresses) follow(address) },
     // A person adding a follower by its web address: its health endpoint says its multiaddr.
     resolveFollower: async (url) => await findFollower(url, { timeoutMs: 5000 }),
-    topics: pubsubTopics(node.services.pubsub),
+    topics: pubsubTopics(node.services.pubsub, { maySpeak: speakers.maySpeak, isFollower: (peer) => followerPeers.has(peer) }),
     direct: ({ replica, onChange }) => createDirectPeers({
       node,
       carriers,
@@ -71,7 +79,8 @@ export async function setupNode (workerId: string): Promise<RequestHandlers> {
     })
   })
   // Other browsers sync with this node directly, as they would with a follower.
-  const serve = createSyncHandler(album.syncReplica())
+  // Who is served proves membership: what they then say on the album's topic is heard.
+  const serve = notingSpeakers(createSyncHandler(album.syncReplica()), speakers)
   await serveSync(node, serve)
   await serveSyncSessions(node, serve)
   await album.start()

@@ -144,6 +144,11 @@ export class StoreClosedError extends ThreadsError {
   static override readonly errorName = 'StoreClosedError'
 }
 
+/** A peer opened more sync sessions at once than a server lets one peer hold; it should send on those it has. */
+export class TooManySessionsError extends ThreadsError {
+  static override readonly errorName = 'TooManySessionsError'
+}
+
 /** An operation cancelled through its AbortSignal. */
 export class AbortError extends ThreadsError {
   static override readonly errorName = 'AbortError'

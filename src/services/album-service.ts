@@ -37,6 +37,7 @@ import { createFollowerAcks } from './follower-acks.ts'
 import { followerRequestHandlers } from './follower-requests.ts'
 import { PhotoNotFoundError } from './errors.ts'
 import type { MediaStore } from './media-store.ts'
+import { createAnnouncementLimit } from './announcement-limit.ts'
 import { decodeTopicMessage, encodeTopicMessage } from './topic-messages.ts'
 import type { Topics } from './topics.ts'
 
@@ -128,6 +129,8 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
   let revision = Date.now()
   let direct: DirectPeers | undefined
   let stopListening: (() => void) | undefined
+  /** Full syncs started on announcements without heads, limited per sender and album: a member saying "sync now" without end costs the others one sync every few seconds. */
+  const announcements = createAnnouncementLimit()
 
   const changes = createAlbumChanges(async (id) => {
     const taken = await snapshot(id)
@@ -148,9 +151,13 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
           const hint = message.heads === undefined ? undefined : { heads: message.heads }
           // The writer and its followers each announce a write: heads already held here start nothing.
           void albums.get(topic)?.then(async (opened) => {
-            if (hint !== undefined && await holdsAll(topic, hint.heads)) return
-            kickAll(opened, hint)
-            direct?.kick(topic, hint)
+            const follow = (): void => {
+              kickAll(opened, hint)
+              direct?.kick(topic, hint)
+            }
+            // Heads not held here cost one pull each, bounded by the peer; "sync now" without heads costs a full sync, so those are limited per sender.
+            if (hint === undefined) announcements.admit(`${topic} ${from?.toString() ?? 'unsigned'}`, follow)
+            else if (!await holdsAll(topic, hint.heads)) follow()
           }).catch((error: unknown) => { log.failure(`following an announcement on ${topic}`, error) })
         }
       })
@@ -159,6 +166,7 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
     },
     stop: async () => {
       stopListening?.()
+      announcements.close()
       changes.close()
       const opened = await Promise.allSettled([...albums.values()])
       albums.clear()

@@ -14,6 +14,7 @@
  * Thumbnails and previews are small and always kept.
  */
 import { CID } from 'multiformats/cid'
+import { groupWrites } from '../core/group-writes.ts'
 import { createLogger } from '../core/logger.ts'
 import { mediaBlockCids, parseManifest, readManifest, type BlockGetter, type MediaBlock, type MediaRef } from '../core/media/index.ts'
 import type { KeyValueStore } from '../core/storage/interfaces.ts'
@@ -54,7 +55,7 @@ export interface MediaStore {
   readonly blocks: MediaBlocks
   /** A block getter for `openMedia` that asks for the next chunks of a file while one is opened. */
   reader(signal?: AbortSignal): BlockGetter
-  /** Marks an original as this device's own: kept. */
+  /** Marks an original as this device's own: kept. Marks made while another is written share one write. */
   markOwn(thread: string, ref: MediaRef): Promise<void>
   /** Notes that a fetched original was used now (for least-recently-used eviction), then evicts if storage is under pressure. */
   used(thread: string, ref: MediaRef): Promise<void>
@@ -85,6 +86,10 @@ export function createMediaStore (options: MediaStoreOptions): MediaStore {
   const windowSize = options.window ?? 4
   const pressure = options.pressure ?? 0.8
   let evicting: Promise<number> | undefined
+  // Photos added together are marked in one write, not one each.
+  const markGrouped = groupWrites<{ thread: string, ref: MediaRef }>(async (marks) => {
+    await meta.batch(marks.map(({ thread, ref }) => putValue(heldKey(ref.root), { thread, at: 0, own: true, size: ref.size } satisfies HeldOriginal)))
+  })
 
   const underPressure = async (): Promise<boolean> => {
     if (options.estimate === undefined) return false
@@ -147,7 +152,7 @@ export function createMediaStore (options: MediaStoreOptions): MediaStore {
       }
     },
     async markOwn (thread, ref) {
-      await meta.batch([putValue(heldKey(ref.root), { thread, at: 0, own: true, size: ref.size } satisfies HeldOriginal)])
+      await markGrouped({ thread, ref })
     },
     async used (thread, ref) {
       const held = await getValue<HeldOriginal>(meta, heldKey(ref.root))

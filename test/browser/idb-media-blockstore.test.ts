@@ -2,8 +2,8 @@
  * The media blockstore in IndexedDB, in real headless Chromium, as Helia
  * uses it: blocks found by multihash whatever codec the CID names, a missing
  * block reported as interface-store's NotFoundError (so Helia asks peers),
- * concurrent puts and putMany batches all stored and still there after a
- * reopen, getAll paging through every block, deletes, and a closed store
+ * concurrent puts (several files at once) and putMany batches all stored
+ * and still there after a reopen, getAll paging through every block, deletes, and a closed store
  * refusing by name.
  */
 import { deleteDB } from 'idb'
@@ -72,6 +72,16 @@ describe('media blockstore in IndexedDB', () => {
     expect(gone).toHaveLength(150)
     expect(await again.has(many[0]!.cid)).toBe(false)
     expect(await again.has(single[0]!.cid)).toBe(true)
+  })
+
+  it('keeps every block of photos stored at once, each putting its blocks one after another, across a reopen', async () => {
+    const { store, name } = await open()
+    // Six files stored together, as when many photos are added in one pick: each put awaits the one before it.
+    const files = await Promise.all(Array.from({ length: 6 }, async (_, f) => await Promise.all(Array.from({ length: 20 }, async (_, i) => await block(5000 + f * 100 + i, 2_000)))))
+    await Promise.all(files.map(async (blocks) => { for (const b of blocks) await store.put(b.cid, b.bytes) }))
+    await store.close()
+    const { store: again } = await open(name)
+    for (const b of files.flat()) expect(await bytesOf(again.get(b.cid))).toEqual(b.bytes)
   })
 
   it('refuses calls once closed, by name', async () => {

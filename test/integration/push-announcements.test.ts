@@ -4,7 +4,6 @@
  * signed make it say nothing (it stores none of them), and a push mixing them
  * with a member's record names only the heads the follower then holds, never
  * a log it refused; so no pusher can make it announce a head it cannot serve.
- * And it serves no sync sessions: its per-peer limits apply to every request.
  */
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -13,7 +12,6 @@ import { describe, expect, it, vi } from 'vitest'
 import { httpSyncTransport } from '../../src/adapters/http/sync-transport.ts'
 import { withBaseOptions } from '../../src/adapters/libp2p/base-options.ts'
 import { libp2pSyncTransport } from '../../src/adapters/libp2p/sync-protocol.ts'
-import { SYNC_SESSION_PROTOCOL } from '../../src/adapters/libp2p/sync-session.ts'
 import { openDatabase, type ThreadDatabase } from '../../src/core/db/index.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { syncThread } from '../../src/core/sync/engine.ts'
@@ -74,13 +72,5 @@ describe('a real follower announcing stored pushes to hostile pushers', { timeou
     // The first thing said after the refused push is the mixed push's announcement.
     expect(heard[0]).toEqual({ type: 'records', heads: [{ log: thread.logId, seq: before + 1 }] })
     await Promise.all([alice.close(), mallory.close()])
-  })
-
-  it('serves no sync sessions, so every request meets its per-peer limits', async () => {
-    const f = await startFollowerProcess(await tempDir('threads-push-announcements-', cleanup))
-    cleanup(async () => await f.stop())
-    const peer = await createLibp2p(withBaseOptions({}))
-    cleanup(async () => await peer.stop())
-    await expect(peer.dialProtocol(multiaddr(f.multiaddr), SYNC_SESSION_PROTOCOL)).rejects.toMatchObject({ name: 'UnsupportedProtocolError' })
   })
 })

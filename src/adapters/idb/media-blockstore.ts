@@ -7,7 +7,9 @@
  * Guarantees:
  * - one object store, `blocks`, keyed by the base32 multihash of each CID (a
  *   block is found whatever codec a CID names it with), valued by the bytes;
- * - puts arriving in the same turn share ONE readwrite transaction, and
+ * - puts arriving in the same turn, or while another put's transaction is
+ *   being written (several photos stored at once), share ONE readwrite
+ *   transaction, and
  *   `putMany` writes in transactions of up to {@link BATCH_BLOCKS} blocks or
  *   {@link BATCH_BYTES} bytes, so receiving a file over bitswap costs a
  *   transaction per batch, not per block; a put resolves once its
@@ -27,6 +29,7 @@ import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import * as Digest from 'multiformats/hashes/digest'
 import { StoreClosedError } from '../../core/errors.ts'
+import { groupWrites } from '../../core/group-writes.ts'
 import { concatBytes } from '@noble/hashes/utils.js'
 
 /** The object store of blocks. */
@@ -63,15 +66,8 @@ export async function openIdbMediaBlockstore (name: string): Promise<IdbMediaBlo
     await tx.done
   }
 
-  // Group commit: puts of one turn share a transaction.
-  let queued: Array<{ key: string, bytes: Uint8Array, settle: (error?: unknown) => void }> = []
-  const flush = (): void => {
-    const batch = queued
-    queued = []
-    write(batch.map((p) => [p.key, p.bytes] as const)).then(
-      () => { for (const p of batch) p.settle() },
-      (error: unknown) => { for (const p of batch) p.settle(error) })
-  }
+  // Group commit: puts of one turn, and those made while a transaction is being written, share the next one.
+  const putGrouped = groupWrites(write)
 
   // Group reads: `has` calls of one turn share a transaction.
   let asked: Array<{ key: string, settle: (found: boolean | undefined, error?: unknown) => void }> = []
@@ -90,10 +86,7 @@ export async function openIdbMediaBlockstore (name: string): Promise<IdbMediaBlo
     override async put (cid: CID, value: Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>, options?: AbortOptions): Promise<CID> {
       check(options)
       const bytes = await joined(value)
-      await new Promise<void>((resolve, reject) => {
-        if (queued.length === 0) queueMicrotask(flush)
-        queued.push({ key: keyOf(cid), bytes, settle: (error) => { error === undefined ? resolve() : reject(error) } })
-      })
+      await putGrouped([keyOf(cid), bytes])
       return cid
     }
 

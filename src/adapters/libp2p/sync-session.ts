@@ -19,13 +19,14 @@
  * duplicates), and falls back to one request per stream with a peer that
  * does not serve sessions.
  */
-import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
+import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
+import { byteStream, lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import type { SyncTransport } from '../../core/sync/engine.ts'
 import type { HandledRequest } from '../../core/sync/handler.ts'
 import { decodeResponse, encodeMessage, SYNC_PROTOCOL, type SyncRequest } from '../../core/sync/messages.ts'
-import { answerRequest, refusal } from '../../core/sync/serve.ts'
+import { answerRequest, refusal, type EncodedAnswer } from '../../core/sync/serve.ts'
+import { ThreadsError, TooManySessionsError } from '../../core/errors.ts'
 import { createLogger } from '../../core/logger.ts'
 import { closedOrTimeout, libp2pSyncTransport, LP_OPTIONS, readFailure, REQUEST_TIMEOUT_MS, requesterOf, type Requester } from './sync-protocol.ts'
 
@@ -42,12 +43,20 @@ export const MAX_IDLE_SESSIONS = 2
 /** Sessions one connection may hold open at once; libp2p resets those beyond. */
 export const MAX_SESSIONS_PER_CONNECTION = 16
 
-/** Options of {@link serveSyncSessions}: the waits, shorter where a test needs to see them end. */
+/** Options of {@link serveSyncSessions}: the waits (shorter where a test needs to see them end), and limits a public peer (a follower) applies. */
 export interface ServeSessionsOptions {
   /** How long a session waits for its next request ({@link SESSION_IDLE_MS} unless given). */
   readonly idleMs?: number
   /** How long an answer may take to be read by the peer (REQUEST_TIMEOUT_MS unless given); a session whose answer is not taken in time is ended. */
   readonly answerTimeoutMs?: number
+  /**
+   * Called as the first byte of each request arrives (an idle session takes
+   * nothing): a function to call once it is answered, or an error to answer
+   * with at once; the request is then not read, and the session ends.
+   */
+  readonly admit?: (from: Requester) => (() => void) | ThreadsError
+  /** Sessions one peer may hold open at once over all its connections; one past it is refused in words and ended. */
+  readonly maxSessionsPerPeer?: number
 }
 
 /** Read failures that end a session quietly: the requester closed it, or it stayed idle. */
@@ -55,40 +64,101 @@ const QUIET_ENDS = new Set(['UnexpectedEOFError', 'AbortError', 'TimeoutError'])
 
 /** Serves sync sessions with `handler` on `node`; `handler` is told who asks. */
 export async function serveSyncSessions (node: Libp2p, handler: (request: SyncRequest, from: Requester) => Promise<HandledRequest>, options: ServeSessionsOptions = {}): Promise<void> {
-  const idleMs = options.idleMs ?? SESSION_IDLE_MS
-  const answerTimeoutMs = options.answerTimeoutMs ?? REQUEST_TIMEOUT_MS
+  const open = new Map<string, number>()
+  const waits = { idleMs: options.idleMs ?? SESSION_IDLE_MS, answerTimeoutMs: options.answerTimeoutMs ?? REQUEST_TIMEOUT_MS }
   await node.handle(SYNC_SESSION_PROTOCOL, async (stream, connection) => {
-    const lp = lpStream(stream, { ...LP_OPTIONS })
     const from = requesterOf(connection)
+    const held = (open.get(from.peer) ?? 0) + 1
+    open.set(from.peer, held)
     try {
-      for (;;) {
-        let bytes: Uint8Array
-        try {
-          const read = await lp.read({ signal: AbortSignal.timeout(idleMs) })
-          bytes = read.subarray()
-        } catch (error) {
-          const name = (error as Error)?.name
-          // Idle too long (or a request left unfinished): ended at once, not after waiting for a peer that is not answering to close its side.
-          if (name === 'TimeoutError') { stream.abort(error as Error); return }
-          if (!QUIET_ENDS.has(name)) await lp.write(refusal(readFailure(error, 'the request')).bytes, { signal: AbortSignal.timeout(answerTimeoutMs) })
-          break
-        }
-        const answer = await answerRequest(async (request) => await handler(request, from), bytes)
-        // Written whole before the next request is read: a peer that does not read its answers has one held here, for a bounded time.
-        await lp.write(answer.bytes, { signal: AbortSignal.timeout(answerTimeoutMs) })
-        if (answer.abusive) {
-          // Let the peer read why before the connection goes: wait for its side to close, briefly.
-          await closedOrTimeout(stream, 2000)
-          await connection.close().catch((error: unknown) => { log.failure(`closing the connection of abusive peer ${from.peer}`, error) })
-          return
-        }
+      if (options.maxSessionsPerPeer !== undefined && held > options.maxSessionsPerPeer) {
+        await refuseSession(stream, new TooManySessionsError(`${from.peer} already holds the ${options.maxSessionsPerPeer} sync sessions one peer may; send on those`))
+        return
       }
-      await stream.close({ signal: AbortSignal.timeout(answerTimeoutMs) })
-    } catch (error) {
-      // The peer went away or stopped reading: nobody is left to answer.
-      stream.abort(error instanceof Error ? error : new Error(String(error)))
+      await serveSession(stream, connection, from, handler, { ...waits, admit: options.admit })
+    } finally {
+      const left = (open.get(from.peer) ?? 1) - 1
+      if (left === 0) open.delete(from.peer)
+      else open.set(from.peer, left)
     }
   }, { maxInboundStreams: MAX_SESSIONS_PER_CONNECTION, runOnLimitedConnection: true })
+}
+
+/** Answers `error` to whatever comes first on `stream`, then ends it. */
+async function refuseSession (stream: Stream, error: ThreadsError): Promise<void> {
+  try {
+    await lpStream(stream, { ...LP_OPTIONS }).write(refusal(error).bytes, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+    await stream.close({ signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+  } catch (failure) {
+    stream.abort(failure instanceof Error ? failure : new Error(String(failure)))
+  }
+}
+
+/** How a session is served: its waits, and the admission of each request. */
+type SessionRules = Required<Pick<ServeSessionsOptions, 'idleMs' | 'answerTimeoutMs'>> & Pick<ServeSessionsOptions, 'admit'>
+
+/**
+ * Waits for the first byte of the session's next request, at most `idleMs`;
+ * false when the requester closed the session. The byte goes back to the
+ * stream, ahead of what followed it, for the request's reader.
+ */
+async function nextRequestBegins (stream: Stream, idleMs: number): Promise<boolean> {
+  const bytes = byteStream(stream, { maxBufferSize: LP_OPTIONS.maxBufferSize })
+  let first
+  try {
+    first = await bytes.read({ bytes: 1, signal: AbortSignal.timeout(idleMs) })
+  } catch (error) {
+    const name = (error as Error)?.name
+    if (name !== 'TimeoutError' && QUIET_ENDS.has(name)) return false
+    throw error
+  } finally {
+    bytes.unwrap()
+  }
+  stream.unshift(first)
+  return true
+}
+
+/** Serves one session: request after request, each admitted as it begins. */
+async function serveSession (stream: Stream, connection: Connection, from: Requester, handler: (request: SyncRequest, from: Requester) => Promise<HandledRequest>, rules: SessionRules): Promise<void> {
+  const answering = (): { signal: AbortSignal } => ({ signal: AbortSignal.timeout(rules.answerTimeoutMs) })
+  try {
+    for (;;) {
+      if (!await nextRequestBegins(stream, rules.idleMs)) break
+      const admitted = rules.admit?.(from) ?? (() => {})
+      const lp = lpStream(stream, { ...LP_OPTIONS })
+      if (admitted instanceof ThreadsError) {
+        // Refused unread (a limit, not the peer's fault): the answer ends the session, whose request stays unread.
+        await lp.write(refusal(admitted).bytes, answering())
+        break
+      }
+      let bytes: Uint8Array
+      try {
+        bytes = (await lp.read({ signal: AbortSignal.timeout(rules.idleMs) })).subarray()
+      } catch (error) {
+        admitted()
+        // A request left unfinished: ended at once, not after waiting for a peer that is not sending to close its side.
+        if ((error as Error)?.name === 'TimeoutError') throw error
+        // Too large or cut short: answered in words.
+        await lp.write(refusal(readFailure(error, 'the request')).bytes, answering())
+        break
+      }
+      const answer = await answerRequest(async (request) => await handler(request, from), bytes).finally(admitted)
+      // Written whole before the next request is read: a peer that does not read its answers has one held here, for a bounded time.
+      await lp.write(answer.bytes, answering())
+      // What the peer sent after this request stays in the stream for the next.
+      lp.unwrap()
+      if (answer.abusive) {
+        // Let the peer read why before the connection goes: wait for its side to close, briefly.
+        await closedOrTimeout(stream, 2000)
+        await connection.close().catch((error: unknown) => { log.failure(`closing the connection of abusive peer ${from.peer}`, error) })
+        return
+      }
+    }
+    await stream.close(answering())
+  } catch (error) {
+    // Idle too long, or the peer went away or stopped reading: nobody is left to answer.
+    stream.abort(error instanceof Error ? error : new Error(String(error)))
+  }
 }
 
 interface Session {
@@ -165,7 +235,11 @@ export function libp2pSessionTransport (node: Libp2p, peer: PeerId | Multiaddr |
         }
       }
       const session = await open(signal)
-      return session === undefined ? await single.request(request, options) : await exchange(session, bytes, signal)
+      if (session === undefined) return await single.request(request, options)
+      const answer = await exchange(session, bytes, signal)
+      // This peer holds as many sessions as the server lets it: this request goes on a stream of its own.
+      if (answer.type === 'error' && answer.name === TooManySessionsError.errorName) return await single.request(request, options)
+      return answer
     }
   }
 }

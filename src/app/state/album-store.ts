@@ -17,6 +17,7 @@ import { requestOutboxFlush } from '../client/service-worker.ts'
 import { concurrentLosses, type OwnEdit } from './edit-outcomes.ts'
 import { useHistoryStore } from './history-store.ts'
 import { useImageStore } from './image-store.ts'
+import { keepUnchanged } from './same-photos.ts'
 import { useUiStore } from './ui-store.ts'
 
 /** This person's latest change here, which they may undo. */
@@ -114,7 +115,7 @@ export const useAlbumStore = create<AlbumState>()((set, get) => {
     const { lost, watching } = concurrentLosses(ownEdits, snapshot.photos, Date.now())
     ownEdits = watching
     const notice = lost[0] === undefined ? get().notice : `Your caption “${lost[0].title}” was replaced by “${lost[0].now}”, an edit made elsewhere at the same time. Both were kept in the album's history; the other one won.`
-    set({ name: snapshot.name, photos: snapshot.photos, sync: snapshot.sync, members: snapshot.members, access: snapshot.access, keepOriginals: snapshot.keepOriginals === true, notice })
+    set({ name: snapshot.name, photos: keepUnchanged(get().photos, snapshot.photos), sync: snapshot.sync, members: snapshot.members, access: snapshot.access, keepOriginals: snapshot.keepOriginals === true, notice })
     set({ albums: get().albums.map((a) => a.id === snapshot.thread ? { ...a, name: snapshot.name, photos: snapshot.photos.length, ...coverOf(snapshot.photos) } : a) })
     // Records wait for a follower out of reach: let the service worker send them even if every tab closes first.
     if (snapshot.sync.state === 'offline' && snapshot.sync.pending > 0) requestOutboxFlush()

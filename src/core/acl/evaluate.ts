@@ -21,7 +21,7 @@
 import { MalformedAclError, TooLargeError } from '../errors.ts'
 import { LIMITS } from '../log/record-format.ts'
 import { ACL_LIMITS, ACL_SIZES } from './codec.ts'
-import { compareIds, runInAclOrder } from './order.ts'
+import { aclOrderSteps, compareIds } from './order.ts'
 import { roleRank } from './roles.ts'
 import { checkChange, type ChangeContext } from './rules.ts'
 import { keyIdText, MutableAclState } from './state.ts'
@@ -35,13 +35,35 @@ export const ACL_EVALUATION_LIMITS = {
 
 /** Evaluates the ACL of `thread` from its ACL events (see the module comment). */
 export function evaluateAcl (thread: string, events: readonly AclEvent[]): AclState {
+  const steps = evaluationSteps(thread, events)
+  for (let step = steps.next(); ; step = steps.next()) if (step.done === true) return step.value
+}
+
+/** Events applied between two pauses of {@link evaluateAclInStretches}: a few milliseconds of work. */
+const EVENTS_PER_STRETCH = 256
+
+/**
+ * {@link evaluateAcl}, the same answer, in stretches of a few hundred events
+ * with the event loop let run between them (a thread of thousands of members
+ * is evaluated without holding a server's other requests for the whole of it).
+ */
+export async function evaluateAclInStretches (thread: string, events: readonly AclEvent[]): Promise<AclState> {
+  const steps = evaluationSteps(thread, events)
+  for (let step = steps.next(), applied = 1; ; step = steps.next(), applied++) {
+    if (step.done === true) return step.value
+    if (applied % EVENTS_PER_STRETCH === 0) await new Promise<void>((resolve) => { setTimeout(resolve, 0) })
+  }
+}
+
+/** The evaluation, pausing after each event applied. */
+function * evaluationSteps (thread: string, events: readonly AclEvent[]): Generator<void, AclState> {
   if (events.length > ACL_EVALUATION_LIMITS.maxEvents) {
     throw new TooLargeError(`a thread's ACL holds ${events.length} events; at most ${ACL_EVALUATION_LIMITS.maxEvents} are evaluated`)
   }
   events.forEach(checkEventShape)
   const state = new MutableAclState(thread)
   const kept = onePerPosition(events, state)
-  const pending = runInAclOrder(kept, {
+  const pending = yield * aclOrderSteps(kept, {
     rank: (event) => restricts(state, event) ? 1 : 0,
     waitsFor: (event) => event.body.changes.some((c) => c.type === 'genesis') || state.epoch(event.key) !== undefined ? undefined : keyIdText(event.key),
     apply: (event) => {

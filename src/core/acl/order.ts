@@ -34,11 +34,12 @@ interface Node {
 }
 
 /**
- * Runs `apply` over `events` in ACL order; returns the events that never became
- * ready (sorted by record ID). `events` must hold each record ID and each
- * (log, seq) once (see evaluate.ts).
+ * Runs `apply` over `events` in ACL order, pausing after each event applied
+ * (so a caller may let other work run between stretches of a long
+ * evaluation); returns the events that never became ready (sorted by record
+ * ID). `events` must hold each record ID and each (log, seq) once (see evaluate.ts).
  */
-export function runInAclOrder (events: readonly AclEvent[], scheduling: Scheduling): AclEvent[] {
+export function * aclOrderSteps (events: readonly AclEvent[], scheduling: Scheduling): Generator<void, AclEvent[]> {
   const nodes = new Map<string, Node>()
   for (const event of events) nodes.set(event.id, { event, waiting: 0, next: [], rank: 0 })
   const byLog = new Map<string, Node[]>()
@@ -87,6 +88,7 @@ export function runInAclOrder (events: readonly AclEvent[], scheduling: Scheduli
     }
     done++
     for (const after of node.next) if (--after.waiting === 0) release(after)
+    yield
   }
   if (done === nodes.size) return []
   return [...nodes.values()].filter((n) => n.waiting > 0).map((n) => n.event).sort((a, b) => compareIds(a.id, b.id))

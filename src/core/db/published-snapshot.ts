@@ -262,7 +262,7 @@ async function aclOfSnapshot (thread: string, manifest: SnapshotManifest, blocks
     const event = decodeAclRecord(v.record, v.node, v.blocks[2]!, v.blocks[3]!, keyring.followKey(v.node.key)!)
     if (event !== null) events.push(event)
   }
-  return evaluateDecodedAcl(thread, events)
+  return await evaluateDecodedAcl(thread, events)
 }
 
 /**

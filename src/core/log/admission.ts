@@ -16,7 +16,7 @@
  */
 import { parseAclBody } from '../acl/codec.ts'
 import { prepareJoinProof } from '../acl/invite-proof.ts'
-import { evaluateAcl } from '../acl/evaluate.ts'
+import { evaluateAclInStretches } from '../acl/evaluate.ts'
 import { atLeast } from '../acl/roles.ts'
 import { keyIdText } from '../acl/state.ts'
 import type { AclBody, AclEvent, AclState, KeyShare } from '../acl/types.ts'
@@ -75,9 +75,9 @@ export function decodeAclRecord (record: string, node: RecordNode, header: { cid
  * one not held waits: this peer's own join, written before its invite
  * record arrived, is admitted once it does).
  */
-export function evaluateDecodedAcl (thread: string, events: readonly DecodedAcl[]): AclState {
+export async function evaluateDecodedAcl (thread: string, events: readonly DecodedAcl[]): Promise<AclState> {
   const ids = new Set(events.map((e) => e.id))
-  return evaluateAcl(thread, events.map((e): AclEvent => ({
+  return await evaluateAclInStretches(thread, events.map((e): AclEvent => ({
     id: e.id, log: e.log, seq: e.seq, key: e.key, body: e.body, after: [...(e.prev !== null && ids.has(e.prev) ? [e.prev] : []), ...e.aclDeps]
   })))
 }
@@ -159,16 +159,15 @@ export function createAdmission (input: { readonly thread: string, readonly reco
     return out
   }
 
-  const evaluate = (events: readonly DecodedAcl[]): AclState => evaluateDecodedAcl(thread, events)
-
   /** The last evaluation and the held ACL events it was made from: most calls find the same set. */
-  let last: { readonly ids: string, readonly state: AclState } | undefined
-  const stateOf = (events: readonly DecodedAcl[]): AclState => {
+  let last: { readonly ids: string, readonly state: Promise<AclState> } | undefined
+  const stateOf = async (events: readonly DecodedAcl[]): Promise<AclState> => {
     const ids = events.map((e) => e.id).join(' ')
-    if (last?.ids !== ids) last = { ids, state: evaluate(events) }
-    return last.state
+    // Kept as it is being made: concurrent requests over the same set share one evaluation.
+    if (last?.ids !== ids) last = { ids, state: evaluateDecodedAcl(thread, events) }
+    return await last.state
   }
-  const heldState = async (keys: EpochKeyring): Promise<AclState> => stateOf(await heldEvents(keys))
+  const heldState = async (keys: EpochKeyring): Promise<AclState> => await stateOf(await heldEvents(keys))
 
   return {
     state: heldState,
@@ -193,7 +192,7 @@ export function createAdmission (input: { readonly thread: string, readonly reco
         if (event !== null) batch.push(event)
       }
       await prepareJoinProofs(thread, held, batch)
-      const state = stateOf([...held, ...batch])
+      const state = await stateOf([...held, ...batch])
       seen?.(state)
       const inBatch = new Set(verified.flatMap((v) => v instanceof Error ? [] : [v.record]))
       // In batch order: a record after one left to the record store for a missing link is left to it too.

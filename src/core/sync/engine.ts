@@ -188,8 +188,8 @@ export async function syncThread (input: {
   // What the peer sent, it holds: not sent back to it.
   for (const [log, seq] of served) remote.set(log, Math.max(seq, remote.get(log) ?? 0))
 
-  // Push.
-  const mine = await replica.heads(thread)
+  // Push. With nothing pulled, the heads read above still say what to send (a write made since kicks a sync of its own): not read again.
+  const mine = pulled === 0 ? [...local].map(([log, seq]) => ({ log, seq })) : await replica.heads(thread)
   const behind = mine.filter((h) => h.seq > (remote.get(h.log) ?? 0))
   const pushTotal = behind.reduce((n, h) => n + h.seq - (remote.get(h.log) ?? 0), 0)
   let pushed = pushedFirst

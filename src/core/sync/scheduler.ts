@@ -110,9 +110,11 @@ export function createSyncScheduler (input: SyncSchedulerOptions): SyncScheduler
       // An announced record the peer sent that could not be placed (it waits on records of other logs): the heads say what else is needed.
       // A head the peer holds nothing beyond ours of was false, or is another peer's to serve: asking all the heads would find none of it,
       // so an announcer naming heads nobody holds costs each member one pull, not one pull and a full sync.
-      const local = new Map((await input.replica.heads(input.thread)).map((h) => [h.log, h.seq]))
-      const peerHolds = new Map(result.peerHeads.map((h) => [h.log, h.seq]))
-      if (hinted.some((h) => (local.get(h.log) ?? 0) < h.seq && (peerHolds.get(h.log) ?? 0) > (local.get(h.log) ?? 0))) return false
+      if (hinted.length > 0) {
+        const local = new Map((await input.replica.heads(input.thread)).map((h) => [h.log, h.seq]))
+        const peerHolds = new Map(result.peerHeads.map((h) => [h.log, h.seq]))
+        if (hinted.some((h) => (local.get(h.log) ?? 0) < h.seq && (peerHolds.get(h.log) ?? 0) > (local.get(h.log) ?? 0))) return false
+      }
       await acknowledge(input.meta, input.thread, input.peer, result.peerHeads)
       held = result.peerHeads
     } catch (error) {
