@@ -81,7 +81,9 @@ test('photos added while the follower is unreachable are kept, counted and sent 
   await createAlbum(alice, 'Offline trip')
   await submitPhoto(alice, 'Before')
   const status = alice.getByTestId('sync-status')
+  // Synced with nothing waiting: the album's first records can read as synced while this photo still waits.
   await expect(status).toHaveAttribute('data-state', 'synced', { timeout: 20_000 })
+  await expect(status).toHaveAttribute('data-pending', '0', { timeout: 20_000 })
 
   await follower.proxy.cut()
   for (const title of ['Cabin', 'Lake']) {
@@ -123,7 +125,9 @@ test('photos still waiting when the last tab closes are sent by the service work
   await createAlbum(alice, 'Sent later')
   await submitPhoto(alice, 'Before')
   const status = alice.getByTestId('sync-status')
+  // Synced with nothing waiting: the album's first records can read as synced while this photo still waits.
   await expect(status).toHaveAttribute('data-state', 'synced', { timeout: 20_000 })
+  await expect(status).toHaveAttribute('data-pending', '0', { timeout: 20_000 })
   const link = await makeInvite(alice, 'write')
   const invite = parseInviteLink(link)
   const http = httpSyncTransport(`http://127.0.0.1:${FOLLOWER_HTTP_PORT}`)

@@ -98,36 +98,40 @@ const tiles = (page: Page) => page.getByRole('list', { name: 'Photos' }).getByRo
 
 /**
  * Scrolls the grid from top to bottom; at each screen, waits until every tile
- * on it shows its thumbnail decoded at `width` px. Returns the places
- * (1-based) of the tiles seen so, which must be all `total`.
+ * on it shows its thumbnail decoded at `width` px. A pass can step over a row
+ * when the page above the grid changes height as sync words change, so passes
+ * repeat until every place was seen or time runs out. Returns how many places
+ * (1-based) were seen so, which must be all `total`.
  */
 async function scrollThroughThumbnails (page: Page, total: number, width: number, timeoutMs: number): Promise<number> {
   const seen = new Set<number>()
   const deadline = Date.now() + timeoutMs
-  await page.evaluate(() => { scrollTo(0, 0) })
-  for (;;) {
-    // The tiles on screen now, and how many of them show a decoded thumbnail of the width asked.
-    const onScreen = async (): Promise<{ shown: number[], waiting: number, bottom: boolean }> => await page.evaluate((width) => {
-      const shown: number[] = []
-      let waiting = 0
-      for (const tile of document.querySelectorAll<HTMLElement>('[role="list"][aria-label="Photos"] [role="listitem"][aria-posinset]')) {
-        const box = tile.getBoundingClientRect()
-        if (box.bottom <= 0 || box.top >= innerHeight) continue
-        const img = tile.querySelector('img')
-        if (img !== null && img.complete && img.naturalWidth === width) shown.push(Number(tile.getAttribute('aria-posinset')))
-        else waiting++
-      }
-      return { shown, waiting, bottom: scrollY + innerHeight >= document.documentElement.scrollHeight - 1 }
-    }, width)
-    let screen = await onScreen()
-    while (screen.waiting > 0 || screen.shown.length === 0) {
-      if (Date.now() > deadline) throw new Error(`thumbnails still loading after ${timeoutMs} ms: ${seen.size} of ${total} seen, ${screen.waiting} waiting on screen`)
-      await page.waitForTimeout(250)
-      screen = await onScreen()
+  // The tiles on screen now, and how many of them show a decoded thumbnail of the width asked.
+  const onScreen = async (): Promise<{ shown: number[], waiting: number, bottom: boolean }> => await page.evaluate((width) => {
+    const shown: number[] = []
+    let waiting = 0
+    for (const tile of document.querySelectorAll<HTMLElement>('[role="list"][aria-label="Photos"] [role="listitem"][aria-posinset]')) {
+      const box = tile.getBoundingClientRect()
+      if (box.bottom <= 0 || box.top >= innerHeight) continue
+      const img = tile.querySelector('img')
+      if (img !== null && img.complete && img.naturalWidth === width) shown.push(Number(tile.getAttribute('aria-posinset')))
+      else waiting++
     }
-    for (const place of screen.shown) seen.add(place)
-    if (seen.size >= total || screen.bottom) break
-    await page.evaluate(() => { scrollBy(0, Math.floor(innerHeight * 0.8)) })
+    return { shown, waiting, bottom: scrollY + innerHeight >= document.documentElement.scrollHeight - 1 }
+  }, width)
+  while (seen.size < total && Date.now() < deadline) {
+    await page.evaluate(() => { scrollTo(0, 0) })
+    for (;;) {
+      let screen = await onScreen()
+      while (screen.waiting > 0 || screen.shown.length === 0) {
+        if (Date.now() > deadline) throw new Error(`thumbnails still loading after ${timeoutMs} ms: ${seen.size} of ${total} seen, ${screen.waiting} waiting on screen`)
+        await page.waitForTimeout(250)
+        screen = await onScreen()
+      }
+      for (const place of screen.shown) seen.add(place)
+      if (seen.size >= total || screen.bottom) break
+      await page.evaluate(() => { scrollBy(0, Math.floor(innerHeight * 0.8)) })
+    }
   }
   return seen.size
 }
