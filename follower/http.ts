@@ -11,7 +11,8 @@
  * the request gate's limits 503 `FollowerBusyError` or 429
  * `TooManyRequestsError`, with `Retry-After`. A refused body is read and
  * dropped, never kept, so the client (still sending) reads the answer rather
- * than a dropped socket. A request that is served is answered with a sync
+ * than a dropped socket. A block path whose CID no media block can have is
+ * 400 `BadCidError`. A request that is served is answered with a sync
  * message, an error response in words (400) when it cannot be served. Nothing
  * a client sends can throw out of the server, so no request can end the
  * follower.
@@ -19,14 +20,14 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Libp2p } from 'libp2p'
-import { BlockNotFoundError, ThreadsError, TooLargeError } from '../src/core/errors.ts'
+import { BadCidError, BlockNotFoundError, ThreadsError, TooLargeError } from '../src/core/errors.ts'
 import { createLogger } from '../src/core/logger.ts'
 import type { HandledRequest } from '../src/core/sync/handler.ts'
 import { MAX_MESSAGE_BYTES, type SyncRequest } from '../src/core/sync/messages.ts'
 import { answerRequest } from '../src/core/sync/serve.ts'
 import { EndpointNotFoundError, FollowerBusyError, LengthRequiredError, OriginNotAllowedError, TooManyRequestsError, UnsupportedContentTypeError } from './limit-errors.ts'
 import type { RequestGate } from './request-gate.ts'
-import { CHUNK_OVERHEAD, MEDIA_LIMITS } from '../src/core/media/format.ts'
+import { CHUNK_OVERHEAD, MEDIA_LIMITS, parseMediaCid } from '../src/core/media/format.ts'
 import { UnreferencedBlockError } from './media-errors.ts'
 
 const log = createLogger('follower:http')
@@ -81,6 +82,17 @@ function statusOf (error: ThreadsError): number {
   if (error instanceof UnreferencedBlockError) return 403
   if (error instanceof BlockNotFoundError) return 404
   return 400
+}
+
+/** The refusal of a block path's CID that no media block can have (400 BadCidError), checked before any work. */
+function badCid (text: string): BadCidError | undefined {
+  try {
+    parseMediaCid(text)
+    return undefined
+  } catch (error) {
+    if (error instanceof BadCidError) return error
+    throw error
+  }
 }
 
 /** The client's IP address, one spelling for IPv4 whether it came over IPv4 or IPv6. */
@@ -141,6 +153,8 @@ export async function startHttp (options: HttpOptions): Promise<{ url: string, c
 
   /** PUT /v1/blocks/<cid>: one media block, checked and kept only if a record this follower holds references it. */
   const serveBlockPut = async (request: IncomingMessage, response: ServerResponse, cid: string, headers: Record<string, string>): Promise<void> => {
+    const bad = badCid(cid)
+    if (bad !== undefined) { refuse(request, response, bad, headers); return }
     const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
     if (type !== BLOCK_CONTENT_TYPE) { refuse(request, response, new UnsupportedContentTypeError(`a block is ${BLOCK_CONTENT_TYPE}, not "${type.slice(0, 100)}"`), headers); return }
     const declared = request.headers['content-length']
@@ -165,17 +179,19 @@ export async function startHttp (options: HttpOptions): Promise<{ url: string, c
     }
   }
 
-  /** Waits on a handler that answers by itself; should it fail anyway, the client still hears why. */
+  /** Waits on a handler that answers by itself; should it fail anyway, the client still hears why (a named refusal keeps its name). */
   const answering = (request: IncomingMessage, response: ServerResponse, served: Promise<void>, doing: string, failed: string): void => {
     served.catch((error: unknown) => {
       log.failure(doing, error)
-      refuse(request, response, new ThreadsError(`${failed}: ${(error as Error).message}`))
+      refuse(request, response, error instanceof ThreadsError ? error : new ThreadsError(`${failed}: ${(error as Error).message}`, { cause: error }))
     })
   }
 
-  /** GET /v1/blocks/<cid>: one media block this follower holds, as bitswap would give it. */
+  /** GET (or HEAD) /v1/blocks/<cid>: one media block this follower holds, as bitswap would give it. */
   const serveBlockGet = async (request: IncomingMessage, response: ServerResponse, cid: string, headers: Record<string, string>): Promise<void> => {
     request.resume()
+    const bad = badCid(cid)
+    if (bad !== undefined) { refuse(request, response, bad, headers); return }
     const pass = options.gate.enter(ipOf(request))
     if (pass instanceof ThreadsError) { refuse(request, response, pass, headers); return }
     try {
@@ -196,7 +212,7 @@ export async function startHttp (options: HttpOptions): Promise<{ url: string, c
       response.end(JSON.stringify({ ok: true, peerId: options.node.peerId.toString(), multiaddrs: options.node.getMultiaddrs().map(String), connections: options.node.getConnections().length, ...options.gate.load(), ...options.report?.() }))
       return
     }
-    const wanted = request.method === 'GET' && options.getBlock !== undefined ? BLOCK_PATH.exec(request.url ?? '') : null
+    const wanted = (request.method === 'GET' || request.method === 'HEAD') && options.getBlock !== undefined ? BLOCK_PATH.exec(request.url ?? '') : null
     if (wanted !== null) {
       answering(request, response, serveBlockGet(request, response, wanted[1]!, headers), 'serving a block', 'the block could not be read')
       return

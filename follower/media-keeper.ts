@@ -25,11 +25,11 @@ import { CID } from 'multiformats/cid'
 import { base32 } from 'multiformats/bases/base32'
 import type { Blockstore } from 'interface-blockstore'
 import type { BlockNode } from '../src/adapters/libp2p/block-node.ts'
-import { BadCidError, ThreadsError } from '../src/core/errors.ts'
+import { ThreadsError } from '../src/core/errors.ts'
 import type { CommitHook } from '../src/core/log/record-store.ts'
 import { createLogger } from '../src/core/logger.ts'
 import { MalformedMediaError } from '../src/core/media/errors.ts'
-import { CHUNK_OVERHEAD, MEDIA_LIMITS, parseManifest, verifyMediaBlock, type MediaManifest } from '../src/core/media/format.ts'
+import { CHUNK_OVERHEAD, MEDIA_LIMITS, parseManifest, parseMediaCid, verifyMediaBlock, type MediaManifest } from '../src/core/media/format.ts'
 import { PACK_LIMITS } from '../src/core/media/thumbnail-pack.ts'
 import { listValues, putValue } from '../src/core/storage/meta-values.ts'
 import type { BatchOperation, KeyValueStore } from '../src/core/storage/interfaces.ts'
@@ -87,15 +87,6 @@ interface HeldManifest {
 }
 
 const mhKey = (cid: CID): string => base32.encode(cid.multihash.bytes)
-
-/** A CID from a client's text; BadCidError when it is none. */
-function parseCid (text: string): CID {
-  try {
-    return CID.parse(text)
-  } catch (cause) {
-    throw new BadCidError(`"${text.slice(0, 80)}" is not a CID`, text, { cause })
-  }
-}
 
 /** Starts the keeper: loads what threads keep and fetches whatever of it is missing. */
 export async function startMediaKeeper (deps: {
@@ -395,10 +386,10 @@ export async function startMediaKeeper (deps: {
       }
     },
 
-    get: async (text) => await localBytes(parseCid(text)),
+    get: async (text) => await localBytes(parseMediaCid(text)),
 
     async accept (text, bytes) {
-      const cid = parseCid(text)
+      const cid = parseMediaCid(text)
       const root = cid.toString()
       if (kept.has(root)) {
         if (!manifests.has(root)) await takeManifest(root, bytes)

@@ -131,6 +131,22 @@ function isFormatCid (cid: CID, codec: number): boolean {
 }
 
 /**
+ * Parses a media block's CID from a client's text (a URL path, say): a CIDv1
+ * of raw or dag-cbor with sha2-256, the only blocks media and thumbnail packs
+ * are made of. BadCidError for anything else, before any store is asked.
+ */
+export function parseMediaCid (text: string): CID {
+  let cid: CID
+  try {
+    cid = CID.parse(text)
+  } catch (cause) {
+    throw new BadCidError(`"${text.slice(0, 80)}" is not a CID`, text.slice(0, 200), { cause })
+  }
+  if (!isFormatCid(cid, raw.code) && !isFormatCid(cid, dagCbor.code)) throw new BadCidError(`${text.slice(0, 80)} is not a CIDv1 of raw or dag-cbor with sha2-256, as every media block is`, text.slice(0, 200))
+  return cid
+}
+
+/**
  * Checks that `bytes` are the block `cid` names, are at most `maxBytes`, and
  * that `cid` is of the format (sha2-256, raw for chunks, dag-cbor for
  * manifests): TooLargeError or BadCidError otherwise.
