@@ -18,8 +18,8 @@
  *
  * It also keeps the thumbnail pack blocks (src/core/media/thumbnail-pack.ts)
  * that the snapshot a thread's shelf keeps names (`keepPacks`), pushed by
- * anyone, checked against their CID and size, charged to the thread, and
- * deleted when a newer snapshot no longer names them.
+ * anyone, checked against their CID and size, charged to the thread once
+ * (however many pushes of it arrive at once), and deleted when a newer snapshot no longer names them.
  */
 import { CID } from 'multiformats/cid'
 import { base32 } from 'multiformats/bases/base32'
@@ -126,6 +126,16 @@ export async function startMediaKeeper (deps: {
   const packs = new Map<string, ReadonlySet<string>>()
   for await (const [key, cids] of listValues<string[]>(meta, PACK)) packs.set(key.slice(PACK.length), new Set(cids))
   const packOwner = (cid: string): string | undefined => [...packs].find(([, cids]) => cids.has(cid))?.[0]
+  /** Pack blocks being taken, by CID. */
+  const packsTaken = new Map<string, Promise<void>>()
+
+  /** Checks a pushed pack block and keeps it, charging `packer` unless it is held already. */
+  async function takePack (packer: string, cid: CID, bytes: Uint8Array): Promise<void> {
+    await verifyMediaBlock(cid, bytes, PACK_LIMITS.maxBlockBytes, 'thumbnail pack')
+    if (await store.has(cid)) return
+    await quota.charge(packer, bytes.length)
+    await keep(cid, bytes)
+  }
 
   for await (const [key, value] of meta.list(REF)) {
     const [root, thread] = key.slice(REF.length).split('/') as [string, string]
@@ -406,10 +416,13 @@ export async function startMediaKeeper (deps: {
       }
       const packer = packOwner(root)
       if (packer !== undefined) {
-        await verifyMediaBlock(cid, bytes, PACK_LIMITS.maxBlockBytes, 'thumbnail pack')
-        if (await store.has(cid)) return
-        await quota.charge(packer, bytes.length)
-        await keep(cid, bytes)
+        // The same pack pushed again while it is being taken waits for that take: charged once.
+        let taking = packsTaken.get(root)
+        if (taking === undefined) {
+          taking = takePack(packer, cid, bytes).finally(() => { packsTaken.delete(root) })
+          packsTaken.set(root, taking)
+        }
+        await taking
         return
       }
       throw new UnreferencedBlockError(`no record this follower holds references block ${root.slice(0, 80)}; it keeps only the media of the threads it follows`)
