@@ -19,6 +19,7 @@ import { openIdbMediaBlockstore } from '../src/adapters/idb/media-blockstore.ts'
 import { createBlockNode } from '../src/adapters/libp2p/block-node.ts'
 import { mediaBlocksOf } from '../src/adapters/libp2p/media-blocks.ts'
 import { serveSync } from '../src/adapters/libp2p/sync-protocol.ts'
+import { createAnswerBudget } from '../src/adapters/libp2p/answer-budget.ts'
 import { libp2pSessionTransport, serveSyncSessions } from '../src/adapters/libp2p/sync-session.ts'
 import { retryWithBackoff } from '../src/core/retry.ts'
 import { createSyncHandler } from '../src/core/sync/handler.ts'
@@ -81,8 +82,10 @@ export async function setupNode (workerId: string): Promise<RequestHandlers> {
   // Other browsers sync with this node directly, as they would with a follower.
   // Who is served proves membership: what they then say on the album's topic is heard.
   const serve = notingSpeakers(createSyncHandler(album.syncReplica()), speakers)
-  await serveSync(node, serve)
-  await serveSyncSessions(node, serve)
+  // One budget for the answers both protocols hold until their requesters take them.
+  const answerBudget = createAnswerBudget()
+  await serveSync(node, serve, { answerBudget })
+  await serveSyncSessions(node, serve, { answerBudget })
   await album.start()
   findConfiguredFollower().then(follow, (error: unknown) => { log.failure('stopped looking for the follower', error) })
   return {

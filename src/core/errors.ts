@@ -180,3 +180,8 @@ export class ShareRoleError extends ThreadsError {
 export class ShareKeyMismatchError extends ThreadsError {
   static override readonly errorName = 'ShareKeyMismatchError'
 }
+
+/** A node holds as many bytes of answers not yet taken by their requesters as it may (for one peer, or for all): ask again shortly. */
+export class AnswerBudgetError extends ThreadsError {
+  static override readonly errorName = 'AnswerBudgetError'
+}

@@ -7,12 +7,15 @@
  * one session without reading the answers is served one request at a time,
  * the next read only once the answer before it is taken, and its session is
  * ended once an answer goes unread too long, so the server holds at most one
- * answer a session and no backlog.
+ * answer a session and no backlog; answers a peer (or every peer) leaves
+ * unread are held within a byte budget, the rest answered AnswerBudgetError,
+ * and an honest sync goes through once they are let go.
  */
 import type { Libp2p } from 'libp2p'
 import type { Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import { describe, expect, it } from 'vitest'
+import { createAnswerBudget, type AnswerBudget } from '../../src/adapters/libp2p/answer-budget.ts'
 import { libp2pSessionTransport, MAX_SESSIONS_PER_CONNECTION, serveSyncSessions, SYNC_SESSION_PROTOCOL, type ServeSessionsOptions } from '../../src/adapters/libp2p/sync-session.ts'
 import { syncThread, type SyncTransport } from '../../src/core/sync/engine.ts'
 import { createSyncHandler } from '../../src/core/sync/handler.ts'
@@ -137,4 +140,70 @@ describe('hostile peers against sync sessions', { timeout: LOADED_MACHINE_TIMEOU
     await honestSync(a, 'Harbour at dusk')
     await a.close()
   })
+
+  /** Bob's large photos, so each answer to a pull of them is megabytes. */
+  async function largePhotos (a: Awaited<ReturnType<typeof served>>): Promise<void> {
+    for (let i = 0; i < 12; i++) await a.joined.collection('photos').create({ title: `Photo ${i}`, notes: 'x'.repeat(300_000) })
+  }
+  /** Alice's pull request for Bob's photos exactly as her sync sends it, with her pull proof naming `asker`'s node; she takes nothing. */
+  async function pullOf (a: Awaited<ReturnType<typeof served>>, asker: Libp2p): Promise<Uint8Array> {
+    let pull: SyncRequest | undefined
+    const real = libp2pSessionTransport(asker, a.server.peerId)
+    const capturing: SyncTransport = {
+      proofPeer: real.proofPeer,
+      request: async (request, options) => {
+        if (request.type !== 'pull') return await real.request(request, options)
+        pull = request
+        throw new Error('captured')
+      }
+    }
+    await syncThread({ thread: a.thread.id, replica: a.alice.syncReplica(), transport: capturing }).catch(() => {})
+    return encodeMessage(pull!)
+  }
+  /** A budget that notes the most it held at once, the largest answer it held, and how many it refused. */
+  function watchedBudget (limits: Parameters<typeof createAnswerBudget>[0]) {
+    const inner = createAnswerBudget(limits)
+    const seen = { most: 0, largest: 0, refused: 0 }
+    const budget: AnswerBudget = {
+      held: inner.held,
+      hold (peer, bytes) {
+        const release = inner.hold(peer, bytes)
+        if (release instanceof Error) seen.refused++
+        else seen.largest = Math.max(seen.largest, bytes)
+        seen.most = Math.max(seen.most, inner.held().total)
+        return release
+      }
+    }
+    return { budget, seen }
+  }
+
+  for (const [share, limits, peers] of [['one peer\'s', { perPeerBytes: 1 }, 1], ['all peers\'', { totalBytes: 1 }, 3]] as const) {
+    it(`holds ${share} unread answers within the answer budget, answers the rest AnswerBudgetError, and lets them go when the sessions end`, async () => {
+      const { budget, seen } = watchedBudget(limits)
+      const a = await served({ answerBudget: budget, answerTimeoutMs: 2000, idleMs: 3000 })
+      await largePhotos(a)
+      const mallories = []
+      for (let p = 0; p < peers; p++) {
+        const mallory = await node(false)
+        await mallory.dial(a.server.getMultiaddrs()[0]!)
+        mallories.push({ mallory, pull: await pullOf(a, mallory) })
+      }
+      for (const { mallory, pull } of mallories) {
+        // Several sessions, each sent pull after pull and not one answer read, so answers back up on the server.
+        for (let i = 0; i < 4; i++) {
+          const lp = lpStream(await mallory.dialProtocol(a.server.peerId, SYNC_SESSION_PROTOCOL))
+          for (let j = 0; j < 6; j++) void lp.write(pull, { signal: AbortSignal.timeout(5000) }).catch(() => {})
+        }
+      }
+      await expect.poll(() => seen.refused, WAIT).toBeGreaterThan(0)
+      // The unread answers time out, their sessions end, and their bytes go.
+      await expect.poll(() => sessionsAt(a.server).length, WAIT).toBe(0)
+      expect(budget.held()).toEqual({ total: 0, peers: 0 })
+      // Never more than one answer of megabytes held at once, however many sessions backed up.
+      expect(seen.largest).toBeGreaterThan(1_000_000)
+      expect(seen.most).toBe(seen.largest)
+      await honestSync(a, 'Harbour at dawn')
+      await a.close()
+    })
+  }
 })

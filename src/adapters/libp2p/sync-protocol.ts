@@ -6,6 +6,7 @@
  * whose request is malformed or whose records fail verification. A stream
  * handler never throws, so no peer can end the serving process.
  */
+import { budgetedAnswer, createAnswerBudget, type AnswerBudget } from './answer-budget.ts'
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { lpStream } from '@libp2p/utils'
@@ -66,6 +67,8 @@ export interface ServeSyncOptions {
   readonly admit?: (from: Requester) => (() => void) | ThreadsError
   /** Streams of the protocol one connection may have open at once (64 unless given); libp2p resets those beyond. */
   readonly maxInboundStreams?: number
+  /** Bytes of answers held until their requesters take them (answer-budget.ts; one of the default limits unless given). */
+  readonly answerBudget?: AnswerBudget
 }
 
 /** The IP address in a multiaddr, if it has one. */
@@ -82,6 +85,7 @@ export function requesterOf (connection: Connection): Requester {
 
 /** Serves sync requests with `handler` on `node`; `handler` is told who asks. */
 export async function serveSync (node: Libp2p, handler: (request: SyncRequest, from: Requester) => Promise<HandledRequest>, options: ServeSyncOptions = {}): Promise<void> {
+  const budget = options.answerBudget ?? createAnswerBudget()
   await node.handle(SYNC_PROTOCOL, async (stream, connection) => {
     const lp = lpStream(stream, { ...LP_OPTIONS })
     const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS)
@@ -101,6 +105,8 @@ export async function serveSync (node: Libp2p, handler: (request: SyncRequest, f
         admitted()
       }
     }
+    const held = budgetedAnswer(budget, from.peer, answer)
+    answer = held.answer
     try {
       await lp.write(answer.bytes, { signal })
       await stream.close({ signal })
@@ -108,6 +114,7 @@ export async function serveSync (node: Libp2p, handler: (request: SyncRequest, f
       // The peer went away or stopped reading: nobody is left to answer.
       stream.abort(error instanceof Error ? error : new Error(String(error)))
     } finally {
+      held.release()
       if (answer.abusive) {
         // Let the peer read why before the connection goes: wait for its side to close, briefly.
         await closedOrTimeout(stream, 2000)

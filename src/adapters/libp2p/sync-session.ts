@@ -11,7 +11,9 @@
  * MAX_MESSAGE_BYTES, each answer within the request timeout, a peer whose
  * request is malformed or whose records fail verification disconnected.
  * A session waits at most {@link SESSION_IDLE_MS} for its next request, and
- * a connection has at most 16 open. The requester keeps at most
+ * a connection has at most 16 open. The answers held until their requesters
+ * take them are within a byte budget per peer and for the node (answer-budget.ts).
+ * The requester keeps at most
  * {@link MAX_IDLE_SESSIONS} idle, reuses none idle for longer than
  * {@link REUSE_WITHIN_MS} (well within the server's wait), sends a request
  * again on a fresh stream once if a reused one turns out to be gone (every
@@ -28,6 +30,7 @@ import { decodeResponse, encodeMessage, SYNC_PROTOCOL, type SyncRequest } from '
 import { answerRequest, refusal, type EncodedAnswer } from '../../core/sync/serve.ts'
 import { ThreadsError, TooManySessionsError } from '../../core/errors.ts'
 import { createLogger } from '../../core/logger.ts'
+import { budgetedAnswer, createAnswerBudget, type AnswerBudget } from './answer-budget.ts'
 import { closedOrTimeout, libp2pSyncTransport, LP_OPTIONS, readFailure, REQUEST_TIMEOUT_MS, requesterOf, type Requester } from './sync-protocol.ts'
 
 const log = createLogger('sync:libp2p-session')
@@ -57,6 +60,8 @@ export interface ServeSessionsOptions {
   readonly admit?: (from: Requester) => (() => void) | ThreadsError
   /** Sessions one peer may hold open at once over all its connections; one past it is refused in words and ended. */
   readonly maxSessionsPerPeer?: number
+  /** Bytes of answers held until their requesters take them (answer-budget.ts; one of the default limits unless given). */
+  readonly answerBudget?: AnswerBudget
 }
 
 /** Read failures that end a session quietly: the requester closed it, or it stayed idle. */
@@ -65,7 +70,7 @@ const QUIET_ENDS = new Set(['UnexpectedEOFError', 'AbortError', 'TimeoutError'])
 /** Serves sync sessions with `handler` on `node`; `handler` is told who asks. */
 export async function serveSyncSessions (node: Libp2p, handler: (request: SyncRequest, from: Requester) => Promise<HandledRequest>, options: ServeSessionsOptions = {}): Promise<void> {
   const open = new Map<string, number>()
-  const waits = { idleMs: options.idleMs ?? SESSION_IDLE_MS, answerTimeoutMs: options.answerTimeoutMs ?? REQUEST_TIMEOUT_MS }
+  const waits = { idleMs: options.idleMs ?? SESSION_IDLE_MS, answerTimeoutMs: options.answerTimeoutMs ?? REQUEST_TIMEOUT_MS, answerBudget: options.answerBudget ?? createAnswerBudget() }
   await node.handle(SYNC_SESSION_PROTOCOL, async (stream, connection) => {
     const from = requesterOf(connection)
     const held = (open.get(from.peer) ?? 0) + 1
@@ -95,7 +100,7 @@ async function refuseSession (stream: Stream, error: ThreadsError): Promise<void
 }
 
 /** How a session is served: its waits, and the admission of each request. */
-type SessionRules = Required<Pick<ServeSessionsOptions, 'idleMs' | 'answerTimeoutMs'>> & Pick<ServeSessionsOptions, 'admit'>
+type SessionRules = Required<Pick<ServeSessionsOptions, 'idleMs' | 'answerTimeoutMs' | 'answerBudget'>> & Pick<ServeSessionsOptions, 'admit'>
 
 /**
  * Waits for the first byte of the session's next request, at most `idleMs`;
@@ -142,9 +147,9 @@ async function serveSession (stream: Stream, connection: Connection, from: Reque
         await lp.write(refusal(readFailure(error, 'the request')).bytes, answering())
         break
       }
-      const answer = await answerRequest(async (request) => await handler(request, from), bytes).finally(admitted)
+      const { answer, release } = budgetedAnswer(rules.answerBudget, from.peer, await answerRequest(async (request) => await handler(request, from), bytes).finally(admitted))
       // Written whole before the next request is read: a peer that does not read its answers has one held here, for a bounded time.
-      await lp.write(answer.bytes, answering())
+      await lp.write(answer.bytes, answering()).finally(release)
       // What the peer sent after this request stays in the stream for the next.
       lp.unwrap()
       if (answer.abusive) {
