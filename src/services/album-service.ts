@@ -38,6 +38,7 @@ import { followerRequestHandlers } from './follower-requests.ts'
 import { PhotoNotFoundError } from './errors.ts'
 import type { MediaStore } from './media-store.ts'
 import { createAnnouncementLimit } from './announcement-limit.ts'
+import { createAnnouncedPulls } from './announced-pulls.ts'
 import { decodeTopicMessage, encodeTopicMessage } from './topic-messages.ts'
 import type { Topics } from './topics.ts'
 
@@ -131,6 +132,17 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
   let stopListening: (() => void) | undefined
   /** Full syncs started on announcements without heads, limited per sender and album: a member saying "sync now" without end costs the others one sync every few seconds. */
   const announcements = createAnnouncementLimit()
+  /** Pulls started by announcements naming heads: one in flight per sender and album, later ones merged into the next. */
+  const pulls = createAnnouncedPulls({
+    holdsAll,
+    pull: async (id, heads) => {
+      const opened = await albums.get(id)
+      if (opened === undefined) return
+      await Promise.all([...[...opened.schedulers.values()].map(async (scheduler) => { await scheduler.kick({ heads }) }), direct?.kick(id, { heads })])
+    },
+    limit: announcements,
+    onError: (id, error) => { log.failure(`pulling what was announced on ${id}`, error) }
+  })
 
   const changes = createAlbumChanges(async (id) => {
     const taken = await snapshot(id)
@@ -148,17 +160,18 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
         // Someone announced new records on an album we hold: sync it now, pulling up to the heads it names (unverified: at most one bounded pull if false).
         const message = decodeTopicMessage(data)
         if (message?.type === 'records') {
-          const hint = message.heads === undefined ? undefined : { heads: message.heads }
-          // The writer and its followers each announce a write: heads already held here start nothing.
-          void albums.get(topic)?.then(async (opened) => {
-            const follow = (): void => {
-              kickAll(opened, hint)
-              direct?.kick(topic, hint)
-            }
-            // Heads not held here cost one pull each, bounded by the peer; "sync now" without heads costs a full sync, so those are limited per sender.
-            if (hint === undefined) announcements.admit(`${topic} ${from?.toString() ?? 'unsigned'}`, follow)
-            else if (!await holdsAll(topic, hint.heads)) follow()
-          }).catch((error: unknown) => { log.failure(`following an announcement on ${topic}`, error) })
+          const sender = from?.toString() ?? 'unsigned'
+          // Heads not held here: a pull at a time per sender, later announcements merged into the next (heads already held start nothing).
+          if (message.heads !== undefined) pulls.announced(topic, sender, message.heads)
+          // "Sync now" without heads costs a full sync, so those are limited per sender.
+          else {
+            void albums.get(topic)?.then((opened) => {
+              announcements.admit(`${topic} ${sender}`, () => {
+                kickAll(opened)
+                void direct?.kick(topic)
+              })
+            }).catch((error: unknown) => { log.failure(`following an announcement on ${topic}`, error) })
+          }
         }
       })
       direct = options.direct?.({ replica: db.syncReplica(), onChange: () => { changes.changed() } })

@@ -50,8 +50,8 @@ export interface DirectPeers extends Startable {
   track(thread: string): void
   /** Handles a message on a tracked thread's topic. */
   onTopicMessage(thread: string, from: PeerId | undefined, data: Uint8Array): void
-  /** Syncs `thread` with every directly connected peer now (after a local write or an announcement, which `hint` says: see SyncScheduler.kick). */
-  kick(thread: string, hint?: SyncHint): void
+  /** Syncs `thread` with every directly connected peer now (after a local write or an announcement, which `hint` says: see SyncScheduler.kick); resolves once those syncs ended. */
+  kick(thread: string, hint?: SyncHint): Promise<void>
   /** How many peers `thread` is directly connected to. */
   count(thread: string): number
   /** When the newest of those connections opened (ms since the epoch), if any is open. */
@@ -277,8 +277,8 @@ export function createDirectPeers (deps: DirectPeersOptions): DirectPeers {
       else return
       reach(peer, thread)
     },
-    kick (thread, hint) {
-      for (const sync of threads.get(thread)?.syncs.values() ?? []) sync.kick(hint)
+    async kick (thread, hint) {
+      await Promise.all([...threads.get(thread)?.syncs.values() ?? []].map(async (sync) => { await sync.kick(hint) }))
     },
     count (thread) {
       return [...threads.get(thread)?.peers.keys() ?? []].filter(connected).length

@@ -4,7 +4,10 @@
  * anyone may be over WebRTC) floods the album's topic with announcements and
  * starts no sync at all, while a member who proved itself in a sync the node
  * served is heard at once. And a member flooding announcements starts at
- * most one sync every few seconds, its first at once.
+ * most one sync every few seconds, its first at once; one flooding
+ * announcements of heads makes at most one pull at a time, and one every few
+ * seconds once its heads prove false, while another member's announcement is
+ * followed at once.
  */
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { createLibp2p, type Libp2p } from 'libp2p'
@@ -136,5 +139,55 @@ describe('announcements on an album\'s topic', { timeout: 120_000 }, () => {
     await vi.waitFor(() => { expect(follower.syncs()).toBeGreaterThanOrEqual(before + 2) }, WAIT) // the last word of the burst is still acted on
     await synced(bob, thread)
     expect(follower.syncs() - before).toBeLessThanOrEqual(2 + Math.ceil(elapsed / ANNOUNCEMENT_INTERVAL_MS))
+  })
+
+  it('a member flooding announcements of heads nobody holds makes one pull at a time and one per interval; another member\'s announcement is pulled at once', async () => {
+    const f = memoryFollower()
+    const bus = memoryTopicBus()
+    let pulls = 0
+    let now = 0
+    let most = 0
+    const follower: SyncTransport = {
+      request: async (request, options) => {
+        if (request.type !== 'pull') return await f.transport.request(request, options)
+        pulls++
+        most = Math.max(most, ++now)
+        try {
+          return await f.transport.request(request, options)
+        } finally {
+          now--
+        }
+      }
+    }
+    const bobTopics = bus.join().topics
+    let heard = 0
+    bobTopics.onMessage(() => { heard++ })
+    const bob = await albumNode({ follower, topics: bobTopics })
+    const { thread } = await bob.tab.request({ type: 'album.create', name: 'Summer' })
+    await bob.tab.request({ type: 'photo.add', thread, title: 'beach' })
+    await synced(bob, thread)
+    const [{ log, seq }] = await f.replica.heads(thread) as [{ log: string, seq: number }]
+    const carol = bus.join().topics
+    const dave = bus.join().topics
+    const before = pulls
+
+    // Carol names heads of Bob's log far past any record of it, again and again, each once Bob heard the last.
+    const started = Date.now()
+    const flood = 100
+    for (let i = 1; i <= flood; i++) {
+      await carol.publish(thread, encodeTopicMessage({ type: 'records', heads: [{ log, seq: seq + 1000 + i }] }))
+      await vi.waitFor(() => { expect(heard).toBe(i) }, WAIT)
+    }
+    // Dave, meanwhile, is pulled for at once: his word waits for none of Carol's.
+    const daves = pulls
+    await dave.publish(thread, encodeTopicMessage({ type: 'records', heads: [{ log, seq: seq + 5 }] }))
+    await vi.waitFor(() => { expect(pulls).toBeGreaterThan(daves) }, WAIT)
+    const elapsed = Date.now() - started
+    await synced(bob, thread)
+    // One pull for her first word, then at most one per interval for all the others; Dave's one; never two at once.
+    expect(pulls - before).toBeLessThanOrEqual(2 + Math.ceil(elapsed / ANNOUNCEMENT_INTERVAL_MS) + 1)
+    expect(most).toBe(1)
+    // Nothing was lost: Bob still holds what he held, and syncs.
+    expect((await bob.tab.request({ type: 'album.subscribe', thread })).sync).toMatchObject({ state: 'synced', pending: 0 })
   })
 })

@@ -36,8 +36,10 @@ export interface SyncScheduler extends Startable {
    * is back, a new key) the sync asks the peer its heads first; with a hint (a
    * local write, an announcement) it goes from what the peer acknowledged,
    * pulling up to the heads the hint names, and asks the heads only if that fails.
+   * Resolves once a sync that began after the kick has ended (or failed), or
+   * the scheduler stopped: what a caller limiting its kicks waits for.
    */
-  kick(hint?: SyncHint): void
+  kick(hint?: SyncHint): Promise<void>
   status(): SyncStatus
 }
 
@@ -82,6 +84,8 @@ export function createSyncScheduler (input: SyncSchedulerOptions): SyncScheduler
   let full = true
   // Heads announced since the last sync began, pulled up to by the next; bounded, as each announcement is.
   const hints = new Map<string, number>()
+  /** Kicks waiting for the next sync to begin and end. */
+  const kicks: Array<() => void> = []
 
   const publish = (next: Partial<SyncStatus>, quietly = false): void => {
     current = { ...current, ...next }
@@ -128,6 +132,15 @@ export function createSyncScheduler (input: SyncSchedulerOptions): SyncScheduler
 
   /** One sync; a failure is published, then thrown so the retry waits and tries again. */
   async function once (): Promise<void> {
+    const kicked = kicks.splice(0)
+    try {
+      await onceFor()
+    } finally {
+      for (const done of kicked) done()
+    }
+  }
+
+  async function onceFor (): Promise<void> {
     const whole = full
     full = false
     const hinted = [...hints].map(([log, seq]) => ({ log, seq }))
@@ -199,18 +212,22 @@ export function createSyncScheduler (input: SyncSchedulerOptions): SyncScheduler
       timer = undefined
       wake?.abort()
       await running
+      for (const done of kicks.splice(0)) done()
     }
   })
   return {
     get state () { return lifecycle.state },
     start: async () => { await lifecycle.start() },
     stop: async () => { await lifecycle.stop() },
-    kick: (hint) => {
+    kick: async (hint) => {
+      if (!live()) return
+      const ended = new Promise<void>((resolve) => { kicks.push(resolve) })
       if (hint === undefined) full = true
       for (const h of hint?.heads ?? []) hints.set(h.log, Math.max(h.seq, hints.get(h.log) ?? 0))
       // More announced logs than one pull names: the heads say it all.
       if (hints.size > MAX_LOGS_PER_REQUEST) { hints.clear(); full = true }
       schedule(0)
+      await ended
     },
     status: () => current
   }
