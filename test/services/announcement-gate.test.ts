@@ -166,7 +166,7 @@ describe('announcements on an album\'s topic', { timeout: 120_000 }, () => {
     const { thread } = await bob.tab.request({ type: 'album.create', name: 'Summer' })
     await bob.tab.request({ type: 'photo.add', thread, title: 'beach' })
     await synced(bob, thread)
-    const [{ log, seq }] = await f.replica.heads(thread) as [{ log: string, seq: number }]
+    const { log, seq } = (await f.replica.heads(thread))[0]!
     const carol = bus.join().topics
     const dave = bus.join().topics
     const before = pulls
