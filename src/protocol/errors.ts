@@ -57,3 +57,11 @@ export function toWireError (error: unknown): WireError {
   if (error instanceof Error) return { name: error.name, message: error.message }
   return { name: 'Error', message: String(error) }
 }
+
+/**
+ * A thumbnail larger than MEDIA_MESSAGE_LIMITS.maxThumbnailBytes: refused where
+ * it is read, since a tab holds thousands of thumbnails as data URLs.
+ */
+export class ThumbnailTooLargeError extends ThreadsError {
+  static override readonly errorName = 'ThumbnailTooLargeError'
+}

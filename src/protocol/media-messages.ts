@@ -28,7 +28,13 @@ export const MEDIA_MESSAGE_LIMITS = {
   /** The largest original accepted. */
   maxOriginalBytes: 1024 * 1024 * 1024,
   maxPreviewBytes: 8 * 1024 * 1024,
-  maxThumbnailBytes: 512 * 1024,
+  /**
+   * The largest thumbnail, made (the tab lowers its quality until it fits;
+   * 400 px JPEGs are tens of kB), accepted and read: a tab lists thousands as
+   * data URLs, so a writer's thumbnail larger than this is refused
+   * (ThumbnailTooLargeError), never shown.
+   */
+  maxThumbnailBytes: 256 * 1024,
   /** The longer side of a preview and of a thumbnail, in pixels. */
   previewSide: 2048,
   thumbnailSide: 400,

@@ -20,6 +20,7 @@ import { BlockNotFoundError } from '../core/errors.ts'
 import { createLogger } from '../core/logger.ts'
 import { encryptMedia, mediaRefValue, openMedia, parseMediaRef, type MediaRef } from '../core/media/index.ts'
 import { isImage } from '../protocol/album-messages.ts'
+import { ThumbnailTooLargeError } from '../protocol/errors.ts'
 import { MEDIA_MESSAGE_LIMITS, type MediaVariant } from '../protocol/media-messages.ts'
 import type { LinkContext, RequestHandlers } from '../protocol/rpc-server.ts'
 import type { CachedImage } from '../protocol/tab-views.ts'
@@ -49,6 +50,11 @@ const MAX_BYTES: { readonly [V in MediaVariant]: number } = {
   thumbnail: MEDIA_MESSAGE_LIMITS.maxThumbnailBytes,
   preview: MEDIA_MESSAGE_LIMITS.maxPreviewBytes,
   original: MEDIA_MESSAGE_LIMITS.maxOriginalBytes
+}
+
+/** Refuses a thumbnail of `bytes` past the cap (ThumbnailTooLargeError), before anything of it is read. */
+function thumbnailWithin (bytes: number): void {
+  if (bytes > MAX_BYTES.thumbnail) throw new ThumbnailTooLargeError(`This thumbnail is ${bytes} bytes; a thumbnail may take ${MAX_BYTES.thumbnail} bytes (so a tab can list thousands), so it is not shown`)
 }
 
 /** How long fetching a file of `bytes` may take: two minutes, and a second per 100 kB (a slow connection). */
@@ -148,9 +154,11 @@ export function mediaHandlers (deps: MediaHandlerDeps): MediaHandlers {
       if (found === undefined) throw new PhotoNotFoundError(`There is no photo ${photo} in this album`)
       // Photos added before media carry one small image in their record: it stands for every variant.
       if (found.original === undefined && isImage(found.image, found.imageType)) {
+        if (variant === 'thumbnail') thumbnailWithin((found.image as Uint8Array).byteLength)
         return { type: 'photo.mediaData', variant, blob: new Blob([found.image as Uint8Array<ArrayBuffer>], { type: found.imageType as string }) }
       }
       const ref = refOf(found, variant)
+      if (variant === 'thumbnail') thumbnailWithin(ref.size)
       const store = media()
       const tell = progress(link, task, 'fetch', ref.size)
       // Nobody holding a block keeps a want open until the tab goes or the time a file of this size may take is up.
@@ -184,9 +192,13 @@ export function mediaHandlers (deps: MediaHandlerDeps): MediaHandlers {
 export async function localThumbnail (store: MediaStore | undefined, doc: Record<string, unknown> | undefined): Promise<CachedImage | undefined> {
   if (doc === undefined) return undefined
   // Photos added before media carry their one small image in the record.
-  if (doc.original === undefined && isImage(doc.image, doc.imageType)) return { image: doc.image as Uint8Array, imageType: doc.imageType as string }
+  // A thumbnail past the cap is not cached for tabs: asked for, it is refused in words (photo.media).
+  if (doc.original === undefined && isImage(doc.image, doc.imageType)) {
+    return (doc.image as Uint8Array).byteLength > MAX_BYTES.thumbnail ? undefined : { image: doc.image as Uint8Array, imageType: doc.imageType as string }
+  }
   if (store === undefined || doc.thumbnail === undefined) return undefined
   const ref = parseMediaRef(doc.thumbnail)
+  if (ref.size > MAX_BYTES.thumbnail) return undefined
   try {
     const blob = await gatherBlob(openMedia(ref, async (cid) => await store.blocks.getLocal(cid), { maxBytes: MAX_BYTES.thumbnail }), ref.type)
     return { image: new Uint8Array(await blob.arrayBuffer()), imageType: ref.type }

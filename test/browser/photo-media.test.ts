@@ -6,7 +6,9 @@
  * browser cannot decode, are refused one by one, naming the file, in words.
  */
 import { describe, expect, it } from 'vitest'
+import { thumbnailUrlOf } from '../../src/app/client/data-url.ts'
 import { preparePhoto } from '../../src/app/client/photo-media.ts'
+import { MEDIA_MESSAGE_LIMITS } from '../../src/protocol/media-messages.ts'
 
 /** A JPEG of `width` × `height` pixels, drawn here. */
 async function jpeg (width: number, height: number): Promise<Blob> {
@@ -60,6 +62,22 @@ describe('preparing a photo', () => {
     expect(prepared.media).toEqual({ type: 'image/jpeg', size: file.size, width: 4000, height: 3000, takenAt: new Date(2021, 6, 4, 10, 30, 0).getTime() })
     // Nothing of where: the record's fields are these, and the renditions are drawn pixels with no EXIF.
     expect(new Uint8Array(await prepared.thumbnail.arrayBuffer()).slice(2, 4)).not.toEqual(new Uint8Array([0xff, 0xe1]))
+  })
+
+  it(`makes a thumbnail within the ${MEDIA_MESSAGE_LIMITS.maxThumbnailBytes} bytes a tab lists thousands of even from noise (JPEG's worst case), and a tab refuses a larger one by name`, async () => {
+    const canvas = new OffscreenCanvas(1600, 1600)
+    const context = canvas.getContext('2d')!
+    const pixels = context.createImageData(1600, 1600)
+    let x = 7
+    for (let i = 0; i < pixels.data.length; i++) { x = (x * 1103515245 + 12345) >>> 0; pixels.data[i] = i % 4 === 3 ? 255 : x >>> 24 }
+    context.putImageData(pixels, 0, 0)
+    const file = new File([await canvas.convertToBlob({ type: 'image/png' })], 'Noise.png', { type: 'image/png' })
+    const prepared = await preparePhoto(file)
+    expect(await sizeOf(prepared.thumbnail)).toEqual([400, 400])
+    expect(prepared.thumbnail.size).toBeLessThanOrEqual(MEDIA_MESSAGE_LIMITS.maxThumbnailBytes)
+    expect(await thumbnailUrlOf(prepared.thumbnail)).toMatch(/^data:image\/jpeg;base64,/)
+    const larger = new Blob([new Uint8Array(MEDIA_MESSAGE_LIMITS.maxThumbnailBytes + 1)], { type: 'image/jpeg' })
+    await expect(thumbnailUrlOf(larger)).rejects.toMatchObject({ name: 'ThumbnailTooLargeError' })
   })
 
   it('keeps small photos at their size, and takes a type from the name where the file has none', async () => {

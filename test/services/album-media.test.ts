@@ -16,7 +16,8 @@ import { encryptMedia, mediaRefValue } from '../../src/core/media/index.ts'
 import type { KeyValueStore } from '../../src/core/storage/interfaces.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { PROTOCOL_VERSION, type NodeEvent } from '../../src/protocol/messages.ts'
-import { mediaHandlers } from '../../src/services/album-media.ts'
+import { localThumbnail, mediaHandlers } from '../../src/services/album-media.ts'
+import { MEDIA_MESSAGE_LIMITS } from '../../src/protocol/media-messages.ts'
 import { createMediaStore, type MediaStore, type StorageEstimate } from '../../src/services/media-store.ts'
 import { startAlbumNode, type AlbumNode } from '../helpers/album-node.ts'
 import { memoryFollower } from '../helpers/memory-follower.ts'
@@ -151,8 +152,36 @@ describe('photos as media', { timeout: 120_000 }, () => {
     const handlers = mediaHandlers({ media: store, album: async () => ({ thread }), write: async (_id, _doing, fn) => await fn(thread), changed: () => {} })
     const link = { emit: () => {}, signal: new AbortController().signal }
     const ask = (variant: 'thumbnail' | 'original') => handlers['photo.media']({ v: PROTOCOL_VERSION, id: 1, type: 'photo.media', thread: thread.id, photo, variant }, link)
-    await expect(ask('thumbnail')).rejects.toMatchObject({ name: 'TooLargeError' })
+    await expect(ask('thumbnail')).rejects.toMatchObject({ name: 'ThumbnailTooLargeError' })
     expect((await ask('original')).blob.size).toBe(ORIGINAL)
+  })
+
+  it(`refuses by name a thumbnail past the ${MEDIA_MESSAGE_LIMITS.maxThumbnailBytes} bytes a tab lists thousands of, from a media ref or a photo's own image, and caches none for tabs`, async () => {
+    const thread = await openDatabase({ backend: createMemoryBackend() }).createThread({ name: 'Hostile' })
+    const blocks = memoryMediaBlocks()
+    const store = createMediaStore({ blocks: blocks.blocks, meta: createMemoryBackend().meta })
+    const size = MEDIA_MESSAGE_LIMITS.maxThumbnailBytes + 1
+    const over = await encryptMedia([pattern(size, 5)], { size, type: 'image/jpeg', put: async (block) => { await blocks.blocks.put(block) } })
+    const within = await encryptMedia([pattern(MEDIA_MESSAGE_LIMITS.maxThumbnailBytes, 6)], { size: MEDIA_MESSAGE_LIMITS.maxThumbnailBytes, type: 'image/jpeg', put: async (block) => { await blocks.blocks.put(block) } })
+    const photos = thread.collection('photos')
+    const refOver = await photos.create({ title: 'Over', addedAt: 1, thumbnail: mediaRefValue(over), original: mediaRefValue(within) })
+    const refWithin = await photos.create({ title: 'Within', addedAt: 2, thumbnail: mediaRefValue(within), original: mediaRefValue(over) })
+    // A photo from before media: its one image stands for every variant.
+    const imageOver = await photos.create({ title: 'Old', addedAt: 3, image: pattern(size, 7), imageType: 'image/jpeg' })
+    const handlers = mediaHandlers({ media: store, album: async () => ({ thread }), write: async (_id, _doing, fn) => await fn(thread), changed: () => {} })
+    const link = { emit: () => {}, signal: new AbortController().signal }
+    const ask = (photo: string, variant: 'thumbnail' | 'preview' | 'original') => handlers['photo.media']({ v: PROTOCOL_VERSION, id: 1, type: 'photo.media', thread: thread.id, photo, variant }, link)
+    await expect(ask(refOver, 'thumbnail')).rejects.toMatchObject({ name: 'ThumbnailTooLargeError' })
+    await expect(ask(imageOver, 'thumbnail')).rejects.toMatchObject({ name: 'ThumbnailTooLargeError' })
+    expect((await ask(refWithin, 'thumbnail')).blob.size).toBe(MEDIA_MESSAGE_LIMITS.maxThumbnailBytes)
+    // The same bytes as a larger variant are no thumbnail: shown.
+    expect((await ask(imageOver, 'preview')).blob.size).toBe(size)
+    expect((await ask(refWithin, 'original')).blob.size).toBe(size)
+    // Not cached for tabs either: a tab asking for it hears the refusal.
+    const doc = (id: string): Record<string, unknown> => photos.find({ _id: id })[0]!
+    expect(await localThumbnail(store, doc(refOver))).toBeUndefined()
+    expect(await localThumbnail(store, doc(imageOver))).toBeUndefined()
+    expect((await localThumbnail(store, doc(refWithin)))?.image.byteLength).toBe(MEDIA_MESSAGE_LIMITS.maxThumbnailBytes)
   })
 
   it('refuses a photo whose original is not the size it says, or over the limits, before reading it', async () => {

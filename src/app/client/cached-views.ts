@@ -6,6 +6,7 @@
  */
 import { openDB } from 'idb'
 import { dataUrlOf } from './data-url.ts'
+import { MEDIA_MESSAGE_LIMITS } from '../../protocol/media-messages.ts'
 import { CACHED_IMAGES, imageKey, LIST_KEY, TAB_VIEW_STORES, TAB_VIEWS_DATABASE, type CachedAlbum, type CachedImage, type CachedList } from '../../protocol/tab-views.ts'
 
 /** Where the album shown last is remembered, so a reload opens it again (and its view is read here first). */
@@ -35,7 +36,8 @@ export async function readCachedViews (thread: string | null): Promise<CachedVie
     const found = await Promise.all(newest.map(async (p) => await store.get(imageKey(view.thread, p.id)) as CachedImage | undefined))
     const images = new Map(await Promise.all(newest.flatMap((p, i) => {
       const image = found[i]
-      return image === undefined ? [] : [dataUrlOf(new Blob([image.image as Uint8Array<ArrayBuffer>], { type: image.imageType })).then((url) => [p.id, url] as const)]
+      // One past the thumbnail cap (written by another version) is not shown from here: the node refuses it in words when asked.
+      return image === undefined || image.image.byteLength > MEDIA_MESSAGE_LIMITS.maxThumbnailBytes ? [] : [dataUrlOf(new Blob([image.image as Uint8Array<ArrayBuffer>], { type: image.imageType })).then((url) => [p.id, url] as const)]
     })))
     return { albums, album: { view, images } }
   } finally {

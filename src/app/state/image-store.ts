@@ -7,7 +7,7 @@
 import { useEffect } from 'react'
 import { create } from 'zustand'
 import { photoImage, type PhotoVariant } from '../client/photos.ts'
-import { dataUrlOf } from '../client/data-url.ts'
+import { thumbnailUrlOf } from '../client/data-url.ts'
 import { pageFailureLog } from '../client/log.ts'
 
 /** How many images stay loaded. */
@@ -29,7 +29,7 @@ export interface ImageStore {
 
 /** A URL showing `blob`: thumbnails, hundreds of which come and go while the grid scrolls, as data URLs (data-url.ts). */
 async function urlOf (blob: Blob, variant: PhotoVariant): Promise<string> {
-  return variant === 'thumbnail' ? await dataUrlOf(blob) : URL.createObjectURL(blob)
+  return variant === 'thumbnail' ? await thumbnailUrlOf(blob) : URL.createObjectURL(blob)
 }
 
 const queue: Array<[string, string, PhotoVariant]> = []
