@@ -5,7 +5,9 @@ import type { Invite } from '../../src/core/sync/invite.ts'
 import type { SyncTransport } from '../../src/core/sync/engine.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { syncThread } from '../../src/core/sync/engine.ts'
-import type { FollowerProcess } from './follower-process.ts'
+import { httpSyncTransport } from '../../src/adapters/http/sync-transport.ts'
+import { tempDir } from './cleanup.ts'
+import { startFollowerProcess, type FollowerProcess } from './follower-process.ts'
 
 /** The writer's database and album, its transport to the follower, and a read invite. */
 export interface FollowedAlbum {
@@ -39,4 +41,11 @@ export async function joinerOf (follower: FollowerProcess, invite: Invite, clean
   const peer = await startSyncPeer()
   cleanup(async () => await peer.stop())
   return { db, thread, transport: peer.transportTo(follower.multiaddr) }
+}
+
+/** A follower process in a temporary directory named from `prefix`, stopped after all, and a sync transport to its HTTP side. */
+export async function followerOverHttp (prefix: string, cleanup: (step: () => Promise<unknown>) => void): Promise<{ readonly follower: FollowerProcess, readonly http: SyncTransport }> {
+  const follower = await startFollowerProcess(await tempDir(prefix, cleanup))
+  cleanup(async () => await follower.stop())
+  return { follower, http: httpSyncTransport(follower.httpUrl) }
 }

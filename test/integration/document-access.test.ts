@@ -6,10 +6,9 @@
  * an admin still removes the photo.
  */
 import { describe, expect, it } from 'vitest'
-import { httpSyncTransport } from '../../src/adapters/http/sync-transport.ts'
 import type { ThreadDatabase } from '../../src/core/db/index.ts'
-import { cleanupAfterAll, tempDir } from '../helpers/cleanup.ts'
-import { startFollowerProcess } from '../helpers/follower-process.ts'
+import { cleanupAfterAll } from '../helpers/cleanup.ts'
+import { followerOverHttp } from '../helpers/followed-album.ts'
 import { membersAtFollower } from '../helpers/follower-members.ts'
 import { createdIncarnation, dbEvent, rawPeer } from '../db/raw-peer.ts'
 
@@ -20,9 +19,7 @@ describe('documents bound to their creator, across a real follower', { timeout: 
   const cleanup = cleanupAfterAll()
 
   it('every member ignores a contributor\'s crafted rename and removal of another contributor\'s photo, the same way; an admin still removes it', async () => {
-    const follower = await startFollowerProcess(await tempDir('threads-doc-access-', cleanup))
-    cleanup(async () => await follower.stop())
-    const http = httpSyncTransport(follower.httpUrl)
+    const { follower, http } = await followerOverHttp('threads-doc-access-', cleanup)
     const { owner, members: joined } = await membersAtFollower(http, ['write', 'write'])
     const carolInvite = await owner.thread.invite({ role: 'write' })
     const alice = owner.thread

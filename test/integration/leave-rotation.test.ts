@@ -5,19 +5,16 @@
  * remaining members and opens with no key Bob ever held.
  */
 import { describe, expect, it } from 'vitest'
-import { httpSyncTransport } from '../../src/adapters/http/sync-transport.ts'
 import { createKeyBook } from '../../src/core/storage/key-book.ts'
-import { cleanupAfterAll, tempDir } from '../helpers/cleanup.ts'
-import { startFollowerProcess } from '../helpers/follower-process.ts'
+import { cleanupAfterAll } from '../helpers/cleanup.ts'
+import { followerOverHttp } from '../helpers/followed-album.ts'
 import { expectSealedFrom, membersAtFollower } from '../helpers/follower-members.ts'
 
 describe('rotation after a leave, across a real follower', { timeout: 180_000 }, () => {
   const cleanup = cleanupAfterAll()
 
   it('after Bob leaves and the owner\'s node pulls it, a marker written afterwards reaches Carol and opens with no key Bob held', async () => {
-    const follower = await startFollowerProcess(await tempDir('threads-leave-', cleanup))
-    cleanup(async () => await follower.stop())
-    const http = httpSyncTransport(follower.httpUrl)
+    const { follower, http } = await followerOverHttp('threads-leave-', cleanup)
     const { owner: alice, members: [bob, carol] } = await membersAtFollower(http, ['write', 'read'])
     expect((await alice.thread.members.list()).map((m) => m.role).sort()).toEqual(['admin', 'read', 'write'])
 

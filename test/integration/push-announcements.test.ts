@@ -9,7 +9,6 @@ import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { describe, expect, it, vi } from 'vitest'
-import { httpSyncTransport } from '../../src/adapters/http/sync-transport.ts'
 import { withBaseOptions } from '../../src/adapters/libp2p/base-options.ts'
 import { libp2pSyncTransport } from '../../src/adapters/libp2p/sync-protocol.ts'
 import { openDatabase, type ThreadDatabase } from '../../src/core/db/index.ts'
@@ -17,8 +16,8 @@ import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { syncThread } from '../../src/core/sync/engine.ts'
 import { SYNC_VERSION, type RecordEnvelope } from '../../src/core/sync/messages.ts'
 import { decodeTopicMessage, type TopicMessage } from '../../src/services/topic-messages.ts'
-import { cleanupAfterAll, tempDir } from '../helpers/cleanup.ts'
-import { startFollowerProcess } from '../helpers/follower-process.ts'
+import { cleanupAfterAll } from '../helpers/cleanup.ts'
+import { followerOverHttp } from '../helpers/followed-album.ts'
 
 const WAIT = { timeout: 30_000, interval: 50 }
 
@@ -26,9 +25,7 @@ describe('a real follower announcing stored pushes to hostile pushers', { timeou
   const cleanup = cleanupAfterAll()
 
   it('says nothing for a stranger\'s records and names only heads it holds when they come mixed with a member\'s', async () => {
-    const f = await startFollowerProcess(await tempDir('threads-push-announcements-', cleanup))
-    cleanup(async () => await f.stop())
-    const http = httpSyncTransport(f.httpUrl)
+    const { follower: f, http } = await followerOverHttp('threads-push-announcements-', cleanup)
     const alice = openDatabase({ backend: createMemoryBackend() })
     const thread = await alice.createThread({ name: 'Summer' })
     expect((await http.request(await thread.followRequest())).type).toBe('following')

@@ -6,24 +6,21 @@
  * of its own; an older snapshot cannot replace a newer one (StaleSnapshotError).
  */
 import { describe, expect, it } from 'vitest'
-import { httpSyncTransport } from '../../src/adapters/http/sync-transport.ts'
 import { openDatabase } from '../../src/core/db/index.ts'
 import { generateLogIdentity } from '../../src/core/ids/log-id.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { syncThread } from '../../src/core/sync/engine.ts'
 import { createPullProof } from '../../src/core/sync/pull-proof.ts'
 import { remoteSnapshotShelf } from '../../src/core/sync/snapshot-shelf.ts'
-import { cleanupAfterAll, tempDir } from '../helpers/cleanup.ts'
-import { startFollowerProcess } from '../helpers/follower-process.ts'
+import { cleanupAfterAll } from '../helpers/cleanup.ts'
+import { followerOverHttp } from '../helpers/followed-album.ts'
 import { forge, identityOf } from '../helpers/snapshot-forge.ts'
 
 describe('snapshots on a follower process, from those who may not publish or read them', { timeout: 120_000 }, () => {
   const cleanup = cleanupAfterAll()
 
   it('refuses a reader\'s snapshot and an older one, and serves none to a stranger', async () => {
-    const follower = await startFollowerProcess(await tempDir('threads-snapshot-attacks-', cleanup))
-    cleanup(async () => await follower.stop())
-    const http = httpSyncTransport(follower.httpUrl)
+    const { follower, http } = await followerOverHttp('threads-snapshot-attacks-', cleanup)
     const shelf = remoteSnapshotShelf(async (r) => await http.request(r))
     const aliceDb = openDatabase({ backend: createMemoryBackend() })
     const album = await aliceDb.createThread()
