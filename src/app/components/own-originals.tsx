@@ -9,18 +9,10 @@ import { useEffect, useState } from 'react'
 import { toWireError } from '../../protocol/errors.ts'
 import { ownOriginals, type OwnOriginals } from '../client/media.ts'
 import { useAlbumStore } from '../state/album-store.ts'
-import { count } from './status-words.ts'
+import { ownOriginalsWords } from './own-originals-words.ts'
 
 /** How long to wait before asking again while some originals are only on this device. */
 const ASK_AGAIN_MS = 20_000
-
-/** The sentence for `counts`. */
-export function ownOriginalsWords ({ own, confirmed }: OwnOriginals): string {
-  const onlyHere = own - confirmed
-  if (onlyHere === 0) return `${own === 1 ? 'The original' : `All ${count(own, 'original')}`} you added here ${own === 1 ? 'is' : 'are'} held by a backup server.`
-  if (confirmed === 0) return `${own === 1 ? 'The original' : `The ${count(own, 'original')}`} you added here ${own === 1 ? 'is' : 'are'} only on this device so far.`
-  return `Of the ${count(own, 'original')} you added here, ${confirmed} ${confirmed === 1 ? 'is' : 'are'} held by a backup server and ${onlyHere} only on this device.`
-}
 
 export function OwnOriginalsLine ({ thread }: { thread: string }) {
   const photos = useAlbumStore((s) => s.photos.length)
