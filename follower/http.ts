@@ -1,7 +1,9 @@
 /**
  * The follower's HTTP side: GET /health, and POST /v1/sync taking one sync
  * request as dag-cbor and answering one response (paper §3.2.3: records can be
- * pushed and pulled over plain HTTP, e.g. by a service worker with no tab open).
+ * pushed and pulled over plain HTTP, e.g. by a service worker with no tab open);
+ * media blocks: PUT and GET /v1/blocks/<cid>, and POST /v1/held-blocks, which
+ * of up to 1,024 CIDs it holds (no more than GET tells of each).
  *
  * Refusals come before any work and in words: a JSON `{ name, message }` body
  * with its status. A page from an origin outside the CORS allow-list gets 403
