@@ -96,7 +96,7 @@ export async function serverHoldsFile (server: BackupServer, root: CID, getLocal
   return held.length === cids.length && held.every(Boolean)
 }
 
-/** CIDs asked of a server in one question at most (its query limit): files are grouped up to this. */
+/** CIDs asked of a server in one question, about (files are grouped until this is reached; the server's client splits longer questions). */
 const CIDS_PER_QUESTION = 1024
 
 /** Options of {@link confirmOwn}. */
@@ -111,27 +111,34 @@ export interface ConfirmOptions {
 
 /**
  * Asks `server` about this device's own originals not yet confirmed, files
- * grouped into questions of up to {@link CIDS_PER_QUESTION} CIDs, and records
+ * grouped into questions of about {@link CIDS_PER_QUESTION} CIDs, and records
  * a confirmation for each file all of whose blocks it holds (one metadata
  * write per question); returns how many were confirmed. A question that
  * fails ends the pass with its error; what was confirmed before stays.
  */
 export async function confirmOwn (options: ConfirmOptions): Promise<number> {
   const { meta, server } = options
-  const waiting: Array<{ root: CID, held: HeldOriginal, cids: CID[] }> = []
+  // The entries first (metadata only); each file's manifest is read as its question is made, so a server out of
+  // reach costs the manifests of one question, not of every file waiting.
+  const waiting: Array<[CID, HeldOriginal]> = []
   for await (const [key, held] of listValues<HeldOriginal>(meta, HELD_PREFIX)) {
     if (!held.own || held.confirmed !== undefined || (options.thread !== undefined && held.thread !== options.thread)) continue
-    const root = CID.parse(key.slice(HELD_PREFIX.length))
-    const cids = await fileBlocks(root, options.getLocal)
-    if (cids === undefined) { log(`the own original ${root.toString()} has no manifest here; not asking about it`); continue }
-    waiting.push({ root, held, cids })
+    waiting.push([CID.parse(key.slice(HELD_PREFIX.length)), held])
   }
   let confirmed = 0
-  while (waiting.length > 0) {
+  let next = 0
+  while (next < waiting.length) {
     options.signal?.throwIfAborted()
-    const group = [waiting.shift()!]
-    let size = group[0]!.cids.length
-    while (waiting.length > 0 && size + waiting[0]!.cids.length <= CIDS_PER_QUESTION) { size += waiting[0]!.cids.length; group.push(waiting.shift()!) }
+    const group: Array<{ root: CID, held: HeldOriginal, cids: CID[] }> = []
+    let size = 0
+    while (next < waiting.length && size < CIDS_PER_QUESTION) {
+      const [root, held] = waiting[next++]!
+      const cids = await fileBlocks(root, options.getLocal)
+      if (cids === undefined) { log('the own original %s has no manifest here; not asking about it', root.toString()); continue }
+      group.push({ root, held, cids })
+      size += cids.length
+    }
+    if (group.length === 0) break
     const answer = await server.held(group.flatMap((f) => f.cids), { ...(options.signal === undefined ? {} : { signal: options.signal }) })
     const at = Date.now()
     let offset = 0
