@@ -180,10 +180,22 @@ export function mediaHandlers (deps: MediaHandlerDeps): MediaHandlers {
 
     'album.ownOriginals': async ({ thread }) => {
       const store = media()
+      const { thread: t } = await deps.album(thread)
+      // The originals of the photos the album still has: a removed photo's is no longer the follower's to keep.
+      const only = new Set<string>()
+      for (const doc of t.collection(PHOTOS).find({})) {
+        if (doc.original === undefined) continue
+        try {
+          only.add(parseMediaRef(doc.original).root.toString())
+        } catch (error) {
+          // A writer's malformed ref names no original this device could have added: it is not counted.
+          log.failure(`reading the original of a photo of ${thread}`, error)
+        }
+      }
       // Confirmations are sought when someone looks: a server out of reach leaves the counts as they were.
-      await store.confirm({ thread, signal: AbortSignal.timeout(CONFIRM_TIMEOUT_MS) })
+      await store.confirm({ thread, only, signal: AbortSignal.timeout(CONFIRM_TIMEOUT_MS) })
         .catch((error: unknown) => { log.failure(`asking the backup server about the originals of ${thread}`, error) })
-      const { own, confirmed } = await store.ownOriginals(thread)
+      const { own, confirmed } = await store.ownOriginals(thread, only)
       return { type: 'album.ownOriginalsCounted', thread, own, confirmed }
     }
   }

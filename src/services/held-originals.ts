@@ -63,12 +63,12 @@ export interface OwnOriginals {
   readonly confirmed: number
 }
 
-/** Counts the own originals of `thread` this device holds, and the confirmed among them. */
-export async function countOwn (meta: KeyValueStore, thread: string): Promise<OwnOriginals> {
+/** Counts the own originals of `thread` this device holds (those whose manifest CID is in `only`, where given), and the confirmed among them. */
+export async function countOwn (meta: KeyValueStore, thread: string, only?: ReadonlySet<string>): Promise<OwnOriginals> {
   let own = 0
   let confirmed = 0
-  for await (const [, held] of listValues<HeldOriginal>(meta, HELD_PREFIX)) {
-    if (!held.own || held.thread !== thread) continue
+  for await (const [key, held] of listValues<HeldOriginal>(meta, HELD_PREFIX)) {
+    if (!held.own || held.thread !== thread || (only !== undefined && !only.has(key.slice(HELD_PREFIX.length)))) continue
     own++
     if (held.confirmed !== undefined) confirmed++
   }
@@ -106,6 +106,8 @@ export interface ConfirmOptions {
   readonly server: BackupServer
   /** Only this album's originals; all albums' unless given. */
   readonly thread?: string
+  /** Only the originals whose manifest CID is in this set (the photos an album still has); all unless given. */
+  readonly only?: ReadonlySet<string>
   readonly signal?: AbortSignal
 }
 
@@ -122,8 +124,10 @@ export async function confirmOwn (options: ConfirmOptions): Promise<number> {
   // reach costs the manifests of one question, not of every file waiting.
   const waiting: Array<[CID, HeldOriginal]> = []
   for await (const [key, held] of listValues<HeldOriginal>(meta, HELD_PREFIX)) {
+    const root = key.slice(HELD_PREFIX.length)
     if (!held.own || held.confirmed !== undefined || (options.thread !== undefined && held.thread !== options.thread)) continue
-    waiting.push([CID.parse(key.slice(HELD_PREFIX.length)), held])
+    if (options.only !== undefined && !options.only.has(root)) continue
+    waiting.push([CID.parse(root), held])
   }
   let confirmed = 0
   let next = 0

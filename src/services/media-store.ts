@@ -80,9 +80,12 @@ export interface MediaStore {
    * Asks the backup server about this device's own originals not yet confirmed (of `thread`, or all), and records
    * each file it holds whole; returns how many were confirmed. Rejects when the server cannot be asked.
    */
-  confirm(options?: { readonly thread?: string, readonly signal?: AbortSignal }): Promise<number>
-  /** How many of `thread`'s originals this device added and holds, and how many of those a backup server confirmed. */
-  ownOriginals(thread: string): Promise<OwnOriginals>
+  confirm(options?: { readonly thread?: string, readonly only?: ReadonlySet<string>, readonly signal?: AbortSignal }): Promise<number>
+  /**
+   * How many of `thread`'s originals this device added and holds (of those whose manifest CID is in `only`, where
+   * given: the photos the album still has), and how many of those a backup server confirmed.
+   */
+  ownOriginals(thread: string, only?: ReadonlySet<string>): Promise<OwnOriginals>
 }
 const keepKey = (thread: string): string => `media/keep/${thread}`
 const DAG_CBOR = 0x71
@@ -197,12 +200,12 @@ export function createMediaStore (options: MediaStoreOptions): MediaStore {
       evicting ??= inTurn(evictOnce).finally(() => { evicting = undefined })
       return await evicting
     },
-    async confirm ({ thread, signal } = {}) {
+    async confirm (which = {}) {
       const server = options.backup
       if (server === undefined) return 0
-      return await inTurn(async () => await confirmOwn({ meta, getLocal: async (c) => await blocks.getLocal(c), server, ...(thread === undefined ? {} : { thread }), ...(signal === undefined ? {} : { signal }) }))
+      return await inTurn(async () => await confirmOwn({ ...which, meta, getLocal: async (c) => await blocks.getLocal(c), server }))
     },
-    ownOriginals: async (thread) => await countOwn(meta, thread)
+    ownOriginals: async (thread, only) => await countOwn(meta, thread, only)
   }
   return store
 }

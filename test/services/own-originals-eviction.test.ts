@@ -172,8 +172,15 @@ describe('a tab asking how the album\'s own originals stand', () => {
     const node = await startNode({ follower: memoryFollower().transport, topics: memoryTopicBus().join().topics, media: (meta) => createMediaStore({ blocks: blocks.blocks, meta, backup: server.backup }) })
     const { thread } = await node.tab.request({ type: 'album.create', name: 'Trip' })
     const image = (seed: number, size: number, type = 'image/jpeg'): Blob => new Blob([new Uint8Array(size).fill(seed)], { type })
-    const original = image(1, 3 * SIZE, 'image/png')
-    await node.tab.request({ type: 'photo.addMedia', thread, title: 'Harbour', task: 't', original, preview: image(2, 2_000), thumbnail: image(3, 1_000), media: { type: 'image/png', size: original.size, width: 40, height: 30 } })
+    const add = async (seed: number): Promise<string> => {
+      const original = image(seed, 3 * SIZE, 'image/png')
+      return (await node.tab.request({ type: 'photo.addMedia', thread, title: 'Harbour', task: 't', original, preview: image(2, 2_000), thumbnail: image(3, 1_000), media: { type: 'image/png', size: original.size, width: 40, height: 30 } })).photo
+    }
+    await add(1)
+    const removed = await add(4)
+    expect(await node.tab.request({ type: 'album.ownOriginals', thread })).toMatchObject({ own: 2, confirmed: 0 })
+    // A removed photo's original is no longer counted (nor asked about): the follower lets it go.
+    await node.tab.request({ type: 'photo.remove', thread, photo: removed })
     expect(await node.tab.request({ type: 'album.ownOriginals', thread })).toMatchObject({ own: 1, confirmed: 0 })
     server.hold([...blocks.held.keys()].map((key) => CID.parse(key)))
     expect(await node.tab.request({ type: 'album.ownOriginals', thread })).toMatchObject({ type: 'album.ownOriginalsCounted', thread, own: 1, confirmed: 1 })
