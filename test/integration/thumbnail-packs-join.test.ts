@@ -5,18 +5,19 @@
  * album from the snapshot and gets every thumbnail from the packs, a request
  * per pack to the follower and no block fetched on its own; where a pack is
  * missing on the follower, its thumbnails are fetched block by block and none
- * is lost. Fetches are counted on the joiners' real parts: the follower's
+ * is lost, as where whoever answers for the follower serves other bytes for
+ * a pack; a pack no kept snapshot names is refused. Fetches are counted on the joiners' real parts: the follower's
  * block endpoint and the media node's bitswap fetches.
  */
 import * as dagCbor from '@ipld/dag-cbor'
 import { MemoryBlockstore } from 'blockstore-core'
-import type { CID } from 'multiformats/cid'
+import { CID } from 'multiformats/cid'
 import { describe, expect, it, vi } from 'vitest'
 import { httpFollowerBlocks } from '../../src/adapters/http/block-push.ts'
 import { createBlockNode } from '../../src/adapters/libp2p/block-node.ts'
 import { mediaBlocksOf } from '../../src/adapters/libp2p/media-blocks.ts'
 import { startSyncPeer } from '../../src/adapters/libp2p/peer.ts'
-import type { MediaBlock } from '../../src/core/media/index.ts'
+import { packThumbnails, type MediaBlock } from '../../src/core/media/index.ts'
 import type { FollowerBlocks } from '../../src/services/album-packs.ts'
 import { createMediaStore, type MediaBlocks } from '../../src/services/media-store.ts'
 import { startAlbumNode, type AlbumNode } from '../helpers/album-node.ts'
@@ -96,7 +97,7 @@ const photosIn = (pack: MediaBlock): number => (dagCbor.decode(pack.bytes) as { 
 describe('joining from a snapshot\'s thumbnail packs through a follower process', { timeout: 600_000 }, () => {
   const cleanup = cleanupAfterAll()
 
-  it('a joiner gets every thumbnail from the packs, and one whose pack is missing gets the rest block by block', async () => {
+  it('a joiner gets every thumbnail from the packs; where a pack is missing or not the block named, its thumbnails come block by block', async () => {
     const follower = await startFollowerProcess(await tempDir('threads-pack-join-', cleanup))
     cleanup(async () => await follower.stop())
     const bus = memoryTopicBus()
@@ -154,8 +155,20 @@ describe('joining from a snapshot\'s thumbnail packs through a follower process'
     // A thumbnail is its manifest and one chunk: two blocks each, for the photos of the missing pack only.
     expect(carol.fetched).toHaveLength(2 * missing)
 
-    // The pack pushed after all: Bob, who joins now, gets every thumbnail from the two packs and fetches no block alone.
-    await toFollower.real.put(toFollower.withheld[0]!, {})
+    // The pack pushed after all; a pack no kept snapshot names is refused in the follower's words.
+    const withheld = toFollower.withheld[0]!
+    await toFollower.real.put(withheld, {})
+    const [stranger] = await packThumbnails([[{ cid: withheld.cid, bytes: withheld.bytes }]])
+    await expect(toFollower.real.put(stranger!, {})).rejects.toMatchObject({ name: 'BlockPushError', message: expect.stringContaining('UnreferencedBlockError') })
+
+    // Dave asks someone who answers for the follower with another block's bytes for a pack: refused, and those thumbnails come block by block.
+    const honest = countedEndpoint(follower)
+    const other = carolsEndpoint.gets.find((g) => g.ok)!.cid
+    const lying: FollowerBlocks = { ...honest.endpoint, get: async (cid, o) => await honest.endpoint.get(cid.toString() === withheld.cid.toString() ? CID.parse(other) : cid, o) }
+    const dave = await join(lying)
+    expect(dave.fetched).toHaveLength(2 * missing)
+
+    // Bob, who joins now, gets every thumbnail from the two packs and fetches no block alone.
     const bobsEndpoint = countedEndpoint(follower)
     const bob = await join(bobsEndpoint.endpoint)
     expect(bobsEndpoint.gets.map((g) => g.ok)).toEqual([true, true])
