@@ -61,9 +61,13 @@ export async function setupNode (workerId: string): Promise<RequestHandlers> {
     const peer = multiaddr(address).getComponents().find((c) => c.name === 'p2p')?.value
     if (peer !== undefined) followerPeers.add(peer)
     // Over sessions: a push or an announced pull costs one round trip, not a protocol negotiation first (a follower serving none is asked one stream a request).
-    // Where its web address is known, a snapshot's thumbnail packs go to and come from its block endpoint.
-    const web = webAddresses.get(address)
-    album.addFollower({ address, transport: libp2pSessionTransport(node, multiaddr(address)), ...web === undefined ? {} : { blocks: httpFollowerBlocks(web) } })
+    // Once its web address is known (an invite may name the build's follower before its health endpoint answers), a
+    // snapshot's thumbnail packs go to and come from its block endpoint.
+    const blocks = (): ReturnType<typeof httpFollowerBlocks> | undefined => {
+      const web = webAddresses.get(address)
+      return web === undefined ? undefined : httpFollowerBlocks(web)
+    }
+    album.addFollower({ address, transport: libp2pSessionTransport(node, multiaddr(address)), blocks })
     link.start().catch((error: unknown) => { log.failure(`starting the link to the follower ${address}`, error) })
   }
   const backend = await openIdbBackend({ name: DATABASE_NAME })

@@ -21,12 +21,13 @@ import { ThreadsError } from '../core/errors.ts'
 import { createLogger } from '../core/logger.ts'
 import { PACK_LIMITS, packThumbnails, parseManifest, parseMediaRef, type MediaBlock } from '../core/media/index.ts'
 import { PHOTOS } from './album-snapshot.ts'
+import { PackChangedError } from './errors.ts'
 import type { MediaBlocks } from './media-store.ts'
 import { loadThumbnailPacks } from './thumbnail-packs.ts'
 
 const log = createLogger('services:album-packs')
 
-/** Thumbnails' bytes read from this device at once while packing (their packs are held until pushed). */
+/** Thumbnails' bytes read from this device at once while packing: a group's packs are made, then let go. */
 const PACK_GROUP_BYTES = 16 * 1024 * 1024
 /** Pack blocks pushed at once. */
 const PUSH_IN_FLIGHT = 4
@@ -43,12 +44,21 @@ export interface FollowerBlocks {
   put(block: MediaBlock, options: { signal?: AbortSignal }): Promise<void>
 }
 
+/**
+ * The packs of an album's thumbnails, by CID, for a snapshot to name; their
+ * bytes are made again, a group at a time, when pushed, so a large album's
+ * packs are never all in memory at once.
+ */
+export interface ThumbnailPacks {
+  readonly cids: readonly CID[]
+  /** Pushes the packs to a follower that keeps a snapshot naming them; returns how many it took. */
+  push(follower: FollowerBlocks): Promise<number>
+}
+
 /** The album service's thumbnail pack duties. */
 export interface AlbumPacks {
   /** The packs of the thumbnails of `thread`'s photos this device holds (none when it holds none). */
-  make(thread: ThreadDatabase): Promise<MediaBlock[]>
-  /** Pushes `packs` to a follower that keeps a snapshot naming them; returns how many it took. */
-  push(packs: readonly MediaBlock[], follower: FollowerBlocks): Promise<number>
+  make(thread: ThreadDatabase): Promise<ThumbnailPacks>
   /**
    * Starts loading the packs `thumbs` of the snapshot just shown for `thread`,
    * from `follower` (its block endpoint, else its peers through bitswap).
@@ -82,45 +92,63 @@ export function createAlbumPacks (blocks: MediaBlocks): AlbumPacks {
     }
   }
 
+  /**
+   * Packs the thumbnails `values` (media ref values) this device holds, a group of them at a time,
+   * handing each pack to `each` in order, PACK_LIMITS.maxBlocks at most. The same thumbnails held give
+   * the same packs: a pack's bytes are its entries' (packThumbnails), in the order the refs come.
+   */
+  async function eachPack (values: readonly unknown[], each: (packs: readonly MediaBlock[]) => Promise<void>): Promise<void> {
+    let made = 0
+    let group: MediaBlock[][] = []
+    let bytes = 0
+    const flush = async (): Promise<void> => {
+      const packs = group.length === 0 ? [] : (await packThumbnails(group)).slice(0, PACK_LIMITS.maxBlocks - made)
+      made += packs.length
+      group = []
+      bytes = 0
+      if (packs.length > 0) await each(packs)
+    }
+    for (const value of values) {
+      if (made >= PACK_LIMITS.maxBlocks) return
+      const file = await heldFile(value)
+      if (file === undefined) continue
+      group.push(file)
+      bytes += file.reduce((n, b) => n + b.bytes.length, 0)
+      if (bytes >= PACK_GROUP_BYTES) await flush()
+    }
+    await flush()
+  }
+
   return {
     async make (thread) {
-      const packs: MediaBlock[] = []
-      let group: MediaBlock[][] = []
-      let bytes = 0
-      // Packed a group at a time, so at most a group of thumbnails is held besides the packs made.
-      const flush = async (): Promise<void> => {
-        if (group.length > 0) packs.push(...await packThumbnails(group))
-        group = []
-        bytes = 0
-      }
-      for (const value of thumbnailsOf(thread)) {
-        if (packs.length >= PACK_LIMITS.maxBlocks) break
-        const file = await heldFile(value)
-        if (file === undefined) continue
-        group.push(file)
-        bytes += file.reduce((n, b) => n + b.bytes.length, 0)
-        if (bytes >= PACK_GROUP_BYTES) await flush()
-      }
-      await flush()
-      return packs.slice(0, PACK_LIMITS.maxBlocks)
-    },
-
-    async push (packs, follower) {
-      let next = 0
-      let taken = 0
-      await Promise.all(Array.from({ length: Math.min(PUSH_IN_FLIGHT, packs.length) }, async () => {
-        while (next < packs.length) {
-          const pack = packs[next++]!
-          try {
-            await follower.put(pack, { signal: AbortSignal.timeout(PACK_FETCH_TIMEOUT_MS) })
-            taken++
-          } catch (error) {
-            // Its thumbnails are fetched one by one by whoever joins.
-            log.failure(`pushing the thumbnail pack ${pack.cid.toString()}`, error)
-          }
+      const values = thumbnailsOf(thread)
+      const cids: CID[] = []
+      await eachPack(values, async (packs) => { cids.push(...packs.map((p) => p.cid)) })
+      return {
+        cids,
+        async push (follower) {
+          let at = 0
+          let taken = 0
+          await eachPack(values, async (packs) => {
+            for (let i = 0; i < packs.length; i += PUSH_IN_FLIGHT) {
+              await Promise.all(packs.slice(i, i + PUSH_IN_FLIGHT).map(async (pack, j) => {
+                const named = cids[at + i + j]
+                try {
+                  // A thumbnail gone from this device since the packs were named changes a pack: the follower would refuse it.
+                  if (named === undefined || !named.equals(pack.cid)) throw new PackChangedError(`the thumbnail pack ${named?.toString() ?? at + i + j} came out different when made again`)
+                  await follower.put(pack, { signal: AbortSignal.timeout(PACK_FETCH_TIMEOUT_MS) })
+                  taken++
+                } catch (error) {
+                  // Its thumbnails are fetched one by one by whoever joins.
+                  log.failure(`pushing the thumbnail pack ${pack.cid.toString()}`, error)
+                }
+              }))
+            }
+            at += packs.length
+          })
+          return taken
         }
-      }))
-      return taken
+      }
     },
 
     load (thread, thumbs, follower) {

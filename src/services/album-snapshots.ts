@@ -68,17 +68,19 @@ export function createAlbumSnapshots (input: {
     if (records - last.records < every || now() - last.at < interval) return
     if (!atLeast(await thread.members.role(), 'write')) return
     // Packs only for a follower they can be pushed to: one that never gets them would only make joiners wait for them.
-    const packs = follower.blocks === undefined || input.packs === undefined ? [] : await input.packs.make(thread)
-    const snapshot = await thread.publishSnapshot(packs.length === 0 ? {} : { thumbs: packs.map((p) => p.cid.toString()) })
+    const endpoint = follower.blocks?.()
+    const packs = endpoint === undefined ? undefined : await input.packs?.make(thread)
+    const thumbs = packs?.cids.map((cid) => cid.toString()) ?? []
+    const snapshot = await thread.publishSnapshot(thumbs.length === 0 ? {} : { thumbs })
     const shelf = remoteSnapshotShelf(async (request) => await withPullProof(follower.transport, input.replica(), thread.id).request(request))
     // A follower takes only a snapshot of records it holds: one covering a write made since the sync is refused, and
     // published again after the next.
     await shelf.put(thread.id, snapshot)
     published.set(thread.id, { records, at: now() })
     // The follower takes the packs its kept snapshot names, so they go once it keeps this one.
-    if (packs.length > 0) {
-      const taken = await input.packs!.push(packs, follower.blocks!)
-      log('published a snapshot of %s with %d thumbnail packs, %d taken by %s', thread.id, packs.length, taken, follower.address)
+    if (packs !== undefined && thumbs.length > 0) {
+      const taken = await packs.push(endpoint!)
+      log('published a snapshot of %s with %d thumbnail packs, %d taken by %s', thread.id, thumbs.length, taken, follower.address)
     }
   }
 
@@ -88,7 +90,7 @@ export function createAlbumSnapshots (input: {
         const shown = await showFromSnapshot({ thread, replica: input.replica(), transport: follower.transport, signal: AbortSignal.timeout(SHOW_TIMEOUT_MS) })
           .catch((error: unknown) => ({ refused: error as Error, snapshot: undefined }))
         if (shown.snapshot !== undefined) {
-          input.packs?.load(thread, shown.snapshot.manifest.thumbs ?? [], follower.blocks)
+          input.packs?.load(thread, shown.snapshot.manifest.thumbs ?? [], follower.blocks?.())
           return
         }
         if (shown.refused !== undefined) log('no snapshot of %s from %s: %s', thread.id, follower.address, shown.refused.message)

@@ -26,8 +26,11 @@ const FOLLOWER_ADDRESS_TTL_MS = 7 * 24 * 3600 * 1000
 export interface FollowerPeer {
   readonly address: string
   readonly transport: SyncTransport
-  /** Its block endpoints, where its web address is known: a snapshot's thumbnail packs are pushed there and fetched from there. */
-  readonly blocks?: FollowerBlocks
+  /**
+   * Its block endpoints, once its web address is known (it may become known after the follower is
+   * added): a snapshot's thumbnail packs are pushed there and fetched from there.
+   */
+  readonly blocks?: () => FollowerBlocks | undefined
 }
 
 /** How often a follower sync runs unprompted, and how long it backs off at most; the service's defaults unless given. */

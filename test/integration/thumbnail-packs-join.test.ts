@@ -6,7 +6,8 @@
  * per pack to the follower and no block fetched on its own; where a pack is
  * missing on the follower, its thumbnails are fetched block by block and none
  * is lost, as where whoever answers for the follower serves other bytes for
- * a pack; a pack no kept snapshot names is refused. Fetches are counted on the joiners' real parts: the follower's
+ * a pack; a pack no kept snapshot names is refused. A joiner that knows the
+ * follower by its libp2p address alone gets the packs over bitswap. Fetches are counted on the joiners' real parts: the follower's
  * block endpoint and the media node's bitswap fetches.
  */
 import * as dagCbor from '@ipld/dag-cbor'
@@ -55,8 +56,8 @@ async function device (cleanup: (step: () => Promise<unknown>) => void, bus: Ret
   })
   cleanup(async () => await node.close())
   /** Follows the album's follower through its libp2p address and, counted, its block endpoint. */
-  const follow = (follower: FollowerProcess, endpoint: FollowerBlocks): void => {
-    node.service.addFollower({ address: follower.multiaddr, transport: peer.transportTo(follower.multiaddr), blocks: endpoint })
+  const follow = (follower: FollowerProcess, endpoint: FollowerBlocks | undefined): void => {
+    node.service.addFollower({ address: follower.multiaddr, transport: peer.transportTo(follower.multiaddr), blocks: () => endpoint })
   }
   return { node, fetched, follow }
 }
@@ -134,7 +135,7 @@ describe('joining from a snapshot\'s thumbnail packs through a follower process'
     const { link } = await alice.node.tab.request({ type: 'album.invite', thread, base: 'http://127.0.0.1:4173/', role: 'read' })
 
     /** Joins as a new person through `endpoint` and opens every thumbnail, as the grid does; checks each against Alice's. */
-    const join = async (endpoint: FollowerBlocks): Promise<Awaited<ReturnType<typeof device>>> => {
+    const join = async (endpoint: FollowerBlocks | undefined): Promise<Awaited<ReturnType<typeof device>>> => {
       const person = await device(cleanup, bus)
       person.follow(follower, endpoint)
       await person.node.tab.request({ type: 'album.join', link })
@@ -173,5 +174,9 @@ describe('joining from a snapshot\'s thumbnail packs through a follower process'
     const bob = await join(bobsEndpoint.endpoint)
     expect(bobsEndpoint.gets.map((g) => g.ok)).toEqual([true, true])
     expect(bob.fetched).toEqual([])
+
+    // Erin knows the follower by its libp2p address alone: the two packs come over bitswap, and nothing else does.
+    const erin = await join(undefined)
+    expect(erin.fetched.sort()).toEqual(bobsEndpoint.gets.map((g) => g.cid).sort())
   })
 })
