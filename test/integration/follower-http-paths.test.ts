@@ -2,7 +2,8 @@
  * Malformed path parameters on the follower's HTTP side: a CID that is no
  * CID, or no CID this follower could hold, is a 400 `BadCidError` in words
  * (never a 500, never a crash), for every method of the blocks endpoint, and
- * an unknown path is a 404 `EndpointNotFoundError`; the follower keeps
+ * so is such a CID in a held-blocks query, and an unknown path is a 404
+ * `EndpointNotFoundError`; the follower keeps
  * serving after each.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -56,6 +57,14 @@ describe('malformed path parameters on the follower\'s HTTP side', { timeout: 12
     expect(got.status).toBe(404)
     expect(((await got.json()) as { name: string }).name).toBe('BlockNotFoundError')
     expect((await fetch(`${follower.httpUrl}/v1/blocks/${cid}`, { method: 'HEAD' })).status).toBe(404)
+  })
+
+  it('POST /v1/held-blocks naming a CID that is none, or none a media block can have: 400 BadCidError', async () => {
+    for (const cid of malformed) {
+      const response = await fetch(`${follower.httpUrl}/v1/held-blocks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ cids: ['bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy', cid] }) })
+      expect(response.status, cid).toBe(400)
+      expect(((await response.json()) as { name: string }).name, cid).toBe('BadCidError')
+    }
   })
 
   it('unknown or malformed paths: 404 EndpointNotFoundError', async () => {

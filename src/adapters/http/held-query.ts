@@ -15,8 +15,9 @@
  * by name.
  */
 import Ajv from 'ajv'
-import { CID } from 'multiformats/cid'
-import { BadCidError, ThreadsError } from '../../core/errors.ts'
+import type { CID } from 'multiformats/cid'
+import { ThreadsError } from '../../core/errors.ts'
+import { parseMediaCid } from '../../core/media/format.ts'
 
 /** The path of the query on a follower's HTTP side. */
 export const HELD_QUERY_PATH = '/v1/held-blocks'
@@ -66,17 +67,12 @@ export function encodeHeldQuery (cids: readonly CID[]): Uint8Array {
   return new TextEncoder().encode(JSON.stringify({ cids: cids.map(String) }))
 }
 
-/** The CIDs a query body names; `MalformedHeldQueryError` for another shape, `BadCidError` for a string that is no CID. */
+/** The CIDs a query body names; `MalformedHeldQueryError` for another shape, `BadCidError` for a string that is no media block's CID. */
 export function parseHeldQuery (bytes: Uint8Array): CID[] {
   const value = parseJson(bytes, 'the query')
   if (!validQuery(value)) throw new MalformedHeldQueryError(`the query is { "cids": [CID, …] } with 1 to ${HELD_QUERY_LIMITS.maxCids} CIDs: ${ajv.errorsText(validQuery.errors)}`)
-  return value.cids.map((text) => {
-    try {
-      return CID.parse(text)
-    } catch (cause) {
-      throw new BadCidError(`"${text.slice(0, 80)}" is not a CID`, text, { cause })
-    }
-  })
+  // Only a media block's CID: another (an identity hash, whose "block" every store holds) is a BadCidError.
+  return value.cids.map(parseMediaCid)
 }
 
 /** The body of the answer `held`. */
