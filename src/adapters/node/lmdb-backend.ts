@@ -17,6 +17,10 @@
  * - keys are stored so that byte order is string order (ordered-keys.ts), and
  *   `list` reads one snapshot; a key over LMDB's size limit gets TooLargeError;
  * - values are fresh, plain Uint8Arrays.
+ * - with `maxResidentBytes`, the map of the file is closed and opened again
+ *   (between transactions, once accepted writes have landed; calls wait
+ *   meanwhile) whenever more of the file than that is resident in this process,
+ *   so a long-running process does not keep every page it ever touched.
  * Several processes may open the same directory (LMDB locks), though the follower
  * keeps to one.
  */
