@@ -36,9 +36,6 @@ import { createQuotas } from './quotas.ts'
 import { createRequestGate } from './request-gate.ts'
 import { createTopicSpeakers } from './topic-speakers.ts'
 
-/** Most bytes of its database file the follower keeps mapped (in its RSS) before it drops the map. */
-const MAX_MAPPED_BYTES = 8 * 2 ** 20
-
 /** A running follower. */
 export interface Follower {
   readonly node: Libp2p
@@ -52,10 +49,8 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
   await mkdir(config.dataDir, { recursive: true })
   // Durable: a push is answered only once its records are synced to disk, and concurrent
   // pushes share that sync (group commit). No read cache in front: LMDB reads from its
-  // memory map, so a cache would only copy every block written and read once more. Pages of that map
-  // stay in the process's RSS once touched, and pushes touch pages all over the file: past
-  // MAX_MAPPED_BYTES the map is made again, so the page cache, not the follower, holds the database.
-  const backend = await openLmdbBackend({ directory: `${config.dataDir}/lmdb`, maxResidentBytes: MAX_MAPPED_BYTES })
+  // memory map, so a cache would only copy every block written and read once more.
+  const backend = await openLmdbBackend({ directory: `${config.dataDir}/lmdb` })
   // A data directory from before LMDB holds a file store: carry it over before serving.
   const migrated = await migrateFileStore({ from: `${config.dataDir}/store`, to: backend })
   if (migrated !== undefined) console.log(`moved ${migrated.blocks} blocks and ${migrated.keys} keys from the file store into LMDB; the old store is at ${migrated.movedTo}`)

@@ -9,8 +9,6 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { StorageBackend } from '../../src/core/storage/interfaces.ts'
 import { openLmdbBackend } from '../../src/adapters/node/index.ts'
-import { LMDB_FILE } from '../../src/adapters/node/lmdb-backend.ts'
-import { residentBytesOf } from '../../src/adapters/node/mapped-residency.ts'
 import { decodeOrderedKey, encodeOrderedKey } from '../../src/adapters/node/ordered-keys.ts'
 import { collect, makeBlock } from '../contracts/contract-helpers.ts'
 import { runStorageContractTests } from '../contracts/storage-contract.ts'
@@ -28,17 +26,6 @@ for (const durable of [true, false]) {
     }
   })
 }
-
-// With no room for mapped pages, the map is made again right after nearly every call, amid the others.
-const remapping = { maxResidentBytes: 0, residencyCheckMs: 0 }
-runStorageContractTests('LMDB (map made again after every call)', async () => {
-  const directory = await makeTempDir()
-  return {
-    backend: await openLmdbBackend({ directory, ...remapping }),
-    reopen: async () => await openLmdbBackend({ directory, ...remapping }),
-    cleanup: async () => { await rm(directory, { recursive: true, force: true }) }
-  }
-})
 
 describe('ordered keys', () => {
   it('round-trip every code unit, lone surrogates included, and sort as the strings do', () => {
@@ -110,38 +97,4 @@ describe('LMDB backend', () => {
     expect(entries).toHaveLength(1000)
     expect(await backend.meta.get('doc/499/b')).toEqual(bytes('b499'))
   })
-})
-
-describe('LMDB backend with a limit on mapped pages', () => {
-  it('keeps no more of its file mapped than allowed once calls pause, and loses nothing written or read meanwhile', async () => {
-    const directory = await makeTempDir()
-    const maxResidentBytes = 1 << 20
-    let backend = await openLmdbBackend({ directory, maxResidentBytes, residencyCheckMs: 5 })
-    const file = join(directory, LMDB_FILE)
-    try {
-      // About 4 MB in waves of concurrent writes, each wave reading back the one before it.
-      const blocks = await Promise.all(Array.from({ length: 1000 }, async (_, i) => await makeBlock(bytes(`${i} ${'x'.repeat(4000)}`))))
-      let peak = 0
-      for (let wave = 0; wave < 10; wave++) {
-        const mine = blocks.slice(wave * 100, wave * 100 + 100)
-        const before = blocks.slice(Math.max(0, wave - 1) * 100, wave * 100)
-        const [, readBack] = await Promise.all([
-          Promise.all(mine.map(async (block) => { await backend.commit!([block], [{ type: 'put', key: `at/${block.cid}`, value: bytes(String(wave)) }]) })),
-          Promise.all(before.map(async (block) => await backend.blocks.get(block.cid)))
-        ])
-        expect(readBack).toEqual(before.map((block) => block.bytes))
-        peak = Math.max(peak, await residentBytesOf(file) ?? 0)
-      }
-      expect(peak).toBeGreaterThan(0)
-      // Once the calls stop, the next check drops the map.
-      await expect.poll(async () => await residentBytesOf(file), { timeout: 30_000 }).toBeLessThanOrEqual(maxResidentBytes)
-      await backend.close()
-      backend = await openLmdbBackend({ directory })
-      for (const block of blocks) expect(await backend.blocks.get(block.cid)).toEqual(block.bytes)
-      expect(await collect(backend.meta.list('at/'))).toHaveLength(blocks.length)
-    } finally {
-      await backend.close()
-      await rm(directory, { recursive: true, force: true })
-    }
-  }, 120_000)
 })

@@ -17,24 +17,16 @@
  * - keys are stored so that byte order is string order (ordered-keys.ts), and
  *   `list` reads one snapshot; a key over LMDB's size limit gets TooLargeError;
  * - values are fresh, plain Uint8Arrays.
- * - with `maxResidentBytes`, the map of the file is closed and opened again
- *   (between transactions, once accepted writes have landed; calls wait
- *   meanwhile) whenever more of the file than that is resident in this process,
- *   so a long-running process does not keep every page it ever touched.
  * Several processes may open the same directory (LMDB locks), though the follower
  * keeps to one.
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { open, type Database, type RootDatabase } from 'lmdb'
+import { open, type Database } from 'lmdb'
 import { StoreClosedError, throwIfAborted, TooLargeError } from '../../core/errors.ts'
 import type { BatchOperation, BlockStore, KeyValueStore, RawBlock, StorageBackend, StoreCallOptions } from '../../core/storage/interfaces.ts'
 import { copyBatchOperations, copyBlocks, copyBytes, copyCids } from '../../core/storage/memory.ts'
-import { createLogger } from '../../core/logger.ts'
-import { residentBytesOf } from './mapped-residency.ts'
 import { decodeOrderedKey, encodeOrderedKey } from './ordered-keys.ts'
-
-const log = createLogger('storage:lmdb')
 
 /** Options of openLmdbBackend. */
 export interface LmdbBackendOptions {
@@ -42,14 +34,6 @@ export interface LmdbBackendOptions {
   readonly directory: string
   /** Resolve writes only once synced to disk, so they survive power loss. Default true. */
   readonly durable?: boolean
-  /**
-   * Most bytes of the database file this process keeps mapped (see mapped-residency.ts): checked
-   * `residencyCheckMs` (default 250) after a read or write (never while idle), and past it the map is
-   * made again between transactions, so pages once touched stop counting in the process's RSS (they
-   * stay in the OS page cache). Default: no limit. Linux only; elsewhere nothing is checked.
-   */
-  readonly maxResidentBytes?: number
-  readonly residencyCheckMs?: number
   readonly signal?: AbortSignal
 }
 
@@ -72,56 +56,26 @@ export async function openLmdbBackend (options: LmdbBackendOptions): Promise<Sto
   const durable = options.durable ?? true
   await mkdir(options.directory, { recursive: true })
   const path = join(options.directory, LMDB_FILE)
-  let env = openEnvironment(path, durable)
-  /** Set while the map is being made again (see remap): calls wait for it before they touch `env`. */
-  let remapping: Promise<void> | undefined
-  const remapped = async (): Promise<Environment> => {
-    while (remapping !== undefined) await remapping
-    return env
-  }
+  const root = open({
+    path,
+    maxDbs: 2,
+    // Without fsync a commit still reaches the OS before it resolves, so it survives kill -9.
+    noSync: !durable,
+    // The map is address space, not memory: reserved large at once, it is never remapped as the
+    // file grows (lmdb-js keeps each outgrown map, so a growing database was mapped, and resident,
+    // several times over).
+    mapSize: LMDB_MAP_BYTES
+  })
+  const databaseOptions = { keyEncoding: 'binary', encoding: 'binary', compression: false, cache: false } as const
+  const blockDb: Database<Buffer, Buffer> = root.openDB({ name: 'blocks', ...databaseOptions })
+  const metaDb: Database<Buffer, Buffer> = root.openDB({ name: 'meta', ...databaseOptions })
 
   let closing: Promise<void> | undefined
   const inFlight = new Set<Promise<void>>()
 
-  /**
-   * Drops the map and makes it again once every accepted write has landed; calls made meanwhile wait.
-   * What this process had mapped of the file stops counting in its RSS (the OS keeps it cached).
-   */
-  const remap = async (): Promise<void> => {
-    remapping ??= (async () => {
-      try {
-        await Promise.allSettled([...inFlight])
-        await env.root.close()
-        env = openEnvironment(path, durable)
-      } finally {
-        remapping = undefined
-      }
-    })()
-    await remapping
-  }
-  const { maxResidentBytes } = options
-  /** The residency check due after the latest call, if any: none while nothing is read or written. */
-  let checkDue: NodeJS.Timeout | undefined
-  const checkResidency = async (): Promise<void> => {
-    checkDue = undefined
-    if (maxResidentBytes === undefined || closing !== undefined || remapping !== undefined) return
-    const resident = await residentBytesOf(path)
-    if (resident === undefined || resident <= maxResidentBytes || closing !== undefined) return
-    await remap()
-    log('made the map of %s again; %d bytes of it were resident', path, resident)
-  }
-  const residencyCheckMs = options.residencyCheckMs ?? 250
-  const touched = (): void => {
-    if (maxResidentBytes === undefined || checkDue !== undefined) return
-    checkDue = setTimeout(() => {
-      checkResidency().catch((error: unknown) => { log.failure(`making the map of ${path} again`, error) })
-    }, residencyCheckMs).unref()
-  }
-
   const check = (options?: StoreCallOptions): void => {
     if (closing !== undefined) throw new StoreClosedError(`The LMDB backend at ${path} is closed`)
     throwIfAborted(options?.signal)
-    touched()
   }
 
   /**
@@ -130,10 +84,8 @@ export async function openLmdbBackend (options: LmdbBackendOptions): Promise<Sto
    * once when not durable). Transactions committed while a sync runs share
    * the next one (LMDB's overlapping sync).
    */
-  const applyWrite = async (apply: (env: Environment) => void): Promise<{ synced: Promise<void> }> => {
-    const current = remapping === undefined ? env : await remapped()
-    const { root } = current
-    const committed = root.batch(() => { apply(current) })
+  const applyWrite = async (apply: () => void): Promise<{ synced: Promise<void> }> => {
+    const committed = root.batch(apply)
     const done = (async () => {
       await committed
       if (durable) await root.flushed
@@ -144,13 +96,13 @@ export async function openLmdbBackend (options: LmdbBackendOptions): Promise<Sto
     return { synced: done }
   }
   /** Queues `apply`'s writes as one transaction and resolves once they are committed (and synced, if durable). */
-  const write = async (apply: (env: Environment) => void): Promise<void> => { await (await applyWrite(apply)).synced }
+  const write = async (apply: () => void): Promise<void> => { await (await applyWrite(apply)).synced }
   /** Blocks and meta operations, checked and copied whole before one transaction applies them. */
   const commitApplied = async (input: readonly RawBlock[], operations: readonly BatchOperation[], options?: StoreCallOptions): Promise<{ synced: Promise<void> }> => {
     check(options)
     const blockCopies = copyBlocks(input).map(block => ({ key: blockKey(block.cid), bytes: block.bytes }))
     const copies = copyBatchOperations(operations).map(op => ({ ...op, stored: metaKey(op.key) }))
-    return await applyWrite(({ blockDb, metaDb }) => {
+    return await applyWrite(() => {
       for (const block of blockCopies) void blockDb.put(block.key, block.bytes as Buffer)
       for (const op of copies) void (op.type === 'put' ? metaDb.put(op.stored, op.value as Buffer) : metaDb.remove(op.stored))
     })
@@ -159,28 +111,27 @@ export async function openLmdbBackend (options: LmdbBackendOptions): Promise<Sto
     await (await commitApplied(input, operations, options)).synced
   }
   /** get and has over one named database. */
-  const lookups = (db: (env: Environment) => Database<Buffer, Buffer>, toKey: (id: string) => Buffer): Pick<BlockStore, 'get' | 'has'> => ({
-    async get (id, options) { check(options); return read(db(remapping === undefined ? env : await remapped()), toKey(id)) },
-    async has (id, options) { check(options); return db(remapping === undefined ? env : await remapped()).doesExist(toKey(id)) }
+  const lookups = (db: Database<Buffer, Buffer>, toKey: (id: string) => Buffer): Pick<BlockStore, 'get' | 'has'> => ({
+    async get (id, options) { check(options); return read(db, toKey(id)) },
+    async has (id, options) { check(options); return db.doesExist(toKey(id)) }
   })
 
   const blocks: BlockStore = {
-    ...lookups((e) => e.blockDb, blockKey),
+    ...lookups(blockDb, blockKey),
     async putMany (input, options) { await commit(input, [], options) },
     async deleteMany (cids, options) {
       check(options)
       const keys = copyCids(cids).map(blockKey)
-      await write(({ blockDb }) => { for (const key of keys) void blockDb.remove(key) })
+      await write(() => { for (const key of keys) void blockDb.remove(key) })
     }
   }
 
   const meta: KeyValueStore = {
-    ...lookups((e) => e.metaDb, metaKey),
+    ...lookups(metaDb, metaKey),
     async batch (operations, options) { await commit([], operations, options) },
     async * list (prefix, options) {
       check(options)
       // The whole range is read at once, in one read transaction: one snapshot.
-      const { metaDb } = remapping === undefined ? env : await remapped()
       for (const entry of readRange(metaDb, prefix)) { check(options); yield entry }
     }
   }
@@ -193,35 +144,12 @@ export async function openLmdbBackend (options: LmdbBackendOptions): Promise<Sto
     async close () {
       closing ??= (async () => {
         // Let accepted writes finish before the environment goes away.
-        clearTimeout(checkDue)
         await Promise.allSettled([...inFlight])
-        await (await remapped()).root.close()
+        await root.close()
       })()
       await closing
     }
   }
-}
-
-/** An open LMDB environment and its two databases. */
-interface Environment {
-  readonly root: RootDatabase
-  readonly blockDb: Database<Buffer, Buffer>
-  readonly metaDb: Database<Buffer, Buffer>
-}
-
-function openEnvironment (path: string, durable: boolean): Environment {
-  const root = open({
-    path,
-    maxDbs: 2,
-    // Without fsync a commit still reaches the OS before it resolves, so it survives kill -9.
-    noSync: !durable,
-    // The map is address space, not memory: reserved large at once, it is never remapped as the
-    // file grows (lmdb-js keeps each outgrown map, so a growing database was mapped, and resident,
-    // several times over).
-    mapSize: LMDB_MAP_BYTES
-  })
-  const databaseOptions = { keyEncoding: 'binary', encoding: 'binary', compression: false, cache: false } as const
-  return { root, blockDb: root.openDB({ name: 'blocks', ...databaseOptions }), metaDb: root.openDB({ name: 'meta', ...databaseOptions }) }
 }
 
 /** A fresh plain copy of the value under `key`, if any. */

@@ -1,6 +1,6 @@
 /**
- * How much of a memory-mapped file is resident in this process: the pages of
- * it that the process has touched and the kernel still maps for it. LMDB
+ * How much of a memory-mapped file is resident in a process: the pages of it
+ * that the process has touched and the kernel still maps for it. LMDB
  * reads through a map of its whole file, and every page a write or a read
  * visits stays mapped (and counted in the process's RSS) until the kernel is
  * short of memory, so a long-running process ends up with its whole database
