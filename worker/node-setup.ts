@@ -27,6 +27,7 @@ import { DATABASE_NAME, MEDIA_DATABASE_NAME, followerUrl } from '../src/protocol
 import type { RequestHandlers } from '../src/protocol/rpc-server.ts'
 import { findFollower } from '../src/adapters/http/find-follower.ts'
 import { httpFollowerBlocks } from '../src/adapters/http/block-push.ts'
+import { httpHeldBlocks } from '../src/adapters/http/held-blocks.ts'
 import { createAlbumService } from '../src/services/album-service.ts'
 import { createDirectPeers } from '../src/services/direct-peers.ts'
 import { startDirectSync } from '../src/services/direct-sync.ts'
@@ -74,7 +75,13 @@ export async function setupNode (workerId: string): Promise<RequestHandlers> {
   const album = createAlbumService({
     backend,
     tabViews: await openTabViews({ onError: (what, error) => { log.failure(what, error) } }),
-    media: createMediaStore({ blocks: mediaBlocksOf(helia, blockstore), meta: backend.meta, estimate: storageEstimate }),
+    media: createMediaStore({
+      blocks: mediaBlocksOf(helia, blockstore),
+      meta: backend.meta,
+      estimate: storageEstimate,
+      // The build's follower confirms, file by file, that it holds this device's own originals before they may be evicted.
+      backup: { name: followerUrl(), held: httpHeldBlocks(followerUrl()) }
+    }),
     onFollowerAddresses: (addresses) => { for (const address of addresses) follow(address) },
     // A person adding a follower by its web address: its health endpoint says its multiaddr.
     resolveFollower: async (url) => {
