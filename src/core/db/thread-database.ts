@@ -5,6 +5,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js'
 import { utf8ToBytes } from '@noble/hashes/utils.js'
+import type { SignerFactory } from '../crypto/ed25519.ts'
 import type { RandomSource } from '../crypto/random.ts'
 import { logIdentityFromSeed } from '../ids/log-id.ts'
 import type { BatchOutcome, IngestResult, LogHead, RecordStore } from '../log/record-store.ts'
@@ -165,11 +166,13 @@ export async function openThreadDatabase (deps: {
   readonly random?: RandomSource
   readonly now?: () => number
   readonly snapshotEvery?: number
+  /** Makes this peer's log signer (see DatabaseOptions.signer). */
+  readonly signer?: SignerFactory
 }): Promise<ThreadDatabase> {
   const { thread, backend, records, keys } = deps
   /** Summaries of records read for the history, each opened once (history.ts). */
   const historyCache: HistoryCache = new Map()
-  const identity = logIdentityFromSeed(deps.self.identitySeed)
+  const identity = logIdentityFromSeed(deps.self.identitySeed, deps.signer)
   const meta = backend.meta
   let epoch = await currentEpoch()
   const admission = createAdmission({ thread, records })
