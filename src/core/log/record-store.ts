@@ -86,6 +86,19 @@ export interface CreatedOwn {
   readonly links?: EventLinks
 }
 
+/**
+ * A batch of drafts written but not necessarily durable yet: reads already see
+ * it and later writes come after it. `synced` resolves once it is as durable as
+ * the backend makes writes (at once where the backend applies and syncs as one
+ * step) and rejects if it never becomes so; only then may `committed` run the
+ * drafts' hooks and may the batch be reported done.
+ */
+export interface AppliedDrafts {
+  readonly outcomes: BatchOutcome[]
+  readonly synced: Promise<void>
+  readonly committed: () => void
+}
+
 /** One record of a batch: received and verified, or to be created. */
 type BatchItem = { readonly verified: VerifiedRecord, readonly hook?: CommitHook } | OwnItem
 
@@ -255,9 +268,11 @@ export function createRecordStore ({ backend, soleWriter = false }: { backend: S
    * order and its signing started at once, chained to the signing of the one
    * before it, so the next draft is prepared while WebCrypto signs. A draft
    * whose prepare throws a ThreadsError is left out; a signing that fails
-   * fails the batch, and nothing of it is written.
+   * fails the batch, and nothing of it is written. Resolves once the write is
+   * applied (see AppliedDrafts); the drafts' `committed` hooks are the
+   * caller's to run, once `synced` has resolved.
    */
-  async function commitDrafts (thread: string, log: string, items: readonly DraftItem[], options?: StoreCallOptions): Promise<BatchOutcome[]> {
+  async function commitDrafts (thread: string, log: string, items: readonly DraftItem[], options?: StoreCallOptions): Promise<AppliedDrafts> {
     const head = await getValue<LogHead>(meta, headKey(thread, log), options)
     let seq = head?.seq ?? 0
     let previous: Promise<LogPosition | null> = Promise.resolve(head ?? null)
@@ -303,14 +318,13 @@ export function createRecordStore ({ backend, soleWriter = false }: { backend: S
       last = { log, record, seq: node.seq }
       outcomes.push({ status: 'stored', record, node })
     }
-    if (last === undefined) return outcomes
+    if (last === undefined) return { outcomes, synced: Promise.resolve(), committed: () => {} }
     for (const d of derived) operations.push(...d.operations)
     operations.push(putValue(headKey(thread, log), last))
     throwIfAborted(options?.signal)
-    await (await writeBatch(newBlocks, lastWriteOfEachKey(operations), options, 1)).synced
+    const { synced } = await writeBatch(newBlocks, lastWriteOfEachKey(operations), options, 0)
     aclIndex.written(thread, aclRows)
-    for (const d of derived) d.committed?.()
-    return outcomes
+    return { outcomes, synced, committed: () => { for (const d of derived) d.committed?.() } }
   }
 
   /** Commits one item and throws its error, if any. */
@@ -461,10 +475,19 @@ export function createRecordStore ({ backend, soleWriter = false }: { backend: S
     /**
      * Appends drafts to this peer's own log `log` as one storage write (group
      * commit), signing each while the next is prepared (see DraftItem).
+     * Resolves once the write is applied, so the caller can prepare its next
+     * batch while this one syncs (see AppliedDrafts).
      */
-    async appendDrafts (thread: string, log: string, items: readonly DraftItem[], options?: StoreCallOptions): Promise<BatchOutcome[]> {
+    async appendDrafts (thread: string, log: string, items: readonly DraftItem[], options?: StoreCallOptions): Promise<AppliedDrafts> {
       return await serialize(thread, async () => await commitDrafts(thread, log, items, options))
     },
+
+    /**
+     * Whether writes resolve once applied, before their sync (the backend has
+     * commitApplied): then a writer gains by committing in smaller batches, each
+     * prepared while the one before it syncs.
+     */
+    appliesBeforeSync: backend.commitApplied !== undefined,
 
     async head (thread: string, log: string, options?: StoreCallOptions): Promise<LogHead | undefined> {
       return await getValue<LogHead>(meta, headKey(thread, log), options)
