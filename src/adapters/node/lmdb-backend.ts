@@ -61,6 +61,9 @@ export async function openLmdbBackend (options: LmdbBackendOptions): Promise<Sto
     maxDbs: 2,
     // Without fsync a commit still reaches the OS before it resolves, so it survives kill -9.
     noSync: !durable,
+    // Each write's promise resolves at its commit and carries the promise of its own flush: a
+    // write awaits the sync that covers it, not that of whatever was written after it.
+    separateFlushed: true,
     // The map is address space, not memory: reserved large at once, it is never remapped as the
     // file grows (lmdb-js keeps each outgrown map, so a growing database was mapped, and resident,
     // several times over).
@@ -85,10 +88,10 @@ export async function openLmdbBackend (options: LmdbBackendOptions): Promise<Sto
    * the next one (LMDB's overlapping sync).
    */
   const applyWrite = async (apply: () => void): Promise<{ synced: Promise<void> }> => {
-    const committed = root.batch(apply)
+    const committed = root.batch(apply) as Promise<boolean> & { readonly flushed?: Promise<unknown> }
     const done = (async () => {
       await committed
-      if (durable) await root.flushed
+      if (durable) await (committed.flushed ?? root.flushed)
     })()
     inFlight.add(done)
     void done.then(() => inFlight.delete(done), () => inFlight.delete(done))

@@ -5,9 +5,10 @@
  * stores all records together with the view rows they change in one atomic
  * storage batch. Only once that batch is durable are the changes installed in
  * memory, subscribers told and commands answered. Where storage applies a
- * batch before syncing it (LMDB), commands are committed in smaller groups and
- * the next group is prepared, signed and applied while the one before it
- * syncs, built on the states that group staged (group commit pipelining); no
+ * batch apart from syncing it (LMDB), commands are committed in groups and
+ * the next group is prepared and signed while the one before it is written
+ * and synced, built on the states that group staged (group commit
+ * pipelining); no
  * command is answered, and nothing of it shown, before its group is durable.
  * Received records are verified as soon as they are queued (the checks
  * that need no state), so one batch is verified while another is committed.
@@ -143,11 +144,14 @@ export function receivedChange (view: ThreadView, payload: Payload, at: { readon
 
 const MAX_COMMANDS_PER_TURN = 256
 /**
- * Commands per group where storage applies before it syncs: small enough that
- * preparing the next group keeps the CPU busy while this one syncs, large
- * enough that a sync is shared by many commands.
+ * Where storage applies and syncs apart from preparing (LMDB), a turn that
+ * finds no group in flight splits its commands in two groups (of at least
+ * this many commands), so that one is prepared and signed while the other is
+ * written and synced; a turn that finds a group in flight takes its commands
+ * as one group, prepared while that one is written. So two groups alternate,
+ * each as large as the commands answered while the other was written.
  */
-const PIPELINED_COMMANDS_PER_GROUP = 32
+const MIN_PIPELINED_GROUP = 16
 
 /** Wires a thread's record store, keys and view into its dispatcher. */
 export function createDispatcher (deps: {
@@ -360,7 +364,8 @@ export function createDispatcher (deps: {
     scheduled = false
     const taken = waiting
     waiting = []
-    const groupSize = records.appliesBeforeSync ? PIPELINED_COMMANDS_PER_GROUP : MAX_COMMANDS_PER_TURN
+    const commands = taken.filter((item) => item.kind === 'command').length
+    const groupSize = records.appliesBeforeSync && unsynced.length === 0 ? Math.min(MAX_COMMANDS_PER_TURN, Math.max(MIN_PIPELINED_GROUP, Math.ceil(commands / 2))) : MAX_COMMANDS_PER_TURN
     restage()
     try {
       for (let i = 0; i < taken.length;) {

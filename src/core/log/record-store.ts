@@ -87,8 +87,8 @@ export interface CreatedOwn {
 }
 
 /**
- * A batch of drafts written but not necessarily durable yet: reads already see
- * it and later writes come after it. `synced` resolves once it is as durable as
+ * A batch of drafts written but not necessarily applied or durable yet: later
+ * writes come after it, and reads see it once it is applied. `synced` resolves once it is as durable as
  * the backend makes writes (at once where the backend applies and syncs as one
  * step) and rejects if it never becomes so; only then may `committed` run the
  * drafts' hooks and may the batch be reported done.
@@ -149,6 +149,13 @@ export function createRecordStore ({ backend, soleWriter = false }: { backend: S
   const signatureHolds = new Map<string, boolean>()
   /** Per thread, how many batches commitBatch has written (see `changes`). */
   const batchesWritten = new Map<string, number>()
+  /**
+   * Per log (keyed by its head key), the last batch of drafts written and not
+   * yet applied: its head, and its write, which resolves once applied (see
+   * commitDrafts). Per thread, the newest such write, settled.
+   */
+  const draftsInFlight = new Map<string, { readonly head: LogHead, readonly applied: Promise<unknown> }>()
+  const threadDraftsApplied = new Map<string, Promise<void>>()
 
   /** Runs `task` after every earlier task of the same log has settled. */
   function serialize<T> (key: string, task: () => Promise<T>): Promise<T> {
@@ -186,6 +193,8 @@ export function createRecordStore ({ backend, soleWriter = false }: { backend: S
   }
 
   async function commitBatch (thread: string, items: readonly BatchItem[], options?: StoreCallOptions, onSync?: (synced: Promise<void>) => void): Promise<BatchOutcome[]> {
+    // What it reads must include every batch of drafts written before it.
+    await threadDraftsApplied.get(thread)
     // What the batch wrote or already read (absent keys too): each key is read from storage at most once.
     const staged = new Map<string, unknown>()
     const read = async <T>(key: string): Promise<T | undefined> => {
@@ -269,11 +278,16 @@ export function createRecordStore ({ backend, soleWriter = false }: { backend: S
    * before it, so the next draft is prepared while WebCrypto signs. A draft
    * whose prepare throws a ThreadsError is left out; a signing that fails
    * fails the batch, and nothing of it is written. Resolves once the write is
-   * applied (see AppliedDrafts); the drafts' `committed` hooks are the
-   * caller's to run, once `synced` has resolved.
+   * issued, before it is applied (see AppliedDrafts): the next batch of the log
+   * is prepared and signed while this one is applied and synced, after the head
+   * this one leaves, and is written only once this one is applied (if this one
+   * fails, so does the next, built on it). The drafts' `committed` hooks are
+   * the caller's to run, once `synced` has resolved.
    */
   async function commitDrafts (thread: string, log: string, items: readonly DraftItem[], options?: StoreCallOptions): Promise<AppliedDrafts> {
-    const head = await getValue<LogHead>(meta, headKey(thread, log), options)
+    const key = headKey(thread, log)
+    const before = draftsInFlight.get(key)
+    const head = before !== undefined ? before.head : await getValue<LogHead>(meta, key, options)
     let seq = head?.seq ?? 0
     let previous: Promise<LogPosition | null> = Promise.resolve(head ?? null)
     const pending: Array<Promise<{ verified: VerifiedRecord, link?: CID }> | Error> = []
@@ -321,10 +335,17 @@ export function createRecordStore ({ backend, soleWriter = false }: { backend: S
     if (last === undefined) return { outcomes, synced: Promise.resolve(), committed: () => {} }
     for (const d of derived) operations.push(...d.operations)
     operations.push(putValue(headKey(thread, log), last))
+    const writes = lastWriteOfEachKey(operations)
+    if (before !== undefined) await before.applied
     throwIfAborted(options?.signal)
-    const { synced } = await writeBatch(newBlocks, lastWriteOfEachKey(operations), options, 0)
-    aclIndex.written(thread, aclRows)
-    return { outcomes, synced, committed: () => { for (const d of derived) d.committed?.() } }
+    const written = writeBatch(newBlocks, writes, options, 0)
+    const inFlight = { head: last, applied: written }
+    draftsInFlight.set(key, inFlight)
+    const settled = written.then(() => { aclIndex.written(thread, aclRows) }, (error: unknown) => {
+      logger('a batch of drafts was not applied (its callers are told): %s', (error as Error)?.name)
+    }).finally(() => { if (draftsInFlight.get(key) === inFlight) draftsInFlight.delete(key) })
+    threadDraftsApplied.set(thread, settled)
+    return { outcomes, synced: written.then(async ({ synced }) => { await synced }), committed: () => { for (const d of derived) d.committed?.() } }
   }
 
   /** Commits one item and throws its error, if any. */
