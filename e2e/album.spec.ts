@@ -81,7 +81,8 @@ test('photos added while the follower is unreachable are kept, counted and sent 
   await createAlbum(alice, 'Offline trip')
   await submitPhoto(alice, 'Before')
   const status = alice.getByTestId('sync-status')
-  // Synced with nothing waiting: the album's first records can read as synced while this photo still waits.
+  // The photo is written (the click only starts it), then synced with nothing waiting.
+  await expect(alice.getByRole('list', { name: 'Photos' })).toContainText('Before', { timeout: 20_000 })
   await expect(status).toHaveAttribute('data-state', 'synced', { timeout: 20_000 })
   await expect(status).toHaveAttribute('data-pending', '0', { timeout: 20_000 })
 
@@ -89,10 +90,10 @@ test('photos added while the follower is unreachable are kept, counted and sent 
   for (const title of ['Cabin', 'Lake']) {
     await submitPhoto(alice, title)
   }
+  await expect(alice.getByRole('list', { name: 'Photos' })).toContainText('Lake', { timeout: 20_000 }) // still usable offline
   await expect(status).toHaveAttribute('data-state', 'offline', { timeout: 20_000 })
-  await expect(status).toHaveAttribute('data-pending', '2')
+  await expect(status).toHaveAttribute('data-pending', '2', { timeout: 20_000 })
   await expect(status).toContainText('2 changes waiting to send')
-  await expect(alice.getByRole('list', { name: 'Photos' })).toContainText('Lake') // still usable offline
 
   await follower.proxy.restore()
   await expect(status).toHaveAttribute('data-state', 'synced', { timeout: 30_000 })
@@ -125,7 +126,8 @@ test('photos still waiting when the last tab closes are sent by the service work
   await createAlbum(alice, 'Sent later')
   await submitPhoto(alice, 'Before')
   const status = alice.getByTestId('sync-status')
-  // Synced with nothing waiting: the album's first records can read as synced while this photo still waits.
+  // The photo is written (the click only starts it), then synced with nothing waiting.
+  await expect(alice.getByRole('list', { name: 'Photos' })).toContainText('Before', { timeout: 20_000 })
   await expect(status).toHaveAttribute('data-state', 'synced', { timeout: 20_000 })
   await expect(status).toHaveAttribute('data-pending', '0', { timeout: 20_000 })
   const link = await makeInvite(alice, 'write')

@@ -54,6 +54,7 @@ test('sync goes on through the second follower when the first stops, and resumes
   await first.process.stop()
   await expect(followerAt(alice, PROXY_PORT)).toHaveAttribute('data-state', 'offline', { timeout: 20_000 })
   await submitPhoto(alice, 'Through the second')
+  await expect(alice.getByRole('list', { name: 'Photos' })).toContainText('Through the second', { timeout: 20_000 })
   await expect(followerAt(alice, SECOND_FOLLOWER_PORT)).toHaveAttribute('data-pending', '0', { timeout: 30_000 })
   await expect(followerAt(alice, SECOND_FOLLOWER_PORT)).toHaveAttribute('data-state', 'synced')
   await expect(followerAt(alice, PROXY_PORT)).not.toHaveAttribute('data-pending', '0')
