@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Libp2p } from '@libp2p/interface'
 import { MemoryBlockstore } from 'blockstore-core'
+import { httpBlockPusher } from '../src/adapters/http/block-push.ts'
 import { createBlockNode, type BlockNode } from '../src/adapters/libp2p/block-node.ts'
 import { mediaBlocksOf } from '../src/adapters/libp2p/media-blocks.ts'
 import { encryptMedia, parseMediaRef, readMedia, type MediaBlock, type MediaRef } from '../src/core/media/index.ts'
@@ -45,12 +46,11 @@ export async function makeThumbnails (count: number): Promise<BenchThumbnail[]> 
 
 /** Pushes `blocks` to the follower at `httpUrl`, `inFlight` at a time. */
 export async function pushBlocks (httpUrl: string, blocks: readonly MediaBlock[], inFlight = 8): Promise<void> {
+  const push = httpBlockPusher(httpUrl)
   let next = 0
   await Promise.all(Array.from({ length: inFlight }, async () => {
     while (next < blocks.length) {
-      const block = blocks[next++]!
-      const response = await fetch(`${httpUrl}/v1/blocks/${block.cid.toString()}`, { method: 'PUT', headers: { 'content-type': 'application/vnd.ipld.raw' }, body: Buffer.from(block.bytes) })
-      if (response.status !== 204) throw new Error(`the follower refused block ${block.cid.toString()}: ${response.status} ${await response.text()}`)
+      await push(blocks[next++]!, {})
     }
   }))
 }

@@ -245,6 +245,8 @@ test('once the follower holds a photo\'s blocks, a person who joins gets them wi
     const health = await (await fetch(`http://127.0.0.1:${FOLLOWER_HTTP_PORT}/health`)).json() as { media?: { kept: number, complete: number } }
     return health.media
   }, { timeout: 60_000 }).toMatchObject({ kept: 3, complete: 3 })
+  // Alice's page says in words that the original she added is held by a backup server, not only by her device.
+  await expect(alice.getByTestId('own-originals')).toHaveText('The original you added here is held by a backup server.', { timeout: 60_000 })
   await aliceContext.close()
 
   const bob = await (await browser.newContext({ acceptDownloads: true })).newPage()

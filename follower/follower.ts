@@ -137,6 +137,7 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
   const http = await startHttp({ host: config.host, port: config.httpPort, node, handler: announcing, gate, corsOrigins: config.corsOrigins, retryAfterSeconds: limits.retryAfterSeconds,
     acceptBlock: keeper.accept,
     getBlock: keeper.get,
+    hasBlock: async (cid) => await blockstore.has(cid),
     report: () => ({ media: keeper.status() })
   })
   const multiaddrs = node.getMultiaddrs().map((a) => a.toString())

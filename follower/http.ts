@@ -1,7 +1,9 @@
 /**
  * The follower's HTTP side: GET /health, and POST /v1/sync taking one sync
  * request as dag-cbor and answering one response (paper §3.2.3: records can be
- * pushed and pulled over plain HTTP, e.g. by a service worker with no tab open).
+ * pushed and pulled over plain HTTP, e.g. by a service worker with no tab open);
+ * media blocks: PUT and GET /v1/blocks/<cid>, and POST /v1/held-blocks, which
+ * of up to 1,024 CIDs it holds (no more than GET tells of each).
  *
  * Refusals come before any work and in words: a JSON `{ name, message }` body
  * with its status. A page from an origin outside the CORS allow-list gets 403
@@ -28,6 +30,8 @@ import { EndpointNotFoundError, FollowerBusyError, LengthRequiredError, OriginNo
 import type { RequestGate } from './request-gate.ts'
 import { CHUNK_OVERHEAD, MEDIA_LIMITS } from '../src/core/media/format.ts'
 import { UnreferencedBlockError } from './media-errors.ts'
+import type { CID } from 'multiformats/cid'
+import { encodeHeldAnswer, HELD_QUERY_LIMITS, HELD_QUERY_PATH, parseHeldQuery } from '../src/adapters/http/held-query.ts'
 
 const log = createLogger('follower:http')
 
@@ -60,6 +64,11 @@ export interface HttpOptions {
    * BlockNotFoundError); absent: no such endpoint.
    */
   readonly getBlock?: (cid: string) => Promise<Uint8Array | undefined>
+  /**
+   * Whether this follower holds a media block: what GET /v1/blocks/<cid> would find, for POST /v1/held-blocks
+   * (held-query.ts), which a device asks before letting its own copy of a file go; absent: no such endpoint.
+   */
+  readonly hasBlock?: (cid: CID) => Promise<boolean>
   /** More to report on /health. */
   readonly report?: () => Record<string, unknown>
 }
@@ -187,6 +196,37 @@ export async function startHttp (options: HttpOptions): Promise<{ url: string, c
     }
   }
 
+  /**
+   * POST /v1/held-blocks: which of up to 1,024 CIDs this follower holds, one boolean each: what GET would tell of each
+   * by its status, without sizes or bytes, for one lookup per CID within the same gate as every request.
+   */
+  const serveHeldBlocks = async (request: IncomingMessage, response: ServerResponse, headers: Record<string, string>): Promise<void> => {
+    const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
+    if (type !== 'application/json') { refuse(request, response, new UnsupportedContentTypeError(`a held-blocks query is application/json, not "${type.slice(0, 100)}"`), headers); return }
+    const declared = request.headers['content-length']
+    if (declared === undefined) { refuse(request, response, new LengthRequiredError('a held-blocks query declares its length (Content-Length)'), headers); return }
+    const length = Number(declared)
+    if (length > HELD_QUERY_LIMITS.maxQueryBytes) { refuse(request, response, new TooLargeError(`the query is ${length} bytes; one may take ${HELD_QUERY_LIMITS.maxQueryBytes} (${HELD_QUERY_LIMITS.maxCids} CIDs)`), headers); return }
+    const pass = options.gate.enter(ipOf(request))
+    if (pass instanceof ThreadsError) { refuse(request, response, pass, headers); return }
+    try {
+      if (!pass.hold(length)) { refuse(request, response, new FollowerBusyError(`the follower holds as many request bytes as it may; try again in ${options.retryAfterSeconds} s`), headers); return }
+      let cids: CID[]
+      try {
+        cids = parseHeldQuery(await readBody(request))
+      } catch (error) {
+        if (!(error instanceof ThreadsError)) throw error
+        refuse(request, response, error, headers)
+        return
+      }
+      const held: boolean[] = []
+      for (const cid of cids) held.push(await options.hasBlock!(cid))
+      response.writeHead(200, { ...headers, 'content-type': 'application/json', 'cache-control': 'no-store' }).end(encodeHeldAnswer(held))
+    } finally {
+      pass.release()
+    }
+  }
+
   const server = createServer((request, response) => {
     const headers = cors(request)
     if (headers instanceof OriginNotAllowedError) { refuse(request, response, headers); return }
@@ -204,6 +244,10 @@ export async function startHttp (options: HttpOptions): Promise<{ url: string, c
     const block = request.method === 'PUT' && options.acceptBlock !== undefined ? BLOCK_PATH.exec(request.url ?? '') : null
     if (block !== null) {
       answering(request, response, serveBlockPut(request, response, block[1]!, headers), 'taking a pushed block', 'the block could not be taken')
+      return
+    }
+    if (request.method === 'POST' && request.url === HELD_QUERY_PATH && options.hasBlock !== undefined) {
+      answering(request, response, serveHeldBlocks(request, response, headers), 'answering which blocks are held', 'the query could not be answered')
       return
     }
     if (request.method === 'POST' && request.url === '/v1/sync') {

@@ -26,6 +26,8 @@ import { PROTOCOL_VERSION } from '../src/protocol/messages.ts'
 import { DATABASE_NAME, MEDIA_DATABASE_NAME, followerUrl } from '../src/protocol/shared-names.ts'
 import type { RequestHandlers } from '../src/protocol/rpc-server.ts'
 import { findFollower } from '../src/adapters/http/find-follower.ts'
+import { httpFollowerBlocks } from '../src/adapters/http/block-push.ts'
+import { httpHeldBlocks } from '../src/adapters/http/held-blocks.ts'
 import { createAlbumService } from '../src/services/album-service.ts'
 import { createDirectPeers } from '../src/services/direct-peers.ts'
 import { startDirectSync } from '../src/services/direct-sync.ts'
@@ -50,6 +52,8 @@ export async function setupNode (workerId: string): Promise<RequestHandlers> {
   const followerPeers = new Set<string>()
   /** The peers that proved membership of an album to this node by a request it served: what they say on its topic is heard. */
   const speakers = createTopicSpeakers()
+  /** The web addresses of followers known by one (the build's, those a person added by URL), by multiaddr. */
+  const webAddresses = new Map<string, string>()
   /** Syncs every album with the follower at `address` from now on, through a link that keeps it dialled. */
   const follow = (address: string): void => {
     if (links.has(address) || links.size >= MAX_FOLLOWERS || !isFollowerAddress(address)) return
@@ -58,17 +62,33 @@ export async function setupNode (workerId: string): Promise<RequestHandlers> {
     const peer = multiaddr(address).getComponents().find((c) => c.name === 'p2p')?.value
     if (peer !== undefined) followerPeers.add(peer)
     // Over sessions: a push or an announced pull costs one round trip, not a protocol negotiation first (a follower serving none is asked one stream a request).
-    album.addFollower({ address, transport: libp2pSessionTransport(node, multiaddr(address)) })
+    // Once its web address is known (an invite may name the build's follower before its health endpoint answers), a
+    // snapshot's thumbnail packs go to and come from its block endpoint.
+    const blocks = (): ReturnType<typeof httpFollowerBlocks> | undefined => {
+      const web = webAddresses.get(address)
+      return web === undefined ? undefined : httpFollowerBlocks(web)
+    }
+    album.addFollower({ address, transport: libp2pSessionTransport(node, multiaddr(address)), blocks })
     link.start().catch((error: unknown) => { log.failure(`starting the link to the follower ${address}`, error) })
   }
   const backend = await openIdbBackend({ name: DATABASE_NAME })
   const album = createAlbumService({
     backend,
     tabViews: await openTabViews({ onError: (what, error) => { log.failure(what, error) } }),
-    media: createMediaStore({ blocks: mediaBlocksOf(helia, blockstore), meta: backend.meta, estimate: storageEstimate }),
+    media: createMediaStore({
+      blocks: mediaBlocksOf(helia, blockstore),
+      meta: backend.meta,
+      estimate: storageEstimate,
+      // The build's follower confirms, file by file, that it holds this device's own originals before they may be evicted.
+      backup: { name: followerUrl(), held: httpHeldBlocks(followerUrl()) }
+    }),
     onFollowerAddresses: (addresses) => { for (const address of addresses) follow(address) },
     // A person adding a follower by its web address: its health endpoint says its multiaddr.
-    resolveFollower: async (url) => await findFollower(url, { timeoutMs: 5000 }),
+    resolveFollower: async (url) => {
+      const address = await findFollower(url, { timeoutMs: 5000 })
+      webAddresses.set(address, url)
+      return address
+    },
     topics: pubsubTopics(node.services.pubsub, { maySpeak: speakers.maySpeak, isFollower: (peer) => followerPeers.has(peer) }),
     direct: ({ replica, onChange }) => createDirectPeers({
       node,
@@ -84,7 +104,7 @@ export async function setupNode (workerId: string): Promise<RequestHandlers> {
   await serveSync(node, serve)
   await serveSyncSessions(node, serve)
   await album.start()
-  findConfiguredFollower().then(follow, (error: unknown) => { log.failure('stopped looking for the follower', error) })
+  findConfiguredFollower().then((address) => { webAddresses.set(address, followerUrl()); follow(address) }, (error: unknown) => { log.failure('stopped looking for the follower', error) })
   return {
     hello: () => ({ type: 'ready', workerId, protocol: PROTOCOL_VERSION }),
     ...album.handlers

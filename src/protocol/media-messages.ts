@@ -56,12 +56,18 @@ export type MediaRequest =
   | { readonly type: 'photo.media', readonly thread: string, readonly photo: string, readonly variant: MediaVariant, readonly task?: string }
   /** Whether this device keeps every original of the album (fetched now and as they come, never evicted). */
   | { readonly type: 'album.keepOriginals', readonly thread: string, readonly keep: boolean }
+  /**
+   * How many of the album's originals this device added and holds, and how many of those a backup server (the
+   * follower) has confirmed it holds whole; the worker asks the server about unconfirmed ones first.
+   */
+  | { readonly type: 'album.ownOriginals', readonly thread: string }
 
 /** Media replies (without the v/id envelope). */
 export type MediaReply =
   | { readonly type: 'photo.mediaAdded', readonly photo: string }
   | { readonly type: 'photo.mediaData', readonly blob: Blob, readonly variant: MediaVariant }
   | { readonly type: 'album.keptOriginals', readonly thread: string, readonly keep: boolean }
+  | { readonly type: 'album.ownOriginalsCounted', readonly thread: string, readonly own: number, readonly confirmed: number }
 
 /** Media events, pushed to the tab that asked (without the v envelope). */
 export type MediaEvent =
@@ -91,14 +97,16 @@ export const mediaRequestValidators = {
     isBlob(m.original, MEDIA_MESSAGE_LIMITS.maxOriginalBytes) && (m.original as Blob).size === (m.media as PhotoMedia).size &&
     isBlob(m.preview, MEDIA_MESSAGE_LIMITS.maxPreviewBytes) && isBlob(m.thumbnail, MEDIA_MESSAGE_LIMITS.maxThumbnailBytes),
   'photo.media': (m: Fields) => text(m.thread) && text(m.photo) && isMediaVariant(m.variant) && (m.task === undefined || text(m.task, 64)),
-  'album.keepOriginals': (m: Fields) => text(m.thread) && typeof m.keep === 'boolean'
+  'album.keepOriginals': (m: Fields) => text(m.thread) && typeof m.keep === 'boolean',
+  'album.ownOriginals': (m: Fields) => text(m.thread)
 } as const
 
 /** Shape checks of media replies, by type. */
 export const mediaReplyValidators = {
   'photo.mediaAdded': (m: Fields) => text(m.photo),
   'photo.mediaData': (m: Fields) => typeof Blob !== 'undefined' && m.blob instanceof Blob && isMediaVariant(m.variant),
-  'album.keptOriginals': (m: Fields) => text(m.thread) && typeof m.keep === 'boolean'
+  'album.keptOriginals': (m: Fields) => text(m.thread) && typeof m.keep === 'boolean',
+  'album.ownOriginalsCounted': (m: Fields) => text(m.thread) && count(m.own, Number.MAX_SAFE_INTEGER) && count(m.confirmed, m.own as number)
 } as const
 
 /** Shape checks of media events, by type. */
@@ -111,12 +119,14 @@ export const mediaEventValidators = {
 export const MEDIA_REPLY_TYPE_OF = {
   'photo.addMedia': 'photo.mediaAdded',
   'photo.media': 'photo.mediaData',
-  'album.keepOriginals': 'album.keptOriginals'
+  'album.keepOriginals': 'album.keptOriginals',
+  'album.ownOriginals': 'album.ownOriginalsCounted'
 } as const
 
 /** Adding is not safe to repeat (it would add the photo twice); reading and choosing are. */
 export const MEDIA_SAFE_TO_REPEAT = {
   'photo.addMedia': false,
   'photo.media': true,
-  'album.keepOriginals': true
+  'album.keepOriginals': true,
+  'album.ownOriginals': true
 } as const

@@ -115,6 +115,7 @@ export interface ReplyTypes {
   'photo.addMedia': Extract<MediaReply, { type: 'photo.mediaAdded' }> & Envelope1
   'photo.media': Extract<MediaReply, { type: 'photo.mediaData' }> & Envelope1
   'album.keepOriginals': Extract<MediaReply, { type: 'album.keptOriginals' }> & Envelope1
+  'album.ownOriginals': Extract<MediaReply, { type: 'album.ownOriginalsCounted' }> & Envelope1
 }
 
 /** The v/id envelope every message carries. */

@@ -3,7 +3,8 @@
  * preview and thumbnail (each encrypted in chunks under a key of its own and
  * stored as blocks, the record carrying the refs that open them); handing a
  * tab one of them as a Blob, fetched from peers where this device lacks it;
- * and an album's "keep originals on this device" choice.
+ * an album's "keep originals on this device" choice; and how many of the
+ * originals this device added a backup server has confirmed it holds.
  *
  * Guarantees:
  * - a file is read and written a piece at a time: adding or opening a 200 MB
@@ -40,9 +41,11 @@ export interface MediaHandlerDeps {
   readonly write: <T>(id: string, doing: string, fn: (thread: ThreadDatabase) => Promise<T>) => Promise<T>
   /** Something about the album changed: tell the tabs following it. */
   readonly changed: (id: string) => void
+  /** Resolves once the album's thumbnail packs, if a join is loading them, are in (or given up): its thumbnails then open from here. */
+  readonly packsSettled?: (id: string) => Promise<void>
 }
 
-type MediaHandlers = Pick<RequestHandlers, 'photo.addMedia' | 'photo.media' | 'album.keepOriginals'>
+type MediaHandlers = Pick<RequestHandlers, 'photo.addMedia' | 'photo.media' | 'album.keepOriginals' | 'album.ownOriginals'>
 
 /** The largest file of each variant this device fetches. */
 const MAX_BYTES: { readonly [V in MediaVariant]: number } = {
@@ -53,6 +56,9 @@ const MAX_BYTES: { readonly [V in MediaVariant]: number } = {
 
 /** How long fetching a file of `bytes` may take: two minutes, and a second per 100 kB (a slow connection). */
 export const fetchTimeoutMs = (bytes: number): number => 120_000 + Math.ceil(bytes / 100)
+
+/** How long asking the backup server about an album's unconfirmed originals may hold up counting them. */
+const CONFIRM_TIMEOUT_MS = 15_000
 
 /** Reports progress to the asking tab at most every this many bytes (and at the end). */
 const PROGRESS_STEP = 1024 * 1024
@@ -152,6 +158,8 @@ export function mediaHandlers (deps: MediaHandlerDeps): MediaHandlers {
       }
       const ref = refOf(found, variant)
       const store = media()
+      // Just joined: the thumbnail is likely in a pack on its way; fetched alone only if no pack brings it.
+      if (variant === 'thumbnail') await deps.packsSettled?.(thread)
       const tell = progress(link, task, 'fetch', ref.size)
       // Nobody holding a block keeps a want open until the tab goes or the time a file of this size may take is up.
       const signal = AbortSignal.any([link.signal, AbortSignal.timeout(fetchTimeoutMs(ref.size))])
@@ -172,6 +180,27 @@ export function mediaHandlers (deps: MediaHandlerDeps): MediaHandlers {
         fetchOriginals(store, thread, t).catch((error: unknown) => { log.failure(`fetching the originals of ${thread} to keep them`, error) })
       }
       return { type: 'album.keptOriginals', thread, keep }
+    },
+
+    'album.ownOriginals': async ({ thread }) => {
+      const store = media()
+      const { thread: t } = await deps.album(thread)
+      // The originals of the photos the album still has: a removed photo's is no longer the follower's to keep.
+      const only = new Set<string>()
+      for (const doc of t.collection(PHOTOS).find({})) {
+        if (doc.original === undefined) continue
+        try {
+          only.add(parseMediaRef(doc.original).root.toString())
+        } catch (error) {
+          // A writer's malformed ref names no original this device could have added: it is not counted.
+          log.failure(`reading the original of a photo of ${thread}`, error)
+        }
+      }
+      // Confirmations are sought when someone looks: a server out of reach leaves the counts as they were.
+      await store.confirm({ thread, only, signal: AbortSignal.timeout(CONFIRM_TIMEOUT_MS) })
+        .catch((error: unknown) => { log.failure(`asking the backup server about the originals of ${thread}`, error) })
+      const { own, confirmed } = await store.ownOriginals(thread, only)
+      return { type: 'album.ownOriginalsCounted', thread, own, confirmed }
     }
   }
 }

@@ -26,6 +26,7 @@ import { toWireError } from '../protocol/errors.ts'
 import type { TabViewsWriter } from '../protocol/tab-views.ts'
 import type { LinkContext, RequestHandlers } from '../protocol/rpc-server.ts'
 import { createAlbumChanges, type AlbumReport } from './album-changes.ts'
+import { createAlbumPacks } from './album-packs.ts'
 import { applyName, asMember, memberHandlers } from './album-members.ts'
 import { createAlbumPrefs } from './album-prefs.ts'
 import { keepOriginalsOf, localThumbnail, mediaHandlers } from './album-media.ts'
@@ -121,7 +122,9 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
   const forgetting = new Set<string>()
   /** Albums whose followers refuse this log as no member: writes there are refused here too, in words. */
   const refused = new Set<string>()
-  const snapshots = createAlbumSnapshots({ replica: () => db.syncReplica(), ...options.snapshots, onRefused: (id) => { changes.changed(id) } })
+  /** Thumbnail packs: named in snapshots published from here, loaded when a join shows one. */
+  const packs = options.media === undefined ? undefined : createAlbumPacks(options.media.blocks)
+  const snapshots = createAlbumSnapshots({ replica: () => db.syncReplica(), ...packs === undefined ? {} : { packs }, ...options.snapshots, onRefused: (id) => { changes.changed(id) } })
   /** Album topics joined, to leave on stop. */
   const topicsJoined = new Set<string>()
   // Revisions start from the clock, so a node that took over from another (the
@@ -424,6 +427,7 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
     }),
     ...mediaHandlers({
       media: options.media,
+      packsSettled: async (id) => await packs?.settled(id),
       album,
       write: async (id, doing, fn) => {
         const opened = await album(id)

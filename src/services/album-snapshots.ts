@@ -8,7 +8,12 @@
  *   are all in (a lying one is reported in words, its publisher distrusted
  *   and the album rebuilt from the records); and a writer publishes a new
  *   snapshot to the follower when enough has happened since the last one
- *   (`everyRecords`), at most once per `minIntervalMs` per album.
+ *   (`everyRecords`), at most once per `minIntervalMs` per album, naming the
+ *   thumbnail packs of the photos this device holds and pushing them to that
+ *   follower after the snapshot (album-packs.ts), where it has the follower's
+ *   block endpoint;
+ * - after a join shows a snapshot: its thumbnail packs are loaded from the
+ *   follower that served it, so the grid's thumbnails come from a few packs.
  * All of it is a shortcut: a failure is logged and the album syncs as before.
  */
 import { atLeast } from '../core/acl/roles.ts'
@@ -19,6 +24,7 @@ import type { SyncReplica } from '../core/sync/replica.ts'
 import { withPullProof } from '../core/sync/engine.ts'
 import { showFromSnapshot } from '../core/sync/snapshot-join.ts'
 import { remoteSnapshotShelf } from '../core/sync/snapshot-shelf.ts'
+import type { AlbumPacks } from './album-packs.ts'
 import type { FollowerPeer } from './album-sync.ts'
 
 const log = createLogger('services:album-snapshots')
@@ -41,6 +47,8 @@ export interface AlbumSnapshots {
 /** The album service's snapshot duties over `replica`; `onRefused` hears of a snapshot its records contradicted. */
 export function createAlbumSnapshots (input: {
   readonly replica: () => SyncReplica
+  /** Thumbnail packs, where this device has media; snapshots name none without. */
+  readonly packs?: AlbumPacks
   readonly everyRecords?: number
   readonly minIntervalMs?: number
   readonly now?: () => number
@@ -59,12 +67,21 @@ export function createAlbumSnapshots (input: {
     const last = published.get(thread.id) ?? { records: 0, at: -Infinity }
     if (records - last.records < every || now() - last.at < interval) return
     if (!atLeast(await thread.members.role(), 'write')) return
-    const snapshot = await thread.publishSnapshot()
+    // Packs only for a follower they can be pushed to: one that never gets them would only make joiners wait for them.
+    const endpoint = follower.blocks?.()
+    const packs = endpoint === undefined ? undefined : await input.packs?.make(thread)
+    const thumbs = packs?.cids.map((cid) => cid.toString()) ?? []
+    const snapshot = await thread.publishSnapshot(thumbs.length === 0 ? {} : { thumbs })
     const shelf = remoteSnapshotShelf(async (request) => await withPullProof(follower.transport, input.replica(), thread.id).request(request))
     // A follower takes only a snapshot of records it holds: one covering a write made since the sync is refused, and
     // published again after the next.
     await shelf.put(thread.id, snapshot)
     published.set(thread.id, { records, at: now() })
+    // The follower takes the packs its kept snapshot names, so they go once it keeps this one.
+    if (packs !== undefined && thumbs.length > 0) {
+      const taken = await packs.push(endpoint!)
+      log('published a snapshot of %s with %d thumbnail packs, %d taken by %s', thread.id, thumbs.length, taken, follower.address)
+    }
   }
 
   return {
@@ -72,7 +89,10 @@ export function createAlbumSnapshots (input: {
       for (const follower of followers) {
         const shown = await showFromSnapshot({ thread, replica: input.replica(), transport: follower.transport, signal: AbortSignal.timeout(SHOW_TIMEOUT_MS) })
           .catch((error: unknown) => ({ refused: error as Error, snapshot: undefined }))
-        if (shown.snapshot !== undefined) return
+        if (shown.snapshot !== undefined) {
+          input.packs?.load(thread, shown.snapshot.manifest.thumbs ?? [], follower.blocks?.())
+          return
+        }
         if (shown.refused !== undefined) log('no snapshot of %s from %s: %s', thread.id, follower.address, shown.refused.message)
       }
     },

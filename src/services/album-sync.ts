@@ -17,6 +17,7 @@ import type { KeyValueStore } from '../core/storage/interfaces.ts'
 import type { SyncTransport } from '../core/sync/engine.ts'
 import type { SyncReplica } from '../core/sync/replica.ts'
 import { createSyncScheduler, type SyncScheduler, type SyncStatus } from '../core/sync/scheduler.ts'
+import type { FollowerBlocks } from './album-packs.ts'
 
 /** How long a follower that follows our log is kept as a place to fetch it from. */
 const FOLLOWER_ADDRESS_TTL_MS = 7 * 24 * 3600 * 1000
@@ -25,6 +26,11 @@ const FOLLOWER_ADDRESS_TTL_MS = 7 * 24 * 3600 * 1000
 export interface FollowerPeer {
   readonly address: string
   readonly transport: SyncTransport
+  /**
+   * Its block endpoints, once its web address is known (it may become known after the follower is
+   * added): a snapshot's thumbnail packs are pushed there and fetched from there.
+   */
+  readonly blocks?: () => FollowerBlocks | undefined
 }
 
 /** How often a follower sync runs unprompted, and how long it backs off at most; the service's defaults unless given. */

@@ -21,3 +21,8 @@ export class AlbumNotSentError extends ThreadsError {
 export class MediaUnavailableError extends ThreadsError {
   static override readonly errorName = 'MediaUnavailableError'
 }
+
+/** A thumbnail pack made again to be pushed is not the block its snapshot names (a thumbnail went from this device meanwhile). */
+export class PackChangedError extends ThreadsError {
+  static override readonly errorName = 'PackChangedError'
+}

@@ -4,14 +4,18 @@
  * window of chunks asked for ahead of the one being opened, so a file comes
  * at the pace of the connection rather than one round trip per chunk.
  *
- * What this device keeps (in its metadata store, beside the database):
- * - its own originals, marked `own`: never evicted here (the follower, which
- *   pins what records reference, is where they live on);
+ * What this device keeps (in its metadata store, beside the database;
+ * held-originals.ts has the rule):
+ * - its own originals, marked `own`: kept until a backup server (the
+ *   follower, which pins what records reference) has confirmed it holds every
+ *   block of the file, and after that evictable like a fetched one, checked
+ *   with the server again just before;
  * - originals fetched to be looked at or saved, with when they were last
  *   used: evicted least recently used first while storage is under pressure,
  *   except in albums whose originals this device keeps;
  * - per album, whether to keep its originals on this device.
- * Thumbnails and previews are small and always kept.
+ * Thumbnails and previews are small and always kept. Confirming and evicting
+ * run one at a time, so neither writes back an entry the other removed.
  */
 import { CID } from 'multiformats/cid'
 import { groupWrites } from '../core/group-writes.ts'
@@ -19,6 +23,7 @@ import { createLogger } from '../core/logger.ts'
 import { mediaBlockCids, parseManifest, readManifest, type BlockGetter, type MediaBlock, type MediaRef } from '../core/media/index.ts'
 import type { KeyValueStore } from '../core/storage/interfaces.ts'
 import { getValue, listValues, putValue } from '../core/storage/meta-values.ts'
+import { confirmOwn, countOwn, evictionOrder, HELD_PREFIX, heldKey, serverHoldsFile, type BackupServer, type HeldOriginal, type OwnOriginals } from './held-originals.ts'
 
 const log = createLogger('services:media-store')
 
@@ -48,6 +53,8 @@ export interface MediaStoreOptions {
   readonly pressure?: number
   /** Chunks asked for ahead of the one being opened (4 unless given). */
   readonly window?: number
+  /** The server that confirms it holds this device's own originals; without one they are never evicted. */
+  readonly backup?: BackupServer
 }
 
 /** A device's media: reading by ref, remembering what it holds, evicting under pressure. */
@@ -64,19 +71,22 @@ export interface MediaStore {
   /** Whether this device keeps every original of `thread`. */
   keeps(thread: string): Promise<boolean>
   setKeeps(thread: string, keep: boolean): Promise<void>
-  /** Evicts fetched originals, least recently used first, while storage is under pressure; returns how many. */
+  /**
+   * Evicts originals that may go (held-originals.ts), least recently used first, while storage is under pressure;
+   * returns how many.
+   */
   evict(): Promise<number>
+  /**
+   * Asks the backup server about this device's own originals not yet confirmed (of `thread`, or all), and records
+   * each file it holds whole; returns how many were confirmed. Rejects when the server cannot be asked.
+   */
+  confirm(options?: { readonly thread?: string, readonly only?: ReadonlySet<string>, readonly signal?: AbortSignal }): Promise<number>
+  /**
+   * How many of `thread`'s originals this device added and holds (of those whose manifest CID is in `only`, where
+   * given: the photos the album still has), and how many of those a backup server confirmed.
+   */
+  ownOriginals(thread: string, only?: ReadonlySet<string>): Promise<OwnOriginals>
 }
-
-interface HeldOriginal {
-  readonly thread: string
-  /** ms since the epoch of the last use; 0 for this device's own. */
-  readonly at: number
-  readonly own: boolean
-  readonly size: number
-}
-
-const heldKey = (root: CID): string => `media/held/${root.toString()}`
 const keepKey = (thread: string): string => `media/keep/${thread}`
 const DAG_CBOR = 0x71
 
@@ -86,10 +96,28 @@ export function createMediaStore (options: MediaStoreOptions): MediaStore {
   const windowSize = options.window ?? 4
   const pressure = options.pressure ?? 0.8
   let evicting: Promise<number> | undefined
+  // Evicting and confirming take turns: a confirmation written back after its file was evicted would claim a file not held.
+  let turn: Promise<unknown> = Promise.resolve()
+  const inTurn = <T>(run: () => Promise<T>): Promise<T> => {
+    const mine = turn.then(run)
+    // The next turn waits for this one to settle; its outcome, failure included, is its caller's.
+    turn = Promise.allSettled([mine])
+    return mine
+  }
   // Photos added together are marked in one write, not one each.
   const markGrouped = groupWrites<{ thread: string, ref: MediaRef }>(async (marks) => {
-    await meta.batch(marks.map(({ thread, ref }) => putValue(heldKey(ref.root), { thread, at: 0, own: true, size: ref.size } satisfies HeldOriginal)))
+    const at = Date.now()
+    await meta.batch(marks.map(({ thread, ref }) => putValue(heldKey(ref.root), { thread, at, own: true, size: ref.size } satisfies HeldOriginal)))
   })
+
+  /** Whether the backup server still holds all of own original `root` now; if not, its confirmation is taken back. */
+  const stillConfirmed = async (key: string, held: HeldOriginal, root: CID): Promise<boolean> => {
+    if (options.backup === undefined) return false
+    if (await serverHoldsFile(options.backup, root, async (c) => await blocks.getLocal(c), AbortSignal.timeout(30_000))) return true
+    const { confirmed: _, ...unconfirmed } = held
+    await meta.batch([putValue(key, unconfirmed satisfies HeldOriginal)])
+    return false
+  }
 
   const underPressure = async (): Promise<boolean> => {
     if (options.estimate === undefined) return false
@@ -99,21 +127,22 @@ export function createMediaStore (options: MediaStoreOptions): MediaStore {
 
   const evictOnce = async (): Promise<number> => {
     if (!await underPressure()) return 0
-    const candidates: Array<[string, HeldOriginal]> = []
-    for await (const entry of listValues<HeldOriginal>(meta, 'media/held/')) if (!entry[1].own) candidates.push(entry)
-    candidates.sort((a, b) => a[1].at - b[1].at)
+    const entries: Array<[string, HeldOriginal]> = []
+    for await (const entry of listValues<HeldOriginal>(meta, HELD_PREFIX)) entries.push(entry)
     const kept = new Map<string, boolean>()
+    for (const [, held] of entries) if (!kept.has(held.thread)) kept.set(held.thread, await store.keeps(held.thread))
     let evicted = 0
-    for (const [key, held] of candidates) {
-      if (!kept.has(held.thread)) kept.set(held.thread, await store.keeps(held.thread))
-      if (kept.get(held.thread) === true) continue
-      const root = key.slice('media/held/'.length)
+    for (const [key, held] of evictionOrder(entries, (thread) => kept.get(thread) === true)) {
+      const root = key.slice(HELD_PREFIX.length)
       try {
         const cid = CID.parse(root)
+        // This device's own copy goes only while the server still holds every block of it.
+        if (held.own && !await stillConfirmed(key, held, cid)) continue
         const manifest = await readManifest(cid, async (c) => await blocks.getLocal(c))
         await blocks.delete(mediaBlockCids(cid, manifest))
       } catch (error) {
         log.failure(`evicting the original ${root}`, error)
+        if (held.own) continue
       }
       await meta.batch([{ type: 'delete', key }])
       evicted++
@@ -156,8 +185,9 @@ export function createMediaStore (options: MediaStoreOptions): MediaStore {
     },
     async used (thread, ref) {
       const held = await getValue<HeldOriginal>(meta, heldKey(ref.root))
-      if (held?.own === true) return
-      await meta.batch([putValue(heldKey(ref.root), { thread, at: Date.now(), own: false, size: ref.size } satisfies HeldOriginal)])
+      // An own original keeps its mark and confirmation; only when it was last used changes.
+      const now: HeldOriginal = held?.own === true ? { ...held, at: Date.now() } : { thread, at: Date.now(), own: false, size: ref.size }
+      await meta.batch([putValue(heldKey(ref.root), now)])
       await store.evict()
     },
     holds: async (ref) => await meta.has(heldKey(ref.root)),
@@ -167,9 +197,15 @@ export function createMediaStore (options: MediaStoreOptions): MediaStore {
     },
     async evict () {
       // One eviction at a time: two would count the same pressure twice.
-      evicting ??= evictOnce().finally(() => { evicting = undefined })
+      evicting ??= inTurn(evictOnce).finally(() => { evicting = undefined })
       return await evicting
-    }
+    },
+    async confirm (which = {}) {
+      const server = options.backup
+      if (server === undefined) return 0
+      return await inTurn(async () => await confirmOwn({ ...which, meta, getLocal: async (c) => await blocks.getLocal(c), server }))
+    },
+    ownOriginals: async (thread, only) => await countOwn(meta, thread, only)
   }
   return store
 }

@@ -6,7 +6,7 @@
  * - {@link photoBlob}: one variant of a photo (thumbnail, preview, original),
  *   fetched from peers where this device lacks it, with progress; photos.ts
  *   builds adding, showing and downloading on it;
- * - {@link keepOriginals}, {@link storageStatus}, {@link persistStorage}.
+ * - {@link keepOriginals}, {@link ownOriginals}, {@link storageStatus}, {@link persistStorage}.
  */
 import type { MediaVariant } from '../../protocol/media-messages.ts'
 import { NodeNotReadyError } from '../../protocol/errors.ts'
@@ -51,6 +51,19 @@ export async function photoBlob (thread: string, photo: string, variant: MediaVa
 /** Whether this device keeps every original of `thread` (fetched now and as they come, never evicted). */
 export async function keepOriginals (thread: string, keep: boolean): Promise<void> {
   await rpc().request({ type: 'album.keepOriginals', thread, keep })
+}
+
+/** How many of an album's originals this device added, and how many of those a backup server confirmed it holds whole. */
+export interface OwnOriginals {
+  readonly own: number
+  readonly confirmed: number
+}
+
+/** The album's own originals, after the worker asked the backup server about those not yet confirmed. */
+export async function ownOriginals (thread: string): Promise<OwnOriginals> {
+  // Asking the server may take its time (the worker gives it 15 s).
+  const { own, confirmed } = await rpc().request({ type: 'album.ownOriginals', thread }, { timeoutMs: 60_000 })
+  return { own, confirmed }
 }
 
 /** How this site's storage stands: bytes used and allowed, and whether the browser keeps it under pressure. */
