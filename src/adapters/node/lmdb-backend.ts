@@ -61,9 +61,6 @@ export async function openLmdbBackend (options: LmdbBackendOptions): Promise<Sto
     maxDbs: 2,
     // Without fsync a commit still reaches the OS before it resolves, so it survives kill -9.
     noSync: !durable,
-    // Each write's promise resolves at its commit and carries the promise of its own flush: a
-    // write awaits the sync that covers it, not that of whatever was written after it.
-    separateFlushed: true,
     // The map is address space, not memory: reserved large at once, it is never remapped as the
     // file grows (lmdb-js keeps each outgrown map, so a growing database was mapped, and resident,
     // several times over).
@@ -88,10 +85,13 @@ export async function openLmdbBackend (options: LmdbBackendOptions): Promise<Sto
    * the next one (LMDB's overlapping sync).
    */
   const applyWrite = async (apply: () => void): Promise<{ synced: Promise<void> }> => {
-    const committed = root.batch(apply) as Promise<boolean> & { readonly flushed?: Promise<unknown> }
+    const committed = root.batch(apply)
+    // Asked for at once: `flushed` names the flush of the newest write when it is asked, so asked
+    // later it would wait for writes queued after this one; asking also makes lmdb flush promptly.
+    const flushed = durable ? new Promise<void>((resolve, reject) => { root.flushed.then(() => resolve(), reject) }) : undefined
     const done = (async () => {
       await committed
-      if (durable) await (committed.flushed ?? root.flushed)
+      await flushed
     })()
     inFlight.add(done)
     void done.then(() => inFlight.delete(done), () => inFlight.delete(done))
