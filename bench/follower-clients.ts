@@ -14,7 +14,7 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { postSyncMessage } from '../src/adapters/http/sync-transport.ts'
 import { startSyncPeer, type SyncPeer } from '../src/adapters/libp2p/peer.ts'
-import { exchangeSyncMessage } from '../src/adapters/libp2p/sync-protocol.ts'
+import { libp2pSessionTransport } from '../src/adapters/libp2p/sync-session.ts'
 import { pushLog, type ClientResult, type EncodedPush, type SendEncoded } from './follower-load.ts'
 
 const DIAL_ATTEMPTS = 5
@@ -68,9 +68,12 @@ async function main (inputPath: string, outputPath: string): Promise<void> {
       while (next < peers.length) await connect(peers[next++]!, address)
     }))
     const url = new URL('/v1/sync', input.httpUrl).toString()
-    const senders: SendEncoded[] = input.clients.map((_c, i) => i < peers.length
-      ? async (bytes, options) => await exchangeSyncMessage(peers[i]!.node, address, bytes, options)
-      : async (bytes, options) => await postSyncMessage(url, bytes, options))
+    // libp2p clients push over sync sessions, as the app's worker does with its followers.
+    const senders: SendEncoded[] = input.clients.map((_c, i) => {
+      if (i >= peers.length) return async (bytes, options) => await postSyncMessage(url, bytes, options)
+      const transport = libp2pSessionTransport(peers[i]!.node, address)
+      return async (bytes, options) => await transport.send(bytes, options)
+    })
     console.log('ready')
     await once(process.stdin, 'data')
     const start = performance.now()

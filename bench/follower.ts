@@ -15,8 +15,10 @@
  * Every client here comes from 127.0.0.1, so the follower runs with its
  * per-address limits (connections, requests per peer) raised to the client
  * count: they stand for many browsers behind one address. Its global limits
- * (concurrent requests, buffered bytes) keep their defaults: past them a push
- * is refused at once and sent again after Retry-After.
+ * (concurrent requests, buffered bytes, the time its answers may take) keep
+ * their defaults: past them a push is refused at once and sent again after
+ * Retry-After, and the refusals are counted beside the latencies of the
+ * pushes served. libp2p clients push over sync sessions, as the app does.
  *
  * The clients run in a process of their own (follower-clients.ts) with their
  * pushes encoded before the clock starts, so on a machine of two cores they
@@ -195,7 +197,10 @@ export async function benchFollower (options: { clients?: number, crowd?: number
   const rssOk = phase.watched.maxRssMb <= 300
   console.log(`${clients} clients (${clients / 2} HTTP, ${clients / 2} libp2p, in a process of their own, pushes encoded up front): ${pushed.toLocaleString('en')} of ${records.toLocaleString('en')} records in ${phase.seconds.toFixed(1)} s; load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after`)
   console.log(`  records/s ${perSecond.toFixed(0).padStart(8)}   one client at a time: ${baseline.toFixed(0)}/s   (goal ≥ 2,000/s) ${rateOk ? 'ok' : 'BELOW GOAL'}`)
-  console.log(`  push latency p50 ${quantile(latencies, 0.5).toFixed(0)} ms, p99 ${p99.toFixed(0)} ms over ${latencies.length} pushes served   (goal p99 ≤ 500 ms) ${p99Ok ? 'ok' : 'ABOVE GOAL'}`)
+  const refused = phase.clients.reduce((sum, c) => sum + [...c.refusals.values()].reduce((a, b) => a + b, 0), 0)
+  console.log(`  push latency p50 ${quantile(latencies, 0.5).toFixed(0)} ms, p99 ${p99.toFixed(0)} ms over ${latencies.length} pushes served, beside ${refused} attempts refused for load (each sent again after Retry-After)   (goal p99 ≤ 500 ms) ${p99Ok ? 'ok' : 'ABOVE GOAL'}`)
+  const byTransport = (from: number, to: number): string => { const l = phase.clients.slice(from, to).flatMap((c) => c.latencies); return `p50 ${quantile(l, 0.5).toFixed(0)} ms, p99 ${quantile(l, 0.99).toFixed(0)} ms` }
+  console.log(`    over libp2p (sync sessions) ${byTransport(0, clients / 2)}; over HTTP ${byTransport(clients / 2, clients)}`)
   console.log(`  from a push's first attempt to its acknowledgement (waits after refusals included): p50 ${quantile(acknowledged, 0.5).toFixed(0)} ms, p99 ${quantile(acknowledged, 0.99).toFixed(0)} ms`)
   console.log(`  follower CPU ${phase.watched.cpuSeconds.toFixed(1)} s: ${(phase.watched.cpuSeconds * 1e6 / pushed).toFixed(0)} µs a record, so ${(pushed / phase.watched.cpuSeconds).toFixed(0)} records/s on one free core; the clients process used ${phase.clientsCpuSeconds.toFixed(1)} s`)
   console.log(`  follower RSS at most ${phase.watched.maxRssMb.toFixed(0)} MB   (goal ≤ 300 MB) ${rssOk ? 'ok' : 'ABOVE GOAL'}; /health p50 ${phase.watched.healthP50Ms.toFixed(0)} ms, slowest ${phase.watched.healthMaxMs.toFixed(0)} ms`)

@@ -3,6 +3,7 @@ import { benchChromium } from './chromium.ts'
 import { benchDatabase } from './database.ts'
 import { benchJoin } from './join.ts'
 import { benchFollower } from './follower.ts'
+import { benchManyThreads } from './follower-many.ts'
 import { benchLatency } from './latency.ts'
 import { benchLogRecords } from './log-records.ts'
 import { benchMediaHeap } from './media-heap.ts'
@@ -27,6 +28,7 @@ if (only === undefined || only === 'join') results.push(await benchJoin())
 if (only === undefined || only === 'node-db') results.push(await benchNodeDb())
 // Minutes each (a million records; browsers): run when named.
 if (only === 'follower') results.push(await benchFollower())
+if (only === 'follower-many') results.push(await benchManyThreads())
 if (only === 'latency') results.push(await benchLatency())
 if (only === 'sync-node') results.push(await benchSync({ chromium: false }))
 if (results.includes(false)) {

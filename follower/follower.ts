@@ -121,9 +121,15 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
     publish: async (thread, data) => await node.services.pubsub.publish(thread, data)
   })
   const announcing: typeof handler = async (request, requester, context) => {
-    const handled = await handler(request, requester, context)
-    announcePush(request, handled)
-    return handled
+    // How long requests take inside the follower sets how many it takes at once (request-gate.ts).
+    const start = performance.now()
+    try {
+      const handled = await handler(request, requester, context)
+      announcePush(request, handled)
+      return handled
+    } finally {
+      gate.handled(performance.now() - start)
+    }
   }
   const serveLibp2p = async (request: SyncRequest, from: Requester): Promise<HandledRequest> => {
     const handled = await announcing(request, from.ip ?? from.peer, from)

@@ -16,6 +16,7 @@ export interface FollowerLimits {
   readonly maxConcurrentRequestsPerPeer: number
   readonly maxBufferedBytes: number
   readonly maxEventLoopLagMs: number
+  readonly targetRequestMs: number
   readonly retryAfterSeconds: number
   readonly maxReservations: number
   readonly maxReservationsPerIp: number
@@ -45,6 +46,13 @@ export const DEFAULT_LIMITS: FollowerLimits = {
   maxBufferedBytes: 64 * 1024 * 1024,
   /** How late the event loop may run (a long synchronous stretch just ended) before the follower serves only a quarter of `maxConcurrentRequests` at once; beyond that: `FollowerBusyError` (HTTP 503). */
   maxEventLoopLagMs: 500,
+  /**
+   * How long sync requests may take to handle once read (the median of a round of answers) before the follower takes
+   * fewer at once: past it, each round of answers lowers how many it serves at once by a quarter (never
+   * below a quarter of `maxConcurrentRequests`), and under it each round raises it by one again, so work
+   * waits as a quick refusal (`FollowerBusyError`, HTTP 503) rather than in a queue inside the follower.
+   */
+  targetRequestMs: 200,
   /** What `Retry-After` (and the words of a busy refusal) ask a client to wait. */
   retryAfterSeconds: 1,
   /** Circuit relay reservations held at once. */

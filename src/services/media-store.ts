@@ -34,6 +34,8 @@ export interface MediaBlocks {
   /** A block held on this device only; undefined when not held. */
   getLocal(cid: CID): Promise<Uint8Array | undefined>
   put(block: MediaBlock): Promise<void>
+  /** Stores `blocks` together (one write where the store can), as a pack's thumbnails arrive. */
+  putMany(blocks: readonly MediaBlock[]): Promise<void>
   delete(cids: readonly CID[]): Promise<void>
 }
 

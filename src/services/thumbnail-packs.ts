@@ -59,7 +59,8 @@ export async function loadThumbnailPacks (input: {
         const cid = CID.parse(text)
         const held = await blocks.getLocal(cid)
         const unpacked = await unpackThumbnails(cid, held ?? await fetch(cid, { signal }), wanted)
-        for (const block of unpacked) await blocks.put(block)
+        // A pack's thumbnails stored together: one write, not one awaited put per block.
+        await blocks.putMany(unpacked)
         stored += unpacked.length
         // Fetched from peers, it was kept here on the way: the blocks it held are what is kept.
         if (held === undefined && input.fetch === undefined) await blocks.delete([cid])

@@ -26,6 +26,7 @@ export function memoryMediaBlocks (peers: Array<{ readonly held: Map<string, Uin
     },
     getLocal: async (cid) => held.get(cid.toString()),
     async put ({ cid, bytes }) { held.set(cid.toString(), bytes) },
+    async putMany (many) { for (const { cid, bytes } of many) held.set(cid.toString(), bytes) },
     async delete (cids) { for (const cid of cids) held.delete(cid.toString()) }
   }
   return { blocks, held, fetched: () => fetched, has: (cid: CID | string) => held.has(cid.toString()) }

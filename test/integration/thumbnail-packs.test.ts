@@ -30,6 +30,7 @@ function memoryBlocks (): MediaBlocks & { readonly held: Map<string, Uint8Array>
     get: async (cid) => { const bytes = held.get(cid.toString()); if (bytes === undefined) throw new BlockNotFoundError('not held', cid.toString()); return bytes },
     getLocal: async (cid) => held.get(cid.toString()),
     put: async ({ cid, bytes }) => { held.set(cid.toString(), bytes) },
+    putMany: async (many) => { for (const { cid, bytes } of many) held.set(cid.toString(), bytes) },
     delete: async (cids) => { for (const cid of cids) held.delete(cid.toString()) }
   }
 }

@@ -3,7 +3,8 @@
  * block-node.ts) as the background node's media store reads and writes them:
  * `get` from the local store or, failing that, from connected peers over
  * bitswap (checked against the CID by Helia, then kept); `put` stores and
- * tells peers waiting for the block; `getLocal` never asks the network.
+ * tells peers waiting for the block (`putMany`, many at once); `getLocal`
+ * never asks the network.
  */
 import { concatBytes } from '@noble/hashes/utils.js'
 import type { Helia } from 'helia'
@@ -15,6 +16,7 @@ export interface NodeMediaBlocks {
   get(cid: CID, options: { signal?: AbortSignal }): Promise<Uint8Array>
   getLocal(cid: CID): Promise<Uint8Array | undefined>
   put(block: { readonly cid: CID, readonly bytes: Uint8Array }): Promise<void>
+  putMany(blocks: ReadonlyArray<{ readonly cid: CID, readonly bytes: Uint8Array }>): Promise<void>
   delete(cids: readonly CID[]): Promise<void>
 }
 
@@ -24,6 +26,8 @@ export function mediaBlocksOf (helia: Helia, local: Blockstore): NodeMediaBlocks
     get: async (cid, { signal }) => await joined(helia.blockstore.get(cid, signal === undefined ? {} : { signal })),
     getLocal: async (cid) => await local.has(cid) ? await joined(local.get(cid)) : undefined,
     put: async ({ cid, bytes }) => { await helia.blockstore.put(cid, bytes) },
+    // Helia's putMany: a put each of the store's, but one lock and, in IndexedDB, a transaction per batch.
+    putMany: async (blocks) => { for await (const cid of helia.blockstore.putMany(blocks)) void cid },
     delete: async (cids) => { for await (const cid of helia.blockstore.deleteMany(cids)) void cid }
   }
 }

@@ -24,11 +24,11 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import { byteStream, lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import type { SyncTransport } from '../../core/sync/engine.ts'
 import type { HandledRequest } from '../../core/sync/handler.ts'
-import { decodeResponse, encodeMessage, SYNC_PROTOCOL, type SyncRequest } from '../../core/sync/messages.ts'
+import { decodeResponse, encodeMessage, SYNC_PROTOCOL, type SyncRequest, type SyncResponse } from '../../core/sync/messages.ts'
 import { answerRequest, refusal, type EncodedAnswer } from '../../core/sync/serve.ts'
 import { ThreadsError, TooManySessionsError } from '../../core/errors.ts'
 import { createLogger } from '../../core/logger.ts'
-import { closedOrTimeout, libp2pSyncTransport, LP_OPTIONS, readFailure, REQUEST_TIMEOUT_MS, requesterOf, type Requester } from './sync-protocol.ts'
+import { closedOrTimeout, exchangeSyncMessage, LP_OPTIONS, readFailure, REQUEST_TIMEOUT_MS, requesterOf, type Requester } from './sync-protocol.ts'
 
 const log = createLogger('sync:libp2p-session')
 
@@ -167,9 +167,14 @@ interface Session {
   idleSince: number
 }
 
+/** A session transport, which also sends requests encoded ahead of time (as exchangeSyncMessage does on one stream each). */
+export interface SessionTransport extends SyncTransport {
+  /** Sends one encoded sync request as `request` sends a request object. */
+  send(bytes: Uint8Array, options?: { signal?: AbortSignal }): Promise<SyncResponse>
+}
+
 /** A transport that sends requests to `peer` over sessions, or one stream a request where the peer serves no sessions. */
-export function libp2pSessionTransport (node: Libp2p, peer: PeerId | Multiaddr | Multiaddr[]): SyncTransport {
-  const single = libp2pSyncTransport(node, peer)
+export function libp2pSessionTransport (node: Libp2p, peer: PeerId | Multiaddr | Multiaddr[]): SessionTransport {
   const idle: Session[] = []
   let sessionsServed = true
 
@@ -219,28 +224,30 @@ export function libp2pSessionTransport (node: Libp2p, peer: PeerId | Multiaddr |
 
   return {
     proofPeer: () => node.peerId.toString(),
-    async request (request, options) {
-      if (!sessionsServed) return await single.request(request, options)
-      const bytes = encodeMessage(request)
-      const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS)
-      const signal = options?.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout])
-      const reused = takeIdle()
-      if (reused !== undefined) {
-        try {
-          return await exchange(reused, bytes, signal)
-        } catch (error) {
-          if (signal.aborted) throw error
-          // The peer ended this session meanwhile: the request goes again on a fresh one.
-          log('a reused sync session failed (%s), asking on a fresh one', (error as Error)?.name)
-        }
+    request: async (request, options) => await send(encodeMessage(request), options),
+    send
+  }
+
+  async function send (bytes: Uint8Array, options?: { signal?: AbortSignal }): Promise<SyncResponse> {
+    if (!sessionsServed) return await exchangeSyncMessage(node, peer, bytes, options)
+    const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS)
+    const signal = options?.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout])
+    const reused = takeIdle()
+    if (reused !== undefined) {
+      try {
+        return await exchange(reused, bytes, signal)
+      } catch (error) {
+        if (signal.aborted) throw error
+        // The peer ended this session meanwhile: the request goes again on a fresh one.
+        log('a reused sync session failed (%s), asking on a fresh one', (error as Error)?.name)
       }
-      const session = await open(signal)
-      if (session === undefined) return await single.request(request, options)
-      const answer = await exchange(session, bytes, signal)
-      // This peer holds as many sessions as the server lets it: this request goes on a stream of its own.
-      if (answer.type === 'error' && answer.name === TooManySessionsError.errorName) return await single.request(request, options)
-      return answer
     }
+    const session = await open(signal)
+    if (session === undefined) return await exchangeSyncMessage(node, peer, bytes, options)
+    const answer = await exchange(session, bytes, signal)
+    // This peer holds as many sessions as the server lets it: this request goes on a stream of its own.
+    if (answer.type === 'error' && answer.name === TooManySessionsError.errorName) return await exchangeSyncMessage(node, peer, bytes, options)
+    return answer
   }
 }
 

@@ -53,7 +53,7 @@ export class LmdbBlockstore extends BaseBlockstore {
   override async * get (cid: CID): AsyncGenerator<Uint8Array> {
     const value = this.#db.getBinary(keyOf(cid))
     if (value === undefined) throw new NotFoundError(`block ${cid.toString()} is not held`)
-    yield new Uint8Array(value)
+    yield ownUint8Array(value)
   }
 
   override has (cid: CID): boolean {
@@ -91,6 +91,16 @@ export async function openLmdbBlockstore (options: LmdbBlockstoreOptions): Promi
 }
 
 const keyOf = (cid: CID): Buffer => Buffer.from(cid.multihash.bytes)
+
+/**
+ * `value` (a copy lmdb just made) as a plain Uint8Array: over the same memory
+ * when the Buffer owns its whole ArrayBuffer (a block of a few kB or more),
+ * copied when it is a slice of Node's shared pool (a small one). Serving a
+ * thumbnail pack then copies its MiB once, not twice.
+ */
+function ownUint8Array (value: Buffer): Uint8Array {
+  return value.byteOffset === 0 && value.buffer.byteLength === value.byteLength ? new Uint8Array(value.buffer) : new Uint8Array(value)
+}
 
 async function concat (pieces: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = []

@@ -22,12 +22,17 @@ export function sealChunk (key: Uint8Array, plaintext: Uint8Array, aad: Uint8Arr
   return out
 }
 
-/** Opens what `sealChunk` made; a wrong key, place or any changed byte is a DecryptError. */
-export function openChunk (key: Uint8Array, sealed: Uint8Array, aad: Uint8Array, what: string): Uint8Array {
+/**
+ * Opens what `sealChunk` made; a wrong key, place or any changed byte is a
+ * DecryptError. The plaintext goes into `into` when given (exactly its
+ * length: where a whole file is gathered, so it is written once), else into a
+ * new array; nothing is written there unless the chunk authenticates.
+ */
+export function openChunk (key: Uint8Array, sealed: Uint8Array, aad: Uint8Array, what: string, into?: Uint8Array): Uint8Array {
   checkKey(key)
   if (sealed.length < CHUNK_OVERHEAD) throw new DecryptError(`${what} is ${sealed.length} bytes, shorter than nonce and tag`)
   try {
-    return xchacha20poly1305(key, sealed.subarray(0, NONCE_BYTES), aad).decrypt(sealed.subarray(NONCE_BYTES))
+    return xchacha20poly1305(key, sealed.subarray(0, NONCE_BYTES), aad).decrypt(sealed.subarray(NONCE_BYTES), into)
   } catch (cause) {
     throw new DecryptError(`${what} does not authenticate under this file's key at this place in the file`, { cause })
   }

@@ -125,6 +125,20 @@ export async function manifestBlock (manifest: Omit<MediaManifest, 'v'>): Promis
   return { cid: CID.createV1(dagCbor.code, await sha256.digest(bytes)), bytes }
 }
 
+/*
+ * What was already checked of blocks here, by the identity of their bytes: the
+ * digest a bytes object hashed to, and the manifest it parsed to. A
+ * thumbnail's blocks are checked when its pack is opened and again by every
+ * reader that opens it; where a store hands back the very object it was given
+ * (a store in memory), checking again would hash and decode the same memory to
+ * the same answer. Any other bytes (a copy read from IndexedDB, a block from a
+ * peer) are checked in full. Sound because a block's bytes are never written
+ * after they are made or received: nothing here writes into a block it did not
+ * just allocate. Weak maps: remembering keeps nothing alive.
+ */
+const hashedTo = new WeakMap<Uint8Array, Uint8Array>()
+const parsedTo = new WeakMap<Uint8Array, MediaManifest>()
+
 /** Whether `cid` is a CIDv1 with a sha2-256 digest of the codec this format uses for that kind of block. */
 function isFormatCid (cid: CID, codec: number): boolean {
   return cid.version === 1 && cid.code === codec && cid.multihash.code === sha256.code && cid.multihash.size === 32
@@ -133,13 +147,19 @@ function isFormatCid (cid: CID, codec: number): boolean {
 /**
  * Checks that `bytes` are the block `cid` names, are at most `maxBytes`, and
  * that `cid` is of the format (sha2-256, raw for chunks, dag-cbor for
- * manifests): TooLargeError or BadCidError otherwise.
+ * manifests): TooLargeError or BadCidError otherwise. The very bytes object
+ * already hashed to that digest here (a thumbnail block checked as its pack
+ * was opened, then read back from a store in memory) is not hashed again
+ * (see `hashedTo`); every other is.
  */
 export async function verifyMediaBlock (cid: CID, bytes: Uint8Array, maxBytes: number, what: string): Promise<void> {
   if (!isFormatCid(cid, raw.code) && !isFormatCid(cid, dagCbor.code)) throw new BadCidError(`${what} ${cid.toString().slice(0, 80)} is not a CIDv1 of raw or dag-cbor with sha2-256`, cid.toString())
   if (bytes.length > maxBytes) throw new TooLargeError(`${what} ${cid.toString()} is ${bytes.length} bytes; the limit is ${maxBytes}`)
+  const known = hashedTo.get(bytes)
+  if (known !== undefined && equalBytes(known, cid.multihash.digest)) return
   const digest = await sha256.digest(bytes)
   if (!equalBytes(digest.digest, cid.multihash.digest)) throw new BadCidError(`${what} bytes do not hash to ${cid.toString()}`, cid.toString())
+  hashedTo.set(bytes, digest.digest)
 }
 
 function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
@@ -151,9 +171,18 @@ function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
 /**
  * Decodes and checks a manifest block's bytes (already verified against its
  * CID): canonical dag-cbor, exactly its fields, sizes within the limits, one
- * raw sha2-256 CID per chunk the size needs.
+ * raw sha2-256 CID per chunk the size needs. The very bytes object parsed
+ * before gives the same (frozen) manifest without being decoded again.
  */
 export function parseManifest (bytes: Uint8Array): MediaManifest {
+  const known = parsedTo.get(bytes)
+  if (known !== undefined) return known
+  const manifest = decodeManifest(bytes)
+  parsedTo.set(bytes, manifest)
+  return manifest
+}
+
+function decodeManifest (bytes: Uint8Array): MediaManifest {
   if (bytes.length > MEDIA_LIMITS.maxManifestBytes) throw new TooLargeError(`a manifest of ${bytes.length} bytes is larger than the ${MEDIA_LIMITS.maxManifestBytes} bytes allowed`)
   let value: unknown
   try {
@@ -176,7 +205,7 @@ export function parseManifest (bytes: Uint8Array): MediaManifest {
     if (cid === null || !isFormatCid(cid, raw.code)) throw new MalformedMediaError(`manifest chunk ${i} must be a link to a CIDv1 raw sha2-256 block`)
     return cid
   })
-  return { v: MEDIA_FORMAT_VERSION, size, chunkSize, chunks }
+  return Object.freeze({ v: MEDIA_FORMAT_VERSION, size, chunkSize, chunks: Object.freeze(chunks) })
 }
 
 /** The value a media ref is written as inside a payload (dag-cbor). */

@@ -57,6 +57,11 @@ export function mediaBlockCids (root: CID, manifest: MediaManifest): CID[] {
  * at a time. The manifest must agree with the ref's size.
  */
 export async function * openMedia (ref: MediaRef, get: BlockGetter, options: OpenMediaOptions = {}): AsyncGenerator<Uint8Array, void, undefined> {
+  yield * openChunks(ref, get, options)
+}
+
+/** openMedia, each chunk's plaintext written at its place in `into` (the whole file's size) when given. */
+async function * openChunks (ref: MediaRef, get: BlockGetter, options: OpenMediaOptions, into?: Uint8Array): AsyncGenerator<Uint8Array, void, undefined> {
   const maxBytes = options.maxBytes ?? MEDIA_LIMITS.maxFileBytes
   if (ref.size > maxBytes) throw new TooLargeError(`a file of ${ref.size} bytes is larger than the ${maxBytes} bytes allowed here`)
   const manifest = await readManifest(ref.root, get, options)
@@ -68,7 +73,7 @@ export async function * openMedia (ref: MediaRef, get: BlockGetter, options: Ope
     const expected = chunkLength(index, manifest.size, manifest.chunkSize)
     const sealed = await getVerifiedBlock(get, cid, expected + CHUNK_OVERHEAD, `chunk ${index}`, options.signal)
     if (sealed.length !== expected + CHUNK_OVERHEAD) throw new MalformedMediaError(`chunk ${index} is ${sealed.length} bytes where ${expected + CHUNK_OVERHEAD} were due`)
-    const plaintext = openChunk(ref.key, sealed, chunkAssociatedData(index, count, manifest.size, manifest.chunkSize), `chunk ${index} (${cid.toString()})`)
+    const plaintext = openChunk(ref.key, sealed, chunkAssociatedData(index, count, manifest.size, manifest.chunkSize), `chunk ${index} (${cid.toString()})`, into?.subarray(bytes, bytes + expected))
     bytes += plaintext.length
     options.onProgress?.({ bytes, size: manifest.size })
     yield plaintext
@@ -77,11 +82,11 @@ export async function * openMedia (ref: MediaRef, get: BlockGetter, options: Ope
 
 /** Reads a whole file into one array (for small files: thumbnails, previews). */
 export async function readMedia (ref: MediaRef, get: BlockGetter, options: OpenMediaOptions = {}): Promise<Uint8Array> {
+  const maxBytes = options.maxBytes ?? MEDIA_LIMITS.maxFileBytes
+  // Checked before the file's size is allocated (openChunks checks it again).
+  if (ref.size > maxBytes) throw new TooLargeError(`a file of ${ref.size} bytes is larger than the ${maxBytes} bytes allowed here`)
   const out = new Uint8Array(ref.size)
-  let offset = 0
-  for await (const chunk of openMedia(ref, get, options)) {
-    out.set(chunk, offset)
-    offset += chunk.length
-  }
+  // Each chunk is decrypted straight into its place.
+  for await (const chunk of openChunks(ref, get, options, out)) void chunk
   return out
 }

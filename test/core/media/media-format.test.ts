@@ -107,6 +107,15 @@ describe('media: every failure to open has its name', () => {
     expect(await collect(ref, blocks)).toMatchObject({ name: 'BadCidError' })
   })
 
+  it('bytes read once are still refused (BadCidError) when handed over under another block\'s CID', async () => {
+    const { ref, blocks, order } = await encrypt(fileOf(CHUNK * 2))
+    // Both chunks open, so each one's very bytes were checked against its own CID here…
+    expect(await readMedia(ref, getterOf(blocks))).toEqual(fileOf(CHUNK * 2))
+    // …and the first chunk's bytes, the same object, in the second one's place are not taken for it.
+    blocks.set(order[1]!.cid.toString(), order[0]!.bytes)
+    expect(await collect(ref, blocks)).toMatchObject({ name: 'BadCidError', cid: order[1]!.cid.toString() })
+  })
+
   it('chunks swapped in the manifest, or from another file, do not authenticate (DecryptError)', async () => {
     const { ref, blocks, order } = await encrypt(fileOf(CHUNK * 2))
     const manifest = await readManifest(ref.root, getterOf(blocks))
