@@ -86,9 +86,12 @@ export async function openLmdbBackend (options: LmdbBackendOptions): Promise<Sto
    */
   const applyWrite = async (apply: () => void): Promise<{ synced: Promise<void> }> => {
     const committed = root.batch(apply)
+    // Asked for at once: `flushed` names the flush of the newest write when it is asked, so asked
+    // later it would wait for writes queued after this one; asking also makes lmdb flush promptly.
+    const flushed = durable ? new Promise<void>((resolve, reject) => { root.flushed.then(() => resolve(), reject) }) : undefined
     const done = (async () => {
       await committed
-      if (durable) await root.flushed
+      await flushed
     })()
     inFlight.add(done)
     void done.then(() => inFlight.delete(done), () => inFlight.delete(done))

@@ -42,6 +42,14 @@ export interface Signer {
   sign(message: Uint8Array): Promise<Uint8Array>
 }
 
+/**
+ * Makes the signer of a 32-byte seed. createSigner is the default; a runtime
+ * with a faster audited Ed25519 passes its own (Node: node:crypto, see
+ * src/adapters/node/ed25519-signer.ts). Ed25519 is deterministic, so any
+ * correct implementation signs the same bytes.
+ */
+export type SignerFactory = (seed: Uint8Array) => Signer
+
 let webCryptoWorks: Promise<boolean> | undefined
 
 /** Whether this platform's WebCrypto has Ed25519 (probed once). */

@@ -9,6 +9,7 @@
  */
 import { x25519 } from '@noble/curves/ed25519.js'
 import { generateSymmetricKey } from '../crypto/aead.ts'
+import type { SignerFactory } from '../crypto/ed25519.ts'
 import { secureRandom, type RandomSource } from '../crypto/random.ts'
 import { UnsupportedThreadError } from '../errors.ts'
 import { epochKeyId } from '../acl/epoch-keys.ts'
@@ -32,6 +33,12 @@ export interface DatabaseOptions {
   readonly now?: () => number
   /** Applied events between view snapshots (default 1000). */
   readonly snapshotEvery?: number
+  /**
+   * Makes the Ed25519 signer of this peer's logs from their seeds: WebCrypto by
+   * default; in Node, `createNodeSigner` (src/adapters/node/) signs through
+   * node:crypto at a third of WebCrypto's CPU cost per record.
+   */
+  readonly signer?: SignerFactory
 }
 
 /** A peer's database of threads. */
@@ -68,7 +75,7 @@ export function openDatabase (options: DatabaseOptions): Database {
   async function load (thread: string): Promise<ThreadDatabase> {
     const self = await keys.findSelf(thread)
     if (self === undefined) throw new ThreadNotFoundError(`this database has no log of its own in thread ${thread}`)
-    return await openThreadDatabase({ thread, backend, records, keys, self, random, now, snapshotEvery: options.snapshotEvery })
+    return await openThreadDatabase({ thread, backend, records, keys, self, random, now, snapshotEvery: options.snapshotEvery, signer: options.signer })
   }
 
   const db: Database = {

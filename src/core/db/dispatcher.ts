@@ -3,8 +3,14 @@
  * peer. Commands and received records queue up; each turn takes everything
  * queued (group commit), turns commands into records of this peer's log, and
  * stores all records together with the view rows they change in one atomic
- * storage batch. Only then are the changes installed in memory and subscribers
- * told. Received records are verified as soon as they are queued (the checks
+ * storage batch. Only once that batch is durable are the changes installed in
+ * memory, subscribers told and commands answered. Where storage applies a
+ * batch apart from syncing it (LMDB), commands are committed in groups and
+ * the next group is prepared and signed while the one before it is written
+ * and synced, built on the states that group staged (group commit
+ * pipelining); no
+ * command is answered, and nothing of it shown, before its group is durable.
+ * Received records are verified as soon as they are queued (the checks
  * that need no state), so one batch is verified while another is committed.
  * A failure leaves log, stored views and in-memory views as they were; a
  * command or record that fails its own checks fails alone.
@@ -39,7 +45,7 @@ import { documentAccessRefusal, ownDocumentRefusal } from './document-access.ts'
 import { InvalidEventError } from './errors.ts'
 import { DB_EVENT_VERSION, ownEncodedEvent, parseDbEvent, type DbEvent, type Operation } from './events.ts'
 import { skippedRecord, skippedRecordRow, type SkippedRecord } from './skipped.ts'
-import type { ThreadView, ViewChange } from './view.ts'
+import { stagedKey, type ThreadView, type ViewChange } from './view.ts'
 import type { RecordEnvelope } from '../log/record-envelope.ts'
 
 const log = createLogger('db:dispatcher')
@@ -49,7 +55,7 @@ export type ChangeListener = (collections: ReadonlySet<string>) => void
 
 /** The dispatcher of one thread. */
 export interface Dispatcher {
-  /** Runs `task` alone, after everything queued before it. */
+  /** Runs `task` alone, after everything queued before it is done (durable and installed). */
   serialize<T>(task: () => Promise<T>): Promise<T>
   /**
    * Queues a command: in its turn `build` sees the current state (including
@@ -137,6 +143,15 @@ export function receivedChange (view: ThreadView, payload: Payload, at: { readon
 }
 
 const MAX_COMMANDS_PER_TURN = 256
+/**
+ * Where storage applies and syncs apart from preparing (LMDB), a turn that
+ * finds no group in flight splits its commands in two groups (of at least
+ * this many commands), so that one is prepared and signed while the other is
+ * written and synced; a turn that finds a group in flight takes its commands
+ * as one group, prepared while that one is written. So two groups alternate,
+ * each as large as the commands answered while the other was written.
+ */
+const MIN_PIPELINED_GROUP = 16
 
 /** Wires a thread's record store, keys and view into its dispatcher. */
 export function createDispatcher (deps: {
@@ -151,8 +166,12 @@ export function createDispatcher (deps: {
   readonly view: () => ThreadView
   readonly random?: RandomSource
   readonly now?: () => number
-  /** Called in the queue after each turn that applied events, with how many, and whether more work is queued already. */
-  readonly afterApply?: (events: number, more: boolean) => Promise<void>
+  /**
+   * Called after events were installed, with how many, and whether more work
+   * is queued already; later groups may already be applied but not installed,
+   * so work that needs the view and the log to agree goes through `serialize`.
+   */
+  readonly afterApply?: (events: number, more: boolean) => void
   /** Called for each document state installed in the view. */
   readonly applied?: (coll: string, id: string) => void
 }): Dispatcher {
@@ -165,18 +184,41 @@ export function createDispatcher (deps: {
   let queue: Promise<unknown> = Promise.resolve()
   let waiting: Queued[] = []
   let scheduled = false
+  /** Groups of commands applied to storage whose sync has not completed yet, oldest first, with the changes they staged. */
+  const unsynced: Array<{ readonly changes: ViewChange[] }> = []
+  /** Settles once every group applied so far is durable and installed, or failed (never rejects). */
+  let settled: Promise<void> = Promise.resolve()
 
-  const serialize = <T>(task: () => Promise<T>): Promise<T> => {
+  /** Runs `task` after every task queued before it has settled (turns included). */
+  const inQueue = <T>(task: () => Promise<T>): Promise<T> => {
     const run = queue.then(task, task)
     queue = run.then(() => undefined, () => undefined)
     return run
   }
+  /** Runs `task` in the queue once every group applied before it is durable and installed. */
+  const serialize = <T>(task: () => Promise<T>): Promise<T> => inQueue(async () => {
+    await settled
+    return await task()
+  })
 
-  /** Stages a view change, to be installed once its record's batch is durable. */
-  const stageChange = (change: ViewChange, touched: Set<string>, applied: { count: number }): Awaited<ReturnType<CommitHook>> => {
+  /** Starts staging afresh: from the states of groups applied but not yet installed, over the view. */
+  const restage = (): void => {
+    staged = new Map()
+    stagedClock = deps.view().clock
+    for (const group of unsynced) {
+      for (const change of group.changes) {
+        for (const { coll, state } of change.states) staged.set(stagedKey(coll, state.id), state)
+        stagedClock = Math.max(stagedClock, change.clock)
+      }
+    }
+  }
+
+  /** Stages a view change, to be installed once its record's batch is durable; `changes` collects it for its group. */
+  const stageChange = (change: ViewChange, touched: Set<string>, applied: { count: number }, changes?: ViewChange[]): Awaited<ReturnType<CommitHook>> => {
     const view = deps.view()
-    for (const { coll, state } of change.states) staged.set(`${coll}\u0000${state.id}`, state)
+    for (const { coll, state } of change.states) staged.set(stagedKey(coll, state.id), state)
     stagedClock = Math.max(stagedClock, change.clock)
+    changes?.push(change)
     return {
       operations: view.persist(thread, change),
       committed: () => {
@@ -210,7 +252,15 @@ export function createDispatcher (deps: {
     return known
   }
 
-  async function runCommands (batch: Array<Extract<Queued, { kind: 'command' }>>, touched: Set<string>, applied: { count: number }): Promise<void> {
+  /**
+   * Commits a group of commands; resolves once it is applied. Its commands are
+   * answered, and its changes installed, in order after every group before it,
+   * once it is durable.
+   */
+  async function runCommands (batch: Array<Extract<Queued, { kind: 'command' }>>): Promise<void> {
+    const touched = new Set<string>()
+    const applied = { count: 0 }
+    const changes: ViewChange[] = []
     const { role: { refusal, role }, heads: held } = await roleAndHeads()
     if (refusal !== undefined) {
       for (const command of batch) command.done(refusal)
@@ -235,16 +285,39 @@ export function createDispatcher (deps: {
         // The media its documents start and stop referencing, for followers to keep or drop without reading it.
         const media = mediaChanges(deps.view(), event, identity.logId, seq, staged)
         // The view change is staged now, so the next command of the turn builds on it while this record is signed.
-        const staging = stageChange(deps.view().compute(event, identity.logId, seq, staged), touched, applied)
+        const staging = stageChange(deps.view().compute(event, identity.logId, seq, staged), touched, applied, changes)
         return {
           ...staging,
           sign: async (prev) => await signRecord({ thread, identity, epoch, kind: 'data', event: sealed, prev, deps: dependencies, ...media, random: deps.random })
         }
       }
     }))
-    const outcomes = await records.appendDrafts(thread, identity.logId, items)
+    const { outcomes, synced, committed } = await records.appendDrafts(thread, identity.logId, items)
     if (!firstOfTurn) for (const h of heads) covered.set(h.log, h.seq)
-    batch.forEach((command, i) => command.done(outcomes[i] instanceof NothingToWrite ? undefined : outcomes[i]))
+    const group = { changes }
+    unsynced.push(group)
+    const answer = (outcome: (i: number) => BatchOutcome | undefined): void => batch.forEach((command, i) => command.done(outcome(i)))
+    // Groups settle in the order they were applied, each once its own sync is done.
+    settled = settled.then(async () => {
+      try {
+        await synced
+      } catch (cause) {
+        unsynced.splice(unsynced.indexOf(group), 1)
+        const error = cause instanceof Error ? cause : new Error(String(cause))
+        answer(() => error)
+        return
+      }
+      unsynced.splice(unsynced.indexOf(group), 1)
+      committed()
+      answer((i) => outcomes[i] instanceof NothingToWrite ? undefined : outcomes[i])
+      announce(touched, applied.count)
+    })
+  }
+
+  /** Tells listeners which collections changed and afterApply how many events were installed. */
+  function announce (touched: ReadonlySet<string>, count: number): void {
+    if (touched.size > 0) for (const listener of listeners) listener(touched)
+    if (count > 0) deps.afterApply?.(count, waiting.length > 0)
   }
 
   /**
@@ -291,43 +364,44 @@ export function createDispatcher (deps: {
     scheduled = false
     const taken = waiting
     waiting = []
-    const touched = new Set<string>()
-    const applied = { count: 0 }
-    staged = new Map()
-    stagedClock = deps.view().clock
+    const commands = taken.filter((item) => item.kind === 'command').length
+    const groupSize = records.appliesBeforeSync && unsynced.length === 0 ? Math.min(MAX_COMMANDS_PER_TURN, Math.max(MIN_PIPELINED_GROUP, Math.ceil(commands / 2))) : MAX_COMMANDS_PER_TURN
+    restage()
     try {
       for (let i = 0; i < taken.length;) {
         const item = taken[i]!
         if (item.kind === 'records') {
+          // Received records are committed durable and installed at once: the groups before them are installed first.
+          await settled
+          restage()
+          const touched = new Set<string>()
+          const applied = { count: 0 }
           await runRecords(item, touched, applied).catch((error: unknown) => {
-            staged = new Map()
-            stagedClock = deps.view().clock
+            restage()
             item.fail(error)
           })
+          announce(touched, applied.count)
           i++
           continue
         }
         const batch: Array<Extract<Queued, { kind: 'command' }>> = []
-        while (i < taken.length && taken[i]!.kind === 'command' && batch.length < MAX_COMMANDS_PER_TURN) batch.push(taken[i++] as Extract<Queued, { kind: 'command' }>)
-        await runCommands(batch, touched, applied).catch((error: unknown) => {
+        while (i < taken.length && taken[i]!.kind === 'command' && batch.length < groupSize) batch.push(taken[i++] as Extract<Queued, { kind: 'command' }>)
+        await runCommands(batch).catch((error: unknown) => {
           // The batch's write failed: nothing of it is stored, so nothing of it may stay staged.
-          staged = new Map()
-          stagedClock = deps.view().clock
+          restage()
           for (const c of batch) c.done(error instanceof Error ? error : new Error(String(error)))
         })
       }
     } finally {
       staged = new Map()
     }
-    if (touched.size > 0) for (const listener of listeners) listener(touched)
-    if (applied.count > 0) await deps.afterApply?.(applied.count, waiting.length > 0)
   }
 
   const enqueue = (item: Queued): void => {
     waiting.push(item)
     if (!scheduled) {
       scheduled = true
-      void serialize(turn)
+      void inQueue(turn)
     }
   }
 

@@ -5,6 +5,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js'
 import { utf8ToBytes } from '@noble/hashes/utils.js'
+import type { SignerFactory } from '../crypto/ed25519.ts'
 import type { RandomSource } from '../crypto/random.ts'
 import { logIdentityFromSeed } from '../ids/log-id.ts'
 import type { BatchOutcome, IngestResult, LogHead, RecordStore } from '../log/record-store.ts'
@@ -165,11 +166,13 @@ export async function openThreadDatabase (deps: {
   readonly random?: RandomSource
   readonly now?: () => number
   readonly snapshotEvery?: number
+  /** Makes this peer's log signer (see DatabaseOptions.signer). */
+  readonly signer?: SignerFactory
 }): Promise<ThreadDatabase> {
   const { thread, backend, records, keys } = deps
   /** Summaries of records read for the history, each opened once (history.ts). */
   const historyCache: HistoryCache = new Map()
-  const identity = logIdentityFromSeed(deps.self.identitySeed)
+  const identity = logIdentityFromSeed(deps.self.identitySeed, deps.signer)
   const meta = backend.meta
   let epoch = await currentEpoch()
   const admission = createAdmission({ thread, records })
@@ -203,25 +206,20 @@ export async function openThreadDatabase (deps: {
     epoch: () => epoch,
     admission,
     view: () => view,
-    afterApply: async (events) => {
+    afterApply: (events) => {
       tracker.countApplied(events)
       if (tracker.pending < snapshotEvery) return
       // A snapshot only speeds up reopening (every view row is already stored), and while records keep
       // coming (a sync catching up, a burst of writes) it would be stale at once and most of its chunks
       // rewritten soon after. So it is written once the database has been idle for a moment, or after
-      // SNAPSHOT_DEFER × snapshotEvery events of continuous work.
+      // SNAPSHOT_DEFER × snapshotEvery events of continuous work. It is written in the dispatcher's
+      // queue, where the view holds every record the log does.
       clearTimeout(snapshotTimer)
       if (tracker.pending >= SNAPSHOT_DEFER * snapshotEvery) {
-        await writeSnapshot()
+        writeSnapshotInQueue()
         return
       }
-      snapshotTimer = setTimeout(() => {
-        void dispatcher.serialize(async () => { if (tracker.pending >= snapshotEvery) await writeSnapshot() })
-          .catch((error: unknown) => {
-            // The database was closed before it was idle long enough: nothing is lost but the shortcut.
-            if (!(error instanceof StoreClosedError)) throw error
-          })
-      }, SNAPSHOT_IDLE_MS)
+      snapshotTimer = setTimeout(writeSnapshotInQueue, SNAPSHOT_IDLE_MS)
     },
     applied: (coll, id) => { tracker.touch(coll, id) }
   })
@@ -234,6 +232,19 @@ export async function openThreadDatabase (deps: {
   }
   async function writeSnapshot (): Promise<void> {
     await tracker.save(meta, thread, view, await vector())
+  }
+  /** Whether a snapshot is queued already (a burst would otherwise queue one per group of events). */
+  let snapshotQueued = false
+  function writeSnapshotInQueue (): void {
+    if (snapshotQueued) return
+    snapshotQueued = true
+    void dispatcher.serialize(async () => {
+      snapshotQueued = false
+      if (tracker.pending >= snapshotEvery) await writeSnapshot()
+    }).catch((error: unknown) => {
+      // The database was closed before the snapshot's turn: nothing is lost but the shortcut.
+      if (!(error instanceof StoreClosedError)) throw error
+    })
   }
 
   const textClientId = new DataView(sha256(utf8ToBytes(identity.logId)).buffer).getUint32(0)

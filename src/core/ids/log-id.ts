@@ -17,7 +17,7 @@ import { CID } from 'multiformats/cid'
 import { base58btc } from 'multiformats/bases/base58'
 import * as Digest from 'multiformats/hashes/digest'
 import { identity } from 'multiformats/hashes/identity'
-import { createSigner, publicKeyProblem, type Signer } from '../crypto/ed25519.ts'
+import { createSigner, publicKeyProblem, type Signer, type SignerFactory } from '../crypto/ed25519.ts'
 import { secureRandom, type RandomSource } from '../crypto/random.ts'
 import { MalformedLogIdError } from '../errors.ts'
 
@@ -41,10 +41,10 @@ export function generateLogIdentity (random: RandomSource = secureRandom): LogId
   return logIdentityFromSeed(random(32))
 }
 
-/** Rebuilds a log identity from its stored 32-byte seed. */
-export function logIdentityFromSeed (seed: Uint8Array): LogIdentity {
+/** Rebuilds a log identity from its stored 32-byte seed, signing through `signerFor` (WebCrypto by default). */
+export function logIdentityFromSeed (seed: Uint8Array, signerFor: SignerFactory = createSigner): LogIdentity {
   if (seed.length !== 32) throw new MalformedLogIdError('an Ed25519 seed must be 32 bytes')
-  const signer = createSigner(seed)
+  const signer = signerFor(seed)
   return { logId: logIdFromPublicKey(signer.publicKey), publicKey: signer.publicKey, seed, signer }
 }
 

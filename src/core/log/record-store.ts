@@ -86,6 +86,19 @@ export interface CreatedOwn {
   readonly links?: EventLinks
 }
 
+/**
+ * A batch of drafts written but not necessarily applied or durable yet: later
+ * writes come after it, and reads see it once it is applied. `synced` resolves once it is as durable as
+ * the backend makes writes (at once where the backend applies and syncs as one
+ * step) and rejects if it never becomes so; only then may `committed` run the
+ * drafts' hooks and may the batch be reported done.
+ */
+export interface AppliedDrafts {
+  readonly outcomes: BatchOutcome[]
+  readonly synced: Promise<void>
+  readonly committed: () => void
+}
+
 /** One record of a batch: received and verified, or to be created. */
 type BatchItem = { readonly verified: VerifiedRecord, readonly hook?: CommitHook } | OwnItem
 
@@ -136,6 +149,13 @@ export function createRecordStore ({ backend, soleWriter = false }: { backend: S
   const signatureHolds = new Map<string, boolean>()
   /** Per thread, how many batches commitBatch has written (see `changes`). */
   const batchesWritten = new Map<string, number>()
+  /**
+   * Per log (keyed by its head key), the last batch of drafts written and not
+   * yet applied: its head, and its write, which resolves once applied (see
+   * commitDrafts). Per thread, the newest such write, settled.
+   */
+  const draftsInFlight = new Map<string, { readonly head: LogHead, readonly applied: Promise<unknown> }>()
+  const threadDraftsApplied = new Map<string, Promise<void>>()
 
   /** Runs `task` after every earlier task of the same log has settled. */
   function serialize<T> (key: string, task: () => Promise<T>): Promise<T> {
@@ -173,6 +193,8 @@ export function createRecordStore ({ backend, soleWriter = false }: { backend: S
   }
 
   async function commitBatch (thread: string, items: readonly BatchItem[], options?: StoreCallOptions, onSync?: (synced: Promise<void>) => void): Promise<BatchOutcome[]> {
+    // What it reads must include every batch of drafts written before it.
+    await threadDraftsApplied.get(thread)
     // What the batch wrote or already read (absent keys too): each key is read from storage at most once.
     const staged = new Map<string, unknown>()
     const read = async <T>(key: string): Promise<T | undefined> => {
@@ -255,10 +277,17 @@ export function createRecordStore ({ backend, soleWriter = false }: { backend: S
    * order and its signing started at once, chained to the signing of the one
    * before it, so the next draft is prepared while WebCrypto signs. A draft
    * whose prepare throws a ThreadsError is left out; a signing that fails
-   * fails the batch, and nothing of it is written.
+   * fails the batch, and nothing of it is written. Resolves once the write is
+   * issued, before it is applied (see AppliedDrafts): the next batch of the log
+   * is prepared and signed while this one is applied and synced, after the head
+   * this one leaves, and is written only once this one is applied (if this one
+   * fails, so does the next, built on it). The drafts' `committed` hooks are
+   * the caller's to run, once `synced` has resolved.
    */
-  async function commitDrafts (thread: string, log: string, items: readonly DraftItem[], options?: StoreCallOptions): Promise<BatchOutcome[]> {
-    const head = await getValue<LogHead>(meta, headKey(thread, log), options)
+  async function commitDrafts (thread: string, log: string, items: readonly DraftItem[], options?: StoreCallOptions): Promise<AppliedDrafts> {
+    const key = headKey(thread, log)
+    const before = draftsInFlight.get(key)
+    const head = before !== undefined ? before.head : await getValue<LogHead>(meta, key, options)
     let seq = head?.seq ?? 0
     let previous: Promise<LogPosition | null> = Promise.resolve(head ?? null)
     const pending: Array<Promise<{ verified: VerifiedRecord, link?: CID }> | Error> = []
@@ -303,14 +332,20 @@ export function createRecordStore ({ backend, soleWriter = false }: { backend: S
       last = { log, record, seq: node.seq }
       outcomes.push({ status: 'stored', record, node })
     }
-    if (last === undefined) return outcomes
+    if (last === undefined) return { outcomes, synced: Promise.resolve(), committed: () => {} }
     for (const d of derived) operations.push(...d.operations)
     operations.push(putValue(headKey(thread, log), last))
+    const writes = lastWriteOfEachKey(operations)
+    if (before !== undefined) await before.applied
     throwIfAborted(options?.signal)
-    await (await writeBatch(newBlocks, lastWriteOfEachKey(operations), options, 1)).synced
-    aclIndex.written(thread, aclRows)
-    for (const d of derived) d.committed?.()
-    return outcomes
+    const written = writeBatch(newBlocks, writes, options, 0)
+    const inFlight = { head: last, applied: written }
+    draftsInFlight.set(key, inFlight)
+    const settled = written.then(() => { aclIndex.written(thread, aclRows) }, (error: unknown) => {
+      logger('a batch of drafts was not applied (its callers are told): %s', (error as Error)?.name)
+    }).finally(() => { if (draftsInFlight.get(key) === inFlight) draftsInFlight.delete(key) })
+    threadDraftsApplied.set(thread, settled)
+    return { outcomes, synced: written.then(async ({ synced }) => { await synced }), committed: () => { for (const d of derived) d.committed?.() } }
   }
 
   /** Commits one item and throws its error, if any. */
@@ -461,10 +496,19 @@ export function createRecordStore ({ backend, soleWriter = false }: { backend: S
     /**
      * Appends drafts to this peer's own log `log` as one storage write (group
      * commit), signing each while the next is prepared (see DraftItem).
+     * Resolves once the write is applied, so the caller can prepare its next
+     * batch while this one syncs (see AppliedDrafts).
      */
-    async appendDrafts (thread: string, log: string, items: readonly DraftItem[], options?: StoreCallOptions): Promise<BatchOutcome[]> {
+    async appendDrafts (thread: string, log: string, items: readonly DraftItem[], options?: StoreCallOptions): Promise<AppliedDrafts> {
       return await serialize(thread, async () => await commitDrafts(thread, log, items, options))
     },
+
+    /**
+     * Whether writes resolve once applied, before their sync (the backend has
+     * commitApplied): then a writer gains by committing in smaller batches, each
+     * prepared while the one before it syncs.
+     */
+    appliesBeforeSync: backend.commitApplied !== undefined,
 
     async head (thread: string, log: string, options?: StoreCallOptions): Promise<LogHead | undefined> {
       return await getValue<LogHead>(meta, headKey(thread, log), options)
