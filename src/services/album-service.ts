@@ -143,7 +143,6 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
       if (opened === undefined) return
       await Promise.all([...[...opened.schedulers.values()].map(async (scheduler) => { await scheduler.kick({ heads }) }), direct?.kick(id, { heads })])
     },
-    limit: announcements,
     onError: (id, error) => { log.failure(`pulling what was announced on ${id}`, error) }
   })
 

@@ -6,7 +6,9 @@
  * are merged, per log the furthest, into the next pull, which starts when it
  * ends and only for heads still not held. A sender whose named heads are still
  * not held once its pull ended (false heads, or heads nobody reachable holds)
- * has its next pull wait for the per-sender limit of announcement-limit.ts.
+ * has its next pull wait {@link ANNOUNCEMENT_INTERVAL_MS} after that end, on a
+ * timer of its own (a wait that nothing else can cancel or replace, so a
+ * sender's slot is always given back).
  * So a member flooding announcements costs each device at most one pull at a
  * time, one every few seconds while its heads prove false, and one read of
  * the local heads per pull rather than per announcement.
@@ -19,7 +21,7 @@
  */
 import { MAX_LOGS_PER_REQUEST } from '../core/sync/messages.ts'
 import type { LogPosition } from '../core/sync/engine.ts'
-import type { AnnouncementLimit } from './announcement-limit.ts'
+import { ANNOUNCEMENT_INTERVAL_MS } from './announcement-limit.ts'
 
 /** Senders whose announced pulls may be under way at once. */
 export const MAX_PULLING_SENDERS = 256
@@ -32,8 +34,8 @@ export interface AnnouncedPullsDeps {
   holdsAll(album: string, heads: readonly LogPosition[]): Promise<boolean>
   /** Syncs `album` with every peer, pulling up to `heads`; resolves once those syncs ended. */
   pull(album: string, heads: readonly LogPosition[]): Promise<void>
-  /** The per-sender limit a sender's pulls go through once its heads proved false. */
-  readonly limit: AnnouncementLimit
+  /** How long a sender whose heads proved false waits before its next pull (tests shorten it). */
+  readonly intervalMs?: number
   /** Reports a pull that failed (it never stops the next). */
   onError(album: string, error: unknown): void
 }
@@ -49,15 +51,18 @@ export interface AnnouncedPulls {
 interface Pulling {
   /** Heads announced since the pull under way began: log → furthest seq. */
   readonly next: Map<string, number>
-  /** Whether its next pull waits for the per-sender limit. */
-  limited: boolean
+  /** When its last pull ended with its heads still not held: its next pull waits the interval from then. */
+  doubtedAt: number | undefined
 }
+
+const delay = async (ms: number): Promise<void> => { if (ms > 0) await new Promise<void>((resolve) => { setTimeout(resolve, ms) }) }
 
 /** Coalesces announced pulls as the header says. */
 export function createAnnouncedPulls (deps: AnnouncedPullsDeps): AnnouncedPulls {
   const senders = new Map<string, Pulling>()
-  /** Senders whose last pull's heads proved false, oldest first. */
-  const doubted = new Set<string>()
+  const interval = deps.intervalMs ?? ANNOUNCEMENT_INTERVAL_MS
+  /** Senders whose last pull's heads proved false, oldest first, with when that pull ended. */
+  const doubted = new Map<string, number>()
 
   const merge = (into: Map<string, number>, heads: readonly LogPosition[]): void => {
     for (const { log, seq } of heads) {
@@ -67,21 +72,19 @@ export function createAnnouncedPulls (deps: AnnouncedPullsDeps): AnnouncedPulls 
   }
 
   async function run (album: string, key: string, state: Pulling): Promise<void> {
-    const limitKey = `heads ${key}`
     while (state.next.size > 0) {
-      if (state.limited) await new Promise<void>((resolve) => { deps.limit.admit(limitKey, resolve) })
+      if (state.doubtedAt !== undefined) await delay(state.doubtedAt + interval - Date.now())
       const heads = [...state.next].map(([log, seq]) => ({ log, seq }))
       state.next.clear()
       // The writer and its followers each announce a write: heads already held start nothing.
       if (await deps.holdsAll(album, heads)) continue
       await deps.pull(album, heads)
-      state.limited = !await deps.holdsAll(album, heads)
       // Its interval starts now: the next pull waits for it.
-      if (state.limited) deps.limit.admit(limitKey, () => {})
+      state.doubtedAt = await deps.holdsAll(album, heads) ? undefined : Date.now()
       // Remembered past this run: a sender that waits for each pull to end before announcing again is limited all the same.
       doubted.delete(key)
-      if (state.limited) doubted.add(key)
-      if (doubted.size > MAX_DOUBTED_SENDERS) doubted.delete(doubted.values().next().value!)
+      if (state.doubtedAt !== undefined) doubted.set(key, state.doubtedAt)
+      if (doubted.size > MAX_DOUBTED_SENDERS) doubted.delete(doubted.keys().next().value!)
     }
   }
 
@@ -91,7 +94,7 @@ export function createAnnouncedPulls (deps: AnnouncedPullsDeps): AnnouncedPulls 
       const under = senders.get(key)
       if (under !== undefined) { merge(under.next, heads); return }
       if (senders.size >= MAX_PULLING_SENDERS) return
-      const state: Pulling = { next: new Map(), limited: doubted.has(key) }
+      const state: Pulling = { next: new Map(), doubtedAt: doubted.get(key) }
       merge(state.next, heads)
       senders.set(key, state)
       run(album, key, state)
