@@ -51,8 +51,10 @@ export const DEFAULT_LIMITS: FollowerLimits = {
    * fewer at once: past it, each round of answers lowers how many it serves at once by a quarter (never
    * below a quarter of `maxConcurrentRequests`), and under it each round raises it by one again, so work
    * waits as a quick refusal (`FollowerBusyError`, HTTP 503) rather than in a queue inside the follower.
+   * Five seconds by default, so it acts only on a follower far behind: with 200 clients pushing at once here, a
+   * 200 ms target refused half again as many pushes for about 15% fewer records a second and no better p99.
    */
-  targetRequestMs: 200,
+  targetRequestMs: 5000,
   /** What `Retry-After` (and the words of a busy refusal) ask a client to wait. */
   retryAfterSeconds: 1,
   /** Circuit relay reservations held at once. */
