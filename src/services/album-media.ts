@@ -42,8 +42,8 @@ export interface MediaHandlerDeps {
   readonly write: <T>(id: string, doing: string, fn: (thread: ThreadDatabase) => Promise<T>) => Promise<T>
   /** Something about the album changed: tell the tabs following it. */
   readonly changed: (id: string) => void
-  /** Resolves once the album's thumbnail packs, if a join is loading them, are in (or given up): its thumbnails then open from here. */
-  readonly packsSettled?: (id: string) => Promise<void>
+  /** Resolves once the thumbnail of root `root` is in from the album's packs, if a join is loading them (or they were all tried): it then opens from here. */
+  readonly thumbnailReady?: (id: string, root: string) => Promise<void>
 }
 
 type MediaHandlers = Pick<RequestHandlers, 'photo.addMedia' | 'photo.media' | 'album.keepOriginals' | 'album.ownOriginals'>
@@ -167,7 +167,7 @@ export function mediaHandlers (deps: MediaHandlerDeps): MediaHandlers {
       if (variant === 'thumbnail') thumbnailWithin(ref.size)
       const store = media()
       // Just joined: the thumbnail is likely in a pack on its way; fetched alone only if no pack brings it.
-      if (variant === 'thumbnail') await deps.packsSettled?.(thread)
+      if (variant === 'thumbnail') await deps.thumbnailReady?.(thread, ref.root.toString())
       const tell = progress(link, task, 'fetch', ref.size)
       // Nobody holding a block keeps a want open until the tab goes or the time a file of this size may take is up.
       const signal = AbortSignal.any([link.signal, AbortSignal.timeout(fetchTimeoutMs(ref.size))])

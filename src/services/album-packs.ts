@@ -9,8 +9,8 @@
  * - joining: once a snapshot is shown, its packs are fetched from the
  *   follower that served it and the thumbnails they hold are stored here,
  *   checked (thumbnail-packs.ts, `load`); a thumbnail asked for meanwhile
- *   waits for that (`settled`), then is fetched block by block if no pack
- *   gave it.
+ *   waits until its pack is in or every pack was tried (`ready`), then is
+ *   fetched block by block if no pack gave it.
  * All of it is a shortcut: a pack not made, not pushed, refused or out of
  * reach leaves its thumbnails to the per-block fetch, so no thumbnail is lost;
  * a failure is logged, and a person is told nothing (nothing is wrong for them).
@@ -64,8 +64,15 @@ export interface AlbumPacks {
    * from `follower` (its block endpoint, else its peers through bitswap).
    */
   load(thread: ThreadDatabase, thumbs: readonly string[], follower?: FollowerBlocks): void
-  /** Resolves once no pack of `thread` is loading (at once when none is). */
-  settled(thread: string): Promise<void>
+  /** Resolves once the thumbnail whose root is `root` is stored here from a pack of `thread`, or no pack of it is loading (at once when none is). */
+  ready(thread: string, root: string): Promise<void>
+}
+
+/** A join's packs loading: the thumbnails stored so far, and who waits for others. */
+interface Loading {
+  readonly run: Promise<void>
+  readonly stored: Set<string>
+  readonly waiting: Map<string, Array<() => void>>
 }
 
 /** The thumbnail refs of the photos `thread` shows now. */
@@ -73,7 +80,7 @@ const thumbnailsOf = (thread: ThreadDatabase): unknown[] => thread.collection(PH
 
 /** Thumbnail packs over this device's media blocks. */
 export function createAlbumPacks (blocks: MediaBlocks): AlbumPacks {
-  const loading = new Map<string, Promise<void>>()
+  const loading = new Map<string, Loading>()
 
   /** A thumbnail's blocks, manifest first, as a pack takes them; undefined unless all are held here. */
   async function heldFile (value: unknown): Promise<MediaBlock[] | undefined> {
@@ -160,16 +167,38 @@ export function createAlbumPacks (blocks: MediaBlocks): AlbumPacks {
         ? async (cid: CID, wait: AbortSignal): Promise<Uint8Array> => { fetched.push(cid); return await blocks.get(cid, { signal: wait }) }
         : async (cid: CID, wait: AbortSignal): Promise<Uint8Array> => await follower.get(cid, { signal: wait })
       const fetch = async (cid: CID): Promise<Uint8Array> => await from(cid, AbortSignal.any([signal, AbortSignal.timeout(PACK_FETCH_TIMEOUT_MS)]))
-      const run = loadThumbnailPacks({ packs: thumbs, thumbnails: thumbnailsOf(thread), blocks, fetch, signal })
+      const stored = new Set<string>()
+      const waiting = new Map<string, Array<() => void>>()
+      // A pack's thumbnails open as soon as it is in: the first screen does not wait for the last pack.
+      const onStored = (roots: readonly string[]): void => {
+        for (const root of roots) {
+          stored.add(root)
+          for (const wake of waiting.get(root) ?? []) wake()
+          waiting.delete(root)
+        }
+      }
+      const run = loadThumbnailPacks({ packs: thumbs, thumbnails: thumbnailsOf(thread), blocks, fetch, signal, onStored })
         .then((loaded) => {
           log('%d thumbnail blocks of %s from %d packs, %d refused', loaded.blocks, thread.id, thumbs.length, loaded.refused.length)
         }, (error: unknown) => { log.failure(`loading the thumbnail packs of ${thread.id}`, error) })
         .then(async () => { if (fetched.length > 0) await blocks.delete(fetched) })
         .catch((error: unknown) => { log.failure(`dropping the thumbnail packs of ${thread.id}`, error) })
-        .finally(() => { if (loading.get(thread.id) === run) loading.delete(thread.id) })
-      loading.set(thread.id, run)
+        .finally(() => {
+          if (loading.get(thread.id)?.run === run) loading.delete(thread.id)
+          for (const wakes of waiting.values()) for (const wake of wakes) wake()
+          waiting.clear()
+        })
+      loading.set(thread.id, { run, stored, waiting })
     },
 
-    settled: async (thread) => { await loading.get(thread) }
+    ready: async (thread, root) => {
+      const now = loading.get(thread)
+      if (now === undefined || now.stored.has(root)) return
+      await new Promise<void>((resolve) => {
+        const wakes = now.waiting.get(root)
+        if (wakes === undefined) now.waiting.set(root, [resolve])
+        else wakes.push(resolve)
+      })
+    }
   }
 }

@@ -439,7 +439,7 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
     }),
     ...mediaHandlers({
       media: options.media,
-      packsSettled: async (id) => await packs?.settled(id),
+      thumbnailReady: async (id, root) => await packs?.ready(id, root),
       album,
       write: async (id, doing, fn) => {
         const opened = await album(id)

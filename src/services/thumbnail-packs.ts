@@ -36,6 +36,8 @@ export async function loadThumbnailPacks (input: {
   readonly blocks: MediaBlocks
   /** Where pack blocks come from (a follower's GET /v1/blocks, say); from peers through `blocks` unless given. */
   readonly fetch?: (cid: CID, options: { signal?: AbortSignal }) => Promise<Uint8Array>
+  /** Hears, as each pack's blocks are stored, the roots (as text) of the thumbnails it gave: they open from here now. */
+  readonly onStored?: (roots: readonly string[]) => void
   readonly signal?: AbortSignal
 }): Promise<PacksLoaded> {
   const { blocks, signal } = input
@@ -62,6 +64,7 @@ export async function loadThumbnailPacks (input: {
         // A pack's thumbnails stored together: one write, not one awaited put per block.
         await blocks.putMany(unpacked)
         stored += unpacked.length
+        input.onStored?.(unpacked.flatMap((b) => wanted.has(b.cid.toString()) ? [b.cid.toString()] : []))
         // Fetched from peers, it was kept here on the way: the blocks it held are what is kept.
         if (held === undefined && input.fetch === undefined) await blocks.delete([cid])
       } catch (error) {
