@@ -136,45 +136,52 @@ export async function startHttp (options: HttpOptions): Promise<{ url: string, c
     response.end(bytes)
   }
 
-  /** Answers one POST /v1/sync within the gate's limits; never rejects. */
-  const serveSyncPost = async (request: IncomingMessage, response: ServerResponse, headers: Record<string, string>): Promise<void> => {
+  /**
+   * Takes a request body within the limits every body meets, checked in this
+   * order before any work: its content type, a declared length, that length
+   * within `maxBytes`, a place at the gate, and its bytes within the gate's
+   * budget; then hands it to `use`, and gives the place back once `use` ended.
+   * Refusals are named in `spec`'s words (what the body is, how large it may be).
+   */
+  const withBody = async (
+    request: IncomingMessage,
+    response: ServerResponse,
+    headers: Record<string, string>,
+    spec: { readonly type: string, readonly what: string, readonly maxBytes: number, readonly tooLarge: (length: number) => string },
+    use: (body: Uint8Array, ip: string) => Promise<void>
+  ): Promise<void> => {
     const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
-    if (type !== SYNC_CONTENT_TYPE) { refuse(request, response, new UnsupportedContentTypeError(`a sync request is ${SYNC_CONTENT_TYPE}, not "${type.slice(0, 100)}"`), headers); return }
+    if (type !== spec.type) { refuse(request, response, new UnsupportedContentTypeError(`${spec.what} is ${spec.type}, not "${type.slice(0, 100)}"`), headers); return }
     const declared = request.headers['content-length']
-    if (declared === undefined) { refuse(request, response, new LengthRequiredError('a sync request declares its length (Content-Length)'), headers); return }
+    if (declared === undefined) { refuse(request, response, new LengthRequiredError(`${spec.what} declares its length (Content-Length)`), headers); return }
     const length = Number(declared)
-    if (length > MAX_MESSAGE_BYTES) { refuse(request, response, new TooLargeError(`the request body is ${length} bytes; a sync message may take ${MAX_MESSAGE_BYTES}`), headers); return }
+    if (length > spec.maxBytes) { refuse(request, response, new TooLargeError(spec.tooLarge(length)), headers); return }
     const ip = ipOf(request)
     const pass = options.gate.enter(ip)
     if (pass instanceof ThreadsError) { refuse(request, response, pass, headers); return }
     try {
-      if (!pass.hold(length)) {
-        refuse(request, response, new FollowerBusyError(`the follower holds as many request bytes as it may; try again in ${options.retryAfterSeconds} s`), headers)
-        return
-      }
-      const body = await readBody(request)
-      const answer = await answerRequest(async (sync) => await options.handler(sync, ip), body)
-      send(response, answer.bytes, answer.response.type === 'error' ? 400 : 200, headers)
+      if (!pass.hold(length)) { refuse(request, response, new FollowerBusyError(`the follower holds as many request bytes as it may; try again in ${options.retryAfterSeconds} s`), headers); return }
+      await use(await readBody(request), ip)
     } finally {
       pass.release()
     }
+  }
+
+  /** Answers one POST /v1/sync within the gate's limits; never rejects. */
+  const serveSyncPost = async (request: IncomingMessage, response: ServerResponse, headers: Record<string, string>): Promise<void> => {
+    const spec = { type: SYNC_CONTENT_TYPE, what: 'a sync request', maxBytes: MAX_MESSAGE_BYTES, tooLarge: (length: number) => `the request body is ${length} bytes; a sync message may take ${MAX_MESSAGE_BYTES}` }
+    await withBody(request, response, headers, spec, async (body, ip) => {
+      const answer = await answerRequest(async (sync) => await options.handler(sync, ip), body)
+      send(response, answer.bytes, answer.response.type === 'error' ? 400 : 200, headers)
+    })
   }
 
   /** PUT /v1/blocks/<cid>: one media block, checked and kept only if a record this follower holds references it. */
   const serveBlockPut = async (request: IncomingMessage, response: ServerResponse, cid: string, headers: Record<string, string>): Promise<void> => {
     const bad = badCid(cid)
     if (bad !== undefined) { refuse(request, response, bad, headers); return }
-    const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
-    if (type !== BLOCK_CONTENT_TYPE) { refuse(request, response, new UnsupportedContentTypeError(`a block is ${BLOCK_CONTENT_TYPE}, not "${type.slice(0, 100)}"`), headers); return }
-    const declared = request.headers['content-length']
-    if (declared === undefined) { refuse(request, response, new LengthRequiredError('a block push declares its length (Content-Length)'), headers); return }
-    const length = Number(declared)
-    if (length > MAX_BLOCK_PUSH_BYTES) { refuse(request, response, new TooLargeError(`the block is ${length} bytes; a media block may take ${MAX_BLOCK_PUSH_BYTES}`), headers); return }
-    const pass = options.gate.enter(ipOf(request))
-    if (pass instanceof ThreadsError) { refuse(request, response, pass, headers); return }
-    try {
-      if (!pass.hold(length)) { refuse(request, response, new FollowerBusyError(`the follower holds as many request bytes as it may; try again in ${options.retryAfterSeconds} s`), headers); return }
-      const body = await readBody(request)
+    const spec = { type: BLOCK_CONTENT_TYPE, what: 'a block push', maxBytes: MAX_BLOCK_PUSH_BYTES, tooLarge: (length: number) => `the block is ${length} bytes; a media block may take ${MAX_BLOCK_PUSH_BYTES}` }
+    await withBody(request, response, headers, spec, async (body) => {
       try {
         await options.acceptBlock!(cid, body)
       } catch (error) {
@@ -183,9 +190,7 @@ export async function startHttp (options: HttpOptions): Promise<{ url: string, c
         return
       }
       response.writeHead(204, headers).end()
-    } finally {
-      pass.release()
-    }
+    })
   }
 
   /** Waits on a handler that answers by itself; should it fail anyway, the client still hears why (a named refusal keeps its name). */
@@ -217,19 +222,11 @@ export async function startHttp (options: HttpOptions): Promise<{ url: string, c
    * by its status, without sizes or bytes, for one lookup per CID within the same gate as every request.
    */
   const serveHeldBlocks = async (request: IncomingMessage, response: ServerResponse, headers: Record<string, string>): Promise<void> => {
-    const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
-    if (type !== 'application/json') { refuse(request, response, new UnsupportedContentTypeError(`a held-blocks query is application/json, not "${type.slice(0, 100)}"`), headers); return }
-    const declared = request.headers['content-length']
-    if (declared === undefined) { refuse(request, response, new LengthRequiredError('a held-blocks query declares its length (Content-Length)'), headers); return }
-    const length = Number(declared)
-    if (length > HELD_QUERY_LIMITS.maxQueryBytes) { refuse(request, response, new TooLargeError(`the query is ${length} bytes; one may take ${HELD_QUERY_LIMITS.maxQueryBytes} (${HELD_QUERY_LIMITS.maxCids} CIDs)`), headers); return }
-    const pass = options.gate.enter(ipOf(request))
-    if (pass instanceof ThreadsError) { refuse(request, response, pass, headers); return }
-    try {
-      if (!pass.hold(length)) { refuse(request, response, new FollowerBusyError(`the follower holds as many request bytes as it may; try again in ${options.retryAfterSeconds} s`), headers); return }
+    const spec = { type: 'application/json', what: 'a held-blocks query', maxBytes: HELD_QUERY_LIMITS.maxQueryBytes, tooLarge: (length: number) => `the query is ${length} bytes; one may take ${HELD_QUERY_LIMITS.maxQueryBytes} (${HELD_QUERY_LIMITS.maxCids} CIDs)` }
+    await withBody(request, response, headers, spec, async (body) => {
       let cids: CID[]
       try {
-        cids = parseHeldQuery(await readBody(request))
+        cids = parseHeldQuery(body)
       } catch (error) {
         if (!(error instanceof ThreadsError)) throw error
         refuse(request, response, error, headers)
@@ -238,9 +235,7 @@ export async function startHttp (options: HttpOptions): Promise<{ url: string, c
       const held: boolean[] = []
       for (const cid of cids) held.push(await options.hasBlock!(cid))
       response.writeHead(200, { ...headers, 'content-type': 'application/json', 'cache-control': 'no-store' }).end(encodeHeldAnswer(held))
-    } finally {
-      pass.release()
-    }
+    })
   }
 
   const server = createServer((request, response) => {
