@@ -144,7 +144,8 @@ function parseRecord (value: unknown): PackRecord {
   const { packs, left } = value as Record<string, unknown>
   const texts = (list: unknown): list is string[] => Array.isArray(list) && list.every((t) => typeof t === 'string')
   if (!Array.isArray(packs) || !texts(left)) return none
-  if (!packs.every((p: unknown) => typeof p === 'object' && p !== null && typeof (p as BuiltPack).cid === 'string' && texts((p as BuiltPack).members))) return none
+  const shaped = (p: unknown): boolean => typeof p === 'object' && p !== null && typeof (p as BuiltPack).cid === 'string' && texts((p as BuiltPack).members) && Number.isSafeInteger((p as BuiltPack).bytes)
+  if (!packs.every(shaped)) return none
   return { packs: packs as BuiltPack[], left }
 }
 
@@ -218,14 +219,14 @@ export function createAlbumPacks (blocks: MediaBlocks, meta: KeyValueStore): Alb
   return {
     async make (thread) {
       const before = parseRecord(await getValue(meta, recordKey(thread.id)))
-      const plan = planPacks(before.packs, stableRoots(thread), new Set(before.left))
+      const plan = planPacks({ built: before.packs, shown: stableRoots(thread), left: new Set(before.left), maxBytes: PACK_LIMITS.maxBlockBytes })
       const kept = plan.kept.slice(0, PACK_LIMITS.maxBlocks)
       const built: BuiltPack[] = []
       /** Packs made now, by CID, kept to be pushed while they fit PACK_GROUP_BYTES. */
       let ready = new Map<string, MediaBlock>()
       let readyBytes = 0
       const left = await eachPack(plan.fresh, PACK_LIMITS.maxBlocks - kept.length, (pack, members) => {
-        built.push({ cid: pack.cid.toString(), members })
+        built.push({ cid: pack.cid.toString(), members, bytes: pack.bytes.length })
         if (readyBytes + pack.bytes.length > PACK_GROUP_BYTES) return
         ready.set(pack.cid.toString(), pack)
         readyBytes += pack.bytes.length
