@@ -118,11 +118,9 @@ function rootOf (value: unknown): string | undefined {
 
 /** The roots of the thumbnails `thread` shows, in the order their photos were added (then by id): new photos come last, so packs before them stay. */
 function stableRoots (thread: ThreadDatabase): string[] {
-  const docs = thread.collection(PHOTOS).find({})
-  const added = (d: Record<string, unknown>): number => typeof d.addedAt === 'number' ? d.addedAt : 0
-  docs.sort((a, b) => added(a) - added(b) || String(a._id).localeCompare(String(b._id)))
   const roots = new Set<string>()
-  for (const doc of docs) {
+  // The query orders equal `addedAt` by id.
+  for (const doc of thread.collection(PHOTOS).find({}, { sort: { addedAt: 1 } })) {
     const root = doc.thumbnail === undefined ? undefined : rootOf(doc.thumbnail)
     if (root !== undefined) roots.add(root)
   }
