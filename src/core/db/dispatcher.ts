@@ -282,10 +282,11 @@ export function createDispatcher (deps: {
         firstOfTurn = false
         const epoch = deps.epoch()
         const sealed = sealEncodedEvent({ headerKey: headerKeyOf(epoch, 'data'), plaintext: bytes, time: (deps.now ?? Date.now)(), random: deps.random })
+        const change = deps.view().compute(event, identity.logId, seq, staged)
         // The media its documents start and stop referencing, for followers to keep or drop without reading it.
-        const media = mediaChanges(deps.view(), event, identity.logId, seq, staged)
+        const media = mediaChanges(deps.view(), event, change, staged)
         // The view change is staged now, so the next command of the turn builds on it while this record is signed.
-        const staging = stageChange(deps.view().compute(event, identity.logId, seq, staged), touched, applied, changes)
+        const staging = stageChange(change, touched, applied, changes)
         return {
           ...staging,
           sign: async (prev) => await signRecord({ thread, identity, epoch, kind: 'data', event: sealed, prev, deps: dependencies, ...media, random: deps.random })
