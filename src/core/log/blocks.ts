@@ -23,11 +23,12 @@ import type { RawBlock } from '../storage/interfaces.ts'
 
 /**
  * sha2-256 as a synchronous multiformats hasher: the audited @noble/hashes one,
- * in pure JavaScript, everywhere. multiformats' own is asynchronous in
- * browsers (WebCrypto), and in Node it is OpenSSL through createHash, whose
- * per-call setup takes OpenSSL locks that the thread pool's concurrent Ed25519
- * sign and verify jobs also take: hashing blocks on the main thread that way
- * stalls the signatures running beside it.
+ * in pure JavaScript, everywhere (a Node program writing records may pass a
+ * native one for the blocks it writes: see Sha256). multiformats' own is
+ * asynchronous in browsers (WebCrypto), and in Node it is OpenSSL through
+ * createHash, whose per-call setup takes OpenSSL locks that the thread pool's
+ * concurrent Ed25519 sign and verify jobs also take: hashing blocks on the
+ * main thread that way stalls the signatures running beside it.
  */
 export const sha256Hasher = hasherFrom({ name: 'sha2-256', code: 0x12, encode: (bytes: Uint8Array) => nobleSha256(bytes) })
 
