@@ -35,12 +35,14 @@ describe('manifests kept parsed', () => {
     const firstBytes = first.blocks.get(first.ref.root.toString())!
     verifiedManifest(first.ref.root, firstBytes)
     expect(knownManifest(first.ref.root)).toBeDefined()
-    // Other manifests enough to fill the budget push the first kept out.
-    for (let i = 0; i <= MANIFEST_CACHE_BYTES / firstBytes.length; i++) {
-      const chunk = CID.createV1(raw.code, await sha256.digest(Uint8Array.of(i & 0xff, (i >> 8) & 0xff, i >> 16)))
-      const manifest = dagCbor.encode({ v: 1, size: 100 + i, chunkSize: 1024 * 1024, chunks: [chunk] })
+    // Other manifests enough to fill the budget push the first kept out: of 100 chunks each (some 3.7 kB), so a few hundred do.
+    const chunk = CID.createV1(raw.code, await sha256.digest(new Uint8Array(1)))
+    const chunkSize = 16 * 1024
+    for (let i = 0, kept = 0; kept <= MANIFEST_CACHE_BYTES; i++) {
+      const manifest = dagCbor.encode({ v: 1, size: 99 * chunkSize + 1 + i, chunkSize, chunks: Array.from({ length: 100 }, () => chunk) })
       verifiedManifest(CID.createV1(dagCbor.code, await sha256.digest(manifest)), manifest)
+      kept += manifest.length
     }
     expect(knownManifest(first.ref.root)).toBeUndefined()
-  })
+  }, 60_000)
 })
