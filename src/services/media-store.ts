@@ -21,7 +21,7 @@
 import { CID } from 'multiformats/cid'
 import { groupWrites } from '../core/group-writes.ts'
 import { createLogger } from '../core/logger.ts'
-import { mediaBlockCids, parseManifest, readManifest, type BlockGetter, type MediaBlock, type MediaRef } from '../core/media/index.ts'
+import { knownManifest, mediaBlockCids, parseManifest, readManifest, type BlockGetter, type MediaBlock, type MediaRef } from '../core/media/index.ts'
 import type { KeyValueStore } from '../core/storage/interfaces.ts'
 import { getValue, listValues, putValue } from '../core/storage/meta-values.ts'
 import { confirmOwn, countOwn, evictionOrder, HELD_PREFIX, heldDeletes, heldKey, heldWrites, indexOwn, ownOf, serverHoldsFile, type BackupServer, type HeldOriginal, type OwnOriginals } from './held-originals.ts'
@@ -224,7 +224,8 @@ export function createMediaStore (options: MediaStoreOptions): MediaStore {
         const bytes = await fetch(cid)
         ahead.delete(cid.toString())
         if (cid.code === DAG_CBOR) {
-          chunks = parseManifest(bytes).chunks
+          // A manifest parsed before (a thumbnail's, as its pack was unpacked) is not decoded again to find its chunks.
+          chunks = (knownManifest(cid) ?? parseManifest(bytes)).chunks
         }
         const at = chunks.findIndex((c) => c.equals(cid))
         for (const next of chunks.slice(at + 1, at + 1 + windowSize)) fetch(next)

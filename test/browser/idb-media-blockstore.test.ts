@@ -2,7 +2,8 @@
  * The media blockstore in IndexedDB, in real headless Chromium, as Helia
  * uses it: blocks found by multihash whatever codec the CID names, a missing
  * block reported as interface-store's NotFoundError (so Helia asks peers),
- * concurrent puts (several files at once) and putMany batches all stored
+ * reads made together each answered with their own block, concurrent puts
+ * (several files at once) and putMany batches all stored
  * and still there after a reopen, getAll paging through every block, deletes, and a closed store
  * refusing by name.
  */
@@ -48,6 +49,17 @@ describe('media blockstore in IndexedDB', () => {
     const missing = (await block(2)).cid
     expect(await store.has(missing)).toBe(false)
     await expect(bytesOf(store.get(missing))).rejects.toMatchObject({ name: 'NotFoundError' })
+  })
+
+  it('answers reads made together (the grid opening several thumbnails) each with its own block, or NotFoundError', async () => {
+    const { store } = await open()
+    const held = await Promise.all(Array.from({ length: 8 }, async (_, i) => await block(10 + i, 500 + i)))
+    for await (const cid of store.putMany(held)) void cid
+    const missing = (await block(99)).cid
+    const reads = await Promise.allSettled([...held.map((b) => b.cid), missing].map(async (cid) => await bytesOf(store.get(cid))))
+    expect(reads.slice(0, -1)).toEqual(held.map((b) => ({ status: 'fulfilled', value: b.bytes })))
+    expect(reads.at(-1)).toMatchObject({ status: 'rejected', reason: { name: 'NotFoundError' } })
+    expect(await Promise.all([...held.map((b) => b.cid), missing].map(async (cid) => await store.has(cid)))).toEqual([...held.map(() => true), false])
   })
 
   it('keeps concurrent puts and putMany batches across a reopen, and pages through them all', async () => {

@@ -14,14 +14,15 @@
  *   {@link BATCH_BYTES} bytes, so receiving a file over bitswap costs a
  *   transaction per batch, not per block; a put resolves once its
  *   transaction committed; likewise `has` calls of one turn (Helia asks
- *   before each put) share one readonly transaction;
+ *   before each put) share one readonly transaction, and so do `get` calls
+ *   of one turn (the grid opening thumbnails a few at a time);
  * - `get` of a missing block throws interface-store's `NotFoundError`, as
  *   Helia expects of every blockstore (it then asks bitswap);
  * - it stores what it is given: Helia checks that fetched bytes hash to their
  *   CID before they reach it, and readers check again (src/core media).
  */
 import { BaseBlockstore } from 'blockstore-core/base'
-import { openDB, type IDBPDatabase } from 'idb'
+import { openDB, type IDBPDatabase, type IDBPObjectStore } from 'idb'
 import type { InputPair, Pair } from 'interface-blockstore'
 import { NotFoundError } from 'interface-store'
 import { base32 } from 'multiformats/bases/base32'
@@ -69,18 +70,26 @@ export async function openIdbMediaBlockstore (name: string): Promise<IdbMediaBlo
   // Group commit: puts of one turn, and those made while a transaction is being written, share the next one.
   const putGrouped = groupWrites(write)
 
-  // Group reads: `has` calls of one turn share a transaction.
-  let asked: Array<{ key: string, settle: (found: boolean | undefined, error?: unknown) => void }> = []
-  const answer = (): void => {
-    const batch = asked
-    asked = []
-    Promise.resolve().then(async () => {
-      const tx = database.transaction(BLOCKS, 'readonly')
-      return await Promise.all(batch.map(async (a) => await tx.store.getKey(a.key)))
-    }).then(
-      (keys) => { batch.forEach((a, i) => { a.settle(keys[i] !== undefined) }) },
-      (error: unknown) => { for (const a of batch) a.settle(undefined, error) })
+  // Group reads: `has` calls of one turn share a transaction, and so do `get` calls.
+  const readsOfATurn = <T>(read: (store: IDBPObjectStore<unknown, [typeof BLOCKS], typeof BLOCKS>, key: string) => Promise<T>): (key: string) => Promise<T> => {
+    let asked: Array<{ key: string, resolve: (value: T) => void, reject: (error: unknown) => void }> = []
+    const answer = (): void => {
+      const batch = asked
+      asked = []
+      Promise.resolve().then(async () => {
+        const tx = database.transaction(BLOCKS, 'readonly')
+        return await Promise.all(batch.map(async (a) => await read(tx.store, a.key)))
+      }).then(
+        (values) => { batch.forEach((a, i) => { a.resolve(values[i]!) }) },
+        (error: unknown) => { for (const a of batch) a.reject(error) })
+    }
+    return async (key) => await new Promise<T>((resolve, reject) => {
+      if (asked.length === 0) queueMicrotask(answer)
+      asked.push({ key, resolve, reject })
+    })
   }
+  const holds = readsOfATurn(async (store, key) => await store.getKey(key) !== undefined)
+  const valueOf = readsOfATurn(async (store, key): Promise<unknown> => await store.get(key))
 
   class Store extends BaseBlockstore implements IdbMediaBlockstore {
     override async put (cid: CID, value: Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>, options?: AbortOptions): Promise<CID> {
@@ -112,17 +121,14 @@ export async function openIdbMediaBlockstore (name: string): Promise<IdbMediaBlo
 
     override async * get (cid: CID, options?: AbortOptions): AsyncGenerator<Uint8Array> {
       check(options)
-      const value: unknown = await database.get(BLOCKS, keyOf(cid))
+      const value = await valueOf(keyOf(cid))
       if (!(value instanceof Uint8Array)) throw new NotFoundError(`No block ${cid.toString()} in ${name}`)
       yield value
     }
 
     override async has (cid: CID, options?: AbortOptions): Promise<boolean> {
       check(options)
-      return await new Promise<boolean>((resolve, reject) => {
-        if (asked.length === 0) queueMicrotask(answer)
-        asked.push({ key: keyOf(cid), settle: (found, error) => { found === undefined ? reject(error) : resolve(found) } })
-      })
+      return await holds(keyOf(cid))
     }
 
     override async delete (cid: CID, options?: AbortOptions): Promise<void> {

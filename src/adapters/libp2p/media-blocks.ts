@@ -24,7 +24,15 @@ export interface NodeMediaBlocks {
 export function mediaBlocksOf (helia: Helia, local: Blockstore): NodeMediaBlocks {
   return {
     get: async (cid, { signal }) => await joined(helia.blockstore.get(cid, signal === undefined ? {} : { signal })),
-    getLocal: async (cid) => await local.has(cid) ? await joined(local.get(cid)) : undefined,
+    // One read, not `has` then `get` (two IndexedDB requests for each block a thumbnail opens from).
+    getLocal: async (cid) => {
+      try {
+        return await joined(local.get(cid))
+      } catch (error) {
+        if ((error as Error).name === 'NotFoundError') return undefined
+        throw error
+      }
+    },
     put: async ({ cid, bytes }) => { await helia.blockstore.put(cid, bytes) },
     // Helia's putMany: a put each of the store's, but one lock and, in IndexedDB, a transaction per batch.
     putMany: async (blocks) => { for await (const cid of helia.blockstore.putMany(blocks)) void cid },

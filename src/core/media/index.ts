@@ -9,6 +9,7 @@ export {
   mediaRefValue, parseManifest, parseMediaRef, verifyMediaBlock,
   type MediaBlock, type MediaManifest, type MediaRef
 } from './format.ts'
+export { knownManifest, verifiedManifest } from './manifest-cache.ts'
 export { encryptMedia, type ByteSource, type EncryptMediaOptions, type EncryptProgress } from './encrypt.ts'
 export { getVerifiedBlock, mediaBlockCids, openMedia, readManifest, readMedia, type BlockGetter, type OpenMediaOptions } from './open.ts'
 export { MalformedThumbnailPackError, PACK_LIMITS, packThumbnailFiles, packThumbnails, THUMBNAIL_PACK_VERSION, unpackThumbnails, type ThumbnailPack } from './thumbnail-pack.ts'

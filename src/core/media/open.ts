@@ -11,7 +11,8 @@ import type { CID } from 'multiformats/cid'
 import { AbortError, BlockNotFoundError, ThreadsError, TooLargeError } from '../errors.ts'
 import { openChunk } from './chunk-cipher.ts'
 import { MalformedMediaError } from './errors.ts'
-import { CHUNK_OVERHEAD, chunkAssociatedData, chunkLength, MEDIA_LIMITS, parseManifest, verifyMediaBlock, type MediaManifest, type MediaRef } from './format.ts'
+import { CHUNK_OVERHEAD, chunkAssociatedData, chunkLength, MEDIA_LIMITS, verifyMediaBlock, type MediaManifest, type MediaRef } from './format.ts'
+import { verifiedManifest } from './manifest-cache.ts'
 
 /** Reads a block by CID; returns undefined (or throws BlockNotFoundError) when it cannot. */
 export type BlockGetter = (cid: CID, options: { signal?: AbortSignal }) => Promise<Uint8Array | undefined>
@@ -44,7 +45,8 @@ export async function getVerifiedBlock (get: BlockGetter, cid: CID, maxBytes: nu
  * the chunks a record's media consists of.
  */
 export async function readManifest (root: CID, get: BlockGetter, options: { signal?: AbortSignal } = {}): Promise<MediaManifest> {
-  return parseManifest(await getVerifiedBlock(get, root, MEDIA_LIMITS.maxManifestBytes, 'manifest', options.signal))
+  // Fetched and checked each time (the block must be held), parsed once while it is kept parsed.
+  return verifiedManifest(root, await getVerifiedBlock(get, root, MEDIA_LIMITS.maxManifestBytes, 'manifest', options.signal))
 }
 
 /** Every block CID of a media file: its manifest and its chunks. */

@@ -29,7 +29,8 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { decodeBoundedDagCbor } from '../bounded-cbor.ts'
 import { ThreadsError, TooLargeError } from '../errors.ts'
 import { asMap, exactFields } from '../map-shape.ts'
-import { CHUNK_OVERHEAD, chunkLength, MEDIA_LIMITS, parseManifest, verifyMediaBlock, type MediaBlock } from './format.ts'
+import { CHUNK_OVERHEAD, chunkLength, MEDIA_LIMITS, verifyMediaBlock, type MediaBlock } from './format.ts'
+import { verifiedManifest } from './manifest-cache.ts'
 
 /** The pack format version this module writes and reads. */
 export const THUMBNAIL_PACK_VERSION = 1
@@ -130,7 +131,7 @@ export async function unpackThumbnails (cid: CID, bytes: Uint8Array, wanted: Rea
     const entryBytes = (entry as [unknown, Uint8Array])[1]
     if (wanted.has(key)) {
       await verifyMediaBlock(link, entryBytes, MEDIA_LIMITS.maxManifestBytes, 'thumbnail manifest in a pack')
-      const manifest = parseManifest(entryBytes)
+      const manifest = verifiedManifest(link, entryBytes)
       manifest.chunks.forEach((c, i) => chunks.set(c.toString(), chunkLength(i, manifest.size, manifest.chunkSize) + CHUNK_OVERHEAD))
     } else if (link.code === raw.code && chunks.has(key)) {
       await verifyMediaBlock(link, entryBytes, chunks.get(key)!, 'thumbnail chunk in a pack')
