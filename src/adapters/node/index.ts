@@ -1,6 +1,7 @@
-/** Node adapters: a StorageBackend in an LMDB database, or in a directory of files; Ed25519 signing through node:crypto. */
+/** Node adapters: a StorageBackend in an LMDB database, or in a directory of files; Ed25519 signing and sha2-256 through node:crypto. */
 export { openLmdbBackend, type LmdbBackendOptions } from './lmdb-backend.ts'
 export { openFileBackend, type FileBackendOptions } from './file-backend.ts'
 export { migrateFileStore, type MigratedFileStore } from './migrate-file-store.ts'
 export { openLmdbBlockstore, LmdbBlockstore, type LmdbBlockstoreOptions } from './lmdb-blockstore.ts'
 export { createNodeSigner } from './ed25519-signer.ts'
+export { nodeSha256 } from './sha256.ts'
