@@ -4,10 +4,12 @@
  * - PWA with `injectManifest`: src/sw.ts is ours; the build only injects the list of
  *   files to precache. Registration is done by the app (src/app/client/service-worker.ts)
  *   so that its outcome reaches the UI, hence `injectRegister: false`.
+ * - The app's main chunk is preloaded from index.html (scripts/preload-app-chunk.ts).
  */
 import react from '@vitejs/plugin-react'
 import { defineConfig } from 'vite'
 import { VitePWA } from 'vite-plugin-pwa'
+import { preloadAppChunk } from './scripts/preload-app-chunk.ts'
 import { parseIceServers } from './src/protocol/ice-servers.ts'
 
 const THEME = '#4c6ef5'
@@ -18,6 +20,7 @@ parseIceServers(process.env.VITE_ICE_SERVERS ?? '')
 export default defineConfig({
   plugins: [
     react(),
+    preloadAppChunk('src/app/start.tsx'),
     VitePWA({
       strategies: 'injectManifest',
       srcDir: 'src',

@@ -9,10 +9,12 @@ import { useAlbumStore } from './state/album-store.ts'
 import { useNodeStore } from './state/node-store.ts'
 import { useUiStore } from './state/ui-store.ts'
 
-export function App () {
+/** `onShown` is called once the first screen is in the page (its effects run after it is painted). */
+export function App ({ onShown }: { onShown?: () => void } = {}) {
   const screen = useUiStore((s) => s.screen)
   const current = useAlbumStore((s) => s.current)
   useStartup()
+  useEffect(() => { onShown?.() }, [onShown])
   useEffect(() => { document.title = screen === 'album' && current !== undefined ? `${useAlbumStore.getState().name || 'Album'} · Threads` : 'Threads' }, [screen, current])
   return (
     <>

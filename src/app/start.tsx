@@ -2,6 +2,12 @@
  * Renders the app, showing what the node last wrote for tabs (read by main.tsx
  * while this code loaded), then starts the two background pieces. They are
  * started here, once per page load, rather than in effects, which React may run twice.
+ *
+ * The first screen comes first: the page renders once the tabs' views are read
+ * (or after {@link FIRST_SCREEN_WAIT_MS}, whichever is sooner), so an album
+ * opens in one render rather than after a list of albums rendered for nothing;
+ * and the background node, whose start keeps both cores busy for a while, is
+ * started once that screen has been painted.
  */
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
@@ -12,21 +18,31 @@ import { useAlbumStore } from './state/album-store.ts'
 import { useNodeStore } from './state/node-store.ts'
 import { useOfflineStore } from './state/offline-store.ts'
 
+/** How long the first render waits for the tabs' views at most (ms); slower, the page shows and the album follows. */
+const FIRST_SCREEN_WAIT_MS = 500
+
 /** Renders the app into #root; `cached` is what the node last wrote for tabs, being read. */
 export function start (cached: Promise<CachedViews | undefined>): void {
-  const root = document.getElementById('root')
-  if (root === null) throw new Error('index.html has no #root element')
-  // What the node last wrote for tabs shows at once (usually read before this code arrived, so
-  // the first render is the album). The node is started once that is read, so starting it does
-  // not hold up the first screen; it then reports the album as it is.
-  cached
-    .then((views) => { if (views !== undefined) useAlbumStore.getState().showCached(views) },
-      (error: unknown) => { pageFailureLog('cached-views')('reading the albums kept for tabs', error) })
-    .finally(() => { void useNodeStore.getState().connect() })
-  createRoot(root).render(
-    <StrictMode>
-      <App />
-    </StrictMode>
-  )
+  const element = document.getElementById('root')
+  if (element === null) throw new Error('index.html has no #root element')
+  const root = createRoot(element)
+  // What the node last wrote for tabs shows at once; the node then reports the album as it is.
+  const shown = cached.then((views) => { if (views !== undefined) useAlbumStore.getState().showCached(views) },
+    (error: unknown) => { pageFailureLog('cached-views')('reading the albums kept for tabs', error) })
+  let painted: () => void = () => {}
+  const firstScreen = new Promise<void>((resolve) => { painted = resolve })
+  void Promise.race([shown, new Promise((resolve) => setTimeout(resolve, FIRST_SCREEN_WAIT_MS))]).then(() => {
+    root.render(
+      <StrictMode>
+        <App onShown={painted} />
+      </StrictMode>
+    )
+  })
+  void Promise.all([shown, firstScreen]).then(afterNextPaint).then(() => { void useNodeStore.getState().connect() })
   useOfflineStore.getState().register()
+}
+
+/** Resolves once the frame being prepared has been painted. */
+async function afterNextPaint (): Promise<void> {
+  await new Promise<void>((resolve) => { requestAnimationFrame(() => { setTimeout(resolve, 0) }) })
 }

@@ -2,13 +2,17 @@
  * URLs of photos' images (data URLs for thumbnails, object URLs for larger
  * ones), loaded on demand and kept for the most recently shown few hundred: a grid of 10,000 photos holds only what was
  * near the screen lately. Loads run a few at a time so a fast scroll does not
- * queue thousands of requests ahead of what is on screen now.
+ * queue thousands of requests ahead of what is on screen now, and what left
+ * the screen before its turn came is not loaded at all. Images asked
+ * for before the background node answers (the album shown from the tabs'
+ * views) wait for it rather than fail.
  */
 import { useEffect } from 'react'
 import { create } from 'zustand'
 import { photoImage, type PhotoVariant } from '../client/photos.ts'
 import { thumbnailUrlOf } from '../client/data-url.ts'
 import { pageFailureLog } from '../client/log.ts'
+import { useNodeStore } from './node-store.ts'
 
 /** How many images stay loaded. */
 const KEEP = 400
@@ -23,6 +27,8 @@ export interface ImageStore {
   readonly failed: Readonly<Record<string, true>>
   /** Asks for an image (once); it appears in {@link urls} when loaded. */
   want(thread: string, photo: string, variant: PhotoVariant): void
+  /** No longer asks for an image that has not started loading (it left the screen first). */
+  unwant(thread: string, photo: string, variant: PhotoVariant): void
   /** Images already at hand (read from the tabs' views before the node started), by photo, shown for every size until the node gives its own. */
   seed(thread: string, images: ReadonlyMap<string, string>): void
 }
@@ -38,7 +44,18 @@ let running = 0
 const log = pageFailureLog('images')
 
 export const useImageStore = create<ImageStore>()((set, get) => {
+  /** While the node has not answered: the one subscription that pumps once it has. */
+  let stopWaiting: (() => void) | undefined
   const pump = (): void => {
+    if (useNodeStore.getState().client === undefined) {
+      stopWaiting ??= useNodeStore.subscribe(({ client }) => {
+        if (client === undefined) return
+        stopWaiting?.()
+        stopWaiting = undefined
+        pump()
+      })
+      return
+    }
     while (running < IN_FLIGHT && queue.length > 0) {
       // Newest wishes first: what was asked for last is what the screen shows now.
       const [thread, photo, variant] = queue.pop()!
@@ -79,15 +96,26 @@ export const useImageStore = create<ImageStore>()((set, get) => {
       asked.add(key)
       queue.push([thread, photo, variant])
       pump()
+    },
+    unwant (thread, photo, variant) {
+      const index = queue.findIndex(([t, p, v]) => t === thread && p === photo && v === variant)
+      if (index === -1) return
+      queue.splice(index, 1)
+      asked.delete(keyOf(thread, photo, variant))
     }
   }
 })
 
-/** The loaded URL of an image, asking for it when missing. */
+/** The loaded URL of an image, asking for it when missing while shown. */
 export function useImage (thread: string, photo: string, variant: PhotoVariant, enabled = true): { url: string | undefined, failed: boolean } {
   const key = keyOf(thread, photo, variant)
   const url = useImageStore((s) => s.urls[key])
   const failed = useImageStore((s) => s.failed[key] === true)
-  useEffect(() => { if (enabled && url === undefined && !failed) useImageStore.getState().want(thread, photo, variant) }, [key, enabled, url, failed])
+  useEffect(() => {
+    if (!enabled || url !== undefined || failed) return
+    useImageStore.getState().want(thread, photo, variant)
+    // A grid scrolled fast passes hundreds of photos: those gone before their turn are not loaded.
+    return () => { useImageStore.getState().unwant(thread, photo, variant) }
+  }, [thread, photo, variant, enabled, url, failed])
   return { url, failed }
 }
