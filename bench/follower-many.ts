@@ -15,7 +15,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { httpSyncTransport } from '../src/adapters/http/sync-transport.ts'
-import { LMDB_FILE } from '../src/adapters/node/lmdb-backend.ts'
+import { SQLITE_FILE } from '../src/adapters/node/sqlite-backend.ts'
 import { residentBytesOf } from './mapped-residency.ts'
 import { openDatabase } from '../src/core/db/index.ts'
 import { logIdentityFromSeed } from '../src/core/ids/log-id.ts'
@@ -116,7 +116,7 @@ const settle = async (): Promise<void> => { await new Promise((resolve) => setTi
 export async function benchManyThreads (): Promise<boolean> {
   const [threads, events] = (process.env.THREADS_BENCH_MANY ?? '100x10000').split('x').map(Number) as [number, number]
   const dir = await mkdtemp(join(tmpdir(), 'threads-bench-many-'))
-  const database = join(dir, 'lmdb', LMDB_FILE)
+  const database = join(dir, 'records', SQLITE_FILE)
   let follower = await startFollowerProcess(dir)
   const owners: Owner[] = []
   try {
