@@ -15,7 +15,7 @@ import { withBaseOptions } from '../src/adapters/libp2p/base-options.ts'
 import { migrateFileStore, migrateLmdbStore, openLmdbBlockstore, openSqliteBackend } from '../src/adapters/node/index.ts'
 import { serveSync, type Requester } from '../src/adapters/libp2p/sync-protocol.ts'
 import { serveSyncSessions } from '../src/adapters/libp2p/sync-session.ts'
-import { createBlockNode } from '../src/adapters/libp2p/block-node.ts'
+import { startBlockNode } from '../src/adapters/libp2p/bitswap-node.ts'
 import { ThreadsError } from '../src/core/errors.ts'
 import { createRecordStore } from '../src/core/log/record-store.ts'
 import { createKeyBook } from '../src/core/storage/key-book.ts'
@@ -27,6 +27,7 @@ import { createStoreReplica } from '../src/core/sync/replica.ts'
 import { createSnapshotShelf } from '../src/core/sync/snapshot-shelf.ts'
 import type { FollowerConfig } from './config.ts'
 import { startHttp } from './http.ts'
+import { createLightHelia } from './light-helia.ts'
 import { watchEventLoopLag } from './event-loop-lag.ts'
 import { connectionManagerOptions, gossipLimits, limitsGater, relayReservationOptions, releaseReservationsOnDisconnect, topicValidator } from './libp2p-limits.ts'
 import { startMediaKeeper, type MediaKeeper } from './media-keeper.ts'
@@ -109,7 +110,7 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
     node.services.pubsub.subscribe(thread)
   }
   for (const thread of await threads.list()) joinTopic(thread.id)
-  const blockNode = await createBlockNode({ libp2p: node, blockstore })
+  const blockNode = await startBlockNode(createLightHelia, { libp2p: node, blockstore })
   media = await startMediaKeeper({ meta: backend.meta, store: blockstore, node: blockNode, quota: quotas.media })
   const keeper = media
   const admit = (requester: string): (() => void) | ThreadsError => {

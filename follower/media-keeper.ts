@@ -24,7 +24,7 @@
 import { CID } from 'multiformats/cid'
 import { base32 } from 'multiformats/bases/base32'
 import type { Blockstore } from 'interface-blockstore'
-import type { BlockNode } from '../src/adapters/libp2p/block-node.ts'
+import type { BlockNode } from '../src/adapters/libp2p/bitswap-node.ts'
 import { ThreadsError } from '../src/core/errors.ts'
 import type { CommitHook } from '../src/core/log/record-store.ts'
 import { createLogger } from '../src/core/logger.ts'

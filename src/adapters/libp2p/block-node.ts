@@ -1,40 +1,14 @@
 /**
- * A light Helia node on a libp2p node that already runs (the follower's, the
- * background node's): the given blockstore, the dag-cbor codec beside Helia's
- * raw, and bitswap as its only block broker, so it fetches blocks from the
- * peers it is connected to and serves what it holds to any of them. No
- * routers, no gateways, no libp2p of its own.
+ * A light Helia node with bitswap on a running libp2p node (bitswap-node.ts),
+ * made with helia's own `createHeliaLight`. A Node host that must not load the
+ * rest of helia's entry point passes a constructor of its own to startBlockNode.
  */
-import { withBitswap } from '@helia/bitswap'
-import * as dagCbor from '@ipld/dag-cbor'
-import type { Libp2p } from '@libp2p/interface'
-import { MemoryDatastore } from 'datastore-core'
-import { createHeliaLight, type Helia } from 'helia'
-import type { Blockstore } from 'interface-blockstore'
+import { createHeliaLight } from 'helia'
+import { startBlockNode, type BlockNode, type BlockNodeOptions } from './bitswap-node.ts'
 
-/** A Helia node sharing a running libp2p node. */
-export type BlockNode = Helia & { readonly libp2p: Libp2p }
-
-/** Options of createBlockNode. */
-export interface BlockNodeOptions {
-  readonly libp2p: Libp2p
-  readonly blockstore: Blockstore
-  /** Largest bitswap message sent or taken, in bytes (media chunks are 1 MiB + 40). Default 4 MiB. */
-  readonly maxMessageBytes?: number
-}
+export type { BlockNode, BlockNodeOptions } from './bitswap-node.ts'
 
 /** Creates and starts a Helia node with bitswap over `libp2p`. Stopping it leaves `libp2p` running. */
 export async function createBlockNode (options: BlockNodeOptions): Promise<BlockNode> {
-  const helia = createHeliaLight({
-    blockstore: options.blockstore,
-    // Helia keeps pins and its keychain here; pins are not used (the owner of the node decides what
-    // it keeps), and the libp2p key is the running node's.
-    datastore: new MemoryDatastore(),
-    codecs: [dagCbor]
-  })
-  Object.defineProperty(helia, 'libp2p', { value: options.libp2p, enumerable: true })
-  const maxMessageBytes = options.maxMessageBytes ?? 4 * 1024 * 1024
-  const node = withBitswap(helia as Helia & { libp2p: Libp2p }, { maxIncomingMessageSize: maxMessageBytes, maxOutgoingMessageSize: maxMessageBytes })
-  await node.start()
-  return node
+  return await startBlockNode(createHeliaLight, options)
 }
