@@ -7,7 +7,8 @@
  * a member's heads and a page of records of every thread, and its RSS is read
  * once it has settled (goal ≤ 150 MB). Each figure is split into anonymous
  * memory and pages of mapped files (the node binary, and the database file,
- * whose clean pages the kernel can drop but which count in RSS while mapped). Records are made with the record layer directly
+ * whose clean pages the kernel can drop but which count in RSS while mapped:
+ * none of it since the follower reads its records through SQLite's bounded page cache). Records are made with the record layer directly
  * (sealed and signed as the database makes them), so making a million costs
  * what the crypto costs, not the views.
  */

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- follower`: a real follower process on disk (LMDB, durable)
+ * `npm run bench -- follower`: a real follower process on disk (durable)
  * under many concurrent clients over loopback, each a member of one
  * access-controlled thread pushing records of its own log, half over HTTP and
  * half over libp2p:
@@ -171,7 +171,7 @@ export async function benchFollower (options: { clients?: number, crowd?: number
   let setup = performance.now()
   const album = await makeAlbum(clients, recordsEach)
   const records = album.members.reduce((sum, m) => sum + m.records.length, 0)
-  console.log(`\nFollower under load (a follower process on disk, LMDB durable; ${clients} members of one album, ${recordsEach} records each after its join, ${PER_PUSH} a push; made in ${((performance.now() - setup) / 1000).toFixed(1)} s)`)
+  console.log(`\nFollower under load (a follower process on disk, durable; ${clients} members of one album, ${recordsEach} records each after its join, ${PER_PUSH} a push; made in ${((performance.now() - setup) / 1000).toFixed(1)} s)`)
 
   const pushes = encodeAlbum(album)
   // Baseline: the pushes of ten members one client at a time (HTTP), so nothing shares a sync.
