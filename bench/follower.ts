@@ -37,6 +37,7 @@ import { syncThread } from '../src/core/sync/engine.ts'
 import { startFollowerProcess, type FollowerProcess } from '../test/helpers/follower-process.ts'
 import { readClientsOutput, type ClientsInput, type ClientsOutput } from './follower-clients.ts'
 import { benchManyThreads } from './follower-many.ts'
+import { cpuSeconds } from './process-cpu.ts'
 import { encodePushes, makeAlbum, quantile, type Album, type ClientResult, type EncodedPush } from './follower-load.ts'
 
 const PER_PUSH = 10
@@ -50,12 +51,6 @@ const loopbackFlags = (clients: number): string[] => [
   '--max-pending-connections', '256',
   '--max-concurrent-requests-per-peer', String(clients)
 ]
-
-/** The CPU seconds (user and system) a process has used, from /proc (clock ticks of 1/100 s). */
-export async function cpuSeconds (pid: number): Promise<number> {
-  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / 100
-}
 
 /** Samples the follower's RSS and `/health` answer time every 100 ms until stopped; also the CPU it used meanwhile. */
 export function watch (follower: FollowerProcess): { stop: () => Promise<{ maxRssMb: number, healthMaxMs: number, healthP50Ms: number, healthFailures: number, cpuSeconds: number }> } {
