@@ -9,7 +9,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createNodeSigner, openLmdbBackend } from '../src/adapters/node/index.ts'
+import { createNodeSigner, nodeSha256, openLmdbBackend } from '../src/adapters/node/index.ts'
 import { openDatabase } from '../src/core/db/index.ts'
 import type { StorageBackend } from '../src/core/storage/interfaces.ts'
 import { createMemoryBackend } from '../src/core/storage/memory.ts'
@@ -29,8 +29,8 @@ const CASES: readonly Case[] = [
 
 /** Writes `writes` documents into a fresh thread on `backend`; the rate and CPU µs per write. */
 async function writeDocuments (backend: StorageBackend, inFlight: number, writes: number): Promise<{ rate: number, cpuMicros: number }> {
-  // Signed through node:crypto, as a Node program does (WebCrypto costs about 50 µs more a record).
-  const db = openDatabase({ backend, signer: createNodeSigner })
+  // Signed and hashed through node:crypto, as a Node program does (WebCrypto costs about 50 µs more a record).
+  const db = openDatabase({ backend, signer: createNodeSigner, sha256: nodeSha256 })
   try {
     const docs = (await db.createThread({ name: 'bench' })).collection('docs')
     await rate(100, inFlight, async (i) => await docs.create({ _id: `warm${i}`, body: BODY }))

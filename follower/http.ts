@@ -290,7 +290,11 @@ async function readBody (request: IncomingMessage): Promise<Uint8Array> {
   return await new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     request.on('data', (chunk: Buffer) => { chunks.push(chunk) })
-    request.on('end', () => { resolve(new Uint8Array(Buffer.concat(chunks))) })
+    request.on('end', () => {
+      // A view of the one buffer that holds the body (no second copy of it); the decoders read any Uint8Array.
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
+      resolve(new Uint8Array(body.buffer, body.byteOffset, body.byteLength))
+    })
     request.on('error', reject)
   })
 }

@@ -80,8 +80,11 @@ export async function setupNode (workerId: string): Promise<RequestHandlers> {
       blocks: mediaBlocksOf(helia, blockstore),
       meta: backend.meta,
       estimate: storageEstimate,
-      // The build's follower confirms, file by file, that it holds this device's own originals before they may be evicted.
-      backup: { name: followerUrl(), held: httpHeldBlocks(followerUrl()) }
+      // Each follower whose web address is known (the build's, those added by URL) may confirm, file by file, that it
+      // holds this device's own originals before they may be evicted; one known by its libp2p address alone cannot be
+      // asked (held-blocks is HTTP).
+      backups: () => [...new Set([followerUrl(), ...[...webAddresses].flatMap(([address, url]) => links.has(address) ? [url] : [])])]
+        .map((url) => ({ name: url, held: httpHeldBlocks(url) }))
     }),
     onFollowerAddresses: (addresses) => { for (const address of addresses) follow(address) },
     // A person adding a follower by its web address: its health endpoint says its multiaddr.

@@ -204,10 +204,8 @@ export function mediaHandlers (deps: MediaHandlerDeps): MediaHandlers {
           log.failure(`reading the original of a photo of ${thread}`, error)
         }
       }
-      // Confirmations are sought when someone looks: a server out of reach leaves the counts as they were.
-      await store.confirm({ thread, only, signal: AbortSignal.timeout(CONFIRM_TIMEOUT_MS) })
-        .catch((error: unknown) => { log.failure(`asking the backup server about the originals of ${thread}`, error) })
-      const { own, confirmed } = await store.ownOriginals(thread, only)
+      // One read of the album's own entries: those not yet confirmed are asked about, then all are counted.
+      const { own, confirmed } = await store.checkOwnOriginals(thread, { only, signal: AbortSignal.timeout(CONFIRM_TIMEOUT_MS) })
       return { type: 'album.ownOriginalsCounted', thread, own, confirmed }
     }
   }

@@ -124,8 +124,8 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
   /** Albums whose followers refuse this log as no member: writes there are refused here too, in words. */
   const refused = new Set<string>()
   /** Thumbnail packs: named in snapshots published from here, loaded when a join shows one. */
-  const packs = options.media === undefined ? undefined : createAlbumPacks(options.media.blocks)
-  const snapshots = createAlbumSnapshots({ replica: () => db.syncReplica(), ...packs === undefined ? {} : { packs }, ...options.snapshots, onRefused: (id) => { changes.changed(id) } })
+  const packs = options.media === undefined ? undefined : createAlbumPacks(options.media.blocks, backend.meta)
+  const snapshots = createAlbumSnapshots({ replica: () => db.syncReplica(), followers: () => [...followers.values()], ...packs === undefined ? {} : { packs }, ...options.snapshots, onRefused: (id) => { changes.changed(id) } })
   /** Album topics joined, to leave on stop. */
   const topicsJoined = new Set<string>()
   // Revisions start from the clock, so a node that took over from another (the
@@ -287,6 +287,7 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
       await Promise.all([...(held?.schedulers.values() ?? [])].map(async (scheduler) => { await scheduler.stop() }))
       await db.forgetThread(id)
       await prefs.forget(id)
+      await packs?.forget(id)
       options.tabViews?.forget(id)
     } finally {
       forgetting.delete(id)

@@ -12,12 +12,20 @@
  * and is checked again before the file is let go: a server that has since lost
  * a block (the photo was removed, its disk was replaced) makes the file
  * unconfirmed again, and one that cannot be asked keeps the file here.
+ * Several servers may be asked (each follower whose web address is known):
+ * one that holds every block of a file is enough.
+ *
+ * An own original's entry is written twice in one batch: under its root
+ * (`media/held/<root>`, what `holds` and eviction read) and under its album
+ * (`media/own/<thread>/<root>`), so counting and confirming an album's own
+ * originals reads that album's entries alone, in one key range.
  */
 import { CID } from 'multiformats/cid'
 import { BlockNotFoundError } from '../core/errors.ts'
 import { createLogger } from '../core/logger.ts'
 import { mediaBlockCids, readManifest } from '../core/media/index.ts'
 import type { KeyValueStore } from '../core/storage/interfaces.ts'
+import type { BatchOperation } from '../core/storage/interfaces.ts'
 import { listValues, putValue } from '../core/storage/meta-values.ts'
 
 const log = createLogger('services:held-originals')
@@ -45,6 +53,45 @@ export interface BackupServer {
 /** The metadata key prefix of held originals. */
 export const HELD_PREFIX = 'media/held/'
 export const heldKey = (root: CID | string): string => `${HELD_PREFIX}${root.toString()}`
+/** The prefix of an album's own originals' entries (the same entries, by album). */
+const ownPrefix = (thread: string): string => `media/own/${thread}/`
+/** Set once the entries by album were written for every own original recorded before they existed. */
+const OWN_INDEXED = 'media/own-indexed'
+
+/** The writes that record `held` for the original `root`: under its root, and, for an own original, under its album. */
+export function heldWrites (root: CID | string, held: HeldOriginal): BatchOperation[] {
+  const writes = [putValue(heldKey(root), held)]
+  if (held.own) writes.push(putValue(`${ownPrefix(held.thread)}${root.toString()}`, held))
+  return writes
+}
+
+/** The writes that forget the original `root` recorded as `held`. */
+export function heldDeletes (root: CID | string, held: HeldOriginal): BatchOperation[] {
+  const deletes: BatchOperation[] = [{ type: 'delete', key: heldKey(root) }]
+  if (held.own) deletes.push({ type: 'delete', key: `${ownPrefix(held.thread)}${root.toString()}` })
+  return deletes
+}
+
+/** Writes the by-album entries of own originals recorded before they existed, once per store (a single pass). */
+export async function indexOwn (meta: KeyValueStore): Promise<void> {
+  if (await meta.has(OWN_INDEXED)) return
+  const writes: BatchOperation[] = []
+  for await (const [key, held] of listValues<HeldOriginal>(meta, HELD_PREFIX)) {
+    if (held.own) writes.push(...heldWrites(key.slice(HELD_PREFIX.length), held))
+  }
+  await meta.batch([...writes, putValue(OWN_INDEXED, true)])
+}
+
+/** The own originals of `thread` this device holds (those whose root is in `only`, where given), by root text. */
+export async function ownOf (meta: KeyValueStore, thread: string, only?: ReadonlySet<string>): Promise<Array<[string, HeldOriginal]>> {
+  const prefix = ownPrefix(thread)
+  const out: Array<[string, HeldOriginal]> = []
+  for await (const [key, held] of listValues<HeldOriginal>(meta, prefix)) {
+    const root = key.slice(prefix.length)
+    if (only === undefined || only.has(root)) out.push([root, held])
+  }
+  return out
+}
 
 /** Whether `held` may be evicted: never in an album this device keeps, never this device's own until a backup server confirmed it. */
 export function mayEvict (held: HeldOriginal, albumKept: boolean): boolean {
@@ -63,16 +110,9 @@ export interface OwnOriginals {
   readonly confirmed: number
 }
 
-/** Counts the own originals of `thread` this device holds (those whose manifest CID is in `only`, where given), and the confirmed among them. */
-export async function countOwn (meta: KeyValueStore, thread: string, only?: ReadonlySet<string>): Promise<OwnOriginals> {
-  let own = 0
-  let confirmed = 0
-  for await (const [key, held] of listValues<HeldOriginal>(meta, HELD_PREFIX)) {
-    if (!held.own || held.thread !== thread || (only !== undefined && !only.has(key.slice(HELD_PREFIX.length)))) continue
-    own++
-    if (held.confirmed !== undefined) confirmed++
-  }
-  return { own, confirmed }
+/** Counts `entries` (own originals) and the confirmed among them. */
+export function countOwn (entries: ReadonlyArray<readonly [string, HeldOriginal]>): OwnOriginals {
+  return { own: entries.length, confirmed: entries.filter(([, held]) => held.confirmed !== undefined).length }
 }
 
 /** A block on this device only; undefined when not held. */
@@ -104,41 +144,33 @@ export interface ConfirmOptions {
   readonly meta: KeyValueStore
   readonly getLocal: LocalBlock
   readonly server: BackupServer
-  /** Only this album's originals; all albums' unless given. */
-  readonly thread?: string
-  /** Only the originals whose manifest CID is in this set (the photos an album still has); all unless given. */
-  readonly only?: ReadonlySet<string>
+  /** The own originals to ask about (root text and entry); those confirmed already are passed over. */
+  readonly entries: ReadonlyArray<readonly [string, HeldOriginal]>
   readonly signal?: AbortSignal
 }
 
 /**
- * Asks `server` about this device's own originals not yet confirmed, files
+ * Asks `server` about the own originals `entries` not yet confirmed, files
  * grouped into questions of about {@link CIDS_PER_QUESTION} CIDs, and records
  * a confirmation for each file all of whose blocks it holds (one metadata
- * write per question); returns how many were confirmed. A question that
- * fails ends the pass with its error; what was confirmed before stays.
+ * write per question); returns the entries confirmed, as recorded. A question
+ * that fails ends the pass with its error; what was confirmed before stays.
  */
-export async function confirmOwn (options: ConfirmOptions): Promise<number> {
+export async function confirmOwn (options: ConfirmOptions): Promise<Map<string, HeldOriginal>> {
   const { meta, server } = options
-  // The entries first (metadata only); each file's manifest is read as its question is made, so a server out of
-  // reach costs the manifests of one question, not of every file waiting.
-  const waiting: Array<[CID, HeldOriginal]> = []
-  for await (const [key, held] of listValues<HeldOriginal>(meta, HELD_PREFIX)) {
-    const root = key.slice(HELD_PREFIX.length)
-    if (!held.own || held.confirmed !== undefined || (options.thread !== undefined && held.thread !== options.thread)) continue
-    if (options.only !== undefined && !options.only.has(root)) continue
-    waiting.push([CID.parse(root), held])
-  }
-  let confirmed = 0
+  // Each file's manifest is read as its question is made, so a server out of reach costs the manifests of one
+  // question, not of every file waiting.
+  const waiting = options.entries.filter(([, held]) => held.own && held.confirmed === undefined)
+  const confirmed = new Map<string, HeldOriginal>()
   let next = 0
   while (next < waiting.length) {
     options.signal?.throwIfAborted()
-    const group: Array<{ root: CID, held: HeldOriginal, cids: CID[] }> = []
+    const group: Array<{ root: string, held: HeldOriginal, cids: CID[] }> = []
     let size = 0
     while (next < waiting.length && size < CIDS_PER_QUESTION) {
       const [root, held] = waiting[next++]!
-      const cids = await fileBlocks(root, options.getLocal)
-      if (cids === undefined) { log('the own original %s has no manifest here; not asking about it', root.toString()); continue }
+      const cids = await fileBlocks(CID.parse(root), options.getLocal)
+      if (cids === undefined) { log('the own original %s has no manifest here; not asking about it', root); continue }
       group.push({ root, held, cids })
       size += cids.length
     }
@@ -146,14 +178,16 @@ export async function confirmOwn (options: ConfirmOptions): Promise<number> {
     const answer = await server.held(group.flatMap((f) => f.cids), { ...(options.signal === undefined ? {} : { signal: options.signal }) })
     const at = Date.now()
     let offset = 0
-    const writes = []
+    const writes: BatchOperation[] = []
     for (const file of group) {
       const all = answer.slice(offset, offset + file.cids.length).every(Boolean)
       offset += file.cids.length
-      if (all) writes.push(putValue(heldKey(file.root), { ...file.held, confirmed: { by: server.name, at } } satisfies HeldOriginal))
+      if (!all) continue
+      const now: HeldOriginal = { ...file.held, confirmed: { by: server.name, at } }
+      writes.push(...heldWrites(file.root, now))
+      confirmed.set(file.root, now)
     }
     if (writes.length > 0) await meta.batch(writes)
-    confirmed += writes.length
   }
   return confirmed
 }

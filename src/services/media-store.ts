@@ -6,10 +6,11 @@
  *
  * What this device keeps (in its metadata store, beside the database;
  * held-originals.ts has the rule):
- * - its own originals, marked `own`: kept until a backup server (the
- *   follower, which pins what records reference) has confirmed it holds every
- *   block of the file, and after that evictable like a fetched one, checked
- *   with the server again just before;
+ * - its own originals, marked `own`: kept until a backup server (a
+ *   follower, which pins what records reference; each follower whose web
+ *   address is known is asked) has confirmed it holds every block of the
+ *   file, and after that evictable like a fetched one, checked with the
+ *   servers again just before;
  * - originals fetched to be looked at or saved, with when they were last
  *   used: evicted least recently used first while storage is under pressure,
  *   except in albums whose originals this device keeps;
@@ -23,7 +24,7 @@ import { createLogger } from '../core/logger.ts'
 import { mediaBlockCids, parseManifest, readManifest, type BlockGetter, type MediaBlock, type MediaRef } from '../core/media/index.ts'
 import type { KeyValueStore } from '../core/storage/interfaces.ts'
 import { getValue, listValues, putValue } from '../core/storage/meta-values.ts'
-import { confirmOwn, countOwn, evictionOrder, HELD_PREFIX, heldKey, serverHoldsFile, type BackupServer, type HeldOriginal, type OwnOriginals } from './held-originals.ts'
+import { confirmOwn, countOwn, evictionOrder, HELD_PREFIX, heldDeletes, heldKey, heldWrites, indexOwn, ownOf, serverHoldsFile, type BackupServer, type HeldOriginal, type OwnOriginals } from './held-originals.ts'
 
 const log = createLogger('services:media-store')
 
@@ -55,8 +56,8 @@ export interface MediaStoreOptions {
   readonly pressure?: number
   /** Chunks asked for ahead of the one being opened (4 unless given). */
   readonly window?: number
-  /** The server that confirms it holds this device's own originals; without one they are never evicted. */
-  readonly backup?: BackupServer
+  /** The servers that may confirm they hold this device's own originals, as known now; without any they are never evicted. */
+  readonly backups?: () => readonly BackupServer[]
 }
 
 /** A device's media: reading by ref, remembering what it holds, evicting under pressure. */
@@ -79,10 +80,16 @@ export interface MediaStore {
    */
   evict(): Promise<number>
   /**
-   * Asks the backup server about this device's own originals not yet confirmed (of `thread`, or all), and records
-   * each file it holds whole; returns how many were confirmed. Rejects when the server cannot be asked.
+   * Asks the backup servers, one after another, about this device's own originals not yet confirmed (of `thread`, or
+   * all), and records each file one of them holds whole; returns how many were confirmed. Rejects when no server
+   * could be asked.
    */
   confirm(options?: { readonly thread?: string, readonly only?: ReadonlySet<string>, readonly signal?: AbortSignal }): Promise<number>
+  /**
+   * {@link MediaStore.ownOriginals} after asking the backup servers about those not yet confirmed, in one read of
+   * the album's entries; a server out of reach leaves the counts as they stand.
+   */
+  checkOwnOriginals(thread: string, options?: { readonly only?: ReadonlySet<string>, readonly signal?: AbortSignal }): Promise<OwnOriginals>
   /**
    * How many of `thread`'s originals this device added and holds (of those whose manifest CID is in `only`, where
    * given: the photos the album still has), and how many of those a backup server confirmed.
@@ -109,15 +116,57 @@ export function createMediaStore (options: MediaStoreOptions): MediaStore {
   // Photos added together are marked in one write, not one each.
   const markGrouped = groupWrites<{ thread: string, ref: MediaRef }>(async (marks) => {
     const at = Date.now()
-    await meta.batch(marks.map(({ thread, ref }) => putValue(heldKey(ref.root), { thread, at, own: true, size: ref.size } satisfies HeldOriginal)))
+    await meta.batch(marks.flatMap(({ thread, ref }) => heldWrites(ref.root, { thread, at, own: true, size: ref.size })))
   })
+  const backups = options.backups ?? (() => [])
+  const getLocal = async (cid: CID): Promise<Uint8Array | undefined> => await blocks.getLocal(cid)
+  /** The by-album entries of own originals recorded before they existed, written once before they are first read. */
+  let indexing: Promise<void> | undefined
+  const indexed = async (): Promise<void> => {
+    indexing ??= indexOwn(meta).catch((error: unknown) => { indexing = undefined; throw error })
+    await indexing
+  }
 
-  /** Whether the backup server still holds all of own original `root` now; if not, its confirmation is taken back. */
-  const stillConfirmed = async (key: string, held: HeldOriginal, root: CID): Promise<boolean> => {
-    if (options.backup === undefined) return false
-    if (await serverHoldsFile(options.backup, root, async (c) => await blocks.getLocal(c), AbortSignal.timeout(30_000))) return true
+  /** Asks the servers in turn about `entries` until each is confirmed or every server was asked; rejects when none could be. */
+  const confirmWithAny = async (entries: ReadonlyArray<readonly [string, HeldOriginal]>, signal?: AbortSignal): Promise<Map<string, HeldOriginal>> => {
+    const confirmed = new Map<string, HeldOriginal>()
+    let left = entries.filter(([, held]) => held.confirmed === undefined)
+    let failure: unknown
+    let answered = false
+    for (const server of backups()) {
+      if (left.length === 0) break
+      try {
+        const now = await confirmOwn({ meta, getLocal, server, entries: left, ...(signal === undefined ? {} : { signal }) })
+        answered = true
+        for (const [root, held] of now) confirmed.set(root, held)
+        left = left.filter(([root]) => !now.has(root))
+      } catch (error) {
+        failure ??= error
+        log.failure(`asking the backup server ${server.name} about own originals`, error)
+      }
+    }
+    if (!answered && failure !== undefined) throw failure
+    return confirmed
+  }
+
+  /**
+   * Whether a backup server (the one that confirmed it first) still holds all of own original `root` now; if none
+   * does, its confirmation is taken back. Rejects when none holds it and one could not be asked: it stays here.
+   */
+  const stillConfirmed = async (held: HeldOriginal, root: CID): Promise<boolean> => {
+    const servers = [...backups()].sort((a, b) => Number(b.name === held.confirmed?.by) - Number(a.name === held.confirmed?.by))
+    if (servers.length === 0) return false
+    let failure: unknown
+    for (const server of servers) {
+      try {
+        if (await serverHoldsFile(server, root, getLocal, AbortSignal.timeout(30_000))) return true
+      } catch (error) {
+        failure ??= error
+      }
+    }
+    if (failure !== undefined) throw failure
     const { confirmed: _, ...unconfirmed } = held
-    await meta.batch([putValue(key, unconfirmed satisfies HeldOriginal)])
+    await meta.batch(heldWrites(root, unconfirmed))
     return false
   }
 
@@ -139,14 +188,14 @@ export function createMediaStore (options: MediaStoreOptions): MediaStore {
       try {
         const cid = CID.parse(root)
         // This device's own copy goes only while the server still holds every block of it.
-        if (held.own && !await stillConfirmed(key, held, cid)) continue
+        if (held.own && !await stillConfirmed(held, cid)) continue
         const manifest = await readManifest(cid, async (c) => await blocks.getLocal(c))
         await blocks.delete(mediaBlockCids(cid, manifest))
       } catch (error) {
         log.failure(`evicting the original ${root}`, error)
         if (held.own) continue
       }
-      await meta.batch([{ type: 'delete', key }])
+      await meta.batch(heldDeletes(root, held))
       evicted++
       if (!await underPressure()) break
     }
@@ -189,7 +238,7 @@ export function createMediaStore (options: MediaStoreOptions): MediaStore {
       const held = await getValue<HeldOriginal>(meta, heldKey(ref.root))
       // An own original keeps its mark and confirmation; only when it was last used changes.
       const now: HeldOriginal = held?.own === true ? { ...held, at: Date.now() } : { thread, at: Date.now(), own: false, size: ref.size }
-      await meta.batch([putValue(heldKey(ref.root), now)])
+      await meta.batch(heldWrites(ref.root, now))
       await store.evict()
     },
     holds: async (ref) => await meta.has(heldKey(ref.root)),
@@ -203,11 +252,29 @@ export function createMediaStore (options: MediaStoreOptions): MediaStore {
       return await evicting
     },
     async confirm (which = {}) {
-      const server = options.backup
-      if (server === undefined) return 0
-      return await inTurn(async () => await confirmOwn({ ...which, meta, getLocal: async (c) => await blocks.getLocal(c), server }))
+      if (backups().length === 0) return 0
+      return await inTurn(async () => {
+        await indexed()
+        const entries: Array<[string, HeldOriginal]> = []
+        if (which.thread !== undefined) entries.push(...await ownOf(meta, which.thread, which.only))
+        else for await (const [key, held] of listValues<HeldOriginal>(meta, HELD_PREFIX)) if (held.own) entries.push([key.slice(HELD_PREFIX.length), held])
+        return (await confirmWithAny(entries, which.signal)).size
+      })
     },
-    ownOriginals: async (thread, only) => await countOwn(meta, thread, only)
+    async checkOwnOriginals (thread, which = {}) {
+      return await inTurn(async () => {
+        await indexed()
+        const entries = await ownOf(meta, thread, which.only)
+        // Confirmations are sought when someone looks: a server out of reach leaves the counts as they were.
+        const confirmed = await confirmWithAny(entries, which.signal)
+          .catch((error: unknown) => { log.failure(`asking the backup servers about the originals of ${thread}`, error); return new Map<string, HeldOriginal>() })
+        return countOwn(entries.map(([root, held]) => [root, confirmed.get(root) ?? held]))
+      })
+    },
+    async ownOriginals (thread, only) {
+      await indexed()
+      return countOwn(await ownOf(meta, thread, only))
+    }
   }
   return store
 }

@@ -4,7 +4,7 @@
  * limits hold for every request in a session as it begins. Idle sessions take
  * no place (more members hold sessions than the follower serves requests at
  * once, and an honest one is still served), a request begun while every
- * place is taken is refused in words, and a peer opening more sessions than
+ * place is taken is refused in words (its session then serves the next), and a peer opening more sessions than
  * its share is refused in words on the one past it while its request is still
  * answered on a stream of its own.
  */
@@ -29,11 +29,15 @@ describe('sync sessions on a real follower', { timeout: 180_000 }, () => {
   const cleanup = cleanupAfterAll()
   let follower: FollowerProcess
   // Heads of a real thread the follower does not hold: answered in words, not refused for load, and not malformed (which costs the connection).
-  let HEADS: SyncRequest
+  let HEADS: Extract<SyncRequest, { type: 'heads' }>
+  // A member's log ID, for requests that name one.
+  let LOG: string
 
   beforeAll(async () => {
     const db = openDatabase({ backend: createMemoryBackend() })
-    HEADS = { v: SYNC_VERSION, type: 'heads', thread: (await db.createThread({ name: 'Elsewhere' })).id }
+    const elsewhere = await db.createThread({ name: 'Elsewhere' })
+    HEADS = { v: SYNC_VERSION, type: 'heads', thread: elsewhere.id }
+    LOG = elsewhere.logId
     await db.close()
     follower = await startFollowerProcess(await tempDir('threads-follower-sessions-', cleanup), {
       flags: ['--max-concurrent-requests', '3', '--max-concurrent-requests-per-peer', '2', '--retry-after-seconds', '2']
@@ -88,7 +92,7 @@ describe('sync sessions on a real follower', { timeout: 180_000 }, () => {
     for (const s of held) s.stream.abort(new Error('done'))
   })
 
-  it('refuses a request begun on a session while every place is taken, in words, and serves once places are free', async () => {
+  it('refuses a request begun on a session while every place is taken, in words, and serves once places are free, on the same session', async () => {
     const waiting = await peer()
     const s = await session(waiting)
     expect(await s.ask(HEADS)).toMatchObject({ type: 'error' })
@@ -103,8 +107,12 @@ describe('sync sessions on a real follower', { timeout: 180_000 }, () => {
     }
     await vi.waitFor(async () => { expect(await requests()).toBe(3) }, WAIT)
     expect(await s.ask(HEADS)).toMatchObject({ type: 'error', name: 'FollowerBusyError', message: expect.stringContaining('try again in 2 s') })
+    // A large request refused the same way is dropped unread, and the session stays in step for the next.
+    expect(await s.ask({ v: SYNC_VERSION, type: 'pull', thread: HEADS.thread, from: Array.from({ length: 1024 }, () => ({ log: LOG, after: 0 })), limit: 1 })).toMatchObject({ type: 'error', name: 'FollowerBusyError' })
     for (const stream of holders) stream.abort(new Error('done holding'))
     await vi.waitFor(async () => { expect(await requests()).toBe(0) }, WAIT)
+    // The session refused twice serves its next request.
+    expect(await s.ask(HEADS)).toMatchObject({ type: 'error', name: expect.not.stringMatching(/TooManyRequestsError|FollowerBusyError/) })
     await honestSyncs(waiting)
   })
 

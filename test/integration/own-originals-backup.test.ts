@@ -44,7 +44,7 @@ describe('own originals confirmed by a follower process', { timeout: 240_000 }, 
     const store = createMediaStore({
       blocks: blocks.blocks,
       meta: createMemoryBackend().meta,
-      backup: { name: url, held: httpHeldBlocks(url) },
+      backups: () => [{ name: url, held: httpHeldBlocks(url) }],
       estimate: async () => ({ usage: pressure ? 100 : 0, quota: 100 })
     })
     await store.markOwn(album.id, ref)

@@ -67,6 +67,7 @@ function countedEndpoint (follower: FollowerProcess, options: { withhold?: (n: n
   const real = httpFollowerBlocks(follower.httpUrl)
   const gets: Array<{ cid: string, ok: boolean }> = []
   const puts: Array<Promise<unknown>> = []
+  const pushed: string[] = []
   const withheld: MediaBlock[] = []
   const endpoint: FollowerBlocks = {
     get: async (cid: CID, o) => {
@@ -84,13 +85,32 @@ function countedEndpoint (follower: FollowerProcess, options: { withhold?: (n: n
       if (options.withhold?.(puts.length + withheld.length) === true) { withheld.push(block); return }
       const put = real.put(block, o)
       puts.push(put)
+      pushed.push(block.cid.toString())
       await put
-    }
+    },
+    held: real.held
   }
-  return { endpoint, gets, puts, withheld, real }
+  return { endpoint, gets, puts, pushed, withheld, real }
 }
 
 const thumbnailOf = (i: number): Uint8Array<ArrayBuffer> => pattern(THUMBNAIL_BYTES + i, 1000 + i)
+
+/** Adds `count` photos with their files to album `thread` on `node`. */
+async function addPhotos (node: AlbumNode, thread: string, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const original = new Blob([pattern(5_000, i)], { type: 'image/png' })
+    await node.tab.request({
+      type: 'photo.addMedia',
+      thread,
+      title: `photo ${i}`,
+      task: `add-${i}`,
+      original,
+      preview: new Blob([pattern(3_000, 500 + i)], { type: 'image/jpeg' }),
+      thumbnail: new Blob([thumbnailOf(i)], { type: 'image/jpeg' }),
+      media: { type: 'image/png', size: original.size, width: 40, height: 30 }
+    })
+  }
+}
 
 /** Photos' manifests (dag-cbor entries) in a pack block. */
 const photosIn = (pack: MediaBlock): number => (dagCbor.decode(pack.bytes) as { blocks: Array<[CID, Uint8Array]> }).blocks.filter(([cid]) => cid.code === dagCbor.code).length
@@ -106,19 +126,7 @@ describe('joining from a snapshot\'s thumbnail packs through a follower process'
     // Alice fills an album, then it reaches the follower: the first sync that leaves it holding everything publishes a snapshot.
     const alice = await device(cleanup, bus)
     const { thread } = await alice.node.tab.request({ type: 'album.create', name: 'Packed' })
-    for (let i = 0; i < PHOTOS; i++) {
-      const original = new Blob([pattern(5_000, i)], { type: 'image/png' })
-      await alice.node.tab.request({
-        type: 'photo.addMedia',
-        thread,
-        title: `photo ${i}`,
-        task: `add-${i}`,
-        original,
-        preview: new Blob([pattern(3_000, 500 + i)], { type: 'image/jpeg' }),
-        thumbnail: new Blob([thumbnailOf(i)], { type: 'image/jpeg' }),
-        media: { type: 'image/png', size: original.size, width: 40, height: 30 }
-      })
-    }
+    await addPhotos(alice.node, thread, PHOTOS)
     // The second pack block is withheld: the follower keeps a snapshot naming a pack it never got.
     const toFollower = countedEndpoint(follower, { withhold: (n) => n === 1 })
     alice.follow(follower, toFollower.endpoint)
@@ -178,5 +186,24 @@ describe('joining from a snapshot\'s thumbnail packs through a follower process'
     // Erin knows the follower by its libp2p address alone: the two packs come over bitswap, and nothing else does.
     const erin = await join(undefined)
     expect(erin.fetched.sort()).toEqual(bobsEndpoint.gets.map((g) => g.cid).sort())
+  })
+  it('a writer hands its snapshot to each follower whose web address it knows, and pushes each the packs it lacks', async () => {
+    const followers = await Promise.all(['threads-pack-one-', 'threads-pack-two-'].map(async (prefix) => {
+      const process = await startFollowerProcess(await tempDir(prefix, cleanup))
+      cleanup(async () => await process.stop())
+      return process
+    }))
+    const alice = await device(cleanup, memoryTopicBus())
+    const { thread } = await alice.node.tab.request({ type: 'album.create', name: 'Twice kept' })
+    await addPhotos(alice.node, thread, 12)
+    const endpoints = followers.map((f) => countedEndpoint(f))
+    followers.forEach((f, i) => { alice.follow(f, endpoints[i]!.endpoint) })
+    // Each follower keeps the snapshot and takes its packs, however the syncs with them interleave.
+    await vi.waitFor(() => { for (const e of endpoints) expect(e.pushed.length).toBeGreaterThanOrEqual(1) }, WAIT)
+    for (const e of endpoints) await Promise.all(e.puts)
+    expect(endpoints[1]!.pushed).toEqual(endpoints[0]!.pushed)
+    for (const [i, e] of endpoints.entries()) {
+      for (const cid of e.pushed) expect((await httpFollowerBlocks(followers[i]!.httpUrl).held([CID.parse(cid)], {}))).toEqual([true])
+    }
   })
 })

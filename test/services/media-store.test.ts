@@ -22,7 +22,8 @@ describe('own originals', () => {
     }))
     const store = createMediaStore({ blocks: blocks.blocks, meta })
     await Promise.all(refs.map(async (ref) => { await store.markOwn('album', ref) }))
-    expect(batches).toEqual([6])
+    // One write: each original recorded under its root and under its album.
+    expect(batches).toEqual([12])
     const restarted = createMediaStore({ blocks: blocks.blocks, meta, estimate: async () => ({ usage: 100, quota: 100 }) })
     for (const ref of refs) expect(await restarted.holds(ref)).toBe(true)
     expect(await restarted.evict()).toBe(0) // own originals are never evicted

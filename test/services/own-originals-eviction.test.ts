@@ -10,7 +10,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { CID } from 'multiformats/cid'
 import { encryptMedia, type MediaRef } from '../../src/core/media/index.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
-import { evictionOrder, mayEvict, type BackupServer, type HeldOriginal } from '../../src/services/held-originals.ts'
+import { getValue, putValue } from '../../src/core/storage/meta-values.ts'
+import { evictionOrder, heldKey, mayEvict, type BackupServer, type HeldOriginal } from '../../src/services/held-originals.ts'
 import { createMediaStore } from '../../src/services/media-store.ts'
 import { albumNodesPerTest } from '../helpers/album-node.ts'
 import { memoryFollower } from '../helpers/memory-follower.ts'
@@ -48,7 +49,7 @@ async function device (originals: number) {
   const blocks = memoryMediaBlocks()
   const server = memoryServer()
   const usage = (): number => [...blocks.held.values()].reduce((n, b) => n + b.length, 0)
-  const options = { blocks: blocks.blocks, meta, backup: server.backup, estimate: async () => ({ usage: usage(), quota: Math.ceil((budget.originals * (SIZE + 40) + 2_000) / 0.8) }) }
+  const options = { blocks: blocks.blocks, meta, backups: () => [server.backup], estimate: async () => ({ usage: usage(), quota: Math.ceil((budget.originals * (SIZE + 40) + 2_000) / 0.8) }) }
   /** The blocks of an original, stored here, with the manifest last. */
   const add = async (seed: number): Promise<{ ref: MediaRef, cids: CID[] }> => {
     const cids: CID[] = []
@@ -155,11 +156,59 @@ describe('own originals and a backup server', () => {
     expect(await store.evict()).toBe(0)
     expect(holdsChunk(file)).toBe(true)
     await store.setKeeps('album', false)
-    const { backup: _, ...serverless } = options
+    const { backups: _, ...serverless } = options
     const alone = createMediaStore({ ...serverless, meta })
     expect(await alone.confirm()).toBe(0)
     expect(await alone.evict()).toBe(0)
     expect(holdsChunk(file)).toBe(true)
+  })
+})
+
+describe('an album\'s own originals, read by album', () => {
+  it('counts and confirms one album\'s own originals reading that album\'s entries once, whatever other albums hold', async () => {
+    const { store, server, add, meta } = await device(0)
+    const counted = meta.list.bind(meta)
+    let listed = 0
+    meta.list = async function * (prefix, o) { for await (const e of counted(prefix, o)) { listed++; yield e } }
+    const small = [await add(1), await add(2)]
+    for (const file of small) await store.markOwn('small', file.ref)
+    for (let i = 0; i < 40; i++) await store.markOwn('large', (await add(10 + i)).ref)
+    await store.ownOriginals('small') // the entries by album exist before anything is counted
+    server.hold(small[0]!.cids)
+    listed = 0
+    expect(await store.checkOwnOriginals('small')).toEqual({ own: 2, confirmed: 1 })
+    expect(listed).toBe(2)
+    expect(server.asked).toBe(1)
+  })
+
+  it('counts own originals recorded before entries were kept by album', async () => {
+    const { meta, add, options } = await device(0)
+    const files = [await add(1), await add(2)]
+    // As an older version wrote them: under the root alone.
+    await meta.batch(files.map((f, i) => putValue(heldKey(f.ref.root), { thread: 'album', at: i, own: true, size: SIZE } satisfies HeldOriginal)))
+    const store = createMediaStore({ ...options, meta })
+    expect(await store.ownOriginals('album')).toEqual({ own: 2, confirmed: 0 })
+    expect(await store.ownOriginals('other')).toEqual({ own: 0, confirmed: 0 })
+  })
+
+  it('is confirmed by any follower that holds the file whole when another cannot be asked, and checked there before eviction', async () => {
+    const { options, add, holdsChunk, meta } = await device(0)
+    const gone = memoryServer()
+    gone.reachable = false
+    const other = memoryServer()
+    const store = createMediaStore({ ...options, meta, backups: () => [gone.backup, { ...other.backup, name: 'http://other.test' }] })
+    const file = await add(5)
+    await store.markOwn('album', file.ref)
+    expect(await store.checkOwnOriginals('album')).toEqual({ own: 1, confirmed: 0 })
+    other.hold(file.cids)
+    expect(await store.checkOwnOriginals('album')).toEqual({ own: 1, confirmed: 1 })
+    expect((await getValue<HeldOriginal>(meta, heldKey(file.ref.root)))?.confirmed?.by).toBe('http://other.test')
+    // The one that confirmed it is asked first before the file goes; it still holds it, so the other is not asked.
+    const askedBefore = gone.asked
+    expect(await store.evict()).toBe(1)
+    expect(gone.asked).toBe(askedBefore)
+    expect(holdsChunk(file)).toBe(false)
+    expect(await store.ownOriginals('album')).toEqual({ own: 0, confirmed: 0 })
   })
 })
 
@@ -169,7 +218,7 @@ describe('a tab asking how the album\'s own originals stand', () => {
   it('counts the originals added on this device, and those the backup server holds once it holds them', async () => {
     const blocks = memoryMediaBlocks()
     const server = memoryServer()
-    const node = await startNode({ follower: memoryFollower().transport, topics: memoryTopicBus().join().topics, media: (meta) => createMediaStore({ blocks: blocks.blocks, meta, backup: server.backup }) })
+    const node = await startNode({ follower: memoryFollower().transport, topics: memoryTopicBus().join().topics, media: (meta) => createMediaStore({ blocks: blocks.blocks, meta, backups: () => [server.backup] }) })
     const { thread } = await node.tab.request({ type: 'album.create', name: 'Trip' })
     const image = (seed: number, size: number, type = 'image/jpeg'): Blob => new Blob([new Uint8Array(size).fill(seed)], { type })
     const add = async (seed: number): Promise<string> => {

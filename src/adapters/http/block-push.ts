@@ -10,6 +10,7 @@ import type { CID } from 'multiformats/cid'
 import { ThreadsError } from '../../core/errors.ts'
 import { PACK_LIMITS } from '../../core/media/index.ts'
 import { httpBlockFetcher } from './block-fetch.ts'
+import { httpHeldBlocks, type HeldBlocks } from './held-blocks.ts'
 import { readBody } from './read-body.ts'
 
 /** A follower's refusals are a JSON `{ name, message }` of a few hundred bytes; more is not a follower's. */
@@ -46,12 +47,14 @@ export function httpBlockPusher (baseUrl: string): (block: { readonly cid: CID, 
 /**
  * The block endpoints of the follower at `url` (its web address) as the album
  * service uses them for thumbnail packs: blocks up to a pack's size fetched
- * with GET, pushed with PUT.
+ * with GET, pushed with PUT, and which it holds asked with POST
+ * /v1/held-blocks (so packs it holds are not pushed again).
  */
 export function httpFollowerBlocks (url: string): {
   get: ReturnType<typeof httpBlockFetcher>
   put: ReturnType<typeof httpBlockPusher>
+  held: HeldBlocks
 } {
   const origin = new URL(url).origin
-  return { get: httpBlockFetcher(origin, PACK_LIMITS.maxBlockBytes), put: httpBlockPusher(origin) }
+  return { get: httpBlockFetcher(origin, PACK_LIMITS.maxBlockBytes), put: httpBlockPusher(origin), held: httpHeldBlocks(origin) }
 }

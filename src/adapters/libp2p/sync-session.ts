@@ -23,12 +23,13 @@
  */
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import { varint } from 'multiformats'
 import { byteStream, lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import type { SyncTransport } from '../../core/sync/engine.ts'
 import type { HandledRequest } from '../../core/sync/handler.ts'
-import { decodeResponse, encodeMessage, SYNC_PROTOCOL, type SyncRequest, type SyncResponse } from '../../core/sync/messages.ts'
+import { decodeResponse, encodeMessage, MAX_MESSAGE_BYTES, SYNC_PROTOCOL, type SyncRequest, type SyncResponse } from '../../core/sync/messages.ts'
 import { answerRequest, refusal, type EncodedAnswer } from '../../core/sync/serve.ts'
-import { ThreadsError, TooManySessionsError } from '../../core/errors.ts'
+import { ThreadsError, TooLargeError, TooManySessionsError } from '../../core/errors.ts'
 import { createLogger } from '../../core/logger.ts'
 import { budgetedAnswer, createAnswerBudget, type AnswerBudget } from './answer-budget.ts'
 import { closedOrTimeout, exchangeSyncMessage, LP_OPTIONS, readFailure, REQUEST_TIMEOUT_MS, requesterOf, type Requester } from './sync-protocol.ts'
@@ -55,7 +56,8 @@ export interface ServeSessionsOptions {
   /**
    * Called as the first byte of each request arrives (an idle session takes
    * nothing): a function to call once it is answered, or an error to answer
-   * with at once; the request is then not read, and the session ends.
+   * with at once; the request is then dropped as it is read (never held
+   * whole), and the session waits for the next.
    */
   readonly admit?: (from: Requester) => (() => void) | ThreadsError
   /** Sessions one peer may hold open at once over all its connections; one past it is refused in words and ended. */
@@ -123,6 +125,33 @@ async function nextRequestBegins (stream: Stream, idleMs: number): Promise<boole
   return true
 }
 
+/** The most bytes of a length prefix of a message within MAX_MESSAGE_BYTES. */
+const MAX_LENGTH_PREFIX_BYTES = varint.encodingLength(MAX_MESSAGE_BYTES)
+/** How much of a refused request is read at once before it is dropped. */
+const DROP_CHUNK_BYTES = 64 * 1024
+
+/**
+ * Reads the length-prefixed request at the head of `stream` and drops it a
+ * chunk at a time, each within `idleMs`; a prefix past MAX_MESSAGE_BYTES is a
+ * TooLargeError (the session then ends, as for an admitted request).
+ */
+async function dropRequest (stream: Stream, idleMs: number): Promise<void> {
+  const bytes = byteStream(stream, { maxBufferSize: LP_OPTIONS.maxBufferSize })
+  try {
+    const prefix = new Uint8Array(MAX_LENGTH_PREFIX_BYTES)
+    let read = 0
+    do {
+      if (read === MAX_LENGTH_PREFIX_BYTES) throw new TooLargeError(`a request is over the ${MAX_MESSAGE_BYTES} bytes a sync message may take`)
+      prefix[read++] = (await bytes.read({ bytes: 1, signal: AbortSignal.timeout(idleMs) })).get(0)
+    } while (prefix[read - 1]! >= 0x80)
+    const [length] = varint.decode(prefix.subarray(0, read))
+    if (length > MAX_MESSAGE_BYTES) throw new TooLargeError(`a request is ${length} bytes; a sync message may take ${MAX_MESSAGE_BYTES}`)
+    for (let left = length; left > 0;) left -= (await bytes.read({ bytes: Math.min(left, DROP_CHUNK_BYTES), signal: AbortSignal.timeout(idleMs) })).byteLength
+  } finally {
+    bytes.unwrap()
+  }
+}
+
 /** Serves one session: request after request, each admitted as it begins. */
 async function serveSession (stream: Stream, connection: Connection, from: Requester, handler: (request: SyncRequest, from: Requester) => Promise<HandledRequest>, rules: SessionRules): Promise<void> {
   const answering = (): { signal: AbortSignal } => ({ signal: AbortSignal.timeout(rules.answerTimeoutMs) })
@@ -132,9 +161,12 @@ async function serveSession (stream: Stream, connection: Connection, from: Reque
       const admitted = rules.admit?.(from) ?? (() => {})
       const lp = lpStream(stream, { ...LP_OPTIONS })
       if (admitted instanceof ThreadsError) {
-        // Refused unread (a limit, not the peer's fault): the answer ends the session, whose request stays unread.
+        // Refused (a limit, not the peer's fault): the request is dropped as it is read, never held whole, and the
+        // session stays for the next one, so a requester told to try again later does so without a new stream.
         await lp.write(refusal(admitted).bytes, answering())
-        break
+        lp.unwrap()
+        await dropRequest(stream, rules.idleMs)
+        continue
       }
       let bytes: Uint8Array
       try {

@@ -14,9 +14,11 @@
  *   writes can have the next committed while this one syncs;
  * - `batch`, `putMany`, `deleteMany` and `commit` (blocks and meta together) are
  *   each one transaction: all-or-nothing across crashes, never seen half-applied;
- * - keys are stored so that byte order is string order (ordered-keys.ts), and
- *   `list` reads one snapshot; a key over LMDB's size limit gets TooLargeError;
- * - values are fresh, plain Uint8Arrays.
+ * - keys are stored so that byte order is string order (ordered-keys.ts), written
+ *   straight into lmdb's own buffer, and `list` reads one snapshot; a key over
+ *   LMDB's size limit gets TooLargeError;
+ * - values are copied before a write is queued (each write's values into one
+ *   buffer) and come back as fresh, plain Uint8Arrays.
  * Several processes may open the same directory (LMDB locks), though the follower
  * keeps to one.
  */
@@ -26,7 +28,7 @@ import { open, type Database } from 'lmdb'
 import { StoreClosedError, throwIfAborted, TooLargeError } from '../../core/errors.ts'
 import type { BatchOperation, BlockStore, KeyValueStore, RawBlock, StorageBackend, StoreCallOptions } from '../../core/storage/interfaces.ts'
 import { copyBatchOperations, copyBlocks, copyBytes, copyCids } from '../../core/storage/memory.ts'
-import { decodeOrderedKey, encodeOrderedKey } from './ordered-keys.ts'
+import { decodeOrderedKey, encodeOrderedKey, orderedKeyLength, writeOrderedKey } from './ordered-keys.ts'
 
 /** Options of openLmdbBackend. */
 export interface LmdbBackendOptions {
@@ -66,9 +68,12 @@ export async function openLmdbBackend (options: LmdbBackendOptions): Promise<Sto
     // several times over).
     mapSize: LMDB_MAP_BYTES
   })
-  const databaseOptions = { keyEncoding: 'binary', encoding: 'binary', compression: false, cache: false } as const
-  const blockDb: Database<Buffer, Buffer> = root.openDB({ name: 'blocks', ...databaseOptions })
-  const metaDb: Database<Buffer, Buffer> = root.openDB({ name: 'meta', ...databaseOptions })
+  const databaseOptions = { encoding: 'binary', compression: false, cache: false } as const
+  // lmdb's typings declare `keyEncoder` on the root only; every database takes it (README, "Custom key encoding").
+  const blocksOptions = { name: 'blocks', keyEncoder: orderedKeyEncoder(), ...databaseOptions }
+  const metaOptions = { name: 'meta', keyEncoder: orderedKeyEncoder(META_KEY_LEAD), ...databaseOptions }
+  const blockDb: Database<Buffer, string> = root.openDB(blocksOptions)
+  const metaDb: Database<Buffer, string> = root.openDB(metaOptions)
 
   let closing: Promise<void> | undefined
   const inFlight = new Set<Promise<void>>()
@@ -103,18 +108,19 @@ export async function openLmdbBackend (options: LmdbBackendOptions): Promise<Sto
   /** Blocks and meta operations, checked and copied whole before one transaction applies them. */
   const commitApplied = async (input: readonly RawBlock[], operations: readonly BatchOperation[], options?: StoreCallOptions): Promise<{ synced: Promise<void> }> => {
     check(options)
-    const blockCopies = copyBlocks(input).map(block => ({ key: blockKey(block.cid), bytes: block.bytes }))
-    const copies = copyBatchOperations(operations).map(op => ({ ...op, stored: metaKey(op.key) }))
+    const copies = copiedIntoOne(input, operations)
+    for (const block of copies.blocks) blockKey(block.cid)
+    for (const op of copies.operations) metaKey(op.key)
     return await applyWrite(() => {
-      for (const block of blockCopies) void blockDb.put(block.key, block.bytes as Buffer)
-      for (const op of copies) void (op.type === 'put' ? metaDb.put(op.stored, op.value as Buffer) : metaDb.remove(op.stored))
+      for (const block of copies.blocks) void blockDb.put(block.cid, block.bytes as Buffer)
+      for (const op of copies.operations) void (op.type === 'put' ? metaDb.put(op.key, op.value as Buffer) : metaDb.remove(op.key))
     })
   }
   const commit = async (input: readonly RawBlock[], operations: readonly BatchOperation[], options?: StoreCallOptions): Promise<void> => {
     await (await commitApplied(input, operations, options)).synced
   }
   /** get and has over one named database. */
-  const lookups = (db: Database<Buffer, Buffer>, toKey: (id: string) => Buffer): Pick<BlockStore, 'get' | 'has'> => ({
+  const lookups = (db: Database<Buffer, string>, toKey: (id: string) => string): Pick<BlockStore, 'get' | 'has'> => ({
     async get (id, options) { check(options); return read(db, toKey(id)) },
     async has (id, options) { check(options); return db.doesExist(toKey(id)) }
   })
@@ -187,49 +193,90 @@ export async function * readLmdbStore (directory: string, chunk: number): AsyncG
 }
 
 /** A fresh plain copy of the value under `key`, if any. */
-function read (db: Database<Buffer, Buffer>, key: Buffer): Uint8Array | undefined {
+function read (db: Database<Buffer, string>, key: string): Uint8Array | undefined {
   // getBinary's Buffer may be a subclass view: hand back a plain copy.
   const value = db.getBinary(key)
   return value === undefined ? undefined : copyBytes(value)
 }
 
 /** Every meta entry under `prefix`, in string order. */
-function readRange (db: Database<Buffer, Buffer>, prefix: string): Array<readonly [string, Uint8Array]> {
-  const start = storedKey(META_KEY_LEAD, prefix)
+function readRange (db: Database<Buffer, string>, prefix: string): Array<readonly [string, Uint8Array]> {
   // A prefix longer than any storable key has nothing under it.
-  if (start.length > MAX_KEY_BYTES) return []
+  if (!fits(prefix)) return []
   const entries: Array<readonly [string, Uint8Array]> = []
-  for (const { key, value } of db.getRange({ start })) {
-    if (key.length < start.length || start.compare(key, 0, start.length) !== 0) break
-    entries.push([decodeOrderedKey(key.subarray(1)), copyBytes(value)] as const)
+  for (const { key, value } of db.getRange({ start: prefix })) {
+    // Byte order is string order and the encoding is prefix-free: the keys under `prefix` come first, together.
+    if (!key.startsWith(prefix)) break
+    entries.push([key, copyBytes(value)] as const)
   }
   return entries
 }
 
-/** The stored form of a block's CID. */
-function blockKey (cid: string): Buffer {
-  if (typeof cid !== 'string' || cid === '') throw new TypeError('A CID must be a non-empty string')
-  return checkedKey(storedKey(undefined, cid), cid)
-}
-
-/** The stored form of a meta key. */
-function metaKey (key: string): Buffer {
-  if (typeof key !== 'string') throw new TypeError('A key must be a string')
-  return checkedKey(storedKey(META_KEY_LEAD, key), key)
-}
-
-function storedKey (lead: number | undefined, key: string): Buffer {
-  const encoded = encodeOrderedKey(key)
-  if (lead === undefined) return Buffer.from(encoded.buffer, encoded.byteOffset, encoded.length)
-  const stored = Buffer.allocUnsafe(encoded.length + 1)
-  stored[0] = lead
-  stored.set(encoded, 1)
-  return stored
-}
-
-function checkedKey (stored: Buffer, key: string): Buffer {
-  if (stored.length > MAX_KEY_BYTES) {
-    throw new TooLargeError(`A key of ${stored.length} bytes (${key.slice(0, 40)}…) is over the ${MAX_KEY_BYTES}-byte limit`)
+/**
+ * Blocks and meta operations, checked, with every value copied into one
+ * fresh buffer: later changes to the caller's arrays cannot leak in, and the
+ * values of a write cost one allocation (and lmdb one address lookup) rather
+ * than one each.
+ */
+function copiedIntoOne (input: readonly RawBlock[], operations: readonly BatchOperation[]): { blocks: RawBlock[], operations: BatchOperation[] } {
+  const uncopied = (bytes: Uint8Array): Uint8Array => bytes
+  const blocks = copyBlocks(input, uncopied)
+  const checked = copyBatchOperations(operations, uncopied)
+  let total = 0
+  for (const block of blocks) total += block.bytes.length
+  for (const op of checked) if (op.type === 'put') total += op.value.length
+  const buffer = Buffer.allocUnsafeSlow(total)
+  let at = 0
+  const copy = (bytes: Uint8Array): Uint8Array => {
+    const view = buffer.subarray(at, at + bytes.length)
+    view.set(bytes)
+    at += bytes.length
+    return view
   }
-  return stored
+  return {
+    blocks: blocks.map((block) => ({ cid: block.cid, bytes: copy(block.bytes) })),
+    operations: checked.map((op) => op.type === 'put' ? { type: 'put', key: op.key, value: copy(op.value) } : op)
+  }
+}
+
+/**
+ * lmdb's key encoder for string keys: each written straight into lmdb's own
+ * buffer in the ordered encoding, behind `lead` where given, and read back.
+ */
+function orderedKeyEncoder (lead?: number): { writeKey: (key: string, target: Uint8Array, start: number) => number, readKey: (source: Uint8Array, start: number, end: number) => string } {
+  const offset = lead === undefined ? 0 : 1
+  return {
+    writeKey (key, target, start) {
+      if (lead !== undefined) {
+        if (start >= target.length) throw new RangeError('The key does not fit in the buffer')
+        target[start] = lead
+      }
+      return writeOrderedKey(key, target, start + offset)
+    },
+    readKey: (source, start, end) => decodeOrderedKey(source.subarray(start + offset, end))
+  }
+}
+
+/** Whether `key`, stored behind `lead` bytes, is within LMDB's key size limit. */
+function fits (key: string, lead = 1): boolean {
+  return lead + key.length * 3 <= MAX_KEY_BYTES || lead + orderedKeyLength(key) <= MAX_KEY_BYTES
+}
+
+/** A block's CID, checked to be a storable key. */
+function blockKey (cid: string): string {
+  if (typeof cid !== 'string' || cid === '') throw new TypeError('A CID must be a non-empty string')
+  return checkedKey(cid, 0)
+}
+
+/** A meta key, checked to be a storable key. */
+function metaKey (key: string): string {
+  if (typeof key !== 'string') throw new TypeError('A key must be a string')
+  return checkedKey(key, 1)
+}
+
+function checkedKey (key: string, lead: number): string {
+  if (!fits(key, lead)) {
+    throw new TooLargeError(`A key of ${lead + orderedKeyLength(key)} bytes (${key.slice(0, 40)}…) is over the ${MAX_KEY_BYTES}-byte limit`)
+  }
+  return key
 }

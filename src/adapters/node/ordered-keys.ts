@@ -16,21 +16,40 @@
 /** The bytes standing for `key`, in an order that matches string order. */
 export function encodeOrderedKey (key: string): Uint8Array {
   const bytes = new Uint8Array(key.length * 3)
-  let at = 0
+  return bytes.subarray(0, writeOrderedKey(key, bytes, 0))
+}
+
+/** How many bytes `encodeOrderedKey(key)` is. */
+export function orderedKeyLength (key: string): number {
+  let length = 0
+  for (let i = 0; i < key.length; i++) {
+    const unit = key.charCodeAt(i)
+    length += unit < 0x80 ? 1 : unit < 0x800 ? 2 : 3
+  }
+  return length
+}
+
+/**
+ * Writes `encodeOrderedKey(key)` into `target` at `start`; returns where it
+ * ends. Throws RangeError, writing nothing, when it does not fit.
+ */
+export function writeOrderedKey (key: string, target: Uint8Array, start: number): number {
+  if (start + key.length * 3 > target.length && start + orderedKeyLength(key) > target.length) throw new RangeError('The key does not fit in the buffer')
+  let at = start
   for (let i = 0; i < key.length; i++) {
     const unit = key.charCodeAt(i)
     if (unit < 0x80) {
-      bytes[at++] = unit
+      target[at++] = unit
     } else if (unit < 0x800) {
-      bytes[at++] = 0xc0 | (unit >> 6)
-      bytes[at++] = 0x80 | (unit & 0x3f)
+      target[at++] = 0xc0 | (unit >> 6)
+      target[at++] = 0x80 | (unit & 0x3f)
     } else {
-      bytes[at++] = 0xe0 | (unit >> 12)
-      bytes[at++] = 0x80 | ((unit >> 6) & 0x3f)
-      bytes[at++] = 0x80 | (unit & 0x3f)
+      target[at++] = 0xe0 | (unit >> 12)
+      target[at++] = 0x80 | ((unit >> 6) & 0x3f)
+      target[at++] = 0x80 | (unit & 0x3f)
     }
   }
-  return bytes.subarray(0, at)
+  return at
 }
 
 /**

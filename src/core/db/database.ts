@@ -10,6 +10,7 @@
 import { x25519 } from '@noble/curves/ed25519.js'
 import { generateSymmetricKey } from '../crypto/aead.ts'
 import type { SignerFactory } from '../crypto/ed25519.ts'
+import type { Sha256 } from '../log/blocks.ts'
 import { secureRandom, type RandomSource } from '../crypto/random.ts'
 import { UnsupportedThreadError } from '../errors.ts'
 import { epochKeyId } from '../acl/epoch-keys.ts'
@@ -39,6 +40,12 @@ export interface DatabaseOptions {
    * node:crypto at a third of WebCrypto's CPU cost per record.
    */
   readonly signer?: SignerFactory
+  /**
+   * Hashes the blocks of the records this peer writes: @noble/hashes by
+   * default; in Node, `nodeSha256` (src/adapters/node/) hashes through
+   * node:crypto at a fraction of the CPU cost. Same digests either way.
+   */
+  readonly sha256?: Sha256
 }
 
 /** A peer's database of threads. */
@@ -75,7 +82,7 @@ export function openDatabase (options: DatabaseOptions): Database {
   async function load (thread: string): Promise<ThreadDatabase> {
     const self = await keys.findSelf(thread)
     if (self === undefined) throw new ThreadNotFoundError(`this database has no log of its own in thread ${thread}`)
-    return await openThreadDatabase({ thread, backend, records, keys, self, random, now, snapshotEvery: options.snapshotEvery, signer: options.signer })
+    return await openThreadDatabase({ thread, backend, records, keys, self, random, now, snapshotEvery: options.snapshotEvery, signer: options.signer, sha256: options.sha256 })
   }
 
   const db: Database = {

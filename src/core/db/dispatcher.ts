@@ -38,6 +38,7 @@ import type { VerifiedRecord } from '../log/verify-incoming.ts'
 import type { Admission } from '../log/admission.ts'
 import type { EpochKeyring } from '../log/keyring.ts'
 import type { RecordNode } from '../log/record-format.ts'
+import type { Sha256 } from '../log/blocks.ts'
 import type { HeldEpoch, KeyBook } from '../storage/key-book.ts'
 import type { RawBlock } from '../storage/interfaces.ts'
 import type { DocState } from './doc-state.ts'
@@ -166,6 +167,8 @@ export function createDispatcher (deps: {
   readonly view: () => ThreadView
   readonly random?: RandomSource
   readonly now?: () => number
+  /** Hashes the blocks of this peer's records (see DatabaseOptions.sha256). */
+  readonly sha256?: Sha256
   /**
    * Called after events were installed, with how many, and whether more work
    * is queued already; later groups may already be applied but not installed,
@@ -281,14 +284,15 @@ export function createDispatcher (deps: {
         const dependencies = firstOfTurn ? heads.map((h) => ({ log: h.log, record: h.record, kind: 'causal' })) : []
         firstOfTurn = false
         const epoch = deps.epoch()
-        const sealed = sealEncodedEvent({ headerKey: headerKeyOf(epoch, 'data'), plaintext: bytes, time: (deps.now ?? Date.now)(), random: deps.random })
+        const sealed = sealEncodedEvent({ headerKey: headerKeyOf(epoch, 'data'), plaintext: bytes, time: (deps.now ?? Date.now)(), random: deps.random, sha256: deps.sha256 })
+        const change = deps.view().compute(event, identity.logId, seq, staged)
         // The media its documents start and stop referencing, for followers to keep or drop without reading it.
-        const media = mediaChanges(deps.view(), event, identity.logId, seq, staged)
+        const media = mediaChanges(deps.view(), event, change, staged)
         // The view change is staged now, so the next command of the turn builds on it while this record is signed.
-        const staging = stageChange(deps.view().compute(event, identity.logId, seq, staged), touched, applied, changes)
+        const staging = stageChange(change, touched, applied, changes)
         return {
           ...staging,
-          sign: async (prev) => await signRecord({ thread, identity, epoch, kind: 'data', event: sealed, prev, deps: dependencies, ...media, random: deps.random })
+          sign: async (prev) => await signRecord({ thread, identity, epoch, kind: 'data', event: sealed, prev, deps: dependencies, ...media, random: deps.random, sha256: deps.sha256 })
         }
       }
     }))

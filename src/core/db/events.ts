@@ -45,6 +45,9 @@ export interface DbEvent {
   readonly ops: readonly Operation[]
 }
 
+/** Most operations one event may hold. */
+const MAX_OPERATIONS = 10_000
+
 /** A non-empty string of at most `maxBytes` bytes in UTF-8. */
 export const isName = (v: unknown, maxBytes = 256): v is string =>
   typeof v === 'string' && v.length > 0 && (v.length * 3 <= maxBytes || utf8ToBytes(v).length <= maxBytes)
@@ -67,7 +70,7 @@ function preview (value: unknown): string {
 export function parseDbEvent (value: unknown): DbEvent {
   if (!isFields(value) || value.v !== DB_EVENT_VERSION || value.type !== 'db') throw new InvalidEventError(`payload is not a database event of version ${DB_EVENT_VERSION}`)
   if (!Number.isSafeInteger(value.clock) || (value.clock as number) < 1) throw new InvalidEventError('database event has no valid clock')
-  if (!Array.isArray(value.ops) || value.ops.length === 0 || value.ops.length > 10_000) throw new InvalidEventError('database event must hold 1 to 10,000 operations')
+  if (!Array.isArray(value.ops) || value.ops.length === 0 || value.ops.length > MAX_OPERATIONS) throw new InvalidEventError('database event must hold 1 to 10,000 operations')
   const ops = value.ops.map((raw: unknown, i: number): Operation => {
     if (!isFields(raw) || !isText(raw.coll) || !isText(raw.id, 1024)) throw new InvalidEventError(`operation ${i} has no valid collection or id`)
     if (!isIncarnation(raw.inc)) throw new InvalidEventError(`operation ${i} has no valid incarnation (1 to 32 bytes)`)
@@ -109,6 +112,16 @@ export function ownEvent (event: DbEvent): DbEvent {
  * exactly what this peer applied.
  */
 export function ownEncodedEvent (event: DbEvent): { readonly event: DbEvent, readonly bytes: Uint8Array } {
+  if (isOfDecodedOperations(event)) {
+    // Every operation is already as peers decode it: encoding them again gives bytes that decode to
+    // these very values (decoding and re-encoding DAG-CBOR is stable), so they need not be decoded again.
+    const own: DbEvent = { v: DB_EVENT_VERSION, type: 'db', clock: event.clock, ops: event.ops }
+    try {
+      return { event: own, bytes: dagCbor.encode(own) }
+    } catch (cause) {
+      throw new InvalidCommandError(`the command holds a value DAG-CBOR cannot carry: ${(cause as Error).message}`, { cause })
+    }
+  }
   let bytes: Uint8Array
   let decoded: unknown
   try {
@@ -132,5 +145,20 @@ export function ownEncodedEvent (event: DbEvent): { readonly event: DbEvent, rea
  */
 export function ownOperations (ops: readonly Operation[]): Operation[] {
   if (ops.length === 0) return []
-  return [...ownEvent({ v: DB_EVENT_VERSION, type: 'db', clock: 1, ops }).ops]
+  const decoded = ownEvent({ v: DB_EVENT_VERSION, type: 'db', clock: 1, ops }).ops
+  for (const op of decoded) decodedOperations.add(op)
+  return [...decoded]
+}
+
+/**
+ * Operations `ownOperations` made: decoded from DAG-CBOR and parsed, so an
+ * event of them (at a valid clock) needs only encoding (see ownEncodedEvent).
+ * Weak, so an operation never written costs nothing here.
+ */
+const decodedOperations = new WeakSet<Operation>()
+
+/** Whether `event` is a valid event of operations `ownOperations` made, which parsing would return as they are. */
+function isOfDecodedOperations (event: DbEvent): boolean {
+  return event.v === DB_EVENT_VERSION && event.type === 'db' && Number.isSafeInteger(event.clock) && event.clock >= 1 &&
+    event.ops.length > 0 && event.ops.length <= MAX_OPERATIONS && event.ops.every((op) => decodedOperations.has(op))
 }

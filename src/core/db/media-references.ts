@@ -12,7 +12,7 @@ import { CID } from 'multiformats/cid'
 import { parseMediaRef } from '../media/format.ts'
 import { visibleDoc, type DocState } from './doc-state.ts'
 import type { DbEvent } from './events.ts'
-import { stagedKey, type ThreadView } from './view.ts'
+import { stagedKey, type ThreadView, type ViewChange } from './view.ts'
 
 /** How deep into a document's values media refs are looked for. */
 const MAX_DEPTH = 3
@@ -23,8 +23,12 @@ export interface MediaChanges {
   readonly releases: string[]
 }
 
-/** Compares the media the event's documents reference before and after it. */
-export function mediaChanges (view: ThreadView, event: DbEvent, log: string, seq: number, staged?: ReadonlyMap<string, DocState>): MediaChanges {
+/**
+ * Compares the media the event's documents reference before it (in `staged`
+ * states where it has them, else in the view) and after it (`change`, what
+ * the view computed for the event from those same states).
+ */
+export function mediaChanges (view: ThreadView, event: DbEvent, change: ViewChange, staged?: ReadonlyMap<string, DocState>): MediaChanges {
   const before = new Set<string>()
   const seen = new Set<string>()
   for (const op of event.ops) {
@@ -35,7 +39,7 @@ export function mediaChanges (view: ThreadView, event: DbEvent, log: string, seq
     if (state !== undefined) collectRoots(visibleDoc(state), before, 0)
   }
   const after = new Set<string>()
-  for (const { state } of view.compute(event, log, seq, staged).states) collectRoots(visibleDoc(state), after, 0)
+  for (const { state } of change.states) collectRoots(visibleDoc(state), after, 0)
   return {
     attachments: [...after].filter((root) => !before.has(root)).sort(),
     releases: [...before].filter((root) => !after.has(root)).sort()

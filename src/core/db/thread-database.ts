@@ -6,6 +6,7 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { utf8ToBytes } from '@noble/hashes/utils.js'
 import type { SignerFactory } from '../crypto/ed25519.ts'
+import type { Sha256 } from '../log/blocks.ts'
 import type { RandomSource } from '../crypto/random.ts'
 import { logIdentityFromSeed } from '../ids/log-id.ts'
 import type { BatchOutcome, IngestResult, LogHead, RecordStore } from '../log/record-store.ts'
@@ -168,6 +169,8 @@ export async function openThreadDatabase (deps: {
   readonly snapshotEvery?: number
   /** Makes this peer's log signer (see DatabaseOptions.signer). */
   readonly signer?: SignerFactory
+  /** Hashes the blocks of this peer's records (see DatabaseOptions.sha256). */
+  readonly sha256?: Sha256
 }): Promise<ThreadDatabase> {
   const { thread, backend, records, keys } = deps
   /** Summaries of records read for the history, each opened once (history.ts). */
@@ -335,9 +338,9 @@ export async function openThreadDatabase (deps: {
     // Checked as every replica will check it: a malformed body is refused here, not written.
     const body: AclBody = parseAclBody({ v: 3, changes })
     const sealing = options.epoch ?? epoch
-    const event = sealEvent({ headerKey: headerKeyOf(sealing, 'acl'), payload: body, time: (deps.now ?? Date.now)(), random: deps.random })
+    const event = sealEvent({ headerKey: headerKeyOf(sealing, 'acl'), payload: body, time: (deps.now ?? Date.now)(), random: deps.random, sha256: deps.sha256 })
     const written = await records.appendOwn(thread, identity.logId, async (prev) => await signRecord({
-      thread, identity, epoch: sealing, kind: 'acl', event, prev: prev === null ? null : { record: prev.record, seq: prev.seq }, deps: options.deps, random: deps.random
+      thread, identity, epoch: sealing, kind: 'acl', event, prev: prev === null ? null : { record: prev.record, seq: prev.seq }, deps: options.deps, random: deps.random, sha256: deps.sha256
     }))
     // A role set from before a member's records applied here judges them anew, here as on every replica that receives it.
     if (changes.some((c) => c.type === 'role') && await changesAppliedWrites({ thread, records, keyring: await keys.keyring(thread), admission, outcomes: [written] })) await db.rebuild('log')

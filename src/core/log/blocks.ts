@@ -23,13 +23,21 @@ import type { RawBlock } from '../storage/interfaces.ts'
 
 /**
  * sha2-256 as a synchronous multiformats hasher: the audited @noble/hashes one,
- * in pure JavaScript, everywhere. multiformats' own is asynchronous in
- * browsers (WebCrypto), and in Node it is OpenSSL through createHash, whose
- * per-call setup takes OpenSSL locks that the thread pool's concurrent Ed25519
- * sign and verify jobs also take: hashing blocks on the main thread that way
- * stalls the signatures running beside it.
+ * in pure JavaScript, everywhere (a Node program writing records may pass a
+ * native one for the blocks it writes: see Sha256). multiformats' own is
+ * asynchronous in browsers (WebCrypto), and in Node it is OpenSSL through
+ * createHash, whose per-call setup takes OpenSSL locks that the thread pool's
+ * concurrent Ed25519 sign and verify jobs also take: hashing blocks on the
+ * main thread that way stalls the signatures running beside it.
  */
 export const sha256Hasher = hasherFrom({ name: 'sha2-256', code: 0x12, encode: (bytes: Uint8Array) => nobleSha256(bytes) })
+
+/**
+ * A synchronous sha2-256, as the blocks this peer writes are hashed: @noble/hashes
+ * by default; a host may pass a native one with the same output (in Node,
+ * `nodeSha256` of src/adapters/node, where signing too runs on the main thread).
+ */
+export type Sha256 = (bytes: Uint8Array) => Uint8Array
 
 // ---- CIDs --------------------------------------------------------------------
 
@@ -45,14 +53,14 @@ function sha256 (bytes: Uint8Array): Uint8Array {
   return digest
 }
 
-/** The binary CID of block bytes (prefix, then digest), as a small array. */
-function cidBytesOf (bytes: Uint8Array): Uint8Array {
+/** The binary CID of block bytes (prefix, then digest, by `hash`), as a small array. */
+function cidBytesOf (bytes: Uint8Array, hash: Sha256 = sha256): Uint8Array {
   const out = new Uint8Array(BLOCK_CID_LENGTH)
   out[0] = CID_PREFIX[0]
   out[1] = CID_PREFIX[1]
   out[2] = CID_PREFIX[2]
   out[3] = CID_PREFIX[3]
-  out.set(sha256(bytes), CID_PREFIX.length)
+  out.set(hash(bytes), CID_PREFIX.length)
   return out
 }
 
@@ -74,9 +82,9 @@ function cidFromBlockCidBytes (bytes: Uint8Array): CID {
   return new CID(1, dagCbor.code, new Digest(sha256Hasher.code, 32, cid.subarray(CID_PREFIX.length), cid.subarray(2)), cid)
 }
 
-/** The CIDv1 (dag-cbor, sha2-256) of block bytes. */
-export function cidOf (bytes: Uint8Array): CID {
-  return cidFromBlockCidBytes(cidBytesOf(bytes))
+/** The CIDv1 (dag-cbor, sha2-256) of block bytes, hashed by `hash` where given. */
+export function cidOf (bytes: Uint8Array, hash?: Sha256): CID {
+  return cidFromBlockCidBytes(cidBytesOf(bytes, hash))
 }
 
 /**
@@ -116,9 +124,9 @@ class Block implements EncodedBlock {
   readonly cidBytes: Uint8Array
   #link: CID | undefined
 
-  constructor (bytes: Uint8Array) {
+  constructor (bytes: Uint8Array, hash?: Sha256) {
     this.bytes = bytes
-    this.cidBytes = cidBytesOf(bytes)
+    this.cidBytes = cidBytesOf(bytes, hash)
     this.cid = cidBytesToString(this.cidBytes)
   }
 
@@ -128,9 +136,9 @@ class Block implements EncodedBlock {
   }
 }
 
-/** Encodes a value as a dag-cbor block and computes its CID. */
-export function encodeBlock (value: unknown): EncodedBlock {
-  return new Block(dagCbor.encode(value))
+/** Encodes a value as a dag-cbor block and computes its CID (hashed by `hash` where given). */
+export function encodeBlock (value: unknown, hash?: Sha256): EncodedBlock {
+  return new Block(dagCbor.encode(value), hash)
 }
 
 /** Length of the dag-cbor head of a byte string of `length` bytes (shortest form). */
@@ -169,12 +177,12 @@ function checkSealedLength (length: number): void {
  * `encodeBlock(seal(key, plaintext, random))`, but sealed straight into the
  * block's buffer, so the ciphertext is written once and never copied.
  */
-export function encodeSealedBlock (key: Uint8Array, plaintext: Uint8Array, random?: RandomSource): EncodedBlock {
+export function encodeSealedBlock (key: Uint8Array, plaintext: Uint8Array, random?: RandomSource, hash?: Sha256): EncodedBlock {
   const length = plaintext.length + SEAL_OVERHEAD
   checkSealedLength(length)
   const bytes = new Uint8Array(byteStringHeadLength(length) + length)
   sealInto(key, plaintext, bytes.subarray(writeByteStringHead(bytes, 0, length)), random)
-  return new Block(bytes)
+  return new Block(bytes, hash)
 }
 
 // ---- Record envelopes ----------------------------------------------------------

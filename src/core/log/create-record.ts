@@ -15,7 +15,7 @@ import { secureRandom, type RandomSource } from '../crypto/random.ts'
 import { BadCidError, MalformedRecordError, MissingKeyError, TooLargeError } from '../errors.ts'
 import type { LogIdentity } from '../ids/log-id.ts'
 import type { RawBlock } from '../storage/interfaces.ts'
-import { cidOf, cidToString, encodeBlock, isCanonicalCid, encodeRecordEnvelope, encodeSealedBlock, parseCid, type EncodedBlock } from './blocks.ts'
+import { cidOf, cidToString, encodeBlock, isCanonicalCid, encodeRecordEnvelope, encodeSealedBlock, parseCid, type EncodedBlock, type Sha256 } from './blocks.ts'
 import { LIMITS, RECORD_FORMAT_VERSION, signedPart, type Dependency, type EventLinks, type RecordKind, type RecordNode } from './record-format.ts'
 
 /** The epoch a record is sealed with: its key ID and follow key. */
@@ -55,7 +55,7 @@ export interface CreatedRecord {
  * Encrypts a payload into event, header and body blocks; the header is sealed
  * with `headerKey` (the epoch's read key for kind "data", its follow key for "acl").
  */
-export function sealEvent (input: { readonly headerKey: Uint8Array, readonly payload: unknown, readonly time?: number, readonly random?: RandomSource }): SealedEvent {
+export function sealEvent (input: { readonly headerKey: Uint8Array, readonly payload: unknown, readonly time?: number, readonly random?: RandomSource, readonly sha256?: Sha256 }): SealedEvent {
   let plaintext: Uint8Array
   try {
     plaintext = dagCbor.encode(input.payload)
@@ -69,16 +69,16 @@ export function sealEvent (input: { readonly headerKey: Uint8Array, readonly pay
  * `sealEvent` for a payload already encoded as dag-cbor (`plaintext`), so a
  * caller that encoded it to check it does not encode it again.
  */
-export function sealEncodedEvent (input: { readonly headerKey: Uint8Array, readonly plaintext: Uint8Array, readonly time?: number, readonly random?: RandomSource }): SealedEvent {
+export function sealEncodedEvent (input: { readonly headerKey: Uint8Array, readonly plaintext: Uint8Array, readonly time?: number, readonly random?: RandomSource, readonly sha256?: Sha256 }): SealedEvent {
   const random = input.random ?? secureRandom
-  const { plaintext } = input
+  const { plaintext, sha256 } = input
   if (plaintext.length > LIMITS.maxPayloadBytes) throw new TooLargeError(`payload is ${plaintext.length} bytes; the limit is ${LIMITS.maxPayloadBytes}`)
   const time = input.time ?? Date.now()
   if (!Number.isSafeInteger(time) || time < 0) throw new MalformedRecordError(`event time ${time} is not an integer from 0 to 2^53 − 1`)
   const contentKey = generateSymmetricKey(random)
-  const body = encodeSealedBlock(contentKey, plaintext, random)
-  const header = encodeSealedBlock(input.headerKey, dagCbor.encode({ v: RECORD_FORMAT_VERSION, time, key: contentKey }), random)
-  const event = encodeBlock({ v: RECORD_FORMAT_VERSION, header: header.link, body: body.link })
+  const body = encodeSealedBlock(contentKey, plaintext, random, sha256)
+  const header = encodeSealedBlock(input.headerKey, dagCbor.encode({ v: RECORD_FORMAT_VERSION, time, key: contentKey }), random, sha256)
+  const event = encodeBlock({ v: RECORD_FORMAT_VERSION, header: header.link, body: body.link }, sha256)
   return { contentKey, blocks: [event, header, body] }
 }
 
@@ -100,6 +100,8 @@ export async function signRecord (input: {
   /** Manifest CIDs of the media the record stops referencing. */
   readonly releases?: readonly string[]
   readonly random?: RandomSource
+  /** Hashes the record block (see Sha256); @noble/hashes by default. */
+  readonly sha256?: Sha256
 }): Promise<CreatedRecord> {
   const deps = input.deps ?? []
   const media = { attachments: mediaLinks(input.attachments, 'attachments'), releases: mediaLinks(input.releases, 'releases') }
@@ -123,7 +125,7 @@ export async function signRecord (input: {
   }
   const signed = signedPart({ ...unsigned, event: event.link, prev: input.prev === null ? null : (input.prev.link ?? parseCid(input.prev.record)) })
   const sig = await input.identity.signer.sign(dagCbor.encode(signed))
-  const sealed = sealRecordNode({ ...signed, sig }, input.epoch, input.random)
+  const sealed = sealRecordNode({ ...signed, sig }, input.epoch, input.random, input.sha256)
   // Plain { cid, bytes } blocks: a created record is often kept a while, and the encoded blocks'
   // binary CIDs and CID objects are not needed past this point.
   return {
@@ -142,9 +144,9 @@ export async function signRecord (input: {
  * the epoch's key ID and that dag-cbor sealed with the epoch's follow key.
  * The value is encoded as given, unchecked.
  */
-export function sealRecordNode (node: Record<string, unknown>, epoch: SealingEpoch, random?: RandomSource): { readonly link: CID, readonly block: RawBlock } {
+export function sealRecordNode (node: Record<string, unknown>, epoch: SealingEpoch, random?: RandomSource, sha256?: Sha256): { readonly link: CID, readonly block: RawBlock } {
   const plaintext = dagCbor.encode(node)
-  const link = cidOf(plaintext)
+  const link = cidOf(plaintext, sha256)
   return { link, block: { cid: cidToString(link), bytes: encodeRecordEnvelope(epoch.keyId, epoch.followKey, plaintext, random) } }
 }
 
@@ -180,6 +182,8 @@ export interface CreateRecordInput {
   /** Milliseconds since the epoch; defaults to now. */
   readonly time?: number
   readonly random?: RandomSource
+  /** Hashes the record's blocks (see Sha256); @noble/hashes by default. */
+  readonly sha256?: Sha256
 }
 
 /** Encrypts, links and signs one event into a record of `identity`'s log. */

@@ -11,4 +11,4 @@ export {
 } from './format.ts'
 export { encryptMedia, type ByteSource, type EncryptMediaOptions, type EncryptProgress } from './encrypt.ts'
 export { getVerifiedBlock, mediaBlockCids, openMedia, readManifest, readMedia, type BlockGetter, type OpenMediaOptions } from './open.ts'
-export { MalformedThumbnailPackError, PACK_LIMITS, packThumbnails, THUMBNAIL_PACK_VERSION, unpackThumbnails } from './thumbnail-pack.ts'
+export { MalformedThumbnailPackError, PACK_LIMITS, packThumbnailFiles, packThumbnails, THUMBNAIL_PACK_VERSION, unpackThumbnails, type ThumbnailPack } from './thumbnail-pack.ts'

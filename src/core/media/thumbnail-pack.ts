@@ -52,34 +52,51 @@ export class MalformedThumbnailPackError extends ThreadsError {
   static override readonly errorName = 'MalformedThumbnailPackError'
 }
 
+/** A pack block and the files it holds (their indices in the files given, in order). */
+export interface ThumbnailPack {
+  readonly block: MediaBlock
+  readonly files: readonly number[]
+}
+
 /**
  * Packs thumbnails' blocks into pack blocks of at most PACK_LIMITS.maxBlockBytes:
  * `files` are each a thumbnail's blocks, its manifest first; a file's blocks
  * stay together in one pack block. A file too large for a pack block is left
  * out (a joiner fetches it alone). At most PACK_LIMITS.maxBlocks pack blocks:
- * files past them are left out too.
+ * files past them are left out too. Each pack block says which files it holds,
+ * so a publisher can record a pack's members and reuse it while they stay.
  */
-export async function packThumbnails (files: Iterable<readonly MediaBlock[]>): Promise<MediaBlock[]> {
-  const packs: MediaBlock[] = []
+export async function packThumbnailFiles (files: Iterable<readonly MediaBlock[]>): Promise<ThumbnailPack[]> {
+  const packs: ThumbnailPack[] = []
   let entries: Array<[CID, Uint8Array]> = []
+  let members: number[] = []
   let bytes = 0
   const close = async (): Promise<void> => {
     if (entries.length === 0) return
     const block = dagCbor.encode({ v: THUMBNAIL_PACK_VERSION, blocks: entries })
-    packs.push({ cid: CID.createV1(dagCbor.code, await sha256.digest(block)), bytes: block })
+    packs.push({ block: { cid: CID.createV1(dagCbor.code, await sha256.digest(block)), bytes: block }, files: members })
     entries = []
+    members = []
     bytes = 0
   }
+  let index = -1
   for (const file of files) {
+    index++
     const size = file.reduce((n, b) => n + b.bytes.length + ENTRY_OVERHEAD, 0)
     if (size + ENTRY_OVERHEAD > PACK_LIMITS.maxBlockBytes || file.length > PACK_LIMITS.maxEntries) continue
     if (bytes + size + ENTRY_OVERHEAD > PACK_LIMITS.maxBlockBytes || entries.length + file.length > PACK_LIMITS.maxEntries) await close()
     if (packs.length >= PACK_LIMITS.maxBlocks) break
     for (const block of file) entries.push([block.cid, block.bytes])
+    members.push(index)
     bytes += size
   }
   await close()
   return packs
+}
+
+/** The pack blocks of {@link packThumbnailFiles}, without which files each holds. */
+export async function packThumbnails (files: Iterable<readonly MediaBlock[]>): Promise<MediaBlock[]> {
+  return (await packThumbnailFiles(files)).map((p) => p.block)
 }
 
 /**
