@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- follower`: a real follower process on disk (LMDB, durable)
+ * `npm run bench -- follower`: a real follower process on disk (durable)
  * under many concurrent clients over loopback, each a member of one
  * access-controlled thread pushing records of its own log, half over HTTP and
  * half over libp2p:
@@ -37,6 +37,7 @@ import { syncThread } from '../src/core/sync/engine.ts'
 import { startFollowerProcess, type FollowerProcess } from '../test/helpers/follower-process.ts'
 import { readClientsOutput, type ClientsInput, type ClientsOutput } from './follower-clients.ts'
 import { benchManyThreads } from './follower-many.ts'
+import { cpuSeconds } from './process-cpu.ts'
 import { encodePushes, makeAlbum, quantile, type Album, type ClientResult, type EncodedPush } from './follower-load.ts'
 
 const PER_PUSH = 10
@@ -50,12 +51,6 @@ const loopbackFlags = (clients: number): string[] => [
   '--max-pending-connections', '256',
   '--max-concurrent-requests-per-peer', String(clients)
 ]
-
-/** The CPU seconds (user and system) a process has used, from /proc (clock ticks of 1/100 s). */
-export async function cpuSeconds (pid: number): Promise<number> {
-  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / 100
-}
 
 /** Samples the follower's RSS and `/health` answer time every 100 ms until stopped; also the CPU it used meanwhile. */
 export function watch (follower: FollowerProcess): { stop: () => Promise<{ maxRssMb: number, healthMaxMs: number, healthP50Ms: number, healthFailures: number, cpuSeconds: number }> } {
@@ -171,7 +166,7 @@ export async function benchFollower (options: { clients?: number, crowd?: number
   let setup = performance.now()
   const album = await makeAlbum(clients, recordsEach)
   const records = album.members.reduce((sum, m) => sum + m.records.length, 0)
-  console.log(`\nFollower under load (a follower process on disk, LMDB durable; ${clients} members of one album, ${recordsEach} records each after its join, ${PER_PUSH} a push; made in ${((performance.now() - setup) / 1000).toFixed(1)} s)`)
+  console.log(`\nFollower under load (a follower process on disk, durable; ${clients} members of one album, ${recordsEach} records each after its join, ${PER_PUSH} a push; made in ${((performance.now() - setup) / 1000).toFixed(1)} s)`)
 
   const pushes = encodeAlbum(album)
   // Baseline: the pushes of ten members one client at a time (HTTP), so nothing shares a sync.

@@ -12,7 +12,7 @@ import { gossipsub } from '@libp2p/gossipsub'
 import { ping } from '@libp2p/ping'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { withBaseOptions } from '../src/adapters/libp2p/base-options.ts'
-import { migrateFileStore, openLmdbBackend, openLmdbBlockstore } from '../src/adapters/node/index.ts'
+import { migrateFileStore, migrateLmdbStore, openLmdbBlockstore, openSqliteBackend } from '../src/adapters/node/index.ts'
 import { serveSync, type Requester } from '../src/adapters/libp2p/sync-protocol.ts'
 import { serveSyncSessions } from '../src/adapters/libp2p/sync-session.ts'
 import { startBlockNode } from '../src/adapters/libp2p/bitswap-node.ts'
@@ -49,12 +49,14 @@ export interface Follower {
 export async function startFollower (config: FollowerConfig): Promise<Follower> {
   await mkdir(config.dataDir, { recursive: true })
   // Durable: a push is answered only once its records are synced to disk, and concurrent
-  // pushes share that sync (group commit). No read cache in front: LMDB reads from its
-  // memory map, so a cache would only copy every block written and read once more.
-  const backend = await openLmdbBackend({ directory: `${config.dataDir}/lmdb` })
-  // A data directory from before LMDB holds a file store: carry it over before serving.
-  const migrated = await migrateFileStore({ from: `${config.dataDir}/store`, to: backend })
-  if (migrated !== undefined) console.log(`moved ${migrated.blocks} blocks and ${migrated.keys} keys from the file store into LMDB; the old store is at ${migrated.movedTo}`)
+  // pushes share that sync (group commit). SQLite reads into a page cache of bounded size,
+  // where a memory map (LMDB's) left every page a read visited in the process's RSS.
+  const backend = await openSqliteBackend({ directory: `${config.dataDir}/records` })
+  // A data directory from before SQLite holds an LMDB store, or from before that a file store: carry it over before serving.
+  for (const [from, name, migrate] of [['store', 'file store', migrateFileStore], ['lmdb', 'LMDB store', migrateLmdbStore]] as const) {
+    const migrated = await migrate({ from: `${config.dataDir}/${from}`, to: backend })
+    if (migrated !== undefined) console.log(`moved ${migrated.blocks} blocks and ${migrated.keys} keys from the ${name} into SQLite; the old store is at ${migrated.movedTo}`)
+  }
   const keys = createKeyBook(backend.meta)
   const threads = createThreadBook(backend.meta)
   // Set once the node runs: followed threads' topics are joined so announcements flow through.

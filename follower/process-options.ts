@@ -14,7 +14,9 @@ export const FOLLOWER_NODE_FLAGS: readonly string[] = [
   // small that a push's short-lived garbage is promoted to the old generation before it dies.
   '--max-semi-space-size=8',
   // The old generation may grow to 256 MB: several times the live heap, so a burst is absorbed, but V8 collects before drifting far.
-  '--max-old-space-size=256'
+  '--max-old-space-size=256',
+  // The record store is Node's built-in SQLite (node:sqlite), which warns on load that it is experimental.
+  '--disable-warning=ExperimentalWarning'
 ]
 
 /** The environment of a follower process: `env` with at most two malloc arenas (unless it already says). */

@@ -1,5 +1,5 @@
 /**
- * Durability of the Node database on LMDB against a real process: a writer
+ * Durability of the Node database on LMDB and on SQLite against a real process: a writer
  * (test/helpers/db-writer-process.ts) writes documents through the database
  * API and says each one as soon as its write resolves; it is killed with
  * SIGKILL at a random point, then the database is reopened here. Every
@@ -11,17 +11,19 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { describe, expect, it } from 'vitest'
-import { openLmdbBackend } from '../../src/adapters/node/index.ts'
+import { openLmdbBackend, openSqliteBackend } from '../../src/adapters/node/index.ts'
 import { openDatabase } from '../../src/core/db/index.ts'
 import { cleanupAfterAll, tempDir } from '../helpers/cleanup.ts'
 import { seededRng } from '../helpers/seeded.ts'
 
 const ROUNDS = 5
+const BACKENDS = { lmdb: openLmdbBackend, sqlite: openSqliteBackend }
+type Kind = keyof typeof BACKENDS
 const START_TIMEOUT_MS = 60_000
 
 /** Runs the writer until it has acknowledged `acknowledge` writes, kills it, and returns the thread and every acknowledged ID. */
-async function writeAndKill (directory: string, thread: string | undefined, inFlight: number, acknowledge: number): Promise<{ thread: string, acknowledged: string[] }> {
-  const child = spawn(process.execPath, ['test/helpers/db-writer-process.ts', directory, thread ?? '-', String(inFlight)], { stdio: ['ignore', 'pipe', 'pipe'] })
+async function writeAndKill (kind: Kind, directory: string, thread: string | undefined, inFlight: number, acknowledge: number): Promise<{ thread: string, acknowledged: string[] }> {
+  const child = spawn(process.execPath, ['test/helpers/db-writer-process.ts', directory, thread ?? '-', String(inFlight), kind], { stdio: ['ignore', 'pipe', 'pipe'] })
   const acknowledged: string[] = []
   let opened = thread
   let output = ''
@@ -51,7 +53,7 @@ async function writeAndKill (directory: string, thread: string | undefined, inFl
   return { thread: opened!, acknowledged }
 }
 
-describe('the Node database on LMDB, killed with SIGKILL', () => {
+describe.each(Object.keys(BACKENDS) as Kind[])('the Node database on %s, killed with SIGKILL', (kind) => {
   const cleanup = cleanupAfterAll()
   const seed = Number(process.env.CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31))
 
@@ -62,10 +64,10 @@ describe('the Node database on LMDB, killed with SIGKILL', () => {
       let thread: string | undefined
       const written: string[] = []
       for (let round = 0; round < ROUNDS; round++) {
-        const run = await writeAndKill(directory, thread, inFlight, 5 + rng.int(inFlight * 4))
+        const run = await writeAndKill(kind, directory, thread, inFlight, 5 + rng.int(inFlight * 4))
         thread = run.thread
         written.push(...run.acknowledged)
-        const db = openDatabase({ backend: await openLmdbBackend({ directory }) })
+        const db = openDatabase({ backend: await BACKENDS[kind]({ directory }) })
         try {
           const docs = (await db.openThread(thread)).collection('docs')
           const missing = written.filter((id) => docs.get(id)?.body !== 'x'.repeat(500))

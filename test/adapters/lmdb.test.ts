@@ -1,19 +1,19 @@
 /**
- * The LMDB backend against the storage contract, plus what only it promises:
- * string-ordered keys of any code units, named refusal of oversized keys, and
- * many concurrent writes landing together. Each test works in its own temp directory.
+ * The LMDB backend against the storage contract and the cases of every Node
+ * backend, plus what only it promises: ordered keys that round-trip, and named
+ * refusal of oversized keys.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { StorageBackend } from '../../src/core/storage/interfaces.ts'
+import { describe, expect, it } from 'vitest'
 import { openLmdbBackend } from '../../src/adapters/node/index.ts'
 import { open } from 'lmdb'
 import { LMDB_FILE } from '../../src/adapters/node/lmdb-backend.ts'
 import { decodeOrderedKey, encodeOrderedKey, writeOrderedKey } from '../../src/adapters/node/ordered-keys.ts'
 import { collect, makeBlock } from '../contracts/contract-helpers.ts'
 import { runStorageContractTests } from '../contracts/storage-contract.ts'
+import { runNodeBackendTests } from './node-backend-cases.ts'
 
 const makeTempDir = async (): Promise<string> => await mkdtemp(join(tmpdir(), 'threads-lmdb-'))
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text)
@@ -53,23 +53,9 @@ describe('ordered keys', () => {
   })
 })
 
-describe('LMDB backend', () => {
-  let directory: string
-  let backend: StorageBackend
-  beforeEach(async () => {
-    directory = await makeTempDir()
-    backend = await openLmdbBackend({ directory })
-  })
-  afterEach(async () => {
-    try { await backend.close() } finally { await rm(directory, { recursive: true, force: true }) }
-  })
-  const reopen = async (): Promise<StorageBackend> => {
-    await backend.close()
-    backend = await openLmdbBackend({ directory })
-    return backend
-  }
-
+runNodeBackendTests('LMDB', async (directory) => await openLmdbBackend({ directory }), (under) => {
   it('refuses keys and CIDs over the size limit by name, storing nothing of their call', async () => {
+    const backend = under.backend()
     const long = 'k'.repeat(5000)
     await expect(backend.meta.get(long)).rejects.toMatchObject({ name: 'TooLargeError' })
     await expect(backend.meta.batch([{ type: 'put', key: 'fine', value: bytes('x') }, { type: 'put', key: long, value: bytes('x') }]))
@@ -83,6 +69,7 @@ describe('LMDB backend', () => {
   })
 
   it('takes meta keys up to the limit whole and refuses one byte more', async () => {
+    const backend = under.backend()
     const longest = 'k'.repeat(1977)
     await backend.meta.batch([{ type: 'put', key: longest, value: bytes('x') }])
     expect(await backend.meta.get(longest)).toEqual(bytes('x'))
@@ -92,9 +79,9 @@ describe('LMDB backend', () => {
 
   it('stores keys as the bytes earlier stores hold: a block under its CID, a meta key behind one lead byte', async () => {
     const block = await makeBlock(bytes('block'))
-    await backend.commit!([block], [{ type: 'put', key: 'k\ud800é', value: bytes('v') }])
-    await backend.close()
-    const root = open({ path: join(directory, LMDB_FILE), maxDbs: 2 })
+    await under.backend().commit!([block], [{ type: 'put', key: 'k\ud800é', value: bytes('v') }])
+    await under.backend().close()
+    const root = open({ path: join(under.directory(), LMDB_FILE), maxDbs: 2 })
     try {
       const raw = { keyEncoding: 'binary', encoding: 'binary', compression: false, cache: false } as const
       const metaKeys = [...root.openDB({ name: 'meta', ...raw }).getKeys()] as Buffer[]
@@ -104,33 +91,7 @@ describe('LMDB backend', () => {
     } finally {
       await root.close()
     }
-    backend = await openLmdbBackend({ directory })
+    const backend = await under.reopen()
     expect(await backend.meta.get('k\ud800é')).toEqual(bytes('v'))
-  })
-
-  it('keeps lone surrogates and case-distinct keys apart, and lists them in code-unit order', async () => {
-    const keys = ['k', 'K', 'k\ud800', 'k\udfff', 'k\ue000']
-    await backend.meta.batch(keys.map(key => ({ type: 'put', key, value: bytes(key) })))
-    expect((await collect(backend.meta.list(''))).map(([key]) => key)).toEqual([...keys].sort())
-    expect(await backend.meta.get('k\ud800')).toEqual(bytes('k\ud800'))
-  })
-
-  it('commits blocks and meta together, and keeps both across reopen', async () => {
-    const blocks = await Promise.all([bytes('one'), bytes('two')].map(makeBlock))
-    await backend.commit!(blocks, [{ type: 'put', key: 'head', value: bytes(blocks[1]!.cid) }])
-    await reopen()
-    for (const block of blocks) expect(await backend.blocks.get(block.cid)).toEqual(block.bytes)
-    expect(await backend.meta.get('head')).toEqual(bytes(blocks[1]!.cid))
-  })
-
-  it('lands 500 concurrent durable batches, each whole', async () => {
-    const store = backend
-    await Promise.all(Array.from({ length: 500 }, async (_, i) => {
-      await store.meta.batch([{ type: 'put', key: `doc/${i}/a`, value: bytes(`a${i}`) }, { type: 'put', key: `doc/${i}/b`, value: bytes(`b${i}`) }])
-    }))
-    await reopen()
-    const entries = await collect(backend.meta.list('doc/'))
-    expect(entries).toHaveLength(1000)
-    expect(await backend.meta.get('doc/499/b')).toEqual(bytes('b499'))
   })
 })

@@ -99,7 +99,7 @@ describe('writers and a follower over loopback', { timeout: 240_000 }, () => {
       expect(content.includes(Buffer.from('readKey')), `${file} holds a read key`).toBe(false)
     }
     // The scan did read the stored records: the database file is among the files, holding them all.
-    expect(files.some(file => file.endsWith('threads.mdb'))).toBe(true)
+    expect(files.some(file => file.endsWith('threads.sqlite'))).toBe(true)
     expect(bytes).toBeGreaterThan(1_000_000)
   })
 })

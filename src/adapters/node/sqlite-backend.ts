@@ -1,0 +1,244 @@
+/**
+ * A StorageBackend in one SQLite database (Node's built-in `node:sqlite`), for the
+ * follower: its records are read with pread into SQLite's own bounded page cache,
+ * not through a memory map of the whole file, so serving many threads does not
+ * leave the database file resident in the process (with LMDB's map every page a
+ * read visited stayed in RSS, each fault mapping 64 KB around it, and reads of
+ * hash-keyed blocks scattered over all of the file).
+ *
+ * Layout: `threads.sqlite` (and its `-wal`) under `directory`; table `blocks`
+ * (CID → bytes, in insertion order, so a push's blocks sit together on disk) and
+ * `meta` (key → value, clustered by key). Guarantees, beyond those of interfaces.ts:
+ * - a write is applied in one SQLite transaction (WAL) before its call goes on,
+ *   so it survives kill -9 once applied; with `durable` (the default) a call resolves
+ *   once the write-ahead log holding it is fsynced, so it survives power loss too;
+ * - group commit: writes applied while an fsync runs share the next one, so many
+ *   concurrent batches cost one fsync; `commitApplied` resolves once applied and
+ *   hands back the sync, so a caller that orders its writes can apply the next
+ *   while this one syncs;
+ * - `batch`, `putMany`, `deleteMany` and `commit` (blocks and meta together) are
+ *   each one transaction: all-or-nothing across crashes, never seen half-applied;
+ * - keys are stored so that byte order is string order (ordered-keys.ts), and
+ *   `list` reads one snapshot;
+ * - values are fresh, plain Uint8Arrays.
+ * One process at a time should write a directory (the follower keeps to one).
+ */
+import { mkdir, open as openFile, type FileHandle } from 'node:fs/promises'
+import { join } from 'node:path'
+import { DatabaseSync, type StatementSync } from 'node:sqlite'
+import { StoreClosedError, throwIfAborted } from '../../core/errors.ts'
+import type { BatchOperation, BlockStore, KeyValueStore, RawBlock, StorageBackend, StoreCallOptions } from '../../core/storage/interfaces.ts'
+import { copyBatchOperations, copyBlocks, copyBytes, copyCids } from '../../core/storage/memory.ts'
+import { decodeOrderedKey, encodeOrderedKey } from './ordered-keys.ts'
+
+/** Options of openSqliteBackend. */
+export interface SqliteBackendOptions {
+  /** Directory holding the database; created if missing. */
+  readonly directory: string
+  /** Resolve writes only once synced to disk, so they survive power loss. Default true. */
+  readonly durable?: boolean
+  /** SQLite's page cache, in KiB: what the process holds of the file at most. Default 8 MiB. */
+  readonly cacheKib?: number
+  readonly signal?: AbortSignal
+}
+
+/** The database file's name inside the directory. */
+export const SQLITE_FILE = 'threads.sqlite'
+const DEFAULT_CACHE_KIB = 8 * 1024
+/** SQLite binds an empty byte string as NULL, so every meta key is stored behind this byte (the empty key included). */
+const META_KEY_LEAD = 0x6b
+
+/**
+ * Opens (creating if needed) a SQLite backend in `directory`.
+ * @example
+ * const backend = await openSqliteBackend({ directory: '/var/lib/threads/records' })
+ */
+export async function openSqliteBackend (options: SqliteBackendOptions): Promise<StorageBackend> {
+  throwIfAborted(options.signal)
+  const durable = options.durable ?? true
+  await mkdir(options.directory, { recursive: true })
+  const path = join(options.directory, SQLITE_FILE)
+  const db = new DatabaseSync(path)
+  // WAL: a commit appends to the log without fsync (NORMAL); durability is the fsync below,
+  // run off the event loop and shared by every commit made while the one before it ran.
+  // No memory map: pages are read into a cache of bounded size.
+  db.exec(`pragma journal_mode = wal; pragma synchronous = normal; pragma mmap_size = 0; pragma cache_size = -${options.cacheKib ?? DEFAULT_CACHE_KIB};
+    create table if not exists blocks (id integer primary key, cid blob not null unique, bytes blob not null);
+    create table if not exists meta (k blob primary key, v blob not null) without rowid;`)
+  const sql = {
+    getBlock: db.prepare('select bytes from blocks where cid = ?'),
+    hasBlock: db.prepare('select 1 from blocks where cid = ?'),
+    putBlock: db.prepare('insert or ignore into blocks (cid, bytes) values (?, ?)'),
+    deleteBlock: db.prepare('delete from blocks where cid = ?'),
+    getMeta: db.prepare('select v from meta where k = ?'),
+    hasMeta: db.prepare('select 1 from meta where k = ?'),
+    putMeta: db.prepare('insert or replace into meta (k, v) values (?, ?)'),
+    deleteMeta: db.prepare('delete from meta where k = ?'),
+    listFrom: db.prepare('select k, v from meta where k >= ? order by k'),
+    listRange: db.prepare('select k, v from meta where k >= ? and k < ? order by k')
+  }
+
+  let closed = false
+  let closing: Promise<void> | undefined
+  const sync = durable ? walSyncer(path) : undefined
+
+  const check = (options?: StoreCallOptions): void => {
+    if (closed || closing !== undefined) throw new StoreClosedError(`The SQLite backend at ${path} is closed`)
+    throwIfAborted(options?.signal)
+  }
+
+  /** Applies `apply`'s writes as one transaction at once; `synced` resolves once they are on disk. */
+  const applyWrite = (apply: () => void): { synced: Promise<void> } => {
+    db.exec('begin immediate')
+    try {
+      apply()
+      db.exec('commit')
+    } catch (error) {
+      db.exec('rollback')
+      throw error
+    }
+    return { synced: sync?.afterCommit() ?? Promise.resolve() }
+  }
+  const commitApplied = async (input: readonly RawBlock[], operations: readonly BatchOperation[], options?: StoreCallOptions): Promise<{ synced: Promise<void> }> => {
+    check(options)
+    const blocks = copyBlocks(input, bytesIn).map(block => ({ key: blockKey(block.cid), bytes: block.bytes }))
+    const copies = copyBatchOperations(operations, bytesIn).map(op => ({ ...op, stored: metaKey(op.key) }))
+    return applyWrite(() => {
+      for (const block of blocks) sql.putBlock.run(block.key, block.bytes)
+      for (const op of copies) {
+        if (op.type === 'put') sql.putMeta.run(op.stored, op.value)
+        else sql.deleteMeta.run(op.stored)
+      }
+    })
+  }
+  const commit = async (input: readonly RawBlock[], operations: readonly BatchOperation[], options?: StoreCallOptions): Promise<void> => {
+    await (await commitApplied(input, operations, options)).synced
+  }
+  /** get and has over one table. */
+  const lookups = (get: StatementSync, has: StatementSync, toKey: (id: string) => Uint8Array): Pick<BlockStore, 'get' | 'has'> => ({
+    async get (id, options) {
+      check(options)
+      const row = get.get(toKey(id)) as Record<string, Uint8Array> | undefined
+      return row === undefined ? undefined : bytesOut(Object.values(row)[0]!)
+    },
+    async has (id, options) { check(options); return has.get(toKey(id)) !== undefined }
+  })
+
+  const blocks: BlockStore = {
+    ...lookups(sql.getBlock, sql.hasBlock, blockKey),
+    async putMany (input, options) { await commit(input, [], options) },
+    async deleteMany (cids, options) {
+      check(options)
+      const keys = copyCids(cids).map(blockKey)
+      await applyWrite(() => { for (const key of keys) sql.deleteBlock.run(key) }).synced
+    }
+  }
+
+  const meta: KeyValueStore = {
+    ...lookups(sql.getMeta, sql.hasMeta, metaKey),
+    async batch (operations, options) { await commit([], operations, options) },
+    async * list (prefix, options) {
+      check(options)
+      // The whole range is read at once, by one statement: one snapshot.
+      const start = metaKey(prefix)
+      const end = successor(start)
+      const rows = (end === undefined ? sql.listFrom.all(start) : sql.listRange.all(start, end)) as Array<{ k: Uint8Array, v: Uint8Array }>
+      for (const row of rows) {
+        check(options)
+        yield [decodeOrderedKey(row.k.subarray(1)), bytesOut(row.v)] as const
+      }
+    }
+  }
+
+  return {
+    blocks,
+    meta,
+    commit,
+    commitApplied,
+    async close () {
+      closing ??= (async () => {
+        // Writes are applied as they are called: only their syncs may still run.
+        await sync?.close()
+        closed = true
+        db.close()
+      })()
+      await closing
+    }
+  }
+}
+
+/**
+ * Group commit over SQLite's write-ahead log: `afterCommit` (called once a
+ * transaction is committed) resolves once an fsync of the log that began after
+ * that commit has finished. One fsync runs at a time; commits made while it runs
+ * share the next. The log file is the same while the database is open (SQLite
+ * rewrites it from the start after a checkpoint, having synced what it copied).
+ */
+function walSyncer (path: string): { afterCommit: () => Promise<void>, close: () => Promise<void> } {
+  let file: Promise<FileHandle> | undefined
+  let running: Promise<void> | undefined
+  let next: Promise<void> | undefined
+  const run = async (): Promise<void> => {
+    file ??= (async () => {
+      const handle = await openFile(`${path}-wal`, 'r')
+      // The log's directory entry is made durable once, with the first sync.
+      const directory = await openFile(join(path, '..'), 'r')
+      try { await directory.sync() } finally { await directory.close() }
+      return handle
+    })()
+    await (await file).sync()
+  }
+  const afterCommit = (): Promise<void> => {
+    if (running === undefined) {
+      running = run().finally(() => { running = undefined })
+      return running
+    }
+    // A sync is under way and may have begun before this commit: wait for the one after it.
+    next ??= running.then(() => undefined, () => undefined).then(() => {
+      next = undefined
+      return afterCommit()
+    })
+    return next
+  }
+  return {
+    afterCommit,
+    async close () {
+      await Promise.allSettled([running, next])
+      if (file !== undefined) await (await file).close()
+    }
+  }
+}
+
+/** SQLite binds a Uint8Array by its viewed bytes; a plain copy keeps later changes by the caller out. */
+const bytesIn = (bytes: Uint8Array): Uint8Array => copyBytes(bytes)
+
+/** A plain Uint8Array owning its buffer, from what SQLite returned. */
+function bytesOut (bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.constructor === Uint8Array ? bytes : copyBytes(bytes)
+}
+
+/** The smallest byte string after every string that starts with `key`, or undefined if there is none. */
+function successor (key: Uint8Array): Uint8Array | undefined {
+  let end = key.length
+  while (end > 0 && key[end - 1] === 0xff) end--
+  if (end === 0) return undefined
+  const next = key.slice(0, end)
+  next[end - 1]!++
+  return next
+}
+
+/** The stored form of a block's CID. */
+function blockKey (cid: string): Uint8Array {
+  if (typeof cid !== 'string' || cid === '') throw new TypeError('A CID must be a non-empty string')
+  return encodeOrderedKey(cid)
+}
+
+/** The stored form of a meta key. */
+function metaKey (key: string): Uint8Array {
+  if (typeof key !== 'string') throw new TypeError('A key must be a string')
+  const encoded = encodeOrderedKey(key)
+  const stored = new Uint8Array(encoded.length + 1)
+  stored[0] = META_KEY_LEAD
+  stored.set(encoded, 1)
+  return stored
+}
