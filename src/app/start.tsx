@@ -42,7 +42,13 @@ export function start (cached: Promise<CachedViews | undefined>): void {
   useOfflineStore.getState().register()
 }
 
-/** Resolves once the frame being prepared has been painted. */
+/** The longest the node's start waits for a paint: a tab opened in the background paints no frames until shown. */
+const PAINT_WAIT_MS = 1000
+
+/** Resolves once the frame being prepared has been painted, or after PAINT_WAIT_MS when no frame comes. */
 async function afterNextPaint (): Promise<void> {
-  await new Promise<void>((resolve) => { requestAnimationFrame(() => { setTimeout(resolve, 0) }) })
+  await new Promise<void>((resolve) => {
+    requestAnimationFrame(() => { setTimeout(resolve, 0) })
+    setTimeout(resolve, PAINT_WAIT_MS)
+  })
 }
