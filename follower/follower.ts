@@ -1,10 +1,12 @@
 /**
  * The follower: a Node peer that relays for browsers and keeps the logs of
  * threads its members asked it to follow, holding follow keys only. It wires
- * the core (record store, key book, sync handler) to an LMDB database on disk, a libp2p
+ * the core (record store, key book, sync handler) to a SQLite database on disk, a libp2p
  * node (WebSockets, circuit relay v2 server, gossipsub) and an HTTP server, and
- * keeps the media blocks its threads' records reference in a blockstore on disk,
- * served to any node over bitswap by a light Helia node on the same libp2p.
+ * keeps the media blocks its threads' records reference in a blockstore on disk
+ * (a second SQLite database), served to any node over bitswap by a light Helia
+ * node on the same libp2p. In normal operation it loads no `lmdb`: only a data
+ * directory from before SQLite, migrated once, does (lmdb-reader.ts).
  */
 import { mkdir } from 'node:fs/promises'
 import { circuitRelayServer, type CircuitRelayService } from '@libp2p/circuit-relay-v2'
@@ -12,7 +14,12 @@ import { gossipsub } from '@libp2p/gossipsub'
 import { ping } from '@libp2p/ping'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { withBaseOptions } from '../src/adapters/libp2p/base-options.ts'
-import { migrateFileStore, migrateLmdbStore, openLmdbBlockstore, openSqliteBackend } from '../src/adapters/node/index.ts'
+// The modules themselves, not adapters/node/index.ts: that also exports the LMDB backend, which would load `lmdb`.
+import { migrateFileStore } from '../src/adapters/node/migrate-file-store.ts'
+import { migrateLmdbBlockstore } from '../src/adapters/node/migrate-lmdb-blockstore.ts'
+import { migrateLmdbStore } from '../src/adapters/node/migrate-lmdb-store.ts'
+import { openSqliteBackend } from '../src/adapters/node/sqlite-backend.ts'
+import { openSqliteBlockstore } from '../src/adapters/node/sqlite-blockstore.ts'
 import { serveSync, type Requester } from '../src/adapters/libp2p/sync-protocol.ts'
 import { serveSyncSessions } from '../src/adapters/libp2p/sync-session.ts'
 import { startBlockNode } from '../src/adapters/libp2p/bitswap-node.ts'
@@ -63,8 +70,11 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
   let joinTopic = (_thread: string): void => {}
   // The follower alone writes its database, so the record store may keep indexes it reads often in memory.
   const records = createRecordStore({ backend, soleWriter: true })
-  // Media blocks live in a Helia blockstore on disk beside the records, served over bitswap.
-  const blockstore = await openLmdbBlockstore({ directory: `${config.dataDir}/blocks` })
+  // Media blocks live in a Helia blockstore on disk beside the records, served over bitswap; durable puts share fsyncs.
+  const blockstore = await openSqliteBlockstore({ directory: `${config.dataDir}/blocks` })
+  // Media kept in LMDB before SQLite: carried over before the records that name them are served.
+  const migratedMedia = await migrateLmdbBlockstore({ directory: `${config.dataDir}/blocks`, to: blockstore })
+  if (migratedMedia !== undefined) console.log(`moved ${migratedMedia.blocks} media blocks (${migratedMedia.bytes} bytes) from LMDB into SQLite; the old file is at ${migratedMedia.movedTo}`)
   let media: MediaKeeper | undefined
   const replica = createStoreReplica({
     records,

@@ -24,7 +24,7 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { createBlockNode, type BlockNode } from '../../src/adapters/libp2p/block-node.ts'
 import { startSyncPeer, type SyncPeer } from '../../src/adapters/libp2p/peer.ts'
-import { openLmdbBlockstore, type LmdbBlockstore } from '../../src/adapters/node/index.ts'
+import { openSqliteBlockstore, type SqliteBlockstore } from '../../src/adapters/node/sqlite-blockstore.ts'
 import { openDatabase, type Database, type ThreadDatabase } from '../../src/core/db/index.ts'
 import { encryptMedia, mediaRefValue, type MediaBlock, type MediaRef } from '../../src/core/media/index.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
@@ -55,8 +55,8 @@ describe('a follower keeps media blocks', { timeout: 240_000 }, () => {
   let peer: SyncPeer
   let alice: BlockNode
   let aliceStore: MemoryBlockstore
-  /** The follower's blockstore, opened beside it (LMDB allows several processes). */
-  let onDisk: LmdbBlockstore
+  /** The follower's blockstore, opened beside it (SQLite in WAL mode allows several processes). */
+  let onDisk: SqliteBlockstore
   const photo: { ref?: MediaRef, blocks: MediaBlock[] } = { blocks: [] }
   const cleanup: Array<() => Promise<unknown>> = []
   afterAll(async () => {
@@ -94,12 +94,12 @@ describe('a follower keeps media blocks', { timeout: 240_000 }, () => {
 
     await vi.waitFor(async () => { expect((await status()).complete === 1, 'the follower to hold the photo\'s blocks').toBe(true) }, { timeout: 120_000, interval: 200 })
     expect((await status()).refused).toEqual([])
-    onDisk = await openLmdbBlockstore({ directory: join(dataDir, 'blocks') })
+    onDisk = await openSqliteBlockstore({ directory: join(dataDir, 'blocks') })
     cleanup.push(async () => await onDisk.close())
     for (const block of photo.blocks) expect(onDisk.has(block.cid), block.cid.toString()).toBe(true)
 
     const files = await filesUnder(dataDir)
-    expect(files.some((f) => f.endsWith('blocks.mdb'))).toBe(true)
+    expect(files.some((f) => f.endsWith('blocks.sqlite'))).toBe(true)
     for (const file of files) expect((await readFile(file)).includes(Buffer.from(MARKER)), `${file} holds plaintext`).toBe(false)
   })
 
@@ -195,7 +195,7 @@ describe('a follower caps the media bytes a thread keeps', { timeout: 240_000 },
       await vi.waitFor(async () => { expect((await media()).refused.map((r) => r.error).join(), 'the file to be refused').toMatch(/^StorageQuotaError/) }, { timeout: 60_000, interval: 200 })
       expect((await media()).complete).toBe(0)
       await follower.stop()
-      const onDisk = await openLmdbBlockstore({ directory: join(dataDir, 'blocks') })
+      const onDisk = await openSqliteBlockstore({ directory: join(dataDir, 'blocks') })
       expect(onDisk.has(ref.root)).toBe(false)
       await onDisk.close()
     } finally {

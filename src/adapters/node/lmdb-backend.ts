@@ -28,6 +28,7 @@ import { open, type Database } from 'lmdb'
 import { StoreClosedError, throwIfAborted, TooLargeError } from '../../core/errors.ts'
 import type { BatchOperation, BlockStore, KeyValueStore, RawBlock, StorageBackend, StoreCallOptions } from '../../core/storage/interfaces.ts'
 import { copyBatchOperations, copyBlocks, copyBytes, copyCids } from '../../core/storage/memory.ts'
+import { LMDB_FILE, LMDB_MAP_BYTES } from './lmdb-files.ts'
 import { decodeOrderedKey, encodeOrderedKey, orderedKeyLength, writeOrderedKey } from './ordered-keys.ts'
 
 /** Options of openLmdbBackend. */
@@ -39,10 +40,6 @@ export interface LmdbBackendOptions {
   readonly signal?: AbortSignal
 }
 
-/** The database file's name inside the directory. */
-export const LMDB_FILE = 'threads.mdb'
-/** Address space reserved for a database's map (the file grows only as data does); 1 TiB. */
-export const LMDB_MAP_BYTES = 2 ** 40
 /** LMDB's largest key with its default page size, in bytes. */
 const MAX_KEY_BYTES = 1978
 /** LMDB refuses empty keys, so every meta key is stored behind this byte (the empty key included). */
@@ -158,37 +155,6 @@ export async function openLmdbBackend (options: LmdbBackendOptions): Promise<Sto
       })()
       await closing
     }
-  }
-}
-
-/**
- * Everything an LMDB backend in `directory` holds, in chunks of at most `chunk`
- * blocks or keys, each chunk read in one read transaction; for carrying a store
- * into another backend (migrate-lmdb-store.ts). Holds one chunk in memory at a time.
- */
-export async function * readLmdbStore (directory: string, chunk: number): AsyncGenerator<{ readonly blocks: RawBlock[] } | { readonly entries: BatchOperation[] }> {
-  const root = open({ path: join(directory, LMDB_FILE), maxDbs: 2, mapSize: LMDB_MAP_BYTES })
-  try {
-    const databaseOptions = { keyEncoding: 'binary', encoding: 'binary', compression: false, cache: false } as const
-    const blockDb: Database<Buffer, Buffer> = root.openDB({ name: 'blocks', ...databaseOptions })
-    const metaDb: Database<Buffer, Buffer> = root.openDB({ name: 'meta', ...databaseOptions })
-    let start: Buffer | undefined
-    for (;;) {
-      const blocks = [...blockDb.getRange({ start, limit: chunk + 1 })].filter(({ key }) => start === undefined || !key.equals(start)).slice(0, chunk)
-        .map(({ key, value }) => ({ cid: decodeOrderedKey(key), bytes: copyBytes(value) }))
-      if (blocks.length === 0) break
-      yield { blocks }
-      start = Buffer.from(encodeOrderedKey(blocks[blocks.length - 1]!.cid))
-    }
-    start = undefined
-    for (;;) {
-      const entries = [...metaDb.getRange({ start, limit: chunk + 1 })].filter(({ key }) => start === undefined || !key.equals(start)).slice(0, chunk)
-      if (entries.length === 0) break
-      yield { entries: entries.map(({ key, value }) => ({ type: 'put', key: decodeOrderedKey(key.subarray(1)), value: copyBytes(value) })) }
-      start = Buffer.from(entries[entries.length - 1]!.key)
-    }
-  } finally {
-    await root.close()
   }
 }
 

@@ -20,10 +20,8 @@ import { open, type Database, type RootDatabase } from 'lmdb'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import * as Digest from 'multiformats/hashes/digest'
-import { LMDB_MAP_BYTES } from './lmdb-backend.ts'
-
-/** The database file's name inside the directory. */
-export const BLOCKSTORE_FILE = 'blocks.mdb'
+import { wholeBlock } from './block-parts.ts'
+import { LMDB_BLOCKSTORE_FILE, LMDB_MAP_BYTES } from './lmdb-files.ts'
 
 /** Options of openLmdbBlockstore. */
 export interface LmdbBlockstoreOptions {
@@ -45,7 +43,7 @@ export class LmdbBlockstore extends BaseBlockstore {
   }
 
   override async put (cid: CID, value: Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<CID> {
-    const bytes = value instanceof Uint8Array ? value : await concat(value)
+    const bytes = await wholeBlock(value)
     await this.#db.put(keyOf(cid), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
     return cid
   }
@@ -87,7 +85,7 @@ export class LmdbBlockstore extends BaseBlockstore {
 export async function openLmdbBlockstore (options: LmdbBlockstoreOptions): Promise<LmdbBlockstore> {
   await mkdir(options.directory, { recursive: true })
   // A map reserved at once, as for the record store (lmdb-backend.ts), is never remapped as the file grows.
-  return new LmdbBlockstore(open({ path: join(options.directory, BLOCKSTORE_FILE), maxDbs: 1, noSync: options.durable === false, mapSize: LMDB_MAP_BYTES }))
+  return new LmdbBlockstore(open({ path: join(options.directory, LMDB_BLOCKSTORE_FILE), maxDbs: 1, noSync: options.durable === false, mapSize: LMDB_MAP_BYTES }))
 }
 
 const keyOf = (cid: CID): Buffer => Buffer.from(cid.multihash.bytes)
@@ -100,10 +98,4 @@ const keyOf = (cid: CID): Buffer => Buffer.from(cid.multihash.bytes)
  */
 function ownUint8Array (value: Buffer): Uint8Array {
   return value.byteOffset === 0 && value.buffer.byteLength === value.byteLength ? new Uint8Array(value.buffer) : new Uint8Array(value)
-}
-
-async function concat (pieces: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = []
-  for await (const piece of pieces) parts.push(piece)
-  return Buffer.concat(parts)
 }

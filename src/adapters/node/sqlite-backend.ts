@@ -23,13 +23,14 @@
  * - values are fresh, plain Uint8Arrays.
  * One process at a time should write a directory (the follower keeps to one).
  */
-import { mkdir, open as openFile, type FileHandle } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DatabaseSync, type StatementSync } from 'node:sqlite'
 import { StoreClosedError, throwIfAborted } from '../../core/errors.ts'
 import type { BatchOperation, BlockStore, KeyValueStore, RawBlock, StorageBackend, StoreCallOptions } from '../../core/storage/interfaces.ts'
 import { copyBatchOperations, copyBlocks, copyBytes, copyCids } from '../../core/storage/memory.ts'
 import { decodeOrderedKey, encodeOrderedKey } from './ordered-keys.ts'
+import { walSyncer } from './wal-syncer.ts'
 
 /** Options of openSqliteBackend. */
 export interface SqliteBackendOptions {
@@ -167,53 +168,11 @@ export async function openSqliteBackend (options: SqliteBackendOptions): Promise
   }
 }
 
-/**
- * Group commit over SQLite's write-ahead log: `afterCommit` (called once a
- * transaction is committed) resolves once an fsync of the log that began after
- * that commit has finished. One fsync runs at a time; commits made while it runs
- * share the next. The log file is the same while the database is open (SQLite
- * rewrites it from the start after a checkpoint, having synced what it copied).
- */
-function walSyncer (path: string): { afterCommit: () => Promise<void>, close: () => Promise<void> } {
-  let file: Promise<FileHandle> | undefined
-  let running: Promise<void> | undefined
-  let next: Promise<void> | undefined
-  const run = async (): Promise<void> => {
-    file ??= (async () => {
-      const handle = await openFile(`${path}-wal`, 'r')
-      // The log's directory entry is made durable once, with the first sync.
-      const directory = await openFile(join(path, '..'), 'r')
-      try { await directory.sync() } finally { await directory.close() }
-      return handle
-    })()
-    await (await file).sync()
-  }
-  const afterCommit = (): Promise<void> => {
-    if (running === undefined) {
-      running = run().finally(() => { running = undefined })
-      return running
-    }
-    // A sync is under way and may have begun before this commit: wait for the one after it.
-    next ??= running.then(() => undefined, () => undefined).then(() => {
-      next = undefined
-      return afterCommit()
-    })
-    return next
-  }
-  return {
-    afterCommit,
-    async close () {
-      await Promise.allSettled([running, next])
-      if (file !== undefined) await (await file).close()
-    }
-  }
-}
-
 /** SQLite binds a Uint8Array by its viewed bytes; a plain copy keeps later changes by the caller out. */
 const bytesIn = (bytes: Uint8Array): Uint8Array => copyBytes(bytes)
 
 /** A plain Uint8Array owning its buffer, from what SQLite returned. */
-function bytesOut (bytes: Uint8Array): Uint8Array {
+export function bytesOut (bytes: Uint8Array): Uint8Array {
   return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.constructor === Uint8Array ? bytes : copyBytes(bytes)
 }
 
