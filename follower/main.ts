@@ -4,10 +4,6 @@ import { startFollower } from './follower.ts'
 
 const config = readConfig(process.argv.slice(2), process.env)
 const follower = await startFollower(config)
-console.log(`Threads follower ${follower.node.peerId.toString()}`)
-for (const addr of follower.multiaddrs) console.log(`listening on ${addr}`)
-console.log(`health and HTTP sync at ${follower.httpUrl}`)
-console.log(`data in ${config.dataDir}`)
 
 let stopping = false
 const stop = (signal: string): void => {
@@ -21,3 +17,8 @@ const stop = (signal: string): void => {
 }
 process.on('SIGTERM', () => { stop('SIGTERM') })
 process.on('SIGINT', () => { stop('SIGINT') })
+// Printed once a signal stops it cleanly: whoever waits for these lines (npm start, the tests) may send one at once.
+console.log(`Threads follower ${follower.node.peerId.toString()}`)
+for (const addr of follower.multiaddrs) console.log(`listening on ${addr}`)
+console.log(`health and HTTP sync at ${follower.httpUrl}`)
+console.log(`data in ${config.dataDir}`)

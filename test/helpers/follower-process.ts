@@ -51,7 +51,7 @@ export async function startFollowerProcess (dataDir: string, options: { port?: n
     ...ready,
     output: () => output,
     async stop () {
-      if (child.exitCode !== null) return child.exitCode
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode
       child.kill('SIGTERM')
       const [code] = await once(child, 'exit') as [number | null]
       return code
