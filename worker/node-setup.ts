@@ -99,7 +99,8 @@ export async function setupNode (workerId: string): Promise<RequestHandlers> {
       carriers,
       onChange,
       // Direct peers sync over sessions: a write costs one round trip over the WebRTC connection, not a new data channel each time.
-      startSync: (thread, peer) => startDirectSync({ thread, peer, transport: libp2pSessionTransport(node, peer), replica, onStatus: onChange })
+      // What a direct sync receives reaches the album's tabs through its views; how the sync stands is shown nowhere, so it reports nothing.
+      startSync: (thread, peer) => startDirectSync({ thread, peer, transport: libp2pSessionTransport(node, peer), replica })
     })
   })
   // Other browsers sync with this node directly, as they would with a follower.

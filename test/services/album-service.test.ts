@@ -166,7 +166,7 @@ describe('album service', { timeout: 120_000 }, () => {
         node: fake.node,
         carriers: carrierChanges(),
         onChange,
-        startSync: (thread, peer) => startDirectSync({ thread, peer, replica, onStatus: onChange, transport: createLoopbackTransport(async (request) => await served.get(peer.toString())!(request)) })
+        startSync: (thread, peer) => startDirectSync({ thread, peer, replica, transport: createLoopbackTransport(async (request) => await served.get(peer.toString())!(request)) })
       })
     }
     const alice = await node({ topics: aliceTopics, direct: direct(aliceNode, aliceId.toString()) })
