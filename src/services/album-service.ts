@@ -138,6 +138,8 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
   /** Pulls started by announcements naming heads: one in flight per sender and album, later ones merged into the next. */
   const pulls = createAnnouncedPulls({
     holdsAll,
+    // A writer directly connected pushes its writes here as it makes them: their announcements (its own, its follower's) are its fallback.
+    pushed: (id, heads) => direct?.pushesAll(id, heads.map((h) => h.log)) ?? false,
     pull: async (id, heads) => {
       const opened = await albums.get(id)
       if (opened === undefined) return
