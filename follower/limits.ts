@@ -51,10 +51,12 @@ export const DEFAULT_LIMITS: FollowerLimits = {
    * fewer at once: past it, each round of answers lowers how many it serves at once by a quarter (never
    * below a quarter of `maxConcurrentRequests`), and under it each round raises it by one again, so work
    * waits as a quick refusal (`FollowerBusyError`, HTTP 503) rather than in a queue inside the follower.
-   * Five seconds by default, so it acts only on a follower far behind: with 200 clients pushing at once here, a
-   * 200 ms target refused half again as many pushes for about 15% fewer records a second and no better p99.
+   * A follower bound by its CPU answers no more pushes a second for holding more at once: with 200 clients
+   * pushing at once on a loaded machine (`npm run bench -- follower`, load average 6–11, four runs each), 250 ms
+   * gave push latency p50 222–296 ms and p99 1,081–1,690 ms against 628–1,091 ms and 1,683–4,084 ms with the
+   * 5 s this was before, for 551–1,570 records/s against 446–914, at about twice the refusals.
    */
-  targetRequestMs: 5000,
+  targetRequestMs: 250,
   /** What `Retry-After` (and the words of a busy refusal) ask a client to wait. */
   retryAfterSeconds: 1,
   /** Circuit relay reservations held at once. */
