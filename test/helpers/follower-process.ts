@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer, type AddressInfo } from 'node:net'
 import { FOLLOWER_NODE_FLAGS, followerEnvironment } from '../../follower/process-options.ts'
+import { buildFollower } from '../../scripts/build-follower.ts'
 
 /** A follower process and what it printed about itself. */
 export interface FollowerProcess {
@@ -23,9 +24,9 @@ export async function freePort (): Promise<number> {
   return port
 }
 
-/** Starts `node follower/main.ts` with `dataDir`, on `port` and `httpPort` (free ports by default), announcing `announce` if given, with `flags` added (limits, say). */
+/** Starts the follower (follower/main.ts, from its build, as `npm start` runs it) with `dataDir`, on `port` and `httpPort` (free ports by default), announcing `announce` if given, with `flags` added (limits, say). */
 export async function startFollowerProcess (dataDir: string, options: { port?: number, httpPort?: number, announce?: string, flags?: readonly string[] } = {}): Promise<FollowerProcess> {
-  const args = [...FOLLOWER_NODE_FLAGS, 'follower/main.ts', '--port', String(options.port ?? 0), '--http-port', String(options.httpPort ?? 0), '--data', dataDir]
+  const args = [...FOLLOWER_NODE_FLAGS, await buildFollower(), '--port', String(options.port ?? 0), '--http-port', String(options.httpPort ?? 0), '--data', dataDir]
   if (options.announce !== undefined) args.push('--announce', options.announce)
   args.push(...(options.flags ?? []))
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: followerEnvironment(process.env) })
