@@ -52,9 +52,10 @@ export const DEFAULT_LIMITS: FollowerLimits = {
    * below a quarter of `maxConcurrentRequests`), and under it each round raises it by one again, so work
    * waits as a quick refusal (`FollowerBusyError`, HTTP 503) rather than in a queue inside the follower.
    * A follower bound by its CPU answers no more pushes a second for holding more at once: with 200 clients
-   * pushing at once on a loaded machine (`npm run bench -- follower`, load average 6–11, four runs each), 250 ms
-   * gave push latency p50 222–296 ms and p99 1,081–1,690 ms against 628–1,091 ms and 1,683–4,084 ms with the
-   * 5 s this was before, for 551–1,570 records/s against 446–914, at about twice the refusals.
+   * pushing at once on a loaded machine (`npm run bench -- follower`, load average 4–11, six runs each), 250 ms
+   * gave push latency p50 222–306 ms and p99 1,081–3,032 ms (median about 1,500) against 553–1,091 ms and
+   * 1,226–4,084 ms (median about 1,900) with the 5 s this was before, for 551–1,570 records/s (median about 830)
+   * against 446–1,122 (about 700), at about twice the refusals.
    */
   targetRequestMs: 250,
   /** What `Retry-After` (and the words of a busy refusal) ask a client to wait. */
