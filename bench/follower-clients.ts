@@ -4,7 +4,7 @@
  * benchmark (its `/health` probe runs in the parent, which is otherwise
  * idle). `node bench/follower-clients.ts <input> <output>`: reads the clients'
  * pushes, encoded up front (input: dag-cbor {@link ClientsInput}), starts
- * and connects the libp2p clients, prints `ready`, waits for a line on stdin,
+ * and connects the libp2p clients, opens one HTTP connection per HTTP client, prints `ready`, waits for a line on stdin,
  * runs every client at once (or one after another with `sequential`), writes
  * what each saw to `<output>` as JSON ({@link ClientsOutput}) and exits.
  */
@@ -74,6 +74,12 @@ async function main (inputPath: string, outputPath: string): Promise<void> {
       const transport = libp2pSessionTransport(peers[i]!.node, address)
       return async (bytes, options) => await transport.send(bytes, options)
     })
+    // HTTP clients open their connections before the pushes start too, one each (fetch keeps them alive for the
+    // next request): opened at the start by all at once, they were accepted over the first ~15 s of a loaded phase,
+    // and those waits (up to 15 s, counted in the push latencies, where the follower's own stage times stayed under
+    // 1.5 s) measured a storm of connections rather than pushes.
+    const health = new URL('/health', input.httpUrl).toString()
+    await Promise.all(input.clients.slice(peers.length).map(async () => { await (await fetch(health)).arrayBuffer() }))
     console.log('ready')
     await once(process.stdin, 'data')
     const start = performance.now()

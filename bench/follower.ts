@@ -21,7 +21,8 @@
  * pushes served. libp2p clients push over sync sessions, as the app does.
  *
  * The clients run in a process of their own (follower-clients.ts) with their
- * pushes encoded before the clock starts, so on a machine of two cores they
+ * pushes encoded and their connections (libp2p and HTTP) open before the
+ * clock starts, so on a machine of two cores they
  * take one core at most and the follower verifies, admits and stores every
  * record as ever; the follower's own CPU time is printed per record, and the
  * load average beside each phase.

@@ -170,6 +170,7 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
       await blockNode.stop()
       await node.stop()
       await blockstore.close()
+      await quotas.settled()
       await backend.close()
       lag.stop()
     }

@@ -51,10 +51,13 @@ export const DEFAULT_LIMITS: FollowerLimits = {
    * fewer at once: past it, each round of answers lowers how many it serves at once by a quarter (never
    * below a quarter of `maxConcurrentRequests`), and under it each round raises it by one again, so work
    * waits as a quick refusal (`FollowerBusyError`, HTTP 503) rather than in a queue inside the follower.
-   * Five seconds by default, so it acts only on a follower far behind: with 200 clients pushing at once here, a
-   * 200 ms target refused half again as many pushes for about 15% fewer records a second and no better p99.
+   * A follower bound by its CPU answers no more pushes a second for holding more at once: with 200 clients
+   * pushing at once on a loaded machine (`npm run bench -- follower`, load average 4–11, six runs each), 250 ms
+   * gave push latency p50 222–306 ms and p99 1,081–3,032 ms (median about 1,500) against 553–1,091 ms and
+   * 1,226–4,084 ms (median about 1,900) with the 5 s this was before, for 551–1,570 records/s (median about 830)
+   * against 446–1,122 (about 700), at about twice the refusals.
    */
-  targetRequestMs: 5000,
+  targetRequestMs: 250,
   /** What `Retry-After` (and the words of a busy refusal) ask a client to wait. */
   retryAfterSeconds: 1,
   /** Circuit relay reservations held at once. */

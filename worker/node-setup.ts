@@ -30,7 +30,8 @@ import { findFollower } from '../src/adapters/http/find-follower.ts'
 import { httpFollowerBlocks } from '../src/adapters/http/block-push.ts'
 import { httpHeldBlocks } from '../src/adapters/http/held-blocks.ts'
 import { createAlbumService } from '../src/services/album-service.ts'
-import { createDirectPeers } from '../src/services/direct-peers.ts'
+import { createDirectPeers, type DirectPeers } from '../src/services/direct-peers.ts'
+import { notingDirectPushes } from '../src/services/direct-pushes.ts'
 import { startDirectSync } from '../src/services/direct-sync.ts'
 import { createFollowerLink, type FollowerLink } from '../src/services/follower-link.ts'
 import { createMediaStore } from '../src/services/media-store.ts'
@@ -73,6 +74,8 @@ export async function setupNode (workerId: string): Promise<RequestHandlers> {
     link.start().catch((error: unknown) => { log.failure(`starting the link to the follower ${address}`, error) })
   }
   const backend = await openIdbBackend({ name: DATABASE_NAME })
+  /** The browsers this node syncs with directly, once the album service made them. */
+  let directPeers: DirectPeers | undefined
   const album = createAlbumService({
     backend,
     tabViews: await openTabViews({ onError: (what, error) => { log.failure(what, error) } }),
@@ -94,17 +97,19 @@ export async function setupNode (workerId: string): Promise<RequestHandlers> {
       return address
     },
     topics: pubsubTopics(node.services.pubsub, { maySpeak: speakers.maySpeak, isFollower: (peer) => followerPeers.has(peer) }),
-    direct: ({ replica, onChange }) => createDirectPeers({
+    direct: ({ replica, onChange }) => directPeers = createDirectPeers({
       node,
       carriers,
       onChange,
       // Direct peers sync over sessions: a write costs one round trip over the WebRTC connection, not a new data channel each time.
-      startSync: (thread, peer) => startDirectSync({ thread, peer, transport: libp2pSessionTransport(node, peer), replica, onStatus: onChange })
+      // What a direct sync receives reaches the album's tabs through its views; how the sync stands is shown nowhere, so it reports nothing.
+      startSync: (thread, peer) => startDirectSync({ thread, peer, transport: libp2pSessionTransport(node, peer), replica })
     })
   })
   // Other browsers sync with this node directly, as they would with a follower.
   // Who is served proves membership: what they then say on the album's topic is heard.
-  const serve = notingSpeakers(createSyncHandler(album.syncReplica()), speakers)
+  // What they push is noted too: announcements of their logs then wait for their own pushes (announced-pulls.ts).
+  const serve = notingDirectPushes(notingSpeakers(createSyncHandler(album.syncReplica()), speakers), () => directPeers)
   // One budget for the answers both protocols hold until their requesters take them.
   const answerBudget = createAnswerBudget()
   await serveSync(node, serve, { answerBudget })

@@ -31,7 +31,7 @@ import { applyName, asMember, memberHandlers } from './album-members.ts'
 import { createAlbumPrefs } from './album-prefs.ts'
 import { keepOriginalsOf, localThumbnail, mediaHandlers } from './album-media.ts'
 import { createAlbumSnapshots } from './album-snapshots.ts'
-import { albumView, PHOTOS, photoSchema, photoViews, syncView } from './album-snapshot.ts'
+import { albumView, PHOTOS, photoSchema, photoViews, shownStatusKey, syncView } from './album-snapshot.ts'
 import { createFollowerSync, type FollowerPeer, type FollowerSyncTiming } from './album-sync.ts'
 import type { DirectPeers } from './direct-peers.ts'
 import { createFollowerAcks } from './follower-acks.ts'
@@ -138,6 +138,8 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
   /** Pulls started by announcements naming heads: one in flight per sender and album, later ones merged into the next. */
   const pulls = createAnnouncedPulls({
     holdsAll,
+    // A writer directly connected pushes its writes here as it makes them: their announcements (its own, its follower's) are its fallback.
+    pushed: (id, heads) => direct?.pushesAll(id, heads.map((h) => h.log)) ?? false,
     pull: async (id, heads) => {
       const opened = await albums.get(id)
       if (opened === undefined) return
@@ -216,6 +218,8 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
   async function syncWith (album: Album, follower: FollowerPeer): Promise<void> {
     const { thread } = album
     if (album.schedulers.has(follower.address)) return
+    /** What the album's tabs were last told of this sync, so statuses that change nothing shown make no report. */
+    let shown: string | undefined
     const scheduler = createFollowerSync({
       thread,
       follower,
@@ -224,7 +228,12 @@ export function createAlbumService (options: AlbumServiceOptions): AlbumService 
       ...(options.followerSync === undefined ? {} : { timing: options.followerSync }),
       onFollowed: () => { album.schedulers.get(follower.address)?.kick() },
       onStatus: (status) => {
-        changes.changed(thread.id)
+        // Each report rebuilds the album for its tabs, and reports are spaced (album-changes.ts): one that shows nothing new would hold back the next that does.
+        const key = shownStatusKey(status)
+        if (key !== shown) {
+          shown = key
+          changes.changed(thread.id)
+        }
         if (status.state === 'synced' && status.pending === 0) acks.acknowledged(thread.id)
         // A follower that serves this log no more knows of a removal not received here (it serves nothing to non-members).
         if (status.lastError?.name === 'NotAMemberError') refused.add(thread.id)

@@ -7,7 +7,7 @@
  */
 import type { MemberInfo } from '../core/acl/types.ts'
 import type { ThreadDatabase } from '../core/db/index.ts'
-import type { SyncScheduler } from '../core/sync/scheduler.ts'
+import type { SyncScheduler, SyncStatus } from '../core/sync/scheduler.ts'
 import { IMAGE_TYPES, isImage, type AlbumSnapshot, type PhotoView, type SyncView } from '../protocol/album-messages.ts'
 import { isPhotoMedia, type PhotoMedia } from '../protocol/media-messages.ts'
 import type { AccessView, MemberView } from '../protocol/member-messages.ts'
@@ -95,6 +95,17 @@ export async function albumView (input: { readonly thread: ThreadDatabase, reado
 export interface DirectView {
   readonly direct: number
   readonly directSince?: number
+}
+
+/**
+ * What of one follower sync's status {@link syncView} and {@link accessView}
+ * show, as a key: a status with the same key as the last one changes nothing a
+ * tab sees, so it needs no report (a quick sync that ends as the one before it
+ * did, synced with nothing waiting, is most syncs).
+ */
+export function shownStatusKey (status: SyncStatus): string {
+  const { state, pending, progress, lastError } = status
+  return JSON.stringify([state, pending, progress?.phase, progress?.done, progress?.total, lastError?.name, lastError?.message])
 }
 
 /**

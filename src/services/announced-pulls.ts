@@ -8,7 +8,13 @@
  * not held once its pull ended (false heads, or heads nobody reachable holds)
  * has its next pull wait {@link ANNOUNCEMENT_INTERVAL_MS} after that end, on a
  * timer of its own (a wait that nothing else can cancel or replace, so a
- * sender's slot is always given back).
+ * sender's slot is always given back). Heads of logs whose writers push
+ * them here themselves (directly connected browsers) are pulled only after
+ * {@link PUSHED_WAIT_MS}, and only if still not held: the announcement (the
+ * writer's, after its follower took the records, or the follower's) often
+ * comes before the writer's own push over the direct connection, which is
+ * under way, and a pull of the same records from everyone at once would only
+ * compete with it.
  * So a member flooding announcements costs each device at most one pull at a
  * time, one every few seconds while its heads prove false, and one read of
  * the local heads per pull rather than per announcement.
@@ -23,6 +29,8 @@ import { MAX_LOGS_PER_REQUEST } from '../core/sync/messages.ts'
 import type { LogPosition } from '../core/sync/engine.ts'
 import { ANNOUNCEMENT_INTERVAL_MS } from './announcement-limit.ts'
 
+/** How long the pull of announced heads waits when their writers push them here themselves. */
+export const PUSHED_WAIT_MS = 1000
 /** Senders whose announced pulls may be under way at once. */
 export const MAX_PULLING_SENDERS = 256
 /** Senders remembered as having named false heads (the least recent forgotten first). */
@@ -34,6 +42,10 @@ export interface AnnouncedPullsDeps {
   holdsAll(album: string, heads: readonly LogPosition[]): Promise<boolean>
   /** Syncs `album` with every peer, pulling up to `heads`; resolves once those syncs ended. */
   pull(album: string, heads: readonly LogPosition[]): Promise<void>
+  /** Whether the writers of every log `heads` name push their records of `album` here themselves (over direct connections): the pull waits {@link PUSHED_WAIT_MS} first. */
+  pushed?(album: string, heads: readonly LogPosition[]): boolean
+  /** How long that pull waits ({@link PUSHED_WAIT_MS} unless given). */
+  readonly pushedWaitMs?: number
   /** How long a sender whose heads proved false waits before its next pull (tests shorten it). */
   readonly intervalMs?: number
   /** Reports a pull that failed (it never stops the next). */
@@ -74,6 +86,8 @@ export function createAnnouncedPulls (deps: AnnouncedPullsDeps): AnnouncedPulls 
   async function run (album: string, key: string, state: Pulling): Promise<void> {
     while (state.next.size > 0) {
       if (state.doubtedAt !== undefined) await delay(state.doubtedAt + interval - Date.now())
+      // Announcements that come meanwhile are merged into this pull.
+      else if (deps.pushed?.(album, [...state.next].map(([log, seq]) => ({ log, seq }))) === true) await delay(deps.pushedWaitMs ?? PUSHED_WAIT_MS)
       const heads = [...state.next].map(([log, seq]) => ({ log, seq }))
       state.next.clear()
       // The writer and its followers each announce a write: heads already held start nothing.

@@ -31,6 +31,8 @@ const PRESENCE_SEARCHING_MS = 5_000
 const PRESENCE_SETTLED_MS = 60_000
 const PRESENCE_MIN_GAP_MS = 1_000
 const MAX_PEERS_PER_THREAD = 16
+/** Logs remembered per thread as pushed here by a direct peer. */
+const MAX_PUSHED_LOGS_PER_THREAD = 64
 const log = createLogger('services:direct-peers')
 
 /** The part of a libp2p node direct peers use (a gossipsub node fits). */
@@ -54,6 +56,10 @@ export interface DirectPeers extends Startable {
   kick(thread: string, hint?: SyncHint): Promise<void>
   /** How many peers `thread` is directly connected to. */
   count(thread: string): number
+  /** A push from `peer` (a peer ID) of records of `logs` to `thread` was taken: noted while `peer` syncs `thread` directly. */
+  pushed(thread: string, peer: string, logs: readonly string[]): void
+  /** Whether every one of `logs` was last pushed here by a peer that still syncs `thread` directly (that peer pushes their writes here as they are made). */
+  pushesAll(thread: string, logs: readonly string[]): boolean
   /** When the newest of those connections opened (ms since the epoch), if any is open. */
   since(thread: string): number | undefined
 }
@@ -61,6 +67,8 @@ export interface DirectPeers extends Startable {
 interface Tracked {
   readonly peers: Map<string, { readonly id: PeerId, addrs: Multiaddr[] }>
   readonly syncs: Map<string, SyncScheduler>
+  /** Logs whose records directly connected peers pushed here, with the peer that last did, least recent first. */
+  readonly pushers: Map<string, string>
   lastPresence: number
   searchDelay: number
   presenceTimer?: ReturnType<typeof setTimeout>
@@ -256,7 +264,7 @@ export function createDirectPeers (deps: DirectPeersOptions): DirectPeers {
     stop: async () => { await lifecycle.stop() },
     track (thread) {
       if (!running() || threads.has(thread)) return
-      threads.set(thread, { peers: new Map(), syncs: new Map(), lastPresence: 0, searchDelay: PRESENCE_SEARCHING_MS })
+      threads.set(thread, { peers: new Map(), syncs: new Map(), pushers: new Map(), lastPresence: 0, searchDelay: PRESENCE_SEARCHING_MS })
       sayPresent(thread, true)
       schedulePresence(thread, true)
     },
@@ -282,6 +290,27 @@ export function createDirectPeers (deps: DirectPeersOptions): DirectPeers {
     },
     count (thread) {
       return [...threads.get(thread)?.peers.keys() ?? []].filter(connected).length
+    },
+    pushed (thread, peer, logs) {
+      const entry = threads.get(thread)
+      if (entry === undefined || !entry.syncs.has(peer)) return
+      for (const log of new Set(logs)) {
+        entry.pushers.delete(log)
+        entry.pushers.set(log, peer)
+      }
+      // The least recently pushed are forgotten first: their pulls no longer wait.
+      for (const log of entry.pushers.keys()) {
+        if (entry.pushers.size <= MAX_PUSHED_LOGS_PER_THREAD) break
+        entry.pushers.delete(log)
+      }
+    },
+    pushesAll (thread, logs) {
+      const entry = threads.get(thread)
+      if (entry === undefined || logs.length === 0) return false
+      return logs.every((log) => {
+        const peer = entry.pushers.get(log)
+        return peer !== undefined && entry.syncs.has(peer) && connected(peer)
+      })
     },
     since (thread) {
       const opened = [...threads.get(thread)?.peers.keys() ?? []].flatMap((peer) => directTo(peer).map((c) => c.timeline.open))

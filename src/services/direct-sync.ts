@@ -2,7 +2,9 @@
  * How an album syncs with a browser it is directly connected to: a scheduler
  * like the follower's, on local writes and announcements, with a timer as
  * safety net and short backoff, whose acknowledgements are kept in memory
- * only (what a passing peer holds need not outlive the connection).
+ * only (what a passing peer holds need not outlive the connection). Its
+ * status is shown nowhere (an album shows how many peers it is connected to,
+ * not how each sync stands), so it is reported only to whoever asks.
  */
 import type { PeerId } from '@libp2p/interface'
 import { createMemoryBackend } from '../core/storage/memory.ts'
@@ -16,7 +18,7 @@ export function startDirectSync ({ thread, peer, transport, replica, onStatus }:
   readonly peer: PeerId
   readonly transport: SyncTransport
   readonly replica: SyncReplica
-  readonly onStatus: (status: SyncStatus) => void
+  readonly onStatus?: (status: SyncStatus) => void
 }): SyncScheduler {
   return startSyncScheduler({
     thread,
@@ -27,6 +29,6 @@ export function startDirectSync ({ thread, peer, transport, replica, onStatus }:
     meta: createMemoryBackend().meta,
     intervalMs: 30_000,
     maxBackoffMs: 5000,
-    onStatus
+    ...onStatus === undefined ? {} : { onStatus }
   })
 }

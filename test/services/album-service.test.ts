@@ -21,6 +21,7 @@ import type { HandledRequest } from '../../src/core/sync/handler.ts'
 import type { DirectPeerHooks } from '../../src/services/album-service.ts'
 import { createDirectPeers } from '../../src/services/direct-peers.ts'
 import { startDirectSync } from '../../src/services/direct-sync.ts'
+import { REPORT_EVERY_MS } from '../../src/services/album-changes.ts'
 import type { AlbumSnapshot } from '../../src/protocol/album-messages.ts'
 import type { NodeEvent } from '../../src/protocol/messages.ts'
 import { startAlbumNode, type AlbumNode } from '../helpers/album-node.ts'
@@ -96,6 +97,34 @@ describe('album service', { timeout: 120_000 }, () => {
     expect(toBob.map((s) => s.revision)).toEqual([...toBob.map((s) => s.revision)].sort((a, b) => a - b))
   })
 
+  it('tells a tab of each photo a pull brings once, with the sync as it stands: a pull from what the follower acknowledged shows no "syncing"', async () => {
+    const follower = memoryFollower()
+    const bus = memoryTopicBus()
+    const alice = await node({ follower: follower.transport, topics: bus.join().topics })
+    // Bob's answers from the follower, counted as he takes them.
+    let answered = 0
+    const bobWire: SyncTransport = { request: async (request, options) => { const answer = await follower.transport.request(request, options); answered++; return answer } }
+    const bob = await node({ follower: bobWire, topics: bus.join().topics })
+    const { thread } = await alice.tab.request({ type: 'album.create', name: 'Summer' })
+    const { link } = await alice.tab.request({ type: 'album.invite', thread, base: 'http://127.0.0.1:4173/', role: 'write' })
+    await bob.tab.request({ type: 'album.join', link })
+    await vi.waitFor(async () => { expect((await bob.tab.request({ type: 'album.subscribe', thread })).sync).toMatchObject({ state: 'synced', pending: 0 }) }, WAIT)
+    const toBob = heard(bob)
+    // Each photo reaches bob by a pull from the follower, whose sync then stands as it did before: synced, nothing waiting.
+    for (const title of ['one', 'two', 'three', 'four']) {
+      const before = answered
+      await alice.tab.request({ type: 'photo.add', thread, title })
+      await vi.waitFor(() => { expect(titles(toBob.at(-1))).toContain(title) }, WAIT)
+      // Once his pull was answered, a round of reports later, any report of that sync's end would have come.
+      await vi.waitFor(() => { expect(answered).toBeGreaterThan(before) }, WAIT)
+      await new Promise((resolve) => setTimeout(resolve, 2 * REPORT_EVERY_MS))
+    }
+    // (What the join set going may still be reported first, without photos.)
+    const withPhotos = toBob.filter((s) => s.photos.length > 0)
+    expect(withPhotos.map((s) => s.photos.length)).toEqual([1, 2, 3, 4])
+    expect(withPhotos.map((s) => s.sync)).toEqual(withPhotos.map(() => expect.objectContaining({ state: 'synced', pending: 0 })))
+  })
+
   it('joins all the same when the follower cannot take the album, and says why in words in the sync status', async () => {
     const follower = memoryFollower()
     const alice = await node({ follower: follower.transport, topics: memoryTopicBus().join().topics })
@@ -166,7 +195,7 @@ describe('album service', { timeout: 120_000 }, () => {
         node: fake.node,
         carriers: carrierChanges(),
         onChange,
-        startSync: (thread, peer) => startDirectSync({ thread, peer, replica, onStatus: onChange, transport: createLoopbackTransport(async (request) => await served.get(peer.toString())!(request)) })
+        startSync: (thread, peer) => startDirectSync({ thread, peer, replica, transport: createLoopbackTransport(async (request) => await served.get(peer.toString())!(request)) })
       })
     }
     const alice = await node({ topics: aliceTopics, direct: direct(aliceNode, aliceId.toString()) })

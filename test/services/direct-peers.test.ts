@@ -52,6 +52,29 @@ describe('direct peers', { timeout: LOADED_MACHINE_TIMEOUT_MS }, () => {
     expect(peers.since(THREAD)).toBeGreaterThan(0)
   })
 
+  it('counts a log as pushed here directly only while the peer that pushed it syncs the thread over an open connection', async () => {
+    const [self, other] = await orderedPeers()
+    const stranger = (await newPeer()).toString()
+    let fake: ReturnType<typeof fakeNode> | undefined
+    fake = fakeNode(self, async () => { fake!.connect(other) })
+    const peers = await startPeers({ node: fake.node, onChange: () => {}, startSync: () => ({ kick: vi.fn(), status: vi.fn(), stop: async () => {} }) as unknown as SyncScheduler })
+    peers.track(THREAD)
+    peers.onTopicMessage(THREAD, other, encodeTopicMessage({ type: 'presence', addrs: [circuit(other)] }))
+    await vi.waitFor(() => { expect(peers.count(THREAD)).toBe(1) }, { timeout: LOADED_MACHINE_TIMEOUT_MS / 2 })
+
+    peers.pushed(THREAD, other.toString(), ['alice', 'alice'])
+    peers.pushed(THREAD, stranger, ['carol']) // no direct sync with this peer: not noted
+    peers.pushed('bafkuntracked', other.toString(), ['dave'])
+    expect(peers.pushesAll(THREAD, ['alice'])).toBe(true)
+    expect(peers.pushesAll(THREAD, ['alice', 'carol'])).toBe(false)
+    expect(peers.pushesAll('bafkuntracked', ['dave'])).toBe(false)
+    expect(peers.pushesAll(THREAD, [])).toBe(false)
+    // The connection is gone: its pushes no longer count.
+    for (const connection of fake.node.getConnections()) Object.assign(connection, { status: 'closed' })
+    expect(peers.pushesAll(THREAD, ['alice'])).toBe(false)
+    await peers.stop()
+  })
+
   it('does not dial addresses that belong to someone other than the sender', async () => {
     const [self, other] = await orderedPeers()
     const stranger = await newPeer()

@@ -87,9 +87,9 @@ export function createSyncScheduler (input: SyncSchedulerOptions): SyncScheduler
   /** Kicks waiting for the next sync to begin and end. */
   const kicks: Array<() => void> = []
 
-  const publish = (next: Partial<SyncStatus>, quietly = false): void => {
+  const publish = (next: Partial<SyncStatus>): void => {
     current = { ...current, ...next }
-    if (!quietly) input.onStatus?.(current)
+    input.onStatus?.(current)
   }
 
   const pendingCount = async (): Promise<number> => await pendingFor(input.meta, input.replica, input.thread, input.peer)
@@ -106,8 +106,8 @@ export function createSyncScheduler (input: SyncSchedulerOptions): SyncScheduler
     const remote = await acknowledged(input.meta, input.thread, input.peer)
     if (remote === undefined) return false
     let held: readonly LogPosition[]
-    // Not reported: it takes a round trip or two, and each report makes the album's whole state again for its tabs, in the sync's way.
-    publish({ state: 'syncing' }, true)
+    // Its state stays as it was until it ends (it takes a round trip or two): each report makes the album's whole state again
+    // for its tabs, in the sync's way, and a report made meanwhile (of the records it pulls) must not show a sync its end never reports.
     try {
       const result = await syncThread({ thread: input.thread, replica: input.replica, transport: input.transport, signal: AbortSignal.timeout(120_000), known: { remote, hints: hinted } })
       if (!result.complete) return false
