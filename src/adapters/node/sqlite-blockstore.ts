@@ -63,6 +63,7 @@ export class SqliteBlockstore extends BaseBlockstore {
       has: input.db.prepare('select 1 from blocks where mh = ?'),
       put: input.db.prepare('insert or ignore into blocks (mh, bytes) values (?, ?)'),
       delete: input.db.prepare('delete from blocks where mh = ?'),
+      firstPage: input.db.prepare('select mh, bytes from blocks order by mh limit ?'),
       page: input.db.prepare('select mh, bytes from blocks where mh > ? order by mh limit ?'),
       byteLength: input.db.prepare('select coalesce(sum(length(bytes)), 0) as total from blocks')
     }
@@ -92,9 +93,10 @@ export class SqliteBlockstore extends BaseBlockstore {
   }
 
   override async * getAll (): AsyncGenerator<Pair> {
-    let after: Uint8Array = new Uint8Array(0)
+    // SQLite binds an empty byte string as NULL, so the first page has a statement of its own.
+    let after: Uint8Array | undefined
     for (;;) {
-      const rows = this.#sql.page.all(after, PAGE) as Array<{ mh: Uint8Array, bytes: Uint8Array }>
+      const rows = (after === undefined ? this.#sql.firstPage.all(PAGE) : this.#sql.page.all(after, PAGE)) as Array<{ mh: Uint8Array, bytes: Uint8Array }>
       for (const row of rows) {
         const bytes = bytesOut(row.bytes)
         yield { cid: CID.createV1(raw.code, Digest.decode(row.mh)), bytes: (async function * () { yield bytes })() }
