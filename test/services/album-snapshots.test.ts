@@ -5,6 +5,7 @@
  * records then arrive and the snapshot is checked against them.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { readSignedSnapshot } from '../../src/core/db/published-snapshot.ts'
 import type { SyncTransport } from '../../src/core/sync/engine.ts'
 import { startAlbumNode, type AlbumNode } from '../helpers/album-node.ts'
 import { memoryFollower } from '../helpers/memory-follower.ts'
@@ -37,14 +38,20 @@ describe('album snapshots', { timeout: 120_000 }, () => {
   it('a joiner sees every photo from a writer\'s snapshot before any record is pulled, then syncs and checks it', async () => {
     const follower = memoryFollower()
     const bus = memoryTopicBus()
-    const alice = await startAlbumNode({ follower: follower.transport, topics: bus.join().topics, snapshots: { everyRecords: 5, minIntervalMs: 0 } })
+    const alice = await startAlbumNode({ follower: follower.transport, topics: bus.join().topics, snapshots: { everyRecords: 1, minIntervalMs: 0 } })
     nodes.push(alice)
     const { thread } = await alice.tab.request({ type: 'album.create', name: 'Trip' })
     for (let i = 0; i < PHOTOS; i++) await alice.tab.request({ type: 'photo.add', thread, title: `photo ${i}` })
-    // Alice's device publishes once a sync has carried enough records; the follower keeps the newest.
-    await vi.waitFor(async () => { expect(await follower.replica.snapshots!.latest(thread)).toBeDefined() }, WAIT)
     const { link } = await alice.tab.request({ type: 'album.invite', thread, base: 'http://127.0.0.1:4173/', role: 'read' })
     await vi.waitFor(async () => { expect((await alice.tab.request({ type: 'album.subscribe', thread })).sync).toMatchObject({ state: 'synced', pending: 0 }) }, WAIT)
+    // Alice's device publishes after each sync that carried new records; the follower keeps the newest, which
+    // in time covers every record it holds (an earlier one, covering fewer photos, may be kept for a while).
+    const held = await follower.replica.heads(thread)
+    await vi.waitFor(async () => {
+      const latest = await follower.replica.snapshots!.latest(thread)
+      expect(latest).toBeDefined()
+      expect((await readSignedSnapshot(thread, latest!)).manifest.vector.map(([log, seq]) => ({ log, seq }))).toEqual(held.map(({ log, seq }) => ({ log, seq })).sort((a, b) => (a.log < b.log ? -1 : 1)))
+    }, WAIT)
     const aliceView = await alice.tab.request({ type: 'album.subscribe', thread })
     const shown = aliceView.photos.map((p) => p.title).sort()
     const aliceLog = aliceView.members.find((m) => m.you)?.log
