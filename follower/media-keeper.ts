@@ -42,7 +42,7 @@ const log = createLogger('follower:media')
 const REF = 'follower/media/ref/'
 /** Meta rows: PACK + thread → the CIDs of the thumbnail pack blocks its kept snapshot names. */
 const PACK = 'follower/media/pack/'
-/** Files fetched at once; each asks for up to 8 chunks at a time (bitswap's want list holds 1,024). */
+/** Files fetched at once; each asks for up to 8 chunks at a time (a peer's block node keeps 128 wants of each peer, BLOCK_SENDS). */
 const MAX_FETCHES = 4
 const KEPT = Uint8Array.of(1)
 const RELEASED = Uint8Array.of(0)
