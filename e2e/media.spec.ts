@@ -107,24 +107,30 @@ async function scrollThroughThumbnails (page: Page, total: number, width: number
   const seen = new Set<number>()
   const deadline = Date.now() + timeoutMs
   // The tiles on screen now, and how many of them show a decoded thumbnail of the width asked.
-  const onScreen = async (): Promise<{ shown: number[], waiting: number, bottom: boolean }> => await page.evaluate((width) => {
+  const onScreen = async (): Promise<{ shown: number[], waiting: number, why: string[], bottom: boolean }> => await page.evaluate((width) => {
     const shown: number[] = []
-    let waiting = 0
+    // What each tile still waiting shows: its place and its image's state, for the failure's message.
+    const why: string[] = []
     for (const tile of document.querySelectorAll<HTMLElement>('[role="list"][aria-label="Photos"] [role="listitem"][aria-posinset]')) {
       const box = tile.getBoundingClientRect()
       if (box.bottom <= 0 || box.top >= innerHeight) continue
+      const place = tile.getAttribute('aria-posinset')
       const img = tile.querySelector('img')
-      if (img !== null && img.complete && img.naturalWidth === width) shown.push(Number(tile.getAttribute('aria-posinset')))
-      else waiting++
+      if (img !== null && img.complete && img.naturalWidth === width) shown.push(Number(place))
+      else if (img !== null) why.push(`${place}: image ${img.complete ? `of ${img.naturalWidth} px` : 'decoding'}`)
+      else why.push(`${place}: ${tile.querySelector('.tile-image')?.textContent === '' ? (tile.querySelector('.placeholder') === null ? 'nothing' : 'loading') : `"${tile.querySelector('.tile-image')?.textContent ?? ''}"`}`)
     }
-    return { shown, waiting, bottom: scrollY + innerHeight >= document.documentElement.scrollHeight - 1 }
+    return { shown, waiting: why.length, why, bottom: scrollY + innerHeight >= document.documentElement.scrollHeight - 1 }
   }, width)
   while (seen.size < total && Date.now() < deadline) {
     await page.evaluate(() => { scrollTo(0, 0) })
     for (;;) {
       let screen = await onScreen()
       while (screen.waiting > 0 || screen.shown.length === 0) {
-        if (Date.now() > deadline) throw new Error(`thumbnails still loading after ${timeoutMs} ms: ${seen.size} of ${total} seen, ${screen.waiting} waiting on screen`)
+        if (Date.now() > deadline) {
+          const sync = await page.getByTestId('sync-status').textContent().catch(() => 'unknown')
+          throw new Error(`thumbnails still loading after ${timeoutMs} ms: ${seen.size} of ${total} seen, ${screen.waiting} waiting on screen (${screen.why.join('; ')}); sync status "${sync}"`)
+        }
         await page.waitForTimeout(250)
         screen = await onScreen()
       }

@@ -24,6 +24,7 @@
 import { CID } from 'multiformats/cid'
 import { base32 } from 'multiformats/bases/base32'
 import type { Blockstore } from 'interface-blockstore'
+import { getAskingAgain } from '../src/adapters/libp2p/ask-again.ts'
 import type { BlockNode } from '../src/adapters/libp2p/bitswap-node.ts'
 import { ThreadsError } from '../src/core/errors.ts'
 import type { CommitHook } from '../src/core/log/record-store.ts'
@@ -176,8 +177,8 @@ export async function startMediaKeeper (deps: {
     if (waiters === undefined) arrivals.set(key, waiters = new Set())
     waiters.add(arrived)
     const fetched = (async () => {
-      const parts: Uint8Array[] = []
-      for await (const part of node.blockstore.get(cid, { signal: AbortSignal.any([signal, done.signal]) })) parts.push(part)
+      // A want a peer dropped is made again (ask-again.ts) until the block comes or the fetch's time is up.
+      const parts = await getAskingAgain(node.blockstore, cid, { signal: AbortSignal.any([signal, done.signal]) })
       return parts.length === 1 ? parts[0]! : Buffer.concat(parts)
     })()
     try {

@@ -3,7 +3,9 @@
  * nodes on libp2p nodes of their own, connected over loopback WebSockets: a
  * block one holds reaches the other over bitswap and is kept there; a block
  * read locally never asks the network; bytes that do not hash to the CID
- * asked for are never handed out; deleted blocks are gone.
+ * asked for are never handed out; deleted blocks are gone. A want a peer
+ * failed to answer (its store failed once, its send was lost) is made again
+ * after a while, so the block still comes.
  */
 import { MemoryBlockstore } from 'blockstore-core'
 import { createLibp2p, type Libp2p } from 'libp2p'
@@ -19,10 +21,9 @@ describe('media blocks over a block node', { timeout: 60_000 }, () => {
   const stops: Array<() => Promise<unknown>> = []
   afterEach(async () => { for (const stop of stops.splice(0).reverse()) await stop() })
 
-  const start = async (listen: boolean): Promise<{ libp2p: Libp2p, blockstore: MemoryBlockstore, helia: Awaited<ReturnType<typeof createBlockNode>> }> => {
+  const start = async (listen: boolean, blockstore = new MemoryBlockstore()): Promise<{ libp2p: Libp2p, blockstore: MemoryBlockstore, helia: Awaited<ReturnType<typeof createBlockNode>> }> => {
     const libp2p = await createLibp2p(withBaseOptions({ addresses: { listen: listen ? ['/ip4/127.0.0.1/tcp/0/ws'] : [] }}))
     stops.push(async () => { await libp2p.stop() })
-    const blockstore = new MemoryBlockstore()
     const helia = await createBlockNode({ libp2p, blockstore })
     stops.push(async () => { await helia.stop() })
     return { libp2p, blockstore, helia }
@@ -58,5 +59,30 @@ describe('media blocks over a block node', { timeout: 60_000 }, () => {
     await expect(mediaBlocksOf(bob.helia, bob.blockstore).get(cid, { signal: AbortSignal.timeout(3_000) })).rejects.toThrow()
     expect(await bob.blockstore.has(cid)).toBe(false)
   })
-})
 
+  it('asks again for a block whose want a peer dropped, and gets it', async () => {
+    // Alice's store fails once as bitswap looks for the block: her bitswap never answers that want again on its own.
+    let failOnce = false
+    let failed = 0
+    const store = new MemoryBlockstore()
+    const has = store.has.bind(store)
+    store.has = async (cid, options) => {
+      if (failOnce) {
+        failOnce = false
+        failed++
+        throw new Error('the disk was busy')
+      }
+      return await has(cid, options)
+    }
+    const alice = await start(true, store)
+    const bob = await start(false)
+    const bytes = new Uint8Array([4, 5, 6])
+    const cid = await blockOf(bytes)
+    await alice.blockstore.put(cid, bytes)
+    failOnce = true
+    await bob.libp2p.dial(alice.libp2p.getMultiaddrs())
+    const bobBlocks = mediaBlocksOf(bob.helia, bob.blockstore, { firstWaitMs: 1_000 })
+    expect(await bobBlocks.get(cid, { signal: AbortSignal.timeout(20_000) })).toEqual(bytes)
+    expect(failed).toBe(1)
+  })
+})

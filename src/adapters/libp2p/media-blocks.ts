@@ -2,7 +2,8 @@
  * The blocks of a media node (a light Helia node on the worker's libp2p, see
  * block-node.ts) as the background node's media store reads and writes them:
  * `get` from the local store or, failing that, from connected peers over
- * bitswap (checked against the CID by Helia, then kept); `put` stores and
+ * bitswap (checked against the CID by Helia, then kept; a want nobody
+ * answered is made again, ask-again.ts); `put` stores and
  * tells peers waiting for the block (`putMany`, many at once); `getLocal`
  * never asks the network.
  */
@@ -10,6 +11,7 @@ import { concatBytes } from '@noble/hashes/utils.js'
 import type { Helia } from 'helia'
 import type { Blockstore } from 'interface-blockstore'
 import type { CID } from 'multiformats/cid'
+import { getAskingAgain, type AskAgainOptions } from './ask-again.ts'
 
 /** Blocks as a media store reads and writes them (src/services/media-store.ts), over a media node. */
 export interface NodeMediaBlocks {
@@ -20,10 +22,10 @@ export interface NodeMediaBlocks {
   delete(cids: readonly CID[]): Promise<void>
 }
 
-/** The media node `helia`'s blocks, `local` being its blockstore. */
-export function mediaBlocksOf (helia: Helia, local: Blockstore): NodeMediaBlocks {
+/** The media node `helia`'s blocks, `local` being its blockstore (`asking`: how a want is made again, ask-again.ts). */
+export function mediaBlocksOf (helia: Helia, local: Blockstore, asking: Pick<AskAgainOptions, 'firstWaitMs'> = {}): NodeMediaBlocks {
   return {
-    get: async (cid, { signal }) => await joined(helia.blockstore.get(cid, signal === undefined ? {} : { signal })),
+    get: async (cid, { signal }) => await joined(await getAskingAgain(helia.blockstore, cid, { ...asking, ...(signal === undefined ? {} : { signal }) })),
     // One read, not `has` then `get` (two IndexedDB requests for each block a thumbnail opens from).
     getLocal: async (cid) => {
       try {

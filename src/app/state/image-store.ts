@@ -18,6 +18,11 @@ import { useNodeStore } from './node-store.ts'
 const KEEP = 400
 /** How many loads run at once. */
 const IN_FLIGHT = 6
+/** First wait before an image that failed to load is asked for again (if still shown); it doubles each time, up to RETRY_MAX_MS. */
+const RETRY_FIRST_MS = 2_000
+const RETRY_MAX_MS = 60_000
+/** Failures that trying again cannot mend: the photo is gone, or its thumbnail is refused for its size. */
+const FINAL = new Set(['PhotoNotFoundError', 'ThumbnailTooLargeError'])
 
 const keyOf = (thread: string, photo: string, variant: PhotoVariant): string => `${thread}/${photo}/${variant}`
 
@@ -40,6 +45,8 @@ async function urlOf (blob: Blob, variant: PhotoVariant): Promise<string> {
 
 const queue: Array<[string, string, PhotoVariant]> = []
 const asked = new Set<string>()
+/** Failures so far of images that failed to load, by key: how long before the next try. */
+const failures = new Map<string, number>()
 let running = 0
 const log = pageFailureLog('images')
 
@@ -70,10 +77,20 @@ export const useImageStore = create<ImageStore>()((set, get) => {
           delete urls[old]
           asked.delete(old)
         }
+        failures.delete(key)
         set({ urls })
       }, (error: unknown) => {
         log(`loading ${key}`, error)
         set({ failed: { ...get().failed, [key]: true } })
+        if (FINAL.has((error as Error).name)) return
+        // Peers that did not answer in time may later: a tile still shown asks again, less often each time.
+        const tries = (failures.get(key) ?? 0) + 1
+        failures.set(key, tries)
+        setTimeout(() => {
+          const { [key]: _, ...failed } = get().failed
+          asked.delete(key)
+          set({ failed })
+        }, Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (tries - 1)))
       }).finally(() => {
         running--
         pump()
