@@ -8,6 +8,7 @@
  * afterwards.
  */
 import { request as httpRequest, type ClientRequest } from 'node:http'
+import { connect, type Socket } from 'node:net'
 import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
@@ -19,6 +20,7 @@ import { syncThread } from '../../src/core/sync/engine.ts'
 import { MAX_MESSAGE_BYTES, SYNC_PROTOCOL } from '../../src/core/sync/messages.ts'
 import { cleanupAfterAll, tempDir } from '../helpers/cleanup.ts'
 import { startFollowerProcess, type FollowerProcess } from '../helpers/follower-process.ts'
+import { MAX_DROPPED_BYTES } from '../../follower/http.ts'
 import { LOADED_MACHINE_TIMEOUT_MS } from '../helpers/timeouts.ts'
 
 const DAG_CBOR = 'application/vnd.ipld.dag-cbor'
@@ -148,6 +150,66 @@ describe('HTTP limits of a real follower', { timeout: 120_000 }, () => {
     expect(await other.transportTo(follower.multiaddr).request({ v: 2, type: 'heads', thread: 'bafkqaaa' })).toMatchObject({ type: 'error', name: expect.not.stringMatching(/TooManyRequestsError|FollowerBusyError/) })
     for (const stream of streams) stream.abort(new Error('done holding'))
     await vi.waitFor(async () => { expect((await load()).requests).toBe(0) }, WAIT)
+    await honestSyncs()
+  })
+
+  /** A connection speaking HTTP/1.1 by hand, to send a request's head and body apart; `answers` is all it has read. */
+  const rawConnection = async (): Promise<{ socket: Socket, answers: () => string, closed: () => boolean }> => {
+    const { hostname, port } = new URL(follower.httpUrl)
+    const socket = connect(Number(port), hostname)
+    let answers = ''
+    let closed = false
+    socket.on('data', (chunk: Buffer) => { answers += chunk.toString('latin1') })
+    socket.on('error', () => {}) // a write after the follower closed the connection
+    socket.on('close', () => { closed = true })
+    await new Promise<void>((resolve, reject) => { socket.once('connect', resolve).once('error', reject) })
+    return { socket, answers: () => answers, closed: () => closed }
+  }
+  /** A whole refusal: its JSON body sent in chunks, the last one empty. */
+  const ANSWERED = /\r\n\r\n[^]*\{[^]*\}\r\n0\r\n\r\n$/
+  const refusalIn = (answer: string): unknown => JSON.parse(answer.slice(answer.indexOf('{'), answer.lastIndexOf('}') + 1))
+  const syncHead = (length: number): string => `POST /v1/sync HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ${DAG_CBOR}\r\nContent-Length: ${length}\r\n\r\n`
+
+  it('refuses a push from its headers alone, before any of its body is sent, and serves the next request on the same connection once the body is sent', async () => {
+    hold(100)
+    hold(100)
+    await vi.waitFor(async () => { expect((await load()).requests).toBe(2) }, WAIT)
+    const client = await rawConnection()
+    cleanup(async () => { client.socket.destroy() })
+    client.socket.write(syncHead(64 * 1024))
+    // The answer comes with none of the body sent.
+    await vi.waitFor(() => { expect(client.answers()).toMatch(ANSWERED) }, WAIT)
+    expect(client.answers()).toMatch(/^HTTP\/1\.1 429 /)
+    expect(client.answers()).toMatch(/\r\nretry-after: 2\r\n/i)
+    expect(client.answers()).not.toMatch(/connection: close/i)
+    expect(refusalIn(client.answers())).toMatchObject({ name: 'TooManyRequestsError' })
+    // The body the client was sending is read and dropped; the connection then serves its next request.
+    client.socket.write(new Uint8Array(64 * 1024))
+    client.socket.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')
+    await vi.waitFor(() => { expect(client.answers()).toMatch(/HTTP\/1\.1 200 [^]*"ok":true/) }, WAIT)
+    expect(client.closed()).toBe(false)
+    expect(await load()).toMatchObject({ requests: 2, bufferedBytes: 200 })
+    for (const r of held.splice(0)) r.destroy()
+    await vi.waitFor(async () => { expect((await load()).requests).toBe(0) }, WAIT)
+    await honestSyncs()
+  })
+
+  it('answers a body declared far too large at once (413), drops what follows, and closes the connection once the sender goes past what it drops', async () => {
+    const client = await rawConnection()
+    cleanup(async () => { client.socket.destroy() })
+    client.socket.write(syncHead(1024 * 1024 * 1024))
+    await vi.waitFor(() => { expect(client.answers()).toMatch(ANSWERED) }, WAIT)
+    expect(client.answers()).toMatch(/^HTTP\/1\.1 413 /)
+    expect(refusalIn(client.answers())).toMatchObject({ name: 'TooLargeError' })
+    const chunk = new Uint8Array(1024 * 1024)
+    let sent = 0
+    while (!client.closed() && sent < 4 * MAX_DROPPED_BYTES) {
+      sent += chunk.byteLength
+      if (!client.socket.write(chunk)) await new Promise((resolve) => { client.socket.once('drain', resolve).once('close', resolve) })
+    }
+    await vi.waitFor(() => { expect(client.closed()).toBe(true) }, WAIT)
+    expect(sent).toBeGreaterThan(MAX_DROPPED_BYTES)
+    expect(await load()).toMatchObject({ requests: 0, bufferedBytes: 0 })
     await honestSyncs()
   })
 

@@ -104,86 +104,106 @@ async function refuseSession (stream: Stream, error: ThreadsError): Promise<void
 /** How a session is served: its waits, and the admission of each request. */
 type SessionRules = Required<Pick<ServeSessionsOptions, 'idleMs' | 'answerTimeoutMs' | 'answerBudget'>> & Pick<ServeSessionsOptions, 'admit'>
 
-/**
- * Waits for the first byte of the session's next request, at most `idleMs`;
- * false when the requester closed the session. The byte goes back to the
- * stream, ahead of what followed it, for the request's reader.
- */
-async function nextRequestBegins (stream: Stream, idleMs: number): Promise<boolean> {
-  const bytes = byteStream(stream, { maxBufferSize: LP_OPTIONS.maxBufferSize })
-  let first
-  try {
-    first = await bytes.read({ bytes: 1, signal: AbortSignal.timeout(idleMs) })
-  } catch (error) {
-    const name = (error as Error)?.name
-    if (name !== 'TimeoutError' && QUIET_ENDS.has(name)) return false
-    throw error
-  } finally {
-    bytes.unwrap()
-  }
-  stream.unshift(first)
-  return true
-}
-
 /** The most bytes of a length prefix of a message within MAX_MESSAGE_BYTES. */
 const MAX_LENGTH_PREFIX_BYTES = varint.encodingLength(MAX_MESSAGE_BYTES)
 /** How much of a refused request is read at once before it is dropped. */
 const DROP_CHUNK_BYTES = 64 * 1024
+/** An answer up to this size is sent with its length prefix in one frame (copied once); a larger one as two, uncopied. */
+const JOIN_ANSWER_BYTES = 64 * 1024
 
 /**
- * Reads the length-prefixed request at the head of `stream` and drops it a
- * chunk at a time, each within `idleMs`; a prefix past MAX_MESSAGE_BYTES is a
- * TooLargeError (the session then ends, as for an admitted request).
+ * The session's bytes, read and written through one byte stream for the
+ * session's life (not one reader a request, each adding and removing its
+ * listeners): requests are read a part at a time, so each is admitted as its
+ * first byte arrives and a refused one is dropped as it is read.
  */
-async function dropRequest (stream: Stream, idleMs: number): Promise<void> {
-  const bytes = byteStream(stream, { maxBufferSize: LP_OPTIONS.maxBufferSize })
+type SessionBytes = ReturnType<typeof byteStream<Stream>>
+
+/**
+ * Waits for the first byte of the session's next request, at most `idleMs`;
+ * undefined when the requester closed the session.
+ */
+async function nextRequestBegins (bytes: SessionBytes, idleMs: number): Promise<number | undefined> {
   try {
-    const prefix = new Uint8Array(MAX_LENGTH_PREFIX_BYTES)
-    let read = 0
-    do {
-      if (read === MAX_LENGTH_PREFIX_BYTES) throw new TooLargeError(`a request is over the ${MAX_MESSAGE_BYTES} bytes a sync message may take`)
-      prefix[read++] = (await bytes.read({ bytes: 1, signal: AbortSignal.timeout(idleMs) })).get(0)
-    } while (prefix[read - 1]! >= 0x80)
-    const [length] = varint.decode(prefix.subarray(0, read))
-    if (length > MAX_MESSAGE_BYTES) throw new TooLargeError(`a request is ${length} bytes; a sync message may take ${MAX_MESSAGE_BYTES}`)
-    for (let left = length; left > 0;) left -= (await bytes.read({ bytes: Math.min(left, DROP_CHUNK_BYTES), signal: AbortSignal.timeout(idleMs) })).byteLength
-  } finally {
-    bytes.unwrap()
+    return (await bytes.read({ bytes: 1, signal: AbortSignal.timeout(idleMs) })).get(0)
+  } catch (error) {
+    const name = (error as Error)?.name
+    if (name !== 'TimeoutError' && QUIET_ENDS.has(name)) return undefined
+    throw error
   }
+}
+
+/** The length a request's prefix declares, given its `first` byte (read already); a length past MAX_MESSAGE_BYTES is a TooLargeError. */
+async function requestLength (bytes: SessionBytes, first: number, signal: AbortSignal): Promise<number> {
+  const prefix = new Uint8Array(MAX_LENGTH_PREFIX_BYTES)
+  prefix[0] = first
+  let read = 1
+  while (prefix[read - 1]! >= 0x80) {
+    if (read === MAX_LENGTH_PREFIX_BYTES) throw new TooLargeError(`a request is over the ${MAX_MESSAGE_BYTES} bytes a sync message may take`)
+    prefix[read++] = (await bytes.read({ bytes: 1, signal })).get(0)
+  }
+  const [length] = varint.decode(prefix.subarray(0, read))
+  if (length > MAX_MESSAGE_BYTES) throw new TooLargeError(`a request is ${length} bytes; a sync message may take ${MAX_MESSAGE_BYTES}`)
+  return length
+}
+
+/** Reads the rest of a request begun with `first` and drops it a chunk at a time (never held whole), all within `signal`. */
+async function dropRequest (bytes: SessionBytes, first: number, signal: AbortSignal): Promise<void> {
+  for (let left = await requestLength(bytes, first, signal); left > 0;) left -= (await bytes.read({ bytes: Math.min(left, DROP_CHUNK_BYTES), signal })).byteLength
+}
+
+/** Reads the rest of a request begun with `first`, whole, within `signal`; one cut short is an UnexpectedEOFError. */
+async function readRequest (bytes: SessionBytes, first: number, signal: AbortSignal): Promise<Uint8Array> {
+  const length = await requestLength(bytes, first, signal)
+  return length === 0 ? new Uint8Array(0) : (await bytes.read({ bytes: length, signal })).subarray()
+}
+
+/** Sends one length-prefixed message. */
+async function sendMessage (bytes: SessionBytes, data: Uint8Array, options: { signal: AbortSignal }): Promise<void> {
+  const prefix = varint.encodeTo(data.byteLength, new Uint8Array(varint.encodingLength(data.byteLength)))
+  if (data.byteLength > JOIN_ANSWER_BYTES) {
+    await bytes.write(prefix, options)
+    await bytes.write(data, options)
+    return
+  }
+  const framed = new Uint8Array(prefix.byteLength + data.byteLength)
+  framed.set(prefix)
+  framed.set(data, prefix.byteLength)
+  await bytes.write(framed, options)
 }
 
 /** Serves one session: request after request, each admitted as it begins. */
 async function serveSession (stream: Stream, connection: Connection, from: Requester, handler: (request: SyncRequest, from: Requester) => Promise<HandledRequest>, rules: SessionRules): Promise<void> {
   const answering = (): { signal: AbortSignal } => ({ signal: AbortSignal.timeout(rules.answerTimeoutMs) })
+  const bytes = byteStream(stream, { maxBufferSize: LP_OPTIONS.maxBufferSize })
   try {
     for (;;) {
-      if (!await nextRequestBegins(stream, rules.idleMs)) break
+      const first = await nextRequestBegins(bytes, rules.idleMs)
+      if (first === undefined) break
       const admitted = rules.admit?.(from) ?? (() => {})
-      const lp = lpStream(stream, { ...LP_OPTIONS })
+      // The rest of the request (its length prefix, then its body) arrives within the session's wait.
+      const reading = AbortSignal.timeout(rules.idleMs)
       if (admitted instanceof ThreadsError) {
         // Refused (a limit, not the peer's fault): the request is dropped as it is read, never held whole, and the
         // session stays for the next one, so a requester told to try again later does so without a new stream.
-        await lp.write(refusal(admitted).bytes, answering())
-        lp.unwrap()
-        await dropRequest(stream, rules.idleMs)
+        await sendMessage(bytes, refusal(admitted).bytes, answering())
+        await dropRequest(bytes, first, reading)
         continue
       }
-      let bytes: Uint8Array
+      let request: Uint8Array
       try {
-        bytes = (await lp.read({ signal: AbortSignal.timeout(rules.idleMs) })).subarray()
+        request = await readRequest(bytes, first, reading)
       } catch (error) {
         admitted()
         // A request left unfinished: ended at once, not after waiting for a peer that is not sending to close its side.
         if ((error as Error)?.name === 'TimeoutError') throw error
         // Too large or cut short: answered in words.
-        await lp.write(refusal(readFailure(error, 'the request')).bytes, answering())
+        await sendMessage(bytes, refusal(readFailure(error, 'the request')).bytes, answering())
         break
       }
-      const { answer, release } = budgetedAnswer(rules.answerBudget, from.peer, await answerRequest(async (request) => await handler(request, from), bytes).finally(admitted))
+      const { answer, release } = budgetedAnswer(rules.answerBudget, from.peer, await answerRequest(async (r) => await handler(r, from), request).finally(admitted))
       // Written whole before the next request is read: a peer that does not read its answers has one held here, for a bounded time.
-      await lp.write(answer.bytes, answering()).finally(release)
-      // What the peer sent after this request stays in the stream for the next.
-      lp.unwrap()
+      await sendMessage(bytes, answer.bytes, answering()).finally(release)
       if (answer.abusive) {
         // Let the peer read why before the connection goes: wait for its side to close, briefly.
         await closedOrTimeout(stream, 2000)
