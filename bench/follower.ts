@@ -197,6 +197,9 @@ export async function benchFollower (options: { clients?: number, crowd?: number
   console.log(`  push latency p50 ${quantile(latencies, 0.5).toFixed(0)} ms, p99 ${p99.toFixed(0)} ms over ${latencies.length} pushes served, beside ${refused} attempts refused for load (each sent again after Retry-After)   (goal p99 ≤ 500 ms) ${p99Ok ? 'ok' : 'ABOVE GOAL'}`)
   const byTransport = (from: number, to: number): string => { const l = phase.clients.slice(from, to).flatMap((c) => c.latencies); return `p50 ${quantile(l, 0.5).toFixed(0)} ms, p99 ${quantile(l, 0.99).toFixed(0)} ms` }
   console.log(`    over libp2p (sync sessions) ${byTransport(0, clients / 2)}; over HTTP ${byTransport(clients / 2, clients)}`)
+  const firsts = phase.clients.flatMap((c) => c.latencies.slice(0, 1))
+  const laters = phase.clients.flatMap((c) => c.latencies.slice(1))
+  console.log(`    each client's first push (the crowd arriving at once) p50 ${quantile(firsts, 0.5).toFixed(0)} ms, p99 ${quantile(firsts, 0.99).toFixed(0)} ms; the pushes after it p50 ${quantile(laters, 0.5).toFixed(0)} ms, p99 ${quantile(laters, 0.99).toFixed(0)} ms`)
   console.log(`  from a push's first attempt to its acknowledgement (waits after refusals included): p50 ${quantile(acknowledged, 0.5).toFixed(0)} ms, p99 ${quantile(acknowledged, 0.99).toFixed(0)} ms`)
   console.log(`  follower CPU ${phase.watched.cpuSeconds.toFixed(1)} s: ${(phase.watched.cpuSeconds * 1e6 / pushed).toFixed(0)} µs a record, so ${(pushed / phase.watched.cpuSeconds).toFixed(0)} records/s on one free core; the clients process used ${phase.clientsCpuSeconds.toFixed(1)} s`)
   console.log(`  follower RSS at most ${phase.watched.maxRssMb.toFixed(0)} MB   (goal ≤ 300 MB) ${rssOk ? 'ok' : 'ABOVE GOAL'}; /health p50 ${phase.watched.healthP50Ms.toFixed(0)} ms, slowest ${phase.watched.healthMaxMs.toFixed(0)} ms`)
