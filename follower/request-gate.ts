@@ -30,8 +30,9 @@
  * all the others; their first pushes cost the most, too (a member's first, 8 ms
  * alone here, against 5 ms for the next). With 200 clients pushing at once over
  * loopback, starting at all 64 made that first wave the slowest 3 % of the run:
- * p99 of first pushes 700–1,000 ms against 400–460 ms for later ones; starting
- * at 16 it was 460–580 ms against 400–530 ms (`npm run bench -- follower`).
+ * p99 of first pushes 660–1,010 ms against 400–550 ms for the pushes after them
+ * (nine runs); starting at 16, 440–650 ms against 330–560 ms (fifteen runs,
+ * `npm run bench -- follower`).
  */
 import { FollowerBusyError, TooManyRequestsError } from './limit-errors.ts'
 import type { FollowerLimits } from './limits.ts'
@@ -80,13 +81,16 @@ export function createRequestGate (
   let filled = false
   // Until its first slow round, each quick full round takes half as many more (PROBE_INCREASE); then one more.
   let probing = true
+  // Whether the last round's answers were slow: what a refusal says it is waiting for.
+  let lastRoundSlow = false
   let round: number[] = []
   const handled = (ms: number): void => {
     round.push(ms)
     if (round.length < takenAtOnce) return
     // The median, so that a few slow requests (a large ACL evaluated, say) do not make everyone wait outside.
     const median = round.sort((a, b) => a - b)[Math.floor(round.length / 2)]!
-    if (median > limits.targetRequestMs) {
+    lastRoundSlow = median > limits.targetRequestMs
+    if (lastRoundSlow) {
       takenAtOnce = Math.max(lateLimit, Math.floor(takenAtOnce * SLOW_DECREASE))
       probing = false
     } else if (filled) {
@@ -107,7 +111,9 @@ export function createRequestGate (
       }
       if (requests >= takenAtOnce) {
         filled = true
-        return new FollowerBusyError(`the follower's answers take over ${limits.targetRequestMs} ms, so it serves ${takenAtOnce} requests at once (of ${limits.maxConcurrentRequests}); ${wait}`)
+        return new FollowerBusyError(lastRoundSlow
+          ? `the follower's answers take over ${limits.targetRequestMs} ms, so it serves ${takenAtOnce} requests at once (of ${limits.maxConcurrentRequests}); ${wait}`
+          : `the follower serves ${takenAtOnce} requests at once (of ${limits.maxConcurrentRequests}), more as they are answered within ${limits.targetRequestMs} ms; ${wait}`)
       }
       const mine = perRequester.get(requester) ?? 0
       if (mine >= limits.maxConcurrentRequestsPerPeer) {

@@ -58,7 +58,7 @@ describe('request gate and event-loop lag', () => {
     const refused = passes.filter((p) => p instanceof Error)
     expect(refused).toHaveLength(48)
     expect(refused[0]).toBeInstanceOf(FollowerBusyError)
-    expect((refused[0] as Error).message).toMatch(/serves 16 requests at once \(of 64\); try again in 1 s/)
+    expect((refused[0] as Error).message).toMatch(/^the follower serves 16 requests at once \(of 64\), more as they are answered within 200 ms; try again in 1 s$/)
     // Answered in time, that full round earns half as many more at once, and so does the next.
     for (const pass of passes.filter((p) => !(p instanceof Error))) { gate.handled(50); (pass as Exclude<typeof pass, Error>).release() }
     expect(gate.load().takenAtOnce).toBe(24)
