@@ -22,6 +22,7 @@ import { build, type Rollup } from 'vite'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const ENTRY = 'follower/main.ts'
+const WRITER_THREAD_ENTRY = 'src/adapters/node/sqlite-writer-thread.ts'
 const CACHE = join(ROOT, 'node_modules', '.cache', 'threads-follower')
 
 let built: Promise<string> | undefined
@@ -32,18 +33,26 @@ export async function buildFollower (): Promise<string> {
   return await built
 }
 
-async function bundle (): Promise<string> {
+/** `entry` built for Node into the text of one module, with `define`'s constants replaced. */
+async function bundleModule (entry: string, define: Record<string, string> = {}): Promise<string> {
   const output = await build({
     configFile: false,
     root: ROOT,
     logLevel: 'warn',
     publicDir: false,
+    define,
     // An SSR build targets Node and leaves every package to node_modules (native modules, files found beside their code).
-    build: { ssr: ENTRY, target: 'node22', write: false, minify: false, sourcemap: false, rollupOptions: { output: { codeSplitting: false } } }
+    build: { ssr: entry, target: 'node22', write: false, minify: false, sourcemap: false, rollupOptions: { output: { codeSplitting: false } } }
   }) as Rollup.RollupOutput | Rollup.RollupOutput[]
   const chunks = (Array.isArray(output) ? output : [output]).flatMap((o) => o.output).filter((o): o is Rollup.OutputChunk => o.type === 'chunk')
-  if (chunks.length !== 1) throw new Error(`the follower's build made ${chunks.length} chunks, where one file was expected`)
-  const code = chunks[0]!.code
+  if (chunks.length !== 1) throw new Error(`the build of ${entry} made ${chunks.length} chunks, where one file was expected`)
+  return chunks[0]!.code
+}
+
+async function bundle (): Promise<string> {
+  // The SQLite writer thread runs from its own bundle (it imports only Node's modules), carried inside the follower's.
+  const writerThread = await bundleModule(WRITER_THREAD_ENTRY)
+  const code = await bundleModule(ENTRY, { __SQLITE_WRITER_THREAD__: JSON.stringify(writerThread) })
   const path = join(CACHE, `main-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.js`)
   await mkdir(CACHE, { recursive: true })
   const partial = `${path}.${randomUUID()}.partial`
