@@ -9,6 +9,9 @@
  * Layout: `threads.sqlite` (and its `-wal`) under `directory`; table `blocks`
  * (CID → bytes, in insertion order, so a push's blocks sit together on disk) and
  * `meta` (key → value, clustered by key). Guarantees, beyond those of interfaces.ts:
+ * - every write is committed by a writer thread holding the database's only
+ *   writing connection (sqlite-writer.ts), so neither the commit's B-tree work nor
+ *   the checkpoints it triggers run on the event loop; this connection only reads;
  * - a write is applied in one SQLite transaction (WAL) before its call goes on,
  *   so it survives kill -9 once applied; with `durable` (the default) a call resolves
  *   once the write-ahead log holding it is fsynced, so it survives power loss too;
@@ -54,7 +57,9 @@ const DEFAULT_CACHE_KIB = 8 * 1024
  * touch most (their logs' index rows, heads, counts) are written by nearly every commit; so a longer log
  * means fewer copies and syncs. With 200 clients pushing at once (`npm run bench -- follower`), commits
  * took 2.2–2.8 s of the event loop's time at SQLite's default of 1,000 pages and 1.2–1.5 s at 8,000, over
- * runs of about ten seconds, for 1,705–2,036 records/s against 1,441–2,036 (three runs each, alternated).
+ * runs of about ten seconds, for 1,705–2,036 records/s against 1,441–2,036 (three runs each, alternated),
+ * when commits still ran on the event loop; they now run in the writer thread, where fewer copies still
+ * leave more of the second core to the rest.
  */
 const WAL_CHECKPOINT_PAGES = 8192
 /** The writer thread's page cache, in KiB: the pages its inserts walk (interior pages, the tables' last leaves). */
@@ -74,8 +79,8 @@ export async function openSqliteBackend (options: SqliteBackendOptions): Promise
   // WAL: a commit appends to the log without fsync (NORMAL); durability is the fsync below,
   // run off the event loop and shared by every commit made while the one before it ran.
   // No memory map: pages are read into a cache of bounded size.
-  // Checkpoints (copying the log into the database file, and syncing both) run inside a commit, on the event
-  // loop, once the log passes WAL_CHECKPOINT_PAGES; see its comment for why that is more than SQLite's 1,000.
+  // Checkpoints (copying the log into the database file, and syncing both) run inside a commit of the writer
+  // thread once the log passes WAL_CHECKPOINT_PAGES; see its comment for why that is more than SQLite's 1,000.
   db.exec(`pragma journal_mode = wal; pragma synchronous = normal; pragma mmap_size = 0; pragma cache_size = -${options.cacheKib ?? DEFAULT_CACHE_KIB};
     create table if not exists blocks (id integer primary key, cid blob not null unique, bytes blob not null);
     create table if not exists meta (k blob primary key, v blob not null) without rowid;`)
