@@ -62,7 +62,7 @@ describe('the SQLite writer thread', () => {
     const good = packWrite([block], [{ type: 'put', key: 'also kept out', value: bytes('v') }])
     // The block and the meta put come first; the third entry does not fit the buffer.
     const broken: PackedWrite = { bytes: good.bytes, layout: new Int32Array([...good.layout, PUT_META, 1, 1_000]) }
-    const writer = startSqliteWriter({ path: join(directory, SQLITE_FILE), cacheKib: 1024, checkpointPages: 1000 })
+    const writer = await startSqliteWriter({ path: join(directory, SQLITE_FILE), cacheKib: 1024, checkpointPages: 1000 })
     try {
       await expect(writer.write(broken)).rejects.toMatchObject({ name: 'RangeError' })
       // The thread goes on: the next write commits.
@@ -89,5 +89,17 @@ describe('the SQLite writer thread', () => {
     // On the event loop, the whole transaction would run before any turn.
     expect(turns).toBeGreaterThan(1)
     expect(await backend.blocks.get(blocks[511]!.cid)).toEqual(blocks[511]!.bytes)
+  })
+})
+
+describe('opening the SQLite backend', () => {
+  it('fails, naming why, when its writer thread cannot open the database', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'threads-sqlite-writer-'))
+    try {
+      // The thread is given a directory where the database file should be, which SQLite cannot open.
+      await expect(startSqliteWriter({ path: directory, cacheKib: 1024, checkpointPages: 1000 })).rejects.toMatchObject({ name: 'StoreClosedError', message: expect.stringContaining(directory) })
+    } finally {
+      await rm(directory, { recursive: true, force: true })
+    }
   })
 })

@@ -34,7 +34,7 @@ import type { BatchOperation, BlockStore, KeyValueStore, RawBlock, StorageBacken
 import { copyBatchOperations, copyBlocks, copyBytes, copyCids } from '../../core/storage/memory.ts'
 import { decodeOrderedKey, encodeOrderedKey } from './ordered-keys.ts'
 import { META_KEY_LEAD, packWrite, type PackedWrite } from './sqlite-write-batch.ts'
-import { startSqliteWriter } from './sqlite-writer.ts'
+import { startSqliteWriter, type SqliteWriter } from './sqlite-writer.ts'
 import { walSyncer } from './wal-syncer.ts'
 
 /** Options of openSqliteBackend. */
@@ -85,7 +85,13 @@ export async function openSqliteBackend (options: SqliteBackendOptions): Promise
     create table if not exists blocks (id integer primary key, cid blob not null unique, bytes blob not null);
     create table if not exists meta (k blob primary key, v blob not null) without rowid;`)
   // Every write goes through the writer thread's connection; this one only reads.
-  const writer = startSqliteWriter({ path, cacheKib: WRITER_CACHE_KIB, checkpointPages: WAL_CHECKPOINT_PAGES })
+  let writer: SqliteWriter
+  try {
+    writer = await startSqliteWriter({ path, cacheKib: WRITER_CACHE_KIB, checkpointPages: WAL_CHECKPOINT_PAGES })
+  } catch (error) {
+    db.close()
+    throw error
+  }
   const sql = {
     getBlock: db.prepare('select bytes from blocks where cid = ?'),
     hasBlock: db.prepare('select 1 from blocks where cid = ?'),

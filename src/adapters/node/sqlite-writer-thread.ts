@@ -5,7 +5,8 @@
  * configured size, so neither the B-tree work of a commit nor a checkpoint's
  * copying and syncing runs on the process's event loop.
  *
- * Protocol (over parentPort): `{ id, write }` → `{ id }` once committed, or
+ * Protocol (over parentPort): `{ ready: true }` once the connection is open and its
+ * statements prepared (an error opening it ends the thread); `{ id, write }` → `{ id }` once committed, or
  * `{ id, error: { name, message, code } }` once rolled back; `{ close: true }` →
  * `{ closed: true }` once the connection is closed. Writes are taken in the
  * order they were sent.
@@ -24,7 +25,7 @@ export interface WriterThreadOptions {
 /** A message to the thread. */
 export type WriterRequest = { readonly id: number, readonly write: PackedWrite } | { readonly close: true }
 /** A message from the thread. */
-export type WriterReply = { readonly id: number, readonly error?: { readonly name: string, readonly message: string, readonly code?: string } } | { readonly closed: true }
+export type WriterReply = { readonly id: number, readonly error?: { readonly name: string, readonly message: string, readonly code?: string } } | { readonly ready: true } | { readonly closed: true }
 
 const port = parentPort
 if (port === null) throw new Error('sqlite-writer-thread runs as a worker thread')
@@ -40,6 +41,7 @@ const statements: Record<WriteKind, StatementSync> = {
   [DELETE_META]: db.prepare('delete from meta where k = ?'),
   [DELETE_BLOCK]: db.prepare('delete from blocks where cid = ?')
 }
+port.postMessage({ ready: true } satisfies WriterReply)
 
 /** Applies one packed write as one transaction: all of it or, when it throws, none of it. */
 function apply (write: PackedWrite): void {

@@ -35,10 +35,21 @@ export interface SqliteWriter {
   close: () => Promise<void>
 }
 
-/** Starts a writer thread for the database at `options.path`, which must already exist in WAL mode with its tables. */
-export function startSqliteWriter (options: WriterThreadOptions): SqliteWriter {
+/**
+ * Starts a writer thread for the database at `options.path`, which must already exist in WAL mode with
+ * its tables; resolves once the thread's connection is open.
+ * @throws StoreClosedError naming why, when the thread could not open the database.
+ */
+export async function startSqliteWriter (options: WriterThreadOptions): Promise<SqliteWriter> {
   // The thread's heap holds a write or two on their way to SQLite: small limits keep its memory small.
-  const worker = new Worker(writerThreadUrl(), { workerData: options, resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 4 } })
+  // node:sqlite's warning that it is experimental was printed once already, by the connection that made the tables.
+  const worker = new Worker(writerThreadUrl(), {
+    workerData: options,
+    resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 4 },
+    execArgv: [...process.execArgv, '--disable-warning=ExperimentalWarning']
+  })
+  let ready: { resolve: () => void, reject: (error: Error) => void } | undefined
+  const started = new Promise<void>((resolve, reject) => { ready = { resolve, reject } })
   const pending = new Map<number, { resolve: () => void, reject: (error: Error) => void }>()
   let nextId = 0
   let stopped: Error | undefined
@@ -47,15 +58,16 @@ export function startSqliteWriter (options: WriterThreadOptions): SqliteWriter {
   let closeAsked = false
 
   const holdOpen = (): void => { if (pending.size === 0 && !closeAsked) worker.unref(); else worker.ref() }
-  holdOpen()
 
   const stop = (reason: Error): void => {
     stopped ??= reason
+    ready?.reject(stopped)
     for (const { reject } of pending.values()) reject(stopped)
     pending.clear()
     closed?.()
   }
   worker.on('message', (reply: WriterReply) => {
+    if ('ready' in reply) { ready?.resolve(); ready = undefined; return }
     if ('closed' in reply) { closed?.(); return }
     const waiting = pending.get(reply.id)
     if (waiting === undefined) return
@@ -67,6 +79,9 @@ export function startSqliteWriter (options: WriterThreadOptions): SqliteWriter {
   worker.on('error', (error) => { stop(new StoreClosedError(`The SQLite writer of ${options.path} stopped: ${error.message}`, { cause: error })) })
   worker.on('exit', (code) => { stop(new StoreClosedError(`The SQLite writer of ${options.path} ended (exit code ${code})`)) })
 
+  // Held open until it is ready (a process doing nothing else still waits for it), then only while a write or close is pending.
+  await started
+  holdOpen()
   return {
     async write (write) {
       if (stopped !== undefined) throw stopped
