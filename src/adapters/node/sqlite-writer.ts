@@ -43,10 +43,11 @@ export interface SqliteWriter {
 export async function startSqliteWriter (options: WriterThreadOptions): Promise<SqliteWriter> {
   // The thread's heap holds a write or two on their way to SQLite: small limits keep its memory small.
   // node:sqlite's warning that it is experimental was printed once already, by the connection that made the tables.
+  // The process's own flags are not passed on: a worker refuses V8's (the follower's heap sizes), which apply to the process.
   const worker = new Worker(writerThreadUrl(), {
     workerData: options,
     resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 4 },
-    execArgv: [...process.execArgv, '--disable-warning=ExperimentalWarning']
+    execArgv: ['--disable-warning=ExperimentalWarning']
   })
   let ready: { resolve: () => void, reject: (error: Error) => void } | undefined
   const started = new Promise<void>((resolve, reject) => { ready = { resolve, reject } })
