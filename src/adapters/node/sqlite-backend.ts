@@ -139,7 +139,7 @@ export async function openSqliteBackend (options: SqliteBackendOptions): Promise
     async deleteMany (cids, options) {
       check(options)
       const checked = copyCids(cids)
-      for (const cid of checked) blockKey(cid) // refused as a lookup would refuse it, before anything is sent
+      checked.forEach(checkCid) // before anything is sent
       await (await applyWrite(packWrite([], [], checked))).synced
     }
   }
@@ -198,8 +198,12 @@ function successor (key: Uint8Array): Uint8Array | undefined {
 
 /** The stored form of a block's CID. */
 function blockKey (cid: string): Uint8Array {
-  if (typeof cid !== 'string' || cid === '') throw new TypeError('A CID must be a non-empty string')
+  checkCid(cid)
   return encodeOrderedKey(cid)
+}
+/** Refuses what no block can be stored under, as a lookup and a delete both do. */
+function checkCid (cid: string): void {
+  if (typeof cid !== 'string' || cid === '') throw new TypeError('A CID must be a non-empty string')
 }
 
 /** The stored form of a meta key. */
