@@ -12,11 +12,11 @@ import { createLoopbackTransport } from './loopback.ts'
 import { createStoreReplica } from '../../src/core/sync/replica.ts'
 import { createSnapshotShelf } from '../../src/core/sync/snapshot-shelf.ts'
 
-/** Starts one; `abuse()` counts the requests it found abusive. */
-export function memoryFollower () {
+/** Starts one; `abuse()` counts the requests it found abusive. `soleWriter`: its record store keeps indexes in memory, as the real one's does. */
+export function memoryFollower (options: { soleWriter?: boolean } = {}) {
   const backend = createMemoryBackend()
   const keys = createKeyBook(backend.meta)
-  const records = createRecordStore({ backend })
+  const records = createRecordStore({ backend, soleWriter: options.soleWriter })
   const replica = createStoreReplica({ records, keys, snapshots: createSnapshotShelf({ meta: backend.meta, records, keys }), follow: async (request) => { await admitFollow(request, { records, keys }) } })
   const handler = createSyncHandler(replica)
   let abuse = 0

@@ -27,6 +27,12 @@ export interface AclIndex {
   list(thread: string, options?: StoreCallOptions): Promise<AclRow[]>
   /** Called once a commit that writes `rows` of `thread` is applied (visible to reads). */
   written(thread: string, rows: readonly AclRow[]): void
+  /**
+   * A number that changes whenever ACL records of `thread` are written: while
+   * it is unchanged, `list` answers the same rows. Undefined where the index
+   * is not kept in memory (another writer may add rows unseen).
+   */
+  version(thread: string): number | undefined
 }
 
 /** The index over `meta`; `inMemory` only where the record store is the sole writer of `meta`. */
@@ -59,6 +65,7 @@ export function createAclIndex ({ meta, inMemory }: { readonly meta: KeyValueSto
       }
       return [...rows]
     },
+    version: (thread) => inMemory ? writes.get(thread) ?? 0 : undefined,
     written (thread, rows) {
       if (!inMemory || rows.length === 0) return
       writes.set(thread, (writes.get(thread) ?? 0) + 1)

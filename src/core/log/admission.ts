@@ -40,6 +40,12 @@ export interface DecodedAcl {
   readonly aclDeps: readonly string[]
 }
 
+/** The newest record of a log placed so far in judging a batch; seq 0 and no record before its first. */
+interface Tip {
+  readonly seq: number
+  readonly record: string | null
+}
+
 /** Most decoded ACL events kept per thread (the evaluation's own bound). */
 const MAX_DECODED = 16384
 
@@ -134,6 +140,9 @@ function lookupsOf (state: AclState): StateLookups {
   return found
 }
 
+/** The key of a set of ACL events: their record IDs in order. */
+const setKey = (events: readonly DecodedAcl[]): string => events.map((e) => e.id).sort().join(' ')
+
 /** Admission of `thread`'s records against the ACL events `records` holds. */
 export function createAdmission (input: { readonly thread: string, readonly records: RecordStore }): Admission {
   const { thread, records } = input
@@ -159,21 +168,38 @@ export function createAdmission (input: { readonly thread: string, readonly reco
     return out
   }
 
-  /** The last evaluation and the held ACL events it was made from: most calls find the same set. */
-  let last: { readonly ids: string, readonly state: Promise<AclState> } | undefined
-  const stateOf = async (events: readonly DecodedAcl[]): Promise<AclState> => {
-    const ids = events.map((e) => e.id).join(' ')
+  /**
+   * The held ACL events as last listed, with their IDs and the key of their set, and the record
+   * store's ACL version then: while it is unchanged (a record store that is the sole writer of its
+   * storage says so), a batch with no ACL event is judged without listing or keying the ACL again,
+   * which for a thread of thousands of members would cost more than judging the batch.
+   */
+  let held: { readonly version: number | undefined, readonly events: readonly DecodedAcl[], readonly ids: ReadonlySet<string>, readonly key: string } | undefined
+  const heldSet = async (keys: EpochKeyring): Promise<NonNullable<typeof held>> => {
+    const version = records.aclVersion(thread)
+    if (version !== undefined && held?.version === version) return held
+    const events = await heldEvents(keys)
+    held = { version, events, ids: new Set(events.map((e) => e.id)), key: setKey(events) }
+    return held
+  }
+
+  /** The last evaluation and the key of the set of events it was made from: most calls find the same set. */
+  let last: { readonly key: string, readonly state: Promise<AclState> } | undefined
+  const stateOf = async (events: readonly DecodedAcl[], key: string): Promise<AclState> => {
     // Kept as it is being made: concurrent requests over the same set share one evaluation.
-    if (last?.ids !== ids) last = { ids, state: evaluateDecodedAcl(thread, events) }
+    if (last?.key !== key) last = { key, state: evaluateDecodedAcl(thread, events) }
     return await last.state
   }
-  const heldState = async (keys: EpochKeyring): Promise<AclState> => await stateOf(await heldEvents(keys))
+  const heldState = async (keys: EpochKeyring): Promise<AclState> => {
+    const { events, key } = await heldSet(keys)
+    return await stateOf(events, key)
+  }
 
   return {
     state: heldState,
     async sharesFor (member, keys) {
       const out: Array<{ keyId: Uint8Array, share: KeyShare }> = []
-      for (const event of await heldEvents(keys)) {
+      for (const event of (await heldSet(keys)).events) {
         for (const change of event.body.changes) {
           if (change.type !== 'rotate' && change.type !== 'share') continue
           const keyId = change.type === 'rotate' ? change.followKeyId : change.key
@@ -183,8 +209,7 @@ export function createAdmission (input: { readonly thread: string, readonly reco
       return out
     },
     async admit (verified, keys, seen) {
-      const held = await heldEvents(keys)
-      const heldIds = new Set(held.map((e) => e.id))
+      const { events: held, ids: heldIds, key: heldKey } = await heldSet(keys)
       const batch: DecodedAcl[] = []
       for (const v of verified) {
         if (v instanceof Error || v.node.kind !== 'acl' || heldIds.has(v.record)) continue
@@ -192,29 +217,56 @@ export function createAdmission (input: { readonly thread: string, readonly reco
         if (event !== null) batch.push(event)
       }
       await prepareJoinProofs(thread, held, batch)
-      const state = await stateOf([...held, ...batch])
+      const events = batch.length === 0 ? held : [...held, ...batch]
+      // The evaluation is a function of the set of events, so a set is keyed by its IDs in order: the
+      // evaluation made with a batch's joins is the one the next batch finds once they are held.
+      const state = await stateOf(events, batch.length === 0 ? heldKey : setKey(events))
       seen?.(state)
       const inBatch = new Set(verified.flatMap((v) => v instanceof Error ? [] : [v.record]))
       // In batch order: a record after one left to the record store for a missing link is left to it too.
       const deferred = new Set<string>()
+      const tips = new Map<string, Tip>()
       const out: Array<VerifiedRecord | Error> = []
-      for (const v of verified) out.push(v instanceof Error ? v : await judge(v, state, inBatch, deferred))
+      for (const v of verified) out.push(v instanceof Error ? v : await judge(v, state, { inBatch, deferred, tips }))
       return out
     }
   }
 
-  async function judge (v: VerifiedRecord, state: AclState, inBatch: ReadonlySet<string>, deferred: Set<string>): Promise<VerifiedRecord | Error> {
+  /**
+   * The newest record of `log` that the batch so far places: its held head, then each record of
+   * the batch that extends it. A log is held as an unbroken chain from seq 1 (record-position.ts),
+   * so a record at the next seq naming the tip as prev is not held and its prev is there: no
+   * lookup per record, where a push is mostly the next records of one log. The lookups it saves
+   * only ever let a record through unjudged (a duplicate, or one left to the record store), so a
+   * record taken for extending the tip is judged by the ACL like any other.
+   */
+  async function tipOf (log: string, tips: Map<string, Tip>): Promise<Tip> {
+    let tip = tips.get(log)
+    if (tip === undefined) {
+      const head = await records.head(thread, log)
+      tip = head === undefined ? { seq: 0, record: null } : { seq: head.seq, record: head.record }
+      tips.set(log, tip)
+    }
+    return tip
+  }
+
+  async function judge (v: VerifiedRecord, state: AclState, batch: { inBatch: ReadonlySet<string>, deferred: Set<string>, tips: Map<string, Tip> }): Promise<VerifiedRecord | Error> {
     const { node, record } = v
+    const { inBatch, deferred, tips } = batch
+    const tip = await tipOf(node.log, tips)
+    const extendsTip = node.seq === tip.seq + 1 && node.prev === tip.record
     // A record already held is a duplicate, whatever the ACL says now: the record store answers so.
-    if (await records.hasRecord(thread, record)) return v
+    if (!extendsTip && await records.hasRecord(thread, record)) return v
     // A record whose prev or dependencies are neither held nor in this batch (nor placeable in it) is
     // judged once they are: the record store says what is missing, so sync fetches it and sends it again.
-    const links = [...(node.prev === null ? [] : [node.prev]), ...node.deps.map((d) => d.record)]
+    const links = [...(node.prev === null || extendsTip ? [] : [node.prev]), ...node.deps.map((d) => d.record)]
     const missing = await Promise.all(links.map(async (id) => deferred.has(id) || (!inBatch.has(id) && !await records.hasRecord(thread, id))))
     if (missing.some(Boolean)) {
       deferred.add(record)
       return v
     }
+    // Placed (its outcome below or the record store's decides whether it is stored): the next record of its log may extend it.
+    if (extendsTip) tips.set(node.log, { seq: node.seq, record })
     if (node.seq === 1) {
       if (node.kind === 'acl' && lookupsOf(state).admittedBy.get(node.log) === record) return epochChecked(v, state)
       return new NotAMemberError(`record ${record} opens log ${node.log} but is no genesis or join the ACL of thread ${thread} admits`)

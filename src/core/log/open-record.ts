@@ -13,7 +13,7 @@ import { BadCidError, BadSignatureError, MalformedRecordError, TooLargeError, Un
 import { equalBytes } from '../acl/epoch-keys.ts'
 import { keyIdText } from '../acl/state.ts'
 import { publicKeyFromLogId } from '../ids/log-id.ts'
-import { checkBlock, cidOf, cidToString, openAndDecode, openAndRead, recordEnvelopeParts, sealedBytesOf } from './blocks.ts'
+import { checkBlock, cidBytesOf, cidBytesToString, namesCid, openAndDecode, openAndRead, recordEnvelopeParts, sealedBytesOf } from './blocks.ts'
 import type { FollowKeys } from './keyring.ts'
 import { decodeCanonical, LIMITS, parseEventHeader, parseEventLinks, parseRecordNode, signedBytes, type EventHeader, type EventLinks, type RecordNode } from './record-format.ts'
 
@@ -56,8 +56,8 @@ export function openRecordUnsigned (block: BlockInput, keys: FollowKeys, expect:
   const node = openAndRead(followKey, sealed, `record ${block.cid}`, (plaintext) => {
     const parsed = parseRecordNode(decodeCanonical(plaintext, 'record node'))
     if (!equalBytes(parsed.key, keyId)) throw new MalformedRecordError(`record ${block.cid.slice(0, 80)} names epoch ${keyIdText(parsed.key)} but its envelope names ${keyIdText(keyId)}`)
-    const id = cidToString(cidOf(plaintext))
-    if (id !== block.cid) throw new BadCidError(`record node hashes to ${id}, not to the record ID ${block.cid.slice(0, 80)}`, block.cid)
+    const id = cidBytesOf(plaintext)
+    if (!namesCid(block.cid, id)) throw new BadCidError(`record node hashes to ${cidBytesToString(id)}, not to the record ID ${block.cid.slice(0, 80)}`, block.cid)
     return parsed
   })
   // Every log the node names must be a valid Ed25519 log ID (MalformedLogIdError), checked before any signature.
@@ -79,8 +79,8 @@ export function openRecordUnsigned (block: BlockInput, keys: FollowKeys, expect:
  */
 export function checkRecordBlock (block: BlockInput, keys: FollowKeys): void {
   const { sealed, followKey } = sealedNodeOf(block, keys)
-  const id = openAndRead(followKey, sealed, `record ${block.cid}`, (plaintext) => cidToString(cidOf(plaintext)))
-  if (id !== block.cid) throw new BadCidError(`stored record block opens to a node that hashes to ${id}, not to ${block.cid}`, block.cid)
+  const id = openAndRead(followKey, sealed, `record ${block.cid}`, (plaintext) => cidBytesOf(plaintext))
+  if (!namesCid(block.cid, id)) throw new BadCidError(`stored record block opens to a node that hashes to ${cidBytesToString(id)}, not to ${block.cid}`, block.cid)
 }
 
 /** `openRecordUnsigned`, then the node's own signature (BadSignatureError). */

@@ -525,6 +525,9 @@ export function createRecordStore ({ backend, soleWriter = false }: { backend: S
       return await aclIndex.list(thread, options)
     },
 
+    /** A number that changes whenever this store writes ACL records of `thread`; undefined unless it is the sole writer (acl-index.ts). */
+    aclVersion: (thread: string): number | undefined => aclIndex.version(thread),
+
     async hasRecord (thread: string, cid: string, options?: StoreCallOptions): Promise<boolean> {
       return await meta.has(recKey(thread, cid), options)
     },

@@ -15,15 +15,13 @@ import { bases } from 'multiformats/basics'
 import { base32 } from 'multiformats/bases/base32'
 import { CID } from 'multiformats/cid'
 import { BadCidError, MalformedMessageError } from '../errors.ts'
+import { canonicalCidBytes } from '../log/blocks.ts'
 import { parseLogId } from '../ids/log-id.ts'
 import { parseThreadId } from '../ids/thread-id.ts'
 
 /** Longest CID text read at all (a canonical one is 59 characters). */
 const MAX_CID_TEXT_LENGTH = 256
 const SHA2_256 = 0x12
-/** A canonical CID text: "b" and 58 base32 digits, for the 36 bytes of a CIDv1 of dag-cbor with a 32-byte sha2-256 digest. */
-const CANONICAL_CID_LENGTH = 59
-const CID_PREFIX = [0x01, dagCbor.code, SHA2_256, 32]
 
 const short = (text: string): string => text.length > 80 ? `${text.slice(0, 77)}...` : text
 const baseNamed = (text: string): string => Object.values(bases).find((b) => text.startsWith(b.prefix))?.name ?? `no known base ("${text.slice(0, 1)}")`
@@ -37,14 +35,8 @@ export function wireCid (value: unknown, what: string | (() => string)): string 
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_CID_TEXT_LENGTH) {
     throw new MalformedMessageError(`${named(what)} must be a CID text of 1 to ${MAX_CID_TEXT_LENGTH} characters`)
   }
-  // Every record names five CIDs, so this runs for each one received: decode once, print nothing.
-  // multiformats' base32 decoder takes lower case only and refuses non-zero padding bits; with "="
-  // padding ruled out by the length, text that decodes is the one text that prints these bytes.
-  if (value.length === CANONICAL_CID_LENGTH && value.startsWith(base32.prefix)) {
-    let bytes: Uint8Array | undefined
-    try { bytes = base32.baseDecode(value.slice(1)) } catch { throw whyNotCanonical(value, named(what)) }
-    if (bytes?.length === 36 && CID_PREFIX.every((b, i) => bytes[i] === b)) return value
-  }
+  // Every record names five CIDs, so this runs for each one received: decoded once, nothing printed.
+  if (canonicalCidBytes(value) !== undefined) return value
   throw whyNotCanonical(value, named(what))
 }
 
