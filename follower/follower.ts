@@ -64,7 +64,8 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
     const migrated = await migrate({ from: `${config.dataDir}/${from}`, to: backend })
     if (migrated !== undefined) console.log(`moved ${migrated.blocks} blocks and ${migrated.keys} keys from the ${name} into SQLite; the old store is at ${migrated.movedTo}`)
   }
-  const keys = createKeyBook(backend.meta)
+  // The follower alone writes its keys, so each thread's are kept in memory once read.
+  const keys = createKeyBook(backend.meta, { soleWriter: true })
   const threads = createThreadBook(backend.meta)
   // Set once the node runs: followed threads' topics are joined so announcements flow through.
   let joinTopic = (_thread: string): void => {}

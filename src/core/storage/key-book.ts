@@ -57,9 +57,39 @@ export interface KeyBook {
 const epochKey = (thread: string, keyId: Uint8Array): string => `epoch/${thread}/${keyIdText(keyId)}`
 const selfKey = (thread: string): string => `self/${thread}`
 
-/** A key book stored in `meta`. */
-export function createKeyBook (meta: KeyValueStore): KeyBook {
+/** Threads whose epochs a sole-writer key book keeps in memory at once (the least recently read go first). */
+const MAX_CACHED_THREADS = 256
+
+/**
+ * A key book stored in `meta`. `soleWriter`: every epoch of `meta` is written
+ * through this book (a follower's), so each thread's epochs, once read, are
+ * kept in memory and answered from there: a follower asks for a thread's keys
+ * on every request, and reading them took about a hundredth of its time under
+ * 200 pushing clients. A read that overlapped an epoch's write is not kept.
+ */
+export function createKeyBook (meta: KeyValueStore, { soleWriter = false }: { readonly soleWriter?: boolean } = {}): KeyBook {
   const added = new Map<string, number>()
+  const kept = new Map<string, { readonly epochs: readonly HeldEpoch[], readonly keyring: EpochKeyring }>()
+  const keptFor = (thread: string): { readonly epochs: readonly HeldEpoch[], readonly keyring: EpochKeyring } | undefined => {
+    const known = kept.get(thread)
+    if (known !== undefined) {
+      kept.delete(thread)
+      kept.set(thread, known)
+    }
+    return known
+  }
+  const readEpochs = async (thread: string, options?: StoreCallOptions): Promise<HeldEpoch[]> => {
+    const before = added.get(thread) ?? 0
+    const out: HeldEpoch[] = []
+    for await (const [, epoch] of listValues<HeldEpoch>(meta, `epoch/${thread}/`, options)) out.push(epoch)
+    out.sort((a, b) => a.epoch - b.epoch)
+    // Threads with no keys are not kept: anyone may ask about any thread.
+    if (soleWriter && out.length > 0 && (added.get(thread) ?? 0) === before) {
+      if (kept.size >= MAX_CACHED_THREADS) kept.delete(kept.keys().next().value!)
+      kept.set(thread, { epochs: out, keyring: createKeyring(out) })
+    }
+    return out
+  }
   const book: KeyBook = {
     async putEpoch (thread, epoch, options) {
       const held = await getValue<HeldEpoch>(meta, epochKey(thread, epoch.keyId), options)
@@ -72,16 +102,18 @@ export function createKeyBook (meta: KeyValueStore): KeyBook {
       } finally {
         // Counted even when the write failed: it may still have landed, and a spurious change costs only a re-read.
         added.set(thread, (added.get(thread) ?? 0) + 1)
+        kept.delete(thread)
       }
     },
-    async epochs (thread, options) {
-      const out: HeldEpoch[] = []
-      for await (const [, epoch] of listValues<HeldEpoch>(meta, `epoch/${thread}/`, options)) out.push(epoch)
-      return out.sort((a, b) => a.epoch - b.epoch)
+    async epochs (thread, callOptions) {
+      return [...keptFor(thread)?.epochs ?? await readEpochs(thread, callOptions)]
     },
-    keyring: async (thread, options) => createKeyring(await book.epochs(thread, options)),
-    async holds (thread, options) {
-      for await (const _ of meta.list(`epoch/${thread}/`, options)) return true
+    async keyring (thread, callOptions) {
+      return keptFor(thread)?.keyring ?? createKeyring(await readEpochs(thread, callOptions))
+    },
+    async holds (thread, callOptions) {
+      if (keptFor(thread) !== undefined) return true
+      for await (const _ of meta.list(`epoch/${thread}/`, callOptions)) return true
       return false
     },
     async putSelf (thread, secrets, options) {
