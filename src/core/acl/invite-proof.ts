@@ -11,6 +11,7 @@
  */
 import * as dagCbor from '@ipld/dag-cbor'
 import { base16 } from 'multiformats/bases/base16'
+import { equals } from 'multiformats/bytes'
 import { createSigner, publicKeyFromSeed, verifySignature, verifySignatureSync } from '../crypto/ed25519.ts'
 import { secureRandom, type RandomSource } from '../crypto/random.ts'
 import { MalformedAclError } from '../errors.ts'
@@ -83,9 +84,25 @@ const MAX_CACHED = 4096
 const cacheKey = (invitePublicKey: Uint8Array, proof: Uint8Array, thread: string, log: string): string =>
   `${base16.baseEncode(invitePublicKey)} ${base16.baseEncode(proof)} ${thread} ${log}`
 
-const remember = (key: string, ok: boolean): void => {
+/**
+ * Answers kept on the proof's own bytes as well, with the inputs they were
+ * for: an ACL's events are decoded once and evaluated again with each batch
+ * that brings an ACL event, and writing out the text key of every join of the
+ * thread for each evaluation allocated more than the rest of evaluating it.
+ */
+const byProof = new WeakMap<Uint8Array, { readonly invitePublicKey: Uint8Array, readonly thread: string, readonly log: string, readonly ok: boolean }>()
+
+const remember = (key: string, ok: boolean, invitePublicKey: Uint8Array, proof: Uint8Array, thread: string, log: string): void => {
   if (verified.size >= MAX_CACHED) verified.clear()
   verified.set(key, ok)
+  byProof.set(proof, { invitePublicKey, thread, log, ok })
+}
+
+/** The answer kept on `proof` for exactly these inputs, if any. */
+function answeredFor (invitePublicKey: Uint8Array, proof: Uint8Array, thread: string, log: string): boolean | undefined {
+  const known = byProof.get(proof)
+  if (known === undefined || known.thread !== thread || known.log !== log) return undefined
+  return known.invitePublicKey === invitePublicKey || equals(known.invitePublicKey, invitePublicKey) ? known.ok : undefined
 }
 
 /**
@@ -95,10 +112,10 @@ const remember = (key: string, ok: boolean): void => {
  * batch no longer blocks the process for a JavaScript curve check each.
  */
 export async function prepareJoinProof (invitePublicKey: Uint8Array, proof: Uint8Array, thread: string, log: string): Promise<void> {
-  if (proof.length !== ACL_SIZES.signature) return
+  if (proof.length !== ACL_SIZES.signature || answeredFor(invitePublicKey, proof, thread, log) !== undefined) return
   const key = cacheKey(invitePublicKey, proof, thread, log)
-  if (verified.has(key)) return
-  remember(key, await verifyJoinProof(invitePublicKey, proof, thread, log))
+  const known = verified.get(key)
+  remember(key, known ?? await verifyJoinProof(invitePublicKey, proof, thread, log), invitePublicKey, proof, thread, log)
 }
 
 /**
@@ -108,10 +125,10 @@ export async function prepareJoinProof (invitePublicKey: Uint8Array, proof: Uint
  */
 export function verifyJoinProofSync (invitePublicKey: Uint8Array, proof: Uint8Array, thread: string, log: string): boolean {
   if (proof.length !== ACL_SIZES.signature) return false
+  const answered = answeredFor(invitePublicKey, proof, thread, log)
+  if (answered !== undefined) return answered
   const key = cacheKey(invitePublicKey, proof, thread, log)
-  const known = verified.get(key)
-  if (known !== undefined) return known
-  const ok = verifySignatureSync(invitePublicKey, proof, joinProofMessage(thread, log))
-  remember(key, ok)
+  const ok = verified.get(key) ?? verifySignatureSync(invitePublicKey, proof, joinProofMessage(thread, log))
+  remember(key, ok, invitePublicKey, proof, thread, log)
   return ok
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createInvite, generateInviteKey, joinProof, verifyJoinProof, verifyJoinProofSync } from '../../../src/core/acl/invite-proof.ts'
+import { createInvite, generateInviteKey, joinProof, prepareJoinProof, verifyJoinProof, verifyJoinProofSync } from '../../../src/core/acl/invite-proof.ts'
 import { deterministicRandom } from '../../../src/core/crypto/random.ts'
 import { generateLogIdentity } from '../../../src/core/ids/log-id.ts'
 
@@ -19,6 +19,20 @@ describe('join proofs', () => {
       expect(await verify(generateInviteKey(random).publicKey, proof, thread, log)).toBe(false)
       expect(await verify(invite.publicKey, proof.map((b, i) => (i === 5 ? b ^ 1 : b)), thread, log)).toBe(false)
       expect(await verify(invite.publicKey, proof.subarray(0, 63), thread, log)).toBe(false)
+    }
+  })
+
+  it('are answered from memory only for the inputs they were checked for, whichever came first', async () => {
+    const invite = generateInviteKey(random)
+    const proof = await joinProof(invite.seed, thread, log)
+    await prepareJoinProof(invite.publicKey, proof, thread, log)
+    for (let round = 0; round < 2; round++) {
+      expect(verifyJoinProofSync(invite.publicKey, proof, thread, log)).toBe(true)
+      expect(verifyJoinProofSync(invite.publicKey, proof, thread, other)).toBe(false)
+      expect(verifyJoinProofSync(invite.publicKey, proof, 'bafyreiotherthread', log)).toBe(false)
+      expect(verifyJoinProofSync(generateInviteKey(random).publicKey, proof, thread, log)).toBe(false)
+      // The same bytes in other arrays are the same proof.
+      expect(verifyJoinProofSync(new Uint8Array(invite.publicKey), new Uint8Array(proof), thread, log)).toBe(true)
     }
   })
 
