@@ -99,4 +99,21 @@ describe('tampering', { timeout: LOADED_MACHINE_TIMEOUT_MS }, () => {
       .rejects.toMatchObject({ name: 'BadSignatureError' })
     expect(await snapshotMeta(alice.backend)).toEqual(before)
   })
+
+  it('names every link of a received record in its canonical text, whatever other texts came with its blocks', async () => {
+    const { thread, random } = threadFixture('tamper-link-names')
+    const alice = writerFixture(thread, random)
+    const { record } = await alice.writer.append({ first: true })
+    const blocks = await alice.store.recordBlocks(record, alice.keys)
+    const [, event, header, body] = blocks
+    // The same header and body again under mixed-case spellings of their CIDs (which multiformats decodes), sent last.
+    const respelt = [header!, body!].map((b) => ({ cid: `${b.cid.slice(0, 8)}${b.cid.slice(8, 30).toUpperCase()}${b.cid.slice(30)}`, bytes: b.bytes }))
+    const receiver = createRecordStore({ backend: createMemoryBackend() })
+    const [verified] = await receiver.verifyMany(thread, [{ log: alice.identity.logId, keys: alice.keys, record, blocks: [...blocks, ...respelt] }])
+    expect(verified).not.toBeInstanceOf(Error)
+    if (verified instanceof Error || verified === undefined) return
+    expect(verified.node.event).toBe(event!.cid)
+    expect(verified.links).toEqual({ header: header!.cid, body: body!.cid })
+    expect(verified.blocks.map((b) => b.cid)).toEqual(blocks.map((b) => b.cid))
+  })
 })

@@ -15,7 +15,7 @@ import { keyIdText } from '../acl/state.ts'
 import { publicKeyFromLogId } from '../ids/log-id.ts'
 import { checkBlock, cidBytesOf, cidBytesToString, namesCid, openAndDecode, openAndRead, recordEnvelopeParts, sealedBytesOf } from './blocks.ts'
 import type { FollowKeys } from './keyring.ts'
-import { decodeCanonical, LIMITS, parseEventHeader, parseEventLinks, parseRecordNode, signedBytes, type EventHeader, type EventLinks, type RecordNode } from './record-format.ts'
+import { decodeCanonical, LIMITS, parseEventHeader, parseEventLinks, parseRecordNode, signedBytes, type EventHeader, type EventLinks, type LinkNamer, type RecordNode } from './record-format.ts'
 
 /** A block as received or read: its claimed CID (for a record block, the record ID) and its bytes. */
 export interface BlockInput {
@@ -51,10 +51,10 @@ function sealedNodeOf (block: BlockInput, keys: FollowKeys): { keyId: Uint8Array
  * the claimed record ID (BadCidError otherwise), and that it belongs to the
  * expected thread and log (MalformedRecordError).
  */
-export function openRecordUnsigned (block: BlockInput, keys: FollowKeys, expect: RecordExpectation = {}): RecordNode {
+export function openRecordUnsigned (block: BlockInput, keys: FollowKeys, expect: RecordExpectation = {}, name?: LinkNamer): RecordNode {
   const { keyId, sealed, followKey } = sealedNodeOf(block, keys)
   const node = openAndRead(followKey, sealed, `record ${block.cid}`, (plaintext) => {
-    const parsed = parseRecordNode(decodeCanonical(plaintext, 'record node'))
+    const parsed = parseRecordNode(decodeCanonical(plaintext, 'record node'), name)
     if (!equalBytes(parsed.key, keyId)) throw new MalformedRecordError(`record ${block.cid.slice(0, 80)} names epoch ${keyIdText(parsed.key)} but its envelope names ${keyIdText(keyId)}`)
     const id = cidBytesOf(plaintext)
     if (!namesCid(block.cid, id)) throw new BadCidError(`record node hashes to ${cidBytesToString(id)}, not to the record ID ${block.cid.slice(0, 80)}`, block.cid)
@@ -96,10 +96,10 @@ export async function verifyRecordSignature (node: RecordNode, cid = 'record'): 
   if (!ok) throw new BadSignatureError(`${cid} is not signed by log ${node.log}`)
 }
 
-/** Verifies and decodes an event block (links only; no key needed). */
-export function openEvent (block: BlockInput): EventLinks {
+/** Verifies and decodes an event block (links only; no key needed); `name` as parseEventLinks takes it. */
+export function openEvent (block: BlockInput, name?: LinkNamer): EventLinks {
   checkBlock(block.cid, block.bytes, LIMITS.maxEventBlockBytes, 'event')
-  return parseEventLinks(decodeCanonical(block.bytes, 'event'))
+  return parseEventLinks(decodeCanonical(block.bytes, 'event'), name)
 }
 
 /** Verifies and decrypts a header block with its key (the epoch's read key for "data", its follow key for "acl"). */

@@ -179,7 +179,7 @@ const MEDIA_FIELDS = ['attachments', 'releases'] as const
  * need other knowledge (the log ID is a valid key, the thread is the expected
  * one) are the caller's.
  */
-export function parseRecordNode (value: unknown): RecordNode {
+export function parseRecordNode (value: unknown, name: LinkNamer = cidToString): RecordNode {
   const node = asMap(value, 'record node', MalformedRecordError)
   expectVersion(node.v, 'record node')
   exactFields(node, [...NODE_FIELDS, ...MEDIA_FIELDS.filter((f) => f in node)], 'record node', MalformedRecordError)
@@ -191,47 +191,47 @@ export function parseRecordNode (value: unknown): RecordNode {
   if (!(node.sig instanceof Uint8Array) || node.sig.length !== 64) throw new MalformedRecordError('record node field "sig" must be 64 bytes')
   if (!Array.isArray(node.deps)) throw new MalformedRecordError('record node field "deps" must be a list')
   if (node.deps.length > LIMITS.maxDependencies) throw new MalformedRecordError(`record node has ${node.deps.length} dependencies; at most ${LIMITS.maxDependencies} are allowed`)
-  const deps = node.deps.map((raw, i) => parseDependency(raw, i))
+  const deps = node.deps.map((raw, i) => parseDependency(raw, i, name))
   const seen = new Set<string>()
   for (const dep of deps) {
     if (dep.log === log) throw new MalformedRecordError(`record node depends on its own log ${log}; the record before it in the same log is named by prev`)
     if (seen.has(dep.record)) throw new MalformedRecordError(`record node names dependency ${dep.record} twice`)
     seen.add(dep.record)
   }
-  const prev = node.prev === null ? null : link(node.prev, 'record node field "prev"')
+  const prev = node.prev === null ? null : link(node.prev, 'record node field "prev"', name)
   if ((prev === null) !== (node.seq === 1)) throw new BadSequenceError(`record node has seq ${node.seq as number} and ${prev === null ? 'no prev' : 'a prev'}; prev is null exactly when seq is 1`)
-  const parsed: RecordNode = { v: RECORD_FORMAT_VERSION, thread, log, seq: node.seq as number, key: node.key, kind: node.kind as RecordKind, event: link(node.event, 'record node field "event"'), prev, deps, sig: node.sig }
+  const parsed: RecordNode = { v: RECORD_FORMAT_VERSION, thread, log, seq: node.seq as number, key: node.key, kind: node.kind as RecordKind, event: link(node.event, 'record node field "event"', name), prev, deps, sig: node.sig }
   const media: { attachments?: string[], releases?: string[] } = {}
-  for (const field of MEDIA_FIELDS) if (field in node) media[field] = parseMediaLinks(node[field], field)
+  for (const field of MEDIA_FIELDS) if (field in node) media[field] = parseMediaLinks(node[field], field, name)
   return MEDIA_FIELDS.some((f) => f in node) ? { ...parsed, ...media } : parsed
 }
 
 /** A node's attachments or releases: 1 to maxAttachments distinct dag-cbor sha2-256 links (an empty list would be a second encoding of none). */
-function parseMediaLinks (value: unknown, field: string): string[] {
+function parseMediaLinks (value: unknown, field: string, name: LinkNamer): string[] {
   if (!Array.isArray(value) || value.length === 0 || value.length > LIMITS.maxAttachments) {
     throw new MalformedRecordError(`record node field "${field}" must be a list of 1 to ${LIMITS.maxAttachments} links, or absent`)
   }
-  const links = value.map((raw, i) => link(raw, `record node field "${field}" item ${i}`))
+  const links = value.map((raw, i) => link(raw, `record node field "${field}" item ${i}`, name))
   if (new Set(links).size !== links.length) throw new MalformedRecordError(`record node field "${field}" names a link twice`)
   return links
 }
 
-function parseDependency (value: unknown, index: number): Dependency {
+function parseDependency (value: unknown, index: number, name: LinkNamer): Dependency {
   const dep = asMap(value, `dependency ${index}`, MalformedRecordError)
   exactFields(dep, ['log', 'record', 'kind'], `dependency ${index}`, MalformedRecordError)
   const log = idText(dep.log, `dependency ${index} field "log"`)
   if (typeof dep.kind !== 'string' || dep.kind.length === 0 || utf8Length(dep.kind) > LIMITS.maxDependencyKindBytes) {
     throw new MalformedRecordError(`dependency ${index} field "kind" must be text of 1 to ${LIMITS.maxDependencyKindBytes} UTF-8 bytes`)
   }
-  return { log, record: link(dep.record, `dependency ${index} field "record"`), kind: dep.kind }
+  return { log, record: link(dep.record, `dependency ${index} field "record"`, name), kind: dep.kind }
 }
 
 /** Checks the shape of a decoded event block. */
-export function parseEventLinks (value: unknown): EventLinks {
+export function parseEventLinks (value: unknown, name: LinkNamer = cidToString): EventLinks {
   const event = asMap(value, 'event', MalformedRecordError)
   expectVersion(event.v, 'event')
   exactFields(event, ['v', 'header', 'body'], 'event', MalformedRecordError)
-  return { header: link(event.header, 'event field "header"'), body: link(event.body, 'event field "body"') }
+  return { header: link(event.header, 'event field "header"', name), body: link(event.body, 'event field "body"', name) }
 }
 
 /** Checks the shape of a decrypted header. */
@@ -244,11 +244,18 @@ export function parseEventHeader (value: unknown): EventHeader {
   return { v: RECORD_FORMAT_VERSION, time: header.time as number, key: header.key }
 }
 
+/**
+ * The canonical string of a link's CID (cidToString), or the same string
+ * found where the caller already holds it: a verifier holds the text of each
+ * block it was sent, and printing a CID costs many times what comparing one does.
+ */
+export type LinkNamer = (cid: CID) => string
+
 /** A link of the format: a CIDv1 of dag-cbor with a sha2-256 digest, as its canonical string. */
-function link (value: unknown, what: string): string {
+function link (value: unknown, what: string, name: LinkNamer): string {
   const cid = CID.asCID(value)
   if (cid === null || !isBlockCidBytes(cid.bytes)) throw new MalformedRecordError(`${what} must be a link to a CIDv1 dag-cbor sha2-256 block`)
-  return cidToString(cid)
+  return name(cid)
 }
 
 function idText (value: unknown, what: string, maxBytes: number = LIMITS.maxIdBytes): string {

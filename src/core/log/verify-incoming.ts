@@ -15,11 +15,12 @@
  * each unbroken run is checked with Ed25519, and its ancestors by hash.
  */
 import { BadCidError, BadSignatureError, MalformedRecordError, TooLargeError } from '../errors.ts'
-import { isCanonicalCid } from './blocks.ts'
+import { equals } from 'multiformats/bytes'
+import { canonicalCidBytes, cidToString, isCanonicalCid } from './blocks.ts'
 import type { RawBlock } from '../storage/interfaces.ts'
 import type { FollowKeys } from './keyring.ts'
 import { checkSealedBlock, openEvent, openRecordUnsigned, verifyRecordSignature } from './open-record.ts'
-import { LIMITS, type EventLinks, type RecordNode } from './record-format.ts'
+import { LIMITS, type EventLinks, type LinkNamer, type RecordNode } from './record-format.ts'
 
 /** Largest total of the blocks of one record. */
 export const MAX_RECORD_TOTAL_BYTES = LIMITS.maxRecordBlockBytes + LIMITS.maxEventBlockBytes + LIMITS.maxHeaderBlockBytes + LIMITS.maxBodyBlockBytes
@@ -49,9 +50,10 @@ function checkIncomingRecord (thread: string, input: ReceivedRecord): VerifiedRe
     if (total > MAX_RECORD_TOTAL_BYTES) throw new TooLargeError(`blocks of record ${input.record.slice(0, 80)} exceed ${MAX_RECORD_TOTAL_BYTES} bytes`)
   }
   const recordBlock = need(input, input.record, 'record')
-  const node = openRecordUnsigned(recordBlock, input.keys, { thread, log: input.log })
+  const name = suppliedNames(input.blocks)
+  const node = openRecordUnsigned(recordBlock, input.keys, { thread, log: input.log }, name)
   const eventBlock = need(input, node.event, 'event')
-  const links = openEvent(eventBlock)
+  const links = openEvent(eventBlock, name)
   const headerBlock = need(input, links.header, 'header')
   const bodyBlock = need(input, links.body, 'body')
   checkSealedBlock(headerBlock, 'header')
@@ -122,6 +124,23 @@ export async function verifyIncomingBatch (thread: string, inputs: readonly Rece
     if (c instanceof Error || authentic.has(c.record)) return c
     return badSignature.get(c.record) ?? new BadSignatureError(`record ${c.record} is not vouched for by a valid signature of log ${c.node.log}`)
   })
+}
+
+/**
+ * Names links by the texts of the blocks supplied with a record (the texts the
+ * sender wrote, decoded once each and compared), printing only a link to none
+ * of them (its prev): a text names the CID it decodes to only if it is that
+ * CID's canonical text, so the names are the ones cidToString prints.
+ */
+function suppliedNames (blocks: readonly RawBlock[]): LinkNamer {
+  const named: Array<Uint8Array | null> = []
+  return (cid) => {
+    for (let i = blocks.length - 1; i >= 0; i--) {
+      named[i] ??= canonicalCidBytes(blocks[i]!.cid) ?? null
+      if (named[i] !== null && equals(named[i]!, cid.bytes)) return blocks[i]!.cid
+    }
+    return cidToString(cid)
+  }
 }
 
 /** The supplied block named `cid` (the last one, if several are). */
