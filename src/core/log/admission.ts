@@ -213,12 +213,8 @@ export function createAdmission (input: { readonly thread: string, readonly reco
       const batch: DecodedAcl[] = []
       for (const v of verified) {
         if (v instanceof Error || v.node.kind !== 'acl' || heldIds.has(v.record)) continue
-        // Kept by record ID like held events, so the evaluations after its commit reuse this decoding (and the join proof checked on it).
-        let event = decoded.get(v.record)
-        if (event === undefined) {
-          event = decodeAclRecord(v.record, v.node, v.blocks[2]!, v.blocks[3]!, keys.followKey(v.node.key)!)
-          remember(v.record, event)
-        }
+        // Not kept by record ID (only held events are): anyone holding a follow key may send ACL records that are refused.
+        const event = decodeAclRecord(v.record, v.node, v.blocks[2]!, v.blocks[3]!, keys.followKey(v.node.key)!)
         if (event !== null) batch.push(event)
       }
       await prepareJoinProofs(thread, held, batch)
