@@ -14,6 +14,7 @@
  * the same log in the batch names it as `prev`: only the newest record of
  * each unbroken run is checked with Ed25519, and its ancestors by hash.
  */
+import type { Ed25519Verify } from '../crypto/ed25519.ts'
 import { BadCidError, BadSignatureError, MalformedRecordError, TooLargeError } from '../errors.ts'
 import { equals } from 'multiformats/bytes'
 import { canonicalCidBytes, cidToString, isCanonicalCid } from './blocks.ts'
@@ -61,10 +62,15 @@ function checkIncomingRecord (thread: string, input: ReceivedRecord): VerifiedRe
   return { record: input.record, node, links, blocks: [recordBlock, eventBlock, headerBlock, bodyBlock] }
 }
 
+/** How signatures are checked: through `verify` where given (see Ed25519Verify), WebCrypto otherwise. */
+export interface VerifyOptions {
+  readonly verify?: Ed25519Verify
+}
+
 /** Verifies one record of `thread` on its own: every stateless check, and its own signature. */
-export async function verifyIncomingRecord (thread: string, input: ReceivedRecord): Promise<VerifiedRecord> {
+export async function verifyIncomingRecord (thread: string, input: ReceivedRecord, options: VerifyOptions = {}): Promise<VerifiedRecord> {
   const checked = checkIncomingRecord(thread, input)
-  await verifyRecordSignature(checked.node, checked.record)
+  await verifyRecordSignature(checked.node, checked.record, options.verify)
   return checked
 }
 
@@ -76,7 +82,7 @@ export async function verifyIncomingRecord (thread: string, input: ReceivedRecor
  * before it, so the outcome for each record is the same whatever
  * implementation computes it.
  */
-export async function verifyIncomingBatch (thread: string, inputs: readonly ReceivedRecord[]): Promise<Array<VerifiedRecord | Error>> {
+export async function verifyIncomingBatch (thread: string, inputs: readonly ReceivedRecord[], options: VerifyOptions = {}): Promise<Array<VerifiedRecord | Error>> {
   const checked: Array<VerifiedRecord | Error> = inputs.map((input) => {
     try {
       return checkIncomingRecord(thread, input)
@@ -107,7 +113,7 @@ export async function verifyIncomingBatch (thread: string, inputs: readonly Rece
   const authenticate = async (c: VerifiedRecord): Promise<void> => {
     if (authentic.has(c.record) || badSignature.has(c.record)) return
     try {
-      await verifyRecordSignature(c.node, c.record)
+      await verifyRecordSignature(c.node, c.record, options.verify)
     } catch (error) {
       badSignature.set(c.record, error as Error)
       const prev = before(c)
