@@ -11,6 +11,8 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import { utf8ToBytes } from '@noble/hashes/utils.js'
 import { decode as cborDecode, Tokenizer, Type, type TagDecodeControl, type Token } from 'cborg'
+import { CID } from 'multiformats/cid'
+import { Digest } from 'multiformats/hashes/digest'
 import { TooComplexError } from './errors.ts'
 
 /** The CBOR tag of a CID in dag-cbor. */
@@ -178,22 +180,47 @@ function sameBytes (bytes: Uint8Array, data: Uint8Array, from: number, end: numb
 /** dag-cbor's decoder of tag 42 (a CID): a leading zero byte, then the CID's binary form. */
 const decodeCidTag = dagCbor.decodeOptions.tags[CID_TAG]!
 
+/** Tag 42's content for a CIDv1 of dag-cbor with a 32-byte sha2-256 digest (every link of the record format): these bytes, then the digest. */
+const BLOCK_CID_CONTENT = [0x00, 0x01, dagCbor.code, 0x12, 32] as const
+const BLOCK_CID_CONTENT_LENGTH = BLOCK_CID_CONTENT.length + 32
+
 /**
- * Tag 42 as dag-cbor's encoder writes it: the decoder reads a CID's version
- * and codec as varints of any length, and the encoder writes them shortest.
+ * The CID of tag 42's content when it is a block CID (above): what
+ * CID.decode builds, as views of the content, which the decoder has already
+ * copied out of its input, rather than copies of it. Such bytes are the one
+ * encoding of their CID.
  */
-function decodeCanonicalCidTag (decode: TagDecodeControl): unknown {
-  let content: Uint8Array | undefined
-  const read = (): unknown => {
-    content = decode() as Uint8Array
-    return content
-  }
-  const cid = decodeCidTag(read as TagDecodeControl) as { bytes: Uint8Array }
-  if (content === undefined || !sameBytes(cid.bytes, content, 1, content.length)) throw new NonCanonicalCborError('a CID is not written as dag-cbor writes it')
+function blockCidOf (content: Uint8Array): CID | undefined {
+  if (content.length !== BLOCK_CID_CONTENT_LENGTH) return undefined
+  for (let i = 0; i < BLOCK_CID_CONTENT.length; i++) if (content[i] !== BLOCK_CID_CONTENT[i]) return undefined
+  return new CID(1, dagCbor.code, new Digest(0x12, 32, content.subarray(BLOCK_CID_CONTENT.length), content.subarray(3)), content.subarray(1))
+}
+
+/** dag-cbor's tag 42 decoder handed content already read. */
+const cidOfContent = (content: Uint8Array): CID => decodeCidTag(Object.assign(() => content, { entries: (): never => { throw new Error('tag 42 holds a byte string') } })) as CID
+
+/** Tag 42: a block CID built from its bytes, any other CID as dag-cbor decodes it. */
+function decodeCid (decode: TagDecodeControl): unknown {
+  const content = decode() as Uint8Array
+  return blockCidOf(content) ?? cidOfContent(content)
+}
+
+/**
+ * Tag 42 as dag-cbor's encoder writes it: the CID's binary form must be the
+ * one it prints (a CIDv0 written with its version and codec decodes, and is
+ * written as its multihash alone).
+ */
+function decodeCanonicalCid (decode: TagDecodeControl): unknown {
+  const content = decode() as Uint8Array
+  const block = blockCidOf(content)
+  if (block !== undefined) return block
+  const cid = cidOfContent(content)
+  if (!sameBytes(cid.bytes, content, 1, content.length)) throw new NonCanonicalCborError('a CID is not written as dag-cbor writes it')
   return cid
 }
 
-const CANONICAL_TAGS = { ...dagCbor.decodeOptions.tags, [CID_TAG]: decodeCanonicalCidTag }
+const TAGS = { ...dagCbor.decodeOptions.tags, [CID_TAG]: decodeCid }
+const CANONICAL_TAGS = { ...dagCbor.decodeOptions.tags, [CID_TAG]: decodeCanonicalCid }
 
 /** A plain Uint8Array view, as dag-cbor's own decode makes: byte strings read from a Node Buffer would be Buffers. */
 const plainView = (bytes: Uint8Array): Uint8Array => bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
@@ -205,7 +232,7 @@ const plainView = (bytes: Uint8Array): Uint8Array => bytes.constructor === Uint8
  */
 export function decodeBoundedDagCbor (bytes: Uint8Array, limits: DecodeLimits, what: string): unknown {
   const view = plainView(bytes)
-  return cborDecode(view, { ...dagCbor.decodeOptions, tokenizer: new BoundedTokenizer(view, limits, what, false) })
+  return cborDecode(view, { ...dagCbor.decodeOptions, tags: TAGS, tokenizer: new BoundedTokenizer(view, limits, what, false) })
 }
 
 /**
