@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createRecordStore } from '../../src/core/log/record-store.ts'
+import type { ReceivedRecord, VerifiedRecord } from '../../src/core/log/verify-incoming.ts'
 import { createMemoryBackend } from '../../src/core/storage/memory.ts'
 import { snapshotMeta, threadFixture, writerFixture } from '../helpers/log-fixture.ts'
 import { LOADED_MACHINE_TIMEOUT_MS } from '../helpers/timeouts.ts'
@@ -115,5 +116,27 @@ describe('tampering', { timeout: LOADED_MACHINE_TIMEOUT_MS }, () => {
     expect(verified.node.event).toBe(event!.cid)
     expect(verified.links).toEqual({ header: header!.cid, body: body!.cid })
     expect(verified.blocks.map((b) => b.cid)).toEqual(blocks.map((b) => b.cid))
+  })
+
+  it('names a prev in its canonical text, by the record before it in the batch or printed when that is spelt otherwise', async () => {
+    const { thread, random } = threadFixture('tamper-prev-names')
+    const alice = writerFixture(thread, random)
+    const first = (await alice.writer.append({ n: 1 })).record
+    const second = (await alice.writer.append({ n: 2 })).record
+    const envelope = async (record: string, spelt = record): Promise<ReceivedRecord> => ({
+      log: alice.identity.logId,
+      keys: alice.keys,
+      record: spelt,
+      blocks: (await alice.store.recordBlocks(record, alice.keys)).map((b) => ({ cid: b.cid === record ? spelt : b.cid, bytes: b.bytes }))
+    })
+    const receiver = createRecordStore({ backend: createMemoryBackend() })
+    const [, named] = await receiver.verifyMany(thread, [await envelope(first), await envelope(second)])
+    expect(named).not.toBeInstanceOf(Error)
+    expect((named as VerifiedRecord).node.prev).toBe(first)
+    // The record before it written with upper-case digits: refused itself, and never a name.
+    const upper = `${first.slice(0, 10)}${first.slice(10).toUpperCase()}`
+    const [refused, printed] = await receiver.verifyMany(thread, [await envelope(first, upper), await envelope(second)])
+    expect(refused).toEqual(expect.objectContaining({ name: 'BadCidError' }))
+    expect((printed as VerifiedRecord).node.prev).toBe(first)
   })
 })

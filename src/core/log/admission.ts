@@ -18,6 +18,7 @@ import { parseAclBody } from '../acl/codec.ts'
 import { prepareJoinProof } from '../acl/invite-proof.ts'
 import { evaluateAclInStretches } from '../acl/evaluate.ts'
 import { atLeast } from '../acl/roles.ts'
+import { equalBytes } from '../acl/epoch-keys.ts'
 import { keyIdText } from '../acl/state.ts'
 import type { AclBody, AclEvent, AclState, KeyShare } from '../acl/types.ts'
 import { NotAMemberError, RoleError, ThreadsError, UnknownEpochError } from '../errors.ts'
@@ -123,15 +124,21 @@ function lookupsOf (state: AclState): StateLookups {
   let found = lookups.get(state)
   if (found === undefined) {
     const epochs = new Map<string, boolean>()
+    // The records of a batch are mostly of one epoch: its key ID is compared before any text of it is made.
+    let lastKey: Uint8Array | undefined
+    let lastKnown = false
     found = {
       admittedBy: new Map(state.members().map((m) => [m.log, m.admittedBy])),
       epochKnown (keyId) {
+        if (lastKey !== undefined && equalBytes(lastKey, keyId)) return lastKnown
         const id = keyIdText(keyId)
         let known = epochs.get(id)
         if (known === undefined) {
           known = state.epoch(keyId) !== undefined
           epochs.set(id, known)
         }
+        lastKey = keyId.slice()
+        lastKnown = known
         return known
       }
     }
@@ -260,11 +267,15 @@ export function createAdmission (input: { readonly thread: string, readonly reco
     if (!extendsTip && await records.hasRecord(thread, record)) return v
     // A record whose prev or dependencies are neither held nor in this batch (nor placeable in it) is
     // judged once they are: the record store says what is missing, so sync fetches it and sends it again.
-    const links = [...(node.prev === null || extendsTip ? [] : [node.prev]), ...node.deps.map((d) => d.record)]
-    const missing = await Promise.all(links.map(async (id) => deferred.has(id) || (!inBatch.has(id) && !await records.hasRecord(thread, id))))
-    if (missing.some(Boolean)) {
-      deferred.add(record)
-      return v
+    // Most records extend their log's tip and depend on nothing: then there is nothing to look up.
+    const prevToFind = node.prev !== null && !extendsTip
+    if (prevToFind || node.deps.length > 0) {
+      const links = [...(prevToFind ? [node.prev!] : []), ...node.deps.map((d) => d.record)]
+      const missing = await Promise.all(links.map(async (id) => deferred.has(id) || (!inBatch.has(id) && !await records.hasRecord(thread, id))))
+      if (missing.some(Boolean)) {
+        deferred.add(record)
+        return v
+      }
     }
     // Placed (its outcome below or the record store's decides whether it is stored): the next record of its log may extend it.
     if (extendsTip) tips.set(node.log, { seq: node.seq, record })

@@ -43,15 +43,19 @@ export interface ReceivedRecord {
   readonly blocks: readonly RawBlock[]
 }
 
-/** Every stateless check of one record of `thread` but its signature. */
-function checkIncomingRecord (thread: string, input: ReceivedRecord): VerifiedRecord {
+/**
+ * Every stateless check of one record of `thread` but its signature.
+ * `before`: the ID of the record received just before it, which its prev
+ * usually names (a push carries a log's records in order).
+ */
+function checkIncomingRecord (thread: string, input: ReceivedRecord, before?: string): VerifiedRecord {
   let total = 0
   for (const block of input.blocks) {
     total += block.bytes.length
     if (total > MAX_RECORD_TOTAL_BYTES) throw new TooLargeError(`blocks of record ${input.record.slice(0, 80)} exceed ${MAX_RECORD_TOTAL_BYTES} bytes`)
   }
   const recordBlock = need(input, input.record, 'record')
-  const name = suppliedNames(input.blocks)
+  const name = suppliedNames(input.blocks, before)
   const node = openRecordUnsigned(recordBlock, input.keys, { thread, log: input.log }, name)
   const eventBlock = need(input, node.event, 'event')
   const links = openEvent(eventBlock, name)
@@ -83,9 +87,9 @@ export async function verifyIncomingRecord (thread: string, input: ReceivedRecor
  * implementation computes it.
  */
 export async function verifyIncomingBatch (thread: string, inputs: readonly ReceivedRecord[], options: VerifyOptions = {}): Promise<Array<VerifiedRecord | Error>> {
-  const checked: Array<VerifiedRecord | Error> = inputs.map((input) => {
+  const checked: Array<VerifiedRecord | Error> = inputs.map((input, i) => {
     try {
-      return checkIncomingRecord(thread, input)
+      return checkIncomingRecord(thread, input, inputs[i - 1]?.record)
     } catch (error) {
       return error as Error
     }
@@ -133,17 +137,19 @@ export async function verifyIncomingBatch (thread: string, inputs: readonly Rece
 }
 
 /**
- * Names links by the texts of the blocks supplied with a record (the texts the
- * sender wrote, decoded once each and compared), printing only a link to none
- * of them (its prev): a text names the CID it decodes to only if it is that
- * CID's canonical text, so the names are the ones cidToString prints.
+ * Names links by the texts of the blocks supplied with a record, and by the
+ * ID of the record received before it (`before`): the texts the sender
+ * wrote, decoded once each and compared, printing only a link to none of
+ * them. A text names the CID it decodes to only if it is that CID's
+ * canonical text, so the names are the ones cidToString prints.
  */
-function suppliedNames (blocks: readonly RawBlock[]): LinkNamer {
+function suppliedNames (blocks: readonly RawBlock[], before?: string): LinkNamer {
+  const texts = before === undefined ? blocks.map((block) => block.cid) : [before, ...blocks.map((block) => block.cid)]
   const named: Array<Uint8Array | null> = []
   return (cid) => {
-    for (let i = blocks.length - 1; i >= 0; i--) {
-      named[i] ??= canonicalCidBytes(blocks[i]!.cid) ?? null
-      if (named[i] !== null && equals(named[i]!, cid.bytes)) return blocks[i]!.cid
+    for (let i = texts.length - 1; i >= 0; i--) {
+      named[i] ??= canonicalCidBytes(texts[i]!) ?? null
+      if (named[i] !== null && equals(named[i]!, cid.bytes)) return texts[i]!
     }
     return cidToString(cid)
   }
