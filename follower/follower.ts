@@ -15,7 +15,6 @@ import { ping } from '@libp2p/ping'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { withBaseOptions } from '../src/adapters/libp2p/base-options.ts'
 // The modules themselves, not adapters/node/index.ts: that also exports the LMDB backend, which would load `lmdb`.
-import { createNodeVerifier } from '../src/adapters/node/ed25519-verifier.ts'
 import { migrateFileStore } from '../src/adapters/node/migrate-file-store.ts'
 import { migrateLmdbBlockstore } from '../src/adapters/node/migrate-lmdb-blockstore.ts'
 import { migrateLmdbStore } from '../src/adapters/node/migrate-lmdb-store.ts'
@@ -70,9 +69,8 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
   const threads = createThreadBook(backend.meta)
   // Set once the node runs: followed threads' topics are joined so announcements flow through.
   let joinTopic = (_thread: string): void => {}
-  // The follower alone writes its database, so the record store may keep indexes it reads often in memory;
-  // signatures are verified through node:crypto, which costs its event loop a fifth of what WebCrypto does.
-  const records = createRecordStore({ backend, soleWriter: true, verify: createNodeVerifier() })
+  // The follower alone writes its database, so the record store may keep indexes it reads often in memory.
+  const records = createRecordStore({ backend, soleWriter: true })
   // Media blocks live in a Helia blockstore on disk beside the records, served over bitswap; durable puts share fsyncs.
   const blockstore = await openSqliteBlockstore({ directory: `${config.dataDir}/blocks` })
   // Media kept in LMDB before SQLite: carried over before the records that name them are served.

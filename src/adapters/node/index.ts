@@ -1,6 +1,6 @@
 /**
  * Node adapters: a StorageBackend in an LMDB or SQLite database, or in a directory of files;
- * Helia blockstores in SQLite or LMDB; Ed25519 signing and verifying and sha2-256 through node:crypto.
+ * Helia blockstores in SQLite or LMDB; Ed25519 signing and sha2-256 through node:crypto.
  * Importing this module loads `lmdb` (about 16 MB of resident memory): a process that
  * needs no LMDB (the follower) imports the modules it uses instead.
  */
@@ -13,5 +13,4 @@ export { migrateLmdbBlockstore, type MigratedBlockstore } from './migrate-lmdb-b
 export { openLmdbBlockstore, LmdbBlockstore, type LmdbBlockstoreOptions } from './lmdb-blockstore.ts'
 export { openSqliteBlockstore, SqliteBlockstore, SQLITE_BLOCKSTORE_FILE, type SqliteBlockstoreOptions } from './sqlite-blockstore.ts'
 export { createNodeSigner } from './ed25519-signer.ts'
-export { createNodeVerifier } from './ed25519-verifier.ts'
 export { nodeSha256 } from './sha256.ts'

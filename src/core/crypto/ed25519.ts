@@ -50,15 +50,6 @@ export interface Signer {
  */
 export type SignerFactory = (seed: Uint8Array) => Signer
 
-/**
- * A runtime's own audited Ed25519 verification, handed a public key that
- * already passed the key rule and a signature that passed the checks on S and
- * R (see the rule above): verifySignature uses it in place of WebCrypto when
- * given one. Node: `createNodeVerifier` (src/adapters/node/ed25519-verifier.ts),
- * the same OpenSSL as Node's WebCrypto with a fifth of its cost on the calling thread.
- */
-export type Ed25519Verify = (publicKey: Uint8Array, signature: Uint8Array, message: Uint8Array) => Promise<boolean>
-
 let webCryptoWorks: Promise<boolean> | undefined
 
 /** Whether this platform's WebCrypto has Ed25519 (probed once). */
@@ -235,27 +226,15 @@ function hasValidShape (publicKey: Uint8Array, signature: Uint8Array): boolean {
 
 /**
  * Whether `signature` is a valid Ed25519 signature of `message` by `publicKey`
- * under the strict rule above, through `using` where given (see Ed25519Verify).
+ * under the strict rule above.
  * Once a public key has been imported, the message goes to WebCrypto
  * synchronously, without a turn of the event loop first.
  */
-export function verifySignature (publicKey: Uint8Array, signature: Uint8Array, message: Uint8Array, using?: Ed25519Verify): Promise<boolean> {
+export function verifySignature (publicKey: Uint8Array, signature: Uint8Array, message: Uint8Array): Promise<boolean> {
   if (!hasValidShape(publicKey, signature)) return Promise.resolve(false)
-  if (using !== undefined) return keyRuleHolds(publicKey) ? using(publicKey, signature, message) : Promise.resolve(false)
   const entry = verifyKeyFor(publicKey)
   if (entry.key !== undefined || entry.invalid) return verifyWith(entry, signature, message)
   return entry.ready.then(async () => await verifyWith(entry, signature, message))
-}
-
-/** Whether a key passed the key rule, by the array it was passed in (confirmed against a copy of its bytes, in case the array changed). */
-const keyRuleByArray = new WeakMap<Uint8Array, { readonly raw: Uint8Array, readonly holds: boolean }>()
-
-function keyRuleHolds (publicKey: Uint8Array): boolean {
-  const known = keyRuleByArray.get(publicKey)
-  if (known !== undefined && bytesEqual(known.raw, publicKey)) return known.holds
-  const holds = publicKeyProblem(publicKey) === undefined
-  keyRuleByArray.set(publicKey, { raw: publicKey.slice(), holds })
-  return holds
 }
 
 /**

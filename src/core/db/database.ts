@@ -9,7 +9,7 @@
  */
 import { x25519 } from '@noble/curves/ed25519.js'
 import { generateSymmetricKey } from '../crypto/aead.ts'
-import type { Ed25519Verify, SignerFactory } from '../crypto/ed25519.ts'
+import type { SignerFactory } from '../crypto/ed25519.ts'
 import type { Sha256 } from '../log/blocks.ts'
 import { secureRandom, type RandomSource } from '../crypto/random.ts'
 import { UnsupportedThreadError } from '../errors.ts'
@@ -46,12 +46,6 @@ export interface DatabaseOptions {
    * node:crypto at a fraction of the CPU cost. Same digests either way.
    */
   readonly sha256?: Sha256
-  /**
-   * Verifies the signatures of records received from others: WebCrypto by
-   * default; in Node, `createNodeVerifier()` (src/adapters/node/) runs the same
-   * OpenSSL verification at a fifth of the cost to the calling thread.
-   */
-  readonly verify?: Ed25519Verify
 }
 
 /** A peer's database of threads. */
@@ -80,7 +74,7 @@ export function openDatabase (options: DatabaseOptions): Database {
   const { backend } = options
   const random = options.random ?? secureRandom
   const now = options.now ?? Date.now
-  const records = createRecordStore({ backend, verify: options.verify })
+  const records = createRecordStore({ backend })
   const keys = createKeyBook(backend.meta)
   const threads = createThreadBook(backend.meta)
   const open = new Map<string, Promise<ThreadDatabase>>()

@@ -8,7 +8,7 @@
  * ID and size before it is decoded; a record block, whose envelope bytes
  * name nothing, is checked by hashing the node it opens to.
  */
-import { verifySignature, type Ed25519Verify } from '../crypto/ed25519.ts'
+import { verifySignature } from '../crypto/ed25519.ts'
 import { BadCidError, BadSignatureError, MalformedRecordError, TooLargeError, UnknownEpochError } from '../errors.ts'
 import { equalBytes } from '../acl/epoch-keys.ts'
 import { keyIdText } from '../acl/state.ts'
@@ -90,9 +90,9 @@ export async function openRecord (block: BlockInput, keys: FollowKeys, expect: R
   return node
 }
 
-/** Checks a node's signature with the public key embedded in its log ID (MalformedLogIdError when that is no valid key), through `using` where given. */
-export async function verifyRecordSignature (node: RecordNode, cid = 'record', using?: Ed25519Verify): Promise<void> {
-  const ok = await verifySignature(publicKeyFromLogId(node.log), node.sig, signedBytes(node), using)
+/** Checks a node's signature with the public key embedded in its log ID (MalformedLogIdError when that is no valid key). */
+export async function verifyRecordSignature (node: RecordNode, cid = 'record'): Promise<void> {
+  const ok = await verifySignature(publicKeyFromLogId(node.log), node.sig, signedBytes(node))
   if (!ok) throw new BadSignatureError(`${cid} is not signed by log ${node.log}`)
 }
 

@@ -14,7 +14,6 @@
  * - every block read back is re-hashed (a record block: the node it opens to),
  *   so corruption at rest is a BadCidError (or a DecryptError), never a wrong answer.
  */
-import type { Ed25519Verify } from '../crypto/ed25519.ts'
 import { AbortError, BadSignatureError, BlockNotFoundError, MalformedRecordError, MissingKeyError, ThreadsError, throwIfAborted } from '../errors.ts'
 import type { BatchOperation, RawBlock, StorageBackend, StoreCallOptions } from '../storage/interfaces.ts'
 import { getValue, lastWriteOfEachKey, listValues, putValue } from '../storage/meta-values.ts'
@@ -138,10 +137,9 @@ export type RecordStore = ReturnType<typeof createRecordStore>
 /**
  * A record store over a storage backend. `soleWriter`: no other record store
  * (in this process or another) writes records to the backend, so indexes read
- * often may be kept in memory (acl-index.ts). `verify`: the runtime's own
- * Ed25519 verification for received records' signatures (see Ed25519Verify).
+ * often may be kept in memory (acl-index.ts).
  */
-export function createRecordStore ({ backend, soleWriter = false, verify }: { backend: StorageBackend, soleWriter?: boolean, verify?: Ed25519Verify }) {
+export function createRecordStore ({ backend, soleWriter = false }: { backend: StorageBackend, soleWriter?: boolean }) {
   const { blocks, meta } = backend
   const aclIndex = createAclIndex({ meta, inMemory: soleWriter })
   const queues = new Map<string, Promise<unknown>>()
@@ -422,7 +420,7 @@ export function createRecordStore ({ backend, soleWriter = false, verify }: { ba
      * Throws a typed error (and stores nothing) when any check fails.
      */
     async ingest (input: ReceivedRecord & { thread: string }, options?: StoreCallOptions & { hook?: CommitHook }): Promise<IngestResult> {
-      const verified = await verifyIncomingRecord(input.thread, input, { verify })
+      const verified = await verifyIncomingRecord(input.thread, input)
       return await serialize(input.thread, async () => await commitOne(input.thread, { verified, hook: options?.hook }, options))
     },
 
@@ -443,7 +441,7 @@ export function createRecordStore ({ backend, soleWriter = false, verify }: { ba
      * committed. Each is answered with its verified form or its typed error.
      */
     async verifyMany (thread: string, inputs: readonly ReceivedRecord[]): Promise<Array<VerifiedRecord | Error>> {
-      return await verifyIncomingBatch(thread, inputs, { verify })
+      return await verifyIncomingBatch(thread, inputs)
     },
 
     /**
@@ -551,7 +549,7 @@ export function createRecordStore ({ backend, soleWriter = false, verify }: { ba
       const known = signatureHolds.get(cid)
       if (known !== undefined) return known
       const node = (await readRecordBlock(cid, keys, options)).node
-      const holds = await verifyRecordSignature(node, cid, verify).then(() => true, (error: unknown) => {
+      const holds = await verifyRecordSignature(node, cid).then(() => true, (error: unknown) => {
         if (error instanceof BadSignatureError) return false
         throw error
       })

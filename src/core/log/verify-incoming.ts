@@ -14,7 +14,6 @@
  * the same log in the batch names it as `prev`: only the newest record of
  * each unbroken run is checked with Ed25519, and its ancestors by hash.
  */
-import type { Ed25519Verify } from '../crypto/ed25519.ts'
 import { BadCidError, BadSignatureError, MalformedRecordError, TooLargeError } from '../errors.ts'
 import { equals } from 'multiformats/bytes'
 import { canonicalCidBytes, cidToString, isCanonicalCid } from './blocks.ts'
@@ -66,15 +65,10 @@ function checkIncomingRecord (thread: string, input: ReceivedRecord, before?: st
   return { record: input.record, node, links, blocks: [recordBlock, eventBlock, headerBlock, bodyBlock] }
 }
 
-/** How signatures are checked: through `verify` where given (see Ed25519Verify), WebCrypto otherwise. */
-export interface VerifyOptions {
-  readonly verify?: Ed25519Verify
-}
-
 /** Verifies one record of `thread` on its own: every stateless check, and its own signature. */
-export async function verifyIncomingRecord (thread: string, input: ReceivedRecord, options: VerifyOptions = {}): Promise<VerifiedRecord> {
+export async function verifyIncomingRecord (thread: string, input: ReceivedRecord): Promise<VerifiedRecord> {
   const checked = checkIncomingRecord(thread, input)
-  await verifyRecordSignature(checked.node, checked.record, options.verify)
+  await verifyRecordSignature(checked.node, checked.record)
   return checked
 }
 
@@ -86,7 +80,7 @@ export async function verifyIncomingRecord (thread: string, input: ReceivedRecor
  * before it, so the outcome for each record is the same whatever
  * implementation computes it.
  */
-export async function verifyIncomingBatch (thread: string, inputs: readonly ReceivedRecord[], options: VerifyOptions = {}): Promise<Array<VerifiedRecord | Error>> {
+export async function verifyIncomingBatch (thread: string, inputs: readonly ReceivedRecord[]): Promise<Array<VerifiedRecord | Error>> {
   const checked: Array<VerifiedRecord | Error> = inputs.map((input, i) => {
     try {
       return checkIncomingRecord(thread, input, inputs[i - 1]?.record)
@@ -117,7 +111,7 @@ export async function verifyIncomingBatch (thread: string, inputs: readonly Rece
   const authenticate = async (c: VerifiedRecord): Promise<void> => {
     if (authentic.has(c.record) || badSignature.has(c.record)) return
     try {
-      await verifyRecordSignature(c.node, c.record, options.verify)
+      await verifyRecordSignature(c.node, c.record)
     } catch (error) {
       badSignature.set(c.record, error as Error)
       const prev = before(c)
