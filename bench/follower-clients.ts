@@ -12,10 +12,10 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { once } from 'node:events'
 import * as dagCbor from '@ipld/dag-cbor'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import { postSyncMessage } from '../src/adapters/http/sync-transport.ts'
 import { startSyncPeer, type SyncPeer } from '../src/adapters/libp2p/peer.ts'
 import { libp2pSessionTransport } from '../src/adapters/libp2p/sync-session.ts'
 import { pushLog, type ClientResult, type EncodedPush, type SendEncoded } from './follower-load.ts'
+import { httpSender } from './http-sender.ts'
 
 const DIAL_ATTEMPTS = 5
 
@@ -59,6 +59,7 @@ async function connect (peer: SyncPeer, address: Multiaddr): Promise<void> {
 async function main (inputPath: string, outputPath: string): Promise<void> {
   const input = dagCbor.decode(await readFile(inputPath)) as ClientsInput
   const peers: SyncPeer[] = []
+  const closers: Array<() => void> = []
   try {
     for (let i = 0; i < input.libp2pClients; i++) peers.push(await startSyncPeer())
     // Clients connect before the pushes start, a few at a time, so the phase measures pushes, not a storm of handshakes.
@@ -67,19 +68,23 @@ async function main (inputPath: string, outputPath: string): Promise<void> {
     await Promise.all(Array.from({ length: 8 }, async () => {
       while (next < peers.length) await connect(peers[next++]!, address)
     }))
-    const url = new URL('/v1/sync', input.httpUrl).toString()
     // libp2p clients push over sync sessions, as the app's worker does with its followers.
+    const opening: Array<Promise<void>> = []
     const senders: SendEncoded[] = input.clients.map((_c, i) => {
-      if (i >= peers.length) return async (bytes, options) => await postSyncMessage(url, bytes, options)
+      if (i >= peers.length) {
+        const http = httpSender(input.httpUrl)
+        closers.push(http.close)
+        opening.push(http.open())
+        return http.send
+      }
       const transport = libp2pSessionTransport(peers[i]!.node, address)
       return async (bytes, options) => await transport.send(bytes, options)
     })
-    // HTTP clients open their connections before the pushes start too, one each (fetch keeps them alive for the
-    // next request): opened at the start by all at once, they were accepted over the first ~15 s of a loaded phase,
-    // and those waits (up to 15 s, counted in the push latencies, where the follower's own stage times stayed under
-    // 1.5 s) measured a storm of connections rather than pushes.
-    const health = new URL('/health', input.httpUrl).toString()
-    await Promise.all(input.clients.slice(peers.length).map(async () => { await (await fetch(health)).arrayBuffer() }))
+    // HTTP clients open their connections before the pushes start too, one each, kept alive for the next request:
+    // opened at the start by all at once, they were accepted over the first ~15 s of a loaded phase, and those
+    // waits (up to 15 s, counted in the push latencies, where the follower's own stage times stayed under 1.5 s)
+    // measured a storm of connections rather than pushes.
+    await Promise.all(opening)
     console.log('ready')
     await once(process.stdin, 'data')
     const start = performance.now()
@@ -96,6 +101,7 @@ async function main (inputPath: string, outputPath: string): Promise<void> {
     const output: ClientsOutput = { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, clients: results.map((r) => ({ ...r, refusals: [...r.refusals], failures: [...r.failures] })) }
     await writeFile(outputPath, JSON.stringify(output))
   } finally {
+    for (const close of closers) close()
     await Promise.all(peers.map(async (peer) => { await peer.stop() }))
   }
 }

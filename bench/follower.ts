@@ -24,8 +24,9 @@
  * pushes encoded and their connections (libp2p and HTTP) open before the
  * clock starts, so on a machine of two cores they
  * take one core at most and the follower verifies, admits and stores every
- * record as ever; the follower's own CPU time is printed per record, and the
- * load average beside each phase.
+ * record as ever; HTTP clients post through node:http (http-sender.ts), which
+ * costs them a fraction of fetch's CPU. The follower's own CPU time is printed
+ * per record, and the load average beside each phase.
  */
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
