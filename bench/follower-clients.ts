@@ -92,9 +92,9 @@ async function main (inputPath: string, outputPath: string): Promise<void> {
     const deadline = start + input.limitMs
     const results: ClientResult[] = []
     if (input.sequential) {
-      for (const [i, pushes] of input.clients.entries()) results.push(await pushLog(senders[i]!, pushes, deadline))
+      for (const [i, pushes] of input.clients.entries()) results.push(await pushLog(senders[i]!, pushes, deadline, start))
     } else {
-      results.push(...await Promise.all(input.clients.map(async (pushes, i) => await pushLog(senders[i]!, pushes, deadline))))
+      results.push(...await Promise.all(input.clients.map(async (pushes, i) => await pushLog(senders[i]!, pushes, deadline, start))))
     }
     const seconds = (performance.now() - start) / 1000
     const cpu = process.cpuUsage(cpuAtStart)

@@ -30,6 +30,8 @@ export interface ClientResult {
   readonly latencies: number[]
   /** Milliseconds from each push's first attempt to its acknowledgement: refusals and the waits after them included. */
   readonly acknowledged: number[]
+  /** For each push acknowledged, when (milliseconds from the phase's start, as pushLog was given it) and how many records it carried. */
+  readonly ackedAt: Array<[number, number]>
   /** Names of the refusals met (the follower busy, too many requests), counted. */
   readonly refusals: Map<string, number>
   /** Failures other than refusals (a connection dropped, a timeout), by name. */
@@ -83,11 +85,11 @@ export type SendEncoded = (bytes: Uint8Array, options: { signal: AbortSignal }) 
 
 /**
  * Sends `pushes` through `send`, one at a time, until all are acknowledged or
- * `deadline` (a `performance.now()` time) passes. A push refused for load
+ * `deadline` (a `performance.now()` time) passes; acknowledgements are timed from `phaseStart`. A push refused for load
  * waits a jittered second (the follower's Retry-After) and is sent again.
  */
-export async function pushLog (send: SendEncoded, pushes: readonly EncodedPush[], deadline: number): Promise<ClientResult> {
-  const result: ClientResult = { pushed: 0, latencies: [], acknowledged: [], refusals: new Map(), failures: new Map(), done: false }
+export async function pushLog (send: SendEncoded, pushes: readonly EncodedPush[], deadline: number, phaseStart = performance.now()): Promise<ClientResult> {
+  const result: ClientResult = { pushed: 0, latencies: [], acknowledged: [], ackedAt: [], refusals: new Map(), failures: new Map(), done: false }
   const count = (map: Map<string, number>, name: string): void => { map.set(name, (map.get(name) ?? 0) + 1) }
   let attempts = 0
   let next = 0
@@ -103,6 +105,7 @@ export async function pushLog (send: SendEncoded, pushes: readonly EncodedPush[]
         const now = performance.now()
         result.latencies.push(now - start)
         result.acknowledged.push(now - firstTry)
+        result.ackedAt.push([now - phaseStart, push.records])
         result.pushed += push.records
         next++
         firstTry = undefined
@@ -118,6 +121,25 @@ export async function pushLog (send: SendEncoded, pushes: readonly EncodedPush[]
     await new Promise((resolve) => setTimeout(resolve, 500 + Math.random() * 1000))
   }
   return { ...result, done: next === pushes.length }
+}
+
+/**
+ * Records a second while the phase runs at full strength: between the times
+ * the first 10 % and 90 % of its records were acknowledged, leaving out the
+ * crowd's arrival (each member's first push carries its join, whose key and
+ * ACL the follower checks once) and its last stragglers.
+ */
+export function sustainedRate (clients: readonly ClientResult[]): number {
+  const acks = clients.flatMap((c) => c.ackedAt).sort((a, b) => a[0] - b[0])
+  const total = acks.reduce((sum, [, n]) => sum + n, 0)
+  let seen = 0
+  let from: [number, number] | undefined
+  for (const [at, n] of acks) {
+    seen += n
+    if (from === undefined && seen >= 0.1 * total) from = [at, seen]
+    if (from !== undefined && seen >= 0.9 * total) return at > from[0] ? (seen - from[1]) / ((at - from[0]) / 1000) : 0
+  }
+  return 0
 }
 
 /** The value at quantile `q` (0–1) of a list, 0 for an empty one. */
