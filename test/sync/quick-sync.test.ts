@@ -171,3 +171,34 @@ describe('syncs from acknowledged positions', { timeout: LOADED_MACHINE_TIMEOUT_
     await Promise.all([alice.db.close(), reader.close()])
   })
 })
+
+describe('what the follower sent, when pushing to it fails', { timeout: LOADED_MACHINE_TIMEOUT_MS }, () => {
+  it('counts only this person\'s own unsent writes as waiting, not the records it just pulled from the follower', async () => {
+    const f = memoryFollower()
+    const backend = createMemoryBackend()
+    const db = openDatabase({ backend })
+    const t = await db.createThread({ name: 'Summer' })
+    await f.transport.request(await t.followRequest())
+    // Pushes fail once the link is cut (the follower went out of reach mid-sync); heads and pulls still go through.
+    let cut = false
+    const transport: SyncTransport = { request: async (request, options) => { if (cut && request.type === 'push') throw new Error('the connection closed'); return await f.transport.request(request, options) } }
+    const scheduler = createSyncScheduler({ thread: t.id, peer: 'follower', transport, replica: db.syncReplica(), meta: backend.meta, intervalMs: 600_000, maxBackoffMs: 60_000 })
+    const bob = await person(() => f, async (bobDb) => await bobDb.acceptInvite(await t.invite({ role: 'write' })))
+    await scheduler.start()
+    await settled(scheduler)
+    // Bob joins and writes; the follower takes both.
+    await bob.t.collection('photos').create({ title: 'Dunes' })
+    await bob.scheduler.start()
+    await settled(bob.scheduler)
+
+    cut = true
+    await t.collection('photos').create({ title: 'Beach at dawn' })
+    scheduler.kick({ heads: [{ log: bob.t.logId, seq: await ownHead(bob.db, bob.t) }] })
+    // Bob's join and photo come in from the follower; her own photo cannot go out.
+    await vi.waitFor(() => { expect(t.collection('photos').find({}).map((p) => p.title).sort()).toEqual(['Beach at dawn', 'Dunes']) }, { timeout: 30_000, interval: 10 })
+    await vi.waitFor(() => { expect(scheduler.status()).toMatchObject({ state: 'offline' }) }, { timeout: 30_000, interval: 10 })
+    expect(scheduler.status().pending).toBe(1)
+    await Promise.all([scheduler.stop(), bob.scheduler.stop()])
+    await Promise.all([db.close(), bob.db.close()])
+  })
+})

@@ -153,6 +153,12 @@ export async function syncThread (input: {
   /** False to only push: for a host that may send what is stored but must not change the store (a service worker). */
   readonly pull?: boolean
   /**
+   * Told, once the pull is done and before anything is pushed, how far the
+   * peer sent each log (so it holds them): a push that fails after it does not
+   * take back what the peer was seen to hold.
+   */
+  readonly onServed?: (served: readonly LogPosition[]) => Promise<void>
+  /**
    * Skips asking the peer's heads: `remote` is what the peer is known to hold
    * (what it acknowledged), pushed from; `hints` are heads others said it
    * holds (an announcement, untrusted), only pulled up to, never counted as held.
@@ -187,6 +193,7 @@ export async function syncThread (input: {
 
   // What the peer sent, it holds: not sent back to it.
   for (const [log, seq] of served) remote.set(log, Math.max(seq, remote.get(log) ?? 0))
+  if (served.size > 0) await input.onServed?.([...served].map(([log, seq]) => ({ log, seq })))
 
   // Push. With nothing pulled, the heads read above still say what to send (a write made since kicks a sync of its own): not read again.
   const mine = pulled === 0 ? [...local].map(([log, seq]) => ({ log, seq })) : await replica.heads(thread)

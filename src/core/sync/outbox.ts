@@ -29,6 +29,20 @@ export async function acknowledge (meta: KeyValueStore, thread: string, peer: st
   await meta.batch([putValue(ackKey(thread, peer), Object.fromEntries(heads.map((h) => [h.log, h.seq])))])
 }
 
+/**
+ * Records that `peer` holds each log at least up to `served` (records it
+ * sent), keeping what it acknowledged of other logs. Only where it
+ * acknowledged something before: a first acknowledgement must cover every log
+ * (a sync from acknowledged positions pushes whatever a log's entry lacks).
+ */
+export async function acknowledgeServed (meta: KeyValueStore, thread: string, peer: string, served: readonly LogPosition[]): Promise<void> {
+  const acked = await getValue<Record<string, number>>(meta, ackKey(thread, peer))
+  if (acked === undefined) return
+  const merged = { ...acked }
+  for (const { log, seq } of served) merged[log] = Math.max(seq, merged[log] ?? 0)
+  await meta.batch([putValue(ackKey(thread, peer), merged)])
+}
+
 /** What one flush did, per thread that had something to send. */
 export interface FlushedThread {
   readonly thread: string

@@ -12,7 +12,7 @@ import { retryWithBackoff } from '../retry.ts'
 import type { KeyValueStore } from '../storage/interfaces.ts'
 import { SyncRemoteError, syncThread, type LogPosition, type SyncProgress, type SyncTransport } from './engine.ts'
 import { MAX_LOGS_PER_REQUEST } from './messages.ts'
-import { acknowledge, acknowledged, pendingFor } from './outbox.ts'
+import { acknowledge, acknowledged, acknowledgeServed, pendingFor } from './outbox.ts'
 import type { SyncReplica } from './replica.ts'
 
 const log = createLogger('sync:scheduler')
@@ -93,6 +93,8 @@ export function createSyncScheduler (input: SyncSchedulerOptions): SyncScheduler
   }
 
   const pendingCount = async (): Promise<number> => await pendingFor(input.meta, input.replica, input.thread, input.peer)
+  // Records the peer sent it holds, even if the push after them fails: they are never counted as waiting to be sent to it.
+  const onServed = async (served: readonly LogPosition[]): Promise<void> => { await acknowledgeServed(input.meta, input.thread, input.peer, served) }
 
   /**
    * A sync from the positions the peer acknowledged, with no heads round trip:
@@ -109,7 +111,7 @@ export function createSyncScheduler (input: SyncSchedulerOptions): SyncScheduler
     // Its state stays as it was until it ends (it takes a round trip or two): each report makes the album's whole state again
     // for its tabs, in the sync's way, and a report made meanwhile (of the records it pulls) must not show a sync its end never reports.
     try {
-      const result = await syncThread({ thread: input.thread, replica: input.replica, transport: input.transport, signal: AbortSignal.timeout(120_000), known: { remote, hints: hinted } })
+      const result = await syncThread({ thread: input.thread, replica: input.replica, transport: input.transport, signal: AbortSignal.timeout(120_000), known: { remote, hints: hinted }, onServed })
       if (!result.complete) return false
       // An announced record the peer sent that could not be placed (it waits on records of other logs): the heads say what else is needed.
       // A head the peer holds nothing beyond ours of was false, or is another peer's to serve: asking all the heads would find none of it,
@@ -153,7 +155,8 @@ export function createSyncScheduler (input: SyncSchedulerOptions): SyncScheduler
         replica: input.replica,
         transport: input.transport,
         signal: AbortSignal.timeout(120_000),
-        onProgress: (progress) => { publish({ progress }) }
+        onProgress: (progress) => { publish({ progress }) },
+        onServed
       })
       // Acknowledge what the peer now holds (not our heads now: a write during the sync was not sent).
       if (result.refused.length === 0) await acknowledge(input.meta, input.thread, input.peer, result.peerHeads)
