@@ -11,6 +11,7 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import { utf8ToBytes } from '@noble/hashes/utils.js'
 import { decode as cborDecode, Tokenizer, Type, type TagDecodeControl, type Token } from 'cborg'
+import { equals } from 'multiformats/bytes'
 import { CID } from 'multiformats/cid'
 import { Digest } from 'multiformats/hashes/digest'
 import { TooComplexError } from './errors.ts'
@@ -63,8 +64,8 @@ const FLOAT64_LENGTH = 9
  * canonical mode any item whose encoding differs from the one dag-cbor's
  * encoder would write for what it decodes to. `open` holds, for each list,
  * map or tag being read, how many items it still contains: the nesting depth
- * is its length. `keys` holds, for each of them, where the encoding of a
- * map's last key starts and ends (`NOT_A_MAP` for lists and tags).
+ * is its length. `keyStarts` and `keyEnds` hold, for each of them, where the
+ * encoding of a map's last key starts and ends (`NOT_A_MAP` for lists and tags).
  */
 class BoundedTokenizer extends Tokenizer {
   private items = 0
@@ -160,7 +161,7 @@ function checkCanonicalToken (token: Token, data: Uint8Array, start: number, end
     const from = start + headLength(data[start]!)
     for (let i = from; i < end; i++) {
       if (data[i]! >= 0x80) {
-        if (!sameBytes(utf8ToBytes(token.value as string), data, from, end)) throw new NonCanonicalCborError('a text string is not UTF-8 as dag-cbor writes it')
+        if (!equals(utf8ToBytes(token.value as string), data.subarray(from, end))) throw new NonCanonicalCborError('a text string is not UTF-8 as dag-cbor writes it')
         return
       }
     }
@@ -169,12 +170,6 @@ function checkCanonicalToken (token: Token, data: Uint8Array, start: number, end
   } else if (Type.equals(type, Type.null)) {
     if (data[start] !== CBOR_NULL) throw new NonCanonicalCborError('undefined is not a dag-cbor value')
   }
-}
-
-function sameBytes (bytes: Uint8Array, data: Uint8Array, from: number, end: number): boolean {
-  if (bytes.length !== end - from) return false
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== data[from + i]) return false
-  return true
 }
 
 /** dag-cbor's decoder of tag 42 (a CID): a leading zero byte, then the CID's binary form. */
@@ -215,7 +210,7 @@ function decodeCanonicalCid (decode: TagDecodeControl): unknown {
   const block = blockCidOf(content)
   if (block !== undefined) return block
   const cid = cidOfContent(content)
-  if (!sameBytes(cid.bytes, content, 1, content.length)) throw new NonCanonicalCborError('a CID is not written as dag-cbor writes it')
+  if (!equals(cid.bytes, content.subarray(1))) throw new NonCanonicalCborError('a CID is not written as dag-cbor writes it')
   return cid
 }
 

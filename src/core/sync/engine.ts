@@ -153,9 +153,9 @@ export async function syncThread (input: {
   /** False to only push: for a host that may send what is stored but must not change the store (a service worker). */
   readonly pull?: boolean
   /**
-   * Told, once the pull is done and before anything is pushed, how far the
-   * peer sent each log (so it holds them): a push that fails after it does not
-   * take back what the peer was seen to hold.
+   * Told, once the pull is done and before anything is pushed (when there is
+   * something to push), how far the peer sent each log (so it holds them): a
+   * push that fails after it does not take back what the peer was seen to hold.
    */
   readonly onServed?: (served: readonly LogPosition[]) => Promise<void>
   /**
@@ -193,12 +193,13 @@ export async function syncThread (input: {
 
   // What the peer sent, it holds: not sent back to it.
   for (const [log, seq] of served) remote.set(log, Math.max(seq, remote.get(log) ?? 0))
-  if (served.size > 0) await input.onServed?.([...served].map(([log, seq]) => ({ log, seq })))
 
   // Push. With nothing pulled, the heads read above still say what to send (a write made since kicks a sync of its own): not read again.
   const mine = pulled === 0 ? [...local].map(([log, seq]) => ({ log, seq })) : await replica.heads(thread)
   const behind = mine.filter((h) => h.seq > (remote.get(h.log) ?? 0))
   const pushTotal = behind.reduce((n, h) => n + h.seq - (remote.get(h.log) ?? 0), 0)
+  // Only a push can fail after the pull: with nothing to push, the caller hears what was served from the result.
+  if (served.size > 0 && behind.length > 0) await input.onServed?.([...served].map(([log, seq]) => ({ log, seq })))
   let pushed = pushedFirst
   let retry: RecordEnvelope[] = []
   const refused: Array<{ record: string, name: string, message: string }> = []
