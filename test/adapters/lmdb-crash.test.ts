@@ -4,7 +4,8 @@
  * API and says each one as soon as its write resolves; it is killed with
  * SIGKILL at a random point, then the database is reopened here. Every
  * document whose write had resolved must be there, with its body, whether
- * writes were awaited one at a time or many were in flight (group commit).
+ * writes were awaited one at a time or many were in flight (group commit),
+ * and on LMDB also without fsync (a commit reaches the OS before it resolves).
  * Five rounds continue the same thread. The seed is printed in failure
  * messages and can be replayed with CRASH_SEED.
  */
@@ -17,7 +18,8 @@ import { cleanupAfterAll, tempDir } from '../helpers/cleanup.ts'
 import { seededRng } from '../helpers/seeded.ts'
 
 const ROUNDS = 5
-const BACKENDS = { lmdb: openLmdbBackend, sqlite: openSqliteBackend }
+/** Each writer's backend, opened again here (durable) to read what it left. */
+const BACKENDS = { lmdb: openLmdbBackend, 'lmdb-not-durable': openLmdbBackend, sqlite: openSqliteBackend }
 type Kind = keyof typeof BACKENDS
 const START_TIMEOUT_MS = 60_000
 

@@ -1,8 +1,8 @@
 /**
  * A Node program writing documents through the database API on LMDB (or SQLite), to be
- * killed by a test: `node test/helpers/db-writer-process.ts <directory> [thread] [in flight] [lmdb|sqlite]`
- * opens (or, without a thread, creates) a thread in the durable backend
- * under `directory`, prints `thread <id>`, then writes 500-byte documents one at
+ * killed by a test: `node test/helpers/db-writer-process.ts <directory> [thread] [in flight] [lmdb|lmdb-not-durable|sqlite]`
+ * opens (or, without a thread, creates) a thread in the backend (durable, unless
+ * named not durable) under `directory`, prints `thread <id>`, then writes 500-byte documents one at
  * a time and prints `wrote <id>` as soon as each write has resolved, until killed.
  * Writes can also go `in flight` at once (the third argument, default 1).
  */
@@ -10,9 +10,9 @@ import { createNodeSigner, nodeSha256, openLmdbBackend, openSqliteBackend } from
 import { openDatabase } from '../../src/core/db/index.ts'
 
 const [directory, given, inFlightText, kind] = process.argv.slice(2)
-if (directory === undefined) throw new Error('usage: db-writer-process.ts <directory> [thread] [in flight] [lmdb|sqlite]')
+if (directory === undefined) throw new Error('usage: db-writer-process.ts <directory> [thread] [in flight] [lmdb|lmdb-not-durable|sqlite]')
 const open = kind === 'sqlite' ? openSqliteBackend : openLmdbBackend
-const db = openDatabase({ backend: await open({ directory, durable: true }), signer: createNodeSigner, sha256: nodeSha256 })
+const db = openDatabase({ backend: await open({ directory, durable: kind !== 'lmdb-not-durable' }), signer: createNodeSigner, sha256: nodeSha256 })
 const thread = given === undefined || given === '-' ? await db.createThread({ name: 'crash' }) : await db.openThread(given)
 process.stdout.write(`thread ${thread.id}\n`)
 const docs = thread.collection('docs')

@@ -1,17 +1,19 @@
 /**
- * A StorageBackend in an LMDB database (through `lmdb`), for the Node follower and
- * Node programs using the database API.
+ * A StorageBackend in an LMDB database (through `lmdb`), for Node programs using
+ * the database API (the follower keeps its records in SQLite, sqlite-backend.ts).
  *
  * Layout: one LMDB file `threads.mdb` (and its lock file) under `directory`, with
  * two named databases, `blocks` (CID → bytes) and `meta` (key → value). Guarantees,
  * beyond those of interfaces.ts:
  * - a call resolves once its write is committed; with `durable` (the default) also
  *   once it is synced to disk, so it survives power loss, not only kill -9;
- * - group commit: every write queued in one event turn goes into one LMDB
+ * - durable, group commit: every write queued in one event turn goes into one LMDB
  *   transaction, and transactions committed while a sync runs share the next one,
  *   so many concurrent batches cost one fsync, not one each; `commitApplied`
  *   resolves at commit and hands back the sync, so a caller that orders its
  *   writes can have the next committed while this one syncs;
+ * - not durable, each call is one transaction committed at once on the calling
+ *   thread (nothing waits on the disk, so no writer thread is worth its hand-off);
  * - `batch`, `putMany`, `deleteMany` and `commit` (blocks and meta together) are
  *   each one transaction: all-or-nothing across crashes, never seen half-applied;
  * - keys are stored so that byte order is string order (ordered-keys.ts), written
@@ -19,8 +21,7 @@
  *   LMDB's size limit gets TooLargeError;
  * - values are copied before a write is queued (each write's values into one
  *   buffer) and come back as fresh, plain Uint8Arrays.
- * Several processes may open the same directory (LMDB locks), though the follower
- * keeps to one.
+ * Several processes may open the same directory (LMDB locks).
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -87,6 +88,14 @@ export async function openLmdbBackend (options: LmdbBackendOptions): Promise<Sto
    * the next one (LMDB's overlapping sync).
    */
   const applyWrite = async (apply: () => void): Promise<{ synced: Promise<void> }> => {
+    if (!durable) {
+      // Nothing to wait for on disk, so the transaction is committed here and now: handing it to
+      // lmdb's writer thread and hearing back took about half of an awaited write's time. The commit
+      // still reaches the OS before this resolves (kill -9 loses nothing), and the dispatcher already
+      // puts a turn's commands in one call.
+      root.transactionSync(apply)
+      return { synced: Promise.resolve() }
+    }
     const committed = root.batch(apply)
     // Asked for at once: `flushed` names the flush of the newest write when it is asked, so asked
     // later it would wait for writes queued after this one; asking also makes lmdb flush promptly.
