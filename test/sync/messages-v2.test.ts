@@ -56,6 +56,19 @@ describe('sync messages, version 2', () => {
     expect(answer.abusive).toBe(false)
   })
 
+  it('names any version it does not speak, a 64-bit one or a structure included, as UnsupportedVersionError', () => {
+    // 2^64 − 1 decodes as a BigInt, which JSON cannot write: it had made the refusal an InternalError.
+    const versions: Array<[Uint8Array, string]> = [
+      [Uint8Array.from([0xa1, 0x61, 0x76, 0x1b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), 'version 18446744073709551615'],
+      [dagCbor.encode({ v: 'two', type: 'heads' }), 'version "two"'],
+      [dagCbor.encode({ v: { deep: [1, 2, 3] }, type: 'heads' }), 'version of type object'],
+      [dagCbor.encode({ v: null, type: 'heads' }), 'version of type null']
+    ]
+    for (const [bytes, named] of versions) {
+      expect(() => decodeRequest(bytes)).toThrow(expect.objectContaining({ name: 'UnsupportedVersionError', message: expect.stringContaining(named) }))
+    }
+  })
+
   it('refuses a push naming a record or block in another base or case, and stores nothing under that text', async () => {
     const { thread, records, f } = await threadWithFollower(2, 1)
     const heads = async (): Promise<unknown> => await f.transport.request({ v: 2, type: 'heads', thread: thread.id })

@@ -123,7 +123,9 @@ function decode (bytes: Uint8Array): Record<string, unknown> {
   }
   if (!isMap(value) || !('v' in value)) throw new MalformedMessageError('not a sync message: no version')
   if (value.v !== SYNC_VERSION) {
-    const version = typeof value.v === 'number' ? String(value.v) : JSON.stringify(value.v)?.slice(0, 40) ?? typeof value.v
+    // Named without JSON: it cannot write a BigInt (a version of 2^64 − 1 is one), and a structure need not be written out.
+    const v = value.v
+    const version = typeof v === 'number' || typeof v === 'bigint' ? String(v).slice(0, 40) : typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : `of type ${v === null ? 'null' : typeof v}`
     throw new UnsupportedVersionError(`sync message version ${version} is not supported; this peer speaks version ${SYNC_VERSION} only (${SYNC_PROTOCOL})`)
   }
   if (typeof value.type !== 'string') throw new MalformedMessageError('not a sync message: no type')
