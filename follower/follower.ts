@@ -155,6 +155,8 @@ export async function startFollower (config: FollowerConfig): Promise<Follower> 
   // (an idle session holds no place), and a peer holds as many sessions at once as it may have requests under way.
   await serveSyncSessions(node, serveLibp2p, { admit: (from) => admit(from.peer), maxSessionsPerPeer: limits.maxConcurrentRequestsPerPeer })
   const http = await startHttp({ host: config.host, port: config.httpPort, node, handler: announcing, gate, corsOrigins: config.corsOrigins, retryAfterSeconds: limits.retryAfterSeconds,
+    maxConnections: limits.maxConnections,
+    maxConnectionsPerIp: limits.maxConnectionsPerIp,
     acceptBlock: keeper.accept,
     getBlock: keeper.get,
     hasBlock: async (cid) => await blockstore.has(cid),

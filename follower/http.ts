@@ -18,18 +18,22 @@
  * its connection stays open for the next request; a body that goes on past
  * MAX_DROPPED_BYTES has its connection closed. A block path whose CID no media block can have is
  * 400 `BadCidError`. A request that is served is answered with a sync
- * message, an error response in words (400) when it cannot be served. Nothing
+ * message, an error response in words (400) when it cannot be served. HTTP
+ * connections are capped in all and per address (503 `FollowerBusyError`, 429
+ * `TooManyRequestsError`, then closed); a connection pipelining requests whose
+ * answers it does not read is closed; a request must arrive whole within 30 s. Nothing
  * a client sends can throw out of the server, so no request can end the
  * follower.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import type { Libp2p } from 'libp2p'
 import { BadCidError, BlockNotFoundError, ThreadsError, TooLargeError } from '../src/core/errors.ts'
 import { createLogger } from '../src/core/logger.ts'
 import type { HandledRequest } from '../src/core/sync/handler.ts'
 import { MAX_MESSAGE_BYTES, type SyncRequest } from '../src/core/sync/messages.ts'
 import { answerRequest } from '../src/core/sync/serve.ts'
+import { REQUEST_TIMEOUT_MS } from '../src/adapters/libp2p/sync-protocol.ts'
 import { EndpointNotFoundError, FollowerBusyError, LengthRequiredError, OriginNotAllowedError, TooManyRequestsError, UnsupportedContentTypeError } from './limit-errors.ts'
 import type { RequestGate } from './request-gate.ts'
 import { CHUNK_OVERHEAD, MEDIA_LIMITS, parseMediaCid } from '../src/core/media/format.ts'
@@ -75,7 +79,20 @@ export interface HttpOptions {
   readonly hasBlock?: (cid: CID) => Promise<boolean>
   /** More to report on /health. */
   readonly report?: () => Record<string, unknown>
+  /** HTTP connections open at once; a connection past it is answered 503 `FollowerBusyError` and closed. */
+  readonly maxConnections: number
+  /** HTTP connections open at once from one IP address; a connection past it is answered 429 `TooManyRequestsError` and closed. */
+  readonly maxConnectionsPerIp: number
 }
+
+/**
+ * The most requests a connection may have unanswered (sent, their answers not yet out): browsers and the
+ * app's transports send a request once they have read the answer before it, so an honest client has one. A
+ * client pipelining requests and reading none of the answers (each /health answer is small, and cheap to
+ * ask for) had every request of each chunk read parsed and its answer queued: up to about 20 MB a
+ * connection, and 2.6 GB held by 250 of them from one address.
+ */
+export const MAX_UNANSWERED_REQUESTS = 16
 
 /** The largest media block a push may carry: a sealed chunk or a manifest. */
 const MAX_BLOCK_PUSH_BYTES = Math.max(MEDIA_LIMITS.maxChunkBytes + CHUNK_OVERHEAD, MEDIA_LIMITS.maxManifestBytes)
@@ -129,8 +146,29 @@ function dropBody (request: IncomingMessage): void {
   request.resume()
 }
 
-/** The client's IP address, one spelling for IPv4 whether it came over IPv4 or IPv6. */
-const ipOf = (request: IncomingMessage): string => (request.socket.remoteAddress ?? 'unknown').replace(/^::ffff:(?=\d+\.)/, '')
+/** A socket's remote IP address, one spelling for IPv4 whether it came over IPv4 or IPv6. */
+const socketIp = (socket: Socket): string => (socket.remoteAddress ?? 'unknown').replace(/^::ffff:(?=\d+\.)/, '')
+/** The client's IP address. */
+const ipOf = (request: IncomingMessage): string => socketIp(request.socket)
+
+/** Requests of each connection whose answers are not yet out (MAX_UNANSWERED_REQUESTS). */
+const unanswered = new WeakMap<Socket, number>()
+
+/** Connections answered by turnAway: what they send is not served. */
+const turnedAway = new WeakSet<Socket>()
+
+/**
+ * Answers a connection past a limit in words, as the answer to whatever request it sends, and closes it:
+ * the client reads why rather than meeting a reset connection.
+ */
+function turnAway (socket: Socket, status: number, error: ThreadsError, retryAfterSeconds: number): void {
+  turnedAway.add(socket)
+  const body = JSON.stringify({ name: error.name, message: error.message })
+  socket.on('error', () => {}) // the client may be gone already
+  socket.end(`HTTP/1.1 ${status} ${status === 429 ? 'Too Many Requests' : 'Service Unavailable'}\r\ncontent-type: application/json\r\nretry-after: ${retryAfterSeconds}\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+  // Whatever it sends meanwhile is not read; the socket goes once the answer is out, or soon regardless.
+  socket.setTimeout(5000, () => socket.destroy())
+}
 
 /** Starts the HTTP server; resolves once it listens. */
 export async function startHttp (options: HttpOptions): Promise<{ url: string, close: () => Promise<void> }> {
@@ -264,6 +302,18 @@ export async function startHttp (options: HttpOptions): Promise<{ url: string, c
   }
 
   const server = createServer((request, response) => {
+    if (turnedAway.has(request.socket)) return
+    const { socket } = request
+    if (socket.destroyed) return
+    const waiting = unanswered.get(socket) ?? 0
+    if (waiting >= MAX_UNANSWERED_REQUESTS) {
+      // Pipelined requests whose answers are not read: the connection goes, and what it queued with it.
+      log(`closed a connection from ${ipOf(request)} that sent ${MAX_UNANSWERED_REQUESTS} requests without reading their answers`)
+      socket.destroy()
+      return
+    }
+    unanswered.set(socket, waiting + 1)
+    response.once('close', () => { unanswered.set(socket, (unanswered.get(socket) ?? 1) - 1) })
     const headers = cors(request)
     if (headers instanceof OriginNotAllowedError) { refuse(request, response, headers); return }
     if (request.method === 'OPTIONS') { dropBody(request); response.writeHead(204, headers).end(); return }
@@ -297,7 +347,34 @@ export async function startHttp (options: HttpOptions): Promise<{ url: string, c
     }
     refuse(request, response, new EndpointNotFoundError(`there is no ${String(request.method).slice(0, 10)} ${String(request.url).slice(0, 200)} here; the follower serves GET /health and POST /v1/sync`), headers)
   })
+  // Connections are counted in all and per address, as libp2p's are: each holds a file descriptor the
+  // process shares with libp2p and its databases.
+  const perIp = new Map<string, number>()
+  let open = 0
+  server.on('connection', (socket: Socket) => {
+    const ip = socketIp(socket)
+    const mine = perIp.get(ip) ?? 0
+    if (open >= options.maxConnections) {
+      turnAway(socket, 503, new FollowerBusyError(`the follower holds the ${options.maxConnections} HTTP connections it holds at once; try again in ${options.retryAfterSeconds} s`), options.retryAfterSeconds)
+      return
+    }
+    if (mine >= options.maxConnectionsPerIp) {
+      turnAway(socket, 429, new TooManyRequestsError(`${ip} already holds the ${options.maxConnectionsPerIp} HTTP connections one address may; try again in ${options.retryAfterSeconds} s`), options.retryAfterSeconds)
+      return
+    }
+    open++
+    perIp.set(ip, mine + 1)
+    socket.once('close', () => {
+      open--
+      const left = (perIp.get(ip) ?? 1) - 1
+      if (left === 0) perIp.delete(ip)
+      else perIp.set(ip, left)
+    })
+  })
   server.keepAliveTimeout = KEEP_ALIVE_MS
+  // A request must arrive whole within this, as over libp2p: a body sent a byte at a time holds its place in the
+  // gate for at most this long, where Node's default was five minutes.
+  server.requestTimeout = REQUEST_TIMEOUT_MS
   // A request's headers must arrive within this; longer than the idle time, as Node requires.
   server.headersTimeout = KEEP_ALIVE_MS + 5000
   await new Promise<void>((resolve, reject) => {

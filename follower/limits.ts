@@ -28,9 +28,15 @@ export interface FollowerLimits {
 
 /** The defaults, sized for one follower serving a few hundred browsers. */
 export const DEFAULT_LIMITS: FollowerLimits = {
-  /** libp2p connections open at once; a connection beyond it is refused before it is upgraded. */
+  /**
+   * libp2p connections open at once; a connection beyond it is refused before it is upgraded. HTTP connections
+   * are counted apart, against the same number: one beyond it is answered 503 `FollowerBusyError` and closed.
+   */
   maxConnections: 300,
-  /** libp2p connections open at once from one IP address (many browsers can share one behind a NAT). */
+  /**
+   * libp2p connections open at once from one IP address (many browsers can share one behind a NAT); HTTP
+   * connections apart, against the same number: one beyond it is answered 429 `TooManyRequestsError` and closed.
+   */
   maxConnectionsPerIp: 32,
   /** Inbound libp2p connections still being upgraded (encryption, multiplexing) at once. */
   maxPendingConnections: 64,
