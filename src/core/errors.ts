@@ -129,6 +129,11 @@ export class NotAMemberError extends ThreadsError {
   static override readonly errorName = 'NotAMemberError'
 }
 
+/** An ACL event past the most one member below admin may write to its log (admission.ts). */
+export class AclQuotaError extends ThreadsError {
+  static override readonly errorName = 'AclQuotaError'
+}
+
 /** A member whose role does not allow what it did (a viewer writing data, a writer changing the ACL). */
 export class RoleError extends ThreadsError {
   static override readonly errorName = 'RoleError'

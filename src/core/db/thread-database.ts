@@ -337,6 +337,9 @@ export async function openThreadDatabase (deps: {
   async function writeAcl (changes: readonly AclChange[], options: { readonly deps?: readonly Dependency[], readonly epoch?: HeldEpoch } = {}): Promise<IngestResult> {
     // Checked as every replica will check it: a malformed body is refused here, not written.
     const body: AclBody = parseAclBody({ v: 3, changes })
+    // Past a member's quota of ACL events every replica refuses the record: refused here, in words, before it is written.
+    const quota = await admission.aclQuotaRefusal(identity.logId, ((await records.head(thread, identity.logId))?.seq ?? 0) + 1, await keys.keyring(thread))
+    if (quota !== undefined) throw quota
     const sealing = options.epoch ?? epoch
     const event = sealEvent({ headerKey: headerKeyOf(sealing, 'acl'), payload: body, time: (deps.now ?? Date.now)(), random: deps.random, sha256: deps.sha256 })
     const written = await records.appendOwn(thread, identity.logId, async (prev) => await signRecord({

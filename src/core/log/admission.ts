@@ -8,7 +8,9 @@
  *   (`NotAMemberError`; one whose invite is not held yet is left to the
  *   record store, which answers MissingDependencyError so it comes again);
  * - a later ACL event needs its author to be a member at its seq (an invalid
- *   one is stored and listed by the evaluation, like a skipped payload);
+ *   one is stored and listed by the evaluation, like a skipped payload), and
+ *   the log of a member below admin holds at most MAX_ACL_EVENTS_PER_MEMBER
+ *   (`AclQuotaError`; one past it is left out of the evaluation);
  * - a database event needs role write at its seq (`RoleError`, or
  *   `NotAMemberError` for a log that is no member there);
  * - every record must be sealed with an epoch the ACL admits (`UnknownEpochError`).
@@ -21,7 +23,7 @@ import { atLeast } from '../acl/roles.ts'
 import { equalBytes } from '../acl/epoch-keys.ts'
 import { keyIdText } from '../acl/state.ts'
 import type { AclBody, AclEvent, AclState, KeyShare } from '../acl/types.ts'
-import { NotAMemberError, RoleError, ThreadsError, UnknownEpochError } from '../errors.ts'
+import { AclQuotaError, NotAMemberError, RoleError, ThreadsError, UnknownEpochError } from '../errors.ts'
 import type { EpochKeyring } from './keyring.ts'
 import { decryptBody, decryptHeader } from './open-record.ts'
 import type { RecordNode } from './record-format.ts'
@@ -50,6 +52,16 @@ interface Tip {
 /** Most decoded ACL events kept per thread (the evaluation's own bound). */
 const MAX_DECODED = 16384
 
+/**
+ * Most ACL events the log of a member below admin may hold (its join included). Every ACL change of a
+ * thread counts against the events one evaluation takes (ACL_EVALUATION_LIMITS), and any member may
+ * change its own profile: without this, a member of role follow filled that bound with profile changes
+ * in seconds, after which no admin could change the ACL again, not even to remove it. A log's ACL events
+ * before a seq are the same on every replica (a log is held unbroken from seq 1), so each refuses the
+ * same ones.
+ */
+export const MAX_ACL_EVENTS_PER_MEMBER = 256
+
 /** Admission for one thread over a record store. */
 export interface Admission {
   /** The ACL as evaluated over the held ACL events. */
@@ -60,6 +72,8 @@ export interface Admission {
    * batch (a member judges documents by the roles it gives).
    */
   admit(verified: ReadonlyArray<VerifiedRecord | Error>, keys: EpochKeyring, seen?: (state: AclState) => void): Promise<Array<VerifiedRecord | Error>>
+  /** Why an ACL event `log` would write at `seq` next is refused for its quota (MAX_ACL_EVENTS_PER_MEMBER), if it is. */
+  aclQuotaRefusal(log: string, seq: number, keys: EpochKeyring): Promise<AclQuotaError | undefined>
   /** Key shares sealed to `member` in the held rotate and share events, with the key ID each is for. */
   sharesFor(member: string, keys: EpochKeyring): Promise<Array<{ keyId: Uint8Array, share: KeyShare }>>
 }
@@ -147,6 +161,9 @@ function lookupsOf (state: AclState): StateLookups {
   return found
 }
 
+const overQuotaError = (log: string, count: number): AclQuotaError =>
+  new AclQuotaError(`log ${log} holds ${count} ACL events; a member below admin may write at most ${MAX_ACL_EVENTS_PER_MEMBER}`)
+
 /** The key of a set of ACL events: their record IDs in order. */
 const setKey = (events: readonly DecodedAcl[]): string => events.map((e) => e.id).sort().join(' ')
 
@@ -181,12 +198,14 @@ export function createAdmission (input: { readonly thread: string, readonly reco
    * storage says so), a batch with no ACL event is judged without listing or keying the ACL again,
    * which for a thread of thousands of members would cost more than judging the batch.
    */
-  let held: { readonly version: number | undefined, readonly events: readonly DecodedAcl[], readonly ids: ReadonlySet<string>, readonly key: string } | undefined
+  let held: { readonly version: number | undefined, readonly events: readonly DecodedAcl[], readonly ids: ReadonlySet<string>, readonly key: string, readonly perLog: ReadonlyMap<string, number> } | undefined
   const heldSet = async (keys: EpochKeyring): Promise<NonNullable<typeof held>> => {
     const version = records.aclVersion(thread)
     if (version !== undefined && held?.version === version) return held
     const events = await heldEvents(keys)
-    held = { version, events, ids: new Set(events.map((e) => e.id)), key: setKey(events) }
+    const perLog = new Map<string, number>()
+    for (const event of events) perLog.set(event.log, (perLog.get(event.log) ?? 0) + 1)
+    held = { version, events, ids: new Set(events.map((e) => e.id)), key: setKey(events), perLog }
     return held
   }
 
@@ -215,14 +234,35 @@ export function createAdmission (input: { readonly thread: string, readonly reco
       }
       return out
     },
+    async aclQuotaRefusal (log, seq, keys) {
+      const { events, key, perLog } = await heldSet(keys)
+      const count = perLog.get(log) ?? 0
+      if (count < MAX_ACL_EVENTS_PER_MEMBER || (await stateOf(events, key)).roleAt(log, seq) === 'admin') return undefined
+      return overQuotaError(log, count)
+    },
     async admit (verified, keys, seen) {
-      const { events: held, ids: heldIds, key: heldKey } = await heldSet(keys)
+      const { events: held, ids: heldIds, key: heldKey, perLog } = await heldSet(keys)
       const batch: DecodedAcl[] = []
+      // Each log's ACL events held and taken from this batch so far; events past a member's quota stay out of the evaluation.
+      const counts = new Map(perLog)
+      const overQuota = new Map<string, AclQuotaError>()
+      let heldRoles: AclState | undefined
       for (const v of verified) {
         if (v instanceof Error || v.node.kind !== 'acl' || heldIds.has(v.record)) continue
         // Not kept by record ID (only held events are): anyone holding a follow key may send ACL records that are refused.
         const event = decodeAclRecord(v.record, v.node, v.blocks[2]!, v.blocks[3]!, keys.followKey(v.node.key)!)
-        if (event !== null) batch.push(event)
+        if (event === null) continue
+        const count = counts.get(event.log) ?? 0
+        if (count >= MAX_ACL_EVENTS_PER_MEMBER) {
+          // Rare, so the held ACL is evaluated only then (usually it is the evaluation kept already).
+          heldRoles ??= await stateOf(held, heldKey)
+          if (heldRoles.roleAt(event.log, event.seq) !== 'admin') {
+            overQuota.set(v.record, overQuotaError(event.log, count))
+            continue
+          }
+        }
+        counts.set(event.log, count + 1)
+        batch.push(event)
       }
       await prepareJoinProofs(thread, held, batch)
       const events = batch.length === 0 ? held : [...held, ...batch]
@@ -235,7 +275,7 @@ export function createAdmission (input: { readonly thread: string, readonly reco
       const deferred = new Set<string>()
       const tips = new Map<string, Tip>()
       const out: Array<VerifiedRecord | Error> = []
-      for (const v of verified) out.push(v instanceof Error ? v : await judge(v, state, { inBatch, deferred, tips }))
+      for (const v of verified) out.push(v instanceof Error ? v : overQuota.get(v.record) ?? await judge(v, state, { inBatch, deferred, tips }))
       return out
     }
   }
