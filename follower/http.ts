@@ -202,8 +202,9 @@ export async function startHttp (options: HttpOptions): Promise<{ url: string, c
   /**
    * Takes a request body within the limits every body meets, checked in this
    * order before any work: its content type, a declared length, that length
-   * within `maxBytes`, a place at the gate, and its bytes within the gate's
-   * budget; then hands it to `use`, and gives the place back once `use` ended.
+   * within `maxBytes`, and a receipt from the gate (bodies this address and
+   * everyone are sending, their bytes); once the body has arrived whole, a place
+   * at the gate; then hands it to `use`, and gives both back once `use` ended.
    * Refusals are named in `spec`'s words (what the body is, how large it may be).
    */
   const withBody = async (
@@ -220,13 +221,20 @@ export async function startHttp (options: HttpOptions): Promise<{ url: string, c
     const length = Number(declared)
     if (length > spec.maxBytes) { refuse(request, response, new TooLargeError(spec.tooLarge(length)), headers); return }
     const ip = ipOf(request)
-    const pass = options.gate.enter(ip)
-    if (pass instanceof ThreadsError) { refuse(request, response, pass, headers); return }
+    // Received before it takes a place to be served: a body sent a byte at a time holds only its receipt.
+    const receipt = options.gate.receive(ip, length)
+    if (receipt instanceof ThreadsError) { refuse(request, response, receipt, headers); return }
     try {
-      if (!pass.hold(length)) { refuse(request, response, new FollowerBusyError(`the follower holds as many request bytes as it may; try again in ${options.retryAfterSeconds} s`), headers); return }
-      await use(await readBody(request), ip)
+      const body = await readBody(request)
+      const pass = options.gate.enter(ip)
+      if (pass instanceof ThreadsError) { refuse(request, response, pass, headers); return }
+      try {
+        await use(body, ip)
+      } finally {
+        pass.release()
+      }
     } finally {
-      pass.release()
+      receipt.release()
     }
   }
 

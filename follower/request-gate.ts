@@ -1,7 +1,8 @@
 /**
  * Admission of sync requests, shared by libp2p and HTTP: at most
  * `maxConcurrentRequests` under way in all and `maxConcurrentRequestsPerPeer`
- * for one requester, and at most `maxBufferedBytes` of request bodies held;
+ * for one requester; HTTP bodies are received before they take a place, within
+ * limits of their own (`receive`), with at most `maxBufferedBytes` held;
  * while the event loop runs more than `maxEventLoopLagMs` late, only a
  * quarter of `maxConcurrentRequests` at once, so work under way finishes
  * before more is taken and `/health` stays quick (a lone client's requests
@@ -49,20 +50,30 @@ const PROBE_INCREASE = 1.5
 /** A round of slow answers lowers how many requests are taken at once by this fraction. */
 const SLOW_DECREASE = 0.75
 
-/** A place taken by one request; `release` gives it back (once, however often called). */
+/** A place taken by one request, or one request body being received; `release` gives it back (once, however often called). */
 export interface GatePass {
-  /** Holds `bytes` more of this request's body; false (nothing held) when that would pass the budget. */
-  hold(bytes: number): boolean
   release(): void
 }
 
+/**
+ * Bodies being received (HTTP) are counted apart from requests served: a body
+ * takes a place at the gate only once it has arrived whole, so a client sending
+ * one a byte at a time holds none of the places honest requests are served in.
+ * What it holds instead is a receipt: at most `maxConcurrentRequestsPerPeer`
+ * per requester, RECEIVING_SHARE times `maxConcurrentRequests` in all, and its
+ * declared length within `maxBufferedBytes`.
+ */
+const RECEIVING_SHARE = 4
+
 /** The gate; `enter` answers a pass, or the refusal to send. */
 export interface RequestGate {
+  /** A receipt for a body of `bytes` about to be received from `requester`, or the refusal to send (before any of it is read). */
+  receive(requester: string, bytes: number): GatePass | FollowerBusyError | TooManyRequestsError
   enter(requester: string): GatePass | FollowerBusyError | TooManyRequestsError
   /** Tells the gate how long a request took to handle once read (its time inside the follower, not its client's sending). */
   handled(ms: number): void
-  /** Requests under way and bytes held now (for /health). */
-  load(): { readonly requests: number, readonly bufferedBytes: number, readonly takenAtOnce: number }
+  /** Requests under way, bodies being received and their bytes held now (for /health). */
+  load(): { readonly requests: number, readonly receiving: number, readonly bufferedBytes: number, readonly takenAtOnce: number }
 }
 
 /** Makes a gate with the limits given. */
@@ -72,8 +83,26 @@ export function createRequestGate (
   lagMs: () => number = () => 0
 ): RequestGate {
   const perRequester = new Map<string, number>()
+  const receivingFrom = new Map<string, number>()
   let requests = 0
+  let receiving = 0
   let buffered = 0
+  const maxReceiving = limits.maxConcurrentRequests * RECEIVING_SHARE
+  /** One count of `counts` taken for `key`; gives it back once. */
+  const taken = (counts: Map<string, number>, key: string, after: () => void): GatePass => {
+    counts.set(key, (counts.get(key) ?? 0) + 1)
+    let released = false
+    return {
+      release () {
+        if (released) return
+        released = true
+        after()
+        const left = (counts.get(key) ?? 1) - 1
+        if (left === 0) counts.delete(key)
+        else counts.set(key, left)
+      }
+    }
+  }
   const wait = `try again in ${limits.retryAfterSeconds} s`
   const lateLimit = Math.max(1, Math.floor(limits.maxConcurrentRequests / LATE_SHARE))
   // How many are taken at once now, whether that many were under way at some point of this round, and the round of answers being timed.
@@ -100,6 +129,16 @@ export function createRequestGate (
     filled = requests >= takenAtOnce
   }
   return {
+    receive (requester, bytes) {
+      if ((receivingFrom.get(requester) ?? 0) >= limits.maxConcurrentRequestsPerPeer) {
+        return new TooManyRequestsError(`${requester} is already sending the ${limits.maxConcurrentRequestsPerPeer} requests that one peer may send at once; ${wait}`)
+      }
+      if (receiving >= maxReceiving) return new FollowerBusyError(`the follower is receiving the ${maxReceiving} requests it receives at once; ${wait}`)
+      if (buffered + bytes > limits.maxBufferedBytes) return new FollowerBusyError(`the follower holds as many request bytes as it may; ${wait}`)
+      receiving++
+      buffered += bytes
+      return taken(receivingFrom, requester, () => { receiving--; buffered -= bytes })
+    },
     enter (requester) {
       // A loop running late is already behind on what it holds: it takes fewer at once (a lone request is always taken).
       const lag = lagMs()
@@ -121,28 +160,9 @@ export function createRequestGate (
       }
       requests++
       if (requests >= takenAtOnce) filled = true
-      perRequester.set(requester, mine + 1)
-      let held = 0
-      let released = false
-      return {
-        hold (bytes) {
-          if (released || buffered + bytes > limits.maxBufferedBytes) return false
-          buffered += bytes
-          held += bytes
-          return true
-        },
-        release () {
-          if (released) return
-          released = true
-          requests--
-          buffered -= held
-          const left = (perRequester.get(requester) ?? 1) - 1
-          if (left === 0) perRequester.delete(requester)
-          else perRequester.set(requester, left)
-        }
-      }
+      return taken(perRequester, requester, () => { requests-- })
     },
     handled,
-    load: () => ({ requests, bufferedBytes: buffered, takenAtOnce })
+    load: () => ({ requests, receiving, bufferedBytes: buffered, takenAtOnce })
   }
 }

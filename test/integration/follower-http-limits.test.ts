@@ -2,7 +2,9 @@
  * The follower's HTTP side against a real follower process with small limits,
  * as a stranger meets them: a page from another origin, a body that is not
  * dag-cbor or too large, more requests at once than one address (or anyone)
- * may have, more body bytes than the follower holds. Each is refused at once
+ * may have, more body bytes than the follower holds, bodies sent a byte at a
+ * time from several addresses (they take no place to be served until they have
+ * arrived). Each is refused at once
  * with its status, a JSON `{ name, message }` and, where waiting helps,
  * `Retry-After`; the socket is never dropped; and an honest client syncs
  * afterwards.
@@ -40,11 +42,11 @@ describe('HTTP limits of a real follower', { timeout: 120_000 }, () => {
   }, LOADED_MACHINE_TIMEOUT_MS)
   afterAll(() => { for (const r of held) r.destroy() })
 
-  const load = async (): Promise<{ requests: number, bufferedBytes: number }> => await (await fetch(`${follower.httpUrl}/health`)).json() as { requests: number, bufferedBytes: number }
+  const load = async (): Promise<{ requests: number, receiving: number, bufferedBytes: number }> => await (await fetch(`${follower.httpUrl}/health`)).json() as { requests: number, receiving: number, bufferedBytes: number }
 
-  /** A sync POST declaring `length` bytes, of which only a few are sent: the follower holds it open, waiting for the rest. */
-  const hold = (length: number): ClientRequest => {
-    const request = httpRequest(`${follower.httpUrl}/v1/sync`, { method: 'POST', agent: false, headers: { 'content-type': DAG_CBOR, 'content-length': String(length) } })
+  /** A sync POST declaring `length` bytes, of which only a few are sent (from `from`): the follower holds it open, waiting for the rest. */
+  const hold = (length: number, from = '127.0.0.1'): ClientRequest => {
+    const request = httpRequest(`${follower.httpUrl}/v1/sync`, { method: 'POST', agent: false, localAddress: from, headers: { 'content-type': DAG_CBOR, 'content-length': String(length) } })
     request.on('error', () => {}) // destroyed at the end of the test
     request.write(new Uint8Array(8))
     held.push(request)
@@ -102,21 +104,40 @@ describe('HTTP limits of a real follower', { timeout: 120_000 }, () => {
     await honestSyncs()
   })
 
-  it('refuses requests past one address\'s share (429) and past everyone\'s (503) at once, with Retry-After, over HTTP and libp2p', async () => {
+  it('refuses bodies past one address\'s share (429) at once, with Retry-After, while they are received', async () => {
     hold(100)
     hold(100)
-    await vi.waitFor(async () => { expect((await load()).requests).toBe(2) }, WAIT)
+    await vi.waitFor(async () => { expect((await load()).receiving).toBe(2) }, WAIT)
     const third = await fetch(`${follower.httpUrl}/v1/sync`, { method: 'POST', headers: { 'content-type': DAG_CBOR }, body: new Uint8Array(10) })
     expect(third.status).toBe(429)
     expect(third.headers.get('retry-after')).toBe('2')
     expect(await third.json()).toMatchObject({ name: 'TooManyRequestsError' })
+    for (const r of held.splice(0)) r.destroy()
+    await vi.waitFor(async () => { expect(await load()).toMatchObject({ requests: 0, receiving: 0 }) }, WAIT)
+    await honestSyncs()
+  })
 
-    // A libp2p peer takes the third and last place; the next peer is refused in words over libp2p, and HTTP with 503.
+  it('serves honest clients while strangers on several addresses send bodies a byte at a time: a body takes a place only once it has arrived', async () => {
+    for (const from of ['127.0.0.2', '127.0.0.3', '127.0.0.4']) { hold(100, from); hold(100, from) }
+    await vi.waitFor(async () => { expect((await load()).receiving).toBe(6) }, WAIT)
+    // Every place the gate serves in (3) is free: an honest client follows, pushes and reads back.
+    expect((await load()).requests).toBe(0)
+    await honestSyncs()
+    for (const r of held.splice(0)) r.destroy()
+    await vi.waitFor(async () => { expect(await load()).toMatchObject({ requests: 0, receiving: 0 }) }, WAIT)
+  })
+
+  it('refuses requests past everyone\'s places (503) at once, with Retry-After, over HTTP and libp2p', async () => {
+    // Two libp2p peers take the three places (two the first may have, one the second).
     const first = await startSyncPeer()
     const second = await startSyncPeer()
     cleanup(async () => { await first.stop(); await second.stop() })
-    const stream = await first.node.dialProtocol(multiaddr(follower.multiaddr), SYNC_PROTOCOL)
-    stream.send(Uint8Array.from([100, 1, 2, 3]))
+    const streams = []
+    for (const peer of [first, first, second]) {
+      const stream = await peer.node.dialProtocol(multiaddr(follower.multiaddr), SYNC_PROTOCOL)
+      stream.send(Uint8Array.from([100, 1, 2, 3]))
+      streams.push(stream)
+    }
     await vi.waitFor(async () => { expect((await load()).requests).toBe(3) }, WAIT)
     const refused = await second.transportTo(follower.multiaddr).request({ v: 2, type: 'heads', thread: 'bafkqaaa' })
     expect(refused).toMatchObject({ type: 'error', name: 'FollowerBusyError', message: expect.stringContaining('try again in 2 s') })
@@ -128,8 +149,7 @@ describe('HTTP limits of a real follower', { timeout: 120_000 }, () => {
     expect(await httpSyncTransport(follower.httpUrl).request({ v: 2, type: 'heads', thread: 'bafkqaaa' })).toMatchObject({ type: 'error', name: 'FollowerBusyError' })
 
     // The holders go away; their places come back and the honest client is served.
-    for (const r of held.splice(0)) r.destroy()
-    stream.abort(new Error('done holding'))
+    for (const stream of streams) stream.abort(new Error('done holding'))
     await vi.waitFor(async () => { expect((await load()).requests).toBe(0) }, WAIT)
     await honestSyncs()
   })
@@ -173,7 +193,7 @@ describe('HTTP limits of a real follower', { timeout: 120_000 }, () => {
   it('refuses a push from its headers alone, before any of its body is sent, and serves the next request on the same connection once the body is sent', async () => {
     hold(100)
     hold(100)
-    await vi.waitFor(async () => { expect((await load()).requests).toBe(2) }, WAIT)
+    await vi.waitFor(async () => { expect((await load()).receiving).toBe(2) }, WAIT)
     const client = await rawConnection()
     cleanup(async () => { client.socket.destroy() })
     client.socket.write(syncHead(64 * 1024))
@@ -188,9 +208,9 @@ describe('HTTP limits of a real follower', { timeout: 120_000 }, () => {
     client.socket.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')
     await vi.waitFor(() => { expect(client.answers()).toMatch(/HTTP\/1\.1 200 [^]*"ok":true/) }, WAIT)
     expect(client.closed()).toBe(false)
-    expect(await load()).toMatchObject({ requests: 2, bufferedBytes: 200 })
+    expect(await load()).toMatchObject({ receiving: 2, bufferedBytes: 200 })
     for (const r of held.splice(0)) r.destroy()
-    await vi.waitFor(async () => { expect((await load()).requests).toBe(0) }, WAIT)
+    await vi.waitFor(async () => { expect((await load()).receiving).toBe(0) }, WAIT)
     await honestSyncs()
   })
 
