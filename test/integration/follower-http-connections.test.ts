@@ -10,11 +10,8 @@
 import { connect, type Socket } from 'node:net'
 import { readFile } from 'node:fs/promises'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { httpSyncTransport } from '../../src/adapters/http/sync-transport.ts'
-import { openDatabase } from '../../src/core/db/index.ts'
-import { createMemoryBackend } from '../../src/core/storage/memory.ts'
-import { syncThread } from '../../src/core/sync/engine.ts'
 import { cleanupAfterAll, tempDir } from '../helpers/cleanup.ts'
+import { honestHttpSync } from '../helpers/honest-http-sync.ts'
 import { startFollowerProcess, type FollowerProcess } from '../helpers/follower-process.ts'
 import { LOADED_MACHINE_TIMEOUT_MS } from '../helpers/timeouts.ts'
 
@@ -52,15 +49,7 @@ describe('HTTP connections of a real follower', { timeout: 120_000 }, () => {
   const health = 'GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'
   const refusalIn = (answer: string): unknown => JSON.parse(answer.slice(answer.indexOf('{'), answer.lastIndexOf('}') + 1))
 
-  /** An honest client (a fresh connection of its own) follows a thread, pushes to it and reads it back. */
-  const honestSyncs = async (): Promise<void> => {
-    const http = httpSyncTransport(follower.httpUrl)
-    const writer = openDatabase({ backend: createMemoryBackend() })
-    const thread = await writer.createThread({ name: 'Honest' })
-    expect((await http.request(await thread.followRequest())).type).toBe('following')
-    await thread.collection('photos').create({ _id: 'p1', title: 'still served' })
-    expect(await syncThread({ thread: thread.id, replica: writer.syncReplica(), transport: http })).toMatchObject({ pushed: 1 })
-  }
+  const honestSyncs = async (): Promise<void> => { await honestHttpSync(follower.httpUrl) }
 
   it('answers a connection past one address\'s share 429 in words and closes it, while other addresses are served', async () => {
     const idle: Array<Awaited<ReturnType<typeof open>>> = []

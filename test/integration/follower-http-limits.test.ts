@@ -16,11 +16,9 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { httpSyncTransport } from '../../src/adapters/http/sync-transport.ts'
 import { startSyncPeer } from '../../src/adapters/libp2p/peer.ts'
-import { openDatabase } from '../../src/core/db/index.ts'
-import { createMemoryBackend } from '../../src/core/storage/memory.ts'
-import { syncThread } from '../../src/core/sync/engine.ts'
 import { MAX_MESSAGE_BYTES, SYNC_PROTOCOL } from '../../src/core/sync/messages.ts'
 import { cleanupAfterAll, tempDir } from '../helpers/cleanup.ts'
+import { honestHttpSync } from '../helpers/honest-http-sync.ts'
 import { startFollowerProcess, type FollowerProcess } from '../helpers/follower-process.ts'
 import { MAX_DROPPED_BYTES } from '../../follower/http.ts'
 import { LOADED_MACHINE_TIMEOUT_MS } from '../helpers/timeouts.ts'
@@ -53,15 +51,7 @@ describe('HTTP limits of a real follower', { timeout: 120_000 }, () => {
     return request
   }
 
-  /** An honest client follows a thread, pushes to it and reads it back over HTTP. */
-  const honestSyncs = async (): Promise<void> => {
-    const http = httpSyncTransport(follower.httpUrl)
-    const writer = openDatabase({ backend: createMemoryBackend() })
-    const thread = await writer.createThread({ name: 'Honest' })
-    expect((await http.request(await thread.followRequest())).type).toBe('following')
-    await thread.collection('photos').create({ _id: 'p1', title: 'still served' })
-    expect(await syncThread({ thread: thread.id, replica: writer.syncReplica(), transport: http })).toMatchObject({ pushed: 1 })
-  }
+  const honestSyncs = async (): Promise<void> => { await honestHttpSync(follower.httpUrl) }
 
   it('answers only the app\'s origin, refuses other pages with 403 in words, and still serves clients without an origin', async () => {
     const fromApp = await fetch(`${follower.httpUrl}/health`, { headers: { origin: APP } })
