@@ -380,8 +380,8 @@ export async function startHttp (options: HttpOptions): Promise<{ url: string, c
     })
   })
   server.keepAliveTimeout = KEEP_ALIVE_MS
-  // A request must arrive whole within this, as over libp2p: a body sent a byte at a time holds its place in the
-  // gate for at most this long, where Node's default was five minutes.
+  // A request must arrive whole within this, as over libp2p: a body sent a byte at a time holds its receipt (one of
+  // its address's few) for about this long, where Node's default was five minutes.
   server.requestTimeout = REQUEST_TIMEOUT_MS
   // A request's headers must arrive within this; longer than the idle time, as Node requires.
   server.headersTimeout = KEEP_ALIVE_MS + 5000
