@@ -243,8 +243,8 @@ export function createAdmission (input: { readonly thread: string, readonly reco
     async admit (verified, keys, seen) {
       const { events: held, ids: heldIds, key: heldKey, perLog } = await heldSet(keys)
       const batch: DecodedAcl[] = []
-      // Each log's ACL events held and taken from this batch so far; events past a member's quota stay out of the evaluation.
-      const counts = new Map(perLog)
+      // Each log's ACL events taken from this batch so far (beside those held); events past a member's quota stay out of the evaluation.
+      const taken = new Map<string, number>()
       const overQuota = new Map<string, AclQuotaError>()
       let heldRoles: AclState | undefined
       for (const v of verified) {
@@ -252,7 +252,7 @@ export function createAdmission (input: { readonly thread: string, readonly reco
         // Not kept by record ID (only held events are): anyone holding a follow key may send ACL records that are refused.
         const event = decodeAclRecord(v.record, v.node, v.blocks[2]!, v.blocks[3]!, keys.followKey(v.node.key)!)
         if (event === null) continue
-        const count = counts.get(event.log) ?? 0
+        const count = (perLog.get(event.log) ?? 0) + (taken.get(event.log) ?? 0)
         if (count >= MAX_ACL_EVENTS_PER_MEMBER) {
           // Rare, so the held ACL is evaluated only then (usually it is the evaluation kept already).
           heldRoles ??= await stateOf(held, heldKey)
@@ -261,7 +261,7 @@ export function createAdmission (input: { readonly thread: string, readonly reco
             continue
           }
         }
-        counts.set(event.log, count + 1)
+        taken.set(event.log, (taken.get(event.log) ?? 0) + 1)
         batch.push(event)
       }
       await prepareJoinProofs(thread, held, batch)
